@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need on a fresh machine of this kind, then runs them all:
+# formatting, lints, unit and integration tests, and the corpus compatibility report.
+# Usage: scripts/test.sh            (from anywhere; CI calls it through .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain"
+cargo --version
+rustup component list --installed 2>/dev/null | grep -qE '^(rustfmt|clippy)' || rustup component add rustfmt clippy
+
+corpus="${GANTRY_CORPUS:-$PWD/../shared/corpus}"
+if [ ! -d "$corpus/workflows" ]; then
+  echo "error: the compatibility corpus is missing at $corpus (set GANTRY_CORPUS)" >&2
+  exit 1
+fi
+export GANTRY_CORPUS="$corpus"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --all-targets -- -D warnings
+
+step "cargo test"
+cargo test --all-targets 2>&1 | tee target/test-output.txt
+grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'
+
+step "corpus report (errors and warnings per rule over ../shared/corpus)"
+cargo run --release --quiet -- validate --summary "$corpus/workflows" "$corpus/actions" || true

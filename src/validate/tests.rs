@@ -1,0 +1,146 @@
+//! Table tests of validation: each case is a small file and the exact diagnostics
+//! (line, column, rule, a piece of the message) it must produce — no more, no fewer.
+
+use super::{check_text, FileKind};
+use crate::diag::Severity;
+
+struct Case {
+    name: &'static str,
+    kind: FileKind,
+    src: &'static str,
+    /// (line, col, rule, severity, message fragment)
+    want: &'static [(u32, u32, &'static str, Severity, &'static str)],
+}
+
+const E: Severity = Severity::Error;
+const W: Severity = Severity::Warning;
+
+fn wf(
+    name: &'static str,
+    src: &'static str,
+    want: &'static [(u32, u32, &'static str, Severity, &'static str)],
+) -> Case {
+    Case {
+        name,
+        kind: FileKind::Workflow,
+        src,
+        want,
+    }
+}
+
+fn run(cases: &[Case]) {
+    let mut failures = Vec::new();
+    for c in cases {
+        let got = check_text(c.src, c.kind).diagnostics;
+        let got_view: Vec<String> = got
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}:{} [{}] {:?} {}",
+                    d.span.start.line, d.span.start.col, d.rule, d.severity, d.message
+                )
+            })
+            .collect();
+        let ok = got.len() == c.want.len()
+            && got
+                .iter()
+                .zip(c.want)
+                .all(|(d, (line, col, rule, sev, frag))| {
+                    d.span.start.line == *line
+                        && d.span.start.col == *col
+                        && d.rule == *rule
+                        && d.severity == *sev
+                        && d.message.contains(frag)
+                });
+        if !ok {
+            failures.push(format!(
+                "case `{}`:\n  want {:?}\n  got  {:#?}",
+                c.name, c.want, got_view
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn structure_and_types() {
+    run(&[
+        wf("clean", "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n", &[]),
+        wf("no on, no jobs", "name: x\n", &[(1, 1, "required", E, "no `on:`"), (1, 1, "required", E, "no `jobs:`")]),
+        wf("unknown top key with suggestion", "on: push\njob:\n  a: {}\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(2, 1, "key", E, "did you mean `jobs`?")]),
+        wf("unknown job key", "on: push\njobs:\n  a:\n    runs_on: x\n    steps: [{run: a}]\n", &[(3, 3, "required", E, "no `runs-on`"), (4, 5, "key", E, "did you mean `runs-on`?")]),
+        wf("steps not a list", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: echo\n", &[(5, 12, "type", E, "must be a list of steps")]),
+        wf("step with run and uses", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: a\n        uses: b@c\n", &[(7, 9, "key", E, "both `run` and `uses`")]),
+        wf("step with nothing", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - name: a\n", &[(6, 9, "required", E, "must have `run` or `uses`")]),
+        wf("with on run step", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: a\n        with: {x: 1}\n", &[(7, 9, "key", E, "`with` only applies")]),
+        wf("timeout wrong type", "on: push\njobs:\n  a:\n    runs-on: x\n    timeout-minutes: soon\n    steps: [{run: a}]\n", &[(5, 22, "type", E, "a number or an expression")]),
+        wf("timeout expression ok", "on: push\njobs:\n  a:\n    runs-on: x\n    timeout-minutes: ${{ 3 }}\n    steps: [{run: a}]\n", &[]),
+        wf("duplicate key", "on: push\njobs:\n  a:\n    runs-on: x\n    runs-on: y\n    steps: [{run: a}]\n", &[(5, 5, "key", E, "already defined at line 4")]),
+        wf("bad job id", "on: push\njobs:\n  1a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 3, "id", E, "must start with a letter")]),
+        wf("call job rejects steps keys", "on: push\njobs:\n  a:\n    uses: o/r/.github/workflows/w.yml@v1\n    runs-on: x\n", &[(5, 5, "key", E, "calls a reusable workflow")]),
+        wf("permissions", "on: push\npermissions:\n  contents: readd\n  foo: read\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 13, "permissions", E, "must be `read`, `write` or `none`"), (4, 3, "key", E, "unexpected key `foo`")]),
+        wf("2026 steps", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: bg\n        run: sleep 1\n        background: true\n      - parallel:\n          - run: a\n          - run: b\n      - wait: bg\n      - wait-all:\n      - cancel: bg\n", &[]),
+        wf("concurrency queue", "on: push\nconcurrency:\n  group: g\n  cancel-in-progress: false\n  queue: max\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
+    ]);
+}
+
+#[test]
+fn triggers() {
+    run(&[
+        wf("unknown event", "on: pusj\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(1, 5, "event", E, "did you mean `push`?")]),
+        wf("list of events", "on: [push, pull_request, kafka]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(1, 26, "event", E, "needs a configuration naming its `topics`")]),
+        wf("both branches and branches-ignore", "on:\n  push:\n    branches: [a]\n    branches-ignore: [b]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(4, 22, "event", E, "cannot use both")]),
+        wf("unknown activity type", "on:\n  issues:\n    types: [opened, shut]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 21, "event", E, "unknown activity type `shut`")]),
+        wf("filter GitHub ignores", "on:\n  pull_request:\n    tags: [v1]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 5, "key", W, "GitHub ignores it")]),
+        wf("kafka ok", "on:\n  kafka:\n    topics: [orders]\n    key: 'eu-*'\n    headers: {type: created}\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
+        wf("kafka without topics", "on:\n  kafka:\n    key: x\n    partition: 3\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 5, "event", E, "at least one topic"), (4, 5, "key", E, "unexpected key `partition`")]),
+        wf("webhook ok", "on:\n  webhook:\n    names: [deploy]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
+        wf("webhook bad", "on:\n  webhook:\n    name: deploy\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 5, "key", E, "did you mean `names`?")]),
+        wf("schedule needs cron", "on:\n  schedule:\n    - crn: '* * * * *'\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 7, "key", E, "did you mean `cron`?"), (3, 7, "required", E, "needs a `cron`")]),
+    ]);
+}
+
+#[test]
+fn needs_graph() {
+    run(&[
+        wf("undefined needs", "on: push\njobs:\n  a:\n    needs: [b]\n    runs-on: x\n    steps: [{run: a}]\n", &[(4, 13, "needs", E, "needs `b`, which is not a job")]),
+        wf("cycle", "on: push\njobs:\n  a:\n    needs: b\n    runs-on: x\n    steps: [{run: a}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: a}]\n", &[(8, 12, "needs", E, "cycle: a → b → a")]),
+        wf("self", "on: push\njobs:\n  a:\n    needs: a\n    runs-on: x\n    steps: [{run: a}]\n", &[(4, 12, "needs", E, "cannot need itself")]),
+        wf("diamond is fine", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n  b:\n    needs: a\n    runs-on: x\n    steps: [{run: a}]\n  c:\n    needs: a\n    runs-on: x\n    steps: [{run: a}]\n  d:\n    needs: [b, c]\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
+    ]);
+}
+
+#[test]
+fn step_ids() {
+    run(&[
+        wf("duplicate step id", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: s\n        run: a\n      - id: S\n        run: b\n", &[(8, 13, "id", E, "already used by a step at line 6")]),
+        wf("bad step id", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: 'a b'\n        run: a\n", &[(6, 13, "id", E, "must start with a letter")]),
+    ]);
+}
+
+#[test]
+fn actions() {
+    run(&[
+        Case { name: "docker action", kind: FileKind::Action, src: "name: a\ndescription: d\nruns:\n  using: docker\n  image: Dockerfile\n  args: [x]\n", want: &[] },
+        Case { name: "unknown using", kind: FileKind::Action, src: "name: a\nruns:\n  using: python3\n", want: &[(3, 10, "action", E, "unknown `runs.using: python3`")] },
+        Case { name: "node without main", kind: FileKind::Action, src: "runs:\n  using: node24\n", want: &[(2, 10, "required", E, "needs `runs.main`")] },
+        Case { name: "extra top key is ignored by GitHub", kind: FileKind::Action, src: "name: a\nmaintainer: me\nruns:\n  using: composite\n  steps:\n    - run: a\n      shell: bash\n", want: &[(2, 1, "key", W, "GitHub ignores it")] },
+    ]);
+}
+
+#[test]
+fn malformed_input_gives_positioned_errors() {
+    let got = check_text("on: push\njobs:\n  a: [\n", FileKind::Workflow).diagnostics;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].rule, "yaml");
+    assert!(got[0].span.start.line >= 3, "{got:?}");
+    let got = super::check_bytes(b"on: push\njobs: \xff\n", FileKind::Workflow).diagnostics;
+    assert_eq!(
+        (got[0].rule, got[0].span.start.line, got[0].span.start.col),
+        ("encoding", 2, 7)
+    );
+    let got = check_text("", FileKind::Workflow).diagnostics;
+    assert_eq!(got[0].message, "the file is empty");
+    let got = check_text("- a\n- b\n", FileKind::Workflow).diagnostics;
+    assert_eq!((got[0].rule, got[0].severity), ("type", E));
+}

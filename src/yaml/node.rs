@@ -1,0 +1,275 @@
+//! The span-carrying YAML tree: what the parser produces and the model is lowered from.
+//!
+//! Every node keeps where it came from (byte offset, 1-based line and column), so that
+//! every later error can point at the user's text. Scalars keep their source style:
+//! only plain scalars resolve to null, booleans and numbers (YAML 1.2 core schema, the
+//! same resolution `serde_yaml` applies), quoted ones are always strings.
+
+/// A position in a source file. `line` and `col` are 1-based; `col` counts characters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    /// Byte offset from the start of the file.
+    pub offset: u32,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// A half-open range of source text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub start: Pos,
+    pub end: Pos,
+}
+
+impl Span {
+    pub fn new(start: Pos, end: Pos) -> Span {
+        Span { start, end }
+    }
+
+    /// A zero-width span at `pos`.
+    pub fn at(pos: Pos) -> Span {
+        Span {
+            start: pos,
+            end: pos,
+        }
+    }
+}
+
+/// How a scalar was written; it decides whether it may resolve to a non-string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scalar {
+    /// The scalar's value after unescaping and folding.
+    pub text: String,
+    pub style: ScalarStyle,
+    /// An explicit tag such as `!!str`, written without the leading `!!`/`!`.
+    pub tag: Option<Box<str>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub span: Span,
+    pub kind: NodeKind,
+}
+
+/// What a scalar means once YAML 1.2 core-schema resolution is applied.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Resolved<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+}
+
+impl Scalar {
+    /// Resolves a scalar the way `serde_yaml` does (YAML 1.2 core schema).
+    pub fn resolve(&self) -> Resolved<'_> {
+        match self.tag.as_deref() {
+            Some("str") => return Resolved::Str(&self.text),
+            Some(_) | None => {}
+        }
+        if self.style != ScalarStyle::Plain {
+            return Resolved::Str(&self.text);
+        }
+        resolve_plain(&self.text)
+    }
+}
+
+/// Core-schema resolution of a plain scalar.
+pub fn resolve_plain(s: &str) -> Resolved<'_> {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+        "true" | "True" | "TRUE" => return Resolved::Bool(true),
+        "false" | "False" | "FALSE" => return Resolved::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Resolved::Float(f64::INFINITY)
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Resolved::Float(f64::NAN),
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return Resolved::Str(s);
+    }
+    if let Some(i) = parse_int(s) {
+        return Resolved::Int(i);
+    }
+    if is_float(s) {
+        if let Ok(f) = s.parse::<f64>() {
+            return Resolved::Float(f);
+        }
+    }
+    Resolved::Str(s)
+}
+
+fn parse_int(s: &str) -> Option<i64> {
+    let (neg, digits) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (radix, body) = if let Some(h) = digits.strip_prefix("0x") {
+        (16, h)
+    } else if let Some(o) = digits.strip_prefix("0o") {
+        (8, o)
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || !body.bytes().all(|b| (b as char).is_digit(radix)) {
+        return None;
+    }
+    if radix != 10 && s.starts_with(['-', '+']) {
+        return None;
+    }
+    let v = i64::from_str_radix(body, radix).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`
+fn is_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = i - f;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let e = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == e {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+impl Node {
+    pub fn as_scalar(&self) -> Option<&Scalar> {
+        match &self.kind {
+            NodeKind::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The scalar's text whatever it resolves to (`on: 1` reads as "1").
+    pub fn as_str(&self) -> Option<&str> {
+        self.as_scalar().map(|s| s.text.as_str())
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.as_scalar().map(Scalar::resolve), Some(Resolved::Null))
+    }
+
+    /// A short noun for error messages: "a string", "a mapping", ...
+    pub fn kind_name(&self) -> &'static str {
+        match &self.kind {
+            NodeKind::Seq(_) => "a sequence",
+            NodeKind::Map(_) => "a mapping",
+            NodeKind::Scalar(s) => match s.resolve() {
+                Resolved::Null => "null",
+                Resolved::Bool(_) => "a boolean",
+                Resolved::Int(_) | Resolved::Float(_) => "a number",
+                Resolved::Str(_) => "a string",
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_scalars_resolve_like_the_core_schema() {
+        let cases: &[(&str, Resolved)] = &[
+            ("", Resolved::Null),
+            ("~", Resolved::Null),
+            ("NULL", Resolved::Null),
+            ("true", Resolved::Bool(true)),
+            ("False", Resolved::Bool(false)),
+            ("on", Resolved::Str("on")),
+            ("yes", Resolved::Str("yes")),
+            ("42", Resolved::Int(42)),
+            ("-7", Resolved::Int(-7)),
+            ("+7", Resolved::Int(7)),
+            ("0x1F", Resolved::Int(31)),
+            ("0o17", Resolved::Int(15)),
+            ("3.10", Resolved::Float(3.1)),
+            ("1e3", Resolved::Float(1000.0)),
+            (".5", Resolved::Float(0.5)),
+            ("1.", Resolved::Float(1.0)),
+            ("-.inf", Resolved::Float(f64::NEG_INFINITY)),
+            ("1.2.3", Resolved::Str("1.2.3")),
+            ("3.x", Resolved::Str("3.x")),
+            ("0xZZ", Resolved::Str("0xZZ")),
+            ("-", Resolved::Str("-")),
+            (".", Resolved::Str(".")),
+            ("1e", Resolved::Str("1e")),
+        ];
+        for (text, want) in cases {
+            assert_eq!(resolve_plain(text), *want, "resolving {text:?}");
+        }
+        assert!(matches!(resolve_plain(".nan"), Resolved::Float(f) if f.is_nan()));
+    }
+
+    #[test]
+    fn quoted_and_tagged_scalars_stay_strings() {
+        let quoted = Scalar {
+            text: "true".into(),
+            style: ScalarStyle::DoubleQuoted,
+            tag: None,
+        };
+        assert_eq!(quoted.resolve(), Resolved::Str("true"));
+        let tagged = Scalar {
+            text: "12".into(),
+            style: ScalarStyle::Plain,
+            tag: Some("str".into()),
+        };
+        assert_eq!(tagged.resolve(), Resolved::Str("12"));
+    }
+}

@@ -7,6 +7,9 @@
 
 pub mod cli;
 pub mod diag;
+pub mod event;
+pub mod git;
 pub mod model;
+pub mod plan;
 pub mod validate;
 pub mod yaml;

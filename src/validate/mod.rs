@@ -7,6 +7,8 @@
 mod ids;
 mod locate;
 mod needs;
+mod places;
+mod walk;
 
 pub use locate::LineIndex;
 

@@ -1,0 +1,103 @@
+//! GitHub events other than push: pull requests (base/head refs and activity type for
+//! matching) and the rest, passed through with their `action`.
+
+use super::error::{json_kind, EventError};
+use super::{Event, Meta};
+use serde_json::Value;
+
+pub fn pull_request(name: &str, payload: Value) -> Result<Event, EventError> {
+    if !payload.is_object() {
+        return Err(EventError::NotObject {
+            event: name.into(),
+            found: json_kind(&payload),
+        });
+    }
+    let pr = payload
+        .get("pull_request")
+        .ok_or_else(|| EventError::MissingField {
+            event: name.into(),
+            field: "pull_request".into(),
+            hint: "a pull_request payload carries the pull request object".into(),
+        })?;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let base_ref = text(pr.pointer("/base/ref"));
+    let head_ref = text(pr.pointer("/head/ref"));
+    let number = pr
+        .get("number")
+        .and_then(Value::as_u64)
+        .or_else(|| payload.get("number").and_then(Value::as_u64));
+    let meta = Meta {
+        git_ref: number.map(|n| format!("refs/pull/{n}/merge")),
+        sha: text(pr.pointer("/head/sha")),
+        action: text(payload.get("action")).or(Some("opened".into())),
+        base_ref,
+        head_ref,
+        repository: text(payload.pointer("/repository/full_name")),
+        actor: text(payload.pointer("/sender/login")),
+        ..Meta::default()
+    };
+    Ok(Event {
+        name: name.into(),
+        payload,
+        meta,
+    })
+}
+
+pub fn generic(name: &str, payload: Value) -> Event {
+    let text = |p: &str| {
+        payload
+            .pointer(p)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let meta = Meta {
+        action: text("/action"),
+        git_ref: text("/ref"),
+        sha: text("/after").or_else(|| text("/sha")),
+        repository: text("/repository/full_name"),
+        actor: text("/sender/login"),
+        schedule: if name == "schedule" {
+            text("/schedule")
+        } else {
+            None
+        },
+        ..Meta::default()
+    };
+    Event {
+        name: name.into(),
+        payload,
+        meta,
+    }
+}
+
+/// `workflow_dispatch`: inputs arrive as text and are typed per workflow when planning.
+pub fn dispatch(git_ref: &str, sha: Option<&str>, inputs: Vec<(String, String)>) -> Event {
+    let map: serde_json::Map<String, Value> = inputs
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let payload = serde_json::json!({ "inputs": map, "ref": git_ref, "workflow": null });
+    Event {
+        name: "workflow_dispatch".into(),
+        payload,
+        meta: Meta {
+            git_ref: Some(git_ref.to_string()),
+            sha: sha.map(str::to_string),
+            inputs,
+            ..Meta::default()
+        },
+    }
+}
+
+/// `schedule`: the payload GitHub gives is just the cron expression.
+pub fn schedule(cron: &str, git_ref: &str) -> Event {
+    Event {
+        name: "schedule".into(),
+        payload: serde_json::json!({ "schedule": cron }),
+        meta: Meta {
+            schedule: Some(cron.to_string()),
+            git_ref: Some(git_ref.to_string()),
+            ..Meta::default()
+        },
+    }
+}

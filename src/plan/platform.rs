@@ -1,0 +1,86 @@
+//! The platform map: which container image stands for a `runs-on` label (like act's `-P`).
+//! Real users point labels at registry images; the defaults point at the images
+//! `scripts/images.sh` builds offline.
+
+use std::collections::BTreeMap;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlatformMap {
+    map: BTreeMap<String, String>,
+}
+
+/// The offline Debian runner image (bash, git, curl, python3, nodejs).
+pub const DEFAULT_RUNNER_IMAGE: &str = "gantry/runner:bookworm";
+
+impl Default for PlatformMap {
+    fn default() -> PlatformMap {
+        let mut map = BTreeMap::new();
+        for label in [
+            "ubuntu-latest",
+            "ubuntu-24.04",
+            "ubuntu-22.04",
+            "ubuntu-20.04",
+            "self-hosted",
+            "linux",
+            "x64",
+            "gantry",
+        ] {
+            map.insert(label.to_string(), DEFAULT_RUNNER_IMAGE.to_string());
+        }
+        PlatformMap { map }
+    }
+}
+
+impl PlatformMap {
+    pub fn empty() -> PlatformMap {
+        PlatformMap {
+            map: BTreeMap::new(),
+        }
+    }
+
+    /// Adds `label=image` (from `-P`); a later mapping of the same label wins.
+    pub fn parse_and_set(&mut self, spec: &str) -> Result<(), String> {
+        match spec.split_once('=') {
+            Some((label, image)) if !label.trim().is_empty() && !image.trim().is_empty() => {
+                self.map.insert(label.trim().to_ascii_lowercase(), image.trim().to_string());
+                Ok(())
+            }
+            _ => Err(format!("invalid platform `{spec}`: expected LABEL=IMAGE, e.g. ubuntu-latest=debian:bookworm")),
+        }
+    }
+
+    /// The image for a set of labels: the first label, in order, that has a mapping.
+    /// Labels compare case-insensitively, as GitHub's do.
+    pub fn image_for<'a>(&'a self, labels: &[String]) -> Option<(&'a str, String)> {
+        labels.iter().find_map(|l| {
+            self.map
+                .get(&l.to_ascii_lowercase())
+                .map(|img| (img.as_str(), l.clone()))
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.map.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_mapped_label_wins_and_overrides_apply() {
+        let mut p = PlatformMap::default();
+        assert_eq!(p.image_for(&["macos-latest".into()]), None);
+        let labels = vec!["self-hosted".to_string(), "Linux".to_string()];
+        assert_eq!(
+            p.image_for(&labels).map(|x| x.0),
+            Some(DEFAULT_RUNNER_IMAGE)
+        );
+        p.parse_and_set("linux=alpine:3").unwrap();
+        p.parse_and_set("SELF-HOSTED=busybox").unwrap();
+        assert_eq!(p.image_for(&labels).map(|x| x.0), Some("busybox"));
+        assert!(p.parse_and_set("noequals").is_err());
+        assert!(p.parse_and_set("=img").is_err());
+    }
+}

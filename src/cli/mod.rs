@@ -2,6 +2,7 @@
 //! edge where files are read and output is printed; everything it calls is testable library code.
 
 mod files;
+mod list;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Check workflow files and action metadata, reporting every problem at once.
     Validate(validate::ValidateArgs),
+    /// List workflows, what triggers each, and their jobs.
+    List(list::ListArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -35,6 +38,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::List(args) => list::run(args),
     };
     match result {
         Ok(code) => code,

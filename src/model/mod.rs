@@ -5,6 +5,7 @@
 //! it finds and keeps what it could read, so validation sees as much as possible.
 
 pub mod action;
+pub mod describe;
 pub mod events;
 pub mod lower;
 pub mod spanned;

@@ -4,3 +4,6 @@
 
 pub mod dag;
 pub mod platform;
+pub mod types;
+
+pub use types::*;

@@ -1,0 +1,185 @@
+//! The `Plan`: everything a run will do, decided before anything runs. `gantry plan` prints
+//! it; `gantry run` and the service execute it. It holds secret *names* and their sources,
+//! never values.
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Plan {
+    pub event: EventSummary,
+    /// Every workflow considered, matched or not, in file order.
+    pub workflows: Vec<WorkflowOutcome>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct EventSummary {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkflowOutcome {
+    pub file: String,
+    pub name: String,
+    pub matched: bool,
+    /// Why it matched or not, one decision per line ("branch `dev` excluded by `!dev` at ci.yml:7:9").
+    pub reasons: Vec<String>,
+    /// Problems that keep a matched workflow from running (invalid file, missing input...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<WorkflowPlan>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkflowPlan {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencyPlan>,
+    /// Jobs in dependency order (a job after everything it needs).
+    pub jobs: Vec<JobPlan>,
+    /// `inputs` as typed for this workflow (dispatch/call).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub inputs: serde_json::Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ConcurrencyPlan {
+    /// The group, evaluated when possible, else the expression text.
+    pub group: String,
+    pub cancel_in_progress: Decision,
+}
+
+/// A value decided at plan time, or left to run time because it needs run-time contexts.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "when", rename_all = "snake_case")]
+pub enum Decision {
+    Now { value: bool },
+    AtRunTime { expression: String },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct JobPlan {
+    /// The job id; matrix legs and called-workflow jobs share it with a suffix in `key`.
+    pub id: String,
+    /// Unique within the plan: `build`, `test (ubuntu, 18)`, `call/inner`.
+    pub key: String,
+    pub name: String,
+    /// Job ids (of this plan) this job waits for.
+    pub needs: Vec<String>,
+    /// Whether the job runs: decided now (`if:` without run-time contexts) or at run time.
+    pub condition: Decision,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skip_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<Value>,
+    pub runs_on: Vec<String>,
+    /// The image the job container starts from (platform map, or `container:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServicePlan>,
+    pub steps: Vec<StepPlan>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<ConcurrencyPlan>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_minutes: Option<f64>,
+    pub continue_on_error: Decision,
+    /// Strategy settings shared by the legs of one matrix job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<StrategyPlan>,
+    /// Reusable workflow this job came from (`uses:` at job level), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub called_from: Option<String>,
+    /// Variable names the container gets (values shown only when not secret).
+    pub env: Vec<(String, String)>,
+    /// Secret names the job uses and where each comes from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretRef>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StrategyPlan {
+    pub fail_fast: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_parallel: Option<u32>,
+    pub total: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ServicePlan {
+    pub id: String,
+    pub image: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SecretRef {
+    pub name: String,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StepPlan {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    pub kind: StepKind,
+    pub condition: Decision,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StepKind {
+    /// A `run:` script in the job container.
+    Run {
+        shell: String,
+    },
+    /// `uses: docker://image`.
+    DockerImage {
+        image: String,
+    },
+    /// A local action built from a Dockerfile.
+    DockerfileAction {
+        path: String,
+        dockerfile: String,
+    },
+    /// A local action whose `runs.image` is `docker://…`.
+    DockerAction {
+        path: String,
+        image: String,
+    },
+    Composite {
+        path: String,
+        steps: usize,
+    },
+    Node {
+        path: String,
+        using: String,
+        main: String,
+    },
+    /// `owner/repo[/path]@ref`, resolved when the run downloads it.
+    Remote {
+        repository: String,
+        path: String,
+        git_ref: String,
+    },
+    Parallel {
+        steps: Vec<StepPlan>,
+    },
+    /// `wait`, `wait-all`, `cancel` of background steps.
+    Control {
+        what: String,
+    },
+    /// A step that cannot run; why.
+    Invalid {
+        reason: String,
+    },
+}

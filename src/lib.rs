@@ -8,8 +8,10 @@
 pub mod cli;
 pub mod diag;
 pub mod event;
+pub mod filter;
 pub mod git;
 pub mod model;
 pub mod plan;
+pub mod trigger;
 pub mod validate;
 pub mod yaml;

@@ -6,6 +6,7 @@
 //! nothing of files, Docker, Kafka or Vault; [`cli`] is where effects begin.
 
 pub mod cli;
+pub mod cron;
 pub mod diag;
 pub mod event;
 pub mod filter;

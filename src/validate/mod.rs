@@ -8,6 +8,7 @@ mod ids;
 mod locate;
 mod needs;
 mod places;
+mod triggers;
 mod walk;
 
 pub use locate::LineIndex;
@@ -136,8 +137,8 @@ pub struct Source<'a> {
 }
 
 pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostics) {
-    let _ = src;
     needs::check(wf, diags);
+    triggers::check(wf, src, diags);
     ids::check_workflow(wf, diags);
 }
 

@@ -144,3 +144,28 @@ fn malformed_input_gives_positioned_errors() {
     let got = check_text("- a\n- b\n", FileKind::Workflow).diagnostics;
     assert_eq!((got[0].rule, got[0].severity), ("type", E));
 }
+
+#[test]
+fn trigger_values() {
+    run(&[
+        wf("bad glob points inside the pattern", "on:\n  push:\n    branches: ['rel/[z-a]']\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 24, "glob", E, "invalid range `z-a`")]),
+        wf("negation re-includes in ignore lists", "on:\n  pull_request:\n    paths-ignore: ['**', '!sdk/.version']\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
+        wf("all negated", "on:\n  push:\n    branches: ['!main']\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 15, "glob", W, "nothing ever matches")]),
+        wf("bad cron", "on:\n  schedule:\n    - cron: '0 25 * * *'\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 16, "cron", E, "invalid hour value 25")]),
+        wf("too frequent cron", "on:\n  schedule:\n    - cron: '*/2 * * * *'\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 13, "cron", W, "at most every 5 minutes")]),
+        wf("dispatch input types", "on:\n  workflow_dispatch:\n    inputs:\n      n:\n        type: int\n      b:\n        type: boolean\n        default: maybe\n      c:\n        type: choice\n        options: [x, y]\n        default: z\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(5, 15, "inputs", E, "input type `int`"), (8, 18, "inputs", E, "must be `true` or `false`"), (12, 18, "inputs", E, "not one of its options")]),
+        wf("call inputs need a type", "on:\n  workflow_call:\n    inputs:\n      x:\n        required: true\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(4, 7, "inputs", E, "needs a `type`")]),
+        wf("kafka topic and webhook names", "on:\n  kafka:\n    topics: ['bad topic']\n    key: '[a'\n  webhook:\n    names: ['a/b']\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 14, "event", E, "not a valid Kafka topic name"), (4, 11, "glob", E, "never closed"), (6, 13, "event", E, "webhook name `a/b`")]),
+    ]);
+}
+
+/// etcd's `antithesis-test.yml` declares `type: int` for a dispatch input. GitHub documents
+/// exactly five input types (string, boolean, number, choice, environment), so this is a
+/// genuine mistake in that file, not a false positive: Gantry must keep reporting it.
+#[test]
+fn a_real_mistake_in_the_corpus_stays_reported() {
+    let src = "on:\n  workflow_dispatch:\n    inputs:\n      duration:\n        description: 'Duration (exploration hours)'\n        required: true\n        type: int\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n";
+    let got = check_text(src, FileKind::Workflow).diagnostics;
+    assert_eq!(got.len(), 1);
+    assert_eq!((got[0].rule, got[0].span.start.line), ("inputs", 7));
+}

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cron;
 pub mod diag;
 pub mod event;
+pub mod expr;
 pub mod filter;
 pub mod git;
 pub mod model;

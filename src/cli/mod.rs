@@ -1,6 +1,7 @@
 //! The command line: argument parsing with clap and one module per subcommand. This is the
 //! edge where files are read and output is printed; everything it calls is testable library code.
 
+mod event_args;
 mod files;
 mod list;
 mod validate;

@@ -1,0 +1,43 @@
+//! Errors of the expression language: where in the expression text, and what was expected.
+
+use std::ops::Range;
+
+/// A syntax error; `span` is a byte range in the text that was parsed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ExprError {
+    pub span: Range<usize>,
+    pub message: String,
+}
+
+impl ExprError {
+    pub fn new(span: Range<usize>, message: impl Into<String>) -> ExprError {
+        ExprError {
+            span,
+            message: message.into(),
+        }
+    }
+
+    /// The same error for text that sits `by` bytes into a larger string.
+    pub fn shifted(mut self, by: usize) -> ExprError {
+        self.span = self.span.start + by..self.span.end + by;
+        self
+    }
+}
+
+/// An evaluation error (an unknown context, invalid JSON for `fromJSON`, a bad format string).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct EvalError {
+    pub span: Range<usize>,
+    pub message: String,
+}
+
+impl EvalError {
+    pub fn new(span: Range<usize>, message: impl Into<String>) -> EvalError {
+        EvalError {
+            span,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Evaluation against caller-supplied contexts, with GitHub's coercion rules for comparison
+//! and its `&&`/`||` that return operand values.
+
+use super::ast::{BinOp, Expr, ExprKind};
+use super::error::EvalError;
+use super::functions;
+use super::value::{same_instance, Value};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum JobStatus {
+    #[default]
+    Success,
+    Failure,
+    Cancelled,
+}
+
+/// What an expression can see. Implemented by the planner and the runner; effects (files
+/// for `hashFiles`) stay with the implementation.
+pub trait Host {
+    /// A named context (github, env, vars, job, jobs, steps, runner, secrets, strategy,
+    /// matrix, needs, inputs); `None` when it is not available here.
+    fn context(&self, name: &str) -> Option<Value>;
+    fn job_status(&self) -> JobStatus {
+        JobStatus::Success
+    }
+    fn hash_files(&self, patterns: &[String]) -> Result<String, String> {
+        let _ = patterns;
+        Err("hashFiles is not available here".into())
+    }
+}
+
+/// A host backed by a map, for tests and simple callers.
+#[derive(Clone, Debug, Default)]
+pub struct MapHost {
+    pub contexts: HashMap<String, Value>,
+    pub status: JobStatus,
+}
+
+impl MapHost {
+    pub fn new() -> MapHost {
+        MapHost::default()
+    }
+
+    pub fn with(mut self, name: &str, v: Value) -> MapHost {
+        self.contexts.insert(name.to_string(), v);
+        self
+    }
+}
+
+impl Host for MapHost {
+    fn context(&self, name: &str) -> Option<Value> {
+        self.contexts.get(name).cloned()
+    }
+    fn job_status(&self) -> JobStatus {
+        self.status
+    }
+}
+
+/// GitHub's `==`: same types compare directly (strings ignoring case, arrays and objects by
+/// identity); different types are compared as numbers.
+pub fn loose_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(x), Value::Bool(y)) => x == y,
+        (Value::Number(x), Value::Number(y)) => x == y,
+        (Value::String(x), Value::String(y)) => eq_ignore_case(x, y),
+        (Value::Array(_), Value::Array(_)) | (Value::Object(_), Value::Object(_)) => {
+            same_instance(a, b)
+        }
+        _ => {
+            let (x, y) = (a.to_number(), b.to_number());
+            x == y
+        }
+    }
+}
+
+fn eq_ignore_case(x: &str, y: &str) -> bool {
+    if x.is_ascii() && y.is_ascii() {
+        x.eq_ignore_ascii_case(y)
+    } else {
+        x.to_lowercase() == y.to_lowercase()
+    }
+}
+
+/// `<` and friends: strings compare ignoring case, everything else as numbers (NaN is
+/// never less, greater or equal).
+fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
+    use std::cmp::Ordering;
+    let ord = match (a, b) {
+        (Value::String(x), Value::String(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
+        _ => a.to_number().partial_cmp(&b.to_number()),
+    };
+    match (op, ord) {
+        (_, None) => false,
+        (BinOp::Lt, Some(o)) => o == Ordering::Less,
+        (BinOp::Le, Some(o)) => o != Ordering::Greater,
+        (BinOp::Gt, Some(o)) => o == Ordering::Greater,
+        (BinOp::Ge, Some(o)) => o != Ordering::Less,
+        _ => false,
+    }
+}
+
+/// During evaluation, the result of a `*` filter: later accesses apply to each element.
+enum Val {
+    One(Value),
+    Filtered(Vec<Value>),
+}
+
+impl Val {
+    fn into_value(self) -> Value {
+        match self {
+            Val::One(v) => v,
+            Val::Filtered(items) => Value::array(items),
+        }
+    }
+}
+
+pub fn evaluate(expr: &Expr, host: &dyn Host) -> Result<Value, EvalError> {
+    eval(expr, host).map(Val::into_value)
+}
+
+fn index(base: &Value, key: &Value) -> Value {
+    match base {
+        Value::Array(items) => {
+            let n = key.to_number();
+            if n.fract() == 0.0 && n >= 0.0 && (n as usize) < items.len() {
+                items[n as usize].clone()
+            } else {
+                Value::Null
+            }
+        }
+        Value::Object(_) => base.get(&key.to_text()),
+        _ => Value::Null,
+    }
+}
+
+fn eval(expr: &Expr, host: &dyn Host) -> Result<Val, EvalError> {
+    let one = |v: Value| Ok(Val::One(v));
+    match &expr.kind {
+        ExprKind::Null => one(Value::Null),
+        ExprKind::Bool(b) => one(Value::Bool(*b)),
+        ExprKind::Number(n) => one(Value::Number(*n)),
+        ExprKind::Str(s) => one(Value::str(s)),
+        ExprKind::Context(name) => match host.context(name) {
+            Some(v) => one(v),
+            None => Err(EvalError::new(
+                expr.span.clone(),
+                format!("context `{name}` is not available here"),
+            )),
+        },
+        ExprKind::Property(base, name) => Ok(match eval(base, host)? {
+            Val::One(v) => Val::One(v.get(name)),
+            // Elements without the property are dropped, as GitHub's filter does.
+            Val::Filtered(items) => Val::Filtered(
+                items
+                    .iter()
+                    .map(|i| i.get(name))
+                    .filter(|v| !matches!(v, Value::Null))
+                    .collect(),
+            ),
+        }),
+        ExprKind::Index(base, key) => {
+            let k = evaluate(key, host)?;
+            Ok(match eval(base, host)? {
+                Val::One(v) => Val::One(index(&v, &k)),
+                Val::Filtered(items) => Val::Filtered(
+                    items
+                        .iter()
+                        .map(|i| index(i, &k))
+                        .filter(|v| !matches!(v, Value::Null))
+                        .collect(),
+                ),
+            })
+        }
+        ExprKind::Filter(base) => {
+            let spread = |v: &Value, out: &mut Vec<Value>| match v {
+                Value::Array(items) => out.extend(items.iter().cloned()),
+                Value::Object(map) => out.extend(map.values().cloned()),
+                _ => {}
+            };
+            let mut out = Vec::new();
+            match eval(base, host)? {
+                Val::One(v) => spread(&v, &mut out),
+                Val::Filtered(items) => items.iter().for_each(|i| spread(i, &mut out)),
+            }
+            Ok(Val::Filtered(out))
+        }
+        ExprKind::Not(inner) => one(Value::Bool(!evaluate(inner, host)?.truthy())),
+        ExprKind::Binary(op, a, b) => {
+            let left = evaluate(a, host)?;
+            match op {
+                BinOp::And => {
+                    if !left.truthy() {
+                        return one(left);
+                    }
+                    one(evaluate(b, host)?)
+                }
+                BinOp::Or => {
+                    if left.truthy() {
+                        return one(left);
+                    }
+                    one(evaluate(b, host)?)
+                }
+                BinOp::Eq => one(Value::Bool(loose_eq(&left, &evaluate(b, host)?))),
+                BinOp::Ne => one(Value::Bool(!loose_eq(&left, &evaluate(b, host)?))),
+                _ => one(Value::Bool(compare(*op, &left, &evaluate(b, host)?))),
+            }
+        }
+        ExprKind::Call { name, args, .. } => {
+            let vals = args
+                .iter()
+                .map(|a| evaluate(a, host))
+                .collect::<Result<Vec<_>, _>>()?;
+            one(functions::call(name, &vals, expr.span.clone(), host)?)
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Tokens of the expression language, each with its byte range in the expression text.
+
+use super::error::ExprError;
+use std::ops::Range;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    Null,
+    Bool(bool),
+    Number(f64),
+    /// A single-quoted string with `''` unescaped.
+    Str(String),
+    Ident(String),
+    Star,
+    Dot,
+    Comma,
+    LParen,
+    RParen,
+    LBracket,
+    RBracket,
+    Not,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+    And,
+    Or,
+}
+
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub tok: Tok,
+    pub span: Range<usize>,
+}
+
+fn is_ident_start(c: u8) -> bool {
+    c.is_ascii_alphabetic() || c == b'_'
+}
+
+fn is_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+pub fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
+    let b = src.as_bytes();
+    let mut out = Vec::with_capacity(src.len() / 3 + 1);
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        let one = |t: Tok| (t, 1);
+        let (tok, len) = match c {
+            b' ' | b'\t' | b'\n' | b'\r' => {
+                i += 1;
+                continue;
+            }
+            b'(' => one(Tok::LParen),
+            b')' => one(Tok::RParen),
+            b'[' => one(Tok::LBracket),
+            b']' => one(Tok::RBracket),
+            b',' => one(Tok::Comma),
+            b'*' => one(Tok::Star),
+            b'!' if b.get(i + 1) == Some(&b'=') => (Tok::Ne, 2),
+            b'!' => one(Tok::Not),
+            b'<' if b.get(i + 1) == Some(&b'=') => (Tok::Le, 2),
+            b'<' => one(Tok::Lt),
+            b'>' if b.get(i + 1) == Some(&b'=') => (Tok::Ge, 2),
+            b'>' => one(Tok::Gt),
+            b'=' if b.get(i + 1) == Some(&b'=') => (Tok::Eq, 2),
+            b'&' if b.get(i + 1) == Some(&b'&') => (Tok::And, 2),
+            b'|' if b.get(i + 1) == Some(&b'|') => (Tok::Or, 2),
+            b'\'' => {
+                let mut s = String::new();
+                let mut j = i + 1;
+                let mut seg = j;
+                loop {
+                    match b.get(j) {
+                        None => return Err(ExprError::new(
+                            start..src.len(),
+                            "unterminated string: a string literal opened here has no closing `'`",
+                        )),
+                        Some(b'\'') if b.get(j + 1) == Some(&b'\'') => {
+                            s.push_str(&src[seg..j + 1]);
+                            j += 2;
+                            seg = j;
+                        }
+                        Some(b'\'') => {
+                            s.push_str(&src[seg..j]);
+                            break;
+                        }
+                        Some(_) => j += 1,
+                    }
+                }
+                (Tok::Str(s), j + 1 - i)
+            }
+            b'.' if !b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                || out.last().is_some_and(|t: &Token| {
+                    matches!(
+                        t.tok,
+                        Tok::Ident(_) | Tok::RParen | Tok::RBracket | Tok::Star
+                    )
+                }) =>
+            {
+                one(Tok::Dot)
+            }
+            b'0'..=b'9' | b'.' | b'-' | b'+' => {
+                let mut j = i;
+                while j < b.len()
+                    && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'.' | b'-' | b'+' | b'_'))
+                {
+                    // A sign only starts the number or follows an exponent marker.
+                    if (b[j] == b'-' || b[j] == b'+') && j > i && !matches!(b[j - 1], b'e' | b'E') {
+                        break;
+                    }
+                    j += 1;
+                }
+                let text = &src[i..j];
+                let n = match text {
+                    "-Infinity" => Some(f64::NEG_INFINITY),
+                    "+Infinity" => Some(f64::INFINITY),
+                    _ => super::value::parse_number(text)
+                        .filter(|_| !text.trim().is_empty() && text != "-" && text != "+"),
+                };
+                match n {
+                    Some(n) => (Tok::Number(n), j - i),
+                    None => return Err(ExprError::new(i..j, format!("`{text}` is not a number"))),
+                }
+            }
+            c if is_ident_start(c) => {
+                let mut j = i + 1;
+                while j < b.len() && is_ident(b[j]) {
+                    j += 1;
+                }
+                let word = &src[i..j];
+                let tok = match word {
+                    "null" => Tok::Null,
+                    "true" => Tok::Bool(true),
+                    "false" => Tok::Bool(false),
+                    "NaN" => Tok::Number(f64::NAN),
+                    "Infinity" => Tok::Number(f64::INFINITY),
+                    _ => Tok::Ident(word.to_string()),
+                };
+                (tok, j - i)
+            }
+            _ => {
+                let ch = src[i..].chars().next().unwrap_or('?');
+                let hint = match ch {
+                    '"' => "; strings use single quotes: 'text'",
+                    '=' => "; compare with `==`",
+                    '&' => "; use `&&`",
+                    '|' => "; use `||`",
+                    _ => "",
+                };
+                return Err(ExprError::new(
+                    i..i + ch.len_utf8(),
+                    format!("unexpected character `{ch}`{hint}"),
+                ));
+            }
+        };
+        out.push(Token {
+            tok,
+            span: start..start + len,
+        });
+        i = start + len;
+    }
+    Ok(out)
+}

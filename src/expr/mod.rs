@@ -1,0 +1,28 @@
+//! The `${{ }}` expression language as GitHub defines it: literals, operators with GitHub's
+//! precedence and loose, case-insensitive comparison, property and index access, the `*`
+//! filter, and the built-in functions. Pure: contexts, job status and `hashFiles` come from
+//! the caller's [`Host`].
+
+mod ast;
+mod condition;
+mod error;
+mod eval;
+mod functions;
+mod lexer;
+mod parser;
+mod refs;
+mod template;
+mod value;
+
+#[cfg(test)]
+mod tests;
+
+pub use ast::{BinOp, Expr, ExprKind};
+pub use condition::{parse_condition, Condition};
+pub use error::{EvalError, ExprError};
+pub use eval::{evaluate, loose_eq, Host, JobStatus, MapHost};
+pub use functions::to_json_text;
+pub use parser::{parse_expr, MAX_DEPTH};
+pub use refs::{context_refs, ContextRef};
+pub use template::{parse_template, Segment, Template};
+pub use value::{format_number, parse_number, Object, Value};

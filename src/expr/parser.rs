@@ -1,0 +1,353 @@
+//! The recursive-descent parser, with GitHub's precedence (highest first): grouping,
+//! `[]` and `.`, `!`, `< <= > >=`, `== !=`, `&&`, `||`. Functions are checked here, as
+//! GitHub does: an unknown function or a wrong number of arguments is a syntax error.
+
+use super::ast::{BinOp, Expr, ExprKind};
+use super::error::ExprError;
+use super::functions::lookup;
+use super::lexer::{lex, Tok, Token};
+
+/// How deep expressions may nest; GitHub stops at 50, deeper input must not overflow the stack.
+pub const MAX_DEPTH: usize = 50;
+
+/// Parses the text inside `${{ }}` (or a bare `if:` condition).
+pub fn parse_expr(src: &str) -> Result<Expr, ExprError> {
+    let tokens = lex(src)?;
+    if tokens.is_empty() {
+        return Err(ExprError::new(
+            0..src.len(),
+            "empty expression: expected a value, a context or a function call",
+        ));
+    }
+    let mut p = Parser {
+        src,
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
+    let e = p.or()?;
+    if let Some(t) = p.tokens.get(p.pos) {
+        return Err(ExprError::new(t.span.clone(), format!("unexpected {} after a complete expression; expected an operator such as `==` or `&&`", describe(&t.tok))));
+    }
+    Ok(e)
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    tokens: Vec<Token>,
+    pos: usize,
+    depth: usize,
+}
+
+fn describe(t: &Tok) -> String {
+    match t {
+        Tok::Null => "`null`".into(),
+        Tok::Bool(b) => format!("`{b}`"),
+        Tok::Number(n) => format!("number `{}`", super::value::format_number(*n)),
+        Tok::Str(s) => format!("string '{s}'"),
+        Tok::Ident(i) => format!("`{i}`"),
+        Tok::Star => "`*`".into(),
+        Tok::Dot => "`.`".into(),
+        Tok::Comma => "`,`".into(),
+        Tok::LParen => "`(`".into(),
+        Tok::RParen => "`)`".into(),
+        Tok::LBracket => "`[`".into(),
+        Tok::RBracket => "`]`".into(),
+        Tok::Not => "`!`".into(),
+        Tok::Lt => "`<`".into(),
+        Tok::Le => "`<=`".into(),
+        Tok::Gt => "`>`".into(),
+        Tok::Ge => "`>=`".into(),
+        Tok::Eq => "`==`".into(),
+        Tok::Ne => "`!=`".into(),
+        Tok::And => "`&&`".into(),
+        Tok::Or => "`||`".into(),
+    }
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Tok> {
+        self.tokens.get(self.pos).map(|t| &t.tok)
+    }
+
+    fn end_span(&self) -> std::ops::Range<usize> {
+        self.src.len()..self.src.len()
+    }
+
+    fn enter(&mut self, at: usize) -> Result<(), ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ExprError::new(
+                at..at + 1,
+                format!("the expression nests deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn binary(
+        &mut self,
+        next: fn(&mut Self) -> Result<Expr, ExprError>,
+        ops: &[(Tok, BinOp)],
+    ) -> Result<Expr, ExprError> {
+        let mut left = next(self)?;
+        while let Some(op) = self
+            .peek()
+            .and_then(|t| ops.iter().find(|(k, _)| k == t).map(|(_, o)| *o))
+        {
+            self.pos += 1;
+            if self.pos >= self.tokens.len() {
+                return Err(ExprError::new(
+                    self.end_span(),
+                    "the expression ends after an operator; expected a value",
+                ));
+            }
+            let right = next(self)?;
+            let span = left.span.start..right.span.end;
+            left = Expr {
+                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                span,
+            };
+        }
+        Ok(left)
+    }
+
+    fn or(&mut self) -> Result<Expr, ExprError> {
+        self.binary(Self::and, &[(Tok::Or, BinOp::Or)])
+    }
+
+    fn and(&mut self) -> Result<Expr, ExprError> {
+        self.binary(Self::equality, &[(Tok::And, BinOp::And)])
+    }
+
+    fn equality(&mut self) -> Result<Expr, ExprError> {
+        self.binary(
+            Self::comparison,
+            &[(Tok::Eq, BinOp::Eq), (Tok::Ne, BinOp::Ne)],
+        )
+    }
+
+    fn comparison(&mut self) -> Result<Expr, ExprError> {
+        self.binary(
+            Self::unary,
+            &[
+                (Tok::Lt, BinOp::Lt),
+                (Tok::Le, BinOp::Le),
+                (Tok::Gt, BinOp::Gt),
+                (Tok::Ge, BinOp::Ge),
+            ],
+        )
+    }
+
+    fn unary(&mut self) -> Result<Expr, ExprError> {
+        if let Some(Token {
+            tok: Tok::Not,
+            span,
+        }) = self.tokens.get(self.pos).cloned()
+        {
+            self.pos += 1;
+            self.enter(span.start)?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            let s = span.start..inner.span.end;
+            return Ok(Expr {
+                kind: ExprKind::Not(Box::new(inner)),
+                span: s,
+            });
+        }
+        self.postfix()
+    }
+
+    fn expect(&mut self, want: Tok, what: &str, opened: usize) -> Result<usize, ExprError> {
+        match self.tokens.get(self.pos) {
+            Some(t) if t.tok == want => {
+                self.pos += 1;
+                Ok(t.span.end)
+            }
+            Some(t) => Err(ExprError::new(
+                t.span.clone(),
+                format!(
+                    "expected {what} to close the one opened at column {}, found {}",
+                    opened + 1,
+                    describe(&t.tok)
+                ),
+            )),
+            None => Err(ExprError::new(
+                self.end_span(),
+                format!(
+                    "the expression ends before {what} closes the one opened at column {}",
+                    opened + 1
+                ),
+            )),
+        }
+    }
+
+    fn postfix(&mut self) -> Result<Expr, ExprError> {
+        let mut e = self.primary()?;
+        loop {
+            match self.peek() {
+                Some(Tok::Dot) => {
+                    let dot = self.tokens[self.pos].span.clone();
+                    self.pos += 1;
+                    match self.tokens.get(self.pos).cloned() {
+                        Some(Token {
+                            tok: Tok::Ident(name),
+                            span,
+                        }) => {
+                            self.pos += 1;
+                            let s = e.span.start..span.end;
+                            e = Expr {
+                                kind: ExprKind::Property(Box::new(e), name),
+                                span: s,
+                            };
+                        }
+                        // `a.true`, `a.null`: keywords are fine as property names.
+                        Some(Token {
+                            tok: Tok::Null | Tok::Bool(_),
+                            span,
+                        }) => {
+                            self.pos += 1;
+                            let name = self.src[span.clone()].to_string();
+                            let s = e.span.start..span.end;
+                            e = Expr {
+                                kind: ExprKind::Property(Box::new(e), name),
+                                span: s,
+                            };
+                        }
+                        Some(Token {
+                            tok: Tok::Star,
+                            span,
+                        }) => {
+                            self.pos += 1;
+                            let s = e.span.start..span.end;
+                            e = Expr {
+                                kind: ExprKind::Filter(Box::new(e)),
+                                span: s,
+                            };
+                        }
+                        Some(t) => {
+                            return Err(ExprError::new(
+                                t.span.clone(),
+                                format!(
+                                    "expected a property name or `*` after `.`, found {}",
+                                    describe(&t.tok)
+                                ),
+                            ))
+                        }
+                        None => {
+                            return Err(ExprError::new(
+                                dot,
+                                "expected a property name or `*` after `.`",
+                            ))
+                        }
+                    }
+                }
+                Some(Tok::LBracket) => {
+                    let open = self.tokens[self.pos].span.start;
+                    self.pos += 1;
+                    if self.peek() == Some(&Tok::Star) {
+                        self.pos += 1;
+                        let end = self.expect(Tok::RBracket, "`]`", open)?;
+                        let s = e.span.start..end;
+                        e = Expr {
+                            kind: ExprKind::Filter(Box::new(e)),
+                            span: s,
+                        };
+                        continue;
+                    }
+                    self.enter(open)?;
+                    let index = self.or()?;
+                    self.depth -= 1;
+                    let end = self.expect(Tok::RBracket, "`]`", open)?;
+                    let s = e.span.start..end;
+                    e = Expr {
+                        kind: ExprKind::Index(Box::new(e), Box::new(index)),
+                        span: s,
+                    };
+                }
+                _ => return Ok(e),
+            }
+        }
+    }
+
+    fn primary(&mut self) -> Result<Expr, ExprError> {
+        let Some(Token { tok, span }) = self.tokens.get(self.pos).cloned() else {
+            return Err(ExprError::new(
+                self.end_span(),
+                "the expression ends where a value was expected",
+            ));
+        };
+        self.pos += 1;
+        let kind = match tok {
+            Tok::Null => ExprKind::Null,
+            Tok::Bool(b) => ExprKind::Bool(b),
+            Tok::Number(n) => ExprKind::Number(n),
+            Tok::Str(s) => ExprKind::Str(s),
+            Tok::LParen => {
+                self.enter(span.start)?;
+                let inner = self.or()?;
+                self.depth -= 1;
+                let end = self.expect(Tok::RParen, "`)`", span.start)?;
+                return Ok(Expr {
+                    kind: inner.kind,
+                    span: span.start..end,
+                });
+            }
+            Tok::Ident(name) => {
+                if self.peek() == Some(&Tok::LParen) {
+                    return self.call(name, span);
+                }
+                ExprKind::Context(name.to_ascii_lowercase())
+            }
+            other => {
+                return Err(ExprError::new(
+                    span,
+                    format!(
+                        "unexpected {}; expected a value, a context or a function call",
+                        describe(&other)
+                    ),
+                ))
+            }
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn call(&mut self, name: String, name_span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+        let Some(f) = lookup(&name) else {
+            return Err(ExprError::new(name_span, format!("unknown function `{name}`; GitHub's functions are contains, startsWith, endsWith, format, join, toJSON, fromJSON, hashFiles, case, success, always, failure, cancelled")));
+        };
+        let open = self.tokens[self.pos].span.start;
+        self.pos += 1;
+        self.enter(open)?;
+        let mut args = Vec::new();
+        if self.peek() == Some(&Tok::RParen) {
+            self.pos += 1;
+        } else {
+            loop {
+                args.push(self.or()?);
+                match self.tokens.get(self.pos) {
+                    Some(Token { tok: Tok::Comma, .. }) => self.pos += 1,
+                    Some(Token { tok: Tok::RParen, .. }) => {
+                        self.pos += 1;
+                        break;
+                    }
+                    Some(t) => return Err(ExprError::new(t.span.clone(), format!("expected `,` or `)` in the call to `{}` opened at column {}, found {}", f.name, open + 1, describe(&t.tok)))),
+                    None => return Err(ExprError::new(self.end_span(), format!("the expression ends before `)` closes the call to `{}` opened at column {}", f.name, open + 1))),
+                }
+            }
+        }
+        self.depth -= 1;
+        let end = self.tokens[self.pos - 1].span.end;
+        if let Err(msg) = f.check_arity(args.len()) {
+            return Err(ExprError::new(name_span, msg));
+        }
+        Ok(Expr {
+            kind: ExprKind::Call {
+                name: f.name,
+                name_span: name_span.clone(),
+                args,
+            },
+            span: name_span.start..end,
+        })
+    }
+}

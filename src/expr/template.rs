@@ -1,0 +1,126 @@
+//! Strings with `${{ }}` inside: split into literal text and expressions, each expression
+//! keeping where it sits in the string, so errors point at the right column.
+
+use super::ast::Expr;
+use super::error::{EvalError, ExprError};
+use super::eval::{evaluate, Host};
+use super::parser::parse_expr;
+use super::value::Value;
+use std::ops::Range;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Segment {
+    Text(String),
+    Expr {
+        expr: Expr,
+        /// The whole `${{ … }}` in the template string.
+        span: Range<usize>,
+        /// The expression text (between the braces) in the template string.
+        inner: Range<usize>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    pub segments: Vec<Segment>,
+}
+
+/// Finds the `}}` closing an expression that starts at `from`, skipping string literals.
+fn find_close(s: &str, from: usize) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = from;
+    let mut in_str = false;
+    while i < b.len() {
+        match b[i] {
+            b'\'' if in_str && b.get(i + 1) == Some(&b'\'') => i += 1,
+            b'\'' => in_str = !in_str,
+            b'}' if !in_str && b.get(i + 1) == Some(&b'}') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Parses every `${{ }}` in `s`; errors are positioned relative to `s`.
+pub fn parse_template(s: &str) -> Result<Template, ExprError> {
+    let mut segments = Vec::new();
+    let mut rest = 0;
+    while let Some(off) = s[rest..].find("${{") {
+        let open = rest + off;
+        if open > rest {
+            segments.push(Segment::Text(s[rest..open].to_string()));
+        }
+        let inner_start = open + 3;
+        let Some(close) = find_close(s, inner_start) else {
+            return Err(ExprError::new(
+                open..open + 3,
+                "`${{` is never closed with `}}`",
+            ));
+        };
+        let inner = &s[inner_start..close];
+        let expr = parse_expr(inner).map_err(|e| e.shifted(inner_start))?;
+        segments.push(Segment::Expr {
+            expr,
+            span: open..close + 2,
+            inner: inner_start..close,
+        });
+        rest = close + 2;
+    }
+    if rest < s.len() {
+        segments.push(Segment::Text(s[rest..].to_string()));
+    }
+    Ok(Template { segments })
+}
+
+impl Template {
+    /// Whether the string holds no expression at all.
+    pub fn is_literal(&self) -> bool {
+        self.segments.iter().all(|s| matches!(s, Segment::Text(_)))
+    }
+
+    /// The single expression when the whole string is one `${{ }}` (surrounding blanks
+    /// allowed), which keeps the expression's type (`${{ fromJSON(x) }}` can be an object).
+    pub fn single(&self) -> Option<&Expr> {
+        let mut found = None;
+        for seg in &self.segments {
+            match seg {
+                Segment::Expr { expr, .. } if found.is_none() => found = Some(expr),
+                Segment::Text(t) if t.trim().is_empty() => {}
+                _ => return None,
+            }
+        }
+        found
+    }
+
+    pub fn exprs(&self) -> impl Iterator<Item = (&Expr, &Range<usize>)> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Expr { expr, inner, .. } => Some((expr, inner)),
+            Segment::Text(_) => None,
+        })
+    }
+
+    pub fn evaluate(&self, host: &dyn Host) -> Result<Value, EvalError> {
+        if let Some(e) = self.single() {
+            return evaluate(e, host);
+        }
+        Ok(Value::str(&self.evaluate_text(host)?))
+    }
+
+    pub fn evaluate_text(&self, host: &dyn Host) -> Result<String, EvalError> {
+        let mut out = String::new();
+        for seg in &self.segments {
+            match seg {
+                Segment::Text(t) => out.push_str(t),
+                Segment::Expr { expr, inner, .. } => {
+                    let v = evaluate(expr, host).map_err(|mut e| {
+                        e.span = e.span.start + inner.start..e.span.end + inner.start;
+                        e
+                    })?;
+                    out.push_str(&v.to_text());
+                }
+            }
+        }
+        Ok(out)
+    }
+}

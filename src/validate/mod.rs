@@ -4,6 +4,7 @@
 //! into the model, then run the checks that need the whole model (ids, `needs`, expressions
 //! and the contexts they may use, triggers, `uses:` references).
 
+mod exprs;
 mod ids;
 mod locate;
 mod needs;
@@ -140,12 +141,47 @@ pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostic
     needs::check(wf, diags);
     triggers::check(wf, src, diags);
     ids::check_workflow(wf, diags);
+    let mut checker = exprs::ExprChecker {
+        src,
+        diags,
+        inputs: declared_inputs(wf),
+        jobs: wf.jobs.iter().map(|j| j.id.value.clone()).collect(),
+    };
+    walk::walk_workflow(wf, &mut checker);
 }
 
 pub fn validate_action(action: &Action, src: &Source<'_>, diags: &mut Diagnostics) {
-    let _ = src;
     ids::check_action(action, diags);
+    let inputs = Some(action.inputs.iter().map(|i| i.name.value.clone()).collect());
+    let mut checker = exprs::ExprChecker {
+        src,
+        diags,
+        inputs,
+        jobs: Vec::new(),
+    };
+    walk::walk_action(action, &mut checker);
+}
+
+/// Inputs a workflow declares through `workflow_dispatch` and `workflow_call`; `None` when
+/// it has neither trigger (then `inputs` is empty at run time and nothing can be checked).
+fn declared_inputs(wf: &Workflow) -> Option<Vec<String>> {
+    let on = wf.on.as_ref()?;
+    let mut names = None::<Vec<String>>;
+    for t in &on.value.events {
+        let inputs = match &t.config {
+            crate::model::TriggerConfig::Dispatch(i) => i,
+            crate::model::TriggerConfig::Call(c) => &c.inputs,
+            _ => continue,
+        };
+        names
+            .get_or_insert_with(Vec::new)
+            .extend(inputs.inputs.iter().map(|i| i.name.value.clone()));
+    }
+    names
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod tests_support;

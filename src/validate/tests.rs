@@ -169,3 +169,82 @@ fn a_real_mistake_in_the_corpus_stays_reported() {
     assert_eq!(got.len(), 1);
     assert_eq!((got[0].rule, got[0].span.start.line), ("inputs", 7));
 }
+
+fn job(steps: &'static str) -> String {
+    format!("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n{steps}")
+}
+
+#[test]
+fn expressions() {
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    run(&[
+        wf("syntax error points inside", leak(job("      - run: echo ${{ github.sha == }}\n")), &[(6, 37, "expression", E, "ends after an operator")]),
+        wf("syntax error in a block scalar", leak(job("      - run: |\n          echo one\n          echo ${{ contains(a) }}\n")), &[(8, 20, "expression", E, "`contains` takes 2 arguments")]),
+        wf("unknown function", leak(job("      - run: echo ${{ nope(1) }}\n")), &[(6, 23, "expression", E, "unknown function `nope`")]),
+        wf("unknown context", leak(job("      - run: echo ${{ gihtub.sha }}\n")), &[(6, 23, "context", E, "unknown context `gihtub`")]),
+        wf("secrets not allowed in if", leak(job("      - run: echo\n        if: secrets.TOKEN != ''\n")), &[(7, 13, "context", E, "context `secrets` is not available in step `if`")]),
+        wf("status function outside if", leak(job("      - run: echo ${{ success() }}\n")), &[(6, 23, "function", E, "`success()` cannot be used in step `run`")]),
+        wf("hashFiles in job if", "on: push\njobs:\n  a:\n    if: hashFiles('x') != ''\n    runs-on: x\n    steps: [{run: a}]\n", &[(4, 9, "function", E, "`hashFiles()` cannot be used in `jobs.<job_id>.if`")]),
+        wf("undefined step id", leak(job("      - id: build\n        run: make\n      - run: echo ${{ steps.biuld.outputs.x }}\n")), &[(8, 23, "reference", E, "step `biuld` is not defined before this point (steps with ids before it: build)")]),
+        wf("step defined later", leak(job("      - run: echo ${{ steps.later.outputs.x }}\n      - id: later\n        run: make\n")), &[(6, 23, "reference", E, "step `later` is not defined before this point")]),
+        wf("bad step property", leak(job("      - id: s\n        run: make\n      - run: echo ${{ steps.s.output.x }}\n")), &[(8, 23, "reference", E, "`steps.s.output` does not exist")]),
+        wf("job outputs see all steps", "on: push\njobs:\n  a:\n    runs-on: x\n    outputs:\n      v: ${{ steps.s.outputs.v }}\n    steps:\n      - id: s\n        run: echo\n", &[]),
+        wf("needs reference", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n  b:\n    runs-on: x\n    needs: a\n    steps:\n      - run: echo ${{ needs.a.result }} ${{ needs.c.outputs.x }}\n", &[(10, 45, "reference", E, "job `b` does not need `c` (needs: [a])")]),
+        wf("matrix keys", "on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        os: [a]\n        include:\n          - extra: 1\n    steps:\n      - run: echo ${{ matrix.os }} ${{ matrix.extra }} ${{ matrix.nope }}\n", &[(11, 60, "reference", W, "no combination of the matrix defines `nope`")]),
+        wf("matrix from an expression is not checked", "on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix: ${{ fromJSON('{}') }}\n    steps:\n      - run: echo ${{ matrix.anything }}\n", &[]),
+        wf("no matrix", leak(job("      - run: echo ${{ matrix.os }}\n")), &[(6, 23, "reference", W, "job `a` has no matrix")]),
+        wf("inputs", "on:\n  workflow_dispatch:\n    inputs:\n      name: {type: string}\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{ inputs.name }} ${{ inputs.nmae }}\n", &[(9, 42, "reference", W, "no input `nmae` is declared (inputs: name)")]),
+        wf("always-true if", leak(job("      - run: echo\n        if: ${{ false }} && true\n")), &[(7, 13, "if-condition", W, "always true")]),
+        wf("bare if is fine", leak(job("      - run: echo\n        if: github.ref == 'refs/heads/main' && !cancelled()\n")), &[]),
+        wf("workflow env may not use env", "on: push\nenv:\n  A: ${{ env.B }}\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 10, "context", E, "context `env` is not available in workflow `env`")]),
+        wf("call outputs use jobs", "on:\n  workflow_call:\n    outputs:\n      v:\n        value: ${{ jobs.a.outputs.v }} ${{ jobs.z.outputs.v }}\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(5, 44, "reference", E, "job `z` does not exist")]),
+        wf("job timeout expression", "on: push\njobs:\n  a:\n    runs-on: x\n    timeout-minutes: ${{ steps.x.outputs.t }}\n    steps: [{run: a}]\n", &[(5, 26, "context", E, "context `steps` is not available in `jobs.<job_id>.timeout-minutes`")]),
+        Case { name: "action inputs", kind: FileKind::Action, src: "name: a\ninputs:\n  who: {default: x}\nruns:\n  using: composite\n  steps:\n    - run: echo ${{ inputs.who }} ${{ inputs.whom }} ${{ secrets.X }}\n      shell: bash\n", want: &[(7, 39, "reference", W, "no input `whom` is declared (inputs: who)"), (7, 58, "context", E, "context `secrets` is not available in composite step")] },
+    ]);
+}
+
+/// Four corpus files reference a step id that no earlier step defines, so the reference is
+/// always null — the kind of genuine mistake actionlint reports too. Gantry must keep finding
+/// exactly these.
+#[test]
+fn corpus_reference_errors_are_real_mistakes() {
+    let corpus = crate::validate::tests_support::corpus_dir();
+    let cases = [
+        (
+            "workflows/actions__checkout/check-dist.yml",
+            48,
+            "step `diff`",
+        ),
+        (
+            "workflows/docker__build-push-action/ci.yml",
+            961,
+            "step `buildx`",
+        ),
+        (
+            "workflows/protocolbuffers__protobuf/clear_caches.yml",
+            28,
+            "step `output`",
+        ),
+        (
+            "workflows/tj-actions__changed-files/test.yml",
+            36,
+            "step `changed_files`",
+        ),
+    ];
+    for (file, line, what) in cases {
+        let text =
+            std::fs::read_to_string(corpus.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let errors: Vec<_> = check_text(&text, FileKind::Workflow)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.severity == E && d.rule == "reference")
+            .collect();
+        assert_eq!(errors.len(), 1, "{file}: {errors:?}");
+        assert_eq!(errors[0].span.start.line, line, "{file}");
+        assert!(
+            errors[0].message.contains(what),
+            "{file}: {}",
+            errors[0].message
+        );
+    }
+}

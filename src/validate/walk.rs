@@ -64,6 +64,13 @@ pub fn walk_workflow<'a>(wf: &'a Workflow, v: &mut impl Visitor<'a>) {
                 for o in &call.outputs {
                     opt(v, &o.value, &places::CALL_OUTPUT_VALUE, &top);
                 }
+                for i in &call.inputs.inputs {
+                    if let Some(d) = &i.default {
+                        if let Some(text) = d.as_str() {
+                            v.value(text, d.span, &places::CALL_INPUT_DEFAULT, &top);
+                        }
+                    }
+                }
             }
         }
     }
@@ -96,6 +103,8 @@ fn matrix_keys(job: &Job) -> (bool, Option<Vec<&str>>) {
             }
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(k.to_ascii_lowercase()));
     (true, Some(keys))
 }
 
@@ -129,6 +138,20 @@ fn walk_job<'a>(job: &'a Job, v: &mut impl Visitor<'a>) {
         }
     }
     env(v, &job.env, &places::JOB_ENV, &scope);
+    if let Some(Spanned {
+        value: BoolOrExpr::Expr(e),
+        span,
+    }) = &job.continue_on_error
+    {
+        v.value(e, *span, &places::JOB_CONTINUE_ON_ERROR, &scope);
+    }
+    if let Some(Spanned {
+        value: NumOrExpr::Expr(e),
+        span,
+    }) = &job.timeout_minutes
+    {
+        v.value(e, *span, &places::JOB_TIMEOUT, &scope);
+    }
     if let Some(d) = &job.defaults {
         opt(v, &d.shell, &places::JOB_DEFAULTS_RUN, &scope);
         opt(v, &d.working_directory, &places::JOB_DEFAULTS_RUN, &scope);

@@ -1,0 +1,290 @@
+//! Checks of every `${{ }}` and `if:`: syntax (positioned inside the expression), functions
+//! allowed at the place, contexts available at the place, and references that must exist —
+//! steps that ran before, jobs in `needs`, matrix keys, declared inputs.
+
+use super::places::{Place, ALL_CONTEXTS};
+use super::walk::{Scope, Visitor};
+use super::Source;
+use crate::diag::{Diagnostics, Severity};
+use crate::expr::{
+    context_refs, parse_condition, parse_template, Condition, Expr, ExprError, ExprKind,
+};
+use crate::yaml::node::Span;
+
+pub struct ExprChecker<'s, 'd> {
+    pub src: &'s Source<'s>,
+    pub diags: &'d mut Diagnostics,
+    /// Input names declared by `workflow_dispatch`/`workflow_call` (or the action); None
+    /// when nothing declares inputs, so references cannot be checked.
+    pub inputs: Option<Vec<String>>,
+    /// Job ids, for `jobs.<id>` in reusable-workflow outputs.
+    pub jobs: Vec<String>,
+}
+
+const GITHUB_PROPS: &[&str] = &[
+    "action",
+    "action_path",
+    "artifact_cache_size_limit",
+    "action_ref",
+    "action_repository",
+    "action_status",
+    "actor",
+    "actor_id",
+    "api_url",
+    "base_ref",
+    "env",
+    "event",
+    "event_name",
+    "event_path",
+    "graphql_url",
+    "head_ref",
+    "job",
+    "job_workflow_sha",
+    "output",
+    "path",
+    "ref",
+    "ref_name",
+    "ref_protected",
+    "ref_type",
+    "repository",
+    "repository_id",
+    "repository_owner",
+    "repository_owner_id",
+    "repository_visibility",
+    "repositoryurl",
+    "retention_days",
+    "run_attempt",
+    "run_id",
+    "run_number",
+    "secret_source",
+    "server_url",
+    "sha",
+    "state",
+    "step_summary",
+    "token",
+    "triggering_actor",
+    "workflow",
+    "workflow_ref",
+    "workflow_sha",
+    "workspace",
+];
+const RUNNER_PROPS: &[&str] = &[
+    "name",
+    "os",
+    "arch",
+    "temp",
+    "tool_cache",
+    "debug",
+    "environment",
+    "workspace",
+];
+const STRATEGY_PROPS: &[&str] = &["fail-fast", "job-index", "job-total", "max-parallel"];
+
+impl ExprChecker<'_, '_> {
+    fn span_in(&self, text: &str, at: Span, range: std::ops::Range<usize>) -> Span {
+        self.src.index.locate(self.src.text, at, text, range)
+    }
+
+    fn syntax(&mut self, text: &str, at: Span, e: ExprError) {
+        let end = e.span.end.max(e.span.start + 1).min(text.len());
+        let start = e.span.start.min(text.len());
+        let span = if start < end {
+            self.span_in(text, at, start..end)
+        } else {
+            at
+        };
+        self.diags.error(
+            "expression",
+            span,
+            format!("invalid expression: {}", e.message),
+        );
+    }
+
+    fn check_expr(
+        &mut self,
+        text: &str,
+        at: Span,
+        expr: &Expr,
+        offset: usize,
+        place: &Place,
+        scope: &Scope<'_>,
+    ) {
+        let mut calls = Vec::new();
+        expr.walk(&mut |e| {
+            if let ExprKind::Call {
+                name, name_span, ..
+            } = &e.kind
+            {
+                calls.push((*name, name_span.clone()));
+            }
+        });
+        for (name, r) in calls {
+            let status = matches!(name, "success" | "failure" | "cancelled" | "always");
+            if (status && !place.status_functions) || (name == "hashFiles" && !place.hash_files) {
+                let span = self.span_in(text, at, r.start + offset..r.end + offset);
+                self.diags.error(
+                    "function",
+                    span,
+                    format!("`{name}()` cannot be used in {}", place.name),
+                );
+            }
+        }
+        for r in context_refs(expr) {
+            let span = self.span_in(text, at, r.span.start + offset..r.span.end + offset);
+            if !ALL_CONTEXTS.contains(&r.name.as_str()) {
+                self.diags.error(
+                    "context",
+                    span,
+                    format!(
+                        "unknown context `{}`; contexts are {}",
+                        r.name,
+                        ALL_CONTEXTS.join(", ")
+                    ),
+                );
+                continue;
+            }
+            if !place.contexts.contains(&r.name.as_str()) {
+                self.diags.error(
+                    "context",
+                    span,
+                    format!(
+                        "context `{}` is not available in {}; available there: {}",
+                        r.name,
+                        place.name,
+                        place.contexts.join(", ")
+                    ),
+                );
+                continue;
+            }
+            match self.reference(&r.name, &r.path, scope) {
+                Some((Severity::Error, msg)) => self.diags.error("reference", span, msg),
+                Some((Severity::Warning, msg)) => self.diags.warning("reference", span, msg),
+                None => {}
+            }
+        }
+    }
+
+    /// Checks that what a reference names exists; returns the problem, if any. A step or job
+    /// that does not exist is an error (always a typo: the value is always null); a matrix
+    /// key, input or `github` property GitHub may still supply is a warning.
+    fn reference(
+        &self,
+        name: &str,
+        path: &[String],
+        scope: &Scope<'_>,
+    ) -> Option<(Severity, String)> {
+        let error = |m: String| (Severity::Error, m);
+        let warning = |m: String| (Severity::Warning, m);
+        let first = path.first()?;
+        let second = path.get(1).map(String::as_str);
+        match name {
+            "steps" => {
+                if !scope.steps.iter().any(|s| s.eq_ignore_ascii_case(first)) {
+                    let known = if scope.steps.is_empty() {
+                        "no step with an id runs before it".to_string()
+                    } else {
+                        format!("steps with ids before it: {}", scope.steps.join(", "))
+                    };
+                    return Some(error(format!(
+                        "step `{first}` is not defined before this point ({known})"
+                    )));
+                }
+                match second {
+                    None | Some("outputs" | "outcome" | "conclusion") => None,
+                    Some(p) => Some(error(format!("`steps.{first}.{p}` does not exist; a step has `outputs`, `outcome` and `conclusion`"))),
+                }
+            }
+            "needs" => {
+                let job = scope.job?;
+                if !job
+                    .needs
+                    .iter()
+                    .any(|n| n.value.eq_ignore_ascii_case(first))
+                {
+                    let listed: Vec<&str> = job.needs.iter().map(|n| n.value.as_str()).collect();
+                    return Some(error(format!("job `{}` does not need `{first}` (needs: [{}]); add it to `needs` to read its results", job.id.value, listed.join(", "))));
+                }
+                match second {
+                    None | Some("outputs" | "result") => None,
+                    Some(p) => Some(error(format!("`needs.{first}.{p}` does not exist; a needed job has `outputs` and `result`"))),
+                }
+            }
+            "matrix" => {
+                if !scope.has_matrix && scope.job.is_some() {
+                    return Some(warning(format!(
+                        "`matrix.{first}` is always null: job `{}` has no matrix",
+                        scope.job.map_or("", |j| j.id.value.as_str())
+                    )));
+                }
+                let keys = scope.matrix.as_ref()?;
+                (!keys.iter().any(|k| k.eq_ignore_ascii_case(first))).then(|| warning(format!("`matrix.{first}` is always null: no combination of the matrix defines `{first}` (keys: {})", keys.join(", "))))
+            }
+            "inputs" => {
+                let inputs = self.inputs.as_ref()?;
+                (!inputs.iter().any(|i| i.eq_ignore_ascii_case(first))).then(|| {
+                    warning(if inputs.is_empty() {
+                        format!("`inputs.{first}` is always empty: no inputs are declared")
+                    } else if inputs.len() > 12 {
+                        format!("`inputs.{first}` is always empty: no input `{first}` is declared")
+                    } else {
+                        format!("`inputs.{first}` is always empty: no input `{first}` is declared (inputs: {})", inputs.join(", "))
+                    })
+                })
+            }
+            "jobs" => (!self.jobs.iter().any(|j| j.eq_ignore_ascii_case(first)))
+                .then(|| error(format!("job `{first}` does not exist in this workflow"))),
+            "github" => (!GITHUB_PROPS.contains(&first.as_str())).then(|| {
+                warning(format!(
+                    "`github.{first}` is not a documented property of the github context"
+                ))
+            }),
+            "runner" => (!RUNNER_PROPS.contains(&first.as_str())).then(|| {
+                warning(format!(
+                    "`runner.{first}` is not a property of the runner context ({})",
+                    RUNNER_PROPS.join(", ")
+                ))
+            }),
+            "strategy" => (!STRATEGY_PROPS.contains(&first.as_str())).then(|| {
+                warning(format!(
+                    "`strategy.{first}` is not a property of the strategy context ({})",
+                    STRATEGY_PROPS.join(", ")
+                ))
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for ExprChecker<'_, '_> {
+    fn value(&mut self, text: &'a str, span: Span, place: &'static Place, scope: &Scope<'a>) {
+        if !text.contains("${{") {
+            return;
+        }
+        match parse_template(text) {
+            Err(e) => self.syntax(text, span, e),
+            Ok(t) => {
+                for (expr, inner) in t.exprs() {
+                    self.check_expr(text, span, expr, inner.start, place, scope);
+                }
+            }
+        }
+    }
+
+    fn condition(&mut self, text: &'a str, span: Span, place: &'static Place, scope: &Scope<'a>) {
+        match parse_condition(text) {
+            Err(e) => self.syntax(text, span, e),
+            Ok(c) => {
+                if let Condition::Template(_) = &c {
+                    self.diags.warning(
+                        "if-condition",
+                        span,
+                        "this `if:` mixes text with `${{ }}`, so it evaluates to a non-empty string and is always true; write the whole condition inside one `${{ }}` (or without it)",
+                    );
+                }
+                for (expr, offset) in c.exprs() {
+                    self.check_expr(text, span, expr, offset, place, scope);
+                }
+            }
+        }
+    }
+}

@@ -4,6 +4,8 @@
 mod event_args;
 mod files;
 mod list;
+mod plan;
+mod resolver;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -26,6 +28,8 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// List workflows, what triggers each, and their jobs.
     List(list::ListArgs),
+    /// Dry run: what an event would run, and why each workflow does or does not match.
+    Plan(Box<plan::PlanArgs>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -40,6 +44,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::List(args) => list::run(args),
+        Command::Plan(args) => plan::run(*args),
     };
     match result {
         Ok(code) => code,

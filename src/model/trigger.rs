@@ -22,6 +22,8 @@ pub struct Trigger {
     pub config: TriggerConfig,
 }
 
+/// Variants differ in size; a model is built once per file, so boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum TriggerConfig {
     /// No configuration: `on: push`, `on: [push]` or `push:` with a null value.

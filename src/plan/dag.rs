@@ -67,12 +67,7 @@ pub fn topo_order(ids: &[&str], needs: &[Vec<&str>]) -> Result<Vec<usize>, Cycle
 }
 
 /// Jobs whose needs are all in `done`: what an executor may start now.
-pub fn ready<'a>(
-    ids: &[&'a str],
-    needs: &[Vec<&str>],
-    done: &[bool],
-    started: &[bool],
-) -> Vec<usize> {
+pub fn ready(ids: &[&str], needs: &[Vec<&str>], done: &[bool], started: &[bool]) -> Vec<usize> {
     (0..ids.len())
         .filter(|&i| !started[i])
         .filter(|&i| {

@@ -2,8 +2,19 @@
 //! images from the platform map, each step's kind and what its container will receive.
 //! Pure: a `Plan` is data; `gantry plan` prints it and `gantry run` executes it.
 
+pub mod build;
+pub mod context;
 pub mod dag;
+mod decide;
+pub mod inputs;
+mod jobs;
+pub mod matrix;
 pub mod platform;
+pub mod render;
+pub mod resolve;
+pub mod steps;
 pub mod types;
 
 pub use types::*;
+
+pub use build::{plan, PlanOptions, WorkflowFile};

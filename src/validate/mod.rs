@@ -12,6 +12,7 @@ mod places;
 mod triggers;
 mod walk;
 
+pub use ids::flatten as flatten_steps;
 pub use locate::LineIndex;
 
 use crate::diag::{Diagnostic, Diagnostics};

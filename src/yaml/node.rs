@@ -86,9 +86,8 @@ pub enum Resolved<'a> {
 impl Scalar {
     /// Resolves a scalar the way `serde_yaml` does (YAML 1.2 core schema).
     pub fn resolve(&self) -> Resolved<'_> {
-        match self.tag.as_deref() {
-            Some("str") => return Resolved::Str(&self.text),
-            Some(_) | None => {}
+        if self.tag.as_deref() == Some("str") {
+            return Resolved::Str(&self.text);
         }
         if self.style != ScalarStyle::Plain {
             return Resolved::Str(&self.text);

@@ -1,0 +1,106 @@
+//! `gantry plan`: what an event would run, and why each workflow does or does not match.
+
+use super::event_args::EventArgs;
+use super::resolver::FsResolver;
+use super::{files, Format};
+use crate::diag::Severity;
+use crate::plan::{plan, platform::PlatformMap, render::render_text, PlanOptions, WorkflowFile};
+use crate::validate::{check_bytes, FileKind};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub event: EventArgs,
+    /// Workflow files or directories (default: .github/workflows and workflows/).
+    #[arg(short = 'W', long = "workflows")]
+    pub workflows: Vec<PathBuf>,
+    /// Only this job (and the jobs it needs).
+    #[arg(short = 'j', long = "job")]
+    pub job: Option<String>,
+    /// Map a runs-on label to an image: LABEL=IMAGE (repeatable; like act's -P).
+    #[arg(short = 'P', long = "platform", value_name = "LABEL=IMAGE")]
+    pub platforms: Vec<String>,
+    /// A configuration variable for `vars`: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// The workspace that local actions (`uses: ./x`) and reusable workflows are read from.
+    #[arg(long, default_value = ".")]
+    pub workspace: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+impl PlanArgs {
+    pub fn options(&self) -> Result<PlanOptions> {
+        let mut platforms = PlatformMap::default();
+        for p in &self.platforms {
+            platforms.parse_and_set(p).map_err(anyhow::Error::msg)?;
+        }
+        let mut vars = crate::expr::Object::new();
+        for v in &self.vars {
+            let (k, val) = v
+                .split_once('=')
+                .with_context(|| format!("invalid --var `{v}`: expected NAME=VALUE"))?;
+            vars.insert(k.to_string(), crate::expr::Value::str(val));
+        }
+        Ok(PlanOptions {
+            platforms,
+            job: self.job.clone(),
+            vars,
+            secret_sources: Vec::new(),
+        })
+    }
+
+    /// Builds the plan: reads and validates the workflow files, builds the event, plans.
+    pub fn build(&self) -> Result<crate::plan::Plan> {
+        let event = self.event.build()?;
+        let opts = self.options()?;
+        let paths = files::collect(&self.workflows)?;
+        let mut loaded = Vec::new();
+        for p in paths {
+            let name = p.display().to_string();
+            if FileKind::from_path(&name) == FileKind::Action {
+                continue;
+            }
+            let bytes = std::fs::read(&p).with_context(|| format!("cannot read {name}"))?;
+            let checked = check_bytes(&bytes, FileKind::Workflow);
+            let errors: Vec<String> = checked
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(|d| {
+                    format!(
+                        "{name}:{}:{}: {} [{}]",
+                        d.span.start.line, d.span.start.col, d.message, d.rule
+                    )
+                })
+                .collect();
+            loaded.push((name, checked.workflow, errors));
+        }
+        let files: Vec<WorkflowFile<'_>> = loaded
+            .iter()
+            .map(|(p, w, e)| WorkflowFile {
+                path: p,
+                workflow: w.as_ref(),
+                errors: e.clone(),
+            })
+            .collect();
+        let resolver = FsResolver {
+            root: self.workspace.clone(),
+        };
+        Ok(plan(&event, &files, &opts, &resolver))
+    }
+}
+
+pub fn run(args: PlanArgs) -> Result<ExitCode> {
+    let p = args.build()?;
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&p)?),
+        Format::Text => print!("{}", render_text(&p)),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,229 @@
+//! Building the `Plan`: for each workflow, match the event, type the inputs, order the jobs,
+//! expand matrices and calls of local reusable workflows, and decide what is known now.
+
+use super::context::{github_context, PlanHost};
+use super::dag::topo_order;
+use super::decide;
+use super::inputs::type_inputs;
+use super::jobs::{plan_job, JobCx};
+use super::platform::PlatformMap;
+use super::resolve::Resolver;
+use super::types::*;
+use crate::event::Event;
+use crate::expr::{Object, Value};
+use crate::model::{TriggerConfig, Workflow};
+use crate::trigger::match_workflow;
+
+/// How to plan: the platform map, a job to select, `vars`, and where secrets come from.
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    pub platforms: PlatformMap,
+    /// Plan only this job (and the jobs it needs, transitively).
+    pub job: Option<String>,
+    pub vars: Object,
+    /// Secret name → where it comes from ("vault secret/data/app#password", "env", ...).
+    pub secret_sources: Vec<(String, String)>,
+}
+
+/// One workflow file as the planner receives it.
+pub struct WorkflowFile<'a> {
+    pub path: &'a str,
+    /// `None` when the file could not be read into a workflow at all.
+    pub workflow: Option<&'a Workflow>,
+    /// Validation errors in the file (with `file:line:col`), which keep it from running.
+    pub errors: Vec<String>,
+}
+
+pub fn plan(
+    ev: &Event,
+    files: &[WorkflowFile<'_>],
+    opts: &PlanOptions,
+    resolver: &dyn Resolver,
+) -> Plan {
+    let workflows = files
+        .iter()
+        .map(|f| plan_workflow(ev, f, opts, resolver))
+        .collect();
+    Plan {
+        event: EventSummary {
+            name: ev.name.clone(),
+            git_ref: ev.meta.git_ref.clone(),
+            sha: ev.meta.sha.clone(),
+            action: ev.meta.action.clone(),
+        },
+        workflows,
+    }
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+fn plan_workflow(
+    ev: &Event,
+    file: &WorkflowFile<'_>,
+    opts: &PlanOptions,
+    resolver: &dyn Resolver,
+) -> WorkflowOutcome {
+    let short = file_name(file.path);
+    let mut out = WorkflowOutcome {
+        file: file.path.to_string(),
+        name: short.to_string(),
+        matched: false,
+        reasons: Vec::new(),
+        errors: Vec::new(),
+        run: None,
+    };
+    let Some(wf) = file.workflow else {
+        out.reasons
+            .push("the file is not a readable workflow".into());
+        out.errors = file.errors.clone();
+        return out;
+    };
+    if let Some(n) = &wf.name {
+        out.name = n.value.clone();
+    }
+    let m = match_workflow(wf, short, ev);
+    out.matched = m.matched;
+    out.reasons = m.reasons;
+    if !out.matched {
+        return out;
+    }
+    if !file.errors.is_empty() {
+        out.errors = file.errors.clone();
+        return out;
+    }
+    let inputs = match workflow_inputs(wf, ev) {
+        Ok(i) => i,
+        Err(errs) => {
+            out.errors = errs;
+            return out;
+        }
+    };
+    let mut host = PlanHost::default();
+    host.contexts
+        .insert("github", github_context(ev, &out.name, file.path));
+    host.contexts
+        .insert("inputs", Value::object(inputs.clone()));
+    host.contexts
+        .insert("vars", Value::object(opts.vars.clone()));
+    let run_name = wf
+        .run_name
+        .as_ref()
+        .map(|r| decide::template_text(&r.value, &host));
+    let concurrency = wf
+        .concurrency
+        .as_ref()
+        .and_then(|c| concurrency_plan(&c.value, &host));
+    let cx = JobCx {
+        workflow: wf,
+        path: file.path,
+        opts,
+        resolver,
+        host: &host,
+        depth: 0,
+        prefix: String::new(),
+        outer_needs: Vec::new(),
+    };
+    let jobs = match plan_jobs(&cx) {
+        Ok(j) => j,
+        Err(e) => {
+            out.errors.push(e);
+            return out;
+        }
+    };
+    if jobs.is_empty() {
+        if let Some(j) = &opts.job {
+            out.matched = false;
+            out.reasons.push(format!("the workflow has no job `{j}`"));
+            return out;
+        }
+    }
+    out.run = Some(WorkflowPlan {
+        run_name,
+        concurrency,
+        jobs,
+        inputs: Value::object(inputs)
+            .to_json()
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    });
+    out
+}
+
+pub(crate) fn concurrency_plan(
+    c: &crate::model::Concurrency,
+    host: &PlanHost,
+) -> Option<ConcurrencyPlan> {
+    let group = c.group.as_ref()?;
+    let cancel = match &c.cancel_in_progress {
+        None => Decision::Now { value: false },
+        Some(b) => match &b.value {
+            crate::model::BoolOrExpr::Bool(v) => Decision::Now { value: *v },
+            crate::model::BoolOrExpr::Expr(e) => match decide::template(e, host) {
+                Some(v) => Decision::Now { value: v.truthy() },
+                None => Decision::AtRunTime {
+                    expression: e.clone(),
+                },
+            },
+        },
+    };
+    Some(ConcurrencyPlan {
+        group: decide::template_text(&group.value, host),
+        cancel_in_progress: cancel,
+    })
+}
+
+/// `inputs` for this run: typed dispatch inputs, else the declared defaults.
+fn workflow_inputs(wf: &Workflow, ev: &Event) -> Result<Object, Vec<String>> {
+    let Some(on) = &wf.on else {
+        return Ok(Object::new());
+    };
+    if ev.name == "workflow_dispatch" {
+        if let Some(TriggerConfig::Dispatch(declared)) =
+            on.value.get("workflow_dispatch").map(|t| &t.config)
+        {
+            return type_inputs(declared, &ev.meta.inputs);
+        }
+    }
+    Ok(Object::new())
+}
+
+/// Jobs in dependency order, restricted to `opts.job` and what it needs.
+pub(crate) fn plan_jobs(cx: &JobCx<'_>) -> Result<Vec<JobPlan>, String> {
+    let wf = cx.workflow;
+    let ids: Vec<&str> = wf.jobs.iter().map(|j| j.id.value.as_str()).collect();
+    let needs: Vec<Vec<&str>> = wf
+        .jobs
+        .iter()
+        .map(|j| j.needs.iter().map(|n| n.value.as_str()).collect())
+        .collect();
+    let order = topo_order(&ids, &needs)
+        .map_err(|c| format!("`needs` forms a cycle: {}", c.0.join(" → ")))?;
+    let selected = match (&cx.opts.job, cx.depth) {
+        (Some(j), 0) => {
+            let mut keep = vec![false; ids.len()];
+            let mut stack: Vec<usize> = ids.iter().position(|i| i == j).into_iter().collect();
+            while let Some(i) = stack.pop() {
+                if !keep[i] {
+                    keep[i] = true;
+                    stack.extend(
+                        needs[i]
+                            .iter()
+                            .filter_map(|n| ids.iter().position(|x| x == n)),
+                    );
+                }
+            }
+            keep
+        }
+        _ => vec![true; ids.len()],
+    };
+    let mut out = Vec::new();
+    for i in order {
+        if selected[i] {
+            out.extend(plan_job(cx, &wf.jobs[i])?);
+        }
+    }
+    Ok(out)
+}

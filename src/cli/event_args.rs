@@ -84,7 +84,8 @@ impl EventArgs {
                 ev.meta.action = Some(a.clone());
             }
             if self.event == "workflow_dispatch" {
-                ev.meta.inputs = self.input_pairs()?;
+                // --input adds to (and overrides) the inputs of the payload file.
+                ev.meta.inputs.extend(self.input_pairs()?);
             }
             return Ok(ev);
         }

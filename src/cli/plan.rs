@@ -102,5 +102,14 @@ pub fn run(args: PlanArgs) -> Result<ExitCode> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&p)?),
         Format::Text => print!("{}", render_text(&p)),
     }
-    Ok(ExitCode::SUCCESS)
+    // A matched workflow that cannot run (bad input, invalid file) fails the command.
+    let blocked = p
+        .workflows
+        .iter()
+        .any(|w| w.matched && !w.errors.is_empty());
+    Ok(if blocked {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

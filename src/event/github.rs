@@ -101,3 +101,54 @@ pub fn schedule(cron: &str, git_ref: &str) -> Event {
         },
     }
 }
+
+/// A `workflow_dispatch` payload file: `{"ref": ..., "inputs": {...}}`; input values become
+/// text, as the API sends them.
+pub fn dispatch_payload(payload: Value) -> Result<Event, EventError> {
+    if !payload.is_object() {
+        return Err(EventError::NotObject {
+            event: "workflow_dispatch".into(),
+            found: json_kind(&payload),
+        });
+    }
+    let git_ref = payload
+        .get("ref")
+        .and_then(Value::as_str)
+        .unwrap_or("refs/heads/main");
+    let git_ref = if git_ref.starts_with("refs/") {
+        git_ref.to_string()
+    } else {
+        format!("refs/heads/{git_ref}")
+    };
+    let inputs: Vec<(String, String)> = match payload.get("inputs") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Object(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                )
+            })
+            .collect(),
+        Some(other) => {
+            return Err(EventError::WrongType {
+                event: "workflow_dispatch".into(),
+                field: "inputs".into(),
+                expected: "an object",
+                found: json_kind(other),
+            })
+        }
+    };
+    let sha = payload.get("sha").and_then(Value::as_str);
+    let mut ev = dispatch(&git_ref, sha, inputs);
+    ev.meta.repository = payload
+        .pointer("/repository/full_name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    ev.meta.actor = payload
+        .pointer("/sender/login")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Ok(ev)
+}

@@ -101,6 +101,7 @@ pub fn from_payload(name: &str, payload: Value) -> Result<Event, EventError> {
     match name {
         "push" => push::from_payload(payload),
         "pull_request" | "pull_request_target" => github::pull_request(name, payload),
+        "workflow_dispatch" => github::dispatch_payload(payload),
         "kafka" => kafka::from_payload(payload),
         "webhook" => webhook::from_payload(payload),
         _ if crate::model::events::lookup(name).is_some() => Ok(github::generic(name, payload)),

@@ -227,3 +227,82 @@ pub(crate) fn plan_jobs(cx: &JobCx<'_>) -> Result<Vec<JobPlan>, String> {
     }
     Ok(out)
 }
+
+/// The `GITHUB_*`/`RUNNER_*` variables and files each step gets (values known at plan time).
+fn step_environment(ev: &Event, workflow: &str, path: &str) -> StepEnvironment {
+    let later = || "(at run time)".to_string();
+    let or_later = |v: Option<&str>| v.map_or_else(later, str::to_string);
+    let variables = vec![
+        ("CI".into(), "true".into()),
+        ("GITHUB_ACTIONS".into(), "true".into()),
+        ("GITHUB_EVENT_NAME".into(), ev.name.clone()),
+        (
+            "GITHUB_EVENT_PATH".into(),
+            "/github/workflow/event.json".into(),
+        ),
+        ("GITHUB_REF".into(), or_later(ev.meta.git_ref.as_deref())),
+        ("GITHUB_REF_NAME".into(), or_later(ev.ref_name())),
+        (
+            "GITHUB_REF_TYPE".into(),
+            if ev.is_tag() {
+                "tag".into()
+            } else {
+                "branch".into()
+            },
+        ),
+        ("GITHUB_SHA".into(), or_later(ev.meta.sha.as_deref())),
+        (
+            "GITHUB_REPOSITORY".into(),
+            ev.meta
+                .repository
+                .clone()
+                .unwrap_or_else(|| "local/repository".into()),
+        ),
+        (
+            "GITHUB_ACTOR".into(),
+            ev.meta.actor.clone().unwrap_or_else(|| "gantry".into()),
+        ),
+        ("GITHUB_WORKFLOW".into(), workflow.to_string()),
+        ("GITHUB_WORKFLOW_REF".into(), path.to_string()),
+        ("GITHUB_WORKSPACE".into(), "/github/workspace".into()),
+        ("GITHUB_RUN_ID".into(), later()),
+        ("GITHUB_RUN_NUMBER".into(), later()),
+        ("GITHUB_JOB".into(), "(the job id)".into()),
+        (
+            "GITHUB_OUTPUT".into(),
+            "/github/file_commands/output_<step>".into(),
+        ),
+        (
+            "GITHUB_ENV".into(),
+            "/github/file_commands/env_<step>".into(),
+        ),
+        (
+            "GITHUB_PATH".into(),
+            "/github/file_commands/path_<step>".into(),
+        ),
+        (
+            "GITHUB_STATE".into(),
+            "/github/file_commands/state_<step>".into(),
+        ),
+        (
+            "GITHUB_STEP_SUMMARY".into(),
+            "/github/file_commands/summary_<step>".into(),
+        ),
+        ("RUNNER_OS".into(), "Linux".into()),
+        ("RUNNER_ARCH".into(), "X64".into()),
+        ("RUNNER_TEMP".into(), "/github/runner_temp".into()),
+        ("RUNNER_TOOL_CACHE".into(), "/github/tool_cache".into()),
+    ];
+    let files = vec![
+        (
+            "/github/workflow/event.json".into(),
+            format!("the {} event payload (github.event)", ev.name),
+        ),
+        ("/github/workspace".into(), "the repository checkout".into()),
+        (
+            "/run/secrets/<NAME>".into(),
+            "each secret the job uses, on tmpfs, mode 0400".into(),
+        ),
+    ];
+    StepEnvironment { variables, files }
+}

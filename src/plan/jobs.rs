@@ -202,7 +202,11 @@ fn secret_refs(names: Vec<String>, opts: &PlanOptions) -> Vec<SecretRef> {
                     .find(|(n, _)| n.eq_ignore_ascii_case(&name))
                     .map_or_else(|| "not configured".to_string(), |(_, s)| s.clone())
             };
-            SecretRef { name, source }
+            SecretRef {
+                file: format!("/run/secrets/{name}"),
+                name,
+                source,
+            }
         })
         .collect()
 }

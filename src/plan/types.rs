@@ -45,9 +45,20 @@ pub struct WorkflowPlan {
     pub concurrency: Option<ConcurrencyPlan>,
     /// Jobs in dependency order (a job after everything it needs).
     pub jobs: Vec<JobPlan>,
+    /// What every step's container receives from Gantry (besides the user's `env`).
+    pub step_environment: StepEnvironment,
     /// `inputs` as typed for this workflow (dispatch/call).
     #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
     pub inputs: serde_json::Map<String, Value>,
+}
+
+/// The variables and files GitHub's runner gives every step, as Gantry will provide them.
+/// Values known now are shown; run-specific ones say "at run time".
+#[derive(Clone, Debug, Serialize)]
+pub struct StepEnvironment {
+    pub variables: Vec<(String, String)>,
+    /// Path in the container → what it holds.
+    pub files: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -123,6 +134,8 @@ pub struct ServicePlan {
 pub struct SecretRef {
     pub name: String,
     pub source: String,
+    /// Where the step containers find it, on a tmpfs mount (the value is never in the plan).
+    pub file: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

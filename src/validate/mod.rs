@@ -10,6 +10,7 @@ mod locate;
 mod needs;
 mod places;
 mod triggers;
+mod uses;
 mod walk;
 
 pub use ids::flatten as flatten_steps;
@@ -142,6 +143,7 @@ pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostic
     needs::check(wf, diags);
     triggers::check(wf, src, diags);
     ids::check_workflow(wf, diags);
+    uses::check_workflow(wf, diags);
     let mut checker = exprs::ExprChecker {
         src,
         diags,
@@ -153,6 +155,7 @@ pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostic
 
 pub fn validate_action(action: &Action, src: &Source<'_>, diags: &mut Diagnostics) {
     ids::check_action(action, diags);
+    uses::check_action(action, diags);
     let inputs = Some(action.inputs.iter().map(|i| i.name.value.clone()).collect());
     let mut checker = exprs::ExprChecker {
         src,

@@ -139,10 +139,12 @@ fn plan_workflow(
             return out;
         }
     }
+    let step_environment = step_environment(ev, &out.name, file.path);
     out.run = Some(WorkflowPlan {
         run_name,
         concurrency,
         jobs,
+        step_environment,
         inputs: Value::object(inputs)
             .to_json()
             .as_object()

@@ -88,6 +88,8 @@ fn eq_ignore_case(x: &str, y: &str) -> bool {
 fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
     use std::cmp::Ordering;
     let ord = match (a, b) {
+        // The same array or object is equal to itself, so `<=` and `>=` hold.
+        _ if same_instance(a, b) => Some(Ordering::Equal),
         (Value::String(x), Value::String(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
         _ => a.to_number().partial_cmp(&b.to_number()),
     };
@@ -123,8 +125,9 @@ pub fn evaluate(expr: &Expr, host: &dyn Host) -> Result<Value, EvalError> {
 fn index(base: &Value, key: &Value) -> Value {
     match base {
         Value::Array(items) => {
-            let n = key.to_number();
-            if n.fract() == 0.0 && n >= 0.0 && (n as usize) < items.len() {
+            // GitHub rounds a fractional index down: `a[1.9]` is `a[1]`.
+            let n = key.to_number().floor();
+            if n >= 0.0 && (n as usize) < items.len() {
                 items[n as usize].clone()
             } else {
                 Value::Null
@@ -207,12 +210,9 @@ fn eval(expr: &Expr, host: &dyn Host) -> Result<Val, EvalError> {
                 _ => one(Value::Bool(compare(*op, &left, &evaluate(b, host)?))),
             }
         }
+        // Arguments are evaluated lazily, as GitHub does: `case(true, 'x', bad)` is fine.
         ExprKind::Call { name, args, .. } => {
-            let vals = args
-                .iter()
-                .map(|a| evaluate(a, host))
-                .collect::<Result<Vec<_>, _>>()?;
-            one(functions::call(name, &vals, expr.span.clone(), host)?)
+            one(functions::call(name, args, expr.span.clone(), host)?)
         }
     }
 }

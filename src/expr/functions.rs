@@ -1,8 +1,9 @@
 //! GitHub's expression functions: the table used at parse time (name and arity) and their
 //! implementations. `hashFiles` and the status functions ask the host, the only effects.
 
+use super::ast::Expr;
 use super::error::EvalError;
-use super::eval::{loose_eq, Host, JobStatus};
+use super::eval::{evaluate, loose_eq, Host, JobStatus};
 use super::value::Value;
 use std::ops::Range;
 
@@ -104,37 +105,82 @@ impl Function {
     }
 }
 
+/// Calls a function with its argument expressions, evaluating each only when needed.
 pub fn call(
     name: &str,
-    args: &[Value],
+    args: &[Expr],
     span: Range<usize>,
     host: &dyn Host,
 ) -> Result<Value, EvalError> {
-    let text = |i: usize| args.get(i).map(Value::to_text).unwrap_or_default();
+    let arg = |i: usize| -> Result<Value, EvalError> {
+        args.get(i).map_or(Ok(Value::Null), |a| evaluate(a, host))
+    };
+    let primitive = |v: &Value| !matches!(v, Value::Array(_) | Value::Object(_));
     Ok(match name {
-        "contains" => match &args[0] {
-            Value::Array(items) => Value::Bool(items.iter().any(|x| loose_eq(x, &args[1]))),
-            hay => Value::Bool(lower(&hay.to_text()).contains(&lower(&args[1].to_text()))),
+        "contains" => match arg(0)? {
+            Value::Array(items) if items.is_empty() => Value::Bool(false),
+            Value::Array(items) => {
+                let needle = arg(1)?;
+                Value::Bool(items.iter().any(|x| loose_eq(x, &needle)))
+            }
+            hay if primitive(&hay) => {
+                Value::Bool(lower(&hay.to_text()).contains(&lower(&arg(1)?.to_text())))
+            }
+            _ => Value::Bool(false),
         },
-        "startsWith" => Value::Bool(lower(&text(0)).starts_with(&lower(&text(1)))),
-        "endsWith" => Value::Bool(lower(&text(0)).ends_with(&lower(&text(1)))),
-        "format" => Value::str(&format(&text(0), &args[1..]).map_err(|m| EvalError::new(span, m))?),
-        "join" => {
-            let sep = if args.len() > 1 { text(1) } else { ",".into() };
-            match &args[0] {
-                Value::Array(items) => Value::str(
+        "startsWith" | "endsWith" => {
+            let left = arg(0)?;
+            if !primitive(&left) {
+                return Ok(Value::Bool(false));
+            }
+            let right = arg(1)?;
+            if !primitive(&right) {
+                return Ok(Value::Bool(false));
+            }
+            let (l, r) = (lower(&left.to_text()), lower(&right.to_text()));
+            Value::Bool(if name == "startsWith" {
+                l.starts_with(&r)
+            } else {
+                l.ends_with(&r)
+            })
+        }
+        "format" => {
+            let fmt = arg(0)?.to_text();
+            let mut cache: Vec<Option<String>> = vec![None; args.len().saturating_sub(1)];
+            let mut get = |n: usize| -> Result<Option<String>, EvalError> {
+                match cache.get(n) {
+                    None => Ok(None),
+                    Some(Some(t)) => Ok(Some(t.clone())),
+                    Some(None) => {
+                        let t = arg(n + 1)?.to_text();
+                        cache[n] = Some(t.clone());
+                        Ok(Some(t))
+                    }
+                }
+            };
+            Value::str(&format(&fmt, args.len() - 1, &mut get, &span)?)
+        }
+        "join" => match arg(0)? {
+            Value::Array(items) => {
+                let sep = if items.len() > 1 && args.len() > 1 {
+                    arg(1)?.to_text()
+                } else {
+                    ",".into()
+                };
+                Value::str(
                     &items
                         .iter()
                         .map(Value::to_text)
                         .collect::<Vec<_>>()
                         .join(&sep),
-                ),
-                other => Value::str(&other.to_text()),
+                )
             }
-        }
-        "toJSON" => Value::str(&to_json_text(&args[0])),
+            Value::Object(_) => Value::str(""),
+            other => Value::str(&other.to_text()),
+        },
+        "toJSON" => Value::str(&to_json_text(&arg(0)?)),
         "fromJSON" => {
-            let t = text(0);
+            let t = arg(0)?.to_text();
             let v: serde_json::Value = serde_json::from_str(&t).map_err(|e| {
                 EvalError::new(
                     span,
@@ -147,7 +193,9 @@ pub fn call(
             Value::from_json(&v)
         }
         "hashFiles" => {
-            let patterns: Vec<String> = args.iter().map(Value::to_text).collect();
+            let patterns: Vec<String> = (0..args.len())
+                .map(|i| arg(i).map(|v| v.to_text()))
+                .collect::<Result<_, _>>()?;
             Value::str(
                 &host
                     .hash_files(&patterns)
@@ -157,12 +205,12 @@ pub fn call(
         "case" => {
             let mut i = 0;
             while i + 1 < args.len() {
-                if args[i].truthy() {
-                    return Ok(args[i + 1].clone());
+                if arg(i)?.truthy() {
+                    return arg(i + 1);
                 }
                 i += 2;
             }
-            args[args.len() - 1].clone()
+            arg(args.len() - 1)?
         }
         "success" => Value::Bool(host.job_status() == JobStatus::Success),
         "failure" => Value::Bool(host.job_status() == JobStatus::Failure),
@@ -184,8 +232,14 @@ fn clip(s: &str) -> String {
     }
 }
 
-/// `format('{0} and {{literal}}', x)`.
-fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
+/// `format('{0} and {{literal}}', x)`; arguments are fetched (and evaluated) on first use.
+fn format(
+    fmt: &str,
+    count: usize,
+    get: &mut dyn FnMut(usize) -> Result<Option<String>, EvalError>,
+    span: &Range<usize>,
+) -> Result<String, EvalError> {
+    let bad = |m: String| EvalError::new(span.clone(), m);
     let mut out = String::with_capacity(fmt.len());
     let mut chars = fmt.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
@@ -210,12 +264,14 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
                 }
                 let n: usize = match (closed, digits.parse()) {
                     (true, Ok(n)) => n,
-                    _ => return Err(format!("format: invalid placeholder at position {i} of '{fmt}': expected `{{N}}` with N a number, or `{{{{` for a literal brace")),
+                    _ => return Err(bad(format!("format: invalid placeholder at position {i} of '{fmt}': expected `{{N}}` with N a number, or `{{{{` for a literal brace"))),
                 };
-                let v = args.get(n).ok_or_else(|| format!("format: placeholder {{{n}}} has no argument ({} given)", args.len()))?;
-                out.push_str(&v.to_text());
+                match get(n)? {
+                    Some(t) => out.push_str(&t),
+                    None => return Err(bad(format!("format: placeholder {{{n}}} has no argument ({count} given)"))),
+                }
             }
-            '}' => return Err(format!("format: unmatched `}}` at position {i} of '{fmt}'; write `}}}}` for a literal brace")),
+            '}' => return Err(bad(format!("format: unmatched `}}` at position {i} of '{fmt}'; write `}}}}` for a literal brace"))),
             c => out.push(c),
         }
     }
@@ -224,5 +280,7 @@ fn format(fmt: &str, args: &[Value]) -> Result<String, String> {
 
 /// `toJSON`: pretty-printed with two-space indentation, as GitHub prints it.
 pub fn to_json_text(v: &Value) -> String {
-    serde_json::to_string_pretty(&v.to_json()).unwrap_or_default()
+    let mut out = String::new();
+    super::json::write_pretty(v, 0, &mut out);
+    out
 }

@@ -8,6 +8,7 @@ mod condition;
 mod error;
 mod eval;
 mod functions;
+mod json;
 mod lexer;
 mod parser;
 mod refs;

@@ -184,6 +184,25 @@ impl Parser<'_> {
 
     fn postfix(&mut self) -> Result<Expr, ExprError> {
         let mut e = self.primary()?;
+        let literal = matches!(
+            e.kind,
+            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Str(_)
+        );
+        if literal {
+            if let Some(t) = self
+                .tokens
+                .get(self.pos)
+                .filter(|t| matches!(t.tok, Tok::Dot | Tok::LBracket))
+            {
+                return Err(ExprError::new(
+                    t.span.clone(),
+                    format!(
+                        "a literal cannot be indexed: unexpected {} after it",
+                        describe(&t.tok)
+                    ),
+                ));
+            }
+        }
         loop {
             match self.peek() {
                 Some(Tok::Dot) => {

@@ -134,7 +134,7 @@ fn access_and_filters() {
         ("github.event.commits[1].message", json!("feat: b")),
         ("github.event.commits[7]", json!(null)),
         ("github.event.commits[-1]", json!(null)),
-        ("github.event.commits[1.5]", json!(null)),
+        ("github.event.commits[1.5].id", json!(2)),
         ("github.event.missing.deeper", json!(null)),
         ("github.ref.length", json!(null)),
         (
@@ -444,4 +444,48 @@ fn no_panics_on_arbitrary_input() {
         }
         let _ = parse_condition(&s).map(|c| c.evaluate(&h));
     }
+}
+
+/// Behaviours found by running a second, independently written engine against this one
+/// and reading GitHub's runner (DTExpressions2): lazy arguments, index rounding, 32-bit
+/// hex, `join` of an object, identity ordering, `toJSON` escapes and literal indexing.
+#[test]
+fn runner_compatibility_details() {
+    let cases: &[(&str, serde_json::Value)] = &[
+        ("format('{1}', fromJSON('{bad'), 'b')", json!("b")),
+        ("case(true, 'x', fromJSON('{bad'))", json!("x")),
+        ("contains(fromJSON('[]'), fromJSON('{bad'))", json!(false)),
+        ("startsWith(github, fromJSON('{bad'))", json!(false)),
+        (
+            "join(fromJSON('[\"one\"]'), fromJSON('{bad'))",
+            json!("one"),
+        ),
+        ("github.event.commits[1.9].message", json!("feat: b")),
+        ("join(github.event)", json!("")),
+        ("github.event <= github.event", json!(true)),
+        ("github.event >= github.event", json!(true)),
+        ("0xffffffff", json!(-1)),
+        ("'0xffffffff' == -1", json!(true)),
+        ("toJSON(fromJSON('\"a\\u2028b\"'))", json!("\"a\\u2028b\"")),
+        ("toJSON(fromJSON('[]'))", json!("[]")),
+        (
+            "toJSON(fromJSON('{\"a\":[1,{}]}'))",
+            json!("{\n  \"a\": [\n    1,\n    {}\n  ]\n}"),
+        ),
+    ];
+    for (src, want) in cases {
+        assert_eq!(&ev(src), want, "{src}");
+    }
+    let nan = evaluate(&parse_expr("toJSON(NaN)").unwrap(), &host()).unwrap();
+    assert_eq!(nan.to_text(), "NaN");
+    for bad in ["'abc'[0]", "'abc'.length", "null.x", "true[0]"] {
+        assert!(
+            parse_expr(bad)
+                .unwrap_err()
+                .message
+                .contains("literal cannot be indexed"),
+            "{bad}"
+        );
+    }
+    assert!(parse_expr("1.foo").is_err());
 }

@@ -155,11 +155,17 @@ pub fn parse_number(s: &str) -> Option<f64> {
         _ => (false, t),
     };
     let sign = if neg { -1.0 } else { 1.0 };
+    // Hex and octal are read as 32-bit two's complement, as GitHub's runner reads them:
+    // `0xffffffff` is -1, and more than 32 bits is not a number.
     if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        return u64::from_str_radix(h, 16).ok().map(|v| sign * v as f64);
+        return u32::from_str_radix(h, 16)
+            .ok()
+            .map(|v| sign * f64::from(v as i32));
     }
     if let Some(o) = body.strip_prefix("0o") {
-        return u64::from_str_radix(o, 8).ok().map(|v| sign * v as f64);
+        return u32::from_str_radix(o, 8)
+            .ok()
+            .map(|v| sign * f64::from(v as i32));
     }
     match body {
         "Infinity" => return Some(sign * f64::INFINITY),
@@ -252,7 +258,17 @@ mod tests {
         for (s, want) in cases {
             assert_eq!(Value::str(s).to_number(), *want, "{s:?}");
         }
-        for s in ["abc", "1a", "0x", "1e", "inf", "nan", "1.2.3", "--1"] {
+        for s in [
+            "abc",
+            "1a",
+            "0x",
+            "1e",
+            "inf",
+            "nan",
+            "1.2.3",
+            "--1",
+            "0x100000000",
+        ] {
             assert!(Value::str(s).to_number().is_nan(), "{s:?} should be NaN");
         }
         assert!(Value::str("NaN").to_number().is_nan());

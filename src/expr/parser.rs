@@ -66,6 +66,15 @@ fn describe(t: &Tok) -> String {
 }
 
 impl Parser<'_> {
+    /// The current token, moved out (it is consumed, so its text need not be copied).
+    fn take(&mut self) -> Option<Token> {
+        let t = self.tokens.get_mut(self.pos)?;
+        Some(Token {
+            tok: std::mem::replace(&mut t.tok, Tok::Comma),
+            span: t.span.clone(),
+        })
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.tokens.get(self.pos).map(|t| &t.tok)
     }
@@ -143,7 +152,11 @@ impl Parser<'_> {
         if let Some(Token {
             tok: Tok::Not,
             span,
-        }) = self.tokens.get(self.pos).cloned()
+        }) = self
+            .tokens
+            .get(self.pos)
+            .filter(|t| t.tok == Tok::Not)
+            .cloned()
         {
             self.pos += 1;
             self.enter(span.start)?;
@@ -208,7 +221,11 @@ impl Parser<'_> {
                 Some(Tok::Dot) => {
                     let dot = self.tokens[self.pos].span.clone();
                     self.pos += 1;
-                    match self.tokens.get(self.pos).cloned() {
+                    let next = match self.peek() {
+                        Some(Tok::Ident(_) | Tok::Null | Tok::Bool(_) | Tok::Star) => self.take(),
+                        _ => self.tokens.get(self.pos).cloned(),
+                    };
+                    match next {
                         Some(Token {
                             tok: Tok::Ident(name),
                             span,
@@ -290,7 +307,7 @@ impl Parser<'_> {
     }
 
     fn primary(&mut self) -> Result<Expr, ExprError> {
-        let Some(Token { tok, span }) = self.tokens.get(self.pos).cloned() else {
+        let Some(Token { tok, span }) = self.take() else {
             return Err(ExprError::new(
                 self.end_span(),
                 "the expression ends where a value was expected",

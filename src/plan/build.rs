@@ -186,7 +186,7 @@ fn workflow_inputs(wf: &Workflow, ev: &Event) -> Result<Object, Vec<String>> {
         if let Some(TriggerConfig::Dispatch(declared)) =
             on.value.get("workflow_dispatch").map(|t| &t.config)
         {
-            return type_inputs(declared, &ev.meta.inputs);
+            return type_inputs(declared, &ev.meta.inputs, &[]);
         }
     }
     Ok(Object::new())

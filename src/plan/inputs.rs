@@ -6,10 +6,16 @@ use crate::expr::{Object, Value};
 use crate::model::Inputs;
 use crate::yaml::node::{NodeKind, Resolved};
 
-pub fn type_inputs(declared: &Inputs, given: &[(String, String)]) -> Result<Object, Vec<String>> {
+/// `later` names inputs whose values are expressions known only at run time (such as
+/// `${{ needs.x.outputs.y }}`): they are kept as their expression text, untyped.
+pub fn type_inputs(
+    declared: &Inputs,
+    given: &[(String, String)],
+    later: &[(String, String)],
+) -> Result<Object, Vec<String>> {
     let mut out = Object::new();
     let mut errors = Vec::new();
-    for (name, _) in given {
+    for (name, _) in given.iter().chain(later) {
         if declared.get(name).is_none() {
             let names: Vec<&str> = declared
                 .inputs
@@ -29,6 +35,10 @@ pub fn type_inputs(declared: &Inputs, given: &[(String, String)]) -> Result<Obje
     for input in &declared.inputs {
         let name = &input.name.value;
         let kind = input.kind.as_ref().map_or("string", |k| k.value.as_str());
+        if let Some((_, expr)) = later.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+            out.insert(name.clone(), Value::str(expr));
+            continue;
+        }
         let given_value = given
             .iter()
             .rev()

@@ -507,12 +507,15 @@ fn plan_call(
             job.id.value
         ));
     };
-    let given: Vec<(String, String)> = call
-        .with
-        .iter()
-        .map(|(k, v)| (k.value.clone(), decide::template_text(&v.value, host)))
-        .collect();
-    let inputs = type_inputs(&decl.inputs, &given)
+    let mut given: Vec<(String, String)> = Vec::new();
+    let mut later: Vec<(String, String)> = Vec::new();
+    for (k, v) in call.with.iter() {
+        match decide::template(&v.value, host) {
+            Some(val) => given.push((k.value.clone(), val.to_text())),
+            None => later.push((k.value.clone(), v.value.clone())),
+        }
+    }
+    let inputs = type_inputs(&decl.inputs, &given, &later)
         .map_err(|e| format!("job `{}` calling {uses}: {}", job.id.value, e.join("; ")))?;
     let mut inner_host = cx.host.clone();
     inner_host.contexts.insert("inputs", Value::object(inputs));

@@ -130,11 +130,14 @@ impl ExprChecker<'_, '_> {
             }
         }
         for r in context_refs(expr) {
-            let span = self.span_in(text, at, r.span.start + offset..r.span.end + offset);
+            // Positions are computed only for what is reported: finding one costs a search.
+            let src = self.src;
+            let range = r.span.start + offset..r.span.end + offset;
+            let span = || src.index.locate(src.text, at, text, range.clone());
             if !ALL_CONTEXTS.contains(&r.name.as_str()) {
                 self.diags.error(
                     "context",
-                    span,
+                    span(),
                     format!(
                         "unknown context `{}`; contexts are {}",
                         r.name,
@@ -146,7 +149,7 @@ impl ExprChecker<'_, '_> {
             if !place.contexts.contains(&r.name.as_str()) {
                 self.diags.error(
                     "context",
-                    span,
+                    span(),
                     format!(
                         "context `{}` is not available in {}; available there: {}",
                         r.name,
@@ -157,8 +160,8 @@ impl ExprChecker<'_, '_> {
                 continue;
             }
             match self.reference(&r.name, &r.path, scope) {
-                Some((Severity::Error, msg)) => self.diags.error("reference", span, msg),
-                Some((Severity::Warning, msg)) => self.diags.warning("reference", span, msg),
+                Some((Severity::Error, msg)) => self.diags.error("reference", span(), msg),
+                Some((Severity::Warning, msg)) => self.diags.warning("reference", span(), msg),
                 None => {}
             }
         }

@@ -4,32 +4,39 @@
 
 use crate::yaml::node::{Pos, Span};
 
-/// Start offsets of every line, so a position is a binary search away.
+/// Start offsets of every line, so a position is a binary search away. Built on first use:
+/// most files have nothing to report, and then no position is ever asked for.
 pub struct LineIndex {
-    starts: Vec<u32>,
+    starts: std::cell::OnceCell<Vec<u32>>,
 }
 
 impl LineIndex {
-    pub fn new(text: &str) -> LineIndex {
-        let mut starts = Vec::with_capacity(text.len() / 32 + 1);
-        starts.push(0);
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i as u32 + 1),
-        );
-        LineIndex { starts }
+    pub fn new(_text: &str) -> LineIndex {
+        LineIndex {
+            starts: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn starts(&self, text: &str) -> &[u32] {
+        self.starts.get_or_init(|| {
+            let mut starts = Vec::with_capacity(text.len() / 32 + 1);
+            starts.push(0);
+            starts.extend(
+                text.bytes()
+                    .enumerate()
+                    .filter(|(_, b)| *b == b'\n')
+                    .map(|(i, _)| i as u32 + 1),
+            );
+            starts
+        })
     }
 
     /// The position of byte `offset` of `text` (which this index was built from).
     pub fn pos(&self, text: &str, offset: usize) -> Pos {
         let offset = offset.min(text.len());
-        let line = self
-            .starts
-            .partition_point(|&s| s as usize <= offset)
-            .max(1);
-        let start = self.starts[line - 1] as usize;
+        let starts = self.starts(text);
+        let line = starts.partition_point(|&s| s as usize <= offset).max(1);
+        let start = starts[line - 1] as usize;
         let col = text
             .get(start..offset)
             .map(|s| s.chars().count())

@@ -91,6 +91,16 @@ impl<'d> Cx<'d> {
         if entries.len() < 2 {
             return;
         }
+        // Most mappings are small; for long ones a set answers "no duplicates" quickly.
+        if entries.len() > 16 {
+            let mut seen = std::collections::HashSet::with_capacity(entries.len());
+            if entries
+                .iter()
+                .all(|e| e.key.as_str().is_none_or(|k| seen.insert(k)))
+            {
+                return;
+            }
+        }
         for (i, e) in entries.iter().enumerate() {
             let Some(k) = e.key.as_str() else { continue };
             if let Some(first) = entries[..i].iter().find(|p| p.key.as_str() == Some(k)) {
@@ -173,9 +183,11 @@ impl<'d> Cx<'d> {
         let mut out = Vec::new();
         match &node.kind {
             NodeKind::Seq(items) => {
+                out.reserve(items.len());
                 for item in items {
-                    if let Some(s) = self.string(item, &format!("each item of {what}")) {
-                        out.push(s);
+                    match &item.kind {
+                        NodeKind::Scalar(s) => out.push(Spanned::new(s.text.clone(), item.span)),
+                        _ => self.type_error(item, &format!("each item of {what}"), "a string"),
                     }
                 }
             }
@@ -193,11 +205,14 @@ impl<'d> Cx<'d> {
             return map;
         };
         self.check_duplicates(entries, what);
+        map.entries.reserve(entries.len());
         for e in entries {
             let Some(k) = self.key_str(e) else { continue };
-            let item = format!("`{}` in {what}", k.value);
-            if let Some(v) = self.string(&e.value, &item) {
-                map.entries.push((k, v));
+            match &e.value.kind {
+                NodeKind::Scalar(s) => map
+                    .entries
+                    .push((k, Spanned::new(s.text.clone(), e.value.span))),
+                _ => self.type_error(&e.value, &format!("`{}` in {what}", k.value), "a string"),
             }
         }
         map

@@ -4,13 +4,13 @@ use super::error::ExprError;
 use std::ops::Range;
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Tok {
+pub enum Tok<'a> {
     Null,
     Bool(bool),
     Number(f64),
     /// A single-quoted string with `''` unescaped.
     Str(String),
-    Ident(String),
+    Ident(&'a str),
     Star,
     Dot,
     Comma,
@@ -30,8 +30,8 @@ pub enum Tok {
 }
 
 #[derive(Clone, Debug)]
-pub struct Token {
-    pub tok: Tok,
+pub struct Token<'a> {
+    pub tok: Tok<'a>,
     pub span: Range<usize>,
 }
 
@@ -43,14 +43,14 @@ fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
 }
 
-pub fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
+pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
     let b = src.as_bytes();
     let mut out = Vec::with_capacity(src.len() / 3 + 1);
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         let start = i;
-        let one = |t: Tok| (t, 1);
+        let one = |t: Tok<'static>| (t, 1);
         let (tok, len) = match c {
             b' ' | b'\t' | b'\n' | b'\r' => {
                 i += 1;
@@ -140,7 +140,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                     "false" => Tok::Bool(false),
                     "NaN" => Tok::Number(f64::NAN),
                     "Infinity" => Tok::Number(f64::INFINITY),
-                    _ => Tok::Ident(word.to_string()),
+                    _ => Tok::Ident(word),
                 };
                 (tok, j - i)
             }

@@ -34,12 +34,12 @@ pub fn parse_expr(src: &str) -> Result<Expr, ExprError> {
 
 struct Parser<'a> {
     src: &'a str,
-    tokens: Vec<Token>,
+    tokens: Vec<Token<'a>>,
     pos: usize,
     depth: usize,
 }
 
-fn describe(t: &Tok) -> String {
+fn describe(t: &Tok<'_>) -> String {
     match t {
         Tok::Null => "`null`".into(),
         Tok::Bool(b) => format!("`{b}`"),
@@ -65,9 +65,9 @@ fn describe(t: &Tok) -> String {
     }
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     /// The current token, moved out (it is consumed, so its text need not be copied).
-    fn take(&mut self) -> Option<Token> {
+    fn take(&mut self) -> Option<Token<'a>> {
         let t = self.tokens.get_mut(self.pos)?;
         Some(Token {
             tok: std::mem::replace(&mut t.tok, Tok::Comma),
@@ -75,7 +75,7 @@ impl Parser<'_> {
         })
     }
 
-    fn peek(&self) -> Option<&Tok> {
+    fn peek(&self) -> Option<&Tok<'a>> {
         self.tokens.get(self.pos).map(|t| &t.tok)
     }
 
@@ -97,7 +97,7 @@ impl Parser<'_> {
     fn binary(
         &mut self,
         next: fn(&mut Self) -> Result<Expr, ExprError>,
-        ops: &[(Tok, BinOp)],
+        ops: &[(Tok<'a>, BinOp)],
     ) -> Result<Expr, ExprError> {
         let mut left = next(self)?;
         while let Some(op) = self
@@ -171,7 +171,7 @@ impl Parser<'_> {
         self.postfix()
     }
 
-    fn expect(&mut self, want: Tok, what: &str, opened: usize) -> Result<usize, ExprError> {
+    fn expect(&mut self, want: Tok<'a>, what: &str, opened: usize) -> Result<usize, ExprError> {
         match self.tokens.get(self.pos) {
             Some(t) if t.tok == want => {
                 self.pos += 1;
@@ -233,7 +233,7 @@ impl Parser<'_> {
                             self.pos += 1;
                             let s = e.span.start..span.end;
                             e = Expr {
-                                kind: ExprKind::Property(Box::new(e), name),
+                                kind: ExprKind::Property(Box::new(e), name.to_string()),
                                 span: s,
                             };
                         }
@@ -246,7 +246,7 @@ impl Parser<'_> {
                             let name = self.src[span.clone()].to_string();
                             let s = e.span.start..span.end;
                             e = Expr {
-                                kind: ExprKind::Property(Box::new(e), name),
+                                kind: ExprKind::Property(Box::new(e), name.to_string()),
                                 span: s,
                             };
                         }
@@ -348,8 +348,8 @@ impl Parser<'_> {
         Ok(Expr { kind, span })
     }
 
-    fn call(&mut self, name: String, name_span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
-        let Some(f) = lookup(&name) else {
+    fn call(&mut self, name: &str, name_span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+        let Some(f) = lookup(name) else {
             return Err(ExprError::new(name_span, format!("unknown function `{name}`; GitHub's functions are contains, startsWith, endsWith, format, join, toJSON, fromJSON, hashFiles, case, success, always, failure, cancelled")));
         };
         let open = self.tokens[self.pos].span.start;

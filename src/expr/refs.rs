@@ -5,23 +5,24 @@ use super::ast::{Expr, ExprKind};
 use std::ops::Range;
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct ContextRef {
+pub struct ContextRef<'e> {
     /// The context name, lower case.
-    pub name: String,
-    /// Property names known statically, in order, up to the first dynamic index or `*`.
-    pub path: Vec<String>,
+    pub name: &'e str,
+    /// Property names known statically, in order, up to the first dynamic index or `*`, as
+    /// written (compare them ignoring case, as GitHub does).
+    pub path: Vec<&'e str>,
     /// The span of the whole access (name and known path).
     pub span: Range<usize>,
 }
 
 /// Every context access in `expr`, outermost chains only.
-pub fn context_refs(expr: &Expr) -> Vec<ContextRef> {
+pub fn context_refs(expr: &Expr) -> Vec<ContextRef<'_>> {
     let mut out = Vec::new();
     collect(expr, &mut out);
     out
 }
 
-fn collect(expr: &Expr, out: &mut Vec<ContextRef>) {
+fn collect<'e>(expr: &'e Expr, out: &mut Vec<ContextRef<'e>>) {
     // A chain is handled from its outermost node so its full static path is seen once.
     if let Some(r) = chain(expr) {
         out.push(r);
@@ -51,8 +52,8 @@ fn collect(expr: &Expr, out: &mut Vec<ContextRef>) {
 }
 
 /// If `expr` is an access chain rooted at a context, its reference.
-fn chain(expr: &Expr) -> Option<ContextRef> {
-    let mut parts: Vec<Option<String>> = Vec::new();
+fn chain(expr: &Expr) -> Option<ContextRef<'_>> {
+    let mut parts: Vec<Option<&str>> = Vec::new();
     let mut spans: Vec<usize> = Vec::new();
     let mut e = expr;
     loop {
@@ -72,19 +73,19 @@ fn chain(expr: &Expr) -> Option<ContextRef> {
                     }
                 }
                 return Some(ContextRef {
-                    name: name.clone(),
+                    name,
                     path,
                     span: e.span.start..end,
                 });
             }
             ExprKind::Property(b, name) => {
-                parts.push(Some(name.to_ascii_lowercase()));
+                parts.push(Some(name));
                 spans.push(e.span.end);
                 e = b;
             }
             ExprKind::Index(b, k) => {
                 match &k.kind {
-                    ExprKind::Str(s) => parts.push(Some(s.to_ascii_lowercase())),
+                    ExprKind::Str(s) => parts.push(Some(s)),
                     _ => parts.push(None),
                 }
                 spans.push(e.span.end);

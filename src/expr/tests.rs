@@ -354,7 +354,12 @@ fn context_references() {
     let refs = context_refs(&e);
     let view: Vec<(String, Vec<String>)> = refs
         .iter()
-        .map(|r| (r.name.clone(), r.path.clone()))
+        .map(|r| {
+            (
+                r.name.to_string(),
+                r.path.iter().map(|p| p.to_string()).collect(),
+            )
+        })
         .collect();
     assert_eq!(
         view,
@@ -365,7 +370,7 @@ fn context_references() {
             ),
             ("needs".into(), vec!["lint".into(), "result".into()]),
             ("matrix".into(), vec![]),
-            ("env".into(), vec!["k".into()]),
+            ("env".into(), vec!["K".into()]),
             ("github".into(), vec!["event".into(), "commits".into()]),
         ]
     );

@@ -134,7 +134,7 @@ impl ExprChecker<'_, '_> {
             let src = self.src;
             let range = r.span.start + offset..r.span.end + offset;
             let span = || src.index.locate(src.text, at, text, range.clone());
-            if !ALL_CONTEXTS.contains(&r.name.as_str()) {
+            if !ALL_CONTEXTS.contains(&r.name) {
                 self.diags.error(
                     "context",
                     span(),
@@ -146,7 +146,7 @@ impl ExprChecker<'_, '_> {
                 );
                 continue;
             }
-            if !place.contexts.contains(&r.name.as_str()) {
+            if !place.contexts.contains(&r.name) {
                 self.diags.error(
                     "context",
                     span(),
@@ -159,7 +159,7 @@ impl ExprChecker<'_, '_> {
                 );
                 continue;
             }
-            match self.reference(&r.name, &r.path, scope) {
+            match self.reference(r.name, &r.path, scope) {
                 Some((Severity::Error, msg)) => self.diags.error("reference", span(), msg),
                 Some((Severity::Warning, msg)) => self.diags.warning("reference", span(), msg),
                 None => {}
@@ -173,13 +173,14 @@ impl ExprChecker<'_, '_> {
     fn reference(
         &self,
         name: &str,
-        path: &[String],
+        path: &[&str],
         scope: &Scope<'_>,
     ) -> Option<(Severity, String)> {
         let error = |m: String| (Severity::Error, m);
         let warning = |m: String| (Severity::Warning, m);
-        let first = path.first()?;
-        let second = path.get(1).map(String::as_str);
+        let first: &str = path.first()?;
+        let second = path.get(1).map(|p| p.to_ascii_lowercase());
+        let second = second.as_deref();
         match name {
             "steps" => {
                 if !scope.steps.iter().any(|s| s.eq_ignore_ascii_case(first)) {
@@ -236,23 +237,25 @@ impl ExprChecker<'_, '_> {
             }
             "jobs" => (!self.jobs.iter().any(|j| j.eq_ignore_ascii_case(first)))
                 .then(|| error(format!("job `{first}` does not exist in this workflow"))),
-            "github" => (!GITHUB_PROPS.contains(&first.as_str())).then(|| {
+            "github" => (!GITHUB_PROPS.iter().any(|p| p.eq_ignore_ascii_case(first))).then(|| {
                 warning(format!(
                     "`github.{first}` is not a documented property of the github context"
                 ))
             }),
-            "runner" => (!RUNNER_PROPS.contains(&first.as_str())).then(|| {
+            "runner" => (!RUNNER_PROPS.iter().any(|p| p.eq_ignore_ascii_case(first))).then(|| {
                 warning(format!(
                     "`runner.{first}` is not a property of the runner context ({})",
                     RUNNER_PROPS.join(", ")
                 ))
             }),
-            "strategy" => (!STRATEGY_PROPS.contains(&first.as_str())).then(|| {
-                warning(format!(
-                    "`strategy.{first}` is not a property of the strategy context ({})",
-                    STRATEGY_PROPS.join(", ")
-                ))
-            }),
+            "strategy" => {
+                (!STRATEGY_PROPS.iter().any(|p| p.eq_ignore_ascii_case(first))).then(|| {
+                    warning(format!(
+                        "`strategy.{first}` is not a property of the strategy context ({})",
+                        STRATEGY_PROPS.join(", ")
+                    ))
+                })
+            }
             _ => None,
         }
     }

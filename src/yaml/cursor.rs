@@ -10,6 +10,9 @@ pub struct Cursor<'a> {
     pub pos: usize,
     pub line: u32,
     pub line_start: usize,
+    /// The last column computed: (line start, byte position, column), so that successive
+    /// positions on one line count only the characters in between.
+    memo: std::cell::Cell<(usize, usize, usize)>,
 }
 
 impl<'a> Cursor<'a> {
@@ -20,6 +23,7 @@ impl<'a> Cursor<'a> {
             pos: 0,
             line: 1,
             line_start: 0,
+            memo: std::cell::Cell::new((usize::MAX, 0, 0)),
         };
         if src.starts_with('\u{feff}') {
             c.pos = 3;
@@ -45,12 +49,20 @@ impl<'a> Cursor<'a> {
 
     /// The 0-based column, in characters.
     pub fn col(&self) -> usize {
-        let line = &self.b[self.line_start.min(self.pos)..self.pos];
-        if line.is_ascii() {
-            line.len()
+        let (ls, at, col) = self.memo.get();
+        let (from, base) = if ls == self.line_start && at <= self.pos {
+            (at, col)
         } else {
-            line.iter().filter(|&&b| b & 0xC0 != 0x80).count()
-        }
+            (self.line_start.min(self.pos), 0)
+        };
+        let part = &self.b[from..self.pos];
+        let n = if part.is_ascii() {
+            part.len()
+        } else {
+            part.iter().filter(|&&b| b & 0xC0 != 0x80).count()
+        };
+        self.memo.set((self.line_start, self.pos, base + n));
+        base + n
     }
 
     pub fn mark(&self) -> Pos {

@@ -36,7 +36,7 @@ impl Parser<'_> {
         let open = self.c.clone();
         let start = self.c.mark();
         self.c.bump(1);
-        let mut items = Vec::new();
+        let base = self.item_stack.len();
         loop {
             self.flow_ws();
             match self.c.peek() {
@@ -69,7 +69,7 @@ impl Parser<'_> {
             } else {
                 item
             };
-            items.push(item);
+            self.item_stack.push(item);
             match self.c.peek() {
                 b',' => self.c.bump(1),
                 b']' => {}
@@ -84,6 +84,7 @@ impl Parser<'_> {
                 }
             }
         }
+        let items: Vec<Node> = self.item_stack.drain(base..).collect();
         Ok(Node {
             span: Span::new(start, self.c.mark()),
             kind: NodeKind::Seq(items),
@@ -94,7 +95,7 @@ impl Parser<'_> {
         let open = self.c.clone();
         let start = self.c.mark();
         self.c.bump(1);
-        let mut entries = Vec::new();
+        let base = self.entry_stack.len();
         loop {
             self.flow_ws();
             match self.c.peek() {
@@ -128,7 +129,7 @@ impl Parser<'_> {
             } else {
                 self.empty_here()
             };
-            entries.push(Entry { key, value });
+            self.entry_stack.push(Entry { key, value });
             self.flow_ws();
             match self.c.peek() {
                 b',' => self.c.bump(1),
@@ -144,6 +145,7 @@ impl Parser<'_> {
                 }
             }
         }
+        let entries: Vec<Entry> = self.entry_stack.drain(base..).collect();
         Ok(Node {
             span: Span::new(start, self.c.mark()),
             kind: NodeKind::Map(entries),

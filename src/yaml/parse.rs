@@ -15,6 +15,10 @@ pub const MAX_ALIAS_NODES: usize = 1_000_000;
 
 pub(super) struct Parser<'a> {
     pub c: Cursor<'a>,
+    /// Scratch stacks for the entries and items of collections being built: each collection
+    /// takes its own slice off the top when it ends, in one allocation of the exact size.
+    pub(super) entry_stack: Vec<Entry>,
+    pub(super) item_stack: Vec<Node>,
     anchors: HashMap<String, Node>,
     depth: usize,
     alias_budget: usize,
@@ -24,6 +28,8 @@ pub(super) struct Parser<'a> {
 pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
     let mut p = Parser {
         c: Cursor::new(src),
+        entry_stack: Vec::with_capacity(64),
+        item_stack: Vec::with_capacity(64),
         anchors: HashMap::new(),
         depth: 0,
         alias_budget: MAX_ALIAS_NODES,
@@ -407,7 +413,7 @@ impl<'a> Parser<'a> {
 
     /// A block mapping whose keys sit at column `col`. `first` is a key already read.
     fn block_map(&mut self, col: i32, first: Option<Node>) -> Result<Node, YamlError> {
-        let mut entries: Vec<Entry> = Vec::new();
+        let base = self.entry_stack.len();
         let mut pending = first;
         loop {
             let key = match pending.take() {
@@ -419,11 +425,11 @@ impl<'a> Parser<'a> {
                 if matches!(
                     key.kind,
                     NodeKind::Scalar(_) | NodeKind::Map(_) | NodeKind::Seq(_)
-                ) && entries.is_empty()
+                ) && self.entry_stack.len() == base
                     && self.c.is_break_or_eof(0)
                 {
                     // `? key` without a value.
-                    entries.push(Entry {
+                    self.entry_stack.push(Entry {
                         value: scalar(
                             String::new(),
                             ScalarStyle::Plain,
@@ -442,7 +448,7 @@ impl<'a> Parser<'a> {
             self.c.bump(1);
             let after_colon = self.c.mark();
             let value = self.map_value(col, after_colon)?;
-            entries.push(Entry { key, value });
+            self.entry_stack.push(Entry { key, value });
             self.c.skip_blank_lines();
             if self.c.eof() || self.c.at_document_marker() {
                 break;
@@ -461,6 +467,7 @@ impl<'a> Parser<'a> {
                 return Err(err(&self.c, "did not find the expected key: a `- ` item cannot follow `key: value` entries at the same indentation"));
             }
         }
+        let entries: Vec<Entry> = self.entry_stack.drain(base..).collect();
         let start = entries.first().map_or(self.c.mark(), |e| e.key.span.start);
         let end = entries
             .last()
@@ -493,12 +500,12 @@ impl<'a> Parser<'a> {
     /// A block sequence whose `-` indicators sit at column `col`.
     fn block_seq(&mut self, col: i32) -> Result<Node, YamlError> {
         let start = self.c.mark();
-        let mut items = Vec::new();
+        let base = self.item_stack.len();
         loop {
             self.c.bump(1);
             let after_dash = self.c.mark();
             let item = self.node(col, after_dash, true)?;
-            items.push(item);
+            self.item_stack.push(item);
             self.c.skip_blank_lines();
             if self.c.eof() || self.c.at_document_marker() {
                 break;
@@ -519,6 +526,7 @@ impl<'a> Parser<'a> {
             }
             return Err(err(&self.c, "did not find the expected `- ` entry: this line is indented more than the sequence's items"));
         }
+        let items: Vec<Node> = self.item_stack.drain(base..).collect();
         let end = items.last().map_or(start, |i| i.span.end);
         Ok(Node {
             span: Span::new(start, end),

@@ -1,0 +1,36 @@
+//! YAML parsing and full validation (parse, lower, check) of every corpus workflow, in one
+//! thread; `scripts/bench-validate.sh` measures the whole `gantry validate` process.
+
+#[path = "corpus.rs"]
+mod corpus;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use gantry::validate::{check_text, FileKind};
+
+fn bench(c: &mut Criterion) {
+    let texts = corpus::workflows();
+    let bytes: usize = texts.iter().map(|(_, t)| t.len()).sum();
+    let mut g = c.benchmark_group("corpus");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(30);
+    g.bench_function("yaml parse", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|(_, t)| gantry::yaml::parse(t).is_ok() as usize)
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("validate (parse, lower, check)", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|(_, t)| check_text(t, FileKind::Workflow).diagnostics.len())
+                .sum::<usize>()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

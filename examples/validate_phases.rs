@@ -34,25 +34,6 @@ fn main() {
                 .map(|t| lower_workflow(t, &mut Cx::new(&mut Diagnostics::new())))
         })
         .collect();
-    if std::env::var_os("ONLY_CHECKS").is_some() {
-        for _ in 0..20 {
-            for (f, m) in files.iter().zip(&models) {
-                let Some(m) = m else { continue };
-                let index = LineIndex::new(f);
-                let mut d = Diagnostics::new();
-                validate_workflow(
-                    m,
-                    &Source {
-                        text: f,
-                        index: &index,
-                    },
-                    &mut d,
-                );
-                std::hint::black_box(d.len());
-            }
-        }
-        return;
-    }
     let parse = best(&|| {
         for f in &files {
             std::hint::black_box(gantry::yaml::parse(f).ok());

@@ -10,32 +10,10 @@ use gantry::plan::resolve::Resolver;
 use gantry::plan::{plan, PlanOptions, WorkflowFile};
 use gantry::validate::{check_bytes, FileKind};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("GANTRY_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    assert!(dir.join("workflows").is_dir(), "the compatibility corpus is missing at {} (expected ../shared/corpus beside the project, or set GANTRY_CORPUS)", dir.display());
-    dir
-}
-
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yml" | "yaml")) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use common::{corpus, yaml_files};
+use std::path::PathBuf;
 
 /// Errors found on the corpus that tests elsewhere show to be genuine mistakes in those files
 /// (see `validate::tests`): four undefined step ids and one undocumented input type.

@@ -2,7 +2,9 @@
 //! the compatibility corpus. Both trees are reduced to plain values and must be equal.
 
 use gantry::yaml::node::{Node, NodeKind, Resolved};
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{corpus, yaml_files};
 
 #[derive(Debug, PartialEq)]
 enum J {
@@ -55,25 +57,6 @@ fn theirs(v: &serde_yaml_ng::Value) -> J {
     }
 }
 
-fn corpus() -> PathBuf {
-    let dir = std::env::var_os("GANTRY_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    assert!(dir.join("workflows").is_dir(), "the compatibility corpus is missing at {} (expected ../shared/corpus beside the project, or set GANTRY_CORPUS)", dir.display());
-    dir
-}
-
-fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            files(&p, out);
-        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yml" | "yaml")) {
-            out.push(p);
-        }
-    }
-}
-
 /// Finds the first place two trees differ, for a readable failure.
 fn first_difference(a: &J, b: &J, path: &str) -> String {
     match (a, b) {
@@ -103,9 +86,7 @@ fn first_difference(a: &J, b: &J, path: &str) -> String {
 #[test]
 fn parser_agrees_with_libyaml_on_the_whole_corpus() {
     let root = corpus();
-    let mut all = Vec::new();
-    files(&root, &mut all);
-    all.sort();
+    let all = yaml_files(&root);
     let mut compared = 0;
     let mut failures = Vec::new();
     for p in &all {

@@ -198,6 +198,19 @@ impl<'a> Parser<'a> {
         self.remember(anchor, node);
     }
 
+    /// Moves to the next line with content: its column, or `None` at the end of the document.
+    fn next_content_column(&mut self) -> Option<i32> {
+        self.c.skip_blank_lines();
+        (!self.c.eof() && !self.c.at_document_marker()).then(|| self.c.col() as i32)
+    }
+
+    fn no_tab_in_indent(&self) -> Result<(), YamlError> {
+        if self.c.tab_in_indent() {
+            return Err(err(&self.c, "found a tab character where indentation is expected (YAML indents with spaces only)"));
+        }
+        Ok(())
+    }
+
     fn remember(&mut self, anchor: Option<String>, node: &Node) {
         if let Some(a) = anchor {
             self.anchors.insert(a, node.clone());
@@ -230,8 +243,8 @@ impl<'a> Parser<'a> {
         if self.c.eof() || self.c.at_document_marker() {
             return Ok(empty());
         }
-        if crossed && self.c.tab_in_indent() {
-            return Err(err(&self.c, "found a tab character where indentation is expected (YAML indents with spaces only)"));
+        if crossed {
+            self.no_tab_in_indent()?;
         }
         if crossed && (self.c.col() as i32) <= parent {
             return Ok(empty());
@@ -449,20 +462,16 @@ impl<'a> Parser<'a> {
             let after_colon = self.c.mark();
             let value = self.map_value(col, after_colon)?;
             self.entry_stack.push(Entry { key, value });
-            self.c.skip_blank_lines();
-            if self.c.eof() || self.c.at_document_marker() {
+            let Some(next) = self.next_content_column() else {
                 break;
-            }
-            let next = self.c.col() as i32;
+            };
             if next < col {
                 break;
             }
             if next > col {
                 return Err(err(&self.c, "mapping values are not allowed here: this line is indented more than the keys of its mapping"));
             }
-            if self.c.tab_in_indent() {
-                return Err(err(&self.c, "found a tab character where indentation is expected (YAML indents with spaces only)"));
-            }
+            self.no_tab_in_indent()?;
             if self.c.peek() == b'-' && self.c.is_blank_or_break(1) {
                 return Err(err(&self.c, "did not find the expected key: a `- ` item cannot follow `key: value` entries at the same indentation"));
             }
@@ -506,19 +515,15 @@ impl<'a> Parser<'a> {
             let after_dash = self.c.mark();
             let item = self.node(col, after_dash, true)?;
             self.item_stack.push(item);
-            self.c.skip_blank_lines();
-            if self.c.eof() || self.c.at_document_marker() {
+            let Some(next) = self.next_content_column() else {
                 break;
-            }
-            let next = self.c.col() as i32;
+            };
             if next < col {
                 break;
             }
             let is_dash = self.c.peek() == b'-' && self.c.is_blank_or_break(1);
             if next == col && is_dash {
-                if self.c.tab_in_indent() {
-                    return Err(err(&self.c, "found a tab character where indentation is expected (YAML indents with spaces only)"));
-                }
+                self.no_tab_in_indent()?;
                 continue;
             }
             if next == col {

@@ -14,7 +14,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$seeds"
   case "$t" in
     yaml_model|plan) find "$corpus" -name '*.y*ml' -size -64k -exec cp -t "$seeds" {} + 2>/dev/null || true ;;
-    expr) grep -rhoE '\$\{\{[^}]*\}\}' "$corpus/workflows" | sed 's/^\${{//; s/}}$//' | head -2000 | split -l 1 - "$seeds/e" ;;
+    expr) grep -rhoE '\$\{\{[^}]*\}\}' "$corpus/workflows" | sed 's/^\${{//; s/}}$//' | awk 'NR <= 2000' | split -l 1 - "$seeds/e" || true ;;
   esac
   echo "==> fuzzing $t for ${secs}s"
   RUSTC_BOOTSTRAP=1 cargo fuzz run "$t" "$seeds" -- -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 2>&1 | tail -n 5

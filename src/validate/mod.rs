@@ -7,6 +7,7 @@
 mod exprs;
 mod ids;
 mod locate;
+mod matrix;
 mod needs;
 mod places;
 mod triggers;
@@ -141,6 +142,7 @@ pub struct Source<'a> {
 
 pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostics) {
     needs::check(wf, diags);
+    matrix::check(wf, diags);
     triggers::check(wf, src, diags);
     ids::check_workflow(wf, diags);
     uses::check_workflow(wf, diags);
@@ -166,22 +168,21 @@ pub fn validate_action(action: &Action, src: &Source<'_>, diags: &mut Diagnostic
     walk::walk_action(action, &mut checker);
 }
 
-/// Inputs a workflow declares through `workflow_dispatch` and `workflow_call`; `None` when
-/// it has neither trigger (then `inputs` is empty at run time and nothing can be checked).
+/// Inputs a workflow declares through `workflow_dispatch` and `workflow_call`. With neither
+/// trigger, `inputs` is empty at run time, so every `inputs.x` is a mistake; `None` only when
+/// the file has no `on:` to tell.
 fn declared_inputs(wf: &Workflow) -> Option<Vec<String>> {
     let on = wf.on.as_ref()?;
-    let mut names = None::<Vec<String>>;
+    let mut names = Vec::new();
     for t in &on.value.events {
         let inputs = match &t.config {
             crate::model::TriggerConfig::Dispatch(i) => i,
             crate::model::TriggerConfig::Call(c) => &c.inputs,
             _ => continue,
         };
-        names
-            .get_or_insert_with(Vec::new)
-            .extend(inputs.inputs.iter().map(|i| i.name.value.clone()));
+        names.extend(inputs.inputs.iter().map(|i| i.name.value.clone()));
     }
-    names
+    Some(names)
 }
 
 #[cfg(test)]

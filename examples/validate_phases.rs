@@ -45,7 +45,7 @@ fn main() {
             std::hint::black_box(lower_workflow(t, &mut Cx::new(&mut d)));
         }
     });
-    let check = best(&|| {
+    let checks = || {
         for (f, m) in files.iter().zip(&models) {
             let Some(m) = m else { continue };
             let index = LineIndex::new(f);
@@ -60,7 +60,13 @@ fn main() {
             );
             std::hint::black_box(d.len());
         }
-    });
+    };
+    // ONLY_CHECKS=1 loops over the checks alone, for a profiler.
+    if std::env::var_os("ONLY_CHECKS").is_some() {
+        (0..20).for_each(|_| checks());
+        return;
+    }
+    let check = best(&checks);
     let drop_trees = best(&|| {
         let t: Vec<_> = files
             .iter()

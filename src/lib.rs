@@ -15,5 +15,6 @@ pub mod git;
 pub mod model;
 pub mod plan;
 pub mod trigger;
+pub mod uses;
 pub mod validate;
 pub mod yaml;

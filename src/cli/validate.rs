@@ -128,10 +128,13 @@ fn check_all(paths: &[PathBuf], kind: Option<KindArg>) -> Vec<FileResult> {
             .map(|_| {
                 s.spawn(|| {
                     let mut done = Vec::new();
+                    // One read buffer per thread: most files have nothing to report, and
+                    // then their text need not outlive the check.
+                    let mut buf = Vec::with_capacity(64 * 1024);
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break };
-                        done.push((i, check_one(path, kind)));
+                        done.push((i, check_one(path, kind, &mut buf)));
                     }
                     done
                 })
@@ -148,19 +151,26 @@ fn check_all(paths: &[PathBuf], kind: Option<KindArg>) -> Vec<FileResult> {
     slots.into_iter().flatten().collect()
 }
 
-fn check_one(path: &std::path::Path, kind: Option<KindArg>) -> FileResult {
+fn check_one(path: &std::path::Path, kind: Option<KindArg>, buf: &mut Vec<u8>) -> FileResult {
+    use std::io::Read;
     let name = path.display().to_string();
     let kind = match kind {
         Some(KindArg::Workflow) => FileKind::Workflow,
         Some(KindArg::Action) => FileKind::Action,
         None => FileKind::from_path(&name),
     };
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let checked = check_bytes(&bytes, kind);
+    buf.clear();
+    match std::fs::File::open(path).and_then(|mut f| f.read_to_end(buf)) {
+        Ok(_) => {
+            let checked = check_bytes(buf, kind);
+            let text = if checked.diagnostics.is_empty() {
+                Vec::new()
+            } else {
+                buf.clone()
+            };
             FileResult {
                 path: name,
-                text: bytes,
+                text,
                 diagnostics: checked.diagnostics,
             }
         }

@@ -145,7 +145,7 @@ pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostic
     matrix::check(wf, diags);
     triggers::check(wf, src, diags);
     ids::check_workflow(wf, diags);
-    uses::check_workflow(wf, diags);
+    uses::check_workflow(wf, src, diags);
     let mut checker = exprs::ExprChecker {
         src,
         diags,
@@ -157,7 +157,7 @@ pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostic
 
 pub fn validate_action(action: &Action, src: &Source<'_>, diags: &mut Diagnostics) {
     ids::check_action(action, diags);
-    uses::check_action(action, diags);
+    uses::check_action(action, src, diags);
     let inputs = Some(action.inputs.iter().map(|i| i.name.value.clone()).collect());
     let mut checker = exprs::ExprChecker {
         src,

@@ -330,6 +330,13 @@ impl Cron {
             .collect();
         let (&first, &last) = (times.first()?, times.last()?);
         let within_day = times.windows(2).map(|w| w[1] - w[0]).min();
+        // Across midnight the gap is at least `1440 + first - last`; when even that cannot
+        // beat the gap within a day, no calendar scan is needed.
+        if let Some(w) = within_day {
+            if 1440 + first - last >= w {
+                return Some(w);
+            }
+        }
         // Firing days repeat every 400 years; the closest pair of firing days gives the
         // shortest gap across midnight.
         let mut prev: Option<i64> = None;
@@ -355,6 +362,29 @@ impl Cron {
     /// [`Cron::shortest_interval_minutes`], with `u32::MAX` for schedules that never fire.
     pub fn min_interval_minutes(&self) -> u32 {
         self.shortest_interval_minutes().unwrap_or(u32::MAX)
+    }
+
+    /// Whether two firings can be less than `n` minutes apart — what a validator asks. Cheap
+    /// unless the answer hinges on firings just before and after midnight.
+    pub fn fires_within(&self, n: u32) -> bool {
+        let times: Vec<u32> = (0..24u32)
+            .filter(|h| self.hours & (1 << h) != 0)
+            .flat_map(|h| {
+                (0..60u32)
+                    .filter(|m| self.minutes & (1 << m) != 0)
+                    .map(move |m| h * 60 + m)
+            })
+            .collect();
+        let (Some(&first), Some(&last)) = (times.first(), times.last()) else {
+            return false;
+        };
+        if times.windows(2).any(|w| w[1] - w[0] < n) {
+            return true;
+        }
+        if 1440 + first - last >= n {
+            return false;
+        }
+        self.shortest_interval_minutes().is_some_and(|g| g < n)
     }
 
     /// Whether the schedule ever fires (`0 0 31 2 *` never does).

@@ -137,8 +137,8 @@ fn check_cron(c: &Str, src: &Source<'_>, diags: &mut Diagnostics) {
             );
         }
         Ok(cron) => {
-            let gap = cron.min_interval_minutes();
-            if gap < 5 {
+            if cron.fires_within(5) {
+                let gap = cron.min_interval_minutes();
                 diags.warning("cron", c.span, format!("cron `{}` fires every {gap} minute{}, but GitHub runs scheduled workflows at most every 5 minutes", c.value, if gap == 1 { "" } else { "s" }));
             }
         }

@@ -20,7 +20,10 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn flow_collection(&mut self, tag: Option<Box<str>>) -> Result<Node, YamlError> {
+    pub(super) fn flow_collection(
+        &mut self,
+        tag: Option<super::node::Tag>,
+    ) -> Result<Node, YamlError> {
         let _ = tag;
         self.enter_flow()?;
         let r = if self.c.peek() == b'[' {
@@ -200,7 +203,7 @@ impl Parser<'_> {
         &self,
         text: String,
         style: ScalarStyle,
-        tag: Option<Box<str>>,
+        tag: Option<super::node::Tag>,
         start: super::node::Pos,
     ) -> Node {
         Node {

@@ -37,7 +37,7 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
     p.document()
 }
 
-fn scalar(text: String, style: ScalarStyle, tag: Option<Box<str>>, span: Span) -> Node {
+fn scalar(text: String, style: ScalarStyle, tag: Option<super::node::Tag>, span: Span) -> Node {
     Node {
         span,
         kind: NodeKind::Scalar(Scalar { text, style, tag }),
@@ -116,7 +116,7 @@ impl<'a> Parser<'a> {
     }
 
     /// `&anchor` and `!tag`, in either order.
-    fn properties(&mut self) -> Result<(Option<String>, Option<Box<str>>), YamlError> {
+    fn properties(&mut self) -> Result<(Option<String>, Option<super::node::Tag>), YamlError> {
         let (mut anchor, mut tag) = (None, None);
         loop {
             match self.c.peek() {
@@ -146,7 +146,7 @@ impl<'a> Parser<'a> {
                         .trim_start_matches('<')
                         .trim_end_matches('>');
                     let name = name.strip_prefix("tag:yaml.org,2002:").unwrap_or(name);
-                    tag = Some(Box::from(name));
+                    tag = Some(Box::new(name.to_string()));
                 }
                 _ => return Ok((anchor, tag)),
             }
@@ -185,7 +185,7 @@ impl<'a> Parser<'a> {
 
     pub(super) fn flow_properties(
         &mut self,
-    ) -> Result<(Option<String>, Option<Box<str>>), YamlError> {
+    ) -> Result<(Option<String>, Option<super::node::Tag>), YamlError> {
         let r = self.properties()?;
         Ok(r)
     }

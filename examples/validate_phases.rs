@@ -4,6 +4,9 @@ use gantry::model::lower::{lower_workflow, Cx};
 use gantry::validate::{validate_workflow, LineIndex, Source};
 use std::time::Instant;
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let root = std::env::args()
         .nth(1)
@@ -34,17 +37,6 @@ fn main() {
                 .map(|t| lower_workflow(t, &mut Cx::new(&mut Diagnostics::new())))
         })
         .collect();
-    let parse = best(&|| {
-        for f in &files {
-            std::hint::black_box(gantry::yaml::parse(f).ok());
-        }
-    });
-    let lower = best(&|| {
-        for t in trees.iter().flatten() {
-            let mut d = Diagnostics::new();
-            std::hint::black_box(lower_workflow(t, &mut Cx::new(&mut d)));
-        }
-    });
     let checks = || {
         for (f, m) in files.iter().zip(&models) {
             let Some(m) = m else { continue };
@@ -66,6 +58,17 @@ fn main() {
         (0..20).for_each(|_| checks());
         return;
     }
+    let parse = best(&|| {
+        for f in &files {
+            std::hint::black_box(gantry::yaml::parse(f).ok());
+        }
+    });
+    let lower = best(&|| {
+        for t in trees.iter().flatten() {
+            let mut d = Diagnostics::new();
+            std::hint::black_box(lower_workflow(t, &mut Cx::new(&mut d)));
+        }
+    });
     let check = best(&checks);
     let drop_trees = best(&|| {
         let t: Vec<_> = files

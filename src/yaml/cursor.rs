@@ -76,7 +76,11 @@ impl<'a> Cursor<'a> {
     /// Whether the byte at `pos + k` ends a line (or the input).
     #[inline]
     pub fn is_break_or_eof(&self, k: usize) -> bool {
-        matches!(self.at(k), b'\n' | b'\r' | 0) && (self.at(k) != 0 || self.pos + k >= self.b.len())
+        // `at` reads past the end as 0; a NUL byte inside the text is not a break.
+        match self.b.get(self.pos + k) {
+            None => true,
+            Some(b) => matches!(b, b'\n' | b'\r'),
+        }
     }
 
     #[inline]

@@ -435,12 +435,7 @@ impl<'a> Parser<'a> {
             };
             self.c.skip_spaces();
             if self.c.peek() != b':' {
-                if matches!(
-                    key.kind,
-                    NodeKind::Scalar(_) | NodeKind::Map(_) | NodeKind::Seq(_)
-                ) && self.entry_stack.len() == base
-                    && self.c.is_break_or_eof(0)
-                {
+                if self.entry_stack.len() == base && self.c.is_break_or_eof(0) {
                     // `? key` without a value.
                     self.entry_stack.push(Entry {
                         value: scalar(

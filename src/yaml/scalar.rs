@@ -398,11 +398,10 @@ pub fn block_scalar(c: &mut Cursor<'_>, parent: i32) -> Result<String, YamlError
     if chomp == Chomp::Keep {
         out.push_str(&trailing_breaks);
     }
-    // Back to the start of the line that ended the scalar, for the block parser.
-    if c.pos != c.line_start && !c.eof() {
+    // Back to the start of the line that ended the scalar, for the block parser (at the
+    // end of the input there is nothing to rewind to).
+    if !c.eof() {
         c.pos = c.line_start;
-    } else if c.eof() && c.pos != c.line_start {
-        // Content ran to the end of the input: nothing to rewind.
     }
     Ok(out)
 }

@@ -1,214 +1,198 @@
-//! Flow collections: `[a, b]` and `{k: v}`, nested to any depth and spanning lines. As in
-//! libyaml, lines inside a flow collection are not held to the block indentation (real
-//! workflows close `]` at their key's indentation).
+//! Flow collections (`[a, b]`, `{k: v}`) and the nodes that can stand inline anywhere:
+//! scalars, aliases and flow collections.
+//!
+//! Inside brackets indentation does not matter (libyaml does not check it, and workflow
+//! authors rely on that, e.g. a `]` back at the parent key's column). A `key: value`
+//! pair directly inside `[...]` is a one-entry mapping, as in libyaml.
 
-use super::error::{err, YamlError};
-use super::node::{Entry, Node, NodeKind, ScalarStyle, Span};
-use super::parse::Parser;
-use super::scalar::{double_quoted, plain, single_quoted};
+use super::node::{Entry, Node, NodeKind, Span};
+use super::parse::{Parser, Res};
+use super::scanner::{is_blankz, TAB_INDENT};
 
-impl Parser<'_> {
-    /// Skips white space, line breaks and comments inside a flow collection.
-    fn flow_ws(&mut self) {
-        loop {
-            self.c.skip_spaces_and_comment();
-            if matches!(self.c.peek(), b'\n' | b'\r') {
-                self.c.newline();
-            } else {
-                return;
+impl<'a> Parser<'a> {
+    /// A scalar, alias or flow collection at the cursor (pushed). `indent` is the column
+    /// of the enclosing block collection (plain scalars' continuation lines depend on it).
+    #[inline]
+    pub(super) fn inline_node(&mut self, indent: i32, flow: bool) -> Res<()> {
+        let next_blank = is_blankz(self.cur.peek_at(1));
+        match self.cur.peek() {
+            b'"' => self.quoted(true),
+            b'\'' => self.quoted(false),
+            b'[' => self.flow_seq(indent),
+            b'{' => self.flow_map(indent),
+            b'*' => self.alias(),
+            b'\t' => Err(self.cur.error(TAB_INDENT)),
+            b'%' | b'@' | b'`' | b'|' | b'>' => Err(self
+                .cur
+                .error("found character that cannot start any token")),
+            b'-' if next_blank && !flow => Err(self
+                .cur
+                .error("block sequence entries are not allowed here")),
+            b'-' if next_blank => Err(self
+                .cur
+                .error("block sequence entries are not allowed in a flow collection")),
+            b'?' | b':' if flow || next_blank => {
+                Err(self.cur.error("did not find expected node content"))
             }
+            b',' | b']' | b'}' | b'&' | b'!' | b'#' | b'\n' | b'\r' | b' ' | 0 => {
+                Err(self.cur.error("did not find expected node content"))
+            }
+            _ => self.plain(indent, flow),
         }
     }
 
-    pub(super) fn flow_collection(
-        &mut self,
-        tag: Option<super::node::Tag>,
-    ) -> Result<Node, YamlError> {
-        let _ = tag;
-        self.enter_flow()?;
-        let r = if self.c.peek() == b'[' {
-            self.flow_seq()
-        } else {
-            self.flow_map()
-        };
-        self.leave_flow();
-        r
+    /// The content after an anchor or tag (an alias cannot have either).
+    pub(super) fn content_after_props(&mut self, indent: i32, flow: bool) -> Res<()> {
+        if self.cur.peek() == b'*' {
+            return Err(self.cur.error("an alias cannot have an anchor or a tag"));
+        }
+        self.inline_node(indent, flow)
     }
 
-    fn flow_seq(&mut self) -> Result<Node, YamlError> {
-        let open = self.c.clone();
-        let start = self.c.mark();
-        self.c.bump(1);
-        let base = self.item_stack.len();
+    /// A node inside a flow collection, maybe with properties (which may stand alone).
+    fn flow_node(&mut self, indent: i32) -> Res<()> {
+        if !matches!(self.cur.peek(), b'&' | b'!') {
+            return self.inline_node(indent, true);
+        }
+        let mut props = self.props(true)?;
+        let scope = self.anchor_scope();
+        self.cur.skip_ws_flow()?;
+        if matches!(self.cur.peek(), b'&' | b'!') {
+            self.more_props(&mut props, true)?;
+            self.cur.skip_ws_flow()?;
+        }
+        match self.cur.peek() {
+            b',' | b']' | b'}' | b':' => self.push_empty_props(&props),
+            _ => self.content_after_props(indent, true)?,
+        }
+        self.finish_props(props, scope)
+    }
+
+    pub(super) fn flow_seq(&mut self, indent: i32) -> Res<()> {
+        self.enter()?;
+        let start = self.cur.mark();
+        self.cur.pos += 1;
+        let base = self.items.len();
         loop {
-            self.flow_ws();
-            match self.c.peek() {
-                b']' => {
-                    self.c.bump(1);
+            self.cur.skip_ws_flow()?;
+            if self.cur.peek() == b']' {
+                break;
+            }
+            if self.items.len() > base {
+                if self.cur.peek() != b',' {
+                    return Err(self.cur.error("did not find expected ',' or ']'"));
+                }
+                self.cur.pos += 1;
+                self.cur.skip_ws_flow()?;
+                if self.cur.peek() == b']' {
                     break;
                 }
-                0 if self.c.eof() => {
-                    return Err(err(&open, "this flow sequence is never closed with `]`"))
-                }
-                _ => {}
             }
-            let item = self.flow_node()?;
-            self.flow_ws();
-            // `[key: value]` is a sequence holding a one-entry mapping.
-            let item = if self.c.peek() == b':' {
-                self.c.bump(1);
-                self.flow_ws();
-                let value = if matches!(self.c.peek(), b',' | b']') {
-                    self.empty_here()
-                } else {
-                    self.flow_node()?
-                };
-                let span = Span::new(item.span.start, value.span.end);
-                self.flow_ws();
-                Node {
+            if self.flow_pair(indent, b']')? {
+                // `key: value` in a sequence: a one-entry mapping.
+                let entries = self.take_entries(self.items.len().saturating_sub(2));
+                self.leave();
+                let span = entries.first().map_or_else(Span::default, |e| {
+                    Span::new(e.key.span.start, e.value.span.end)
+                });
+                self.items.push(Node {
                     span,
-                    kind: NodeKind::Map(vec![Entry { key: item, value }]),
-                }
-            } else {
-                item
-            };
-            self.item_stack.push(item);
-            match self.c.peek() {
-                b',' => self.c.bump(1),
-                b']' => {}
-                _ if self.c.eof() => {
-                    return Err(err(&open, "this flow sequence is never closed with `]`"))
-                }
-                _ => {
-                    return Err(err(
-                        &self.c,
-                        "did not find the expected `,` or `]` in a flow sequence",
-                    ))
-                }
+                    kind: NodeKind::Map(entries),
+                });
             }
         }
-        let items: Vec<Node> = self.item_stack.drain(base..).collect();
-        Ok(Node {
-            span: Span::new(start, self.c.mark()),
+        self.cur.pos += 1;
+        self.leave();
+        let items = self.items.split_off(base);
+        let span = self.span(start, self.cur.mark());
+        self.items.push(Node {
+            span,
             kind: NodeKind::Seq(items),
-        })
+        });
+        Ok(())
     }
 
-    fn flow_map(&mut self) -> Result<Node, YamlError> {
-        let open = self.c.clone();
-        let start = self.c.mark();
-        self.c.bump(1);
-        let base = self.entry_stack.len();
+    pub(super) fn flow_map(&mut self, indent: i32) -> Res<()> {
+        self.enter()?;
+        let start = self.cur.mark();
+        self.cur.pos += 1;
+        let base = self.items.len();
         loop {
-            self.flow_ws();
-            match self.c.peek() {
-                b'}' => {
-                    self.c.bump(1);
+            self.cur.skip_ws_flow()?;
+            if self.cur.peek() == b'}' {
+                break;
+            }
+            if self.items.len() > base {
+                if self.cur.peek() != b',' {
+                    return Err(self.cur.error("did not find expected ',' or '}'"));
+                }
+                self.cur.pos += 1;
+                self.cur.skip_ws_flow()?;
+                if self.cur.peek() == b'}' {
                     break;
                 }
-                0 if self.c.eof() => {
-                    return Err(err(&open, "this flow mapping is never closed with `}`"))
-                }
-                b'?' if self.c.is_blank_or_break(1) => {
-                    self.c.bump(1);
-                    self.flow_ws();
-                }
-                _ => {}
             }
-            let key = if self.c.peek() == b':' {
-                self.empty_here()
+            if self.flow_pair(indent, b'}')? {
+                self.leave();
             } else {
-                self.flow_node()?
-            };
-            self.flow_ws();
-            let value = if self.c.peek() == b':' {
-                self.c.bump(1);
-                self.flow_ws();
-                if matches!(self.c.peek(), b',' | b'}') {
-                    self.empty_here()
-                } else {
-                    self.flow_node()?
-                }
-            } else {
-                self.empty_here()
-            };
-            self.entry_stack.push(Entry { key, value });
-            self.flow_ws();
-            match self.c.peek() {
-                b',' => self.c.bump(1),
-                b'}' => {}
-                _ if self.c.eof() => {
-                    return Err(err(&open, "this flow mapping is never closed with `}`"))
-                }
-                _ => {
-                    return Err(err(
-                        &self.c,
-                        "did not find the expected `,` or `}` in a flow mapping",
-                    ))
-                }
+                self.push_null_after_top();
             }
         }
-        let entries: Vec<Entry> = self.entry_stack.drain(base..).collect();
-        Ok(Node {
-            span: Span::new(start, self.c.mark()),
+        self.cur.pos += 1;
+        self.leave();
+        let entries: Vec<Entry> = self.take_entries(base);
+        let span = self.span(start, self.cur.mark());
+        self.items.push(Node {
+            span,
             kind: NodeKind::Map(entries),
-        })
+        });
+        Ok(())
     }
 
-    fn empty_here(&self) -> Node {
-        Node {
-            span: Span::at(self.c.mark()),
-            kind: NodeKind::Scalar(super::node::Scalar {
-                text: String::new(),
-                style: ScalarStyle::Plain,
-                tag: None,
-            }),
+    /// Parses `? key : value`, `key: value` or a lone node inside a flow collection that
+    /// closes with `close`, pushing the key and (for a pair) the value. A pair returns
+    /// `true`, with one level entered for the mapping it makes.
+    fn flow_pair(&mut self, indent: i32, close: u8) -> Res<bool> {
+        let start = self.cur.mark();
+        let explicit = self.cur.peek() == b'?';
+        if explicit {
+            self.cur.pos += 1;
+            self.cur.skip_ws_flow()?;
         }
-    }
-
-    fn flow_node(&mut self) -> Result<Node, YamlError> {
-        let (anchor, tag) = self.flow_properties()?;
-        let start = self.c.mark();
-        let node = match self.c.peek() {
-            b'[' | b'{' => self.flow_collection(None)?,
-            b'*' => self.flow_alias()?,
-            b'\'' => {
-                let t = single_quoted(&mut self.c)?;
-                self.scalar_node(t, ScalarStyle::SingleQuoted, tag, start)
-            }
-            b'"' => {
-                let t = double_quoted(&mut self.c)?;
-                self.scalar_node(t, ScalarStyle::DoubleQuoted, tag, start)
-            }
-            b',' | b']' | b'}' => self.empty_here(),
-            _ => {
-                let text = plain(&mut self.c, -1, true)?;
-                if text.is_empty() {
-                    return Err(err(
-                        &self.c,
-                        format!(
-                            "found `{}`, which cannot start a value in a flow collection",
-                            self.c.src[self.c.pos..].chars().next().unwrap_or(' ')
-                        ),
-                    ));
-                }
-                self.scalar_node(text, ScalarStyle::Plain, tag, start)
-            }
-        };
-        self.remember_anchor(anchor, &node);
-        Ok(node)
-    }
-
-    fn scalar_node(
-        &self,
-        text: String,
-        style: ScalarStyle,
-        tag: Option<super::node::Tag>,
-        start: super::node::Pos,
-    ) -> Node {
-        Node {
-            span: Span::new(start, self.c.mark()),
-            kind: NodeKind::Scalar(super::node::Scalar { text, style, tag }),
+        if explicit && matches!(self.cur.peek(), b':' | b',') || self.cur.peek() == close {
+            self.push_empty(self.cur.mark())?;
+        } else {
+            self.flow_node(indent)?;
         }
+        self.cur.skip_ws_flow()?;
+        if self.cur.peek() != b':' {
+            if explicit {
+                self.enter()?;
+                self.push_null_after_top();
+            }
+            return Ok(explicit);
+        }
+        if !explicit && (self.cur.line != start.line || !self.key_fits(start)) {
+            let msg = if close == b']' {
+                "did not find expected ',' or ']'"
+            } else {
+                "did not find expected ',' or '}'"
+            };
+            return Err(self.cur.error(msg));
+        }
+        self.enter()?;
+        self.cur.pos += 1;
+        let colon = self.cur.mark();
+        self.cur.skip_ws_flow()?;
+        if self.cur.peek() == b',' || self.cur.peek() == close {
+            self.push_empty(colon)?;
+        } else {
+            self.flow_node(indent)?;
+        }
+        Ok(true)
     }
 }
+
+#[cfg(test)]
+#[path = "flow_tests.rs"]
+mod tests;

@@ -1,20 +1,22 @@
 //! YAML: a span-carrying tree and a fast parser for it.
 //!
-//! Workflow files are small but numerous; validating a repository's worth of them is on the
-//! hot path of `gantry validate`. The parser builds the tree directly from bytes (no token
-//! or event stream), keeps the line and column of every node, and follows libyaml (what
-//! `serde_yaml` users get) on what it accepts, including its leniency inside flow
-//! collections. Tests compare it with `serde_yaml_ng` over the whole corpus.
+//! Workflow files are small but numerous, and validating a repository's worth of them
+//! is on the hot path of `gantry validate`. The parser builds the tree straight from the
+//! bytes (no token or event stream), keeps the line and column of every node, and follows
+//! libyaml (what `serde_yaml` users get) on what it accepts, including its leniency inside
+//! flow collections. A test compares it with `serde_yaml_ng` over the whole corpus.
 
-mod cursor;
-mod error;
+mod block;
+mod block_scalar;
 mod flow;
 pub mod node;
-mod parse;
+pub mod parse;
+mod props;
 mod scalar;
+mod scanner;
+#[cfg(test)]
+mod testutil;
 
+pub use parse::{parse, YamlError, MAX_ALIAS_NODES, MAX_DEPTH};
 #[cfg(test)]
 mod tests;
-
-pub use error::YamlError;
-pub use parse::{parse, MAX_ALIAS_NODES, MAX_DEPTH};

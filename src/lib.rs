@@ -5,15 +5,20 @@
 //! later stages plan and run them. The pure core (`yaml`, `model`, `expr`, `validate`) knows
 //! nothing of files, Docker, Kafka or Vault; [`cli`] is where effects begin.
 
+pub mod backend;
 pub mod cli;
 pub mod cron;
 pub mod diag;
+pub mod docker;
+pub mod engine;
 pub mod event;
 pub mod expr;
 pub mod filter;
 pub mod git;
+pub mod mask;
 pub mod model;
 pub mod plan;
+pub mod runner;
 pub mod trigger;
 pub mod uses;
 pub mod validate;

@@ -1,11 +1,14 @@
 //! The command line: argument parsing with clap and one module per subcommand. This is the
 //! edge where files are read and output is printed; everything it calls is testable library code.
 
+mod console;
 mod event_args;
 mod files;
 mod list;
 mod plan;
 mod resolver;
+mod run;
+mod secrets;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -30,6 +33,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Dry run: what an event would run, and why each workflow does or does not match.
     Plan(Box<plan::PlanArgs>),
+    /// Run the workflows an event triggers, for real, in Docker.
+    Run(Box<run::RunArgs>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -45,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::List(args) => list::run(args),
         Command::Plan(args) => plan::run(*args),
+        Command::Run(args) => run::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -57,6 +57,12 @@ impl PlanArgs {
 
     /// Builds the plan: reads and validates the workflow files, builds the event, plans.
     pub fn build(&self) -> Result<crate::plan::Plan> {
+        Ok(self.build_with_sources()?.plan)
+    }
+
+    /// The plan together with the event and the checked workflows it was made from, which
+    /// is what `gantry run` executes.
+    pub fn build_with_sources(&self) -> Result<Planned> {
         let event = self.event.build()?;
         let opts = self.options()?;
         let paths = files::collect(&self.workflows)?;
@@ -92,8 +98,25 @@ impl PlanArgs {
         let resolver = FsResolver {
             root: self.workspace.clone(),
         };
-        Ok(plan(&event, &files, &opts, &resolver))
+        let plan = plan(&event, &files, &opts, &resolver);
+        let workflows = loaded
+            .into_iter()
+            .filter_map(|(p, w, _)| Some((p, std::sync::Arc::new(w?))))
+            .collect();
+        Ok(Planned {
+            plan,
+            event,
+            workflows,
+        })
     }
+}
+
+/// A plan with what it was made from.
+pub struct Planned {
+    pub plan: crate::plan::Plan,
+    pub event: crate::event::Event,
+    /// Checked workflows by file path, as the plan names them.
+    pub workflows: std::collections::HashMap<String, std::sync::Arc<crate::model::Workflow>>,
 }
 
 pub fn run(args: PlanArgs) -> Result<ExitCode> {

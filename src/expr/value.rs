@@ -1,9 +1,9 @@
 //! Expression values and GitHub's conversions between them: truthiness, number and string
-//! coercion, and JSON. Arrays and objects are shared (`Rc`) because GitHub compares them
+//! coercion, and JSON. Arrays and objects are shared (`Arc`, so that run-time contexts cross threads) because GitHub compares them
 //! by identity, and because reading `github.event.x` must not copy the whole payload.
 
 use indexmap::IndexMap;
-use std::rc::Rc;
+use std::sync::Arc as Rc;
 
 pub type Object = IndexMap<String, Value>;
 

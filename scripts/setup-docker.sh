@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs and starts a Docker engine and builds the images Gantry's examples and tests use,
+# on a fresh machine where no registry is reachable:
+#   gantry/busybox:latest  - busybox-static in a FROM-scratch image (1 MB, builds in a second)
+#   gantry/runner:bookworm - a Debian rootfs from debootstrap (bash, git, curl, python3, nodejs),
+#                            the default image for `runs-on: ubuntu-*` (cached as a tarball)
+# Idempotent: whatever is already there is reused. Users with a registry need none of this.
+set -euo pipefail
+
+
+cache="${GANTRY_SETUP_CACHE:-$HOME/.cache/gantry-setup}"
+mkdir -p "$cache"
+
+need_apt=()
+command -v dockerd >/dev/null || need_apt+=(docker.io)
+[ -x /bin/busybox ] || command -v busybox >/dev/null || need_apt+=(busybox-static)
+command -v debootstrap >/dev/null || need_apt+=(debootstrap)
+if [ "${#need_apt[@]}" -gt 0 ]; then
+    echo "setup-docker: installing ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+    echo "setup-docker: starting dockerd"
+    nohup dockerd >"$cache/dockerd.log" 2>&1 &
+    for _ in $(seq 1 120); do
+        docker info >/dev/null 2>&1 && break
+        sleep 0.5
+    done
+    docker info >/dev/null 2>&1 || { echo "setup-docker: dockerd did not start; see $cache/dockerd.log" >&2; tail -20 "$cache/dockerd.log" >&2; exit 1; }
+fi
+
+if ! docker image inspect gantry/busybox:latest >/dev/null 2>&1; then
+    echo "setup-docker: building gantry/busybox:latest"
+    ctx="$(mktemp -d)"
+    cp "$(command -v busybox)" "$ctx/busybox"
+    cat >"$ctx/Dockerfile" <<'EOF'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+RUN ["/bin/busybox", "mkdir", "-p", "/tmp", "/usr/bin", "/root"]
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CMD ["/bin/sh"]
+EOF
+    docker build -q -t gantry/busybox:latest "$ctx" >/dev/null
+    rm -rf "$ctx"
+fi
+
+if ! docker image inspect gantry/runner:bookworm >/dev/null 2>&1; then
+    tarball="$cache/runner-bookworm.tar"
+    if [ ! -s "$tarball" ]; then
+        echo "setup-docker: building the runner rootfs with debootstrap (a few minutes, cached in $cache)"
+        root="$(mktemp -d)"
+        debootstrap --variant=minbase \
+            --include=bash,git,curl,ca-certificates,python3,nodejs,jq,procps \
+            bookworm "$root" http://deb.debian.org/debian >"$cache/debootstrap.log" 2>&1 ||
+            { tail -30 "$cache/debootstrap.log" >&2; exit 1; }
+        rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+        tar -C "$root" -cf "$tarball.tmp" .
+        mv "$tarball.tmp" "$tarball"
+        rm -rf "$root"
+    fi
+    echo "setup-docker: importing gantry/runner:bookworm"
+    docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        -c 'CMD ["/bin/bash"]' "$tarball" gantry/runner:bookworm >/dev/null
+fi
+
+# Example actions whose Dockerfiles start FROM the busybox image build on demand in Gantry;
+# nothing to do for them here.
+echo "setup-docker: ready ($(docker version --format '{{.Server.Version}}'))"

@@ -1,0 +1,91 @@
+//! The boundary between the engine and a container runtime: what a run asks of it (images,
+//! networks, containers, execs, archives, cleanup by label) as spec structs and one trait.
+//! The Docker implementation lives in `crate::docker`; tests can put a fake behind the trait.
+
+mod error;
+mod options;
+mod spec;
+
+pub use error::BackendError;
+pub use options::{parse_options, ContainerOptions, HealthCheck};
+pub use spec::*;
+
+use std::future::Future;
+
+/// What a run needs from a container runtime. Every resource it creates carries the labels
+/// the caller gives, so that leftovers can be found and removed after a crash.
+pub trait ContainerBackend: Send + Sync + 'static {
+    /// Whether the image exists locally.
+    fn image_present(&self, image: &str)
+        -> impl Future<Output = Result<bool, BackendError>> + Send;
+    /// Pulls an image from its registry (with credentials when given).
+    fn pull_image(
+        &self,
+        image: &str,
+        auth: Option<RegistryAuth>,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// Builds an image from a tar of its context; the build log goes to `out`.
+    fn build_image(
+        &self,
+        spec: BuildSpec,
+        out: OutputTx,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// The environment the image sets (`PATH` above all), to extend rather than replace it.
+    fn image_env(
+        &self,
+        image: &str,
+    ) -> impl Future<Output = Result<Vec<String>, BackendError>> + Send;
+
+    fn create_network(
+        &self,
+        name: &str,
+        labels: &[(String, String)],
+    ) -> impl Future<Output = Result<String, BackendError>> + Send;
+    fn remove_network(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    fn create_container(
+        &self,
+        spec: &ContainerSpec,
+    ) -> impl Future<Output = Result<String, BackendError>> + Send;
+    fn start_container(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// Attaches to a created container, starts it, streams its output and waits for it to
+    /// exit: `docker run` without the create. Returns the exit code.
+    fn run_container(
+        &self,
+        id: &str,
+        out: OutputTx,
+    ) -> impl Future<Output = Result<i64, BackendError>> + Send;
+    /// Runs a command in a running container, streaming its output; returns the exit code.
+    fn exec(
+        &self,
+        id: &str,
+        spec: &ExecSpec,
+        out: OutputTx,
+    ) -> impl Future<Output = Result<i64, BackendError>> + Send;
+    /// Copies a tar archive into the container, unpacked at `dest`.
+    fn upload(
+        &self,
+        id: &str,
+        dest: &str,
+        tar: Vec<u8>,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn health(&self, id: &str) -> impl Future<Output = Result<Health, BackendError>> + Send;
+    /// Kills the container's processes (signal as `SIGKILL`, `SIGTERM`...).
+    fn kill_container(
+        &self,
+        id: &str,
+        signal: &str,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// Removes the container, running or not, with its anonymous volumes.
+    fn remove_container(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Everything carrying `label` (as `key` or `key=value`), for cleanup.
+    fn labelled(&self, label: &str)
+        -> impl Future<Output = Result<Leftovers, BackendError>> + Send;
+    fn create_volume(
+        &self,
+        name: &str,
+        labels: &[(String, String)],
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn remove_volume(&self, name: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
+}

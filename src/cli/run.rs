@@ -1,0 +1,141 @@
+//! `gantry run`: plan like `gantry plan`, then execute every matched workflow with the
+//! Docker engine, printing each job's steps and output as they happen. Ctrl-C cancels
+//! gracefully (running steps are stopped, `always()` steps run, everything is removed); a
+//! second Ctrl-C stops at once (still removing what was created).
+
+use super::console::Console;
+use super::plan::PlanArgs;
+use super::secrets::SecretArgs;
+use super::Format;
+use crate::docker::DockerBackend;
+use crate::engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
+use crate::plan::render::render_text;
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Jobs running at once.
+    #[arg(long = "jobs", default_value_t = 4)]
+    pub jobs: usize,
+    /// Copy the workspace into each job instead of bind-mounting it (the host copy stays
+    /// untouched).
+    #[arg(long)]
+    pub copy_workspace: bool,
+    #[command(flatten)]
+    pub secrets: SecretArgs,
+    /// Where per-run files (event payload, file commands) are kept while a run lasts.
+    #[arg(long, env = "GANTRY_RUN_ROOT")]
+    pub run_root: Option<PathBuf>,
+}
+
+fn run_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}{:03}", now.as_secs(), std::process::id() % 1000)
+}
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let planned = args.plan.build_with_sources()?;
+    let secrets = args.secrets.load()?;
+    let console = Arc::new(Console::new(args.plan.format == Format::Json, &secrets));
+    if args.plan.format == Format::Text {
+        console.header(&render_text(&planned.plan));
+    }
+    let blocked: Vec<String> = planned
+        .plan
+        .workflows
+        .iter()
+        .filter(|w| w.matched && !w.errors.is_empty())
+        .map(|w| format!("{}: {}", w.file, w.errors.join("; ")))
+        .collect();
+    if !blocked.is_empty() {
+        for b in &blocked {
+            eprintln!("gantry: cannot run {}", console.mask(b));
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let backend = Arc::new(DockerBackend::connect().await.with_context(|| {
+            "Docker is needed to run workflows; start dockerd (scripts/setup-docker.sh does it) \
+             or set DOCKER_HOST"
+        })?);
+        let config = EngineConfig {
+            workspace: args.plan.workspace.clone(),
+            copy_workspace: args.copy_workspace,
+            max_jobs: args.jobs,
+            run_root: args
+                .run_root
+                .clone()
+                .unwrap_or_else(|| std::env::temp_dir().join("gantry-runs")),
+            secrets,
+            vars: args.plan.options()?.vars,
+            ..EngineConfig::default()
+        };
+        let engine = Engine::new(backend, config);
+        let signals = Signals::default();
+        spawn_ctrl_c(signals.clone(), console.clone());
+        let mut worst = Conclusion::Success;
+        let mut number = 0;
+        for w in &planned.plan.workflows {
+            let Some(run) = w.run.clone().filter(|_| w.matched) else {
+                continue;
+            };
+            let Some(workflow) = planned.workflows.get(&w.file).cloned() else {
+                continue;
+            };
+            number += 1;
+            let req = RunRequest {
+                run_id: run_id(),
+                run_number: number,
+                file: w.file.clone(),
+                workflow_name: w.name.clone(),
+                workflow,
+                plan: run,
+                event: planned.event.clone(),
+            };
+            let result = engine.run(req, console.clone(), signals.clone()).await?;
+            worst = match (worst, result.conclusion) {
+                (Conclusion::Failure, _) | (_, Conclusion::Failure) => Conclusion::Failure,
+                (Conclusion::Cancelled, _) | (_, Conclusion::Cancelled) => Conclusion::Cancelled,
+                _ => Conclusion::Success,
+            };
+            if signals.cancel.is_cancelled() {
+                break;
+            }
+        }
+        console.finish();
+        Ok(match worst {
+            Conclusion::Success | Conclusion::Skipped => ExitCode::SUCCESS,
+            Conclusion::Failure => ExitCode::FAILURE,
+            Conclusion::Cancelled => ExitCode::from(130),
+        })
+    })
+}
+
+fn spawn_ctrl_c(signals: Signals, console: Arc<Console>) {
+    tokio::spawn(async move {
+        let mut presses = 0;
+        while tokio::signal::ctrl_c().await.is_ok() {
+            presses += 1;
+            if presses == 1 {
+                console.note("cancelling: stopping running steps, then running always() steps (Ctrl-C again to stop now)");
+                signals.cancel.cancel();
+            } else {
+                console.note("stopping now; removing containers");
+                signals.force.cancel();
+                signals.cancel.cancel();
+            }
+        }
+    });
+}

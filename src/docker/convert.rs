@@ -1,0 +1,162 @@
+//! Turning Gantry's spec structs into the Docker API's request bodies.
+
+use crate::backend::{ContainerSpec, MountKind};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
+    NetworkingConfig, PortBinding,
+};
+use std::collections::HashMap;
+
+/// `name[:tag]` (a registry port is not a tag; a digest stays in the name).
+pub fn split_image(image: &str) -> (String, String) {
+    if image.contains('@') {
+        return (image.to_string(), String::new());
+    }
+    match image.rsplit_once(':') {
+        Some((name, tag)) if !tag.contains('/') => (name.to_string(), tag.to_string()),
+        _ => (image.to_string(), "latest".to_string()),
+    }
+}
+
+fn nanos(d: std::time::Duration) -> i64 {
+    d.as_nanos().min(i64::MAX as u128) as i64
+}
+
+fn ports(specs: &[String]) -> (Vec<String>, HashMap<String, Option<Vec<PortBinding>>>) {
+    let mut exposed = Vec::new();
+    let mut bindings = HashMap::new();
+    for p in specs {
+        let (host, container) = match p.rsplit_once(':') {
+            Some((h, c)) => (Some(h.to_string()), c.to_string()),
+            None => (None, p.clone()),
+        };
+        let key = if container.contains('/') {
+            container
+        } else {
+            format!("{container}/tcp")
+        };
+        exposed.push(key.clone());
+        let (host_ip, host_port) = match host.as_deref().and_then(|h| h.rsplit_once(':')) {
+            Some((ip, port)) => (Some(ip.to_string()), Some(port.to_string())),
+            None => (Some("127.0.0.1".to_string()), host.or(Some(String::new()))),
+        };
+        bindings.insert(key, Some(vec![PortBinding { host_ip, host_port }]));
+    }
+    (exposed, bindings)
+}
+
+pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
+    let o = &spec.options;
+    let mut env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    env.extend(o.env.iter().map(|(k, v)| format!("{k}={v}")));
+    let mounts = spec
+        .mounts
+        .iter()
+        .map(|m| Mount {
+            target: Some(m.target.clone()),
+            source: Some(m.source.clone()),
+            typ: Some(match m.kind {
+                MountKind::Bind => MountType::BIND,
+                MountKind::Volume => MountType::VOLUME,
+            }),
+            read_only: Some(m.read_only),
+            ..Default::default()
+        })
+        .collect();
+    let mut tmpfs: HashMap<String, String> = spec.tmpfs.iter().cloned().collect();
+    for t in &o.tmpfs {
+        let (path, opts) = t.split_once(':').unwrap_or((t, ""));
+        tmpfs.insert(path.to_string(), opts.to_string());
+    }
+    let (exposed, bindings) = ports(&spec.ports);
+    let healthcheck = o.health.as_ref().map(|h| HealthConfig {
+        test: h
+            .cmd
+            .as_ref()
+            .map(|c| vec!["CMD-SHELL".to_string(), c.clone()]),
+        interval: h.interval.map(nanos),
+        timeout: h.timeout.map(nanos),
+        retries: h.retries,
+        start_period: h.start_period.map(nanos),
+        ..Default::default()
+    });
+    let mut aliases = spec.aliases.clone();
+    aliases.extend(o.aliases.iter().cloned());
+    let networking_config = spec.network.as_ref().map(|n| NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(
+            n.clone(),
+            EndpointSettings {
+                aliases: Some(aliases),
+                ..Default::default()
+            },
+        )])),
+    });
+    ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        hostname: o.hostname.clone(),
+        user: o.user.clone().or_else(|| spec.user.clone()),
+        env: Some(env),
+        cmd: spec.cmd.clone(),
+        entrypoint: o
+            .entrypoint
+            .as_ref()
+            .map(|e| vec![e.clone()])
+            .or_else(|| spec.entrypoint.clone()),
+        working_dir: o.workdir.clone().or_else(|| spec.working_dir.clone()),
+        labels: Some(spec.labels.iter().cloned().collect()),
+        exposed_ports: (!exposed.is_empty()).then_some(exposed),
+        healthcheck,
+        host_config: Some(HostConfig {
+            mounts: Some(mounts),
+            tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+            network_mode: spec.network.clone(),
+            port_bindings: (!bindings.is_empty()).then_some(bindings),
+            nano_cpus: o.nano_cpus,
+            memory: o.memory,
+            shm_size: o.shm_size,
+            privileged: Some(o.privileged),
+            init: o.init.then_some(true),
+            cap_add: (!o.cap_add.is_empty()).then(|| o.cap_add.clone()),
+            extra_hosts: (!o.extra_hosts.is_empty()).then(|| o.extra_hosts.clone()),
+            ..Default::default()
+        }),
+        networking_config,
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_split_into_name_and_tag() {
+        for (image, name, tag) in [
+            ("busybox", "busybox", "latest"),
+            ("postgres:16", "postgres", "16"),
+            ("localhost:5000/app", "localhost:5000/app", "latest"),
+            ("localhost:5000/app:v1", "localhost:5000/app", "v1"),
+            ("ghcr.io/o/r@sha256:abc", "ghcr.io/o/r@sha256:abc", ""),
+        ] {
+            assert_eq!(
+                split_image(image),
+                (name.to_string(), tag.to_string()),
+                "{image}"
+            );
+        }
+    }
+
+    #[test]
+    fn ports_bind_to_loopback_unless_an_address_is_given() {
+        let (exposed, b) = ports(&[
+            "5432".into(),
+            "8080:80".into(),
+            "0.0.0.0:9000:9000/udp".into(),
+        ]);
+        assert_eq!(exposed, vec!["5432/tcp", "80/tcp", "9000/udp"]);
+        let one = |k: &str| b[k].as_ref().unwrap()[0].clone();
+        assert_eq!(one("80/tcp").host_port.as_deref(), Some("8080"));
+        assert_eq!(one("80/tcp").host_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(one("9000/udp").host_ip.as_deref(), Some("0.0.0.0"));
+    }
+}

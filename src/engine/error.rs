@@ -1,0 +1,32 @@
+//! Errors that end a step or a job before its own code runs: a missing image or action, an
+//! invalid action.yml, a backend failure. Each names the step and the file involved.
+
+use crate::backend::BackendError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("action `{uses}`: {message}")]
+    Action { uses: String, message: String },
+    #[error("{0}")]
+    Expression(String),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl EngineError {
+    pub fn io(what: impl ToString, source: std::io::Error) -> EngineError {
+        EngineError::Io {
+            what: what.to_string(),
+            source,
+        }
+    }
+}

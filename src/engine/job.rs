@@ -1,0 +1,494 @@
+//! One job from start to end: decide whether it runs, pull images, create the per-job
+//! network, start services and wait for their health checks, start the job container,
+//! run the steps (then post steps), evaluate the job's outputs — and remove every container,
+//! network and volume it created, whatever happened.
+
+use super::actions::ensure_image;
+use super::context::RunCtx;
+use super::env::{self, EnvMap};
+use super::error::EngineError;
+use super::host::RunHost;
+use super::layout::{JobLayout, WorkspaceMount, WORKSPACE};
+use super::report::{millis, Conclusion, LogStream, RunEvent};
+use super::step::JobRunner;
+use super::workspace::tar_dir;
+use super::JobResult;
+use crate::backend::*;
+use crate::expr::{parse_condition, JobStatus, Object, Value};
+use crate::model::{Container, Job, JobKind, StepsJob};
+use crate::plan::{Decision, JobPlan};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// What a job starts with: the `needs` context and whether the run was cancelled.
+pub struct JobStart {
+    pub plan: JobPlan,
+    pub needs: Object,
+    pub needs_status: JobStatus,
+    /// Cancelled by fail-fast of its matrix, by Ctrl-C or by the run's end.
+    pub token: CancellationToken,
+}
+
+/// Resources to remove at the end, in reverse order of creation.
+#[derive(Default)]
+struct Created {
+    containers: Vec<String>,
+    network: Option<String>,
+    volume: Option<String>,
+}
+
+pub async fn run_job<B: ContainerBackend>(cx: Arc<RunCtx<B>>, start: JobStart) -> JobResult {
+    let t0 = Instant::now();
+    let jp = &start.plan;
+    cx.reporter.report(RunEvent::JobStarted {
+        job: jp.key.clone(),
+        name: jp.name.clone(),
+    });
+    let (conclusion, outputs, reason) = match decide(&cx, &start) {
+        Ok(true) => {
+            let mut created = Created::default();
+            let r = run_started(&cx, &start, &mut created).await;
+            remove(&cx, &created).await;
+            match r {
+                Ok((c, o, reason)) => (c, o, reason),
+                Err(e) => (
+                    Conclusion::Failure,
+                    BTreeMap::new(),
+                    Some(cx.mask(&e.to_string())),
+                ),
+            }
+        }
+        Ok(false) => (
+            if start.needs_status == JobStatus::Cancelled || start.token.is_cancelled() {
+                Conclusion::Cancelled
+            } else {
+                Conclusion::Skipped
+            },
+            BTreeMap::new(),
+            Some(skip_reason(&start)),
+        ),
+        Err(e) => (Conclusion::Failure, BTreeMap::new(), Some(cx.mask(&e))),
+    };
+    if let Some(r) = &reason {
+        if conclusion == Conclusion::Failure {
+            cx.reporter.report(RunEvent::Log {
+                job: jp.key.clone(),
+                step: None,
+                stream: LogStream::System,
+                line: format!("error: {r}"),
+            });
+        }
+    }
+    cx.reporter.report(RunEvent::JobFinished {
+        job: jp.key.clone(),
+        conclusion,
+        reason: reason.clone(),
+        duration_ms: millis(t0.elapsed()),
+    });
+    JobResult {
+        key: jp.key.clone(),
+        id: jp.id.clone(),
+        conclusion,
+        outputs,
+        reason,
+    }
+}
+
+fn skip_reason(start: &JobStart) -> String {
+    if let Some(r) = &start.plan.skip_reason {
+        return r.clone();
+    }
+    match start.needs_status {
+        JobStatus::Success => "its `if:` condition is false".into(),
+        JobStatus::Failure => "a job it needs failed".into(),
+        JobStatus::Cancelled => "the run was cancelled".into(),
+    }
+}
+
+/// The host a job's expressions start from.
+pub fn base_host<B: ContainerBackend>(cx: &RunCtx<B>, start: &JobStart) -> RunHost {
+    let jp = &start.plan;
+    let mut github = cx.github.clone();
+    github.insert("job".into(), Value::str(&jp.id));
+    let mut h = RunHost {
+        workspace: Some(cx.cfg.workspace.clone()),
+        status: start.needs_status,
+        ..RunHost::default()
+    };
+    h.set("github", Value::object(github));
+    h.set("inputs", cx.inputs.clone());
+    h.set("vars", Value::object(cx.cfg.vars.clone()));
+    h.set("secrets", cx.secrets());
+    h.set("needs", Value::object(start.needs.clone()));
+    h.set("runner", env::runner_context());
+    h.set(
+        "matrix",
+        jp.matrix
+            .as_ref()
+            .map_or_else(|| Value::object(Object::new()), Value::from_json),
+    );
+    let mut strategy = Object::new();
+    if let Some(s) = &jp.strategy {
+        strategy.insert("fail-fast".into(), Value::Bool(s.fail_fast));
+        strategy.insert("job-total".into(), Value::Number(s.total as f64));
+        strategy.insert(
+            "max-parallel".into(),
+            Value::Number(s.max_parallel.map_or(s.total as f64, f64::from)),
+        );
+    }
+    h.set("strategy", Value::object(strategy));
+    h.set("env", Value::object(Object::new()));
+    h
+}
+
+/// Whether the job runs: its `if:` (default `success()`) with the needs' results.
+fn decide<B: ContainerBackend>(cx: &RunCtx<B>, start: &JobStart) -> Result<bool, String> {
+    if matches!(start.plan.condition, Decision::Now { value: false }) {
+        return Ok(false);
+    }
+    let job = cx.workflow.job(&start.plan.id);
+    let text = job.and_then(|j| j.if_.as_ref()).map(|s| s.value.as_str());
+    let host = base_host(cx, start);
+    match text {
+        None => Ok(start.needs_status == JobStatus::Success),
+        Some(t) => parse_condition(t)
+            .map_err(|e| format!("job `{}`: `if: {t}`: {e}", start.plan.id))?
+            .evaluate(&host)
+            .map_err(|e| format!("job `{}`: `if: {t}`: {e}", start.plan.id)),
+    }
+}
+
+type Finished = (Conclusion, BTreeMap<String, String>, Option<String>);
+
+async fn run_started<B: ContainerBackend>(
+    cx: &Arc<RunCtx<B>>,
+    start: &JobStart,
+    created: &mut Created,
+) -> Result<Finished, EngineError> {
+    let jp = &start.plan;
+    if let Some(r) = &jp.skip_reason {
+        return Err(EngineError::Unsupported(format!("job `{}`: {r}", jp.key)));
+    }
+    let job: &Job = cx.workflow.job(&jp.id).ok_or_else(|| {
+        EngineError::Unsupported(format!(
+            "job `{}` comes from a reusable workflow ({}); running called workflows is not supported yet",
+            jp.key,
+            jp.called_from.as_deref().unwrap_or("?")
+        ))
+    })?;
+    let JobKind::Steps(sj) = &job.kind else {
+        return Err(EngineError::Unsupported(format!(
+            "job `{}` calls a reusable workflow; running called workflows is not supported yet",
+            jp.key
+        )));
+    };
+    if jp.called_from.is_some() {
+        return Err(EngineError::Unsupported(format!(
+            "job `{}` comes from a reusable workflow; not supported yet",
+            jp.key
+        )));
+    }
+    let image = jp
+        .image
+        .clone()
+        .ok_or_else(|| EngineError::Unsupported(format!("job `{}` has no image", jp.key)))?;
+    let mut host = base_host(cx, start);
+    let slug = cx.slug(&jp.key);
+    let labels = cx.labels(&jp.key);
+    let name = format!("gantry-{}-{slug}", cx.run_id);
+
+    // Environment: workflow env, then job env (job env sees the workflow's).
+    let mut user_env = EnvMap::new();
+    env::apply(&mut user_env, &cx.workflow.env, &host).map_err(EngineError::Expression)?;
+    host.set("env", env::to_value(&user_env));
+    env::apply(&mut user_env, &job.env, &host).map_err(EngineError::Expression)?;
+    host.set("env", env::to_value(&user_env));
+
+    let workspace = if cx.cfg.copy_workspace {
+        let v = format!("{name}-workspace");
+        cx.backend.create_volume(&v, &labels).await?;
+        created.volume = Some(v.clone());
+        WorkspaceMount::Volume(v)
+    } else {
+        cx.workspace.clone()
+    };
+    let layout = JobLayout::create(&cx.run_dir, &slug, workspace, &cx.event.payload)
+        .map_err(|e| EngineError::io("creating the job's files", e))?;
+
+    let credentials = sj.container.as_ref().and_then(|c| registry_auth(c, &host));
+    ensure_image(cx, &image, credentials)
+        .await
+        .map_err(|e| EngineError::Unsupported(format!("job `{}`: {e}", jp.key)))?;
+
+    let network = cx.backend.create_network(&name, &labels).await?;
+    created.network = Some(network.clone());
+
+    let mut job_ctx = Object::new();
+    let services = start_services(cx, start, sj, &host, &name, &network, &labels, created).await?;
+    job_ctx.insert("services".into(), Value::object(services));
+
+    // The job container idles; steps run in it with exec.
+    let mut spec = ContainerSpec {
+        name: name.clone(),
+        image: image.clone(),
+        entrypoint: Some(vec!["tail".into(), "-f".into(), "/dev/null".into()]),
+        cmd: None,
+        env: Vec::new(),
+        working_dir: Some(WORKSPACE.into()),
+        labels: labels.clone(),
+        mounts: layout.mounts(),
+        network: Some(network.clone()),
+        aliases: vec![jp.id.clone()],
+        ..Default::default()
+    };
+    if let Some(c) = &sj.container {
+        apply_container(&mut spec, c, &host)?;
+    }
+    let id = cx.backend.create_container(&spec).await?;
+    created.containers.push(id.clone());
+    cx.backend.start_container(&id).await?;
+    if let WorkspaceMount::Volume(_) = &layout.workspace {
+        let dir = cx.cfg.workspace.clone();
+        let tar = tokio::task::spawn_blocking(move || tar_dir(&dir))
+            .await
+            .map_err(|e| EngineError::io("copying the workspace", std::io::Error::other(e)))?
+            .map_err(|e| EngineError::io("copying the workspace", e))?;
+        cx.backend.upload(&id, WORKSPACE, tar).await?;
+    }
+    let mut container = Object::new();
+    container.insert("id".into(), Value::str(&id));
+    container.insert("network".into(), Value::str(&network));
+    job_ctx.insert("container".into(), Value::object(container));
+    job_ctx.insert("status".into(), Value::str("success"));
+    host.set("job", Value::object(job_ctx));
+
+    let image_env = cx.backend.image_env(&image).await.unwrap_or_default();
+    let base_path = image_env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+        .to_string();
+
+    let timeout = jp
+        .timeout_minutes
+        .filter(|m| *m > 0.0)
+        .map(|m| Duration::from_secs_f64(m * 60.0));
+    let job_token = start.token.child_token();
+    let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let timer = timeout.map(|d| {
+        let t = job_token.clone();
+        let flag = timed_out.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            t.cancel();
+        })
+    });
+
+    let mut runner = JobRunner::new(
+        cx.clone(),
+        jp,
+        job,
+        id,
+        network,
+        layout,
+        host,
+        user_env,
+        base_path,
+        job_token,
+    );
+    runner.run_steps(&sj.steps).await;
+    runner.run_posts().await;
+    if let Some(t) = timer {
+        t.abort();
+    }
+    let outputs = runner.job_outputs(&job.outputs);
+    let (mut conclusion, mut reason) = runner.conclusion();
+    if timed_out.load(std::sync::atomic::Ordering::SeqCst) {
+        conclusion = Conclusion::Failure;
+        reason = Some(format!(
+            "the job exceeded its timeout of {} minutes",
+            jp.timeout_minutes.unwrap_or_default()
+        ));
+    }
+    if conclusion == Conclusion::Failure && continue_on_error(cx, jp, job, &runner.host) {
+        reason = reason.map(|r| format!("{r} (continue-on-error)"));
+        return Ok((Conclusion::Success, outputs, reason));
+    }
+    Ok((conclusion, outputs, reason))
+}
+
+fn continue_on_error<B: ContainerBackend>(
+    _cx: &RunCtx<B>,
+    jp: &JobPlan,
+    job: &Job,
+    host: &RunHost,
+) -> bool {
+    match &jp.continue_on_error {
+        Decision::Now { value } => *value,
+        Decision::AtRunTime { .. } => match job.continue_on_error.as_ref().map(|c| &c.value) {
+            Some(crate::model::BoolOrExpr::Expr(e)) => env::eval_value(e, host)
+                .map(|v| v.truthy())
+                .unwrap_or(false),
+            Some(crate::model::BoolOrExpr::Bool(b)) => *b,
+            None => false,
+        },
+    }
+}
+
+fn registry_auth(c: &Container, host: &RunHost) -> Option<RegistryAuth> {
+    let (u, p) = c.credentials.as_ref()?;
+    let username = env::eval_text(&u.as_ref()?.value, host).ok()?;
+    let password = env::eval_text(&p.as_ref()?.value, host).ok()?;
+    Some(RegistryAuth { username, password })
+}
+
+/// `container:` / `services:` settings on top of a spec: env, ports, volumes, options.
+fn apply_container(
+    spec: &mut ContainerSpec,
+    c: &Container,
+    host: &RunHost,
+) -> Result<(), EngineError> {
+    let mut env = EnvMap::new();
+    env::apply(&mut env, &c.env, host).map_err(EngineError::Expression)?;
+    spec.env.extend(env);
+    for p in &c.ports {
+        spec.ports
+            .push(env::eval_text(&p.value, host).map_err(EngineError::Expression)?);
+    }
+    for v in &c.volumes {
+        let v = env::eval_text(&v.value, host).map_err(EngineError::Expression)?;
+        let mut parts = v.splitn(3, ':');
+        let (src, dst, mode) = (parts.next().unwrap_or(""), parts.next(), parts.next());
+        let (source, target) = match dst {
+            Some(d) => (src.to_string(), d.to_string()),
+            // `- /data`: an anonymous volume.
+            None => (String::new(), src.to_string()),
+        };
+        let kind = if source.starts_with('/') || source.starts_with('.') {
+            MountKind::Bind
+        } else {
+            MountKind::Volume
+        };
+        spec.mounts.push(Mount {
+            source,
+            target,
+            read_only: mode == Some("ro"),
+            kind,
+        });
+    }
+    if let Some(o) = &c.options {
+        let text = env::eval_text(&o.value, host).map_err(EngineError::Expression)?;
+        spec.options = parse_options(&text)?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn start_services<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    start: &JobStart,
+    sj: &StepsJob,
+    host: &RunHost,
+    name: &str,
+    network: &str,
+    labels: &[(String, String)],
+    created: &mut Created,
+) -> Result<Object, EngineError> {
+    let mut ctx = Object::new();
+    let mut started = Vec::new();
+    for (sid, c) in &sj.services {
+        let image = c
+            .image
+            .as_ref()
+            .map(|i| env::eval_text(&i.value, host))
+            .transpose()
+            .map_err(EngineError::Expression)?
+            .unwrap_or_default();
+        // GitHub skips a service whose image evaluates to an empty string.
+        if image.is_empty() {
+            continue;
+        }
+        ensure_image(cx, &image, registry_auth(c, host))
+            .await
+            .map_err(|e| EngineError::Unsupported(format!("service `{}`: {e}", sid.value)))?;
+        let mut spec = ContainerSpec {
+            name: format!("{name}-svc-{}", super::context::slug(&sid.value)),
+            image: image.clone(),
+            labels: labels.to_vec(),
+            network: Some(network.to_string()),
+            aliases: vec![sid.value.clone()],
+            ..Default::default()
+        };
+        apply_container(&mut spec, c, host)?;
+        let id = cx.backend.create_container(&spec).await?;
+        created.containers.push(id.clone());
+        cx.backend.start_container(&id).await?;
+        let mut svc = Object::new();
+        svc.insert("id".into(), Value::str(&id));
+        svc.insert("network".into(), Value::str(network));
+        svc.insert("ports".into(), Value::object(Object::new()));
+        ctx.insert(sid.value.clone(), Value::object(svc));
+        started.push((sid.value.clone(), id));
+    }
+    for (sid, id) in started {
+        wait_healthy(cx, start, &sid, &id).await?;
+    }
+    Ok(ctx)
+}
+
+async fn wait_healthy<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    start: &JobStart,
+    sid: &str,
+    id: &str,
+) -> Result<(), EngineError> {
+    let deadline = Instant::now() + cx.cfg.service_timeout;
+    let mut announced = false;
+    loop {
+        match cx.backend.health(id).await? {
+            Health::None | Health::Healthy => return Ok(()),
+            Health::Unhealthy => {
+                return Err(EngineError::Unsupported(format!(
+                    "service `{sid}` is unhealthy"
+                )))
+            }
+            Health::Exited => {
+                return Err(EngineError::Unsupported(format!(
+                    "service `{sid}` exited before becoming healthy"
+                )))
+            }
+            Health::Starting => {}
+        }
+        if !announced {
+            cx.reporter.report(RunEvent::Log {
+                job: start.plan.key.clone(),
+                step: None,
+                stream: LogStream::System,
+                line: format!("waiting for service `{sid}` to be healthy"),
+            });
+            announced = true;
+        }
+        if Instant::now() > deadline || start.token.is_cancelled() {
+            return Err(EngineError::Unsupported(format!(
+                "service `{sid}` did not become healthy within {} s",
+                cx.cfg.service_timeout.as_secs()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn remove<B: ContainerBackend>(cx: &RunCtx<B>, created: &Created) {
+    for c in created.containers.iter().rev() {
+        let _ = cx.backend.remove_container(c).await;
+    }
+    if let Some(n) = &created.network {
+        let _ = cx.backend.remove_network(n).await;
+    }
+    if let Some(v) = &created.volume {
+        let _ = cx.backend.remove_volume(v).await;
+    }
+}

@@ -1,0 +1,133 @@
+//! Where a job's files live: a directory on the host per job (event payload, file-command
+//! files, home, temp) and the fixed paths at which every container of the job sees them —
+//! the same paths for the job container and for container actions, as GitHub's runner does.
+
+use crate::backend::{Mount, MountKind};
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub const WORKSPACE: &str = "/github/workspace";
+pub const WORKFLOW_DIR: &str = "/github/workflow";
+pub const EVENT_PATH: &str = "/github/workflow/event.json";
+pub const FILE_COMMANDS: &str = "/github/file_commands";
+pub const HOME: &str = "/github/home";
+pub const RUNNER_TEMP: &str = "/github/runner_temp";
+pub const TOOL_CACHE: &str = "/github/tool_cache";
+
+/// The workspace as the job's containers mount it.
+#[derive(Clone, Debug)]
+pub enum WorkspaceMount {
+    /// The host directory itself (changes are visible on the host, like act's default).
+    Bind(PathBuf),
+    /// A volume the workspace was copied into (`--copy-workspace`).
+    Volume(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct JobLayout {
+    pub host_dir: PathBuf,
+    pub workspace: WorkspaceMount,
+}
+
+/// The file-command files of one step: container paths and host paths.
+#[derive(Clone, Debug)]
+pub struct StepFiles {
+    pub host: Vec<(&'static str, PathBuf)>,
+    pub env: Vec<(String, String)>,
+}
+
+impl JobLayout {
+    /// Creates the job's host directories and writes the event payload.
+    pub fn create(
+        run_dir: &Path,
+        job_slug: &str,
+        workspace: WorkspaceMount,
+        payload: &serde_json::Value,
+    ) -> io::Result<JobLayout> {
+        let host_dir = run_dir.join(job_slug);
+        for d in [
+            "workflow",
+            "file_commands",
+            "home",
+            "runner_temp",
+            "tool_cache",
+        ] {
+            std::fs::create_dir_all(host_dir.join(d))?;
+        }
+        let json = serde_json::to_vec_pretty(payload).map_err(io::Error::other)?;
+        std::fs::write(host_dir.join("workflow/event.json"), json)?;
+        Ok(JobLayout {
+            host_dir,
+            workspace,
+        })
+    }
+
+    pub fn mounts(&self) -> Vec<Mount> {
+        let bind = |dir: &str, target: &str| Mount {
+            source: self.host_dir.join(dir).display().to_string(),
+            target: target.to_string(),
+            read_only: false,
+            kind: MountKind::Bind,
+        };
+        let workspace = match &self.workspace {
+            WorkspaceMount::Bind(p) => Mount {
+                source: p.display().to_string(),
+                target: WORKSPACE.into(),
+                read_only: false,
+                kind: MountKind::Bind,
+            },
+            WorkspaceMount::Volume(v) => Mount {
+                source: v.clone(),
+                target: WORKSPACE.into(),
+                read_only: false,
+                kind: MountKind::Volume,
+            },
+        };
+        vec![
+            workspace,
+            bind("workflow", WORKFLOW_DIR),
+            bind("file_commands", FILE_COMMANDS),
+            bind("home", HOME),
+            bind("runner_temp", RUNNER_TEMP),
+            bind("tool_cache", TOOL_CACHE),
+        ]
+    }
+
+    /// Host path of a file in the job's temp directory (seen at `RUNNER_TEMP/name`).
+    pub fn temp_file(&self, name: &str) -> (PathBuf, String) {
+        (
+            self.host_dir.join("runner_temp").join(name),
+            format!("{RUNNER_TEMP}/{name}"),
+        )
+    }
+
+    /// Fresh, empty file-command files for a step (`tag` makes them unique in the job).
+    pub fn step_files(&self, tag: &str) -> io::Result<StepFiles> {
+        let mut host = Vec::new();
+        let mut env = Vec::new();
+        for (var, name) in [
+            ("GITHUB_ENV", "env"),
+            ("GITHUB_OUTPUT", "output"),
+            ("GITHUB_PATH", "path"),
+            ("GITHUB_STATE", "state"),
+            ("GITHUB_STEP_SUMMARY", "summary"),
+        ] {
+            let file = format!("{name}_{tag}");
+            let path = self.host_dir.join("file_commands").join(&file);
+            std::fs::write(&path, b"")?;
+            host.push((var, path));
+            env.push((var.to_string(), format!("{FILE_COMMANDS}/{file}")));
+        }
+        Ok(StepFiles { host, env })
+    }
+}
+
+impl StepFiles {
+    /// What the step wrote to the file behind `var` (`GITHUB_OUTPUT`...).
+    pub fn read(&self, var: &str) -> io::Result<String> {
+        match self.host.iter().find(|(v, _)| *v == var) {
+            Some((_, p)) => Ok(String::from_utf8_lossy(&std::fs::read(p)?).into_owned()),
+            None => Ok(String::new()),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Executing a planned workflow with a container backend: jobs as soon as their `needs`
+//! finish (up to a limit), one job container per job on a per-run network, services,
+//! `run:` steps, container/composite/JavaScript actions, file and workflow commands,
+//! outputs, conditions, timeouts, cancellation — and no container, network or volume left
+//! behind. The engine runs a [`crate::plan::WorkflowPlan`] with the checked model it came
+//! from; it never reads raw YAML. Effects go through [`crate::backend::ContainerBackend`].
+
+mod actions;
+mod cleanup;
+mod container_action;
+mod context;
+mod env;
+mod error;
+mod host;
+mod job;
+mod layout;
+mod output;
+mod report;
+mod schedule;
+mod shell;
+mod step;
+mod workspace;
+
+pub use cleanup::{remove_leftovers, remove_stale};
+pub use error::EngineError;
+pub use host::{hash_files, RunHost};
+pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
+pub use shell::{command as shell_command, ShellCommand};
+
+use crate::backend::ContainerBackend;
+use crate::event::Event;
+use crate::expr::Object;
+use crate::model::Workflow;
+use crate::plan::WorkflowPlan;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// How the engine runs things; built once and shared by every run.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The repository on the host that jobs see at `GITHUB_WORKSPACE`.
+    pub workspace: PathBuf,
+    /// Copy the workspace into a volume instead of bind-mounting it.
+    pub copy_workspace: bool,
+    /// Jobs running at once, across the run.
+    pub max_jobs: usize,
+    /// Where per-run host directories (event payload, file commands) are created.
+    pub run_root: PathBuf,
+    /// Secret values by name (looked up case-insensitively, as GitHub does).
+    pub secrets: BTreeMap<String, String>,
+    pub vars: Object,
+    /// How long a service may take to become healthy.
+    pub service_timeout: std::time::Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig {
+            workspace: PathBuf::from("."),
+            copy_workspace: false,
+            max_jobs: 4,
+            run_root: std::env::temp_dir().join("gantry-runs"),
+            secrets: BTreeMap::new(),
+            vars: Object::new(),
+            service_timeout: std::time::Duration::from_secs(300),
+        }
+    }
+}
+
+/// One matched workflow to run.
+pub struct RunRequest {
+    pub run_id: String,
+    pub run_number: u64,
+    /// The workflow file, as the plan names it.
+    pub file: String,
+    pub workflow_name: String,
+    pub workflow: Arc<Workflow>,
+    pub plan: WorkflowPlan,
+    pub event: Event,
+}
+
+/// Ctrl-C handling: `cancel` asks for a graceful stop (running steps are stopped, `always()`
+/// steps still run, everything is cleaned up); `force` stops at once (still cleaning up).
+#[derive(Clone, Default)]
+pub struct Signals {
+    pub cancel: CancellationToken,
+    pub force: CancellationToken,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobResult {
+    pub key: String,
+    pub id: String,
+    pub conclusion: Conclusion,
+    pub outputs: BTreeMap<String, String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub conclusion: Conclusion,
+    pub jobs: Vec<JobResult>,
+}
+
+pub struct Engine<B: ContainerBackend> {
+    backend: Arc<B>,
+    config: Arc<EngineConfig>,
+}
+
+impl<B: ContainerBackend> Engine<B> {
+    pub fn new(backend: Arc<B>, config: EngineConfig) -> Engine<B> {
+        Engine {
+            backend,
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn backend(&self) -> &Arc<B> {
+        &self.backend
+    }
+
+    /// Runs one workflow to the end (or until cancelled), reporting as it goes, and removes
+    /// everything it created before returning.
+    pub async fn run(
+        &self,
+        req: RunRequest,
+        reporter: Arc<dyn Reporter>,
+        signals: Signals,
+    ) -> Result<RunResult, EngineError> {
+        schedule::run(
+            self.backend.clone(),
+            self.config.clone(),
+            req,
+            reporter,
+            signals,
+        )
+        .await
+    }
+}

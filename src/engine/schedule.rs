@@ -1,0 +1,242 @@
+//! A run's job graph: each job starts as soon as every job it needs has finished (a DAG,
+//! not stages), at most `max_jobs` at once and `max-parallel` legs per matrix; a failed leg
+//! cancels its siblings when `fail-fast` holds; Ctrl-C cancels what runs. At the end the
+//! run removes everything labelled with its id, whatever happened.
+
+use super::cleanup::{remove_leftovers, remove_stale};
+use super::context::RunCtx;
+use super::error::EngineError;
+use super::job::{run_job, JobStart};
+use super::layout::{WorkspaceMount, EVENT_PATH, WORKSPACE};
+use super::report::{millis, Conclusion, RunEvent};
+use super::{EngineConfig, JobResult, RunRequest, RunResult, Signals};
+use crate::backend::{ContainerBackend, LABEL_RUN};
+use crate::expr::{JobStatus, Object, Value};
+use crate::mask::Masker;
+use crate::plan::JobPlan;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+enum State {
+    Pending,
+    Running,
+    Done(JobResult),
+}
+
+fn github(req: &RunRequest, cfg: &EngineConfig) -> Object {
+    let g = crate::plan::context::github_context(&req.event, &req.workflow_name, &req.file);
+    let mut o = match g {
+        Value::Object(o) => (*o).clone(),
+        _ => Object::new(),
+    };
+    o.insert("run_id".into(), Value::str(&req.run_id));
+    o.insert("run_number".into(), Value::str(&req.run_number.to_string()));
+    o.insert("run_attempt".into(), Value::str("1"));
+    o.insert("workspace".into(), Value::str(WORKSPACE));
+    o.insert("event_path".into(), Value::str(EVENT_PATH));
+    let token = cfg
+        .secrets
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("GITHUB_TOKEN"))
+        .map_or("", |(_, v)| v.as_str());
+    o.insert("token".into(), Value::str(token));
+    o
+}
+
+pub async fn run<B: ContainerBackend>(
+    backend: Arc<B>,
+    cfg: Arc<EngineConfig>,
+    req: RunRequest,
+    reporter: Arc<dyn super::Reporter>,
+    signals: Signals,
+) -> Result<RunResult, EngineError> {
+    let t0 = Instant::now();
+    remove_stale(&*backend).await;
+    let run_dir = cfg.run_root.join(&req.run_id);
+    std::fs::create_dir_all(&run_dir)
+        .map_err(|e| EngineError::io(format!("creating {}", run_dir.display()), e))?;
+    let workspace = std::fs::canonicalize(&cfg.workspace)
+        .map_err(|e| EngineError::io(format!("the workspace {}", cfg.workspace.display()), e))?;
+    let mut masker = Masker::default();
+    for v in cfg.secrets.values() {
+        masker.add(v);
+    }
+    let cx = Arc::new(RunCtx {
+        backend: backend.clone(),
+        github: github(&req, &cfg),
+        cfg: cfg.clone(),
+        inputs: Value::from_json(&serde_json::Value::Object(req.plan.inputs.clone())),
+        workflow: req.workflow.clone(),
+        event: req.event.clone(),
+        run_id: req.run_id.clone(),
+        run_dir: run_dir.clone(),
+        reporter: reporter.clone(),
+        masker: Arc::new(RwLock::new(masker)),
+        signals: signals.clone(),
+        workspace: WorkspaceMount::Bind(workspace),
+        image_locks: Default::default(),
+    });
+    reporter.report(RunEvent::RunStarted {
+        run_id: req.run_id.clone(),
+        workflow: req.workflow_name.clone(),
+    });
+    let results = schedule(&cx, &req.plan.jobs, &signals).await;
+    remove_leftovers(&*backend, &format!("{LABEL_RUN}={}", req.run_id)).await;
+    let _ = std::fs::remove_dir_all(&run_dir);
+    let conclusion = if results.iter().any(|r| r.conclusion == Conclusion::Failure) {
+        Conclusion::Failure
+    } else if signals.cancel.is_cancelled()
+        || results
+            .iter()
+            .any(|r| r.conclusion == Conclusion::Cancelled)
+    {
+        Conclusion::Cancelled
+    } else {
+        Conclusion::Success
+    };
+    reporter.report(RunEvent::RunFinished {
+        run_id: req.run_id.clone(),
+        conclusion,
+        duration_ms: millis(t0.elapsed()),
+    });
+    Ok(RunResult {
+        conclusion,
+        jobs: results,
+    })
+}
+
+/// The `needs` context entry of a job id: its legs' results folded into one, and their
+/// outputs (a later leg's value wins, as on GitHub).
+fn need_entry(legs: &[&JobResult]) -> (Conclusion, Value) {
+    let result = if legs.iter().any(|r| r.conclusion == Conclusion::Failure) {
+        Conclusion::Failure
+    } else if legs.iter().any(|r| r.conclusion == Conclusion::Cancelled) {
+        Conclusion::Cancelled
+    } else if !legs.is_empty() && legs.iter().all(|r| r.conclusion == Conclusion::Skipped) {
+        Conclusion::Skipped
+    } else {
+        Conclusion::Success
+    };
+    let mut outputs = Object::new();
+    for l in legs {
+        for (k, v) in &l.outputs {
+            outputs.insert(k.clone(), Value::str(v));
+        }
+    }
+    let mut o = Object::new();
+    o.insert("result".into(), Value::str(result.as_str()));
+    o.insert("outputs".into(), Value::object(outputs));
+    (result, Value::object(o))
+}
+
+async fn schedule<B: ContainerBackend>(
+    cx: &Arc<RunCtx<B>>,
+    jobs: &[JobPlan],
+    signals: &Signals,
+) -> Vec<JobResult> {
+    let mut state: Vec<State> = jobs.iter().map(|_| State::Pending).collect();
+    let mut fail_fast: HashMap<&str, CancellationToken> = HashMap::new();
+    let mut set: JoinSet<(usize, JobResult)> = JoinSet::new();
+    let max_jobs = cx.cfg.max_jobs.max(1);
+    loop {
+        for i in 0..jobs.len() {
+            if !matches!(state[i], State::Pending) {
+                continue;
+            }
+            let jp = &jobs[i];
+            let mut needs = Object::new();
+            let mut status = JobStatus::Success;
+            let mut ready = true;
+            for n in &jp.needs {
+                let legs: Vec<usize> = (0..jobs.len())
+                    .filter(|k| &jobs[*k].id == n || &jobs[*k].key == n)
+                    .collect();
+                let done: Vec<&JobResult> = legs
+                    .iter()
+                    .filter_map(|k| match &state[*k] {
+                        State::Done(r) => Some(r),
+                        _ => None,
+                    })
+                    .collect();
+                if done.len() < legs.len() {
+                    ready = false;
+                    break;
+                }
+                let short = n.rsplit('/').next().unwrap_or(n).to_string();
+                let (result, entry) = need_entry(&done);
+                needs.insert(short, entry);
+                status = match (status, result) {
+                    (JobStatus::Cancelled, _) | (_, Conclusion::Cancelled) => JobStatus::Cancelled,
+                    (_, Conclusion::Failure | Conclusion::Skipped) => JobStatus::Failure,
+                    (s, _) => s,
+                };
+            }
+            if !ready {
+                continue;
+            }
+            let running = state.iter().filter(|s| matches!(s, State::Running)).count();
+            if running >= max_jobs {
+                break;
+            }
+            if let Some(max) = jp.strategy.as_ref().and_then(|s| s.max_parallel) {
+                let legs_running = (0..jobs.len())
+                    .filter(|k| jobs[*k].id == jp.id && matches!(state[*k], State::Running))
+                    .count();
+                if legs_running >= max.max(1) as usize {
+                    continue;
+                }
+            }
+            if signals.cancel.is_cancelled() {
+                status = JobStatus::Cancelled;
+            }
+            let token = fail_fast
+                .entry(jp.id.as_str())
+                .or_insert_with(|| signals.cancel.child_token())
+                .clone();
+            if token.is_cancelled() {
+                status = JobStatus::Cancelled;
+            }
+            state[i] = State::Running;
+            let start = JobStart {
+                plan: jp.clone(),
+                needs,
+                needs_status: status,
+                token,
+            };
+            let cx = cx.clone();
+            set.spawn(async move { (i, run_job(cx, start).await) });
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        let Ok((i, result)) = joined else {
+            continue;
+        };
+        let jp = &jobs[i];
+        if result.conclusion == Conclusion::Failure
+            && jp.strategy.as_ref().is_some_and(|s| s.fail_fast)
+        {
+            if let Some(t) = fail_fast.get(jp.id.as_str()) {
+                t.cancel();
+            }
+        }
+        state[i] = State::Done(result);
+    }
+    state
+        .into_iter()
+        .zip(jobs)
+        .map(|(s, jp)| match s {
+            State::Done(r) => r,
+            _ => JobResult {
+                key: jp.key.clone(),
+                id: jp.id.clone(),
+                conclusion: Conclusion::Cancelled,
+                outputs: Default::default(),
+                reason: Some("never started".into()),
+            },
+        })
+        .collect()
+}

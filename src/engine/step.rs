@@ -1,0 +1,1059 @@
+//! Running a job's steps in order inside its container: conditions with the job status,
+//! names and env evaluated at run time, `run:` scripts, container/composite/JavaScript
+//! actions, timeouts and cancellation, file commands after each step, `steps.<id>`
+//! outcomes and outputs, and post steps in reverse order at the end.
+
+use super::actions::{self, LoadedAction};
+use super::container_action;
+use super::context::RunCtx;
+use super::env::{self, EnvMap};
+use super::error::EngineError;
+use super::host::RunHost;
+use super::layout::{JobLayout, StepFiles, WORKSPACE};
+use super::output::{self, CommandEffects, OutputCx};
+use super::report::{millis, Conclusion, LogStream, RunEvent};
+use super::shell;
+use crate::backend::{Chunk, ContainerBackend, ExecSpec};
+use crate::expr::{parse_condition, JobStatus, Object, Value};
+use crate::model::{BoolOrExpr, Job, NumOrExpr, RunsKind, Step, StepAction, StrMap};
+use crate::plan::JobPlan;
+use crate::runner::file_commands::{parse_key_values, parse_path_file};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How long a step gets to stop after it is cancelled, before it is killed (GitHub: 7.5 s).
+const GRACE: Duration = Duration::from_millis(7500);
+
+/// The steps context and inputs of one level: the job itself, or a composite action.
+#[derive(Default)]
+pub struct Scope {
+    pub steps: Object,
+    pub inputs: Option<Value>,
+    pub action: Option<LoadedAction>,
+    /// Step labels within this scope: "3" in the job, "3.2" inside a composite.
+    pub prefix: String,
+    pub failed: bool,
+    /// Inside a composite action: the env of the step that called it.
+    pub base_env: Option<EnvMap>,
+}
+
+/// A post step to run after the job's steps (`post:` of JavaScript actions,
+/// `post-entrypoint:` of container actions).
+struct Post {
+    label: String,
+    name: String,
+    action: LoadedAction,
+    inputs: Vec<(String, String)>,
+    state: Vec<(String, String)>,
+    env: EnvMap,
+    main_failed: bool,
+}
+
+struct StepResult {
+    outcome: Conclusion,
+    outputs: BTreeMap<String, String>,
+    reason: Option<String>,
+}
+
+pub struct JobRunner<B: ContainerBackend> {
+    cx: Arc<RunCtx<B>>,
+    key: String,
+    container: String,
+    network: String,
+    layout: JobLayout,
+    pub host: RunHost,
+    env: EnvMap,
+    /// Values written to `GITHUB_ENV` by earlier steps.
+    env_file: EnvMap,
+    defaults: EnvMap,
+    base_path: String,
+    path_add: Vec<String>,
+    default_shell: Option<String>,
+    default_wd: Option<String>,
+    token: CancellationToken,
+    root: Scope,
+    posts: Vec<Post>,
+    counter: usize,
+    first_failure: Option<String>,
+}
+
+impl<B: ContainerBackend> JobRunner<B> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cx: Arc<RunCtx<B>>,
+        jp: &JobPlan,
+        job: &Job,
+        container: String,
+        network: String,
+        layout: JobLayout,
+        host: RunHost,
+        env: EnvMap,
+        base_path: String,
+        token: CancellationToken,
+    ) -> JobRunner<B> {
+        let github = match crate::expr::Host::context(&host, "github") {
+            Some(Value::Object(o)) => (*o).clone(),
+            _ => Object::new(),
+        };
+        let defaults = env::defaults(&github, &jp.id);
+        let pick = |f: fn(&crate::model::Defaults) -> Option<&crate::model::Str>| {
+            job.defaults
+                .as_ref()
+                .and_then(f)
+                .or_else(|| cx.workflow.defaults.as_ref().and_then(f))
+                .map(|s| s.value.clone())
+        };
+        let default_shell = pick(|d| d.shell.as_ref());
+        let default_wd = pick(|d| d.working_directory.as_ref());
+        JobRunner {
+            key: jp.key.clone(),
+            cx,
+            container,
+            network,
+            layout,
+            host,
+            env,
+            env_file: EnvMap::new(),
+            defaults,
+            base_path,
+            path_add: Vec::new(),
+            default_shell,
+            default_wd,
+            token,
+            root: Scope::default(),
+            posts: Vec::new(),
+            counter: 0,
+            first_failure: None,
+        }
+    }
+
+    fn status(&self, scope: &Scope) -> JobStatus {
+        if self.token.is_cancelled() {
+            JobStatus::Cancelled
+        } else if self.root.failed || scope.failed {
+            JobStatus::Failure
+        } else {
+            JobStatus::Success
+        }
+    }
+
+    /// The host for a step's expressions in `scope`.
+    fn step_host(&self, scope: &Scope, env: &EnvMap) -> RunHost {
+        let mut h = self.host.clone();
+        h.status = self.status(scope);
+        h.set("steps", Value::object(scope.steps.clone()));
+        h.set("env", env::to_value(env));
+        if let Some(i) = &scope.inputs {
+            h.set("inputs", i.clone());
+        }
+        if let Some(a) = &scope.action {
+            if let Some(Value::Object(g)) = crate::expr::Host::context(&h, "github") {
+                let mut g = (*g).clone();
+                g.insert("action_path".into(), Value::str(&a.container_dir));
+                h.set("github", Value::object(g));
+            }
+        }
+        let mut job = match crate::expr::Host::context(&h, "job") {
+            Some(Value::Object(o)) => (*o).clone(),
+            _ => Object::new(),
+        };
+        job.insert(
+            "status".into(),
+            Value::str(match h.status {
+                JobStatus::Success => "success",
+                JobStatus::Failure => "failure",
+                JobStatus::Cancelled => "cancelled",
+            }),
+        );
+        h.set("job", Value::object(job));
+        h
+    }
+
+    fn log(&self, step: Option<&str>, line: String) {
+        self.cx.reporter.report(RunEvent::Log {
+            job: self.key.clone(),
+            step: step.map(str::to_string),
+            stream: LogStream::System,
+            line: self.cx.mask(&line),
+        });
+    }
+
+    pub async fn run_steps(&mut self, steps: &[Step]) {
+        let mut root = std::mem::take(&mut self.root);
+        self.run_scope(steps, &mut root).await;
+        self.root = root;
+    }
+
+    async fn run_scope(&mut self, steps: &[Step], scope: &mut Scope) {
+        for (i, step) in steps.iter().enumerate() {
+            let label = format!("{}{}", scope.prefix, i + 1);
+            match &step.action {
+                // 2026 syntax: Gantry runs the group's steps one after another.
+                StepAction::Parallel(inner) => {
+                    Box::pin(self.run_scope_inline(inner, scope, &label)).await
+                }
+                _ => self.run_one(step, scope, label).await,
+            }
+        }
+    }
+
+    async fn run_scope_inline(&mut self, steps: &[Step], scope: &mut Scope, label: &str) {
+        let saved = std::mem::replace(&mut scope.prefix, format!("{label}."));
+        self.run_scope(steps, scope).await;
+        scope.prefix = saved;
+    }
+
+    async fn run_one(&mut self, step: &Step, scope: &mut Scope, label: String) {
+        let t0 = Instant::now();
+        let host = self.step_host(scope, &self.env);
+        let name = step
+            .name
+            .as_ref()
+            .map(|n| env::eval_text(&n.value, &host).unwrap_or_else(|_| n.value.clone()))
+            .unwrap_or_else(|| step.label());
+        let run = match &step.if_ {
+            None => Ok(host.status == JobStatus::Success),
+            Some(c) => parse_condition(&c.value)
+                .map_err(|e| format!("`if: {}`: {e}", c.value))
+                .and_then(|cond| {
+                    cond.evaluate(&host)
+                        .map_err(|e| format!("`if: {}`: {e}", c.value))
+                }),
+        };
+        let id = step.id.as_ref().map(|i| i.value.clone());
+        let finish = |this: &mut Self,
+                      scope: &mut Scope,
+                      outcome: Conclusion,
+                      conclusion: Conclusion,
+                      outputs: BTreeMap<String, String>,
+                      reason: Option<String>| {
+            if let Some(id) = &id {
+                let mut o = Object::new();
+                let mut outs = Object::new();
+                for (k, v) in &outputs {
+                    outs.insert(k.clone(), Value::str(v));
+                }
+                o.insert("outputs".into(), Value::object(outs));
+                o.insert("outcome".into(), Value::str(outcome.as_str()));
+                o.insert("conclusion".into(), Value::str(conclusion.as_str()));
+                scope.steps.insert(id.clone(), Value::object(o));
+            }
+            if conclusion == Conclusion::Failure {
+                scope.failed = true;
+                if this.first_failure.is_none() {
+                    this.first_failure = Some(match &reason {
+                        Some(r) => format!("step {label} `{name}` failed: {r}"),
+                        None => format!("step {label} `{name}` failed"),
+                    });
+                }
+            }
+            this.cx.reporter.report(RunEvent::StepFinished {
+                job: this.key.clone(),
+                step: label.clone(),
+                name: name.clone(),
+                outcome,
+                conclusion,
+                reason: reason.map(|r| this.cx.mask(&r)),
+                duration_ms: millis(t0.elapsed()),
+            });
+        };
+        match run {
+            Ok(false) => {
+                let c = Conclusion::Skipped;
+                finish(self, scope, c, c, BTreeMap::new(), None);
+                return;
+            }
+            Err(e) => {
+                self.cx.reporter.report(RunEvent::StepStarted {
+                    job: self.key.clone(),
+                    step: label.clone(),
+                    name: name.clone(),
+                });
+                let c = Conclusion::Failure;
+                finish(self, scope, c, c, BTreeMap::new(), Some(e));
+                return;
+            }
+            Ok(true) => {}
+        }
+        self.cx.reporter.report(RunEvent::StepStarted {
+            job: self.key.clone(),
+            step: label.clone(),
+            name: name.clone(),
+        });
+        let r = self.execute(step, scope, &label, &name).await;
+        let (outcome, outputs, reason) = match r {
+            Ok(r) => (r.outcome, r.outputs, r.reason),
+            Err(e) => (Conclusion::Failure, BTreeMap::new(), Some(e.to_string())),
+        };
+        let conclusion = if outcome == Conclusion::Failure && self.continue_on_error(step, scope) {
+            Conclusion::Success
+        } else {
+            outcome
+        };
+        finish(self, scope, outcome, conclusion, outputs, reason);
+    }
+
+    fn continue_on_error(&self, step: &Step, scope: &Scope) -> bool {
+        match step.continue_on_error.as_ref().map(|c| &c.value) {
+            Some(BoolOrExpr::Bool(b)) => *b,
+            Some(BoolOrExpr::Expr(e)) => {
+                let host = self.step_host(scope, &self.env);
+                env::eval_value(e, &host)
+                    .map(|v| v.truthy())
+                    .unwrap_or(false)
+            }
+            None => false,
+        }
+    }
+
+    fn timeout(&self, step: &Step, host: &RunHost) -> Option<Duration> {
+        let minutes = match step.timeout_minutes.as_ref().map(|t| &t.value) {
+            Some(NumOrExpr::Num(n)) => Some(*n),
+            Some(NumOrExpr::Expr(e)) => env::eval_value(e, host).ok().map(|v| v.to_number()),
+            None => None,
+        }?;
+        (minutes.is_finite() && minutes > 0.0).then(|| Duration::from_secs_f64(minutes * 60.0))
+    }
+
+    /// The environment a step's process gets, and its host for expressions.
+    fn step_env(&self, step: &Step, scope: &Scope) -> Result<(EnvMap, RunHost), EngineError> {
+        let mut env = scope.base_env.clone().unwrap_or_else(|| self.env.clone());
+        for (k, v) in &self.env_file {
+            env.insert(k.clone(), v.clone());
+        }
+        let host = self.step_host(scope, &env);
+        env::apply(&mut env, &step.env, &host).map_err(EngineError::Expression)?;
+        let host = self.step_host(scope, &env);
+        Ok((env, host))
+    }
+
+    /// Everything the process sees: runner defaults, then the user's env, then the files.
+    fn process_env(&self, env: &EnvMap, files: &StepFiles, action: &str) -> Vec<(String, String)> {
+        let mut all = self.defaults.clone();
+        all.insert("GITHUB_ACTION".into(), action.to_string());
+        for (k, v) in env {
+            all.insert(k.clone(), v.clone());
+        }
+        for (k, v) in &files.env {
+            all.insert(k.clone(), v.clone());
+        }
+        let mut path = self.path_add.clone();
+        path.push(
+            env.get("PATH")
+                .cloned()
+                .unwrap_or_else(|| self.base_path.clone()),
+        );
+        all.insert("PATH".into(), path.join(":"));
+        all.into_iter().collect()
+    }
+
+    fn working_dir(&self, step: &Step, host: &RunHost) -> Result<String, EngineError> {
+        let wd = match step.working_directory.as_ref() {
+            Some(w) => Some(env::eval_text(&w.value, host).map_err(EngineError::Expression)?),
+            None => self.default_wd.clone(),
+        };
+        Ok(match wd {
+            None => WORKSPACE.to_string(),
+            Some(w) if w.starts_with('/') => w,
+            Some(w) => format!("{WORKSPACE}/{}", w.trim_start_matches("./")),
+        })
+    }
+
+    async fn execute(
+        &mut self,
+        step: &Step,
+        scope: &mut Scope,
+        label: &str,
+        name: &str,
+    ) -> Result<StepResult, EngineError> {
+        let (env, host) = self.step_env(step, scope)?;
+        let timeout = self.timeout(step, &host);
+        self.counter += 1;
+        let tag = format!("{}", self.counter);
+        let files = self
+            .layout
+            .step_files(&tag)
+            .map_err(|e| EngineError::io("creating the file-command files", e))?;
+        let action_id = step
+            .id
+            .as_ref()
+            .map_or_else(|| format!("__run_{tag}"), |i| i.value.clone());
+        let mut result = match &step.action {
+            StepAction::Run(script) => {
+                let text = env::eval_text(&script.value, &host).map_err(EngineError::Expression)?;
+                let shell = match &step.shell {
+                    Some(s) => Some(s.value.clone()),
+                    None if scope.action.is_some() => None,
+                    None => self.default_shell.clone(),
+                };
+                let wd = self.working_dir(step, &host)?;
+                let penv = self.process_env(&env, &files, &action_id);
+                self.run_script(label, &tag, &text, shell.as_deref(), wd, penv, timeout)
+                    .await?
+            }
+            StepAction::Uses { uses, with } => {
+                self.run_uses(
+                    label,
+                    name,
+                    &uses.value,
+                    with,
+                    env,
+                    &host,
+                    &files,
+                    &action_id,
+                    timeout,
+                )
+                .await?
+            }
+            StepAction::Wait(_) | StepAction::WaitAll(_) | StepAction::Cancel(_) => {
+                // Background steps run in the foreground in Gantry, so there is nothing
+                // left to wait for or cancel.
+                StepResult {
+                    outcome: Conclusion::Success,
+                    outputs: BTreeMap::new(),
+                    reason: None,
+                }
+            }
+            StepAction::Parallel(_) | StepAction::Invalid => {
+                return Err(EngineError::Unsupported(
+                    "the step has neither `run` nor `uses`".into(),
+                ))
+            }
+        };
+        self.apply_files(label, name, &files, &mut result)?;
+        Ok(result)
+    }
+
+    /// Reads what the step wrote to `GITHUB_ENV`, `GITHUB_OUTPUT`, `GITHUB_PATH` and
+    /// `GITHUB_STEP_SUMMARY`.
+    fn apply_files(
+        &mut self,
+        label: &str,
+        _name: &str,
+        files: &StepFiles,
+        result: &mut StepResult,
+    ) -> Result<(), EngineError> {
+        let read = |var: &str| {
+            files
+                .read(var)
+                .map_err(|e| EngineError::io(format!("reading {var}"), e))
+        };
+        let bad = |var: &str, e: crate::runner::file_commands::FileCommandError| {
+            EngineError::Unsupported(format!("{var} line {}: {}", e.line, e.message))
+        };
+        for (k, v) in parse_key_values(&read("GITHUB_ENV")?).map_err(|e| bad("GITHUB_ENV", e))? {
+            if env::protected(&k) {
+                self.log(
+                    Some(label),
+                    format!("warning: GITHUB_ENV cannot set `{k}`; ignored"),
+                );
+                continue;
+            }
+            self.env_file.insert(k, v);
+        }
+        for (k, v) in
+            parse_key_values(&read("GITHUB_OUTPUT")?).map_err(|e| bad("GITHUB_OUTPUT", e))?
+        {
+            result.outputs.insert(k, v);
+        }
+        for p in parse_path_file(&read("GITHUB_PATH")?).into_iter().rev() {
+            self.path_add.insert(0, p);
+        }
+        let summary = read("GITHUB_STEP_SUMMARY")?;
+        if !summary.trim().is_empty() {
+            self.cx.reporter.report(RunEvent::Summary {
+                job: self.key.clone(),
+                step: label.to_string(),
+                markdown: self.cx.mask(&summary),
+            });
+        }
+        Ok(())
+    }
+
+    fn output_cx(&self, label: &str) -> OutputCx {
+        OutputCx {
+            reporter: self.cx.reporter.clone(),
+            masker: self.cx.masker.clone(),
+            job: self.key.clone(),
+            step: label.to_string(),
+            debug: self
+                .cx
+                .cfg
+                .secrets
+                .get("ACTIONS_STEP_DEBUG")
+                .is_some_and(|v| v == "true"),
+        }
+    }
+
+    fn absorb(&mut self, effects: &CommandEffects, result: &mut StepResult) {
+        for (k, v) in &effects.outputs {
+            result.outputs.insert(k.clone(), v.clone());
+        }
+        for p in effects.path.iter().rev() {
+            self.path_add.insert(0, p.clone());
+        }
+    }
+
+    /// Runs a command in the job container with output handling, timeout and cancellation.
+    #[allow(clippy::too_many_arguments)]
+    async fn exec(
+        &mut self,
+        label: &str,
+        tag: &str,
+        argv: Vec<String>,
+        wd: String,
+        env: Vec<(String, String)>,
+        timeout: Option<Duration>,
+    ) -> Result<(StepResult, CommandEffects), EngineError> {
+        let (pid_host, pid_path) = self.layout.temp_file(&format!("step-{tag}.pid"));
+        let _ = std::fs::remove_file(&pid_host);
+        // The wrapper records the process id, so that a cancelled step can be signalled.
+        let mut cmd = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            format!("echo $$ > {pid_path}; exec \"$@\""),
+            "sh".to_string(),
+        ];
+        cmd.extend(argv);
+        let spec = ExecSpec {
+            cmd,
+            env,
+            working_dir: Some(wd),
+            user: None,
+        };
+        let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
+        let out = output::spawn(self.output_cx(label), rx);
+        let backend = self.cx.backend.clone();
+        let container = self.container.clone();
+        let mut fut = Box::pin(async move { backend.exec(&container, &spec, tx).await });
+        let stopped = self.wait_or_stop(&mut fut, timeout, &pid_path).await;
+        let effects = out.await.unwrap_or_default();
+        let mut result = StepResult {
+            outcome: Conclusion::Success,
+            outputs: BTreeMap::new(),
+            reason: None,
+        };
+        match stopped {
+            Stopped::Finished(Ok(0)) => {}
+            Stopped::Finished(Ok(code)) => {
+                result.outcome = Conclusion::Failure;
+                result.reason = Some(exit_reason(code));
+            }
+            Stopped::Finished(Err(e)) => return Err(e.into()),
+            Stopped::TimedOut(d) => {
+                result.outcome = Conclusion::Failure;
+                result.reason = Some(format!(
+                    "the step exceeded its timeout of {} minutes",
+                    d.as_secs_f64() / 60.0
+                ));
+            }
+            Stopped::Cancelled => {
+                result.outcome = Conclusion::Cancelled;
+                result.reason = Some("cancelled".into());
+            }
+        }
+        self.absorb(&effects, &mut result);
+        Ok((result, effects))
+    }
+
+    /// Waits for `fut`; on timeout or cancellation signals the step's process group (TERM,
+    /// then KILL after the grace period) and stops waiting if it still does not end.
+    async fn wait_or_stop<F>(
+        &self,
+        fut: &mut F,
+        timeout: Option<Duration>,
+        pid_path: &str,
+    ) -> Stopped
+    where
+        F: std::future::Future<Output = Result<i64, crate::backend::BackendError>> + Unpin,
+    {
+        let sleep = async {
+            match timeout {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        let why = tokio::select! {
+            r = &mut *fut => return Stopped::Finished(r),
+            _ = sleep => Stopped::TimedOut(timeout.unwrap_or_default()),
+            _ = self.token.cancelled() => Stopped::Cancelled,
+        };
+        for signal in ["TERM", "KILL"] {
+            self.signal(pid_path, signal).await;
+            let grace = if signal == "TERM" {
+                GRACE
+            } else {
+                Duration::from_secs(2)
+            };
+            if tokio::time::timeout(grace, &mut *fut).await.is_ok() {
+                return why;
+            }
+            if self.cx.signals.force.is_cancelled() {
+                break;
+            }
+        }
+        why
+    }
+
+    async fn signal(&self, pid_path: &str, signal: &str) {
+        let spec = ExecSpec {
+            cmd: vec![
+                "sh".into(),
+                "-c".into(),
+                format!("p=$(cat {pid_path} 2>/dev/null) && {{ kill -{signal} -- -$p 2>/dev/null || kill -{signal} $p; }}"),
+            ],
+            ..Default::default()
+        };
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let _ = self.cx.backend.exec(&self.container, &spec, tx).await;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_script(
+        &mut self,
+        label: &str,
+        tag: &str,
+        text: &str,
+        shell: Option<&str>,
+        wd: String,
+        env: Vec<(String, String)>,
+        timeout: Option<Duration>,
+    ) -> Result<StepResult, EngineError> {
+        let probe = shell::command(shell, "");
+        let (host_path, path) = self
+            .layout
+            .temp_file(&format!("step-{tag}{}", probe.extension));
+        std::fs::write(&host_path, text).map_err(|e| EngineError::io("writing the script", e))?;
+        let cmd = shell::command(shell, &path);
+        let (r, _) = self.exec(label, tag, cmd.argv, wd, env, timeout).await?;
+        Ok(r)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_uses(
+        &mut self,
+        label: &str,
+        name: &str,
+        uses: &str,
+        with: &StrMap,
+        env: EnvMap,
+        host: &RunHost,
+        files: &StepFiles,
+        action_id: &str,
+        timeout: Option<Duration>,
+    ) -> Result<StepResult, EngineError> {
+        if let Some(image) = uses.strip_prefix("docker://") {
+            let args = match with.get("args") {
+                Some(a) => words(&env::eval_text(&a.value, host).map_err(EngineError::Expression)?),
+                None => Vec::new(),
+            };
+            let entrypoint = with
+                .get("entrypoint")
+                .map(|e| env::eval_text(&e.value, host))
+                .transpose()
+                .map_err(EngineError::Expression)?;
+            actions::ensure_image(&self.cx, image, None)
+                .await
+                .map_err(|e| EngineError::Action {
+                    uses: uses.into(),
+                    message: e.to_string(),
+                })?;
+            let mut penv = self.process_env(&env, files, action_id);
+            penv.retain(|(k, _)| k != "PATH");
+            for (k, v) in with.iter() {
+                if k.value != "args" && k.value != "entrypoint" {
+                    penv.push((
+                        actions::input_var(&k.value),
+                        env::eval_text(&v.value, host).map_err(EngineError::Expression)?,
+                    ));
+                }
+            }
+            return self
+                .container_step(label, image.to_string(), entrypoint, args, penv, timeout)
+                .await;
+        }
+        let la = self.load_action(uses)?;
+        let inputs = actions::inputs(&la.action, with, host).map_err(EngineError::Expression)?;
+        let mut penv = self.process_env(&env, files, action_id);
+        for (k, v) in &inputs {
+            penv.push((actions::input_var(k), v.clone()));
+        }
+        penv.push(("GITHUB_ACTION_PATH".into(), la.container_dir.clone()));
+        let mut inputs_ctx = Object::new();
+        for (k, v) in &inputs {
+            inputs_ctx.insert(k.clone(), Value::str(v));
+        }
+        let mut ahost = host.clone();
+        ahost.set("inputs", Value::object(inputs_ctx.clone()));
+        let runs = la.action.runs.clone().ok_or_else(|| EngineError::Action {
+            uses: uses.into(),
+            message: "no `runs:`".into(),
+        })?;
+        match runs.kind {
+            RunsKind::Docker(d) => {
+                let image = d
+                    .image
+                    .as_ref()
+                    .map(|i| i.value.clone())
+                    .unwrap_or_default();
+                let (out_tx, out_rx) = mpsc::unbounded_channel::<Chunk>();
+                let build_log = output::spawn(self.output_cx(label), out_rx);
+                let image = match image.strip_prefix("docker://") {
+                    Some(img) => {
+                        let r = actions::ensure_image(&self.cx, img, None).await;
+                        drop(out_tx);
+                        let _ = build_log.await;
+                        r.map_err(|e| EngineError::Action {
+                            uses: uses.into(),
+                            message: format!("{}: {e}", la.file),
+                        })?;
+                        img.to_string()
+                    }
+                    None => {
+                        let r = actions::dockerfile_image(&self.cx, &la, &image, out_tx).await;
+                        let _ = build_log.await;
+                        r?
+                    }
+                };
+                let args = match with.get("args") {
+                    Some(a) => {
+                        words(&env::eval_text(&a.value, &ahost).map_err(EngineError::Expression)?)
+                    }
+                    None => d
+                        .args
+                        .iter()
+                        .map(|a| env::eval_text(&a.value, &ahost))
+                        .collect::<Result<_, _>>()
+                        .map_err(EngineError::Expression)?,
+                };
+                let entrypoint = match with.get("entrypoint") {
+                    Some(e) => {
+                        Some(env::eval_text(&e.value, &ahost).map_err(EngineError::Expression)?)
+                    }
+                    None => d.entrypoint.as_ref().map(|e| e.value.clone()),
+                };
+                let mut aenv = EnvMap::new();
+                env::apply(&mut aenv, &d.env, &ahost).map_err(EngineError::Expression)?;
+                penv.extend(aenv.clone());
+                penv.retain(|(k, _)| k != "PATH");
+                if let Some(pre) = &d.pre_entrypoint {
+                    let r = self
+                        .container_step(
+                            label,
+                            image.clone(),
+                            Some(pre.value.clone()),
+                            Vec::new(),
+                            penv.clone(),
+                            timeout,
+                        )
+                        .await?;
+                    if r.outcome != Conclusion::Success {
+                        return Ok(r);
+                    }
+                }
+                let r = self
+                    .container_step(
+                        label,
+                        image.clone(),
+                        entrypoint,
+                        args,
+                        penv.clone(),
+                        timeout,
+                    )
+                    .await?;
+                if d.post_entrypoint.is_some() {
+                    self.posts.push(Post {
+                        label: format!("post {label}"),
+                        name: format!("Post {name}"),
+                        action: la.clone(),
+                        inputs,
+                        state: Vec::new(),
+                        env: penv.into_iter().collect(),
+                        main_failed: r.outcome != Conclusion::Success,
+                    });
+                    if let Some(p) = self.posts.last_mut() {
+                        p.action.uses = image;
+                    }
+                }
+                Ok(r)
+            }
+            RunsKind::Composite { steps } => {
+                let mut inner = Scope {
+                    steps: Object::new(),
+                    inputs: Some(Value::object(inputs_ctx)),
+                    action: Some(la.clone()),
+                    prefix: format!("{label}."),
+                    failed: false,
+                    base_env: Some(env),
+                };
+                Box::pin(self.run_scope(&steps, &mut inner)).await;
+                let ohost = self.step_host(&inner, &self.env);
+                let mut outputs = BTreeMap::new();
+                for o in &la.action.outputs {
+                    if let Some(v) = &o.value {
+                        outputs.insert(
+                            o.name.value.clone(),
+                            env::eval_text(&v.value, &ohost).unwrap_or_default(),
+                        );
+                    }
+                }
+                Ok(StepResult {
+                    outcome: if inner.failed {
+                        Conclusion::Failure
+                    } else if self.token.is_cancelled() {
+                        Conclusion::Cancelled
+                    } else {
+                        Conclusion::Success
+                    },
+                    outputs,
+                    reason: inner.failed.then(|| format!("a step of {uses} failed")),
+                })
+            }
+            RunsKind::Node(n) => {
+                let main = n.main.as_ref().map(|m| m.value.clone()).ok_or_else(|| {
+                    EngineError::Action {
+                        uses: uses.into(),
+                        message: format!("{}: `runs.main` is missing", la.file),
+                    }
+                })?;
+                let script = format!("{}/{}", la.container_dir, main);
+                let wd = WORKSPACE.to_string();
+                let argv = vec![
+                    "sh".into(),
+                    "-c".into(),
+                    "command -v node >/dev/null 2>&1 || { echo \"node is not installed in the job image; JavaScript actions need it\" >&2; exit 127; }; exec node \"$0\"".into(),
+                    script,
+                ];
+                let tag = format!("{}", self.counter);
+                let (r, effects) = self
+                    .exec(label, &tag, argv, wd, penv.clone(), timeout)
+                    .await?;
+                if n.post.is_some() {
+                    self.posts.push(Post {
+                        label: format!("post {label}"),
+                        name: format!("Post {name}"),
+                        action: la,
+                        inputs,
+                        state: effects.state.clone(),
+                        env: penv.into_iter().collect(),
+                        main_failed: r.outcome != Conclusion::Success,
+                    });
+                }
+                Ok(r)
+            }
+            RunsKind::Unknown => Err(EngineError::Action {
+                uses: uses.into(),
+                message: format!(
+                    "{}: unknown `runs.using: {}` (expected docker, composite, node20 or node24)",
+                    la.file, runs.using.value
+                ),
+            }),
+        }
+    }
+
+    fn load_action(&self, uses: &str) -> Result<LoadedAction, EngineError> {
+        if let Some(rel) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) {
+            let rel = rel.trim_end_matches('/');
+            let dir = self.cx.cfg.workspace.join(rel);
+            return actions::load(&dir, format!("{WORKSPACE}/{rel}"), uses);
+        }
+        Err(EngineError::Action {
+            uses: uses.into(),
+            message: "remote actions are fetched by `gantry run` with network access to GitHub; \
+                      point it at a local copy with --action-dir owner/repo@ref=PATH"
+                .into(),
+        })
+    }
+
+    /// A container action step: `docker run` of the image with the job's mounts.
+    async fn container_step(
+        &mut self,
+        label: &str,
+        image: String,
+        entrypoint: Option<String>,
+        args: Vec<String>,
+        env: Vec<(String, String)>,
+        timeout: Option<Duration>,
+    ) -> Result<StepResult, EngineError> {
+        let spec = container_action::spec(
+            &self.cx,
+            &self.key,
+            &self.counter.to_string(),
+            &image,
+            entrypoint,
+            args,
+            env,
+            self.layout.mounts(),
+            &self.network,
+        );
+        let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
+        let out = output::spawn(self.output_cx(label), rx);
+        let id = self.cx.backend.create_container(&spec).await;
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                drop(tx);
+                let _ = out.await;
+                return Err(e.into());
+            }
+        };
+        let backend = self.cx.backend.clone();
+        let cid = id.clone();
+        let mut fut = Box::pin(async move { backend.run_container(&cid, tx).await });
+        let stopped = container_action::wait(&self.cx, &id, &mut fut, timeout, &self.token).await;
+        let _ = self.cx.backend.remove_container(&id).await;
+        drop(fut);
+        let effects = out.await.unwrap_or_default();
+        let mut result = StepResult {
+            outcome: Conclusion::Success,
+            outputs: BTreeMap::new(),
+            reason: None,
+        };
+        match stopped {
+            Stopped::Finished(Ok(0)) => {}
+            Stopped::Finished(Ok(code)) => {
+                result.outcome = Conclusion::Failure;
+                result.reason = Some(exit_reason(code));
+            }
+            Stopped::Finished(Err(e)) => return Err(e.into()),
+            Stopped::TimedOut(d) => {
+                result.outcome = Conclusion::Failure;
+                result.reason = Some(format!(
+                    "the step exceeded its timeout of {} minutes",
+                    d.as_secs_f64() / 60.0
+                ));
+            }
+            Stopped::Cancelled => {
+                result.outcome = Conclusion::Cancelled;
+                result.reason = Some("cancelled".into());
+            }
+        }
+        self.absorb(&effects, &mut result);
+        Ok(result)
+    }
+
+    /// Post steps, last registered first; they run unless the job was force-stopped.
+    pub async fn run_posts(&mut self) {
+        while let Some(post) = self.posts.pop() {
+            if self.cx.signals.force.is_cancelled() {
+                break;
+            }
+            let t0 = Instant::now();
+            self.cx.reporter.report(RunEvent::StepStarted {
+                job: self.key.clone(),
+                step: post.label.clone(),
+                name: post.name.clone(),
+            });
+            let r = self.run_post(&post).await;
+            let (outcome, reason) = match r {
+                Ok(r) => (r.outcome, r.reason),
+                Err(e) => (Conclusion::Failure, Some(e.to_string())),
+            };
+            if outcome == Conclusion::Failure {
+                self.root.failed = true;
+            }
+            let _ = post.main_failed;
+            self.cx.reporter.report(RunEvent::StepFinished {
+                job: self.key.clone(),
+                step: post.label.clone(),
+                name: post.name.clone(),
+                outcome,
+                conclusion: outcome,
+                reason: reason.map(|r| self.cx.mask(&r)),
+                duration_ms: millis(t0.elapsed()),
+            });
+        }
+    }
+
+    async fn run_post(&mut self, post: &Post) -> Result<StepResult, EngineError> {
+        let mut env: Vec<(String, String)> = post.env.clone().into_iter().collect();
+        for (k, v) in &post.state {
+            env.push((format!("STATE_{k}"), v.clone()));
+        }
+        for (k, v) in &post.inputs {
+            env.push((actions::input_var(k), v.clone()));
+        }
+        match post.action.action.runs.as_ref().map(|r| &r.kind) {
+            Some(RunsKind::Node(n)) => {
+                let script = format!(
+                    "{}/{}",
+                    post.action.container_dir,
+                    n.post.as_ref().map(|p| p.value.as_str()).unwrap_or("")
+                );
+                self.counter += 1;
+                let tag = format!("{}", self.counter);
+                let argv = vec!["node".into(), script];
+                let (r, _) = self
+                    .exec(&post.label, &tag, argv, WORKSPACE.into(), env, None)
+                    .await?;
+                Ok(r)
+            }
+            Some(RunsKind::Docker(d)) => {
+                self.counter += 1;
+                let entry = d.post_entrypoint.as_ref().map(|e| e.value.clone());
+                self.container_step(
+                    &post.label,
+                    post.action.uses.clone(),
+                    entry,
+                    Vec::new(),
+                    env,
+                    None,
+                )
+                .await
+            }
+            _ => Ok(StepResult {
+                outcome: Conclusion::Success,
+                outputs: BTreeMap::new(),
+                reason: None,
+            }),
+        }
+    }
+
+    /// The job's `outputs:`, evaluated with the final steps context.
+    pub fn job_outputs(&self, outputs: &StrMap) -> BTreeMap<String, String> {
+        let host = self.step_host(&self.root, &self.env);
+        let mut out = BTreeMap::new();
+        for (k, v) in outputs.iter() {
+            match env::eval_text(&v.value, &host) {
+                Ok(val) => {
+                    out.insert(k.value.clone(), val);
+                }
+                Err(e) => self.log(None, format!("warning: job output `{}`: {e}", k.value)),
+            }
+        }
+        out
+    }
+
+    pub fn conclusion(&self) -> (Conclusion, Option<String>) {
+        if self.root.failed {
+            (Conclusion::Failure, self.first_failure.clone())
+        } else if self.token.is_cancelled() {
+            (Conclusion::Cancelled, Some("cancelled".into()))
+        } else {
+            (Conclusion::Success, None)
+        }
+    }
+}
+
+pub enum Stopped {
+    Finished(Result<i64, crate::backend::BackendError>),
+    TimedOut(Duration),
+    Cancelled,
+}
+
+fn exit_reason(code: i64) -> String {
+    match code {
+        137 => "the process was killed (exit code 137: SIGKILL, often out of memory)".into(),
+        127 => "command not found (exit code 127)".into(),
+        c => format!("exit code {c}"),
+    }
+}
+
+/// Splits `with.args` into words as a shell would (quotes group).
+fn words(s: &str) -> Vec<String> {
+    let cmd = shell::command(Some(s), "");
+    cmd.argv.into_iter().filter(|w| !w.is_empty()).collect()
+}

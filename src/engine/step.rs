@@ -324,6 +324,9 @@ impl<B: ContainerBackend> JobRunner<B> {
         for (k, v) in &self.env_file {
             env.insert(k.clone(), v.clone());
         }
+        if let Some(a) = &scope.action {
+            env.insert("GITHUB_ACTION_PATH".into(), a.container_dir.clone());
+        }
         let host = self.step_host(scope, &env);
         env::apply(&mut env, &step.env, &host).map_err(EngineError::Expression)?;
         let host = self.step_host(scope, &env);
@@ -576,10 +579,17 @@ impl<B: ContainerBackend> JobRunner<B> {
                 None => std::future::pending().await,
             }
         };
+        // A step that starts after cancellation (`if: always()`) runs to its end; only a
+        // second Ctrl-C stops it.
+        let token = if self.token.is_cancelled() {
+            self.cx.signals.force.clone()
+        } else {
+            self.token.clone()
+        };
         let why = tokio::select! {
             r = &mut *fut => return Stopped::Finished(r),
             _ = sleep => Stopped::TimedOut(timeout.unwrap_or_default()),
-            _ = self.token.cancelled() => Stopped::Cancelled,
+            _ = token.cancelled() => Stopped::Cancelled,
         };
         for signal in ["TERM", "KILL"] {
             self.signal(pid_path, signal).await;
@@ -831,13 +841,17 @@ impl<B: ContainerBackend> JobRunner<B> {
                 let (r, effects) = self
                     .exec(label, &tag, argv, wd, penv.clone(), timeout)
                     .await?;
+                let mut state = effects.state.clone();
+                if let Ok(text) = files.read("GITHUB_STATE") {
+                    state.extend(parse_key_values(&text).unwrap_or_default());
+                }
                 if n.post.is_some() {
                     self.posts.push(Post {
                         label: format!("post {label}"),
                         name: format!("Post {name}"),
                         action: la,
                         inputs,
-                        state: effects.state.clone(),
+                        state,
                         env: penv.into_iter().collect(),
                         main_failed: r.outcome != Conclusion::Success,
                     });
@@ -903,7 +917,12 @@ impl<B: ContainerBackend> JobRunner<B> {
         let backend = self.cx.backend.clone();
         let cid = id.clone();
         let mut fut = Box::pin(async move { backend.run_container(&cid, tx).await });
-        let stopped = container_action::wait(&self.cx, &id, &mut fut, timeout, &self.token).await;
+        let token = if self.token.is_cancelled() {
+            self.cx.signals.force.clone()
+        } else {
+            self.token.clone()
+        };
+        let stopped = container_action::wait(&self.cx, &id, &mut fut, timeout, &token).await;
         let _ = self.cx.backend.remove_container(&id).await;
         drop(fut);
         let effects = out.await.unwrap_or_default();

@@ -1,0 +1,374 @@
+//! `gantry run` against the real Docker engine: run steps and shells, env precedence, file
+//! and workflow commands, outputs between steps and jobs, container/Dockerfile/composite
+//! actions, services, matrices, failure propagation, continue-on-error and timeouts.
+
+mod docker;
+
+use docker::{build_image, Workspace};
+
+#[test]
+fn run_steps_env_outputs_and_file_commands() {
+    let ws = Workspace::new();
+    ws.workflow(
+        r####"
+on: push
+env:
+  LEVEL: workflow
+  WF_ONLY: wf
+jobs:
+  first:
+    # The Debian runner image (bash); ubuntu-latest is busybox in these tests.
+    runs-on: self-hosted
+    env:
+      LEVEL: job
+    defaults:
+      run:
+        shell: sh
+    outputs:
+      greeting: ${{ steps.out.outputs.greeting }}
+      multi: ${{ steps.out.outputs.multi }}
+    steps:
+      - name: precedence
+        env:
+          LEVEL: step
+        run: echo "level=$LEVEL wf=$WF_ONLY ci=$CI event=$GITHUB_EVENT_NAME sha=$GITHUB_SHA"
+      - name: write files
+        id: out
+        run: |
+          echo "greeting=hello world" >> "$GITHUB_OUTPUT"
+          printf 'multi<<EOF\nline one\nline two\nEOF\n' >> "$GITHUB_OUTPUT"
+          echo "FROM_ENV_FILE=set by step 2" >> "$GITHUB_ENV"
+          echo "LEVEL=env-file" >> "$GITHUB_ENV"
+          mkdir -p "$HOME/bin" && printf '#!/bin/sh\necho tool ran\n' > "$HOME/bin/mytool" && chmod +x "$HOME/bin/mytool"
+          echo "$HOME/bin" >> "$GITHUB_PATH"
+          echo "### summary of step 2" >> "$GITHUB_STEP_SUMMARY"
+      - name: read back
+        run: |
+          echo "env-file=$FROM_ENV_FILE level=$LEVEL"
+          mytool
+          echo "output=${{ steps.out.outputs.greeting }} outcome=${{ steps.out.outcome }}"
+      - name: step env beats GITHUB_ENV
+        env:
+          LEVEL: step-again
+        run: echo "level=$LEVEL"
+      - name: commands
+        run: |
+          echo "::add-mask::sup3r-s3cret"
+          echo "the value is sup3r-s3cret"
+          echo "::group::My group"
+          echo "inside"
+          echo "::endgroup::"
+          echo "::warning file=app.js,line=3::look here"
+          echo "::stop-commands::pause"
+          echo "::add-mask::not-a-command"
+          echo "::pause::"
+          echo "not-a-command is visible"
+      - name: shells and working directory
+        working-directory: sub
+        shell: bash
+        run: |
+          mkdir -p /github/workspace/sub 2>/dev/null; echo "pwd=$(pwd) bash=${BASH_VERSION:+yes}"
+      - name: event payload
+        run: grep -c octo-org/octo-repo "$GITHUB_EVENT_PATH"
+  second:
+    needs: first
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "from first: ${{ needs.first.outputs.greeting }} / ${{ needs.first.result }}"
+          echo "multi: ${{ needs.first.outputs.multi }}" | head -1
+"####,
+    );
+    std::fs::create_dir_all(ws.path().join("sub")).unwrap();
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let first = r.lines("first").join("\n");
+    assert!(
+        first.contains(
+            "level=step wf=wf ci=true event=push sha=0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c"
+        ),
+        "{first}"
+    );
+    assert!(
+        first.contains("env-file=set by step 2 level=env-file"),
+        "{first}"
+    );
+    assert!(first.contains("tool ran"), "{first}");
+    assert!(
+        first.contains("output=hello world outcome=success"),
+        "{first}"
+    );
+    assert!(first.contains("level=step-again"), "{first}");
+    assert!(first.contains("the value is ***"), "{first}");
+    assert!(
+        !r.stdout.contains("sup3r-s3cret"),
+        "a masked value leaked:\n{}",
+        r.stdout
+    );
+    assert!(first.contains("inside"));
+    assert!(
+        first.contains("not-a-command is visible"),
+        "stop-commands kept commands from running: {first}"
+    );
+    assert!(
+        first.contains("pwd=/github/workspace/sub bash=yes"),
+        "{first}"
+    );
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e["event"] == "group" && e["title"] == "My group"));
+    assert!(r.events.iter().any(|e| e["event"] == "annotation"
+        && e["level"] == "warning"
+        && e["file"] == "app.js"
+        && e["line"] == 3));
+    assert!(r.events.iter().any(|e| e["event"] == "summary"
+        && e["markdown"]
+            .as_str()
+            .unwrap()
+            .contains("summary of step 2")));
+    let second = r.lines("second").join("\n");
+    assert!(
+        second.contains("from first: hello world / success"),
+        "{second}"
+    );
+    assert!(second.contains("multi: line one"), "{second}");
+}
+
+#[test]
+fn container_dockerfile_and_composite_actions() {
+    let ws = Workspace::new();
+    ws.write(
+        "actions/hello/Dockerfile",
+        "FROM gantry/busybox:latest\nCOPY run.sh /run.sh\nENTRYPOINT [\"/bin/sh\", \"/run.sh\"]\n",
+    );
+    ws.write(
+        "actions/hello/run.sh",
+        "echo \"hello $INPUT_WHO ($1) workspace=$GITHUB_WORKSPACE\"\necho \"said=hello-$INPUT_WHO\" >> \"$GITHUB_OUTPUT\"\n",
+    );
+    ws.write(
+        "actions/hello/action.yml",
+        "name: hello\ninputs:\n  who:\n    default: world\noutputs:\n  said: {}\nruns:\n  using: docker\n  image: Dockerfile\n  args: ['${{ inputs.who }}']\n",
+    );
+    ws.write(
+        "actions/inner/action.yml",
+        r#"name: inner
+inputs:
+  word: { default: inner-default }
+outputs:
+  echoed:
+    value: ${{ steps.e.outputs.v }}
+runs:
+  using: composite
+  steps:
+    - id: e
+      shell: sh
+      run: echo "v=inner saw ${{ inputs.word }}" >> "$GITHUB_OUTPUT"
+"#,
+    );
+    ws.write(
+        "actions/outer/action.yml",
+        r#"name: outer
+inputs:
+  word: { required: true }
+outputs:
+  result:
+    value: ${{ steps.call.outputs.echoed }}
+runs:
+  using: composite
+  steps:
+    - shell: sh
+      run: echo "outer got ${{ inputs.word }} at $GITHUB_ACTION_PATH"
+    - id: call
+      uses: ./actions/inner
+      with:
+        word: ${{ inputs.word }}-nested
+"#,
+    );
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  actions:
+    runs-on: ubuntu-latest
+    steps:
+      - name: image step
+        uses: docker://gantry/busybox:latest
+        with:
+          entrypoint: /bin/echo
+          args: from docker "two words"
+      - name: dockerfile action
+        id: hello
+        uses: ./actions/hello
+        with:
+          who: gantry
+      - name: composite
+        id: comp
+        uses: ./actions/outer
+        with:
+          word: composite
+      - run: echo "said=${{ steps.hello.outputs.said }} result=${{ steps.comp.outputs.result }}"
+"#,
+    );
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let lines = r.lines("actions").join("\n");
+    assert!(lines.contains("from docker two words"), "{lines}");
+    assert!(
+        lines.contains("hello gantry (gantry) workspace=/github/workspace"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("outer got composite at /github/workspace/actions/outer"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("said=hello-gantry result=inner saw composite-nested"),
+        "{lines}"
+    );
+    // The action image is cached by the hash of its context: a second run does not build.
+    let again = ws.run(&[]);
+    assert_eq!(again.code(), Some(0), "{}", again.debug());
+    let lines = again.lines("actions").join("\n");
+    assert!(
+        !lines.contains("Step 1/"),
+        "the unchanged action was rebuilt:\n{lines}"
+    );
+    assert!(lines.contains("hello gantry"));
+}
+
+#[test]
+fn services_are_reachable_by_name_after_their_health_check() {
+    build_image(
+        "gantry-test/httpd:latest",
+        "FROM gantry/busybox:latest\nRUN mkdir -p /www && echo served-by-service > /www/index.html\nCMD [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n",
+    );
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  svc:
+    runs-on: ubuntu-latest
+    services:
+      web:
+        image: gantry-test/httpd:latest
+        options: --health-cmd "wget -qO- http://127.0.0.1:8080/ >/dev/null" --health-interval 1s --health-retries 20
+    steps:
+      - run: wget -qO- http://web:8080/index.html
+      - run: echo "service id ${{ job.services.web.id != '' }}"
+"#,
+    );
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let lines = r.lines("svc").join("\n");
+    assert!(lines.contains("served-by-service"), "{lines}");
+    assert!(lines.contains("service id true"), "{lines}");
+}
+
+#[test]
+fn matrix_failures_continue_on_error_and_needs() {
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  legs:
+    runs-on: ubuntu-latest
+    strategy:
+      fail-fast: true
+      matrix:
+        n: [1, 2]
+    steps:
+      - run: |
+          if [ "${{ matrix.n }}" = 1 ]; then echo failing; exit 3; fi
+          sleep 20
+          echo leg 2 finished
+  tolerant:
+    runs-on: ubuntu-latest
+    steps:
+      - name: allowed to fail
+        continue-on-error: true
+        run: exit 1
+      - name: still runs
+        run: echo after the tolerated failure
+      - name: only on failure
+        if: failure()
+        run: echo should not run
+  dependent:
+    needs: legs
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo should be skipped
+  reporter:
+    needs: [legs, tolerant]
+    if: always()
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "legs=${{ needs.legs.result }} tolerant=${{ needs.tolerant.result }}"
+"#,
+    );
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(1), "{}", r.debug());
+    assert_eq!(r.conclusion(), "failure");
+    assert_eq!(r.job("legs (1)")["conclusion"], "failure");
+    assert!(r.job("legs (1)")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("exit code 3"));
+    assert_eq!(
+        r.job("legs (2)")["conclusion"],
+        "cancelled",
+        "fail-fast cancels the sibling leg"
+    );
+    assert!(!r.lines("legs (2)").join("\n").contains("leg 2 finished"));
+    assert_eq!(r.job("tolerant")["conclusion"], "success");
+    let s = r.step("tolerant", "allowed to fail");
+    assert_eq!(
+        (s["outcome"].as_str(), s["conclusion"].as_str()),
+        (Some("failure"), Some("success"))
+    );
+    assert_eq!(
+        r.step("tolerant", "only on failure")["conclusion"],
+        "skipped"
+    );
+    assert_eq!(r.job("dependent")["conclusion"], "skipped");
+    let rep = r.lines("reporter").join("\n");
+    assert!(rep.contains("legs=failure tolerant=success"), "{rep}");
+}
+
+#[test]
+fn step_and_job_timeouts() {
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  slow-step:
+    runs-on: ubuntu-latest
+    steps:
+      - name: sleeps too long
+        timeout-minutes: 0.02
+        run: sleep 60
+      - name: cleanup
+        if: always()
+        run: echo cleanup ran
+  slow-job:
+    runs-on: ubuntu-latest
+    timeout-minutes: 0.03
+    steps:
+      - run: sleep 60
+"#,
+    );
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(1), "{}", r.debug());
+    let s = r.step("slow-step", "sleeps too long");
+    assert_eq!(s["conclusion"], "failure");
+    assert!(s["reason"].as_str().unwrap().contains("timeout"), "{s}");
+    assert!(r.lines("slow-step").join("\n").contains("cleanup ran"));
+    let j = r.job("slow-job");
+    assert_eq!(j["conclusion"], "failure");
+    assert!(j["reason"].as_str().unwrap().contains("timeout"), "{j}");
+    // Both stopped long before the 60 s sleeps would have ended.
+    assert!(j["duration_ms"].as_u64().unwrap() < 30_000, "{j}");
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up Gantry on a fresh machine and runs its main job on the bundled examples:
-# validate the example workflows and actions, list them, and plan what a push, a Kafka message
-# and a webhook call would run (and why), then show what a file with mistakes looks like.
+# validate the example workflows and actions, list them, plan what a push, a Kafka message
+# and a webhook call would run (and why), show what a file with mistakes looks like, then
+# run the example workflows for real in Docker (installed and started if needed).
 # Usage: scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +24,10 @@ if "$gantry" validate tests/fixtures/invalid/showcase.yml; then
   echo "expected errors in the showcase file" >&2
   exit 1
 fi
+
+echo
+echo "==> Docker engine and offline images"
+scripts/setup-docker.sh
+run run -W workflows --event push --payload tests/fixtures/events/push.json
+run run -W workflows --event kafka --topic orders --key eu-42 --header type=created --value '{"id":"o-1","amount":1250}'
+run run -W workflows --event webhook --hook deploy --value '{"environment":"staging"}'

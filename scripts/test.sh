@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine of this kind, then runs them all:
-# formatting, lints, unit and integration tests, and the corpus compatibility report.
+# a Docker engine with offline images, formatting, lints, unit and integration tests (the
+# Docker ones against the real engine), and the corpus compatibility report.
 # Usage: scripts/test.sh            (from anywhere; CI calls it through .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,9 @@ cargo fmt --all -- --check
 
 step "cargo clippy"
 cargo clippy --all-targets -- -D warnings
+
+step "docker engine and offline images (for the gantry run tests)"
+scripts/setup-docker.sh
 
 step "cargo test"
 cargo test --all-targets 2>&1 | tee target/test-output.txt

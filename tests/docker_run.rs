@@ -256,13 +256,18 @@ jobs:
         options: --health-cmd "wget -qO- http://127.0.0.1:8080/ >/dev/null" --health-interval 1s --health-retries 20
     steps:
       - run: wget -qO- http://web:8080/index.html
+      - name: a container action reaches it too
+        uses: docker://gantry/busybox:latest
+        with:
+          entrypoint: wget
+          args: -qO- http://web:8080/index.html
       - run: echo "service id ${{ job.services.web.id != '' }}"
 "#,
     );
     let r = ws.run(&[]);
     assert_eq!(r.code(), Some(0), "{}", r.debug());
     let lines = r.lines("svc").join("\n");
-    assert!(lines.contains("served-by-service"), "{lines}");
+    assert_eq!(lines.matches("served-by-service").count(), 2, "{lines}");
     assert!(lines.contains("service id true"), "{lines}");
 }
 

@@ -82,7 +82,12 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     });
     let mut aliases = spec.aliases.clone();
     aliases.extend(o.aliases.iter().cloned());
-    let networking_config = spec.network.as_ref().map(|n| NetworkingConfig {
+    // `container:<id>` shares another container's network stack: no endpoint of its own.
+    let own_network = spec
+        .network
+        .as_ref()
+        .filter(|n| !n.starts_with("container:"));
+    let networking_config = own_network.map(|n| NetworkingConfig {
         endpoints_config: Some(HashMap::from([(
             n.clone(),
             EndpointSettings {

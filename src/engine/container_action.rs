@@ -1,7 +1,9 @@
 //! Container actions (`uses: docker://image`, and actions whose `runs.using` is docker):
 //! the container GitHub's runner would start — the job's mounts and network, the workspace
 //! as working directory, `INPUT_*` and `GITHUB_*` variables — and how such a step is
-//! stopped on timeout or cancellation.
+//! stopped on timeout or cancellation. The step joins the job container's network stack
+//! (`container:<id>`): it sees the job's network, services by name included, without the
+//! cost of a network endpoint of its own (about 150 ms per container here).
 
 use super::context::RunCtx;
 use super::layout::WORKSPACE;
@@ -20,7 +22,7 @@ pub fn spec<B: ContainerBackend>(
     args: Vec<String>,
     env: Vec<(String, String)>,
     mounts: Vec<Mount>,
-    network: &str,
+    job_container: &str,
 ) -> ContainerSpec {
     ContainerSpec {
         name: format!("gantry-{}-{}-step{tag}", cx.run_id, cx.slug(job_key)),
@@ -32,7 +34,7 @@ pub fn spec<B: ContainerBackend>(
         working_dir: Some(WORKSPACE.into()),
         labels: cx.labels(job_key),
         mounts,
-        network: Some(network.to_string()),
+        network: Some(format!("container:{job_container}")),
         ..Default::default()
     }
 }

@@ -292,7 +292,6 @@ async fn run_started<B: ContainerBackend>(
         jp,
         job,
         id,
-        network,
         layout,
         host,
         user_env,
@@ -301,6 +300,7 @@ async fn run_started<B: ContainerBackend>(
     );
     runner.run_steps(&sj.steps).await;
     runner.run_posts().await;
+    runner.drain().await;
     if let Some(t) = timer {
         t.abort();
     }

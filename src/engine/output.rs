@@ -198,9 +198,6 @@ impl Lines {
             ),
             Command::AddPath(p) => self.effects.path.push(p),
             Command::SaveState { name, value } => self.effects.state.push((name, value)),
-            Command::Unknown { name } => {
-                self.emit(LogStream::System, &format!("warning: unknown workflow command `{name}`"))
-            }
         }
     }
 }

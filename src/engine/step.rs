@@ -62,7 +62,6 @@ pub struct JobRunner<B: ContainerBackend> {
     cx: Arc<RunCtx<B>>,
     key: String,
     container: String,
-    network: String,
     layout: JobLayout,
     pub host: RunHost,
     env: EnvMap,
@@ -78,6 +77,8 @@ pub struct JobRunner<B: ContainerBackend> {
     posts: Vec<Post>,
     counter: usize,
     first_failure: Option<String>,
+    /// Step containers being removed in the background, off the steps' critical path.
+    removals: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl<B: ContainerBackend> JobRunner<B> {
@@ -87,7 +88,6 @@ impl<B: ContainerBackend> JobRunner<B> {
         jp: &JobPlan,
         job: &Job,
         container: String,
-        network: String,
         layout: JobLayout,
         host: RunHost,
         env: EnvMap,
@@ -112,7 +112,6 @@ impl<B: ContainerBackend> JobRunner<B> {
             key: jp.key.clone(),
             cx,
             container,
-            network,
             layout,
             host,
             env,
@@ -127,6 +126,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             posts: Vec::new(),
             counter: 0,
             first_failure: None,
+            removals: Vec::new(),
         }
     }
 
@@ -901,7 +901,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             args,
             env,
             self.layout.mounts(),
-            &self.network,
+            &self.container,
         );
         let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
         let out = output::spawn(self.output_cx(label), rx);
@@ -923,8 +923,11 @@ impl<B: ContainerBackend> JobRunner<B> {
             self.token.clone()
         };
         let stopped = container_action::wait(&self.cx, &id, &mut fut, timeout, &token).await;
-        let _ = self.cx.backend.remove_container(&id).await;
         drop(fut);
+        let backend = self.cx.backend.clone();
+        self.removals.push(tokio::spawn(async move {
+            let _ = backend.remove_container(&id).await;
+        }));
         let effects = out.await.unwrap_or_default();
         let mut result = StepResult {
             outcome: Conclusion::Success,
@@ -1028,6 +1031,13 @@ impl<B: ContainerBackend> JobRunner<B> {
                 outputs: BTreeMap::new(),
                 reason: None,
             }),
+        }
+    }
+
+    /// Waits for the background removal of step containers.
+    pub async fn drain(&mut self) {
+        for r in self.removals.drain(..) {
+            let _ = r.await;
         }
     }
 

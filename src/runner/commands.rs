@@ -40,9 +40,6 @@ pub enum Command {
         name: String,
         value: String,
     },
-    Unknown {
-        name: String,
-    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,9 +155,8 @@ impl CommandParser {
                 name: get("name").unwrap_or_default(),
                 value: data,
             },
-            other => Command::Unknown {
-                name: other.to_string(),
-            },
+            // The runner prints lines with unknown command names as they are.
+            _ => return Line::Text(line),
         };
         Line::Command(cmd)
     }

@@ -28,6 +28,10 @@ cargo clippy --all-targets -- -D warnings
 step "docker engine and offline images (for the gantry run tests)"
 scripts/setup-docker.sh
 
+step "OpenBao server (the Vault API, for the secrets tests)"
+GANTRY_BAO="$(scripts/setup-vault.sh)"
+export GANTRY_BAO
+
 step "cargo test"
 cargo test --all-targets 2>&1 | tee target/test-output.txt
 grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'

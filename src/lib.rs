@@ -19,6 +19,7 @@ pub mod mask;
 pub mod model;
 pub mod plan;
 pub mod runner;
+pub mod secrets;
 pub mod trigger;
 pub mod uses;
 pub mod validate;

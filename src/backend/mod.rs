@@ -82,10 +82,13 @@ pub trait ContainerBackend: Send + Sync + 'static {
     /// Everything carrying `label` (as `key` or `key=value`), for cleanup.
     fn labelled(&self, label: &str)
         -> impl Future<Output = Result<Leftovers, BackendError>> + Send;
+    /// A named volume; `in_memory` backs it with tmpfs, so that nothing written to it ever
+    /// reaches the host's disk (secret files).
     fn create_volume(
         &self,
         name: &str,
         labels: &[(String, String)],
+        in_memory: bool,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
     fn remove_volume(&self, name: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
 }

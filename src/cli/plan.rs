@@ -32,6 +32,8 @@ pub struct PlanArgs {
     pub workspace: PathBuf,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub secrets: super::secrets::SecretArgs,
 }
 
 impl PlanArgs {
@@ -98,7 +100,14 @@ impl PlanArgs {
         let resolver = FsResolver {
             root: self.workspace.clone(),
         };
-        let plan = plan(&event, &files, &opts, &resolver);
+        let mut plan = plan(&event, &files, &opts, &resolver);
+        let repository = event
+            .meta
+            .repository
+            .clone()
+            .unwrap_or_else(|| "local/repository".into());
+        let store = self.secrets.store(&repository)?;
+        describe_secrets(&mut plan, &store);
         let workflows = loaded
             .into_iter()
             .filter_map(|(p, w, _)| Some((p, std::sync::Arc::new(w?))))
@@ -107,6 +116,7 @@ impl PlanArgs {
             plan,
             event,
             workflows,
+            store,
         })
     }
 }
@@ -117,6 +127,19 @@ pub struct Planned {
     pub event: crate::event::Event,
     /// Checked workflows by file path, as the plan names them.
     pub workflows: std::collections::HashMap<String, std::sync::Arc<crate::model::Workflow>>,
+    /// Where the workflows' secrets come from.
+    pub store: crate::secrets::ChainStore,
+}
+
+/// Every secret in the plan says where it comes from (never its value).
+fn describe_secrets(plan: &mut crate::plan::Plan, store: &dyn crate::secrets::SecretStore) {
+    for w in &mut plan.workflows {
+        for j in w.run.iter_mut().flat_map(|r| r.jobs.iter_mut()) {
+            for s in &mut j.secrets {
+                s.source = store.describe(&s.name);
+            }
+        }
+    }
 }
 
 pub fn run(args: PlanArgs) -> Result<ExitCode> {

@@ -5,7 +5,6 @@
 
 use super::console::Console;
 use super::plan::PlanArgs;
-use super::secrets::SecretArgs;
 use super::Format;
 use crate::docker::DockerBackend;
 use crate::engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
@@ -27,8 +26,6 @@ pub struct RunArgs {
     /// untouched).
     #[arg(long)]
     pub copy_workspace: bool,
-    #[command(flatten)]
-    pub secrets: SecretArgs,
     /// Where per-run files (event payload, file commands) are kept while a run lasts.
     #[arg(long, env = "GANTRY_RUN_ROOT")]
     pub run_root: Option<PathBuf>,
@@ -43,7 +40,7 @@ fn run_id() -> String {
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     let planned = args.plan.build_with_sources()?;
-    let secrets = args.secrets.load()?;
+    let secrets = args.plan.secrets.load()?;
     let console = Arc::new(Console::new(args.plan.format == Format::Json, &secrets));
     if args.plan.format == Format::Text {
         console.header(&render_text(&planned.plan));
@@ -78,11 +75,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
                 .run_root
                 .clone()
                 .unwrap_or_else(|| std::env::temp_dir().join("gantry-runs")),
-            secrets,
             vars: args.plan.options()?.vars,
             ..EngineConfig::default()
         };
-        let engine = Engine::new(backend, config);
+        let engine = Engine::new(backend, config).with_secrets(Arc::new(planned.store));
         let signals = Signals::default();
         spawn_ctrl_c(signals.clone(), console.clone());
         let mut worst = Conclusion::Success;

@@ -1,6 +1,7 @@
 //! Secrets given on the command line: `-s NAME=VALUE`, `-s NAME` (from the environment) and
 //! `--secret-file` (dotenv style, like act). Values never appear in errors.
 
+use crate::secrets::{ChainStore, SecretsConfig, StaticStore, VaultStore};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -14,9 +15,34 @@ pub struct SecretArgs {
     /// A file of NAME=VALUE lines (dotenv style: `#` comments, optional quotes).
     #[arg(long = "secret-file", value_name = "FILE")]
     pub secret_file: Option<PathBuf>,
+    /// Vault settings and the secret-name → path mapping (TOML; see docs/secrets.md).
+    #[arg(
+        long = "secrets-config",
+        value_name = "FILE",
+        env = "GANTRY_SECRETS_CONFIG"
+    )]
+    pub secrets_config: Option<PathBuf>,
 }
 
 impl SecretArgs {
+    /// The store `gantry plan` describes and `gantry run` resolves from: command-line values
+    /// first, then Vault. `repository` fills `{repository}` in Vault's default path.
+    pub fn store(&self, repository: &str) -> Result<ChainStore> {
+        let fixed = StaticStore::new(self.load()?, "command line");
+        let vault = match &self.secrets_config {
+            Some(p) => {
+                let cfg = SecretsConfig::load(p)?;
+                let wants_vault = cfg.vault.is_some() || !cfg.secrets.is_empty();
+                match wants_vault {
+                    true => Some(VaultStore::new(cfg, repository)?),
+                    false => None,
+                }
+            }
+            None => None,
+        };
+        Ok(ChainStore { fixed, vault })
+    }
+
     pub fn load(&self) -> Result<BTreeMap<String, String>> {
         let mut out = BTreeMap::new();
         if let Some(f) = &self.secret_file {

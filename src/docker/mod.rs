@@ -376,10 +376,20 @@ impl ContainerBackend for DockerBackend {
         &self,
         name: &str,
         labels: &[(String, String)],
+        in_memory: bool,
     ) -> Result<(), BackendError> {
+        let driver_opts = in_memory.then(|| {
+            HashMap::from([
+                ("type".to_string(), "tmpfs".to_string()),
+                ("device".to_string(), "tmpfs".to_string()),
+                ("o".to_string(), "size=4m,mode=0700".to_string()),
+            ])
+        });
         let req = bollard::models::VolumeCreateRequest {
             name: Some(name.to_string()),
             labels: Some(labels.iter().cloned().collect()),
+            driver: Some("local".into()),
+            driver_opts,
             ..Default::default()
         };
         self.docker

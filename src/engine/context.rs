@@ -10,6 +10,7 @@ use crate::event::Event;
 use crate::expr::{Object, Value};
 use crate::mask::Masker;
 use crate::model::Workflow;
+use crate::secrets::SecretStore;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
@@ -32,6 +33,8 @@ pub struct RunCtx<B: ContainerBackend> {
     pub workspace: WorkspaceMount,
     /// Per image or action tag: a lock so that two jobs never build or pull it twice.
     pub image_locks: Mutex<HashMap<String, Arc<Mutex<bool>>>>,
+    /// Resolves the secrets each job uses, when the job starts.
+    pub store: Arc<dyn SecretStore>,
 }
 
 impl<B: ContainerBackend> RunCtx<B> {
@@ -58,17 +61,6 @@ impl<B: ContainerBackend> RunCtx<B> {
     /// A name fragment Docker accepts, unique within the run.
     pub fn slug(&self, key: &str) -> String {
         slug(key)
-    }
-
-    /// The secrets context: every configured secret plus the GitHub token placeholder.
-    pub fn secrets(&self) -> Value {
-        let mut o = Object::new();
-        for (k, v) in &self.cfg.secrets {
-            o.insert(k.to_ascii_uppercase(), Value::str(v));
-        }
-        o.entry("GITHUB_TOKEN".to_string())
-            .or_insert_with(|| Value::str(""));
-        Value::object(o)
     }
 
     pub async fn image_lock(&self, key: &str) -> Arc<Mutex<bool>> {

@@ -20,6 +20,8 @@ pub enum EngineError {
     Expression(String),
     #[error("{0}")]
     Unsupported(String),
+    #[error("{0}")]
+    Secret(#[from] crate::secrets::SecretError),
 }
 
 impl EngineError {

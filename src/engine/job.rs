@@ -36,7 +36,7 @@ pub struct JobStart {
 struct Created {
     containers: Vec<String>,
     network: Option<String>,
-    volume: Option<String>,
+    volumes: Vec<String>,
 }
 
 pub async fn run_job<B: ContainerBackend>(cx: Arc<RunCtx<B>>, start: JobStart) -> JobResult {
@@ -120,7 +120,7 @@ pub fn base_host<B: ContainerBackend>(cx: &RunCtx<B>, start: &JobStart) -> RunHo
     h.set("github", Value::object(github));
     h.set("inputs", cx.inputs.clone());
     h.set("vars", Value::object(cx.cfg.vars.clone()));
-    h.set("secrets", cx.secrets());
+    h.set("secrets", Value::object(Object::new()));
     h.set("needs", Value::object(start.needs.clone()));
     h.set("runner", env::runner_context());
     h.set(
@@ -199,6 +199,30 @@ async fn run_started<B: ContainerBackend>(
     let labels = cx.labels(&jp.key);
     let name = format!("gantry-{}-{slug}", cx.run_id);
 
+    // Secrets first: a job whose secrets cannot all be had never starts a container.
+    let names: Vec<String> = jp.secrets.iter().map(|s| s.name.clone()).collect();
+    let secrets = cx.store.resolve(&names).await?;
+    if let Ok(mut m) = cx.masker.write() {
+        for v in secrets.values() {
+            m.add(v);
+        }
+    }
+    let mut secrets_ctx = Object::new();
+    for (k, v) in &secrets {
+        secrets_ctx.insert(k.clone(), Value::str(v));
+    }
+    let token = secrets_ctx
+        .get("GITHUB_TOKEN")
+        .cloned()
+        .unwrap_or_else(|| Value::str(""));
+    secrets_ctx.insert("GITHUB_TOKEN".into(), token.clone());
+    host.set("secrets", Value::object(secrets_ctx));
+    if let Some(Value::Object(g)) = crate::expr::Host::context(&host, "github") {
+        let mut g = (*g).clone();
+        g.insert("token".into(), token);
+        host.set("github", Value::object(g));
+    }
+
     // Environment: workflow env, then job env (job env sees the workflow's).
     let mut user_env = EnvMap::new();
     env::apply(&mut user_env, &cx.workflow.env, &host).map_err(EngineError::Expression)?;
@@ -208,14 +232,25 @@ async fn run_started<B: ContainerBackend>(
 
     let workspace = if cx.cfg.copy_workspace {
         let v = format!("{name}-workspace");
-        cx.backend.create_volume(&v, &labels).await?;
-        created.volume = Some(v.clone());
+        cx.backend.create_volume(&v, &labels, false).await?;
+        created.volumes.push(v.clone());
         WorkspaceMount::Volume(v)
     } else {
         cx.workspace.clone()
     };
-    let layout = JobLayout::create(&cx.run_dir, &slug, workspace, &cx.event.payload)
+    let mut layout = JobLayout::create(&cx.run_dir, &slug, workspace, &cx.event.payload)
         .map_err(|e| EngineError::io("creating the job's files", e))?;
+    let secret_files: Vec<(String, String)> = secrets
+        .iter()
+        .filter(|(k, v)| !v.is_empty() || k.as_str() != "GITHUB_TOKEN")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !secret_files.is_empty() {
+        let v = format!("{name}-secrets");
+        cx.backend.create_volume(&v, &labels, true).await?;
+        created.volumes.push(v.clone());
+        layout.secrets = Some(v);
+    }
 
     let credentials = sj.container.as_ref().and_then(|c| registry_auth(c, &host));
     ensure_image(cx, &image, credentials)
@@ -249,6 +284,11 @@ async fn run_started<B: ContainerBackend>(
     let id = cx.backend.create_container(&spec).await?;
     created.containers.push(id.clone());
     cx.backend.start_container(&id).await?;
+    if !secret_files.is_empty() {
+        let tar = super::layout::secret_tar(&secret_files)
+            .map_err(|e| EngineError::io("preparing the secret files", e))?;
+        cx.backend.upload(&id, super::layout::SECRETS, tar).await?;
+    }
     if let WorkspaceMount::Volume(_) = &layout.workspace {
         let dir = cx.cfg.workspace.clone();
         let tar = tokio::task::spawn_blocking(move || tar_dir(&dir))
@@ -488,7 +528,7 @@ async fn remove<B: ContainerBackend>(cx: &RunCtx<B>, created: &Created) {
     if let Some(n) = &created.network {
         let _ = cx.backend.remove_network(n).await;
     }
-    if let Some(v) = &created.volume {
+    for v in &created.volumes {
         let _ = cx.backend.remove_volume(v).await;
     }
 }

@@ -13,6 +13,8 @@ pub const FILE_COMMANDS: &str = "/github/file_commands";
 pub const HOME: &str = "/github/home";
 pub const RUNNER_TEMP: &str = "/github/runner_temp";
 pub const TOOL_CACHE: &str = "/github/tool_cache";
+/// Each secret the job uses, as a file named after it (mode 0400), on a tmpfs volume.
+pub const SECRETS: &str = "/run/secrets";
 
 /// The workspace as the job's containers mount it.
 #[derive(Clone, Debug)]
@@ -27,6 +29,23 @@ pub enum WorkspaceMount {
 pub struct JobLayout {
     pub host_dir: PathBuf,
     pub workspace: WorkspaceMount,
+    /// The in-memory volume holding the secret files, when the job uses secrets.
+    pub secrets: Option<String>,
+}
+
+/// A tar of one file per secret, mode 0400, for the secrets volume.
+pub fn secret_tar(secrets: &[(String, String)]) -> io::Result<Vec<u8>> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, value) in secrets {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(value.len() as u64);
+        h.set_mode(0o400);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_cksum();
+        b.append_data(&mut h, name, value.as_bytes())?;
+    }
+    b.into_inner()
 }
 
 /// The file-command files of one step: container paths and host paths.
@@ -59,6 +78,7 @@ impl JobLayout {
         Ok(JobLayout {
             host_dir,
             workspace,
+            secrets: None,
         })
     }
 
@@ -83,14 +103,23 @@ impl JobLayout {
                 kind: MountKind::Volume,
             },
         };
-        vec![
+        let mut mounts = vec![
             workspace,
             bind("workflow", WORKFLOW_DIR),
             bind("file_commands", FILE_COMMANDS),
             bind("home", HOME),
             bind("runner_temp", RUNNER_TEMP),
             bind("tool_cache", TOOL_CACHE),
-        ]
+        ];
+        if let Some(v) = &self.secrets {
+            mounts.push(Mount {
+                source: v.clone(),
+                target: SECRETS.into(),
+                read_only: false,
+                kind: MountKind::Volume,
+            });
+        }
+        mounts
     }
 
     /// Host path of a file in the job's temp directory (seen at `RUNNER_TEMP/name`).

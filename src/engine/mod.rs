@@ -32,6 +32,7 @@ use crate::event::Event;
 use crate::expr::Object;
 use crate::model::Workflow;
 use crate::plan::WorkflowPlan;
+use crate::secrets::SecretStore;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -48,8 +49,6 @@ pub struct EngineConfig {
     pub max_jobs: usize,
     /// Where per-run host directories (event payload, file commands) are created.
     pub run_root: PathBuf,
-    /// Secret values by name (looked up case-insensitively, as GitHub does).
-    pub secrets: BTreeMap<String, String>,
     pub vars: Object,
     /// How long a service may take to become healthy.
     pub service_timeout: std::time::Duration,
@@ -62,7 +61,6 @@ impl Default for EngineConfig {
             copy_workspace: false,
             max_jobs: 4,
             run_root: std::env::temp_dir().join("gantry-runs"),
-            secrets: BTreeMap::new(),
             vars: Object::new(),
             service_timeout: std::time::Duration::from_secs(300),
         }
@@ -107,6 +105,7 @@ pub struct RunResult {
 pub struct Engine<B: ContainerBackend> {
     backend: Arc<B>,
     config: Arc<EngineConfig>,
+    secrets: Arc<dyn SecretStore>,
 }
 
 impl<B: ContainerBackend> Engine<B> {
@@ -114,7 +113,14 @@ impl<B: ContainerBackend> Engine<B> {
         Engine {
             backend,
             config: Arc::new(config),
+            secrets: Arc::new(crate::secrets::ChainStore::default()),
         }
+    }
+
+    /// Where the secrets jobs use come from (by default: none but an empty `GITHUB_TOKEN`).
+    pub fn with_secrets(mut self, store: Arc<dyn SecretStore>) -> Engine<B> {
+        self.secrets = store;
+        self
     }
 
     pub fn backend(&self) -> &Arc<B> {
@@ -132,6 +138,7 @@ impl<B: ContainerBackend> Engine<B> {
         schedule::run(
             self.backend.clone(),
             self.config.clone(),
+            self.secrets.clone(),
             req,
             reporter,
             signals,

@@ -14,6 +14,7 @@ use crate::backend::{ContainerBackend, LABEL_RUN};
 use crate::expr::{JobStatus, Object, Value};
 use crate::mask::Masker;
 use crate::plan::JobPlan;
+use crate::secrets::SecretStore;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -37,18 +38,16 @@ fn github(req: &RunRequest, cfg: &EngineConfig) -> Object {
     o.insert("run_attempt".into(), Value::str("1"));
     o.insert("workspace".into(), Value::str(WORKSPACE));
     o.insert("event_path".into(), Value::str(EVENT_PATH));
-    let token = cfg
-        .secrets
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("GITHUB_TOKEN"))
-        .map_or("", |(_, v)| v.as_str());
-    o.insert("token".into(), Value::str(token));
+    // Set per job from the secret store when the job uses it.
+    o.insert("token".into(), Value::str(""));
+    let _ = cfg;
     o
 }
 
 pub async fn run<B: ContainerBackend>(
     backend: Arc<B>,
     cfg: Arc<EngineConfig>,
+    store: Arc<dyn SecretStore>,
     req: RunRequest,
     reporter: Arc<dyn super::Reporter>,
     signals: Signals,
@@ -60,10 +59,7 @@ pub async fn run<B: ContainerBackend>(
         .map_err(|e| EngineError::io(format!("creating {}", run_dir.display()), e))?;
     let workspace = std::fs::canonicalize(&cfg.workspace)
         .map_err(|e| EngineError::io(format!("the workspace {}", cfg.workspace.display()), e))?;
-    let mut masker = Masker::default();
-    for v in cfg.secrets.values() {
-        masker.add(v);
-    }
+    let masker = Masker::default();
     let cx = Arc::new(RunCtx {
         backend: backend.clone(),
         github: github(&req, &cfg),
@@ -78,12 +74,14 @@ pub async fn run<B: ContainerBackend>(
         signals: signals.clone(),
         workspace: WorkspaceMount::Bind(workspace),
         image_locks: Default::default(),
+        store,
     });
     reporter.report(RunEvent::RunStarted {
         run_id: req.run_id.clone(),
         workflow: req.workflow_name.clone(),
     });
     let results = schedule(&cx, &req.plan.jobs, &signals).await;
+    drop(cx);
     remove_leftovers(&*backend, &format!("{LABEL_RUN}={}", req.run_id)).await;
     let _ = std::fs::remove_dir_all(&run_dir);
     let conclusion = if results.iter().any(|r| r.conclusion == Conclusion::Failure) {

@@ -485,9 +485,9 @@ impl<B: ContainerBackend> JobRunner<B> {
             debug: self
                 .cx
                 .cfg
-                .secrets
+                .vars
                 .get("ACTIONS_STEP_DEBUG")
-                .is_some_and(|v| v == "true"),
+                .is_some_and(|v| v.to_text() == "true"),
         }
     }
 

@@ -1,0 +1,36 @@
+//! Errors from secret stores. Each names the secret and where it was looked for; none
+//! carries a value.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SecretError {
+    #[error("secret `{name}` is not configured: give it with -s/--secret-file, map it in the secrets config, or set a Vault default_path")]
+    NotConfigured { name: String },
+    #[error("cannot reach Vault at {address} for secret `{name}`: {message}")]
+    Unreachable {
+        name: String,
+        address: String,
+        message: String,
+    },
+    #[error("Vault login failed ({method}): {message}")]
+    Login { method: String, message: String },
+    #[error("permission denied reading secret `{name}` from {path}")]
+    PermissionDenied { name: String, path: String },
+    #[error("secret `{name}`: no secret at {path}")]
+    MissingPath { name: String, path: String },
+    #[error("secret `{name}`: {path} has no key `{key}`")]
+    MissingKey {
+        name: String,
+        path: String,
+        key: String,
+    },
+    #[error("secret `{name}` from {path}: Vault answered {message}")]
+    Vault {
+        name: String,
+        path: String,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    Config { file: String, message: String },
+}

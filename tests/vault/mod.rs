@@ -1,0 +1,176 @@
+//! A real OpenBao (Vault API) dev server per test, on free loopback ports, killed when the
+//! guard drops; plus the few API calls the tests use to set it up (KV v2 secrets, an AppRole
+//! with a policy that can read only some paths). The binary comes from
+//! scripts/setup-vault.sh; a test that cannot find it fails and says so.
+
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Bao {
+    child: Child,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+}
+
+fn bao_binary() -> PathBuf {
+    let p = std::env::var_os("GANTRY_BAO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/gantry-setup/bin/bao")
+        });
+    assert!(
+        p.is_file(),
+        "the OpenBao server is missing at {} (run scripts/setup-vault.sh, or set GANTRY_BAO)",
+        p.display()
+    );
+    p
+}
+
+/// A port p with p+1 free too (the dev server's cluster listener takes port + 1).
+fn free_pair() -> u16 {
+    for _ in 0..200 {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = l.local_addr().unwrap().port();
+        if p < 65000 && TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+    panic!("no free pair of ports");
+}
+
+fn ready(addr: &str) -> bool {
+    Command::new("curl")
+        .args(["-fs", "-H", "X-Vault-Token: root"])
+        .arg(format!("{addr}/v1/sys/mounts/secret"))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+impl Bao {
+    pub fn start() -> Bao {
+        let bin = bao_binary();
+        let dir = tempfile::tempdir().unwrap();
+        for _ in 0..5 {
+            let port = free_pair();
+            let addr = format!("http://127.0.0.1:{port}");
+            let mut child = Command::new(&bin)
+                .args([
+                    "server",
+                    "-dev",
+                    "-dev-root-token-id=root",
+                    "-dev-no-store-token",
+                ])
+                .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+                .env("HOME", dir.path())
+                .current_dir(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if ready(&addr) {
+                    return Bao { child, addr, dir };
+                }
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("the OpenBao dev server did not start");
+    }
+
+    /// One API call with the root token; `None` when it fails.
+    pub fn api(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
+        self.api_as("root", method, path, body)
+    }
+
+    pub fn api_as(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Option<Value> {
+        let mut c = Command::new("curl");
+        c.args(["-fsS", "-X", method, "-H"])
+            .arg(format!("X-Vault-Token: {token}"))
+            .arg(format!("{}/v1/{path}", self.addr));
+        if let Some(b) = body {
+            c.args(["-H", "Content-Type: application/json", "-d"])
+                .arg(b.to_string());
+        }
+        let o = c.output().ok()?;
+        if !o.status.success() {
+            return None;
+        }
+        Some(serde_json::from_slice(&o.stdout).unwrap_or(Value::Null))
+    }
+
+    pub fn put_kv2(&self, path: &str, data: Value) {
+        self.api(
+            "POST",
+            &format!("secret/data/{path}"),
+            Some(json!({ "data": data })),
+        )
+        .expect("writing a KV v2 secret");
+    }
+
+    /// Enables AppRole with a role whose policy reads only `secret/data/<allowed>`; writes
+    /// its role id and secret id to files and returns their paths.
+    pub fn approle(&self, allowed: &str) -> (PathBuf, PathBuf) {
+        self.api("POST", "sys/auth/approle", Some(json!({"type": "approle"})))
+            .expect("enabling approle");
+        let policy = format!("path \"secret/data/{allowed}\" {{ capabilities = [\"read\"] }}");
+        self.api(
+            "PUT",
+            "sys/policies/acl/gantry-ci",
+            Some(json!({ "policy": policy })),
+        )
+        .expect("writing the policy");
+        self.api(
+            "POST",
+            "auth/approle/role/gantry",
+            Some(json!({"token_policies": ["gantry-ci"], "token_ttl": "20m"})),
+        )
+        .expect("creating the role");
+        let role_id = self
+            .api("GET", "auth/approle/role/gantry/role-id", None)
+            .unwrap()["data"]["role_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let secret_id = self
+            .api(
+                "POST",
+                "auth/approle/role/gantry/secret-id",
+                Some(json!({})),
+            )
+            .unwrap()["data"]["secret_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = self.dir.path().join("role-id");
+        let s = self.dir.path().join("secret-id");
+        std::fs::write(&r, role_id).unwrap();
+        std::fs::write(&s, secret_id).unwrap();
+        (r, s)
+    }
+}
+
+impl Drop for Bao {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

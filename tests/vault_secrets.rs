@@ -11,7 +11,8 @@ use gantry::secrets::{SecretError, SecretsConfig, VaultStore};
 use serde_json::json;
 use vault::Bao;
 
-const PASSWORD: &str = "pa55-w0rd!xyz";
+const PASSWORD: &str = "pa55-w0rd!x\"yz";
+const MULTI: &str = "line-one-aaa\nline-two-bbb";
 
 fn config(text: &str) -> SecretsConfig {
     SecretsConfig::parse(text).unwrap()
@@ -140,15 +141,15 @@ fn secrets_file(bao: &Bao, extra: &str) -> std::path::PathBuf {
 #[test]
 fn gantry_run_delivers_secrets_as_env_and_tmpfs_files_and_masks_them() {
     let bao = Bao::start();
-    bao.put_kv2("app", json!({"password": PASSWORD}));
-    let cfg = secrets_file(&bao, "");
+    bao.put_kv2("app", json!({"password": PASSWORD, "multi": MULTI}));
+    let cfg = secrets_file(&bao, "MULTI = \"secret/data/app#multi\"\n");
     let ws = docker::Workspace::new();
     ws.workflow(
         r#"
 on: push
 jobs:
   use:
-    runs-on: ubuntu-latest
+    runs-on: self-hosted
     env:
       FROM_ENV: ${{ secrets.DB_PASSWORD }}
     steps:
@@ -165,6 +166,17 @@ jobs:
           printf '%s' "$FROM_ENV" | base64
           echo "leak=$FROM_ENV" >> "$GITHUB_OUTPUT"
           echo "summary $FROM_ENV" >> "$GITHUB_STEP_SUMMARY"
+      - name: through GITHUB_ENV
+        run: echo "COPY=$FROM_ENV" >> "$GITHUB_ENV"
+      - name: a later step prints the copy
+        run: echo "copy $COPY"
+      - name: encodings
+        run: |
+          python3 -c 'import os,urllib.parse,json; v=os.environ["FROM_ENV"]; print("url", urllib.parse.quote(v, safe="")); print("json", json.dumps({"v": v}))'
+      - name: multi-line
+        env:
+          M: ${{ secrets.MULTI }}
+        run: printf '%s\n' "$M"
       - name: a container action reads the file
         uses: docker://gantry/busybox:latest
         with:
@@ -188,13 +200,27 @@ jobs:
         lines.contains("plain ***") && lines.contains("stderr ***"),
         "{lines}"
     );
+    assert!(lines.contains("copy ***"), "{lines}");
     assert!(
-        !r.stdout.contains(PASSWORD) && !r.stderr.contains(PASSWORD),
-        "leaked:\n{}",
-        r.debug()
+        lines.contains("url ***") && lines.contains("json {\"v\": \"***\"}"),
+        "{lines}"
     );
+    for leak in [
+        PASSWORD,
+        "pa55-w0rd%21x%22yz",
+        "pa55-w0rd!x\\\"yz",
+        "line-one-aaa",
+        "line-two-bbb",
+    ] {
+        assert!(
+            !r.stdout.contains(leak) && !r.stderr.contains(leak),
+            "`{leak}` leaked:\n{}",
+            r.debug()
+        );
+    }
     let b64 = std::process::Command::new("sh")
-        .args(["-c", &format!("printf '%s' '{PASSWORD}' | base64")])
+        .args(["-c", "printf '%s' \"$P\" | base64"])
+        .env("P", PASSWORD)
         .output()
         .unwrap();
     let b64 = String::from_utf8_lossy(&b64.stdout).trim().to_string();

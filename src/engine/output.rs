@@ -201,3 +201,85 @@ impl Lines {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::report::Collect;
+
+    async fn run(masker: Masker, chunks: Vec<(Stream, Vec<u8>)>) -> (Vec<String>, CommandEffects) {
+        let collect = Arc::new(Collect::default());
+        let cx = OutputCx {
+            reporter: collect.clone(),
+            masker: Arc::new(RwLock::new(masker)),
+            job: "j".into(),
+            step: "1".into(),
+            debug: false,
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let h = spawn(cx, rx);
+        for (stream, bytes) in chunks {
+            tx.send(Chunk { stream, bytes }).unwrap();
+        }
+        drop(tx);
+        let effects = h.await.unwrap();
+        (collect.lines("j"), effects)
+    }
+
+    #[tokio::test]
+    async fn a_secret_split_across_chunks_is_masked_at_every_split() {
+        let secret = "s3cr3t-Value";
+        let mut m = Masker::default();
+        m.add(secret);
+        let text = format!("before {secret} after\nsecond {secret}\n");
+        for stream in [Stream::Stdout, Stream::Stderr] {
+            for a in 0..text.len() {
+                for b in a..text.len() {
+                    let bytes = text.as_bytes();
+                    let chunks = vec![
+                        (stream, bytes[..a].to_vec()),
+                        (stream, bytes[a..b].to_vec()),
+                        (stream, bytes[b..].to_vec()),
+                    ];
+                    let (lines, _) = run(m.clone(), chunks).await;
+                    assert_eq!(
+                        lines,
+                        vec!["before *** after", "second ***"],
+                        "split {a}/{b}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn add_mask_applies_to_later_lines_and_commands_do_their_work() {
+        let text = "::add-mask::late-secret\nvalue late-secret\n::set-output name=o::v\n::add-path::/opt/x\nlast line without newline";
+        let (lines, fx) = run(
+            Masker::default(),
+            vec![(Stream::Stdout, text.as_bytes().to_vec())],
+        )
+        .await;
+        assert!(lines.contains(&"value ***".to_string()), "{lines:?}");
+        assert!(
+            lines.contains(&"last line without newline".to_string()),
+            "{lines:?}"
+        );
+        assert_eq!(fx.outputs, vec![("o".to_string(), "v".to_string())]);
+        assert_eq!(fx.path, vec!["/opt/x".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_becomes_a_replacement_character_and_streams_stay_apart() {
+        let chunks = vec![
+            (Stream::Stdout, b"out \xff par".to_vec()),
+            (Stream::Stderr, b"err line\n".to_vec()),
+            (Stream::Stdout, b"t\n".to_vec()),
+        ];
+        let (lines, _) = run(Masker::default(), chunks).await;
+        assert_eq!(
+            lines,
+            vec!["err line".to_string(), "out \u{fffd} part".to_string()]
+        );
+    }
+}

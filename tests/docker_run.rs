@@ -377,3 +377,98 @@ jobs:
     // Both stopped long before the 60 s sleeps would have ended.
     assert!(j["duration_ms"].as_u64().unwrap() < 30_000, "{j}");
 }
+
+#[test]
+fn local_reusable_workflows_with_inputs_secrets_and_outputs() {
+    let ws = Workspace::new();
+    ws.write(
+        ".github/workflows/called.yml",
+        r#"
+on:
+  workflow_call:
+    inputs:
+      who: { type: string, required: true }
+      count: { type: number, default: 2 }
+      from-needs: { type: string }
+    secrets:
+      token: { required: true }
+    outputs:
+      greeting:
+        value: ${{ jobs.greet.outputs.text }}
+jobs:
+  greet:
+    runs-on: ubuntu-latest
+    outputs:
+      text: ${{ steps.g.outputs.text }}
+    steps:
+      - id: g
+        run: |
+          echo "hello ${{ inputs.who }} x${{ inputs.count }} from-needs=${{ inputs.from-needs }}"
+          echo "token=${{ secrets.token }} other=[${{ secrets.NOT_PASSED }}]"
+          echo "text=greeted ${{ inputs.who }}" >> "$GITHUB_OUTPUT"
+"#,
+    );
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  prepare:
+    runs-on: ubuntu-latest
+    outputs:
+      value: ${{ steps.p.outputs.value }}
+    steps:
+      - id: p
+        run: echo "value=prepared" >> "$GITHUB_OUTPUT"
+  call:
+    needs: prepare
+    uses: ./.github/workflows/called.yml
+    with:
+      who: gantry
+      from-needs: ${{ needs.prepare.outputs.value }}
+    secrets:
+      token: ${{ secrets.OUTER_TOKEN }}
+  inherit:
+    uses: ./.github/workflows/called.yml
+    with:
+      who: inheritor
+    secrets: inherit
+  after:
+    needs: call
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "call said ${{ needs.call.outputs.greeting }} (${{ needs.call.result }})"
+"#,
+    );
+    let r = ws.run(&[
+        "-s",
+        "OUTER_TOKEN=outer-secret-1",
+        "-s",
+        "NOT_PASSED=np-2",
+        "-s",
+        "TOKEN=inherited-3",
+    ]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let called = r.lines("call/greet").join("\n");
+    assert!(
+        called.contains("hello gantry x2 from-needs=prepared"),
+        "{called}"
+    );
+    assert!(
+        called.contains("token=*** other=[]"),
+        "only passed secrets reach the call: {called}"
+    );
+    let inherited = r.lines("inherit/greet").join("\n");
+    assert!(inherited.contains("hello inheritor x2"), "{inherited}");
+    assert!(
+        inherited.contains("token=*** other=[***]"),
+        "inherit passes every secret: {inherited}"
+    );
+    let after = r.lines("after").join("\n");
+    assert!(
+        after.contains("call said greeted gantry (success)"),
+        "{after}"
+    );
+    for leak in ["outer-secret-1", "np-2", "inherited-3"] {
+        assert!(!r.stdout.contains(leak), "{leak} leaked");
+    }
+}

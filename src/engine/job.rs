@@ -140,7 +140,26 @@ pub fn base_host<B: ContainerBackend>(cx: &RunCtx<B>, start: &JobStart) -> RunHo
     }
     h.set("strategy", Value::object(strategy));
     h.set("env", Value::object(Object::new()));
+    if let Some(call) = &jp.call {
+        // A called workflow sees its own inputs; those given as run-time expressions are
+        // evaluated now, with the contexts the first jobs of the call have.
+        let mut inputs = call.inputs.clone();
+        for (k, expr) in &call.later {
+            if let Ok(v) = env::eval_value(expr, &h) {
+                inputs.insert(k.clone(), v);
+            }
+        }
+        h.set("inputs", Value::object(inputs));
+    }
     h
+}
+
+/// The workflow a job belongs to: the run's, or the called workflow for jobs of a call.
+pub fn workflow_of<'a, B: ContainerBackend>(
+    cx: &'a RunCtx<B>,
+    jp: &'a JobPlan,
+) -> &'a crate::model::Workflow {
+    jp.call.as_ref().map_or(&cx.workflow, |c| &c.workflow)
 }
 
 /// Whether the job runs: its `if:` (default `success()`) with the needs' results.
@@ -148,7 +167,7 @@ fn decide<B: ContainerBackend>(cx: &RunCtx<B>, start: &JobStart) -> Result<bool,
     if matches!(start.plan.condition, Decision::Now { value: false }) {
         return Ok(false);
     }
-    let job = cx.workflow.job(&start.plan.id);
+    let job = workflow_of(cx, &start.plan).job(&start.plan.id);
     let text = job.and_then(|j| j.if_.as_ref()).map(|s| s.value.as_str());
     let host = base_host(cx, start);
     match text {
@@ -171,25 +190,16 @@ async fn run_started<B: ContainerBackend>(
     if let Some(r) = &jp.skip_reason {
         return Err(EngineError::Unsupported(format!("job `{}`: {r}", jp.key)));
     }
-    let job: &Job = cx.workflow.job(&jp.id).ok_or_else(|| {
-        EngineError::Unsupported(format!(
-            "job `{}` comes from a reusable workflow ({}); running called workflows is not supported yet",
-            jp.key,
-            jp.called_from.as_deref().unwrap_or("?")
-        ))
+    let wf = workflow_of(cx, jp);
+    let job: &Job = wf.job(&jp.id).ok_or_else(|| {
+        EngineError::Unsupported(format!("job `{}` is not in its workflow", jp.key))
     })?;
     let JobKind::Steps(sj) = &job.kind else {
         return Err(EngineError::Unsupported(format!(
-            "job `{}` calls a reusable workflow; running called workflows is not supported yet",
+            "job `{}` calls a reusable workflow that could not be expanded",
             jp.key
         )));
     };
-    if jp.called_from.is_some() {
-        return Err(EngineError::Unsupported(format!(
-            "job `{}` comes from a reusable workflow; not supported yet",
-            jp.key
-        )));
-    }
     let image = jp
         .image
         .clone()
@@ -201,7 +211,10 @@ async fn run_started<B: ContainerBackend>(
 
     // Secrets first: a job whose secrets cannot all be had never starts a container.
     let names: Vec<String> = jp.secrets.iter().map(|s| s.name.clone()).collect();
-    let secrets = cx.store.resolve(&names).await?;
+    let secrets = match &jp.call {
+        None => cx.store.resolve(&names).await?,
+        Some(call) => super::call_secrets::resolve(cx, call, &names, &host).await?,
+    };
     if let Ok(mut m) = cx.masker.write() {
         for v in secrets.values() {
             m.add(v);
@@ -225,7 +238,7 @@ async fn run_started<B: ContainerBackend>(
 
     // Environment: workflow env, then job env (job env sees the workflow's).
     let mut user_env = EnvMap::new();
-    env::apply(&mut user_env, &cx.workflow.env, &host).map_err(EngineError::Expression)?;
+    env::apply(&mut user_env, &wf.env, &host).map_err(EngineError::Expression)?;
     host.set("env", env::to_value(&user_env));
     env::apply(&mut user_env, &job.env, &host).map_err(EngineError::Expression)?;
     host.set("env", env::to_value(&user_env));

@@ -6,6 +6,7 @@
 //! from; it never reads raw YAML. Effects go through [`crate::backend::ContainerBackend`].
 
 mod actions;
+mod call_secrets;
 mod cleanup;
 mod container_action;
 mod context;

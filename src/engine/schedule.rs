@@ -130,13 +130,75 @@ fn need_entry(legs: &[&JobResult]) -> (Conclusion, Value) {
     (result, Value::object(o))
 }
 
+/// The job path a `needs` entry names: `build`, or `call/build` inside a called workflow.
+fn need_id(jp: &JobPlan) -> String {
+    let prefix = jp.key.rfind('/').map_or("", |i| &jp.key[..=i]);
+    format!("{prefix}{}", jp.id)
+}
+
+/// The plan's jobs a `needs` entry waits for: the job's matrix legs, or, for a job that
+/// calls a reusable workflow, every job of the call.
+fn legs_of(jobs: &[JobPlan], need: &str) -> Vec<usize> {
+    let direct: Vec<usize> = (0..jobs.len())
+        .filter(|k| need_id(&jobs[*k]) == need)
+        .collect();
+    if !direct.is_empty() {
+        return direct;
+    }
+    let slash = format!("{need}/");
+    let leg = format!("{need} (");
+    (0..jobs.len())
+        .filter(|k| {
+            let key = &jobs[*k].key;
+            key.starts_with(&slash) || (key.starts_with(&leg) && key.contains('/'))
+        })
+        .collect()
+}
+
+/// A call's outputs, from `on.workflow_call.outputs` and its jobs' results and outputs.
+fn call_outputs(
+    jobs: &[JobPlan],
+    legs: &[usize],
+    done: &[&JobResult],
+    need: &str,
+) -> Option<Value> {
+    let call = legs
+        .iter()
+        .filter_map(|k| jobs[*k].call.as_ref())
+        .find(|c| c.caller_key == need || c.caller_key.starts_with(&format!("{need} (")))?;
+    let mut jobs_ctx = Object::new();
+    for r in done {
+        let mut o = Object::new();
+        o.insert("result".into(), Value::str(r.conclusion.as_str()));
+        let mut outs = Object::new();
+        for (k, v) in &r.outputs {
+            outs.insert(k.clone(), Value::str(v));
+        }
+        o.insert("outputs".into(), Value::object(outs));
+        jobs_ctx.insert(r.id.clone(), Value::object(o));
+    }
+    let mut host = super::host::RunHost::default();
+    host.set("jobs", Value::object(jobs_ctx));
+    host.set("inputs", Value::object(call.inputs.clone()));
+    let mut out = Object::new();
+    for o in &call.outputs {
+        let v = o
+            .value
+            .as_ref()
+            .and_then(|v| super::env::eval_text(&v.value, &host).ok())
+            .unwrap_or_default();
+        out.insert(o.name.value.clone(), Value::str(&v));
+    }
+    Some(Value::object(out))
+}
+
 async fn schedule<B: ContainerBackend>(
     cx: &Arc<RunCtx<B>>,
     jobs: &[JobPlan],
     signals: &Signals,
 ) -> Vec<JobResult> {
     let mut state: Vec<State> = jobs.iter().map(|_| State::Pending).collect();
-    let mut fail_fast: HashMap<&str, CancellationToken> = HashMap::new();
+    let mut fail_fast: HashMap<String, CancellationToken> = HashMap::new();
     let mut set: JoinSet<(usize, JobResult)> = JoinSet::new();
     let max_jobs = cx.cfg.max_jobs.max(1);
     loop {
@@ -149,9 +211,7 @@ async fn schedule<B: ContainerBackend>(
             let mut status = JobStatus::Success;
             let mut ready = true;
             for n in &jp.needs {
-                let legs: Vec<usize> = (0..jobs.len())
-                    .filter(|k| &jobs[*k].id == n || &jobs[*k].key == n)
-                    .collect();
+                let legs = legs_of(jobs, n);
                 let done: Vec<&JobResult> = legs
                     .iter()
                     .filter_map(|k| match &state[*k] {
@@ -164,7 +224,14 @@ async fn schedule<B: ContainerBackend>(
                     break;
                 }
                 let short = n.rsplit('/').next().unwrap_or(n).to_string();
-                let (result, entry) = need_entry(&done);
+                let (result, mut entry) = need_entry(&done);
+                if let Some(outputs) = call_outputs(jobs, &legs, &done, n) {
+                    if let Value::Object(o) = &entry {
+                        let mut o = (**o).clone();
+                        o.insert("outputs".into(), outputs);
+                        entry = Value::object(o);
+                    }
+                }
                 needs.insert(short, entry);
                 status = match (status, result) {
                     (JobStatus::Cancelled, _) | (_, Conclusion::Cancelled) => JobStatus::Cancelled,
@@ -181,7 +248,9 @@ async fn schedule<B: ContainerBackend>(
             }
             if let Some(max) = jp.strategy.as_ref().and_then(|s| s.max_parallel) {
                 let legs_running = (0..jobs.len())
-                    .filter(|k| jobs[*k].id == jp.id && matches!(state[*k], State::Running))
+                    .filter(|k| {
+                        need_id(&jobs[*k]) == need_id(jp) && matches!(state[*k], State::Running)
+                    })
                     .count();
                 if legs_running >= max.max(1) as usize {
                     continue;
@@ -191,7 +260,7 @@ async fn schedule<B: ContainerBackend>(
                 status = JobStatus::Cancelled;
             }
             let token = fail_fast
-                .entry(jp.id.as_str())
+                .entry(need_id(jp))
                 .or_insert_with(|| signals.cancel.child_token())
                 .clone();
             if token.is_cancelled() {
@@ -217,7 +286,7 @@ async fn schedule<B: ContainerBackend>(
         if result.conclusion == Conclusion::Failure
             && jp.strategy.as_ref().is_some_and(|s| s.fail_fast)
         {
-            if let Some(t) = fail_fast.get(jp.id.as_str()) {
+            if let Some(t) = fail_fast.get(&need_id(jp)) {
                 t.cancel();
             }
         }

@@ -103,7 +103,12 @@ impl<B: ContainerBackend> JobRunner<B> {
             job.defaults
                 .as_ref()
                 .and_then(f)
-                .or_else(|| cx.workflow.defaults.as_ref().and_then(f))
+                .or_else(|| {
+                    super::job::workflow_of(&cx, jp)
+                        .defaults
+                        .as_ref()
+                        .and_then(f)
+                })
                 .map(|s| s.value.clone())
         };
         let default_shell = pick(|d| d.shell.as_ref());

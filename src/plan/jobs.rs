@@ -356,6 +356,7 @@ pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, String> {
             }),
             called_from: (cx.depth > 0).then(|| cx.path.to_string()),
             env: user_env(cx.workflow, job, &host),
+            call: None,
             secrets: secret_refs(
                 secret_names(
                     env_texts(&cx.workflow.env)
@@ -518,7 +519,9 @@ fn plan_call(
     let inputs = type_inputs(&decl.inputs, &given, &later)
         .map_err(|e| format!("job `{}` calling {uses}: {}", job.id.value, e.join("; ")))?;
     let mut inner_host = cx.host.clone();
-    inner_host.contexts.insert("inputs", Value::object(inputs));
+    inner_host
+        .contexts
+        .insert("inputs", Value::object(inputs.clone()));
     let inner = JobCx {
         workflow: &called,
         path: local,
@@ -530,7 +533,18 @@ fn plan_call(
         outer_needs: plan.needs.clone(),
     };
     let mut jobs = plan_jobs(&inner)?;
+    let source = std::sync::Arc::new(CallSource {
+        workflow: called.clone(),
+        caller_key: leg_key.to_string(),
+        inputs,
+        later: later.clone(),
+        secrets: call.secrets.clone(),
+        outputs: decl.outputs.clone(),
+    });
     for j in &mut jobs {
+        if j.call.is_none() {
+            j.call = Some(source.clone());
+        }
         if let (Decision::Now { value: false }, Some(r)) = (&plan.condition, &plan.skip_reason) {
             j.condition = Decision::Now { value: false };
             j.skip_reason = Some(format!("the calling job: {r}"));

@@ -114,6 +114,24 @@ pub struct JobPlan {
     /// Secret names the job uses and where each comes from.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<SecretRef>,
+    /// For a job of a called (reusable) workflow: what running it needs from the call.
+    #[serde(skip)]
+    pub call: Option<std::sync::Arc<CallSource>>,
+}
+
+/// A call of a local reusable workflow, as its jobs need it at run time: the called
+/// workflow, the inputs (typed now, or expressions evaluated when the job starts), which
+/// secrets the caller passes, and how the call's outputs come from the called jobs.
+#[derive(Debug)]
+pub struct CallSource {
+    pub workflow: crate::model::Workflow,
+    /// The calling job's key: the jobs of the call are `caller_key/...`.
+    pub caller_key: String,
+    pub inputs: crate::expr::Object,
+    /// Inputs whose values are expressions known only at run time.
+    pub later: Vec<(String, String)>,
+    pub secrets: crate::model::CallSecrets,
+    pub outputs: Vec<crate::model::CallOutput>,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -250,3 +250,62 @@ jobs:
         "changed\n"
     );
 }
+
+#[test]
+fn remote_actions_from_a_local_repository_copy() {
+    let ws = Workspace::new();
+    let repo = tempfile::tempdir().unwrap();
+    let w = |rel: &str, text: &str| {
+        let p = repo.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    w(
+        "action.yml",
+        "name: root\ninputs:\n  msg: { default: hi }\nruns:\n  using: composite\n  steps:\n    - shell: sh\n      run: sh \"$GITHUB_ACTION_PATH/say.sh\" \"${{ inputs.msg }}\"\n",
+    );
+    w(
+        "say.sh",
+        "echo \"remote composite says $1 from $(basename $(dirname $0))\"\n",
+    );
+    w(
+        "docker/action.yml",
+        "name: img\nruns:\n  using: docker\n  image: Dockerfile\n  args: [from-remote-dockerfile]\n",
+    );
+    w(
+        "docker/Dockerfile",
+        "FROM gantry/busybox:latest\nENTRYPOINT [\"echo\"]\n",
+    );
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  remote:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: octo/tools@v2
+        with:
+          msg: hello
+      - uses: octo/tools/docker@v2
+      - name: not provided
+        uses: octo/other@v1
+"#,
+    );
+    let spec = format!("octo/tools@v2={}", repo.path().display());
+    let r = ws.run(&["--action-dir", &spec]);
+    assert_eq!(r.code(), Some(1), "{}", r.debug());
+    let lines = r.lines("remote").join("\n");
+    assert!(
+        lines.contains("remote composite says hello from v2"),
+        "{lines}"
+    );
+    assert!(lines.contains("from-remote-dockerfile"), "{lines}");
+    let reason = r.step("remote", "not provided")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("octo/other@v1") && reason.contains("--action-dir"),
+        "{reason}"
+    );
+}

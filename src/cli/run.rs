@@ -7,7 +7,7 @@ use super::console::Console;
 use super::plan::PlanArgs;
 use super::Format;
 use crate::docker::DockerBackend;
-use crate::engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
+use crate::engine::{Conclusion, Engine, EngineConfig, NoRemote, Overrides, RunRequest, Signals};
 use crate::plan::render::render_text;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -29,6 +29,10 @@ pub struct RunArgs {
     /// Where per-run files (event payload, file commands) are kept while a run lasts.
     #[arg(long, env = "GANTRY_RUN_ROOT")]
     pub run_root: Option<PathBuf>,
+    /// Use a local directory for a remote action's repository: owner/repo@ref=PATH
+    /// (repeatable; like act's local repository option).
+    #[arg(long = "action-dir", value_name = "OWNER/REPO@REF=PATH")]
+    pub action_dirs: Vec<String>,
 }
 
 fn run_id() -> String {
@@ -78,7 +82,17 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             vars: args.plan.options()?.vars,
             ..EngineConfig::default()
         };
-        let engine = Engine::new(backend, config).with_secrets(Arc::new(planned.store));
+        let mut dirs = Vec::new();
+        for spec in &args.action_dirs {
+            dirs.push(Overrides::parse(spec).map_err(anyhow::Error::msg)?);
+        }
+        let actions = Overrides {
+            dirs,
+            fallback: Arc::new(NoRemote),
+        };
+        let engine = Engine::new(backend, config)
+            .with_secrets(Arc::new(planned.store))
+            .with_actions(Arc::new(actions));
         let signals = Signals::default();
         spawn_ctrl_c(signals.clone(), console.clone());
         let mut worst = Conclusion::Success;

@@ -35,6 +35,8 @@ pub struct RunCtx<B: ContainerBackend> {
     pub image_locks: Mutex<HashMap<String, Arc<Mutex<bool>>>>,
     /// Resolves the secrets each job uses, when the job starts.
     pub store: Arc<dyn SecretStore>,
+    /// Where remote actions' files come from.
+    pub actions: Arc<dyn super::ActionSource>,
 }
 
 impl<B: ContainerBackend> RunCtx<B> {

@@ -16,6 +16,7 @@ mod host;
 mod job;
 mod layout;
 mod output;
+mod remote;
 mod report;
 mod schedule;
 mod shell;
@@ -25,6 +26,7 @@ mod workspace;
 pub use cleanup::{remove_leftovers, remove_stale};
 pub use error::EngineError;
 pub use host::{hash_files, RunHost};
+pub use remote::{ActionSource, NoRemote, Overrides};
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
 pub use shell::{command as shell_command, ShellCommand};
 
@@ -107,6 +109,7 @@ pub struct Engine<B: ContainerBackend> {
     backend: Arc<B>,
     config: Arc<EngineConfig>,
     secrets: Arc<dyn SecretStore>,
+    actions: Arc<dyn ActionSource>,
 }
 
 impl<B: ContainerBackend> Engine<B> {
@@ -115,7 +118,14 @@ impl<B: ContainerBackend> Engine<B> {
             backend,
             config: Arc::new(config),
             secrets: Arc::new(crate::secrets::ChainStore::default()),
+            actions: Arc::new(NoRemote),
         }
+    }
+
+    /// Where remote actions come from (by default: nowhere, with a message saying so).
+    pub fn with_actions(mut self, source: Arc<dyn ActionSource>) -> Engine<B> {
+        self.actions = source;
+        self
     }
 
     /// Where the secrets jobs use come from (by default: none but an empty `GITHUB_TOKEN`).
@@ -140,6 +150,7 @@ impl<B: ContainerBackend> Engine<B> {
             self.backend.clone(),
             self.config.clone(),
             self.secrets.clone(),
+            self.actions.clone(),
             req,
             reporter,
             signals,

@@ -48,6 +48,7 @@ pub async fn run<B: ContainerBackend>(
     backend: Arc<B>,
     cfg: Arc<EngineConfig>,
     store: Arc<dyn SecretStore>,
+    actions: Arc<dyn super::ActionSource>,
     req: RunRequest,
     reporter: Arc<dyn super::Reporter>,
     signals: Signals,
@@ -75,6 +76,7 @@ pub async fn run<B: ContainerBackend>(
         workspace: WorkspaceMount::Bind(workspace),
         image_locks: Default::default(),
         store,
+        actions,
     });
     reporter.report(RunEvent::RunStarted {
         run_id: req.run_id.clone(),

@@ -79,6 +79,8 @@ pub struct JobRunner<B: ContainerBackend> {
     first_failure: Option<String>,
     /// Step containers being removed in the background, off the steps' critical path.
     removals: Vec<tokio::task::JoinHandle<()>>,
+    /// Remote actions already copied into the job container.
+    uploaded: Vec<String>,
 }
 
 impl<B: ContainerBackend> JobRunner<B> {
@@ -132,6 +134,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             counter: 0,
             first_failure: None,
             removals: Vec::new(),
+            uploaded: Vec::new(),
         }
     }
 
@@ -690,7 +693,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 .container_step(label, image.to_string(), entrypoint, args, penv, timeout)
                 .await;
         }
-        let la = self.load_action(uses)?;
+        let la = self.load_action(uses).await?;
         let inputs = actions::inputs(&la.action, with, host).map_err(EngineError::Expression)?;
         let mut penv = self.process_env(&env, files, action_id);
         for (k, v) in &inputs {
@@ -873,18 +876,47 @@ impl<B: ContainerBackend> JobRunner<B> {
         }
     }
 
-    fn load_action(&self, uses: &str) -> Result<LoadedAction, EngineError> {
+    async fn load_action(&mut self, uses: &str) -> Result<LoadedAction, EngineError> {
         if let Some(rel) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) {
             let rel = rel.trim_end_matches('/');
             let dir = self.cx.cfg.workspace.join(rel);
             return actions::load(&dir, format!("{WORKSPACE}/{rel}"), uses);
         }
-        Err(EngineError::Action {
+        let err = |message: String| EngineError::Action {
             uses: uses.into(),
-            message: "remote actions are fetched by `gantry run` with network access to GitHub; \
-                      point it at a local copy with --action-dir owner/repo@ref=PATH"
-                .into(),
-        })
+            message,
+        };
+        let (repo, path, git_ref) = super::remote::split(uses)
+            .ok_or_else(|| err("expected owner/repo[/path]@ref".into()))?;
+        let root = self
+            .cx
+            .actions
+            .repository(&repo, &git_ref)
+            .await
+            .map_err(err)?;
+        let base = super::remote::container_dir(&repo, &git_ref);
+        // Copied once per job: composite and JavaScript actions run from these files.
+        if !self.uploaded.contains(&base) {
+            let dir = root.clone();
+            let tar = tokio::task::spawn_blocking(move || super::workspace::tar_dir(&dir))
+                .await
+                .map_err(|e| err(e.to_string()))?
+                .map_err(|e| err(format!("reading {}: {e}", root.display())))?;
+            let mkdir = ExecSpec {
+                cmd: vec!["mkdir".into(), "-p".into(), base.clone()],
+                ..Default::default()
+            };
+            let (tx, _rx) = mpsc::unbounded_channel();
+            self.cx.backend.exec(&self.container, &mkdir, tx).await?;
+            self.cx.backend.upload(&self.container, &base, tar).await?;
+            self.uploaded.push(base.clone());
+        }
+        let (dir, cdir) = if path.is_empty() {
+            (root, base)
+        } else {
+            (root.join(&path), format!("{base}/{path}"))
+        };
+        actions::load(&dir, cdir, uses)
     }
 
     /// A container action step: `docker run` of the image with the job's mounts.

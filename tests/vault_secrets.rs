@@ -315,3 +315,62 @@ fn plan_shows_secret_sources_never_values() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn namespaces_are_honoured() {
+    let bao = Bao::start();
+    bao.api("POST", "sys/namespaces/team", Some(json!({})))
+        .expect("creating a namespace");
+    bao.api_ns(
+        "root",
+        "team",
+        "POST",
+        "sys/mounts/secret",
+        Some(json!({"type": "kv", "options": {"version": "2"}})),
+    )
+    .expect("mounting KV in the namespace");
+    bao.api_ns(
+        "root",
+        "team",
+        "POST",
+        "secret/data/app",
+        Some(json!({"data": {"k": "in-namespace"}})),
+    )
+    .unwrap();
+    bao.put_kv2("app", json!({"k": "in-root"}));
+    let token = bao.dir.path().join("token");
+    std::fs::write(&token, "root").unwrap();
+    let text = |ns: &str| {
+        format!(
+            "[vault]\naddress = \"{}\"\ntoken_file = \"{}\"\n{ns}[secrets]\nK = \"secret/data/app#k\"\n",
+            bao.addr,
+            token.display()
+        )
+    };
+    let in_ns = VaultStore::new(config(&text("namespace = \"team\"\n")), "o/r").unwrap();
+    assert_eq!(
+        in_ns.fetch(&["K".into()]).await.unwrap()["K"],
+        "in-namespace"
+    );
+    let root = VaultStore::new(config(&text("")), "o/r").unwrap();
+    assert_eq!(root.fetch(&["K".into()]).await.unwrap()["K"], "in-root");
+}
+
+#[tokio::test]
+async fn the_token_is_renewed_for_long_runs() {
+    let bao = Bao::start();
+    bao.put_kv2("app", json!({"password": PASSWORD}));
+    // Tokens of this role live 2 s unless renewed.
+    let (role, secret) = bao.approle_with_ttl("app", "2s");
+    let cfg = config(&format!(
+        "[vault]\naddress = \"{}\"\nauth = \"approle\"\nrole_id_file = \"{}\"\nsecret_id_file = \"{}\"\nrenew_increment = \"2s\"\n[secrets]\nOK = \"secret/data/app#password\"\n",
+        bao.addr,
+        role.display(),
+        secret.display()
+    ));
+    let store = VaultStore::new(cfg, "o/r").unwrap();
+    assert_eq!(store.fetch(&["OK".into()]).await.unwrap()["OK"], PASSWORD);
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    // Without renewal the token would have expired twice over by now.
+    assert_eq!(store.fetch(&["OK".into()]).await.unwrap()["OK"], PASSWORD);
+}

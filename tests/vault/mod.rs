@@ -102,10 +102,25 @@ impl Bao {
         path: &str,
         body: Option<Value>,
     ) -> Option<Value> {
+        self.api_ns(token, "", method, path, body)
+    }
+
+    /// An API call in a namespace (`""` for the root namespace).
+    pub fn api_ns(
+        &self,
+        token: &str,
+        namespace: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Option<Value> {
         let mut c = Command::new("curl");
         c.args(["-fsS", "-X", method, "-H"])
             .arg(format!("X-Vault-Token: {token}"))
             .arg(format!("{}/v1/{path}", self.addr));
+        if !namespace.is_empty() {
+            c.arg("-H").arg(format!("X-Vault-Namespace: {namespace}"));
+        }
         if let Some(b) = body {
             c.args(["-H", "Content-Type: application/json", "-d"])
                 .arg(b.to_string());
@@ -129,6 +144,10 @@ impl Bao {
     /// Enables AppRole with a role whose policy reads only `secret/data/<allowed>`; writes
     /// its role id and secret id to files and returns their paths.
     pub fn approle(&self, allowed: &str) -> (PathBuf, PathBuf) {
+        self.approle_with_ttl(allowed, "20m")
+    }
+
+    pub fn approle_with_ttl(&self, allowed: &str, ttl: &str) -> (PathBuf, PathBuf) {
         self.api("POST", "sys/auth/approle", Some(json!({"type": "approle"})))
             .expect("enabling approle");
         let policy = format!("path \"secret/data/{allowed}\" {{ capabilities = [\"read\"] }}");
@@ -141,7 +160,9 @@ impl Bao {
         self.api(
             "POST",
             "auth/approle/role/gantry",
-            Some(json!({"token_policies": ["gantry-ci"], "token_ttl": "20m"})),
+            Some(
+                json!({"token_policies": ["gantry-ci"], "token_ttl": ttl, "token_max_ttl": "10m"}),
+            ),
         )
         .expect("creating the role");
         let role_id = self

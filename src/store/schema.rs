@@ -1,0 +1,78 @@
+//! The tables, created on open. Times are milliseconds since the Unix epoch.
+
+use super::error::{sql, StoreError};
+use rusqlite::Connection;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS events (
+    id          TEXT PRIMARY KEY,     -- delivery id, idempotency key, or generated
+    source      TEXT NOT NULL,        -- github, hook:<name>, kafka, cli
+    name        TEXT NOT NULL,        -- push, webhook, kafka...
+    received_at INTEGER NOT NULL,
+    payload     TEXT NOT NULL,        -- the normalised event (JSON), replayed by rerun
+    response    TEXT NOT NULL         -- the first answer, returned again on redelivery
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id      TEXT NOT NULL REFERENCES events(id),
+    workflow_file TEXT NOT NULL,
+    workflow_name TEXT NOT NULL,
+    status        TEXT NOT NULL,      -- queued, in_progress, completed, interrupted
+    conclusion    TEXT,               -- success, failure, cancelled, skipped
+    attempt       INTEGER NOT NULL DEFAULT 1,
+    created_at    INTEGER NOT NULL,
+    started_at    INTEGER,
+    finished_at   INTEGER,
+    reason        TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE INDEX IF NOT EXISTS runs_event ON runs(event_id);
+CREATE TABLE IF NOT EXISTS jobs (
+    run_id      INTEGER NOT NULL,
+    key         TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    conclusion  TEXT,
+    started_at  INTEGER,
+    finished_at INTEGER,
+    reason      TEXT,
+    PRIMARY KEY (run_id, key)
+);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id      INTEGER NOT NULL,
+    job         TEXT NOT NULL,
+    step        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    outcome     TEXT,
+    conclusion  TEXT,
+    started_at  INTEGER,
+    finished_at INTEGER,
+    reason      TEXT,
+    PRIMARY KEY (run_id, job, step)
+);
+CREATE TABLE IF NOT EXISTS logs (
+    run_id INTEGER NOT NULL,
+    seq    INTEGER NOT NULL,
+    job    TEXT NOT NULL,
+    step   TEXT,
+    stream TEXT NOT NULL,
+    line   TEXT NOT NULL,
+    at     INTEGER NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+"#;
+
+/// Opens (creating) the database with the settings every connection uses.
+pub fn open(path: &std::path::Path) -> Result<Connection, StoreError> {
+    let c = Connection::open(path).map_err(sql("open"))?;
+    c.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(sql("busy timeout"))?;
+    c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        .map_err(sql("pragmas"))?;
+    Ok(c)
+}
+
+pub fn create(c: &Connection) -> Result<(), StoreError> {
+    c.execute_batch(SCHEMA).map_err(sql("create tables"))
+}

@@ -1,0 +1,142 @@
+use super::read;
+use super::write::now_ms;
+use super::*;
+
+fn event(id: &str) -> NewEvent {
+    NewEvent {
+        id: id.into(),
+        source: "github".into(),
+        name: "push".into(),
+        payload: "{}".into(),
+    }
+}
+
+fn run(file: &str) -> NewRun {
+    NewRun {
+        workflow_file: file.into(),
+        workflow_name: file.into(),
+        status: "queued".into(),
+        conclusion: None,
+    }
+}
+
+#[tokio::test]
+async fn an_event_is_recorded_once_and_answers_the_same_twice() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path()).unwrap();
+    let a = store
+        .accept(event("d-1"), vec![run("a.yml"), run("b.yml")], |ids| {
+            format!("{ids:?}")
+        })
+        .await
+        .unwrap();
+    assert!(!a.duplicate);
+    assert_eq!(a.run_ids.len(), 2);
+    let again = store
+        .accept(event("d-1"), vec![run("a.yml")], |_| "other".into())
+        .await
+        .unwrap();
+    assert!(again.duplicate);
+    assert_eq!(again.run_ids, a.run_ids);
+    assert_eq!(again.response, a.response);
+    let c = store.reader().unwrap();
+    assert_eq!(
+        read::list_runs(&c, &ListFilter::default()).unwrap().len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn concurrent_accepts_share_commits_and_all_survive_a_reopen() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path()).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            s.accept(event(&format!("e-{i}")), vec![run("w.yml")], |_| {
+                String::new()
+            })
+            .await
+            .unwrap()
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    drop(store);
+    let reopened = Store::open(d.path()).unwrap();
+    let c = reopened.reader().unwrap();
+    let all = read::list_runs(
+        &c,
+        &ListFilter {
+            limit: Some(1000),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(all.len(), 200);
+}
+
+#[tokio::test]
+async fn progress_logs_and_requeue() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path()).unwrap();
+    let a = store
+        .accept(event("x"), vec![run("w.yml")], |_| String::new())
+        .await
+        .unwrap();
+    let id = a.run_ids[0];
+    let at = now_ms();
+    store.send(Op::Run {
+        run: id,
+        status: "in_progress".into(),
+        conclusion: None,
+        reason: None,
+        at,
+    });
+    store.send(Op::Job {
+        run: id,
+        key: "build".into(),
+        name: "build".into(),
+        status: "in_progress".into(),
+        conclusion: None,
+        reason: None,
+        at,
+    });
+    store.send(Op::Step {
+        run: id,
+        job: "build".into(),
+        step: "1".into(),
+        name: "s".into(),
+        status: "completed".into(),
+        outcome: Some("success".into()),
+        conclusion: Some("success".into()),
+        reason: None,
+        at,
+    });
+    for i in 0..3 {
+        store.send(Op::Log {
+            run: id,
+            job: "build".into(),
+            step: Some("1".into()),
+            stream: "stdout".into(),
+            line: format!("line {i}"),
+            at,
+        });
+    }
+    store.flush().await;
+    let c = store.reader().unwrap();
+    let logs = read::logs_after(&c, id, 1, 10).unwrap();
+    assert_eq!(
+        logs.iter().map(|l| l.line.as_str()).collect::<Vec<_>>(),
+        ["line 1", "line 2"]
+    );
+    let jobs = read::jobs(&c, id).unwrap();
+    assert_eq!(jobs[0].steps[0].conclusion.as_deref(), Some("success"));
+    assert_eq!(read::run(&c, id).unwrap().unwrap().status, "in_progress");
+    store.requeue(id).await.unwrap();
+    let r = read::run(&c, id).unwrap().unwrap();
+    assert_eq!((r.status.as_str(), r.attempt), ("queued", 2));
+    assert!(read::jobs(&c, id).unwrap().is_empty());
+}

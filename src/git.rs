@@ -211,3 +211,69 @@ fn read_commits(repo: &Path, range: &str, max: usize) -> Result<Vec<Commit>, Git
     }
     Ok(out)
 }
+
+/// The workflow files (`.github/workflows/*.yml|yaml`) of the tree at `sha`, as bytes.
+pub fn workflow_files_at(repo: &Path, sha: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+    let listing = git(
+        repo,
+        &[
+            "ls-tree",
+            "-r",
+            "--name-only",
+            sha,
+            "--",
+            ".github/workflows",
+        ],
+    )?;
+    let mut out = Vec::new();
+    for path in listing.lines() {
+        if !(path.ends_with(".yml") || path.ends_with(".yaml")) {
+            continue;
+        }
+        let bytes = Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["show", &format!("{sha}:{path}")])
+            .output()
+            .map_err(|e| GitError::NotARepo {
+                path: repo.into(),
+                detail: e.to_string(),
+            })?;
+        if bytes.status.success() {
+            out.push((path.to_string(), bytes.stdout));
+        }
+    }
+    Ok(out)
+}
+
+/// Writes the tree at `sha` into `dest` (a checkout without `.git`), for a run's workspace.
+pub fn export_tree(repo: &Path, sha: &str, dest: &Path) -> Result<(), GitError> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["archive", "--format=tar", sha])
+        .output()
+        .map_err(|e| GitError::NotARepo {
+            path: repo.into(),
+            detail: e.to_string(),
+        })?;
+    if !out.status.success() {
+        return Err(GitError::Failed {
+            repo: repo.into(),
+            args: format!("archive {sha}"),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    std::fs::create_dir_all(dest).map_err(|e| GitError::Failed {
+        repo: repo.into(),
+        args: "archive (extract)".into(),
+        stderr: e.to_string(),
+    })?;
+    tar::Archive::new(&out.stdout[..])
+        .unpack(dest)
+        .map_err(|e| GitError::Failed {
+            repo: repo.into(),
+            args: "archive (extract)".into(),
+            stderr: e.to_string(),
+        })
+}

@@ -20,6 +20,7 @@ pub mod model;
 pub mod plan;
 pub mod runner;
 pub mod secrets;
+pub mod serve;
 pub mod store;
 pub mod trigger;
 pub mod uses;

@@ -6,9 +6,10 @@ mod event_args;
 mod files;
 mod list;
 mod plan;
-mod resolver;
+pub mod resolver;
 mod run;
 mod secrets;
+mod serve;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -35,6 +36,8 @@ pub enum Command {
     Plan(Box<plan::PlanArgs>),
     /// Run the workflows an event triggers, for real, in Docker.
     Run(Box<run::RunArgs>),
+    /// The runner service: webhooks in, runs in Docker, a durable run store, an API.
+    Serve(Box<serve::ServeArgs>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
         Command::List(args) => list::run(args),
         Command::Plan(args) => plan::run(*args),
         Command::Run(args) => run::run(*args),
+        Command::Serve(args) => serve::run(*args),
     };
     match result {
         Ok(code) => code,

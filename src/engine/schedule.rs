@@ -55,7 +55,19 @@ pub async fn run<B: ContainerBackend>(
 ) -> Result<RunResult, EngineError> {
     let t0 = Instant::now();
     remove_stale(&*backend).await;
-    let run_dir = cfg.run_root.join(&req.run_id);
+    // Labels and names need an id unique on this engine, whoever numbers the runs (two
+    // services with their own stores both have a run 1).
+    let instance = {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        format!(
+            "{}-{:x}{:x}",
+            req.run_id,
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        )
+    };
+    let run_dir = cfg.run_root.join(&instance);
     std::fs::create_dir_all(&run_dir)
         .map_err(|e| EngineError::io(format!("creating {}", run_dir.display()), e))?;
     let workspace = std::fs::canonicalize(&cfg.workspace)
@@ -68,7 +80,7 @@ pub async fn run<B: ContainerBackend>(
         inputs: Value::from_json(&serde_json::Value::Object(req.plan.inputs.clone())),
         workflow: req.workflow.clone(),
         event: req.event.clone(),
-        run_id: req.run_id.clone(),
+        run_id: instance.clone(),
         run_dir: run_dir.clone(),
         reporter: reporter.clone(),
         masker: Arc::new(RwLock::new(masker)),
@@ -79,12 +91,12 @@ pub async fn run<B: ContainerBackend>(
         actions,
     });
     reporter.report(RunEvent::RunStarted {
-        run_id: req.run_id.clone(),
+        run_id: instance.clone(),
         workflow: req.workflow_name.clone(),
     });
     let results = schedule(&cx, &req.plan.jobs, &signals).await;
     drop(cx);
-    remove_leftovers(&*backend, &format!("{LABEL_RUN}={}", req.run_id)).await;
+    remove_leftovers(&*backend, &format!("{LABEL_RUN}={instance}")).await;
     let _ = std::fs::remove_dir_all(&run_dir);
     let conclusion = if results.iter().any(|r| r.conclusion == Conclusion::Failure) {
         Conclusion::Failure
@@ -98,7 +110,7 @@ pub async fn run<B: ContainerBackend>(
         Conclusion::Success
     };
     reporter.report(RunEvent::RunFinished {
-        run_id: req.run_id.clone(),
+        run_id: instance.clone(),
         conclusion,
         duration_ms: millis(t0.elapsed()),
     });

@@ -14,11 +14,11 @@ pub use kafka::KafkaMessage;
 pub use push::{Commit, PushSpec, ZERO_SHA};
 pub use webhook::call as webhook_call;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// An event ready to be matched against workflows.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     /// `push`, `pull_request`, `kafka`, `webhook`, `workflow_dispatch`, ...
     pub name: String,
@@ -28,7 +28,7 @@ pub struct Event {
 }
 
 /// What matching and the runner need without digging through the payload.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
     /// Full ref (`refs/heads/main`, `refs/tags/v1`); for pull requests the merge ref.
     pub git_ref: Option<String>,
@@ -52,7 +52,7 @@ pub struct Meta {
     pub hook: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct KafkaMeta {
     pub topic: String,
     pub partition: i32,

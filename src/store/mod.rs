@@ -7,7 +7,7 @@
 mod error;
 pub mod read;
 mod schema;
-mod write;
+pub mod write;
 
 pub use error::StoreError;
 pub use read::{EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow};

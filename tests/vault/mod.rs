@@ -161,7 +161,7 @@ impl Bao {
             "POST",
             "auth/approle/role/gantry",
             Some(
-                json!({"token_policies": ["gantry-ci"], "token_ttl": ttl, "token_max_ttl": "10m"}),
+                json!({"token_policies": ["gantry-ci"], "token_ttl": ttl, "token_max_ttl": "1h"}),
             ),
         )
         .expect("creating the role");

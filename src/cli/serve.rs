@@ -1,0 +1,59 @@
+//! `gantry serve --config gantry.toml`: the runner service (see `crate::serve`), stopped
+//! gracefully by SIGTERM or Ctrl-C.
+
+use crate::serve::{serve, ServeConfig};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// The configuration file (TOML; see docs/serve.md). Every option can also come from
+    /// GANTRY_* environment variables.
+    #[arg(long, short = 'c', env = "GANTRY_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub secrets: super::secrets::SecretArgs,
+}
+
+pub fn run(args: ServeArgs) -> Result<ExitCode> {
+    let mut cfg = match &args.config {
+        Some(p) => ServeConfig::load(p).map_err(anyhow::Error::msg)?,
+        None => ServeConfig::parse("").map_err(anyhow::Error::msg)?,
+    };
+    if args.secrets.secrets_config.is_none() {
+        if let Some(p) = cfg.secrets_config.take() {
+            let mut s = args.secrets.clone();
+            s.secrets_config = Some(p);
+            return run_with(cfg, s);
+        }
+    }
+    run_with(cfg, args.secrets)
+}
+
+fn run_with(cfg: ServeConfig, secrets: super::secrets::SecretArgs) -> Result<ExitCode> {
+    let store = secrets.store("local/repository")?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let s = shutdown.clone();
+        tokio::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing the SIGTERM handler");
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            eprintln!("gantry: shutting down (no new events; running jobs get the grace period)");
+            s.cancel();
+        });
+        serve(cfg, Arc::new(store), shutdown).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}

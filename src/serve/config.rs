@@ -1,0 +1,180 @@
+//! `gantry.toml`: what the service listens on, where it keeps its data, how much it runs at
+//! once, which repositories and named webhooks it serves, and their secrets. Every top-level
+//! option can also come from the environment (`GANTRY_LISTEN`, `GANTRY_DATA_DIR`,
+//! `GANTRY_CAPACITY`, `GANTRY_PUBLIC_URL`, `GANTRY_GITHUB_WEBHOOK_SECRET`), and every secret
+//! from a named environment variable (`*_env` settings) rather than the file.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Runs executing at once (each with up to this many jobs in parallel).
+    #[serde(default = "default_capacity")]
+    pub capacity: usize,
+    /// How the service is reached from outside (links in commit statuses).
+    pub public_url: Option<String>,
+    /// Largest accepted request body (GitHub sends at most 25 MiB).
+    #[serde(default = "default_body_limit")]
+    pub body_limit: usize,
+    /// Seconds running jobs get to finish after SIGTERM before they are cancelled.
+    #[serde(default = "default_grace")]
+    pub shutdown_grace_secs: u64,
+    /// Runs found in progress after a crash are run again up to this many attempts.
+    #[serde(default = "default_attempts")]
+    pub max_attempts: i64,
+    /// `runs-on` label → image.
+    #[serde(default)]
+    pub platforms: BTreeMap<String, String>,
+    pub secrets_config: Option<PathBuf>,
+    #[serde(default)]
+    pub github: GithubConfig,
+    #[serde(default)]
+    pub repositories: Vec<RepositoryConfig>,
+    /// Named generic webhooks (`POST /hooks/{name}`) for `on: webhook` workflows.
+    #[serde(default)]
+    pub hooks: BTreeMap<String, HookConfig>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubConfig {
+    /// The secret of the GitHub webhook (`X-Hub-Signature-256`).
+    pub webhook_secret: Option<String>,
+    pub webhook_secret_env: Option<String>,
+    /// For commit statuses; none means no reporting.
+    pub token_env: Option<String>,
+    pub api_url: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryConfig {
+    /// `owner/repo`, as GitHub names it in payloads.
+    pub name: String,
+    /// A local git repository (bare or not) holding the pushed commits.
+    pub path: PathBuf,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookConfig {
+    /// HMAC-SHA256 secret for `X-Hub-Signature-256` (or `X-Signature-256`).
+    pub secret: Option<String>,
+    pub secret_env: Option<String>,
+    /// Or a bearer token (`Authorization: Bearer ...`).
+    pub token: Option<String>,
+    pub token_env: Option<String>,
+    /// Where this hook's workflows live (a directory of workflow files).
+    pub workflows: PathBuf,
+    /// The repository name the event carries (`github.repository`).
+    pub repository: Option<String>,
+    /// The workspace its runs see (local actions `./x` are read from it). Default: a new
+    /// empty directory per run.
+    pub workspace: Option<PathBuf>,
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("gantry-data")
+}
+fn default_capacity() -> usize {
+    2
+}
+fn default_body_limit() -> usize {
+    25 * 1024 * 1024
+}
+fn default_grace() -> u64 {
+    30
+}
+fn default_attempts() -> i64 {
+    2
+}
+
+fn from_env(name: &Option<String>) -> Option<String> {
+    name.as_ref().and_then(|n| std::env::var(n).ok())
+}
+
+impl ServeConfig {
+    pub fn parse(text: &str) -> Result<ServeConfig, String> {
+        let mut c: ServeConfig = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map(|s| {
+                    let before = &text[..s.start.min(text.len())];
+                    let line = before.matches('\n').count() + 1;
+                    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                    format!("{line}:{col}: ")
+                })
+                .unwrap_or_default();
+            format!("{at}{}", e.message())
+        })?;
+        c.apply_env();
+        Ok(c)
+    }
+
+    pub fn load(path: &Path) -> Result<ServeConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+    }
+
+    fn apply_env(&mut self) {
+        if let Ok(v) = std::env::var("GANTRY_LISTEN") {
+            self.listen = v;
+        }
+        if let Ok(v) = std::env::var("GANTRY_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = std::env::var("GANTRY_CAPACITY")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            self.capacity = v;
+        }
+        if let Ok(v) = std::env::var("GANTRY_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Ok(v) = std::env::var("GANTRY_GITHUB_WEBHOOK_SECRET") {
+            self.github.webhook_secret = Some(v);
+        }
+    }
+
+    pub fn github_secret(&self) -> Option<String> {
+        self.github
+            .webhook_secret
+            .clone()
+            .or_else(|| from_env(&self.github.webhook_secret_env))
+    }
+}
+
+impl HookConfig {
+    pub fn secret(&self) -> Option<String> {
+        self.secret.clone().or_else(|| from_env(&self.secret_env))
+    }
+    pub fn token(&self) -> Option<String> {
+        self.token.clone().or_else(|| from_env(&self.token_env))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_unknown_keys() {
+        let c = ServeConfig::parse("[hooks.deploy]\nsecret = \"s\"\nworkflows = \"w\"\n").unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.body_limit, 25 * 1024 * 1024);
+        assert_eq!(c.hooks["deploy"].secret().as_deref(), Some("s"));
+        let e = ServeConfig::parse("listne = \"x\"\n").unwrap_err();
+        assert!(e.starts_with("1:1:") && e.contains("listne"), "{e}");
+    }
+}

@@ -1,0 +1,83 @@
+//! `gantry serve`: the long-running runner service. It receives webhooks (GitHub pushes and
+//! named generic hooks), records each accepted event and the runs it creates durably before
+//! answering 202, runs them with the Docker engine (capacity-limited), keeps every status
+//! change and log line in the run store, serves the API, a live page and metrics, recovers
+//! interrupted runs after a crash, and drains on SIGTERM.
+
+mod api;
+pub mod config;
+mod ingress;
+mod metrics;
+mod reporter;
+mod scheduler;
+pub mod signature;
+mod sources;
+
+pub use config::ServeConfig;
+
+use crate::docker::DockerBackend;
+use crate::engine::Signals;
+use crate::secrets::SecretStore;
+use crate::store::Store;
+use metrics::Metrics;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// What every handler and the scheduler share.
+pub struct App {
+    pub cfg: ServeConfig,
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub sources: sources::Sources,
+    pub queue: mpsc::UnboundedSender<i64>,
+    /// False once shutdown began: ingress answers 503.
+    pub accepting: AtomicBool,
+    /// Cancel handles of the runs executing now.
+    pub running: Mutex<HashMap<i64, Signals>>,
+    pub backend: Arc<DockerBackend>,
+    pub secrets: Arc<dyn SecretStore>,
+}
+
+/// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
+/// then stops intake, lets running jobs finish for the grace period, cancels the rest and
+/// returns with the store flushed.
+pub async fn serve(
+    cfg: ServeConfig,
+    secrets: Arc<dyn SecretStore>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let store = Store::open(&cfg.data_dir)?;
+    let backend = Arc::new(DockerBackend::connect().await?);
+    crate::engine::remove_stale(&*backend).await;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let app = Arc::new(App {
+        cfg: cfg.clone(),
+        store,
+        metrics: Arc::new(Metrics::default()),
+        sources: sources::Sources::default(),
+        queue: tx,
+        accepting: AtomicBool::new(true),
+        running: Mutex::new(HashMap::new()),
+        backend,
+        secrets,
+    });
+    scheduler::recover(&app).await?;
+    let sched = tokio::spawn(scheduler::run(app.clone(), rx, shutdown.clone()));
+    let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+    eprintln!("gantry: serving on http://{}", listener.local_addr()?);
+    let router = api::router(app.clone());
+    let stop = shutdown.clone();
+    let app2 = app.clone();
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            stop.cancelled().await;
+            app2.accepting.store(false, Ordering::SeqCst);
+        })
+        .await?;
+    let _ = sched.await;
+    app.store.flush().await;
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! A run's events into the store: job and step status changes, log lines (already masked by
+//! the engine) and step durations for the metrics. Live log streams read them back.
+
+use super::metrics::Metrics;
+use crate::engine::{Conclusion, LogStream, Reporter, RunEvent};
+use crate::store::{Op, Store};
+use std::sync::Arc;
+
+pub struct StoreReporter {
+    pub store: Store,
+    pub run: i64,
+    pub metrics: Arc<Metrics>,
+}
+
+fn c(x: Conclusion) -> Option<String> {
+    Some(x.as_str().to_string())
+}
+
+impl Reporter for StoreReporter {
+    fn report(&self, event: RunEvent) {
+        let at = crate::store::write::now_ms();
+        let run = self.run;
+        let op = match event {
+            RunEvent::JobStarted { job, name } => Op::Job {
+                run,
+                key: job,
+                name,
+                status: "in_progress".into(),
+                conclusion: None,
+                reason: None,
+                at,
+            },
+            RunEvent::JobFinished {
+                job,
+                conclusion,
+                reason,
+                ..
+            } => Op::Job {
+                run,
+                name: job.clone(),
+                key: job,
+                status: "completed".into(),
+                conclusion: c(conclusion),
+                reason,
+                at,
+            },
+            RunEvent::StepStarted { job, step, name } => Op::Step {
+                run,
+                job,
+                step,
+                name,
+                status: "in_progress".into(),
+                outcome: None,
+                conclusion: None,
+                reason: None,
+                at,
+            },
+            RunEvent::StepFinished {
+                job,
+                step,
+                name,
+                outcome,
+                conclusion,
+                reason,
+                duration_ms,
+            } => {
+                self.metrics.step(duration_ms);
+                Op::Step {
+                    run,
+                    job,
+                    step,
+                    name,
+                    status: "completed".into(),
+                    outcome: c(outcome),
+                    conclusion: c(conclusion),
+                    reason,
+                    at,
+                }
+            }
+            RunEvent::Log {
+                job,
+                step,
+                stream,
+                line,
+            } => Op::Log {
+                run,
+                job,
+                step,
+                stream: match stream {
+                    LogStream::Stdout => "stdout",
+                    LogStream::Stderr => "stderr",
+                    LogStream::System => "system",
+                }
+                .into(),
+                line,
+                at,
+            },
+            RunEvent::Summary {
+                job,
+                step,
+                markdown,
+            } => Op::Log {
+                run,
+                job,
+                step: Some(step),
+                stream: "summary".into(),
+                line: markdown,
+                at,
+            },
+            RunEvent::Annotation {
+                job,
+                step,
+                level,
+                message,
+                ..
+            } => Op::Log {
+                run,
+                job,
+                step: Some(step),
+                stream: "annotation".into(),
+                line: format!("{level}: {message}"),
+                at,
+            },
+            RunEvent::Group { .. } | RunEvent::RunStarted { .. } | RunEvent::RunFinished { .. } => {
+                return
+            }
+        };
+        self.store.send(op);
+    }
+}

@@ -1,0 +1,272 @@
+//! Executing recorded runs: a queue of run ids, at most `capacity` runs at once, each with
+//! its workspace (the pushed tree exported from git, or the hook's directory) and a fresh
+//! plan of its stored event, run by the engine and reported into the store. After a crash,
+//! runs found in progress are marked interrupted and run again while their attempts last;
+//! queued runs are picked up. On shutdown, running jobs get a grace period, then are
+//! cancelled (and cleaned up); queued runs stay queued for the next start.
+
+use super::reporter::StoreReporter;
+use super::sources::Workflows;
+use super::App;
+use crate::cli::resolver::FsResolver;
+use crate::engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
+use crate::event::Event;
+use crate::plan::{plan, platform::PlatformMap, PlanOptions, WorkflowFile};
+use crate::store::read;
+use crate::store::write::now_ms;
+use crate::store::Op;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+pub async fn recover(app: &Arc<App>) -> anyhow::Result<()> {
+    let c = app.store.reader()?;
+    for r in read::runs_with_status(&c, "in_progress")? {
+        if r.attempt < app.cfg.max_attempts {
+            app.store.requeue(r.id).await?;
+            enqueue(app, r.id);
+        } else {
+            app.store.send(Op::Run {
+                run: r.id,
+                status: "interrupted".into(),
+                conclusion: Some("failure".into()),
+                reason: Some(format!(
+                    "gantry stopped while the run was in progress (attempt {} of {}); not run again",
+                    r.attempt, app.cfg.max_attempts
+                )),
+                at: now_ms(),
+            });
+        }
+    }
+    for r in read::runs_with_status(&c, "queued")? {
+        enqueue(app, r.id);
+    }
+    app.store.flush().await;
+    Ok(())
+}
+
+pub fn enqueue(app: &App, id: i64) {
+    app.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+    let _ = app.queue.send(id);
+}
+
+pub async fn run(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<i64>, shutdown: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(app.cfg.capacity.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            id = rx.recv() => {
+                let Some(id) = id else { break };
+                let permit = tokio::select! {
+                    p = slots.clone().acquire_owned() => p,
+                    _ = shutdown.cancelled() => break,
+                };
+                let Ok(permit) = permit else { break };
+                app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                let app = app.clone();
+                tasks.spawn(async move {
+                    execute(&app, id).await;
+                    drop(permit);
+                });
+            }
+            _ = shutdown.cancelled() => break,
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    // Drain: running jobs may finish within the grace period; then they are cancelled.
+    let grace = Duration::from_secs(app.cfg.shutdown_grace_secs);
+    let all_done = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, all_done).await.is_err() {
+        if let Ok(r) = app.running.lock() {
+            for s in r.values() {
+                s.cancel.cancel();
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+fn finish(app: &App, id: i64, conclusion: &str, reason: Option<String>) {
+    app.store.send(Op::Run {
+        run: id,
+        status: "completed".into(),
+        conclusion: Some(conclusion.into()),
+        reason,
+        at: now_ms(),
+    });
+}
+
+/// The workflows and workspace of a stored event.
+fn prepare(
+    app: &App,
+    id: i64,
+    source: &str,
+    ev: &Event,
+) -> Result<(Workflows, PathBuf, bool), String> {
+    let work = app.cfg.data_dir.join("work").join(id.to_string());
+    if let Some(name) = source.strip_prefix("hook:") {
+        let hook = app
+            .cfg
+            .hooks
+            .get(name)
+            .ok_or_else(|| format!("hook `{name}` is no longer configured"))?;
+        let workflows = app.sources.of_hook(hook)?;
+        return match &hook.workspace {
+            Some(w) => Ok((workflows, w.clone(), false)),
+            None => {
+                std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+                Ok((workflows, work, true))
+            }
+        };
+    }
+    let name = ev.meta.repository.clone().unwrap_or_default();
+    let repo = app
+        .cfg
+        .repositories
+        .iter()
+        .find(|r| r.name.eq_ignore_ascii_case(&name))
+        .ok_or_else(|| format!("repository `{name}` is no longer configured"))?;
+    let sha = ev.meta.sha.clone().unwrap_or_default();
+    let workflows = app.sources.at_sha(repo, &sha)?;
+    let _ = std::fs::remove_dir_all(&work);
+    crate::git::export_tree(&repo.path, &sha, &work).map_err(|e| e.to_string())?;
+    Ok((workflows, work, true))
+}
+
+async fn execute(app: &Arc<App>, id: i64) {
+    let Ok(c) = app.store.reader() else { return };
+    let Ok(Some(row)) = read::run(&c, id) else {
+        return;
+    };
+    if row.status != "queued" {
+        return;
+    }
+    let Ok(Some(event_row)) = read::event(&c, &row.event_id) else {
+        return finish(
+            app,
+            id,
+            "failure",
+            Some("the run's event is missing".into()),
+        );
+    };
+    let ev: Event = match serde_json::from_str(&event_row.payload) {
+        Ok(e) => e,
+        Err(e) => {
+            return finish(
+                app,
+                id,
+                "failure",
+                Some(format!("the stored event cannot be read: {e}")),
+            )
+        }
+    };
+    let app2 = app.clone();
+    let source = event_row.source.clone();
+    let ev2 = ev.clone();
+    let prepared = tokio::task::spawn_blocking(move || prepare(&app2, id, &source, &ev2)).await;
+    let (workflows, workspace, temporary) = match prepared {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return finish(app, id, "failure", Some(e)),
+        Err(e) => return finish(app, id, "failure", Some(e.to_string())),
+    };
+    let mut platforms = PlatformMap::default();
+    for (label, image) in &app.cfg.platforms {
+        let _ = platforms.parse_and_set(&format!("{label}={image}"));
+    }
+    let opts = PlanOptions {
+        platforms,
+        ..PlanOptions::default()
+    };
+    let files: Vec<WorkflowFile<'_>> = workflows
+        .iter()
+        .map(|l| WorkflowFile {
+            path: &l.path,
+            workflow: l.workflow.as_deref(),
+            errors: l.errors.clone(),
+        })
+        .collect();
+    let resolver = FsResolver {
+        root: workspace.clone(),
+    };
+    let p = plan(&ev, &files, &opts, &resolver);
+    let Some(outcome) = p
+        .workflows
+        .into_iter()
+        .find(|w| w.file == row.workflow_file)
+    else {
+        return finish(
+            app,
+            id,
+            "failure",
+            Some(format!("{} is gone", row.workflow_file)),
+        );
+    };
+    if !outcome.errors.is_empty() {
+        return finish(app, id, "failure", Some(outcome.errors.join("; ")));
+    }
+    let (Some(run), Some(model)) = (
+        outcome.run.clone(),
+        workflows
+            .iter()
+            .find(|l| l.path == row.workflow_file)
+            .and_then(|l| l.workflow.clone()),
+    ) else {
+        return finish(
+            app,
+            id,
+            "skipped",
+            Some("the workflow no longer matches the event".into()),
+        );
+    };
+    let signals = Signals::default();
+    if let Ok(mut r) = app.running.lock() {
+        r.insert(id, signals.clone());
+    }
+    app.store.send(Op::Run {
+        run: id,
+        status: "in_progress".into(),
+        conclusion: None,
+        reason: None,
+        at: now_ms(),
+    });
+    let config = EngineConfig {
+        workspace: workspace.clone(),
+        max_jobs: app.cfg.capacity.max(1),
+        run_root: app.cfg.data_dir.join("runs"),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(app.backend.clone(), config).with_secrets(app.secrets.clone());
+    let reporter = Arc::new(StoreReporter {
+        store: app.store.clone(),
+        run: id,
+        metrics: app.metrics.clone(),
+    });
+    let req = RunRequest {
+        run_id: id.to_string(),
+        run_number: id as u64,
+        file: outcome.file.clone(),
+        workflow_name: outcome.name.clone(),
+        workflow: model,
+        plan: run,
+        event: ev,
+    };
+    let result = engine.run(req, reporter, signals).await;
+    if let Ok(mut r) = app.running.lock() {
+        r.remove(&id);
+    }
+    match result {
+        Ok(r) => {
+            let reason = (r.conclusion == Conclusion::Failure)
+                .then(|| r.jobs.iter().find_map(|j| j.reason.clone()))
+                .flatten();
+            finish(app, id, r.conclusion.as_str(), reason)
+        }
+        Err(e) => finish(app, id, "failure", Some(e.to_string())),
+    }
+    if temporary {
+        let _ = std::fs::remove_dir_all(&workspace);
+    }
+}

@@ -1,0 +1,85 @@
+//! Where a served event's workflows (and workspace) come from: a configured repository's
+//! `.github/workflows` at the pushed sha (read with git, cached per sha — a sha never
+//! changes), or a named hook's workflow directory.
+
+use super::config::{HookConfig, RepositoryConfig};
+use crate::diag::Severity;
+use crate::model::Workflow;
+use crate::validate::{check_bytes, FileKind};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// A workflow file read and checked: its path, model, and errors that keep it from running.
+pub struct Loaded {
+    pub path: String,
+    pub workflow: Option<Arc<Workflow>>,
+    pub errors: Vec<String>,
+}
+
+pub type Workflows = Arc<Vec<Loaded>>;
+
+pub fn check(path: String, bytes: &[u8]) -> Loaded {
+    let checked = check_bytes(bytes, FileKind::Workflow);
+    let errors = checked
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| {
+            format!(
+                "{path}:{}:{}: {} [{}]",
+                d.span.start.line, d.span.start.col, d.message, d.rule
+            )
+        })
+        .collect();
+    Loaded {
+        path,
+        workflow: checked.workflow.map(Arc::new),
+        errors,
+    }
+}
+
+#[derive(Default)]
+pub struct Sources {
+    cache: Mutex<HashMap<(String, String), Workflows>>,
+}
+
+impl Sources {
+    /// The repository's workflows at `sha` (cached).
+    pub fn at_sha(&self, repo: &RepositoryConfig, sha: &str) -> Result<Workflows, String> {
+        let key = (repo.name.clone(), sha.to_string());
+        if let Some(w) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(w);
+        }
+        let files = crate::git::workflow_files_at(&repo.path, sha).map_err(|e| e.to_string())?;
+        let loaded: Workflows = Arc::new(files.into_iter().map(|(p, b)| check(p, &b)).collect());
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() > 256 {
+                c.clear();
+            }
+            c.insert(key, loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// A hook's workflows, read from its directory each time (they may change).
+    pub fn of_hook(&self, hook: &HookConfig) -> Result<Workflows, String> {
+        Ok(Arc::new(read_dir(&hook.workflows)?))
+    }
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<Loaded>, String> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for p in paths {
+        let name = p.display().to_string();
+        if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
+            continue;
+        }
+        let bytes = std::fs::read(&p).map_err(|e| format!("{name}: {e}"))?;
+        out.push(check(name, &bytes));
+    }
+    Ok(out)
+}

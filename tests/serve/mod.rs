@@ -1,0 +1,236 @@
+//! Runs the real `gantry serve` on 127.0.0.1 with a scratch data directory, a local git
+//! repository and a named hook, and talks to it over real HTTP (curl).
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SECRET: &str = "It's a Secret to Everybody";
+pub const HOOK_TOKEN: &str = "hook-token-123";
+
+pub struct Service {
+    pub child: Option<Child>,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub repo: PathBuf,
+    pub sha: String,
+}
+
+fn git(repo: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Service {
+    /// A repository whose `.github/workflows/ci.yml` is `workflow`, a hook `deploy` whose
+    /// workflows directory holds `hook_workflow`, and the service configured for both.
+    pub fn new(workflow: &str, hook_workflow: &str, extra: &str) -> Service {
+        crate::docker::require_docker();
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path().join("repo");
+        std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+        std::fs::write(repo.join(".github/workflows/ci.yml"), workflow).unwrap();
+        std::fs::write(repo.join("README.md"), "hello\n").unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(&repo, &["add", "."]);
+        git(&repo, &["commit", "-q", "-m", "first"]);
+        let sha = git(&repo, &["rev-parse", "HEAD"]);
+        let hooks = dir.path().join("hooks");
+        std::fs::create_dir_all(&hooks).unwrap();
+        std::fs::write(hooks.join("deploy.yml"), hook_workflow).unwrap();
+        let port = free_port();
+        let config = dir.path().join("gantry.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ncapacity = 2\nshutdown_grace_secs = 5\n{extra}\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[github]\nwebhook_secret = \"{SECRET}\"\n[[repositories]]\nname = \"octo-org/octo-repo\"\npath = \"{}\"\n[hooks.deploy]\ntoken = \"{HOOK_TOKEN}\"\nworkflows = \"{}\"\nrepository = \"octo-org/octo-repo\"\n",
+                dir.path().join("data").display(),
+                repo.display(),
+                hooks.display()
+            ),
+        )
+        .unwrap();
+        let mut s = Service {
+            child: None,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+            config,
+            repo,
+            sha,
+        };
+        s.start();
+        s
+    }
+
+    pub fn start(&mut self) {
+        let child = Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.get("/healthz").0 == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("gantry serve did not come up");
+    }
+
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    pub fn terminate(&mut self) -> Option<i32> {
+        let c = self.child.as_mut()?;
+        Command::new("kill")
+            .args(["-TERM", &c.id().to_string()])
+            .status()
+            .ok()?;
+        let status = c.wait().ok()?;
+        self.child = None;
+        status.code()
+    }
+
+    fn curl(&self, args: &[&str], body: Option<&[u8]>) -> (u16, String) {
+        let mut c = Command::new("curl");
+        c.args(["-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "30"])
+            .args(args);
+        if body.is_some() {
+            c.args(["--data-binary", "@-"]);
+        }
+        c.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            if let Some(b) = body {
+                stdin.write_all(b).unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (code.trim().parse().unwrap_or(0), body.to_string())
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.curl(&[&format!("{}{path}", self.base)], None)
+    }
+
+    /// A Server-Sent Events stream read until the server closes it.
+    pub fn get_sse(&self, path: &str) -> (u16, String) {
+        self.curl(
+            &[
+                "-N",
+                "-H",
+                "Accept: text/event-stream",
+                &format!("{}{path}", self.base),
+            ],
+            None,
+        )
+    }
+
+    pub fn get_json(&self, path: &str) -> Value {
+        let (code, body) = self.get(path);
+        assert_eq!(code, 200, "{path}: {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
+        let mut args: Vec<String> =
+            vec!["-X".into(), "POST".into(), format!("{}{path}", self.base)];
+        for (k, v) in headers {
+            args.push("-H".into());
+            args.push(format!("{k}: {v}"));
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.curl(&refs, Some(body))
+    }
+
+    /// A signed GitHub push delivery of this repository's commit.
+    pub fn push(&self, delivery: &str) -> (u16, String) {
+        let body = self.push_payload();
+        let sig = gantry::serve::signature::sign(SECRET.as_bytes(), body.as_bytes());
+        self.post(
+            "/hooks/github",
+            &[
+                ("X-GitHub-Event", "push"),
+                ("X-GitHub-Delivery", delivery),
+                ("X-Hub-Signature-256", &sig),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        )
+    }
+
+    pub fn push_payload(&self) -> String {
+        let text = std::fs::read_to_string(crate::docker::PAYLOAD).unwrap();
+        let mut v: Value = serde_json::from_str(&text).unwrap();
+        v["after"] = Value::String(self.sha.clone());
+        v["head_commit"]["id"] = Value::String(self.sha.clone());
+        v.to_string()
+    }
+
+    /// Waits until the run is completed (or interrupted) and returns it with its jobs.
+    pub fn wait_run(&self, id: i64, secs: u64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let v = self.get_json(&format!("/api/runs/{id}"));
+            let status = v["run"]["status"].as_str().unwrap_or("").to_string();
+            if status == "completed" || status == "interrupted" {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "run {id} still {status}: {v}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}

@@ -1,0 +1,230 @@
+//! `gantry serve` over real HTTP: GitHub's signature test vector and bad signatures,
+//! malformed and oversized bodies, unknown hooks, a real push payload running a workflow in
+//! Docker with everything recorded, redelivery dedupe, the API (list, one run, logs as JSON
+//! and as a live SSE stream), cancel and rerun, named hooks with bearer tokens, metrics.
+
+mod docker;
+mod serve;
+
+use serde_json::Value;
+use serve::{Service, HOOK_TOKEN, SECRET};
+
+const CI: &str = r#"
+on:
+  push:
+    branches: [main]
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - name: greet
+        run: echo "hello from ${{ github.sha }} in $GITHUB_WORKSPACE" && cat README.md
+"#;
+
+const HOOK: &str = r#"
+on:
+  webhook:
+    names: [deploy]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - name: deploy
+        run: |
+          echo "deploying to ${{ github.event.body.environment }}"
+          if [ "${{ github.event.body.environment }}" = slow ]; then sleep 60; fi
+"#;
+
+#[test]
+fn signatures_and_bad_requests_get_clear_json_errors() {
+    let s = Service::new(CI, HOOK, "body_limit = 100000");
+    let body = br#"{"zen":"Keep it logically awesome."}"#;
+    let sig = gantry::serve::signature::sign(SECRET.as_bytes(), body);
+    let (code, text) = s.post(
+        "/hooks/github",
+        &[
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "p1"),
+            ("X-Hub-Signature-256", &sig),
+        ],
+        body,
+    );
+    assert_eq!(code, 200, "{text}");
+    // GitHub's documented vector, sent for real.
+    let (code, text) = s.post(
+        "/hooks/github",
+        &[
+            ("X-GitHub-Event", "ping"),
+            ("X-GitHub-Delivery", "p2"),
+            (
+                "X-Hub-Signature-256",
+                "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+            ),
+        ],
+        b"Hello, World!",
+    );
+    assert_eq!(code, 200, "the documented vector verifies: {text}");
+    let (code, text) = s.post(
+        "/hooks/github",
+        &[
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", "x"),
+            ("X-Hub-Signature-256", "sha256=00"),
+        ],
+        body,
+    );
+    assert_eq!(code, 401, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["error"],
+        "bad_signature"
+    );
+    let (code, _) = s.post(
+        "/hooks/github",
+        &[("X-GitHub-Event", "push"), ("X-GitHub-Delivery", "x")],
+        body,
+    );
+    assert_eq!(code, 401);
+    let bad = b"{\"ref\": \"refs/heads/main\",\n  oops}";
+    let sig = gantry::serve::signature::sign(SECRET.as_bytes(), bad);
+    let (code, text) = s.post(
+        "/hooks/github",
+        &[
+            ("X-GitHub-Event", "push"),
+            ("X-GitHub-Delivery", "m1"),
+            ("X-Hub-Signature-256", &sig),
+        ],
+        bad,
+    );
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("line 2"), "the error says where: {text}");
+    let (code, text) = s.post("/hooks/nope", &[("Authorization", "Bearer x")], b"{}");
+    assert_eq!(code, 404, "{text}");
+    assert!(text.contains("unknown_hook"));
+    let big = vec![b'x'; 200_000];
+    let (code, text) = s.post(
+        "/hooks/deploy",
+        &[("Authorization", &format!("Bearer {HOOK_TOKEN}"))],
+        &big,
+    );
+    assert_eq!(code, 413, "{text}");
+    assert!(text.contains("too_large"), "{text}");
+    let (code, _) = s.post("/hooks/deploy", &[("Authorization", "Bearer wrong")], b"{}");
+    assert_eq!(code, 401);
+    let metrics = s.get("/metrics").1;
+    assert!(
+        metrics.contains("gantry_events_rejected_total{reason=\"bad_signature\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("gantry_events_rejected_total{reason=\"too_large\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_push_runs_its_workflow_and_everything_is_recorded_once() {
+    let s = Service::new(CI, HOOK, "");
+    let (code, text) = s.push("delivery-1");
+    assert_eq!(code, 202, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let id = answer["runs"][0]["id"].as_i64().unwrap();
+    assert_eq!(answer["event_id"], "github:delivery-1");
+    // Redelivery: the same answer, no second run.
+    let (code, again) = s.push("delivery-1");
+    assert_eq!(code, 202);
+    assert_eq!(again, text);
+    let run = s.wait_run(id, 120);
+    assert_eq!(run["run"]["conclusion"], "success", "{run}");
+    assert_eq!(run["jobs"][0]["steps"][0]["name"], "greet");
+    assert_eq!(run["jobs"][0]["steps"][0]["conclusion"], "success");
+    let logs = s.get_json(&format!("/api/runs/{id}/logs"));
+    let lines: Vec<&str> = logs["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["line"].as_str())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("hello from {} in /github/workspace", s.sha))),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"hello"),
+        "the workspace is the pushed tree: {lines:?}"
+    );
+    // Server-Sent Events replay the logs and end.
+    let (code, sse) = s.get_sse(&format!("/api/runs/{id}/logs"));
+    assert_eq!(code, 200);
+    assert!(
+        sse.contains("event: logs") && sse.contains("event: end"),
+        "{sse}"
+    );
+    let list = s.get_json("/api/runs?event=push");
+    assert_eq!(
+        list["runs"].as_array().unwrap().len(),
+        1,
+        "redelivery created no second run"
+    );
+    let metrics = s.get("/metrics").1;
+    assert!(
+        metrics.contains("gantry_events_duplicate_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("conclusion=\"success\"} 1"), "{metrics}");
+    let page = s.get("/").1;
+    assert!(page.contains("EventSource"));
+}
+
+#[test]
+fn named_hooks_cancel_and_rerun() {
+    let s = Service::new(CI, HOOK, "");
+    let auth = format!("Bearer {HOOK_TOKEN}");
+    let (code, text) = s.post(
+        "/hooks/deploy",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", "k1"),
+        ],
+        br#"{"environment":"slow"}"#,
+    );
+    assert_eq!(code, 202, "{text}");
+    let first = text.clone();
+    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap();
+    // Wait until it runs, then cancel it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while s.get_json(&format!("/api/runs/{id}"))["run"]["status"] != "in_progress" {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let (code, text) = s.post(&format!("/api/runs/{id}/cancel"), &[], b"");
+    assert_eq!(code, 202, "{text}");
+    let run = s.wait_run(id, 60);
+    assert_eq!(run["run"]["conclusion"], "cancelled", "{run}");
+    // The same Idempotency-Key creates nothing new.
+    let (_, again) = s.post(
+        "/hooks/deploy",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", "k1"),
+        ],
+        br#"{"environment":"slow"}"#,
+    );
+    assert_eq!(again, first);
+    // Rerun replays the stored event as attempt 2.
+    let (code, text) = s.post(&format!("/api/runs/{id}/rerun"), &[], b"");
+    assert_eq!(code, 202, "{text}");
+    assert!(text.contains("\"attempt\":2"), "{text}");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    s.post(&format!("/api/runs/{id}/cancel"), &[], b"");
+    let run = s.wait_run(id, 60);
+    assert_eq!(run["run"]["attempt"], 2, "{run}");
+    let logs = s.get_json(&format!("/api/runs/{id}/logs"));
+    assert!(logs.to_string().contains("deploying to slow"), "{logs}");
+}

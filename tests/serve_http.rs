@@ -228,3 +228,57 @@ fn named_hooks_cancel_and_rerun() {
     let logs = s.get_json(&format!("/api/runs/{id}/logs"));
     assert!(logs.to_string().contains("deploying to slow"), "{logs}");
 }
+
+#[test]
+fn sigterm_refuses_new_events_drains_and_cleans_up() {
+    let mut s = Service::new(CI, HOOK, "");
+    let auth = format!("Bearer {HOOK_TOKEN}");
+    let (code, text) = s.post(
+        "/hooks/deploy",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"environment":"slow"}"#,
+    );
+    assert_eq!(code, 202, "{text}");
+    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while s.get_json(&format!("/api/runs/{id}"))["run"]["status"] != "in_progress" {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let pid = s.pid();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let (code, text) = s.post(
+        "/hooks/deploy",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        br#"{"environment":"x"}"#,
+    );
+    assert_eq!(code, 503, "{text}");
+    assert!(text.contains("shutting_down"));
+    assert_eq!(
+        s.terminate(),
+        Some(0),
+        "the service exits cleanly after the grace period"
+    );
+    assert!(
+        docker::labelled(&format!("dev.gantry.pid={pid}")).is_empty(),
+        "containers left after shutdown"
+    );
+    // The store is consistent: the interrupted run is recorded as cancelled.
+    s.start();
+    let run = s.get_json(&format!("/api/runs/{id}"));
+    assert_eq!(run["run"]["status"], "completed", "{run}");
+    assert_eq!(run["run"]["conclusion"], "cancelled", "{run}");
+}

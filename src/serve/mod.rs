@@ -69,15 +69,19 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     eprintln!("gantry: serving on http://{}", listener.local_addr()?);
     let router = api::router(app.clone());
-    let stop = shutdown.clone();
-    let app2 = app.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            stop.cancelled().await;
-            app2.accepting.store(false, Ordering::SeqCst);
-        })
-        .await?;
+    // The listener stays open while running jobs drain, answering 503 to new events.
+    let server_stop = CancellationToken::new();
+    let stop = server_stop.clone();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await
+    });
+    shutdown.cancelled().await;
+    app.accepting.store(false, Ordering::SeqCst);
     let _ = sched.await;
+    server_stop.cancel();
+    let _ = server.await;
     app.store.flush().await;
     Ok(())
 }

@@ -160,9 +160,7 @@ impl Bao {
         self.api(
             "POST",
             "auth/approle/role/gantry",
-            Some(
-                json!({"token_policies": ["gantry-ci"], "token_ttl": ttl, "token_max_ttl": "1h"}),
-            ),
+            Some(json!({"token_policies": ["gantry-ci"], "token_ttl": ttl, "token_max_ttl": "1h"})),
         )
         .expect("creating the role");
         let role_id = self

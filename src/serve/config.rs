@@ -48,7 +48,9 @@ pub struct GithubConfig {
     /// The secret of the GitHub webhook (`X-Hub-Signature-256`).
     pub webhook_secret: Option<String>,
     pub webhook_secret_env: Option<String>,
-    /// For commit statuses; none means no reporting.
+    /// For commit statuses; none means no reporting. `token_env` names an environment
+    /// variable holding it (preferred over writing it in the file).
+    pub token: Option<String>,
     pub token_env: Option<String>,
     pub api_url: Option<String>,
 }

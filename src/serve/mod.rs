@@ -6,6 +6,7 @@
 
 mod api;
 pub mod config;
+mod github;
 mod ingress;
 mod metrics;
 mod reporter;
@@ -39,6 +40,8 @@ pub struct App {
     pub running: Mutex<HashMap<i64, Signals>>,
     pub backend: Arc<DockerBackend>,
     pub secrets: Arc<dyn SecretStore>,
+    /// Commit statuses on GitHub, when a token is configured.
+    pub statuses: Option<github::StatusReporter>,
 }
 
 /// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
@@ -63,6 +66,12 @@ pub async fn serve(
         running: Mutex::new(HashMap::new()),
         backend,
         secrets,
+        statuses: github::StatusReporter::new(
+            &cfg.github,
+            cfg.public_url
+                .as_deref()
+                .unwrap_or(&format!("http://{}", cfg.listen)),
+        ),
     });
     scheduler::recover(&app).await?;
     let sched = tokio::spawn(scheduler::run(app.clone(), rx, shutdown.clone()));

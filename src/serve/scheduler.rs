@@ -5,6 +5,7 @@
 //! queued runs are picked up. On shutdown, running jobs get a grace period, then are
 //! cancelled (and cleaned up); queued runs stay queued for the next start.
 
+use super::github::State;
 use super::reporter::StoreReporter;
 use super::sources::Workflows;
 use super::App;
@@ -225,6 +226,21 @@ async fn execute(app: &Arc<App>, id: i64) {
     if let Ok(mut r) = app.running.lock() {
         r.insert(id, signals.clone());
     }
+    // Pushes from GitHub get a commit status, set beside the run (never holding it up).
+    let status_target = (event_row.source == "github")
+        .then(|| Some((ev.meta.repository.clone()?, ev.meta.sha.clone()?)))
+        .flatten();
+    let workflow_name = outcome.name.clone();
+    if let Some((repo, sha)) = status_target.clone() {
+        let app = app.clone();
+        let name = workflow_name.clone();
+        tokio::spawn(async move {
+            if let Some(s) = &app.statuses {
+                s.set(&repo, &sha, &name, id, State::Pending, "running")
+                    .await;
+            }
+        });
+    }
     app.store.send(Op::Run {
         run: id,
         status: "in_progress".into(),
@@ -257,14 +273,30 @@ async fn execute(app: &Arc<App>, id: i64) {
     if let Ok(mut r) = app.running.lock() {
         r.remove(&id);
     }
-    match result {
+    let (state, description) = match result {
         Ok(r) => {
             let reason = (r.conclusion == Conclusion::Failure)
                 .then(|| r.jobs.iter().find_map(|j| j.reason.clone()))
                 .flatten();
-            finish(app, id, r.conclusion.as_str(), reason)
+            let state = match r.conclusion {
+                Conclusion::Success | Conclusion::Skipped => State::Success,
+                Conclusion::Failure => State::Failure,
+                Conclusion::Cancelled => State::Error,
+            };
+            let description = reason
+                .clone()
+                .unwrap_or_else(|| r.conclusion.as_str().into());
+            finish(app, id, r.conclusion.as_str(), reason);
+            (state, description)
         }
-        Err(e) => finish(app, id, "failure", Some(e.to_string())),
+        Err(e) => {
+            finish(app, id, "failure", Some(e.to_string()));
+            (State::Error, e.to_string())
+        }
+    };
+    if let (Some((repo, sha)), Some(s)) = (status_target, &app.statuses) {
+        s.set(&repo, &sha, &workflow_name, id, state, &description)
+            .await;
     }
     if temporary {
         let _ = std::fs::remove_dir_all(&workspace);

@@ -56,6 +56,11 @@ impl Service {
     /// A repository whose `.github/workflows/ci.yml` is `workflow`, a hook `deploy` whose
     /// workflows directory holds `hook_workflow`, and the service configured for both.
     pub fn new(workflow: &str, hook_workflow: &str, extra: &str) -> Service {
+        Self::with_github(workflow, hook_workflow, extra, "")
+    }
+
+    /// As [`Service::new`], with more settings in the `[github]` table.
+    pub fn with_github(workflow: &str, hook_workflow: &str, extra: &str, github: &str) -> Service {
         crate::docker::require_docker();
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
@@ -74,7 +79,7 @@ impl Service {
         std::fs::write(
             &config,
             format!(
-                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ncapacity = 2\nshutdown_grace_secs = 5\n{extra}\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[github]\nwebhook_secret = \"{SECRET}\"\n[[repositories]]\nname = \"octo-org/octo-repo\"\npath = \"{}\"\n[hooks.deploy]\ntoken = \"{HOOK_TOKEN}\"\nworkflows = \"{}\"\nrepository = \"octo-org/octo-repo\"\n",
+                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ncapacity = 2\nshutdown_grace_secs = 5\n{extra}\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[github]\nwebhook_secret = \"{SECRET}\"\n{github}\n[[repositories]]\nname = \"octo-org/octo-repo\"\npath = \"{}\"\n[hooks.deploy]\ntoken = \"{HOOK_TOKEN}\"\nworkflows = \"{}\"\nrepository = \"octo-org/octo-repo\"\n",
                 dir.path().join("data").display(),
                 repo.display(),
                 hooks.display()

@@ -73,7 +73,7 @@ impl StatusReporter {
             let r = self
                 .client
                 .repos(owner, repo)
-                .create_status(sha.to_string(), st.clone())
+                .create_status(sha.to_string(), st)
                 .context(format!("gantry/{workflow}"))
                 .description(description.chars().take(140).collect())
                 .target(format!("{}/#run-{run}", self.public_url))

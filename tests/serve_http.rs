@@ -282,3 +282,66 @@ fn sigterm_refuses_new_events_drains_and_cleans_up() {
     assert_eq!(run["run"]["status"], "completed", "{run}");
     assert_eq!(run["run"]["conclusion"], "cancelled", "{run}");
 }
+
+#[test]
+fn a_post_receive_hook_triggers_pushes_once() {
+    let s = Service::new(CI, HOOK, "");
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .arg("-C")
+            .arg(&s.repo)
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@e",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    std::fs::write(s.repo.join("README.md"), "second version\n").unwrap();
+    git(&["commit", "-qam", "second"]);
+    let new = git(&["rev-parse", "HEAD"]);
+    let trigger = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
+            .args([
+                "trigger",
+                "push",
+                "--url",
+                &s.base,
+                "--repository",
+                "octo-org/octo-repo",
+                "--repo",
+            ])
+            .arg(&s.repo)
+            .env("GANTRY_WEBHOOK_SECRET", SECRET)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        writeln!(c.stdin.take().unwrap(), "{} {new} refs/heads/main", s.sha).unwrap();
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let out = trigger();
+    assert!(out.contains(" 202 "), "{out}");
+    let v: Value = serde_json::from_str(out.split(" 202 ").nth(1).unwrap().trim()).unwrap();
+    let id = v["runs"][0]["id"].as_i64().unwrap();
+    let run = s.wait_run(id, 120);
+    assert_eq!(run["run"]["conclusion"], "success", "{run}");
+    let logs = s.get_json(&format!("/api/runs/{id}/logs")).to_string();
+    assert!(
+        logs.contains("second version") && logs.contains(&new),
+        "{logs}"
+    );
+    // The hook running again for the same update creates no second run.
+    let again = trigger();
+    assert!(again.contains(&format!("\"id\":{id}")), "{again}");
+    assert_eq!(s.get_json("/api/runs")["runs"].as_array().unwrap().len(), 1);
+}

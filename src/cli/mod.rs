@@ -10,6 +10,7 @@ pub mod resolver;
 mod run;
 mod secrets;
 mod serve;
+mod trigger;
 mod validate;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -38,6 +39,9 @@ pub enum Command {
     Run(Box<run::RunArgs>),
     /// The runner service: webhooks in, runs in Docker, a durable run store, an API.
     Serve(Box<serve::ServeArgs>),
+    /// Send an event to a running `gantry serve` (e.g. from a git post-receive hook).
+    #[command(subcommand)]
+    Trigger(trigger::TriggerCommand),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -55,6 +59,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(*args),
         Command::Run(args) => run::run(*args),
         Command::Serve(args) => serve::run(*args),
+        Command::Trigger(cmd) => trigger::run(cmd),
     };
     match result {
         Ok(code) => code,

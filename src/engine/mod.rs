@@ -25,7 +25,7 @@ mod workspace;
 
 pub use cleanup::{remove_leftovers, remove_stale};
 pub use error::EngineError;
-pub use host::{hash_files, RunHost};
+pub use host::{hash_files, hex, RunHost};
 pub use remote::{ActionSource, NoRemote, Overrides};
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
 pub use shell::{command as shell_command, ShellCommand};

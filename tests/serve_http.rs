@@ -345,3 +345,63 @@ fn a_post_receive_hook_triggers_pushes_once() {
     assert!(again.contains(&format!("\"id\":{id}")), "{again}");
     assert_eq!(s.get_json("/api/runs")["runs"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn concurrency_groups_cancel_in_progress_runs() {
+    let hook = r#"
+on:
+  webhook:
+    names: [deploy]
+concurrency:
+  group: deploy-${{ github.event.body.environment }}
+  cancel-in-progress: true
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "deploy ${{ github.event.body.n }}" && sleep 30
+"#;
+    let s = Service::new(CI, hook, "");
+    let auth = format!("Bearer {HOOK_TOKEN}");
+    let send = |n: u32| {
+        let body = format!("{{\"environment\":\"prod\",\"n\":{n}}}");
+        let (code, text) = s.post(
+            "/hooks/deploy",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(code, 202, "{text}");
+        serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let first = send(1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while s.get_json(&format!("/api/runs/{first}"))["run"]["status"] != "in_progress" {
+        assert!(std::time::Instant::now() < deadline);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let second = send(2);
+    let run = s.wait_run(first, 60);
+    assert_eq!(
+        run["run"]["conclusion"], "cancelled",
+        "cancel-in-progress stops the first run: {run}"
+    );
+    // The second runs; cancel it to finish quickly, and check it did start.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while s.get_json(&format!("/api/runs/{second}"))["run"]["status"] != "in_progress" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let logs = s.get_json(&format!("/api/runs/{second}/logs")).to_string();
+    assert!(logs.contains("deploy 2"), "{logs}");
+    s.post(&format!("/api/runs/{second}/cancel"), &[], b"");
+    s.wait_run(second, 60);
+}

@@ -5,6 +5,7 @@
 //! interrupted runs after a crash, and drains on SIGTERM.
 
 mod api;
+mod concurrency;
 pub mod config;
 mod github;
 mod ingress;
@@ -42,6 +43,8 @@ pub struct App {
     pub secrets: Arc<dyn SecretStore>,
     /// Commit statuses on GitHub, when a token is configured.
     pub statuses: Option<github::StatusReporter>,
+    /// `concurrency:` groups across runs.
+    pub groups: concurrency::Groups,
 }
 
 /// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
@@ -66,6 +69,7 @@ pub async fn serve(
         running: Mutex::new(HashMap::new()),
         backend,
         secrets,
+        groups: concurrency::Groups::default(),
         statuses: github::StatusReporter::new(
             &cfg.github,
             cfg.public_url

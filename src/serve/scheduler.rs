@@ -226,6 +226,53 @@ async fn execute(app: &Arc<App>, id: i64) {
     if let Ok(mut r) = app.running.lock() {
         r.insert(id, signals.clone());
     }
+    let group = run.concurrency.as_ref().map(|c| {
+        let cancel = matches!(
+            c.cancel_in_progress,
+            crate::plan::Decision::Now { value: true }
+        );
+        (c.group.clone(), cancel)
+    });
+    if let Some((g, cancel)) = &group {
+        let (entry, replaced) = app.groups.enter(g, id, signals.clone(), *cancel);
+        if let Some(old) = replaced {
+            finish(
+                app,
+                old,
+                "cancelled",
+                Some(format!("replaced by run {id} in concurrency group `{g}`")),
+            );
+        }
+        if let super::concurrency::Entry::Wait(rx) = entry {
+            app.store.send(Op::Log {
+                run: id,
+                job: String::new(),
+                step: None,
+                stream: "system".into(),
+                line: format!("waiting for concurrency group `{g}`"),
+                at: now_ms(),
+            });
+            let go = tokio::select! {
+                r = rx => r.unwrap_or(false),
+                _ = signals.cancel.cancelled() => false,
+            };
+            if !go {
+                if let Ok(mut r) = app.running.lock() {
+                    r.remove(&id);
+                }
+                if signals.cancel.is_cancelled() {
+                    finish(
+                        app,
+                        id,
+                        "cancelled",
+                        Some("cancelled while waiting for its concurrency group".into()),
+                    );
+                }
+                return;
+            }
+            app.groups.started(g, id, signals.clone());
+        }
+    }
     // Pushes from GitHub get a commit status, set beside the run (never holding it up).
     let status_target = (event_row.source == "github")
         .then(|| Some((ev.meta.repository.clone()?, ev.meta.sha.clone()?)))
@@ -272,6 +319,9 @@ async fn execute(app: &Arc<App>, id: i64) {
     let result = engine.run(req, reporter, signals).await;
     if let Ok(mut r) = app.running.lock() {
         r.remove(&id);
+    }
+    if let Some((g, _)) = &group {
+        app.groups.leave(g, id);
     }
     let (state, description) = match result {
         Ok(r) => {

@@ -13,6 +13,7 @@ pub mod docker;
 pub mod engine;
 pub mod event;
 pub mod expr;
+pub mod fetch;
 pub mod filter;
 pub mod git;
 pub mod mask;

@@ -292,7 +292,9 @@ jobs:
 "#,
     );
     let spec = format!("octo/tools@v2={}", repo.path().display());
-    let r = ws.run(&["--action-dir", &spec]);
+    let cache = tempfile::tempdir().unwrap();
+    let cache = cache.path().to_str().unwrap().to_string();
+    let r = ws.run(&["--action-dir", &spec, "--offline", "--action-cache", &cache]);
     assert_eq!(r.code(), Some(1), "{}", r.debug());
     let lines = r.lines("remote").join("\n");
     assert!(

@@ -7,7 +7,7 @@ use super::console::Console;
 use super::plan::PlanArgs;
 use super::Format;
 use crate::docker::DockerBackend;
-use crate::engine::{Conclusion, Engine, EngineConfig, NoRemote, Overrides, RunRequest, Signals};
+use crate::engine::{Conclusion, Engine, EngineConfig, Overrides, RunRequest, Signals};
 use crate::plan::render::render_text;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -33,6 +33,19 @@ pub struct RunArgs {
     /// (repeatable; like act's local repository option).
     #[arg(long = "action-dir", value_name = "OWNER/REPO@REF=PATH")]
     pub action_dirs: Vec<String>,
+    /// Use only actions already in the action cache; never download.
+    #[arg(long)]
+    pub offline: bool,
+    /// Where downloaded actions are kept (default ~/.cache/gantry/actions).
+    #[arg(long, env = "GANTRY_ACTION_CACHE")]
+    pub action_cache: Option<PathBuf>,
+    /// The GitHub API remote actions are downloaded from (GitHub Enterprise, tests).
+    #[arg(
+        long,
+        env = "GANTRY_GITHUB_API",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api: String,
 }
 
 fn run_id() -> String {
@@ -86,9 +99,25 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         for spec in &args.action_dirs {
             dirs.push(Overrides::parse(spec).map_err(anyhow::Error::msg)?);
         }
+        let cache = args.action_cache.clone().unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into()))
+                .join(".cache/gantry/actions")
+        });
+        let token = secrets
+            .get("GITHUB_TOKEN")
+            .cloned()
+            .or_else(|| std::env::var("GITHUB_TOKEN").ok())
+            .filter(|t| !t.is_empty());
+        let fetcher = crate::fetch::FetcherConfig {
+            cache_dir: cache,
+            offline: args.offline,
+            api_base: Some(args.github_api.clone()),
+            token,
+        }
+        .build()?;
         let actions = Overrides {
             dirs,
-            fallback: Arc::new(NoRemote),
+            fallback: Arc::new(fetcher),
         };
         let engine = Engine::new(backend, config)
             .with_secrets(Arc::new(planned.store))

@@ -24,7 +24,11 @@ async fn one(
     s.write_all(body).await?;
     let mut status = String::new();
     stream.read_line(&mut status).await?;
-    let code: u16 = status.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let code: u16 = status
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     let mut len = 0usize;
     loop {
         let mut line = String::new();
@@ -73,7 +77,8 @@ async fn main() {
                     Ok(_) => bad += 1,
                     Err(_) => {
                         bad += 1;
-                        stream = BufReader::new(TcpStream::connect(&addr).await.expect("reconnect"));
+                        stream =
+                            BufReader::new(TcpStream::connect(&addr).await.expect("reconnect"));
                     }
                 }
                 i += 1;
@@ -91,7 +96,11 @@ async fn main() {
     }
     let elapsed = t0.elapsed().as_secs_f64().min(secs as f64).max(0.001);
     lat.sort();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).copied().unwrap_or_default();
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
     println!(
         "accepted {} in {:.1} s = {:.0}/s with {conns} connections; not accepted {bad}; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         lat.len(),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine of this kind, then runs them all:
-# a Docker engine with offline images, formatting, lints, unit and integration tests (the
+# a Docker engine with offline images, OpenBao (Vault API), Tansu (Kafka protocol), formatting, lints, unit and integration tests (the
 # Docker ones against the real engine), and the corpus compatibility report.
 # Usage: scripts/test.sh            (from anywhere; CI calls it through .ci/run)
 set -euo pipefail
@@ -31,6 +31,10 @@ scripts/setup-docker.sh
 step "OpenBao server (the Vault API, for the secrets tests)"
 GANTRY_BAO="$(scripts/setup-vault.sh)"
 export GANTRY_BAO
+
+step "Tansu broker (the Kafka protocol, for the Kafka tests)"
+GANTRY_TANSU="$(scripts/setup-kafka.sh)"
+export GANTRY_TANSU
 
 step "cargo test"
 cargo test --all-targets 2>&1 | tee target/test-output.txt

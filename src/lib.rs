@@ -16,6 +16,7 @@ pub mod expr;
 pub mod fetch;
 pub mod filter;
 pub mod git;
+pub mod kafka;
 pub mod mask;
 pub mod model;
 pub mod plan;

@@ -241,7 +241,8 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        app.metrics.render(&runs),
+        app.metrics
+            .render(&runs, app.cfg.kafka.as_ref().map(|_| &*app.kafka_stats)),
     )
         .into_response()
 }

@@ -40,6 +40,22 @@ pub struct ServeConfig {
     /// Named generic webhooks (`POST /hooks/{name}`) for `on: webhook` workflows.
     #[serde(default)]
     pub hooks: BTreeMap<String, HookConfig>,
+    /// This instance's name, stable across restarts: instances sharing a run store recover
+    /// only their own runs. Default: the listen address.
+    pub instance_id: Option<String>,
+    /// The Kafka source (`on: kafka` workflows) and consumer group.
+    pub kafka: Option<crate::kafka::KafkaConfig>,
+    #[serde(default)]
+    pub ingress: IngressConfig,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngressConfig {
+    /// Put authenticated webhook events on `[kafka] events_topic` instead of recording and
+    /// running them here: any instance of the group runs them.
+    #[serde(default)]
+    pub forward_to_kafka: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -120,6 +136,7 @@ impl ServeConfig {
             format!("{at}{}", e.message())
         })?;
         c.apply_env();
+        c.check()?;
         Ok(c)
     }
 
@@ -147,6 +164,32 @@ impl ServeConfig {
         if let Ok(v) = std::env::var("GANTRY_GITHUB_WEBHOOK_SECRET") {
             self.github.webhook_secret = Some(v);
         }
+        if let Ok(v) = std::env::var("GANTRY_INSTANCE_ID") {
+            self.instance_id = Some(v);
+        }
+        if let (Ok(v), Some(k)) = (std::env::var("GANTRY_KAFKA_BROKERS"), self.kafka.as_mut()) {
+            k.brokers = v;
+        }
+    }
+
+    pub fn instance(&self) -> String {
+        self.instance_id
+            .clone()
+            .unwrap_or_else(|| self.listen.clone())
+    }
+
+    /// Checks what the types cannot: forwarding needs an events topic to forward to.
+    pub fn check(&self) -> Result<(), String> {
+        if self.ingress.forward_to_kafka
+            && self
+                .kafka
+                .as_ref()
+                .and_then(|k| k.events_topic.as_ref())
+                .is_none()
+        {
+            return Err("[ingress] forward_to_kafka needs [kafka] with events_topic set".into());
+        }
+        Ok(())
     }
 
     pub fn github_secret(&self) -> Option<String> {

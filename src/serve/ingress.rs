@@ -5,10 +5,8 @@
 //! 503 shutting down.
 
 use super::sources::Workflows;
-use super::{signature, App};
+use super::{accept, signature, App};
 use crate::event::{self, Event};
-use crate::plan::{plan, resolve::NoFiles, PlanOptions, WorkflowFile};
-use crate::store::{NewEvent, NewRun};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -128,29 +126,7 @@ pub async fn github(
             return error(StatusCode::BAD_REQUEST, "malformed", e.to_string());
         }
     };
-    let repo_name = ev.meta.repository.clone().unwrap_or_default();
-    let workflows = match app
-        .cfg
-        .repositories
-        .iter()
-        .find(|r| r.name.eq_ignore_ascii_case(&repo_name))
-    {
-        None => Err(format!("repository `{repo_name}` is not configured")),
-        Some(repo) if kind != "push" => Err(format!(
-            "`{kind}` events of {} are not handled (only push)",
-            repo.name
-        )),
-        Some(repo) => {
-            let sha = ev.meta.sha.clone().unwrap_or_default();
-            let app2 = app.clone();
-            let repo = repo.clone();
-            match tokio::task::spawn_blocking(move || app2.sources.at_sha(&repo, &sha)).await {
-                Ok(r) => r,
-                Err(e) => Err(e.to_string()),
-            }
-        }
-    };
-    record(&app, format!("github:{delivery}"), "github", ev, workflows).await
+    settle(&app, format!("github:{delivery}"), "github", ev).await
 }
 
 pub async fn named(
@@ -216,8 +192,35 @@ pub async fn named(
         Some(k) => format!("hook:{name}:{k}"),
         None => format!("hook:{name}:{}", uuid_like()),
     };
-    let workflows = app.sources.of_hook(hook);
-    record(&app, id, &format!("hook:{name}"), ev, workflows).await
+    settle(&app, id, &format!("hook:{name}"), ev).await
+}
+
+/// An authenticated event: forwarded to the events topic when this instance only ingests,
+/// else matched and recorded here.
+async fn settle(app: &Arc<App>, id: String, source: &str, ev: Event) -> Response {
+    if let Some(f) = &app.forwarder {
+        let body = json!({ "id": id, "source": source, "event": ev }).to_string();
+        return match f.send(&id, body.as_bytes()).await {
+            Ok(at) => {
+                app.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+                (
+                    StatusCode::ACCEPTED,
+                    axum::Json(json!({ "event_id": id, "forwarded": at })),
+                )
+                    .into_response()
+            }
+            Err(e) => {
+                app.metrics.reject("forward");
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "forward",
+                    format!("the event could not be put on {}: {e}", f.topic),
+                )
+            }
+        };
+    }
+    let workflows = accept::workflows_for(app, source, &ev).await;
+    record(app, id, source, ev, workflows).await
 }
 
 /// A unique id for events that bring none.
@@ -242,78 +245,13 @@ async fn record(
     ev: Event,
     workflows: Result<Workflows, String>,
 ) -> Response {
-    let mut runs = Vec::new();
-    let mut not_matched = Vec::new();
-    let mut names = Vec::new();
-    match &workflows {
-        Err(reason) => not_matched.push(json!({ "workflow": null, "reasons": [reason] })),
-        Ok(list) => {
-            let files: Vec<WorkflowFile<'_>> = list
-                .iter()
-                .map(|l| WorkflowFile {
-                    path: &l.path,
-                    workflow: l.workflow.as_deref(),
-                    errors: l.errors.clone(),
-                })
-                .collect();
-            let opts = PlanOptions::default();
-            let p = plan(&ev, &files, &opts, &NoFiles);
-            for w in p.workflows {
-                if w.matched {
-                    names.push(w.name.clone());
-                    runs.push(NewRun {
-                        workflow_file: w.file.clone(),
-                        workflow_name: w.name.clone(),
-                        status: "queued".into(),
-                        conclusion: None,
-                    });
-                } else {
-                    not_matched.push(json!({ "workflow": w.file, "reasons": w.reasons }));
-                }
-            }
-        }
-    }
-    let payload = serde_json::to_string(&ev).unwrap_or_default();
-    let event_id = id.clone();
-    let respond = move |ids: &[i64]| {
-        let runs: Vec<_> = ids
-            .iter()
-            .zip(&names)
-            .map(|(id, n)| json!({ "id": id, "workflow": n }))
-            .collect();
-        json!({ "event_id": event_id, "runs": runs, "not_matched": not_matched }).to_string()
-    };
-    let accepted = app
-        .store
-        .accept(
-            NewEvent {
-                id,
-                source: source.into(),
-                name: ev.name.clone(),
-                payload,
-            },
-            runs,
-            respond,
+    match accept::accept(app, id, source, &ev, &workflows).await {
+        Ok(a) => (
+            StatusCode::ACCEPTED,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            a.response,
         )
-        .await;
-    match accepted {
-        Ok(a) => {
-            if a.duplicate {
-                app.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
-            } else {
-                app.metrics.accepted.fetch_add(1, Ordering::Relaxed);
-                for r in &a.run_ids {
-                    app.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
-                    let _ = app.queue.send(*r);
-                }
-            }
-            (
-                StatusCode::ACCEPTED,
-                [(axum::http::header::CONTENT_TYPE, "application/json")],
-                a.response,
-            )
-                .into_response()
-        }
+            .into_response(),
         Err(e) => {
             app.metrics.reject("store");
             error(StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string())

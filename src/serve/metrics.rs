@@ -37,8 +37,28 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, runs: &[(String, Option<String>, i64)]) -> String {
+    pub fn render(
+        &self,
+        runs: &[(String, Option<String>, i64)],
+        kafka: Option<&crate::kafka::SourceStats>,
+    ) -> String {
         let mut o = String::new();
+        if let Some(k) = kafka {
+            for (name, v) in [
+                ("consumed", &k.consumed),
+                ("recorded", &k.recorded),
+                ("dead_lettered", &k.dead_lettered),
+            ] {
+                o.push_str(&format!(
+                    "# TYPE gantry_kafka_messages_{name}_total counter\ngantry_kafka_messages_{name}_total {}\n",
+                    v.load(Ordering::Relaxed)
+                ));
+            }
+            o.push_str(&format!(
+                "# TYPE gantry_kafka_paused gauge\ngantry_kafka_paused {}\n",
+                u8::from(k.paused.load(Ordering::Relaxed))
+            ));
+        }
         o.push_str("# TYPE gantry_events_received_total counter\n");
         o.push_str(&format!(
             "gantry_events_received_total {}\n",

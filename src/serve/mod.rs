@@ -4,11 +4,13 @@
 //! change and log line in the run store, serves the API, a live page and metrics, recovers
 //! interrupted runs after a crash, and drains on SIGTERM.
 
+mod accept;
 mod api;
 mod concurrency;
 pub mod config;
 mod github;
 mod ingress;
+mod kafka;
 mod metrics;
 mod reporter;
 mod scheduler;
@@ -45,6 +47,13 @@ pub struct App {
     pub statuses: Option<github::StatusReporter>,
     /// `concurrency:` groups across runs.
     pub groups: concurrency::Groups,
+    /// This instance's name in a shared run store.
+    pub instance: String,
+    /// The `on: kafka` workflows, when `[kafka]` is configured.
+    pub kafka_workflows: Option<kafka::KafkaWorkflows>,
+    /// Where webhook events go when this instance only ingests (`forward_to_kafka`).
+    pub forwarder: Option<crate::kafka::Forwarder>,
+    pub kafka_stats: Arc<crate::kafka::SourceStats>,
 }
 
 /// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
@@ -55,7 +64,30 @@ pub async fn serve(
     secrets: Arc<dyn SecretStore>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let store = Store::open(&cfg.data_dir)?;
+    let instance = cfg.instance();
+    let store = Store::open_as(&cfg.data_dir, &instance)?;
+    // Secret librdkafka properties (SASL passwords...) come from the secret store.
+    let kafka_secrets = match &cfg.kafka {
+        Some(k) if !k.secret_options.is_empty() => {
+            let names: Vec<String> = k.secret_options.values().cloned().collect();
+            let values = secrets
+                .resolve(&names)
+                .await
+                .map_err(|e| anyhow::anyhow!("[kafka] secret_options: {e}"))?;
+            k.secret_options
+                .iter()
+                .filter_map(|(prop, name)| Some((prop.clone(), values.get(name)?.clone())))
+                .collect()
+        }
+        _ => std::collections::BTreeMap::new(),
+    };
+    let forwarder = match (&cfg.kafka, cfg.ingress.forward_to_kafka) {
+        (Some(k), true) => {
+            let topic = k.events_topic.clone().unwrap_or_default();
+            Some(crate::kafka::Forwarder::new(k, &topic, &kafka_secrets)?)
+        }
+        _ => None,
+    };
     let backend = Arc::new(DockerBackend::connect().await?);
     crate::engine::remove_stale(&*backend).await;
     let (tx, rx) = mpsc::unbounded_channel();
@@ -70,6 +102,13 @@ pub async fn serve(
         backend,
         secrets,
         groups: concurrency::Groups::default(),
+        instance,
+        kafka_workflows: cfg
+            .kafka
+            .as_ref()
+            .map(|k| kafka::KafkaWorkflows::new(k.workflows.clone())),
+        forwarder,
+        kafka_stats: Arc::default(),
         statuses: github::StatusReporter::new(
             &cfg.github,
             cfg.public_url
@@ -79,6 +118,15 @@ pub async fn serve(
     });
     scheduler::recover(&app).await?;
     let sched = tokio::spawn(scheduler::run(app.clone(), rx, shutdown.clone()));
+    let source = cfg.kafka.clone().map(|k| {
+        let sink = Arc::new(kafka::KafkaSink { app: app.clone() });
+        let (stats, stop) = (app.kafka_stats.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            if let Err(e) = crate::kafka::run_source(&k, &kafka_secrets, sink, stats, stop).await {
+                eprintln!("gantry: kafka source stopped: {e}");
+            }
+        })
+    });
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     eprintln!("gantry: serving on http://{}", listener.local_addr()?);
     let router = api::router(app.clone());
@@ -92,6 +140,10 @@ pub async fn serve(
     });
     shutdown.cancelled().await;
     app.accepting.store(false, Ordering::SeqCst);
+    // Consumption stops first (committing what was recorded), then running jobs drain.
+    if let Some(s) = source {
+        let _ = s.await;
+    }
     let _ = sched.await;
     server_stop.cancel();
     let _ = server.await;

@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 
 pub async fn recover(app: &Arc<App>) -> anyhow::Result<()> {
     let c = app.store.reader()?;
-    for r in read::runs_with_status(&c, "in_progress")? {
+    for r in read::runs_with_status(&c, "in_progress", &app.instance)? {
         if r.attempt < app.cfg.max_attempts {
             app.store.requeue(r.id).await?;
             enqueue(app, r.id);
@@ -42,7 +42,7 @@ pub async fn recover(app: &Arc<App>) -> anyhow::Result<()> {
             });
         }
     }
-    for r in read::runs_with_status(&c, "queued")? {
+    for r in read::runs_with_status(&c, "queued", &app.instance)? {
         enqueue(app, r.id);
     }
     app.store.flush().await;
@@ -116,6 +116,25 @@ fn prepare(
             .ok_or_else(|| format!("hook `{name}` is no longer configured"))?;
         let workflows = app.sources.of_hook(hook)?;
         return match &hook.workspace {
+            Some(w) => Ok((workflows, w.clone(), false)),
+            None => {
+                std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+                Ok((workflows, work, true))
+            }
+        };
+    }
+    if source == "kafka" {
+        let k = app
+            .cfg
+            .kafka
+            .as_ref()
+            .ok_or("[kafka] is no longer configured")?;
+        let workflows = app
+            .kafka_workflows
+            .as_ref()
+            .map(|w| w.current())
+            .unwrap_or_default();
+        return match &k.workspace {
             Some(w) => Ok((workflows, w.clone(), false)),
             None => {
                 std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;

@@ -120,11 +120,16 @@ pub fn run(c: &Connection, id: i64) -> Result<Option<RunRow>, StoreError> {
         .map_err(sql("read run"))
 }
 
-pub fn runs_with_status(c: &Connection, status: &str) -> Result<Vec<RunRow>, StoreError> {
-    let sql_text = format!("SELECT {RUN_COLUMNS} FROM runs r JOIN events e ON e.id = r.event_id WHERE r.status = ?1 ORDER BY r.id");
+/// Runs in `status` recorded by instance `owner` (or before instances had names).
+pub fn runs_with_status(
+    c: &Connection,
+    status: &str,
+    owner: &str,
+) -> Result<Vec<RunRow>, StoreError> {
+    let sql_text = format!("SELECT {RUN_COLUMNS} FROM runs r JOIN events e ON e.id = r.event_id WHERE r.status = ?1 AND (r.owner = ?2 OR r.owner = '') ORDER BY r.id");
     let mut s = c.prepare(&sql_text).map_err(sql("runs by status"))?;
     let rows = s
-        .query_map([status], run_row)
+        .query_map(params![status, owner], run_row)
         .map_err(sql("runs by status"))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql("runs by status"))?;

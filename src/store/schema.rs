@@ -74,5 +74,20 @@ pub fn open(path: &std::path::Path) -> Result<Connection, StoreError> {
 }
 
 pub fn create(c: &Connection) -> Result<(), StoreError> {
-    c.execute_batch(SCHEMA).map_err(sql("create tables"))
+    c.execute_batch(SCHEMA).map_err(sql("create tables"))?;
+    // Added after the first release: the instance that recorded (and runs) a run, so that
+    // instances sharing a store recover only their own runs after a crash.
+    let has_owner: bool = c
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'owner'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(sql("inspect runs"))?
+        > 0;
+    if !has_owner {
+        c.execute_batch("ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+            .map_err(sql("add runs.owner"))?;
+    }
+    Ok(())
 }

@@ -97,6 +97,14 @@ pub struct Store {
     path: PathBuf,
 }
 
+/// The store's writer state besides its connection.
+struct Writer {
+    /// The instance recording runs (several instances of a group may share one store).
+    owner: String,
+    /// Next log sequence number per run.
+    seqs: HashMap<i64, i64>,
+}
+
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -107,14 +115,23 @@ pub fn now_ms() -> i64 {
 impl Store {
     /// Opens (creating) `dir/gantry.db` and starts the writer thread.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_as(dir, "")
+    }
+
+    /// Opens the store for instance `owner`: runs it records or re-queues are its own.
+    pub fn open_as(dir: &Path, owner: &str) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join("gantry.db");
         let conn = schema::open(&path)?;
         schema::create(&conn)?;
         let (tx, rx) = mpsc::channel();
+        let state = Writer {
+            owner: owner.to_string(),
+            seqs: HashMap::new(),
+        };
         std::thread::Builder::new()
             .name("gantry-store".into())
-            .spawn(move || writer(conn, rx))?;
+            .spawn(move || writer(conn, rx, state))?;
         Ok(Store { tx, path })
     }
 
@@ -178,8 +195,7 @@ enum Reply {
     Flushed(oneshot::Sender<()>),
 }
 
-fn writer(mut conn: Connection, rx: mpsc::Receiver<Op>) {
-    let mut seqs: HashMap<i64, i64> = HashMap::new();
+fn writer(mut conn: Connection, rx: mpsc::Receiver<Op>, mut w: Writer) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < 4096 {
@@ -192,7 +208,7 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Op>) {
         let result = (|| -> Result<(), StoreError> {
             let tx = conn.transaction().map_err(sql("begin"))?;
             for op in batch.drain(..) {
-                apply(&tx, op, &mut seqs, &mut replies);
+                apply(&tx, op, &mut w, &mut replies);
             }
             tx.commit().map_err(sql("commit"))
         })();
@@ -217,13 +233,14 @@ fn writer(mut conn: Connection, rx: mpsc::Receiver<Op>) {
         }
         if result.is_err() {
             // Sequence numbers may be ahead of what was committed; read them again.
-            seqs.clear();
+            w.seqs.clear();
         }
     }
 }
 
 fn accept(
     tx: &rusqlite::Transaction<'_>,
+    owner: &str,
     event: NewEvent,
     runs: Vec<NewRun>,
     respond: Respond,
@@ -258,8 +275,8 @@ fn accept(
         .map_err(sql("insert event"))?;
     let mut ids = Vec::with_capacity(runs.len());
     for r in runs {
-        tx.prepare_cached("INSERT INTO runs (event_id, workflow_file, workflow_name, status, conclusion, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            .and_then(|mut s| s.execute(params![event.id, r.workflow_file, r.workflow_name, r.status, r.conclusion, now]))
+        tx.prepare_cached("INSERT INTO runs (event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'completed' THEN ?6 END, ?7)")
+            .and_then(|mut s| s.execute(params![event.id, r.workflow_file, r.workflow_name, r.status, r.conclusion, now, owner]))
             .map_err(sql("insert run"))?;
         ids.push(tx.last_insert_rowid());
     }
@@ -275,24 +292,22 @@ fn accept(
     })
 }
 
-fn apply(
-    tx: &rusqlite::Transaction<'_>,
-    op: Op,
-    seqs: &mut HashMap<i64, i64>,
-    replies: &mut Vec<Reply>,
-) {
+fn apply(tx: &rusqlite::Transaction<'_>, op: Op, w: &mut Writer, replies: &mut Vec<Reply>) {
     match op {
         Op::Accept {
             event,
             runs,
             respond,
             reply,
-        } => replies.push(Reply::Accepted(reply, accept(tx, event, runs, respond))),
+        } => replies.push(Reply::Accepted(
+            reply,
+            accept(tx, &w.owner, event, runs, respond),
+        )),
         Op::Requeue { run, reply } => {
             let r = tx
                 .execute(
-                    "UPDATE runs SET status = 'queued', conclusion = NULL, started_at = NULL, finished_at = NULL, reason = NULL, attempt = attempt + 1 WHERE id = ?1",
-                    [run],
+                    "UPDATE runs SET status = 'queued', conclusion = NULL, started_at = NULL, finished_at = NULL, reason = NULL, attempt = attempt + 1, owner = ?2 WHERE id = ?1",
+                    params![run, w.owner],
                 )
                 .and_then(|_| tx.execute("DELETE FROM jobs WHERE run_id = ?1", [run]))
                 .and_then(|_| tx.execute("DELETE FROM steps WHERE run_id = ?1", [run]))
@@ -359,7 +374,7 @@ fn apply(
             line,
             at,
         } => {
-            let seq = match seqs.get(&run) {
+            let seq = match w.seqs.get(&run) {
                 Some(s) => *s + 1,
                 None => {
                     tx.query_row(
@@ -371,7 +386,7 @@ fn apply(
                         + 1
                 }
             };
-            seqs.insert(run, seq);
+            w.seqs.insert(run, seq);
             let _ = tx
                 .prepare_cached("INSERT INTO logs (run_id, seq, job, step, stream, line, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .and_then(|mut s| s.execute(params![run, seq, job, step, stream, line, at]));

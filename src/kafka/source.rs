@@ -1,0 +1,289 @@
+//! The consumer loop. Messages are read in batches and handed to the [`Sink`]; a message's
+//! offset is stored only once the sink recorded it (or it reached the dead-letter topic),
+//! and librdkafka commits stored offsets on an interval and — through the rebalance
+//! callback — before partitions are revoked. The loop never waits for a container: the sink
+//! only records. When the sink has no room the partitions are paused, and the loop keeps
+//! polling so the group does not evict the instance.
+
+use super::dead_letter::{DeadLetter, Why};
+use super::{client, KafkaConfig, Sink, Verdict};
+use crate::event::KafkaMessage;
+use futures_util::FutureExt;
+use rdkafka::consumer::{
+    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
+};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{BorrowedMessage, Headers, Message};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("kafka client for {brokers}: {error}")]
+    Client { brokers: String, error: KafkaError },
+    #[error("subscribing to {topics:?}: {error}")]
+    Subscribe {
+        topics: Vec<String>,
+        error: KafkaError,
+    },
+}
+
+/// Counters the service exposes as metrics.
+#[derive(Default)]
+pub struct SourceStats {
+    pub consumed: AtomicU64,
+    pub recorded: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    pub paused: AtomicBool,
+}
+
+struct Ctx;
+
+impl ClientContext for Ctx {}
+
+impl ConsumerContext for Ctx {
+    /// Offsets stored so far belong to recorded messages: commit them before the partitions
+    /// go to another instance, so it does not consume them again.
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(_) = rebalance {
+            let _ = consumer.commit_consumer_state(CommitMode::Sync);
+        }
+    }
+}
+
+const MAX_BATCH: usize = 2000;
+
+fn owned(m: &BorrowedMessage<'_>) -> KafkaMessage {
+    let headers = m
+        .headers()
+        .map(|h| {
+            h.iter()
+                .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                .collect()
+        })
+        .unwrap_or_default();
+    KafkaMessage {
+        topic: m.topic().to_string(),
+        partition: m.partition(),
+        offset: m.offset(),
+        key: m.key().map(<[u8]>::to_vec),
+        headers,
+        timestamp: m.timestamp().to_millis(),
+        value: m.payload().map(<[u8]>::to_vec),
+    }
+}
+
+/// Consumes until `shutdown`, then commits what was recorded and leaves the group.
+pub async fn run_source(
+    cfg: &KafkaConfig,
+    secret: &BTreeMap<String, String>,
+    sink: Arc<dyn Sink>,
+    stats: Arc<SourceStats>,
+    shutdown: CancellationToken,
+) -> Result<(), SourceError> {
+    let client_err = |error| SourceError::Client {
+        brokers: cfg.brokers.clone(),
+        error,
+    };
+    let consumer: StreamConsumer<Ctx> = client::consumer(cfg, secret)
+        .create_with_context(Ctx)
+        .map_err(client_err)?;
+    let dead = DeadLetter::new(cfg, secret).map_err(client_err)?;
+    let reload = Duration::from_secs(cfg.reload_secs.max(1));
+    let mut subscribed: Vec<String> = Vec::new();
+    let mut next_reload = Instant::now();
+    let mut paused = false;
+    loop {
+        if shutdown.is_cancelled() {
+            break;
+        }
+        if Instant::now() >= next_reload {
+            let mut topics = sink.topics();
+            topics.sort();
+            topics.dedup();
+            if topics != subscribed {
+                if topics.is_empty() {
+                    consumer.unsubscribe();
+                } else {
+                    let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+                    consumer
+                        .subscribe(&refs)
+                        .map_err(|error| SourceError::Subscribe {
+                            topics: topics.clone(),
+                            error,
+                        })?;
+                    eprintln!("gantry: kafka: subscribed to {}", topics.join(", "));
+                }
+                subscribed = topics;
+            }
+            next_reload = Instant::now() + reload;
+        }
+        // Pause while full; re-pause each turn, as a rebalance brings unpaused partitions.
+        let room = sink.has_room();
+        if let Ok(assigned) = consumer.assignment() {
+            if !room {
+                let _ = consumer.pause(&assigned);
+            } else if paused {
+                let _ = consumer.resume(&assigned);
+            }
+        }
+        paused = !room;
+        stats.paused.store(paused, Ordering::Relaxed);
+        let first = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            m = consumer.recv() => m,
+            _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
+        };
+        let mut batch = Vec::new();
+        match first {
+            Ok(m) => batch.push(owned(&m)),
+            Err(e) => {
+                eprintln!("gantry: kafka: {e}");
+                continue;
+            }
+        }
+        while batch.len() < MAX_BATCH {
+            match consumer.recv().now_or_never() {
+                Some(Ok(m)) => batch.push(owned(&m)),
+                Some(Err(e)) => eprintln!("gantry: kafka: {e}"),
+                None => break,
+            }
+        }
+        stats
+            .consumed
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let done = handle(cfg, &*sink, &dead, &stats, &shutdown, &batch).await;
+        if !done {
+            // Shutting down with part of the batch unrecorded: store nothing of it; the
+            // next owner of these partitions consumes them again (the event ids dedupe).
+            break;
+        }
+        store_offsets(&consumer, &batch);
+    }
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Ok(()) | Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
+        Err(e) => eprintln!("gantry: kafka: final commit: {e}"),
+    }
+    consumer.unsubscribe();
+    Ok(())
+}
+
+/// Stores, per partition, the offset after the last message of the batch.
+fn store_offsets(consumer: &StreamConsumer<Ctx>, batch: &[KafkaMessage]) {
+    let mut next: HashMap<(&str, i32), i64> = HashMap::new();
+    for m in batch {
+        let e = next.entry((&m.topic, m.partition)).or_insert(0);
+        *e = (*e).max(m.offset + 1);
+    }
+    let mut tpl = TopicPartitionList::new();
+    for ((topic, partition), offset) in next {
+        let _ = tpl.add_partition_offset(topic, partition, Offset::Offset(offset));
+    }
+    if let Err(e) = consumer.store_offsets(&tpl) {
+        // A partition revoked meanwhile: its new owner reads these again and the event ids
+        // dedupe them.
+        eprintln!("gantry: kafka: storing offsets: {e}");
+    }
+}
+
+/// Records the batch (retrying what may pass), dead-letters what cannot be recorded.
+/// False when shutdown interrupted it before every message was recorded or dead-lettered.
+async fn handle(
+    cfg: &KafkaConfig,
+    sink: &dyn Sink,
+    dead: &DeadLetter,
+    stats: &SourceStats,
+    shutdown: &CancellationToken,
+    batch: &[KafkaMessage],
+) -> bool {
+    let mut letters: Vec<(&KafkaMessage, Why)> = Vec::new();
+    let mut pending: Vec<&KafkaMessage> = Vec::new();
+    for m in batch {
+        let size = m.value.as_ref().map_or(0, Vec::len);
+        if size > cfg.max_message_bytes {
+            letters.push((
+                m,
+                Why {
+                    reason: "too_large".into(),
+                    detail: format!(
+                        "the value is {size} bytes; the limit (max_message_bytes) is {}",
+                        cfg.max_message_bytes
+                    ),
+                },
+            ));
+        } else {
+            pending.push(m);
+        }
+    }
+    let mut attempt = 1;
+    while !pending.is_empty() {
+        let verdicts = sink
+            .record(pending.iter().map(|m| (*m).clone()).collect())
+            .await;
+        let mut again = Vec::new();
+        for (m, v) in pending.iter().zip(verdicts) {
+            match v {
+                Verdict::Recorded => {
+                    stats.recorded.fetch_add(1, Ordering::Relaxed);
+                }
+                Verdict::Reject(detail) => {
+                    let (reason, detail) = detail
+                        .split_once(": ")
+                        .map(|(r, d)| (r.to_string(), d.to_string()))
+                        .unwrap_or(("rejected".into(), detail));
+                    letters.push((m, Why { reason, detail }));
+                }
+                Verdict::Retry(detail) if attempt >= cfg.max_attempts => letters.push((
+                    m,
+                    Why {
+                        reason: "record_failed".into(),
+                        detail: format!("not recorded after {attempt} attempts: {detail}"),
+                    },
+                )),
+                Verdict::Retry(_) => again.push(*m),
+            }
+        }
+        pending = again;
+        if !pending.is_empty() {
+            let backoff = Duration::from_millis(100 << attempt.min(6));
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.cancelled() => return false,
+            }
+            attempt += 1;
+        }
+    }
+    // In partition order, as they were consumed.
+    letters.sort_by(|(a, _), (b, _)| {
+        (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset))
+    });
+    for (m, why) in letters {
+        // A dead letter must land before the offset moves past it: retry until it does.
+        let mut wait = Duration::from_millis(200);
+        loop {
+            match dead.send(m, &why).await {
+                Ok(()) => {
+                    stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                    eprintln!(
+                        "gantry: kafka: {}[{}]@{} dead-lettered to {} ({}: {})",
+                        m.topic, m.partition, m.offset, dead.topic, why.reason, why.detail
+                    );
+                    break;
+                }
+                Err(e) => {
+                    eprintln!("gantry: kafka: dead-lettering to {}: {e}", dead.topic);
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = shutdown.cancelled() => return false,
+                    }
+                    wait = (wait * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+    true
+}

@@ -1,0 +1,194 @@
+//! The Kafka source's delivery guarantees, against librdkafka's own mock broker
+//! (`MockCluster`, in-process): an offset is committed only after the sink recorded the
+//! message, and a message the sink keeps failing to record is dead-lettered after bounded
+//! attempts (with its reason) while the messages after it still arrive.
+
+use gantry::event::KafkaMessage;
+use gantry::kafka::{run_source, BoxFuture, KafkaConfig, Sink, SourceStats, Verdict};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
+use rdkafka::mocking::MockCluster;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// A sink that holds every batch until released, and keeps failing messages keyed `retry`.
+struct Gate {
+    open: AtomicBool,
+    seen: Mutex<Vec<KafkaMessage>>,
+    recorded: Mutex<Vec<i64>>,
+}
+
+impl Sink for Gate {
+    fn topics(&self) -> Vec<String> {
+        vec!["events".into()]
+    }
+    fn record(&self, batch: Vec<KafkaMessage>) -> BoxFuture<'_, Vec<Verdict>> {
+        Box::pin(async move {
+            self.seen.lock().unwrap().extend(batch.iter().cloned());
+            while !self.open.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            batch
+                .iter()
+                .map(|m| {
+                    if m.key.as_deref() == Some(b"retry") {
+                        Verdict::Retry("the store is read-only".into())
+                    } else {
+                        self.recorded.lock().unwrap().push(m.offset);
+                        Verdict::Recorded
+                    }
+                })
+                .collect()
+        })
+    }
+    fn has_room(&self) -> bool {
+        true
+    }
+}
+
+fn config(bootstrap: &str) -> KafkaConfig {
+    toml::from_str(&format!(
+        "brokers = \"{bootstrap}\"\ngroup_id = \"g\"\ncommit_interval_ms = 100\nmax_attempts = 2\ndead_letter_topic = \"dead\"\n[options]\n\"session.timeout.ms\" = \"6000\"\n"
+    ))
+    .unwrap()
+}
+
+fn committed(bootstrap: &str) -> i64 {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "g")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition("events", 0);
+    match c
+        .committed_offsets(tpl, Duration::from_secs(5))
+        .unwrap()
+        .elements()[0]
+        .offset()
+    {
+        Offset::Offset(o) => o,
+        _ => -1,
+    }
+}
+
+async fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("events", 1, 1).unwrap();
+    cluster.create_topic("dead", 1, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        for (i, key) in ["a", "b", "retry", "c", "d"].iter().enumerate() {
+            producer
+                .send(
+                    FutureRecord::to("events")
+                        .key(*key)
+                        .payload(&format!("{{\"i\": {i}}}")),
+                    Duration::from_secs(5),
+                )
+                .await
+                .unwrap();
+        }
+        let gate = Arc::new(Gate {
+            open: AtomicBool::new(false),
+            seen: Mutex::new(Vec::new()),
+            recorded: Mutex::new(Vec::new()),
+        });
+        let stats = Arc::new(SourceStats::default());
+        let stop = CancellationToken::new();
+        let cfg = config(&bootstrap);
+        let task = {
+            let (gate, stats, stop) = (gate.clone(), stats.clone(), stop.clone());
+            tokio::spawn(async move { run_source(&cfg, &BTreeMap::new(), gate, stats, stop).await })
+        };
+        wait_until(30, "the sink received messages", || {
+            !gate.seen.lock().unwrap().is_empty()
+        })
+        .await;
+        // The sink has them but has not answered: many commit intervals pass, nothing is
+        // committed.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let b = bootstrap.clone();
+        let before = tokio::task::spawn_blocking(move || committed(&b))
+            .await
+            .unwrap();
+        assert_eq!(before, -1, "an offset was committed before recording");
+        gate.open.store(true, Ordering::SeqCst);
+        let b = bootstrap.clone();
+        wait_until(30, "all five offsets committed", || committed(&b) == 5).await;
+        assert_eq!(*gate.recorded.lock().unwrap(), vec![0, 1, 3, 4]);
+        // `retry` failed twice (max_attempts = 2), then went to the dead-letter topic.
+        let tries = gate
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.key.as_deref() == Some(b"retry"))
+            .count();
+        assert_eq!(tries, 2);
+        assert_eq!(stats.dead_lettered.load(Ordering::SeqCst), 1);
+        stop.cancel();
+        task.await.unwrap().unwrap();
+    });
+    let dead: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &bootstrap)
+        .set("group.id", "reader")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset("dead", 0, Offset::Beginning)
+        .unwrap();
+    dead.assign(&tpl).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let m = loop {
+        if let Some(Ok(m)) = dead.poll(Duration::from_millis(200)) {
+            break m.detach();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing on the dead-letter topic"
+        );
+    };
+    assert_eq!(m.key(), Some(&b"retry"[..]));
+    assert_eq!(m.payload(), Some(&b"{\"i\": 2}"[..]));
+    let h: BTreeMap<String, String> = m
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h.key.to_string(),
+                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(h["gantry-dlq-reason"], "record_failed");
+    assert!(
+        h["gantry-dlq-detail"].contains("not recorded after 2 attempts: the store is read-only"),
+        "{h:?}"
+    );
+    assert_eq!(h["gantry-dlq-offset"], "2");
+}

@@ -334,3 +334,103 @@ fn continual_prober_two_instances_kill_9_every_message_runs_exactly_once() {
     eprintln!("prober: {seen} redeliveries recognised by event id since the restart");
     drop(b);
 }
+
+const DEPLOY: &str = r#"
+name: deploy
+on:
+  webhook:
+    names: [deploy]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "deploying via $GITHUB_EVENT_NAME"
+"#;
+
+#[test]
+fn an_ingress_instance_forwards_webhook_events_for_the_group_to_run() {
+    docker::require_docker();
+    let broker = Broker::start();
+    broker.create_topic("gantry.events", 2);
+    broker.create_topic("gantry.dead-letter", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join("workflows");
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&wf).unwrap();
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("deploy.yml"), DEPLOY).unwrap();
+    let kafka = |forward: bool| {
+        format!(
+            "group_id = \"fw\"\nevents_topic = \"gantry.events\"\ncommit_interval_ms = 200\n[kafka.options]\n\"session.timeout.ms\" = \"6000\"\n[ingress]\nforward_to_kafka = {forward}\n[hooks.deploy]\ntoken = \"tok\"\nworkflows = \"{}\"\n",
+            hooks.display()
+        )
+    };
+    let ingress = Gantry::start(
+        dir.path(),
+        "ingress",
+        &dir.path().join("ingress-data"),
+        &wf,
+        &broker,
+        &kafka(true),
+    );
+    let worker = Gantry::start(
+        dir.path(),
+        "worker",
+        &dir.path().join("worker-data"),
+        &wf,
+        &broker,
+        &kafka(false),
+    );
+    let post = |key: &str| -> Value {
+        let o = std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-X",
+                "POST",
+                &format!("{}/hooks/deploy", ingress.base),
+            ])
+            .args([
+                "-H",
+                "Authorization: Bearer tok",
+                "-H",
+                "Content-Type: application/json",
+            ])
+            .args([
+                "-H",
+                &format!("Idempotency-Key: {key}"),
+                "--data",
+                "{\"v\": 1}",
+            ])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let first = post("release-1");
+    assert_eq!(first["event_id"], "hook:deploy:release-1", "{first}");
+    assert_eq!(first["forwarded"]["topic"], "gantry.events", "{first}");
+    // A redelivery is forwarded again; the worker recognises the event id.
+    let again = post("release-1");
+    assert_eq!(again["event_id"], "hook:deploy:release-1");
+    let run = wait_for(90, "the worker ran the forwarded event", || {
+        let r = runs(&worker);
+        (r.first()?["status"] == "completed").then(|| r[0].clone())
+    });
+    assert_eq!(
+        run["conclusion"],
+        "success",
+        "{run:#}\n{}",
+        worker.log_text()
+    );
+    let logs = worker
+        .get_json(&format!("/api/runs/{}/logs", run["id"]))
+        .to_string();
+    assert!(logs.contains("deploying via webhook"), "{logs}");
+    wait_for(30, "the redelivery recognised", || {
+        (worker.metric("gantry_events_duplicate_total") == 1).then_some(())
+    });
+    assert_eq!(runs(&worker).len(), 1, "one run for two deliveries");
+    assert!(
+        runs(&ingress).is_empty(),
+        "the ingress instance runs nothing"
+    );
+}

@@ -1,7 +1,8 @@
 //! Remote actions from GitHub: the repository tarball at a ref, downloaded with octocrab
 //! into a local action cache and unpacked safely, then used like a local action. The cache
 //! makes `--offline` runs possible; each (repository, ref) is downloaded once, even when
-//! several jobs ask at the same time. The only module that downloads from GitHub.
+//! several jobs ask at the same time. The service also reads a GitHub-hosted repository's
+//! workflow files at a pushed sha here. The only module that downloads from GitHub.
 
 mod extract;
 
@@ -111,6 +112,88 @@ impl FetcherConfig {
 }
 
 impl ActionFetcher {
+    /// The workflow files (`.github/workflows/*.yml|yaml`) of a GitHub repository at a ref,
+    /// through the contents API: a push is planned without downloading the whole tree.
+    /// No workflow directory means no workflows.
+    pub async fn workflow_files(
+        &self,
+        repository: &str,
+        git_ref: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, FetchError> {
+        let not_found = || FetchError::NotFound {
+            repository: repository.into(),
+            git_ref: git_ref.into(),
+        };
+        let (owner, repo) = repository.split_once('/').ok_or_else(not_found)?;
+        let Some(client) = &self.client else {
+            return Err(FetchError::NotCached {
+                repository: repository.into(),
+                git_ref: git_ref.into(),
+                cache: self.cfg.cache_dir.display().to_string(),
+            });
+        };
+        let classify = |e: octocrab::Error| match &e {
+            octocrab::Error::GitHub { source, .. } => match source.status_code.as_u16() {
+                404 => not_found(),
+                s @ (401 | 403) => FetchError::Unauthorized {
+                    repository: repository.into(),
+                    git_ref: git_ref.into(),
+                    status: s,
+                },
+                _ => FetchError::Network {
+                    repository: repository.into(),
+                    git_ref: git_ref.into(),
+                    message: e.to_string(),
+                },
+            },
+            _ => FetchError::Network {
+                repository: repository.into(),
+                git_ref: git_ref.into(),
+                message: e.to_string(),
+            },
+        };
+        let listing = match client
+            .repos(owner, repo)
+            .get_content()
+            .path(".github/workflows")
+            .r#ref(git_ref)
+            .send()
+            .await
+        {
+            Ok(l) => l.items,
+            Err(e) => {
+                return match classify(e) {
+                    FetchError::NotFound { .. } => Ok(Vec::new()),
+                    other => Err(other),
+                }
+            }
+        };
+        let mut out = Vec::new();
+        for item in listing {
+            if item.r#type != "file"
+                || !(item.name.ends_with(".yml") || item.name.ends_with(".yaml"))
+            {
+                continue;
+            }
+            let file = client
+                .repos(owner, repo)
+                .get_content()
+                .path(&item.path)
+                .r#ref(git_ref)
+                .send()
+                .await
+                .map_err(classify)?;
+            let text = file
+                .items
+                .first()
+                .and_then(|c| c.decoded_content())
+                .unwrap_or_default();
+            out.push((item.path.clone(), text.into_bytes()));
+        }
+        out.sort();
+        Ok(out)
+    }
+
     fn dir(&self, repository: &str, git_ref: &str) -> PathBuf {
         self.cfg.cache_dir.join(repository).join(ref_dir(git_ref))
     }

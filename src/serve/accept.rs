@@ -45,6 +45,15 @@ pub async fn workflows_for(app: &Arc<App>, source: &str, ev: &Event) -> Result<W
         ));
     }
     let sha = ev.meta.sha.clone().unwrap_or_default();
+    if repo.path.is_none() {
+        let Some(fetch) = &app.github_fetch else {
+            return Err(format!(
+                "{} is on GitHub, but no GitHub client could be built",
+                repo.name
+            ));
+        };
+        return app.sources.at_sha_on_github(fetch, repo, &sha).await;
+    }
     let app2 = app.clone();
     let repo = repo.clone();
     match tokio::task::spawn_blocking(move || app2.sources.at_sha(&repo, &sha)).await {

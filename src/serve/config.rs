@@ -76,8 +76,10 @@ pub struct GithubConfig {
 pub struct RepositoryConfig {
     /// `owner/repo`, as GitHub names it in payloads.
     pub name: String,
-    /// A local git repository (bare or not) holding the pushed commits.
-    pub path: PathBuf,
+    /// A local git repository (bare or not) holding the pushed commits. Absent: the
+    /// repository is on GitHub; its workflow files and source tarball are fetched at the
+    /// pushed sha through the API (`[github] token`, `api_url`).
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -190,6 +192,14 @@ impl ServeConfig {
             return Err("[ingress] forward_to_kafka needs [kafka] with events_topic set".into());
         }
         Ok(())
+    }
+
+    /// The API token (`token`, or the variable `token_env` names).
+    pub fn github_token(&self) -> Option<String> {
+        self.github
+            .token
+            .clone()
+            .or_else(|| from_env(&self.github.token_env))
     }
 
     pub fn github_secret(&self) -> Option<String> {

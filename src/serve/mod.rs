@@ -54,6 +54,8 @@ pub struct App {
     /// Where webhook events go when this instance only ingests (`forward_to_kafka`).
     pub forwarder: Option<crate::kafka::Forwarder>,
     pub kafka_stats: Arc<crate::kafka::SourceStats>,
+    /// Workflow files and source tarballs of GitHub-hosted repositories.
+    pub github_fetch: Option<crate::fetch::ActionFetcher>,
 }
 
 /// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
@@ -109,6 +111,15 @@ pub async fn serve(
             .map(|k| kafka::KafkaWorkflows::new(k.workflows.clone())),
         forwarder,
         kafka_stats: Arc::default(),
+        github_fetch: crate::fetch::FetcherConfig {
+            cache_dir: cfg.data_dir.join("github"),
+            offline: false,
+            api_base: cfg.github.api_url.clone(),
+            token: cfg.github_token(),
+        }
+        .build()
+        .map_err(|e| eprintln!("gantry: GitHub client: {e}; GitHub-hosted repositories are off"))
+        .ok(),
         statuses: github::StatusReporter::new(
             &cfg.github,
             cfg.public_url

@@ -106,6 +106,7 @@ fn prepare(
     id: i64,
     source: &str,
     ev: &Event,
+    downloaded: Option<PathBuf>,
 ) -> Result<(Workflows, PathBuf, bool), String> {
     let work = app.cfg.data_dir.join("work").join(id.to_string());
     if let Some(name) = source.strip_prefix("hook:") {
@@ -150,10 +151,62 @@ fn prepare(
         .find(|r| r.name.eq_ignore_ascii_case(&name))
         .ok_or_else(|| format!("repository `{name}` is no longer configured"))?;
     let sha = ev.meta.sha.clone().unwrap_or_default();
-    let workflows = app.sources.at_sha(repo, &sha)?;
     let _ = std::fs::remove_dir_all(&work);
-    crate::git::export_tree(&repo.path, &sha, &work).map_err(|e| e.to_string())?;
+    if let Some(tree) = downloaded {
+        // A GitHub repository: the tarball at the sha (cached) is copied, so runs cannot
+        // change the cache.
+        let workflows = app.sources.of_tree(&repo.name, &sha, &tree)?;
+        copy_tree(&tree, &work).map_err(|e| format!("copying {}: {e}", tree.display()))?;
+        return Ok((workflows, work, true));
+    }
+    let workflows = app.sources.at_sha(repo, &sha)?;
+    let path = repo.path.as_ref().ok_or("no local path")?;
+    crate::git::export_tree(path, &sha, &work).map_err(|e| e.to_string())?;
     Ok((workflows, work, true))
+}
+
+/// The source tree of a push to a GitHub-hosted repository, downloaded at the sha.
+async fn download(app: &App, source: &str, ev: &Event) -> Result<Option<PathBuf>, String> {
+    if source != "github" {
+        return Ok(None);
+    }
+    let name = ev.meta.repository.clone().unwrap_or_default();
+    let Some(repo) = app
+        .cfg
+        .repositories
+        .iter()
+        .find(|r| r.name.eq_ignore_ascii_case(&name) && r.path.is_none())
+    else {
+        return Ok(None);
+    };
+    let fetch = app
+        .github_fetch
+        .as_ref()
+        .ok_or("no GitHub client could be built")?;
+    let sha = ev.meta.sha.clone().unwrap_or_default();
+    fetch
+        .repository(&repo.name, &sha)
+        .await
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Copies a directory tree (files, directories, symbolic links as links).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        } else if kind.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if entry.file_name() != ".gantry-complete" {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
 }
 
 async fn execute(app: &Arc<App>, id: i64) {
@@ -183,10 +236,15 @@ async fn execute(app: &Arc<App>, id: i64) {
             )
         }
     };
+    let downloaded = match download(app, &event_row.source, &ev).await {
+        Ok(d) => d,
+        Err(e) => return finish(app, id, "failure", Some(e)),
+    };
     let app2 = app.clone();
     let source = event_row.source.clone();
     let ev2 = ev.clone();
-    let prepared = tokio::task::spawn_blocking(move || prepare(&app2, id, &source, &ev2)).await;
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare(&app2, id, &source, &ev2, downloaded)).await;
     let (workflows, workspace, temporary) = match prepared {
         Ok(Ok(p)) => p,
         Ok(Err(e)) => return finish(app, id, "failure", Some(e)),

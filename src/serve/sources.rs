@@ -4,6 +4,7 @@
 
 use super::config::{HookConfig, RepositoryConfig};
 use crate::diag::Severity;
+use crate::fetch::ActionFetcher;
 use crate::model::Workflow;
 use crate::validate::{check_bytes, FileKind};
 use std::collections::HashMap;
@@ -45,13 +46,42 @@ pub struct Sources {
 }
 
 impl Sources {
-    /// The repository's workflows at `sha` (cached).
+    fn cached(&self, repo: &str, sha: &str) -> Option<Workflows> {
+        let key = (repo.to_string(), sha.to_string());
+        self.cache.lock().ok().and_then(|c| c.get(&key).cloned())
+    }
+
+    /// A local repository's workflows at `sha` (cached).
     pub fn at_sha(&self, repo: &RepositoryConfig, sha: &str) -> Result<Workflows, String> {
-        let key = (repo.name.clone(), sha.to_string());
-        if let Some(w) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some(w) = self.cached(&repo.name, sha) {
             return Ok(w);
         }
-        let files = crate::git::workflow_files_at(&repo.path, sha).map_err(|e| e.to_string())?;
+        let Some(path) = &repo.path else {
+            return Err(format!("{} is not a local repository", repo.name));
+        };
+        let files = crate::git::workflow_files_at(path, sha).map_err(|e| e.to_string())?;
+        Ok(self.keep(&repo.name, sha, files))
+    }
+
+    /// A GitHub repository's workflows at `sha`, through the contents API (cached).
+    pub async fn at_sha_on_github(
+        &self,
+        fetch: &ActionFetcher,
+        repo: &RepositoryConfig,
+        sha: &str,
+    ) -> Result<Workflows, String> {
+        if let Some(w) = self.cached(&repo.name, sha) {
+            return Ok(w);
+        }
+        let files = fetch
+            .workflow_files(&repo.name, sha)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(self.keep(&repo.name, sha, files))
+    }
+
+    fn keep(&self, repo: &str, sha: &str, files: Vec<(String, Vec<u8>)>) -> Workflows {
+        let key = (repo.to_string(), sha.to_string());
         let loaded: Workflows = Arc::new(files.into_iter().map(|(p, b)| check(p, &b)).collect());
         if let Ok(mut c) = self.cache.lock() {
             if c.len() > 256 {
@@ -59,7 +89,31 @@ impl Sources {
             }
             c.insert(key, loaded.clone());
         }
-        Ok(loaded)
+        loaded
+    }
+
+    /// The workflows of a tree on disk (a downloaded tarball) at `.github/workflows`.
+    pub fn of_tree(&self, repo: &str, sha: &str, root: &Path) -> Result<Workflows, String> {
+        if let Some(w) = self.cached(repo, sha) {
+            return Ok(w);
+        }
+        let dir = root.join(".github/workflows");
+        let list = if dir.is_dir() {
+            read_dir(&dir)?
+        } else {
+            Vec::new()
+        };
+        // Paths as the contents API names them, so runs find their workflow file again.
+        let files = list
+            .into_iter()
+            .map(|mut l| {
+                if let Ok(rel) = Path::new(&l.path).strip_prefix(root) {
+                    l.path = rel.display().to_string();
+                }
+                l
+            })
+            .collect();
+        Ok(Arc::new(files))
     }
 
     /// A hook's workflows, read from its directory each time (they may change).

@@ -21,6 +21,7 @@ on:
     key: 'eu-*'
     headers:
       type: created
+    publish: order-results
 jobs:
   show:
     runs-on: ubuntu-latest
@@ -63,6 +64,7 @@ fn messages_run_the_workflows_whose_filters_match() {
     let broker = Broker::start();
     broker.create_topic("orders", 1);
     broker.create_topic("audit.log", 1);
+    broker.create_topic("order-results", 1);
     broker.create_topic("gantry.dead-letter", 1);
     let dir = tempfile::tempdir().unwrap();
     let wf = dir.path().join("workflows");
@@ -165,6 +167,20 @@ fn messages_run_the_workflows_whose_filters_match() {
         .then_some(())
     });
     assert_eq!(g.metric("gantry_kafka_messages_recorded_total"), 5);
+    // `publish: order-results`: each orders run's conclusion, as a CloudEvent.
+    let results = broker.read_all("order-results", 1, 2, 30);
+    assert_eq!(results.len(), 2);
+    let mut keys = Vec::new();
+    for r in &results {
+        let v: Value = serde_json::from_slice(r.value.as_deref().unwrap()).unwrap();
+        assert_eq!(v["conclusion"], "success", "{v}");
+        assert_eq!(v["workflow"], "orders");
+        assert_eq!(r.header("ce_type"), Some("dev.gantry.run.completed"));
+        assert_eq!(r.header("ce_source"), Some("gantry/one"));
+        keys.push(r.key.clone().unwrap());
+    }
+    keys.sort();
+    assert_eq!(keys, ["kafka:orders:0:0", "kafka:orders:0:3"]);
 }
 
 const SKIPPED: &str = r#"

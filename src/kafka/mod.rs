@@ -10,10 +10,12 @@ pub mod config;
 mod dead_letter;
 mod forward;
 pub mod pattern;
+mod publish;
 mod source;
 
 pub use config::KafkaConfig;
 pub use forward::{Forwarded, Forwarder};
+pub use publish::Publisher;
 pub use source::{run_source, SourceError, SourceStats};
 
 use crate::event::KafkaMessage;

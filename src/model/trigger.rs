@@ -116,6 +116,8 @@ pub struct KafkaTrigger {
     pub key: Option<Str>,
     /// Header name → glob its value must match; every listed header must be present.
     pub headers: Vec<(Str, Str)>,
+    /// A topic the conclusion of each run of the workflow is published to (`gantry serve`).
+    pub publish: Option<Str>,
 }
 
 /// Gantry's `on: webhook`: which named generic webhooks start the workflow.

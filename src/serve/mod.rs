@@ -54,6 +54,8 @@ pub struct App {
     /// Where webhook events go when this instance only ingests (`forward_to_kafka`).
     pub forwarder: Option<crate::kafka::Forwarder>,
     pub kafka_stats: Arc<crate::kafka::SourceStats>,
+    /// Run conclusions for workflows that `publish:` them (when `[kafka]` is configured).
+    pub results: Option<crate::kafka::Publisher>,
     /// Workflow files and source tarballs of GitHub-hosted repositories.
     pub github_fetch: Option<crate::fetch::ActionFetcher>,
 }
@@ -90,6 +92,10 @@ pub async fn serve(
         }
         _ => None,
     };
+    let results = match &cfg.kafka {
+        Some(k) => Some(crate::kafka::Publisher::new(k, &kafka_secrets)?),
+        None => None,
+    };
     let backend = Arc::new(DockerBackend::connect().await?);
     crate::engine::remove_stale(&*backend).await;
     let (tx, rx) = mpsc::unbounded_channel();
@@ -110,6 +116,7 @@ pub async fn serve(
             .as_ref()
             .map(|k| kafka::KafkaWorkflows::new(k.workflows.clone())),
         forwarder,
+        results,
         kafka_stats: Arc::default(),
         github_fetch: crate::fetch::FetcherConfig {
             cache_dir: cfg.data_dir.join("github"),

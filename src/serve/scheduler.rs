@@ -165,6 +165,62 @@ fn prepare(
     Ok((workflows, work, true))
 }
 
+/// Puts the run's conclusion on the topic its workflow's `on: kafka` `publish:` names, in
+/// the background (retried, logged, never failing the run).
+fn publish_result(
+    app: &Arc<App>,
+    id: i64,
+    model: &crate::model::Workflow,
+    row: &read::RunRow,
+    conclusion: &str,
+    reason: Option<String>,
+) {
+    let Some(topic) = model.on.as_ref().and_then(|on| {
+        on.value.events.iter().find_map(|t| match &t.config {
+            crate::model::TriggerConfig::Kafka(k) => k.publish.as_ref().map(|p| p.value.clone()),
+            _ => None,
+        })
+    }) else {
+        return;
+    };
+    let value = serde_json::json!({
+        "run_id": id,
+        "attempt": row.attempt,
+        "workflow": row.workflow_name,
+        "workflow_file": row.workflow_file,
+        "event_id": row.event_id,
+        "event": row.event,
+        "conclusion": conclusion,
+        "reason": reason,
+        "finished_at": now_ms(),
+        "instance": app.instance,
+    })
+    .to_string();
+    let app = app.clone();
+    let key = row.event_id.clone();
+    let ce_id = format!("run-{id}-{}", row.attempt);
+    tokio::spawn(async move {
+        let Some(p) = &app.results else { return };
+        let source = format!("gantry/{}", app.instance);
+        let headers = [
+            ("ce_specversion", "1.0"),
+            ("ce_type", "dev.gantry.run.completed"),
+            ("ce_source", source.as_str()),
+            ("ce_id", ce_id.as_str()),
+            ("content-type", "application/json"),
+        ];
+        for attempt in 1..=5u32 {
+            match p.send(&topic, &key, &headers, value.as_bytes()).await {
+                Ok(()) => return,
+                Err(e) => {
+                    eprintln!("gantry: publishing run {id} to {topic} (attempt {attempt}): {e}");
+                    tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+                }
+            }
+        }
+    });
+}
+
 /// The source tree of a push to a GitHub-hosted repository, downloaded at the sha.
 async fn download(app: &App, source: &str, ev: &Event) -> Result<Option<PathBuf>, String> {
     if source != "github" {
@@ -299,6 +355,7 @@ async fn execute(app: &Arc<App>, id: i64) {
             Some("the workflow no longer matches the event".into()),
         );
     };
+    let model_for_results = model.clone();
     let signals = Signals::default();
     if let Ok(mut r) = app.running.lock() {
         r.insert(id, signals.clone());
@@ -413,11 +470,27 @@ async fn execute(app: &Arc<App>, id: i64) {
             let description = reason
                 .clone()
                 .unwrap_or_else(|| r.conclusion.as_str().into());
-            finish(app, id, r.conclusion.as_str(), reason);
+            finish(app, id, r.conclusion.as_str(), reason.clone());
+            publish_result(
+                app,
+                id,
+                &model_for_results,
+                &row,
+                r.conclusion.as_str(),
+                reason,
+            );
             (state, description)
         }
         Err(e) => {
             finish(app, id, "failure", Some(e.to_string()));
+            publish_result(
+                app,
+                id,
+                &model_for_results,
+                &row,
+                "failure",
+                Some(e.to_string()),
+            );
             (State::Error, e.to_string())
         }
     };

@@ -93,6 +93,8 @@ fn triggers() {
         wf("unknown activity type", "on:\n  issues:\n    types: [opened, shut]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 21, "event", E, "unknown activity type `shut`")]),
         wf("filter GitHub ignores", "on:\n  pull_request:\n    tags: [v1]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 5, "key", W, "GitHub ignores it")]),
         wf("kafka ok", "on:\n  kafka:\n    topics: [orders]\n    key: 'eu-*'\n    headers: {type: created}\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
+        wf("kafka publish", "on:\n  kafka:\n    topics: [orders]\n    publish: order-results\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
+        wf("kafka publish not a topic", "on:\n  kafka:\n    topics: [orders]\n    publish: 'order results'\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(4, 14, "event", E, "must be a Kafka topic name")]),
         wf("kafka without topics", "on:\n  kafka:\n    key: x\n    partition: 3\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 5, "event", E, "at least one topic"), (4, 5, "key", E, "unexpected key `partition`")]),
         wf("webhook ok", "on:\n  webhook:\n    names: [deploy]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
         wf("webhook bad", "on:\n  webhook:\n    name: deploy\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 5, "key", E, "did you mean `names`?")]),

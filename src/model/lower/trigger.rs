@@ -423,7 +423,32 @@ fn lower_kafka(node: &Node, cx: &mut Cx<'_>) -> KafkaTrigger {
             "topics" => k.topics = cx.str_list(&e.value, "`kafka.topics`").value,
             "key" => k.key = cx.string(&e.value, "`kafka.key`"),
             "headers" => k.headers = cx.str_map(&e.value, "`kafka.headers`").entries,
-            _ => cx.unknown_key(e, key, "`on.kafka`", &["topics", "key", "headers"]),
+            "publish" => {
+                k.publish = cx.string(&e.value, "`kafka.publish`");
+                if let Some(t) = &k.publish {
+                    let valid = !t.value.is_empty()
+                        && t.value.len() <= 249
+                        && t.value
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+                    if !valid {
+                        cx.diags.error(
+                            "event",
+                            t.span,
+                            format!(
+                                "`kafka.publish` must be a Kafka topic name (1 to 249 of a-z A-Z 0-9 . _ -), not `{}`",
+                                t.value
+                            ),
+                        );
+                    }
+                }
+            }
+            _ => cx.unknown_key(
+                e,
+                key,
+                "`on.kafka`",
+                &["topics", "key", "headers", "publish"],
+            ),
         }
     }
     if k.topics.is_empty() {

@@ -90,6 +90,14 @@ fn is_workflow_path(path: &str) -> bool {
         .is_some_and(|f| !f.contains('/') && (f.ends_with(".yml") || f.ends_with(".yaml")))
 }
 
+/// Where a short needle first occurs. `str::find` with a `&str` pattern sets up a two-way
+/// searcher each call, which cost more than the rest of parsing a `uses:` value.
+fn find_short(hay: &str, needle: &[u8]) -> Option<usize> {
+    hay.as_bytes()
+        .windows(needle.len())
+        .position(|w| w == needle)
+}
+
 /// Classifies any `uses:` value, checking its syntax but not where it is used.
 pub fn parse_uses(s: &str) -> Result<Uses, UsesError> {
     if s.is_empty() {
@@ -98,7 +106,7 @@ pub fn parse_uses(s: &str) -> Result<Uses, UsesError> {
             "`uses` is empty: expected `owner/repo@ref`, `./path`, `$/path` or `docker://image`",
         );
     }
-    if let Some(i) = s.find("${{") {
+    if let Some(i) = crate::expr::find_open(s) {
         return err(i, "`uses` cannot contain expressions: GitHub resolves actions and reusable workflows before anything runs");
     }
     if let Some((i, c)) = s
@@ -305,7 +313,7 @@ fn check_ref(r: &str, base: usize) -> Result<(), UsesError> {
         return fail(i, format!("`{c}` cannot appear in a Git ref"));
     }
     for bad in ["..", "@{", "//"] {
-        if let Some(i) = r.find(bad) {
+        if let Some(i) = find_short(r, bad.as_bytes()) {
             return fail(i, format!("`{bad}` cannot appear in a Git ref"));
         }
     }

@@ -25,5 +25,5 @@ pub use eval::{evaluate, loose_eq, Host, JobStatus, MapHost};
 pub use functions::to_json_text;
 pub use parser::{parse_expr, MAX_DEPTH};
 pub use refs::{context_refs, ContextRef};
-pub use template::{parse_template, Segment, Template};
+pub use template::{find_open, parse_template, Segment, Template};
 pub use value::{format_number, parse_number, Object, Value};

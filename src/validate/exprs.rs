@@ -263,7 +263,7 @@ impl ExprChecker<'_, '_> {
 
 impl<'a> Visitor<'a> for ExprChecker<'_, '_> {
     fn value(&mut self, text: &'a str, span: Span, place: &'static Place, scope: &Scope<'a>) {
-        if !text.contains("${{") {
+        if crate::expr::find_open(text).is_none() {
             return;
         }
         match parse_template(text) {

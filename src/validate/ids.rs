@@ -40,7 +40,7 @@ fn check_steps(steps: &[Step], diags: &mut Diagnostics) {
     for step in flatten(steps) {
         let Some(id) = &step.id else { continue };
         let s = id.value.as_str();
-        if s.contains("${{") {
+        if crate::expr::find_open(s).is_some() {
             continue;
         }
         let ok = s

@@ -215,7 +215,7 @@ fn check_default(input: &Input, kind: &str, diags: &mut Diagnostics) {
         );
         return;
     };
-    if s.text.contains("${{") {
+    if crate::expr::find_open(&s.text).is_some() {
         return;
     }
     match (kind, s.resolve()) {

@@ -377,7 +377,8 @@ fn an_ingress_instance_forwards_webhook_events_for_the_group_to_run() {
     std::fs::write(hooks.join("deploy.yml"), DEPLOY).unwrap();
     let kafka = |forward: bool| {
         format!(
-            "group_id = \"fw\"\nevents_topic = \"gantry.events\"\ncommit_interval_ms = 200\n[kafka.options]\n\"session.timeout.ms\" = \"6000\"\n[ingress]\nforward_to_kafka = {forward}\n[hooks.deploy]\ntoken = \"tok\"\nworkflows = \"{}\"\n",
+            "group_id = \"fw\"\nconsume = {}\nevents_topic = \"gantry.events\"\ncommit_interval_ms = 200\n[kafka.options]\n\"session.timeout.ms\" = \"6000\"\n[ingress]\nforward_to_kafka = {forward}\n[hooks.deploy]\ntoken = \"tok\"\nworkflows = \"{}\"\n",
+            !forward,
             hooks.display()
         )
     };

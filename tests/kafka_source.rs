@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 /// A sink that holds every batch until released, and keeps failing messages keyed `retry`.
 struct Gate {
     open: AtomicBool,
+    room: AtomicBool,
     seen: Mutex<Vec<KafkaMessage>>,
     recorded: Mutex<Vec<i64>>,
 }
@@ -47,7 +48,7 @@ impl Sink for Gate {
         })
     }
     fn has_room(&self) -> bool {
-        true
+        self.room.load(Ordering::SeqCst)
     }
 }
 
@@ -114,6 +115,7 @@ fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
         }
         let gate = Arc::new(Gate {
             open: AtomicBool::new(false),
+            room: AtomicBool::new(true),
             seen: Mutex::new(Vec::new()),
             recorded: Mutex::new(Vec::new()),
         });
@@ -191,4 +193,60 @@ fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
         "{h:?}"
     );
     assert_eq!(h["gantry-dlq-offset"], "2");
+}
+
+#[test]
+fn a_sink_without_room_pauses_consumption_until_it_has_room() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("events", 1, 1).unwrap();
+    cluster.create_topic("dead", 1, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        let gate = Arc::new(Gate {
+            open: AtomicBool::new(true),
+            room: AtomicBool::new(false),
+            seen: Mutex::new(Vec::new()),
+            recorded: Mutex::new(Vec::new()),
+        });
+        let stats = Arc::new(SourceStats::default());
+        let stop = CancellationToken::new();
+        let cfg = config(&bootstrap);
+        let task = {
+            let (gate, stats, stop) = (gate.clone(), stats.clone(), stop.clone());
+            tokio::spawn(async move { run_source(&cfg, &BTreeMap::new(), gate, stats, stop).await })
+        };
+        wait_until(10, "paused", || stats.paused.load(Ordering::SeqCst)).await;
+        for i in 0..3 {
+            producer
+                .send(
+                    FutureRecord::to("events").key("k").payload(&format!("{i}")),
+                    Duration::from_secs(5),
+                )
+                .await
+                .unwrap();
+        }
+        // Paused: the group is joined and polled, but nothing reaches the sink.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert!(
+            gate.seen.lock().unwrap().is_empty(),
+            "consumed while paused"
+        );
+        gate.room.store(true, Ordering::SeqCst);
+        wait_until(30, "resumed and recorded", || {
+            gate.recorded.lock().unwrap().len() == 3
+        })
+        .await;
+        assert!(!stats.paused.load(Ordering::SeqCst));
+        stop.cancel();
+        task.await.unwrap().unwrap();
+    });
 }

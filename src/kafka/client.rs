@@ -65,3 +65,42 @@ pub fn producer(cfg: &KafkaConfig, secret: &BTreeMap<String, String>) -> ClientC
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(extra: &str) -> KafkaConfig {
+        toml::from_str(&format!("brokers = \"b:9092\"\n{extra}")).unwrap()
+    }
+
+    #[test]
+    fn defaults_then_options_then_secret_options() {
+        let c = cfg(
+            "[options]\n\"session.timeout.ms\" = \"30000\"\n\"security.protocol\" = \"SASL_SSL\"\n",
+        );
+        let secret = BTreeMap::from([("sasl.password".to_string(), "s3cret".to_string())]);
+        let consumer = consumer(&c, &secret);
+        assert_eq!(consumer.get("bootstrap.servers"), Some("b:9092"));
+        assert_eq!(consumer.get("group.id"), Some("gantry"));
+        assert_eq!(consumer.get("enable.auto.offset.store"), Some("false"));
+        assert_eq!(
+            consumer.get("session.timeout.ms"),
+            Some("30000"),
+            "options win"
+        );
+        assert_eq!(consumer.get("security.protocol"), Some("SASL_SSL"));
+        // Set, and never shown: rdkafka sanitizes it in every rendering of the config.
+        assert!(consumer.get("sasl.password").is_some());
+        assert!(!format!("{consumer:?}").contains("s3cret"));
+        let producer = producer(&c, &secret);
+        assert_eq!(producer.get("enable.idempotence"), Some("true"));
+        assert_eq!(producer.get("acks"), Some("all"));
+        assert!(producer.get("sasl.password").is_some());
+        assert_eq!(
+            producer.get("session.timeout.ms"),
+            None,
+            "consumer-only left out"
+        );
+    }
+}

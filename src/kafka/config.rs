@@ -11,6 +11,11 @@ use std::path::PathBuf;
 pub struct KafkaConfig {
     /// `bootstrap.servers`.
     pub brokers: String,
+    /// Whether this instance joins the consumer group. `false` makes a pure ingress (or
+    /// publish-only) instance: it still forwards webhooks and publishes run results, but it
+    /// is never assigned partitions, so it never runs an event consumed from Kafka.
+    #[serde(default = "default_consume")]
+    pub consume: bool,
     /// The consumer group every instance of one installation shares.
     #[serde(default = "default_group")]
     pub group_id: String,
@@ -43,7 +48,7 @@ pub struct KafkaConfig {
     #[serde(default = "default_reload")]
     pub reload_secs: u64,
     /// A topic carrying webhook events forwarded by ingress instances
-    /// (`[ingress] forward_to_kafka`); every instance with it set consumes and runs them.
+    /// (`[ingress] forward_to_kafka`); every consuming instance with it set runs them.
     pub events_topic: Option<String>,
     /// librdkafka properties, passed through (`security.protocol`, `sasl.mechanism`,
     /// `ssl.ca.location`, `session.timeout.ms`...). They override Gantry's defaults.
@@ -55,6 +60,9 @@ pub struct KafkaConfig {
     pub secret_options: BTreeMap<String, String>,
 }
 
+fn default_consume() -> bool {
+    true
+}
 fn default_group() -> String {
     "gantry".into()
 }

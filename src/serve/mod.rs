@@ -136,7 +136,7 @@ pub async fn serve(
     });
     scheduler::recover(&app).await?;
     let sched = tokio::spawn(scheduler::run(app.clone(), rx, shutdown.clone()));
-    let source = cfg.kafka.clone().map(|k| {
+    let source = cfg.kafka.clone().filter(|k| k.consume).map(|k| {
         let sink = Arc::new(kafka::KafkaSink { app: app.clone() });
         let (stats, stop) = (app.kafka_stats.clone(), shutdown.clone());
         tokio::spawn(async move {

@@ -4,8 +4,10 @@
 //! of all files at once, as text with a source snippet or as JSON for tools.
 
 mod render;
+mod toml;
 
 pub use render::{render_json, render_text, SourceMap};
+pub use toml::parse_toml;
 
 use crate::yaml::node::Span;
 use serde::Serialize;

@@ -542,30 +542,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         let mut fut = Box::pin(async move { backend.exec(&container, &spec, tx).await });
         let stopped = self.wait_or_stop(&mut fut, timeout, &pid_path).await;
         let effects = out.await.unwrap_or_default();
-        let mut result = StepResult {
-            outcome: Conclusion::Success,
-            outputs: BTreeMap::new(),
-            reason: None,
-        };
-        match stopped {
-            Stopped::Finished(Ok(0)) => {}
-            Stopped::Finished(Ok(code)) => {
-                result.outcome = Conclusion::Failure;
-                result.reason = Some(exit_reason(code));
-            }
-            Stopped::Finished(Err(e)) => return Err(e.into()),
-            Stopped::TimedOut(d) => {
-                result.outcome = Conclusion::Failure;
-                result.reason = Some(format!(
-                    "the step exceeded its timeout of {} minutes",
-                    d.as_secs_f64() / 60.0
-                ));
-            }
-            Stopped::Cancelled => {
-                result.outcome = Conclusion::Cancelled;
-                result.reason = Some("cancelled".into());
-            }
-        }
+        let mut result = stopped.into_result()?;
         self.absorb(&effects, &mut result);
         Ok((result, effects))
     }
@@ -966,30 +943,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             let _ = backend.remove_container(&id).await;
         }));
         let effects = out.await.unwrap_or_default();
-        let mut result = StepResult {
-            outcome: Conclusion::Success,
-            outputs: BTreeMap::new(),
-            reason: None,
-        };
-        match stopped {
-            Stopped::Finished(Ok(0)) => {}
-            Stopped::Finished(Ok(code)) => {
-                result.outcome = Conclusion::Failure;
-                result.reason = Some(exit_reason(code));
-            }
-            Stopped::Finished(Err(e)) => return Err(e.into()),
-            Stopped::TimedOut(d) => {
-                result.outcome = Conclusion::Failure;
-                result.reason = Some(format!(
-                    "the step exceeded its timeout of {} minutes",
-                    d.as_secs_f64() / 60.0
-                ));
-            }
-            Stopped::Cancelled => {
-                result.outcome = Conclusion::Cancelled;
-                result.reason = Some("cancelled".into());
-            }
-        }
+        let mut result = stopped.into_result()?;
         self.absorb(&effects, &mut result);
         Ok(result)
     }
@@ -1108,6 +1062,31 @@ pub enum Stopped {
     Finished(Result<i64, crate::backend::BackendError>),
     TimedOut(Duration),
     Cancelled,
+}
+
+impl Stopped {
+    /// How the step ended, before its file commands add outputs; an engine error (the
+    /// container could not be run or waited for) is not a step failure but the run's error.
+    fn into_result(self) -> Result<StepResult, EngineError> {
+        let (outcome, reason) = match self {
+            Stopped::Finished(Ok(0)) => (Conclusion::Success, None),
+            Stopped::Finished(Ok(code)) => (Conclusion::Failure, Some(exit_reason(code))),
+            Stopped::Finished(Err(e)) => return Err(e.into()),
+            Stopped::TimedOut(d) => (
+                Conclusion::Failure,
+                Some(format!(
+                    "the step exceeded its timeout of {} minutes",
+                    d.as_secs_f64() / 60.0
+                )),
+            ),
+            Stopped::Cancelled => (Conclusion::Cancelled, Some("cancelled".into())),
+        };
+        Ok(StepResult {
+            outcome,
+            outputs: BTreeMap::new(),
+            reason,
+        })
+    }
 }
 
 fn exit_reason(code: i64) -> String {

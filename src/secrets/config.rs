@@ -63,18 +63,7 @@ impl SecretsConfig {
 
     /// Parses the TOML text; errors carry `line:col`.
     pub fn parse(text: &str) -> Result<SecretsConfig, String> {
-        let cfg: SecretsConfig = toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let before = &text[..s.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                    format!("{line}:{col}: ")
-                })
-                .unwrap_or_default();
-            format!("{at}{}", e.message())
-        })?;
+        let cfg: SecretsConfig = crate::diag::parse_toml(text)?;
         for (name, r) in &cfg.secrets {
             VaultRef::parse(r, name).map_err(|e| format!("secret `{name}`: {e}"))?;
         }

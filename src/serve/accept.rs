@@ -83,14 +83,7 @@ pub fn decide(ev: &Event, workflows: &Result<Workflows, String>) -> Decided {
         }
         Ok(list) => list,
     };
-    let files: Vec<WorkflowFile<'_>> = list
-        .iter()
-        .map(|l| WorkflowFile {
-            path: &l.path,
-            workflow: l.workflow.as_deref(),
-            errors: l.errors.clone(),
-        })
-        .collect();
+    let files: Vec<WorkflowFile<'_>> = list.iter().map(|l| l.as_file()).collect();
     let p = plan(ev, &files, &PlanOptions::default(), &NoFiles);
     for w in p.workflows {
         if !w.matched {

@@ -125,18 +125,7 @@ fn from_env(name: &Option<String>) -> Option<String> {
 
 impl ServeConfig {
     pub fn parse(text: &str) -> Result<ServeConfig, String> {
-        let mut c: ServeConfig = toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map(|s| {
-                    let before = &text[..s.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                    format!("{line}:{col}: ")
-                })
-                .unwrap_or_default();
-            format!("{at}{}", e.message())
-        })?;
+        let mut c: ServeConfig = crate::diag::parse_toml(text)?;
         c.apply_env();
         c.check()?;
         Ok(c)

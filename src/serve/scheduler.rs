@@ -314,14 +314,7 @@ async fn execute(app: &Arc<App>, id: i64) {
         platforms,
         ..PlanOptions::default()
     };
-    let files: Vec<WorkflowFile<'_>> = workflows
-        .iter()
-        .map(|l| WorkflowFile {
-            path: &l.path,
-            workflow: l.workflow.as_deref(),
-            errors: l.errors.clone(),
-        })
-        .collect();
+    let files: Vec<WorkflowFile<'_>> = workflows.iter().map(|l| l.as_file()).collect();
     let resolver = FsResolver {
         root: workspace.clone(),
     };

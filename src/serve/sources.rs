@@ -18,6 +18,17 @@ pub struct Loaded {
     pub errors: Vec<String>,
 }
 
+impl Loaded {
+    /// The planner's view of this file.
+    pub fn as_file(&self) -> crate::plan::WorkflowFile<'_> {
+        crate::plan::WorkflowFile {
+            path: &self.path,
+            workflow: self.workflow.as_deref(),
+            errors: self.errors.clone(),
+        }
+    }
+}
+
 pub type Workflows = Arc<Vec<Loaded>>;
 
 pub fn check(path: String, bytes: &[u8]) -> Loaded {

@@ -225,6 +225,43 @@ fn named_hooks_cancel_and_rerun() {
     s.post(&format!("/api/runs/{id}/cancel"), &[], b"");
     let run = s.wait_run(id, 60);
     assert_eq!(run["run"]["attempt"], 2, "{run}");
+    // The history keeps both attempts: the first one cancelled, the second one too.
+    let history = run["history"].as_array().expect("history").clone();
+    let run_level: Vec<(i64, &str, &str)> = history
+        .iter()
+        .filter(|h| h["job"].is_null())
+        .map(|h| {
+            (
+                h["attempt"].as_i64().unwrap(),
+                h["status"].as_str().unwrap(),
+                h["conclusion"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let first_attempt: Vec<_> = run_level.iter().filter(|h| h.0 == 1).collect();
+    assert_eq!(
+        first_attempt,
+        [
+            &(1, "queued", ""),
+            &(1, "in_progress", ""),
+            &(1, "completed", "cancelled"),
+        ],
+        "{run:#}"
+    );
+    // The rerun may be cancelled before or after it started.
+    let second: Vec<_> = run_level.iter().filter(|h| h.0 == 2).collect();
+    assert_eq!(second.first(), Some(&&(2, "queued", "")), "{run:#}");
+    assert_eq!(
+        second.last(),
+        Some(&&(2, "completed", "cancelled")),
+        "{run:#}"
+    );
+    assert!(
+        history
+            .iter()
+            .any(|h| h["attempt"] == 1 && h["step"].is_string()),
+        "step changes of attempt 1 kept: {run:#}"
+    );
     let logs = s.get_json(&format!("/api/runs/{id}/logs"));
     assert!(logs.to_string().contains("deploying to slow"), "{logs}");
 }

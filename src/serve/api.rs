@@ -68,8 +68,10 @@ async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
         Err(e) => return store_error(e),
     };
     match read::run(&c, id) {
-        Ok(Some(run)) => match read::jobs(&c, id) {
-            Ok(jobs) => Json(json!({ "run": run, "jobs": jobs })).into_response(),
+        Ok(Some(run)) => match read::jobs(&c, id).and_then(|j| Ok((j, read::changes(&c, id)?))) {
+            Ok((jobs, history)) => {
+                Json(json!({ "run": run, "jobs": jobs, "history": history })).into_response()
+            }
             Err(e) => store_error(e),
         },
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),

@@ -10,7 +10,7 @@ mod schema;
 pub mod write;
 
 pub use error::StoreError;
-pub use read::{EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow};
+pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow};
 pub use write::{Accepted, NewEvent, NewRun, Op, Store};
 
 #[cfg(test)]

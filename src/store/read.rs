@@ -1,5 +1,6 @@
 //! Reading the store: runs (filtered), one run with its jobs and steps, logs after a
-//! sequence number (for live streaming), events (for reruns), runs left in progress.
+//! sequence number (for live streaming), events (for reruns), runs left in progress, and
+//! the status history of a run.
 
 use super::error::{sql, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -43,6 +44,18 @@ pub struct StepRow {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub reason: Option<String>,
+}
+
+/// One status change of the run (no job), a job (no step) or a step.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangeRow {
+    pub attempt: i64,
+    pub job: Option<String>,
+    pub step: Option<String>,
+    pub status: String,
+    pub conclusion: Option<String>,
+    pub reason: Option<String>,
+    pub at: i64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -184,6 +197,29 @@ pub fn jobs(c: &Connection, run: i64) -> Result<Vec<JobRow>, StoreError> {
         }
     }
     Ok(jobs)
+}
+
+/// The run's status history, oldest first, every attempt.
+pub fn changes(c: &Connection, run: i64) -> Result<Vec<ChangeRow>, StoreError> {
+    let mut s = c
+        .prepare("SELECT attempt, job, step, status, conclusion, reason, at FROM changes WHERE run_id = ?1 ORDER BY rowid")
+        .map_err(sql("read changes"))?;
+    let rows = s
+        .query_map([run], |r| {
+            Ok(ChangeRow {
+                attempt: r.get(0)?,
+                job: r.get(1)?,
+                step: r.get(2)?,
+                status: r.get(3)?,
+                conclusion: r.get(4)?,
+                reason: r.get(5)?,
+                at: r.get(6)?,
+            })
+        })
+        .map_err(sql("read changes"))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql("read changes"));
+    rows
 }
 
 pub fn logs_after(

@@ -51,6 +51,19 @@ CREATE TABLE IF NOT EXISTS steps (
     reason      TEXT,
     PRIMARY KEY (run_id, job, step)
 );
+-- Every status change of a run, a job or a step, in order, across attempts: what `runs`,
+-- `jobs` and `steps` show is only the latest state (a requeue starts their jobs afresh).
+CREATE TABLE IF NOT EXISTS changes (
+    run_id     INTEGER NOT NULL,
+    attempt    INTEGER NOT NULL,
+    job        TEXT,                  -- NULL: the run itself
+    step       TEXT,                  -- NULL: the run or the job
+    status     TEXT NOT NULL,
+    conclusion TEXT,
+    reason     TEXT,
+    at         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_by_run ON changes (run_id);
 CREATE TABLE IF NOT EXISTS logs (
     run_id INTEGER NOT NULL,
     seq    INTEGER NOT NULL,

@@ -139,4 +139,21 @@ async fn progress_logs_and_requeue() {
     let r = read::run(&c, id).unwrap().unwrap();
     assert_eq!((r.status.as_str(), r.attempt), ("queued", 2));
     assert!(read::jobs(&c, id).unwrap().is_empty());
+    // The first attempt's changes outlive the requeue, in order.
+    let history: Vec<_> = read::changes(&c, id)
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.attempt, h.job, h.step, h.status))
+        .collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        history,
+        [
+            (1, None, None, "queued".to_string()),
+            (1, None, None, "in_progress".to_string()),
+            (1, s("build"), None, "in_progress".to_string()),
+            (1, s("build"), s("1"), "completed".to_string()),
+            (2, None, None, "queued".to_string()),
+        ]
+    );
 }

@@ -278,7 +278,17 @@ fn accept(
         tx.prepare_cached("INSERT INTO runs (event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'completed' THEN ?6 END, ?7)")
             .and_then(|mut s| s.execute(params![event.id, r.workflow_file, r.workflow_name, r.status, r.conclusion, now, owner]))
             .map_err(sql("insert run"))?;
-        ids.push(tx.last_insert_rowid());
+        let id = tx.last_insert_rowid();
+        change(
+            tx,
+            id,
+            None,
+            None,
+            (&r.status, r.conclusion.as_deref(), None),
+            now,
+        )
+        .map_err(sql("record run status"))?;
+        ids.push(id);
     }
     let response = respond(&ids);
     tx.prepare_cached("UPDATE events SET response = ?1 WHERE id = ?2")
@@ -290,6 +300,22 @@ fn accept(
         duplicate: false,
         response,
     })
+}
+
+/// Appends to the status history (`changes`), at the run's current attempt.
+fn change(
+    tx: &rusqlite::Transaction<'_>,
+    run: i64,
+    job: Option<&str>,
+    step: Option<&str>,
+    (status, conclusion, reason): (&str, Option<&str>, Option<&str>),
+    at: i64,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(
+        "INSERT INTO changes (run_id, attempt, job, step, status, conclusion, reason, at)
+         SELECT ?1, attempt, ?2, ?3, ?4, ?5, ?6, ?7 FROM runs WHERE id = ?1",
+    )
+    .and_then(|mut s| s.execute(params![run, job, step, status, conclusion, reason, at]))
 }
 
 fn apply(tx: &rusqlite::Transaction<'_>, op: Op, w: &mut Writer, replies: &mut Vec<Reply>) {
@@ -311,6 +337,7 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: Op, w: &mut Writer, replies: &mut V
                 )
                 .and_then(|_| tx.execute("DELETE FROM jobs WHERE run_id = ?1", [run]))
                 .and_then(|_| tx.execute("DELETE FROM steps WHERE run_id = ?1", [run]))
+                .and_then(|_| change(tx, run, None, None, ("queued", None, None), now_ms()))
                 .map(|_| ())
                 .map_err(sql("requeue run"));
             replies.push(Reply::Unit(reply, r));
@@ -329,6 +356,14 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: Op, w: &mut Writer, replies: &mut V
                  WHERE id = ?1",
                 params![run, status, conclusion, reason, at],
             );
+            let _ = change(
+                tx,
+                run,
+                None,
+                None,
+                (&status, conclusion.as_deref(), reason.as_deref()),
+                at,
+            );
         }
         Op::Job {
             run,
@@ -345,6 +380,14 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: Op, w: &mut Writer, replies: &mut V
                  ON CONFLICT (run_id, key) DO UPDATE SET status = ?4, conclusion = ?5, reason = COALESCE(?7, reason),
                    finished_at = CASE WHEN ?4 = 'completed' THEN ?6 ELSE finished_at END",
                 params![run, key, name, status, conclusion, at, reason],
+            );
+            let _ = change(
+                tx,
+                run,
+                Some(&key),
+                None,
+                (&status, conclusion.as_deref(), reason.as_deref()),
+                at,
             );
         }
         Op::Step {
@@ -364,6 +407,14 @@ fn apply(tx: &rusqlite::Transaction<'_>, op: Op, w: &mut Writer, replies: &mut V
                  ON CONFLICT (run_id, job, step) DO UPDATE SET status = ?5, outcome = ?6, conclusion = ?7, reason = ?9,
                    finished_at = CASE WHEN ?5 = 'completed' THEN ?8 ELSE finished_at END",
                 params![run, job, step, name, status, outcome, conclusion, at, reason],
+            );
+            let _ = change(
+                tx,
+                run,
+                Some(&job),
+                Some(&step),
+                (&status, conclusion.as_deref(), reason.as_deref()),
+                at,
             );
         }
         Op::Log {

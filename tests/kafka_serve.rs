@@ -8,7 +8,7 @@
 mod docker;
 mod kafka;
 
-use kafka::{send, wait_for, Broker, Gantry};
+use kafka::{send, tail, wait_for, wait_or_explain, Broker, Gantry};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -313,25 +313,37 @@ fn continual_prober_two_instances_kill_9_every_message_runs_exactly_once() {
     produce(2 * N / 3, N);
     // Every message becomes exactly one run; count them in the shared store.
     let db = data.join("gantry.db");
-    let per_number = wait_for(120, "a run for every message", || {
-        let c = rusqlite::Connection::open(&db).ok()?;
-        let mut s = c
-            .prepare("SELECT e.payload FROM runs r JOIN events e ON e.id = r.event_id")
-            .ok()?;
-        let payloads: Vec<String> = s
-            .query_map([], |r| r.get(0))
-            .ok()?
-            .collect::<Result<_, _>>()
-            .ok()?;
-        let mut count: BTreeMap<i64, usize> = BTreeMap::new();
-        for p in payloads {
-            let v: Value = serde_json::from_str(&p).ok()?;
-            *count
-                .entry(v["payload"]["value"]["n"].as_i64()?)
-                .or_default() += 1;
-        }
-        (count.len() >= N).then_some(count)
-    });
+    let explain = || {
+        format!(
+            "instance a:\n{}\ninstance b:\n{}",
+            tail(&a.log_text()),
+            tail(&b.log_text())
+        )
+    };
+    let per_number = wait_or_explain(
+        120,
+        "a run for every message",
+        || {
+            let c = rusqlite::Connection::open(&db).ok()?;
+            let mut s = c
+                .prepare("SELECT e.payload FROM runs r JOIN events e ON e.id = r.event_id")
+                .ok()?;
+            let payloads: Vec<String> = s
+                .query_map([], |r| r.get(0))
+                .ok()?
+                .collect::<Result<_, _>>()
+                .ok()?;
+            let mut count: BTreeMap<i64, usize> = BTreeMap::new();
+            for p in payloads {
+                let v: Value = serde_json::from_str(&p).ok()?;
+                *count
+                    .entry(v["payload"]["value"]["n"].as_i64()?)
+                    .or_default() += 1;
+            }
+            (count.len() >= N).then_some(count)
+        },
+        explain,
+    );
     std::thread::sleep(Duration::from_secs(3));
     let missing: Vec<usize> = (0..N)
         .filter(|n| !per_number.contains_key(&(*n as i64)))
@@ -428,10 +440,21 @@ fn an_ingress_instance_forwards_webhook_events_for_the_group_to_run() {
     // A redelivery is forwarded again; the worker recognises the event id.
     let again = post("release-1");
     assert_eq!(again["event_id"], "hook:deploy:release-1");
-    let run = wait_for(90, "the worker ran the forwarded event", || {
-        let r = runs(&worker);
-        (r.first()?["status"] == "completed").then(|| r[0].clone())
-    });
+    let run = wait_or_explain(
+        90,
+        "the worker ran the forwarded event",
+        || {
+            let r = runs(&worker);
+            (r.first()?["status"] == "completed").then(|| r[0].clone())
+        },
+        || {
+            format!(
+                "worker log:\n{}\ningress log:\n{}",
+                tail(&worker.log_text()),
+                tail(&ingress.log_text())
+            )
+        },
+    );
     assert_eq!(
         run["conclusion"],
         "success",

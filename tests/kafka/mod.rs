@@ -340,13 +340,35 @@ impl Drop for Gantry {
 }
 
 /// Polls `f` until it returns Some, or fails with `what`.
-pub fn wait_for<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub fn wait_for<T>(secs: u64, what: &str, f: impl FnMut() -> Option<T>) -> T {
+    wait_or_explain(secs, what, f, String::new)
+}
+
+/// Like [`wait_for`], and on a timeout the failure also shows `explain()` (the services'
+/// logs, say), since a CI log is all there is to go on afterwards.
+pub fn wait_or_explain<T>(
+    secs: u64,
+    what: &str,
+    mut f: impl FnMut() -> Option<T>,
+    explain: impl FnOnce() -> String,
+) -> T {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         if let Some(v) = f() {
             return v;
         }
-        assert!(Instant::now() < deadline, "timed out: {what}");
+        if Instant::now() >= deadline {
+            panic!("timed out: {what}\n{}", explain());
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The end of a log, enough to see what a service did last.
+pub fn tail(text: &str) -> &str {
+    let mut start = text.len().saturating_sub(4000);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    &text[start..]
 }

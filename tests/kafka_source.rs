@@ -4,7 +4,7 @@
 //! attempts (with its reason) while the messages after it still arrive.
 
 use gantry::event::KafkaMessage;
-use gantry::kafka::{run_source, BoxFuture, KafkaConfig, Sink, SourceStats, Verdict};
+use gantry::kafka::{run_source, BoxFuture, KafkaConfig, Publisher, Sink, SourceStats, Verdict};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
@@ -122,9 +122,12 @@ fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
         let stats = Arc::new(SourceStats::default());
         let stop = CancellationToken::new();
         let cfg = config(&bootstrap);
+        let dlq = Publisher::new(&cfg, &BTreeMap::new()).unwrap();
         let task = {
             let (gate, stats, stop) = (gate.clone(), stats.clone(), stop.clone());
-            tokio::spawn(async move { run_source(&cfg, &BTreeMap::new(), gate, stats, stop).await })
+            tokio::spawn(
+                async move { run_source(&cfg, &BTreeMap::new(), dlq, gate, stats, stop).await },
+            )
         };
         wait_until(30, "the sink received messages", || {
             !gate.seen.lock().unwrap().is_empty()
@@ -220,9 +223,12 @@ fn a_sink_without_room_pauses_consumption_until_it_has_room() {
         let stats = Arc::new(SourceStats::default());
         let stop = CancellationToken::new();
         let cfg = config(&bootstrap);
+        let dlq = Publisher::new(&cfg, &BTreeMap::new()).unwrap();
         let task = {
             let (gate, stats, stop) = (gate.clone(), stats.clone(), stop.clone());
-            tokio::spawn(async move { run_source(&cfg, &BTreeMap::new(), gate, stats, stop).await })
+            tokio::spawn(
+                async move { run_source(&cfg, &BTreeMap::new(), dlq, gate, stats, stop).await },
+            )
         };
         wait_until(10, "paused", || stats.paused.load(Ordering::SeqCst)).await;
         for i in 0..3 {

@@ -3,16 +3,12 @@
 //! unchanged (key, value, headers), with headers saying why and where it came from — so it
 //! is never silently skipped, and the partition behind it keeps moving.
 
-use super::{client, KafkaConfig};
+use super::publish::{Publisher, Record};
 use crate::event::KafkaMessage;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use std::collections::BTreeMap;
-use std::time::Duration;
 
 pub struct DeadLetter {
-    producer: FutureProducer,
+    producer: Publisher,
     pub topic: String,
 }
 
@@ -24,11 +20,11 @@ pub struct Why {
 }
 
 impl DeadLetter {
-    pub fn new(cfg: &KafkaConfig, secret: &BTreeMap<String, String>) -> Result<Self, KafkaError> {
-        Ok(DeadLetter {
-            producer: client::producer(cfg, secret).create()?,
-            topic: cfg.dead_letter_topic.clone(),
-        })
+    pub fn new(producer: Publisher, topic: &str) -> Self {
+        DeadLetter {
+            producer,
+            topic: topic.to_string(),
+        }
     }
 
     /// Publishes and waits for the broker's acknowledgement.
@@ -44,16 +40,14 @@ impl DeadLetter {
     }
 
     async fn publish(&self, msg: &KafkaMessage, why: &Why, value: bool) -> Result<(), KafkaError> {
-        let mut headers = OwnedHeaders::new();
-        for (k, v) in &msg.headers {
-            headers = headers.insert(Header {
-                key: k,
-                value: v.as_deref(),
-            });
-        }
         let partition = msg.partition.to_string();
         let offset = msg.offset.to_string();
         let timestamp = msg.timestamp.map(|t| t.to_string()).unwrap_or_default();
+        let mut headers: Vec<(&str, Option<&[u8]>)> = msg
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_deref()))
+            .collect();
         for (k, v) in [
             ("gantry-dlq-reason", why.reason.as_str()),
             ("gantry-dlq-detail", why.detail.as_str()),
@@ -62,29 +56,22 @@ impl DeadLetter {
             ("gantry-dlq-offset", offset.as_str()),
             ("gantry-dlq-timestamp", timestamp.as_str()),
         ] {
-            headers = headers.insert(Header {
-                key: k,
-                value: Some(v),
-            });
+            headers.push((k, Some(v.as_bytes())));
         }
         if !value {
-            headers = headers.insert(Header {
-                key: "gantry-dlq-value-dropped",
-                value: Some("too large for the dead-letter topic"),
-            });
-        }
-        let mut record: FutureRecord<'_, [u8], [u8]> =
-            FutureRecord::to(&self.topic).headers(headers);
-        if let Some(k) = &msg.key {
-            record = record.key(k.as_slice());
-        }
-        if let (true, Some(v)) = (value, &msg.value) {
-            record = record.payload(v.as_slice());
+            headers.push((
+                "gantry-dlq-value-dropped",
+                Some(b"too large for the dead-letter topic".as_slice()),
+            ));
         }
         self.producer
-            .send(record, Duration::from_secs(30))
+            .send(Record {
+                topic: &self.topic,
+                key: msg.key.as_deref(),
+                value: msg.value.as_deref().filter(|_| value),
+                headers,
+            })
             .await
             .map(|_| ())
-            .map_err(|(e, _)| e)
     }
 }

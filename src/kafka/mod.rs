@@ -1,7 +1,8 @@
 //! The Kafka edge of `gantry serve`: a consumer-group source that turns messages into
-//! `kafka` events, a dead-letter publisher for messages that cannot become events, and a
+//! `kafka` events, a dead-letter publisher for messages that cannot become events, a
 //! forwarder that puts webhook events on an events topic for any instance of the group to
-//! run. This is the only module that names rdkafka; what happens to a message once it is
+//! run, and run conclusions on `publish:` topics — the last three through one shared
+//! producer. This is the only module that names rdkafka; what happens to a message once it is
 //! consumed is behind the [`Sink`] trait, so the delivery guarantees (offsets stored only
 //! after the sink answers, commit on revocation, pause when full) are testable on their own.
 
@@ -15,7 +16,7 @@ mod source;
 
 pub use config::KafkaConfig;
 pub use forward::{Forwarded, Forwarder};
-pub use publish::Publisher;
+pub use publish::{Delivered, Publisher, Record};
 pub use source::{run_source, SourceError, SourceStats};
 
 use crate::event::KafkaMessage;

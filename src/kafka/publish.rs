@@ -1,6 +1,7 @@
-//! Run conclusions on a topic: a workflow whose `on: kafka` says `publish: <topic>` has the
-//! conclusion of each of its runs put there when the run ends — a CloudEvent in binary mode
-//! (`ce_*` headers, JSON value), keyed by the event id — so other services can react.
+//! The instance's one Kafka producer, shared by everything that writes to Kafka: run
+//! conclusions on `publish:` topics, webhook events forwarded to the events topic, and dead
+//! letters. One client means one set of broker connections and one idempotent sequence per
+//! instance, however many of those features are on.
 
 use super::{client, KafkaConfig};
 use rdkafka::error::KafkaError;
@@ -9,8 +10,26 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// Cheap to clone: clones share the client.
+#[derive(Clone)]
 pub struct Publisher {
     producer: FutureProducer,
+}
+
+/// One message to send.
+#[derive(Default)]
+pub struct Record<'a> {
+    pub topic: &'a str,
+    pub key: Option<&'a [u8]>,
+    pub value: Option<&'a [u8]>,
+    pub headers: Vec<(&'a str, Option<&'a [u8]>)>,
+}
+
+/// Where an acknowledged message landed.
+#[derive(Clone, Copy, Debug)]
+pub struct Delivered {
+    pub partition: i32,
+    pub offset: i64,
 }
 
 impl Publisher {
@@ -20,26 +39,26 @@ impl Publisher {
         })
     }
 
-    /// Sends and waits for the acknowledgement.
-    pub async fn send(
-        &self,
-        topic: &str,
-        key: &str,
-        headers: &[(&str, &str)],
-        value: &[u8],
-    ) -> Result<(), KafkaError> {
-        let mut h = OwnedHeaders::new();
-        for (k, v) in headers {
-            h = h.insert(Header {
-                key: k,
-                value: Some(*v),
-            });
+    /// Sends and waits for the acknowledgement of every in-sync replica (`acks=all`).
+    pub async fn send(&self, r: Record<'_>) -> Result<Delivered, KafkaError> {
+        let mut headers = OwnedHeaders::new();
+        for (key, value) in r.headers {
+            headers = headers.insert(Header { key, value });
         }
-        let record = FutureRecord::to(topic).key(key).payload(value).headers(h);
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(r.topic).headers(headers);
+        if let Some(k) = r.key {
+            record = record.key(k);
+        }
+        if let Some(v) = r.value {
+            record = record.payload(v);
+        }
         self.producer
             .send(record, Duration::from_secs(30))
             .await
-            .map(|_| ())
+            .map(|d| Delivered {
+                partition: d.partition,
+                offset: d.offset,
+            })
             .map_err(|(e, _)| e)
     }
 }

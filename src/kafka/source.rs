@@ -6,6 +6,7 @@
 //! polling so the group does not evict the instance.
 
 use super::dead_letter::{DeadLetter, Why};
+use super::publish::Publisher;
 use super::{client, KafkaConfig, Sink, Verdict};
 use crate::event::KafkaMessage;
 use futures_util::FutureExt;
@@ -77,10 +78,12 @@ fn owned(m: &BorrowedMessage<'_>) -> KafkaMessage {
     }
 }
 
-/// Consumes until `shutdown`, then commits what was recorded and leaves the group.
+/// Consumes until `shutdown`, then commits what was recorded and leaves the group. Dead
+/// letters go out through `producer`, the instance's shared one.
 pub async fn run_source(
     cfg: &KafkaConfig,
     secret: &BTreeMap<String, String>,
+    producer: Publisher,
     sink: Arc<dyn Sink>,
     stats: Arc<SourceStats>,
     shutdown: CancellationToken,
@@ -92,7 +95,7 @@ pub async fn run_source(
     let consumer: StreamConsumer<Ctx> = client::consumer(cfg, secret)
         .create_with_context(Ctx)
         .map_err(client_err)?;
-    let dead = DeadLetter::new(cfg, secret).map_err(client_err)?;
+    let dead = DeadLetter::new(producer, &cfg.dead_letter_topic);
     let reload = Duration::from_secs(cfg.reload_secs.max(1));
     let mut subscribed: Vec<String> = Vec::new();
     let mut next_reload = Instant::now();

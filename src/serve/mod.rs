@@ -85,16 +85,17 @@ pub async fn serve(
         }
         _ => std::collections::BTreeMap::new(),
     };
-    let forwarder = match (&cfg.kafka, cfg.ingress.forward_to_kafka) {
-        (Some(k), true) => {
-            let topic = k.events_topic.clone().unwrap_or_default();
-            Some(crate::kafka::Forwarder::new(k, &topic, &kafka_secrets)?)
-        }
-        _ => None,
-    };
+    // One producer for dead letters, forwarded events and run conclusions.
     let results = match &cfg.kafka {
         Some(k) => Some(crate::kafka::Publisher::new(k, &kafka_secrets)?),
         None => None,
+    };
+    let forwarder = match (&cfg.kafka, &results, cfg.ingress.forward_to_kafka) {
+        (Some(k), Some(p), true) => {
+            let topic = k.events_topic.clone().unwrap_or_default();
+            Some(crate::kafka::Forwarder::new(p.clone(), &topic))
+        }
+        _ => None,
     };
     let backend = Arc::new(DockerBackend::connect().await?);
     crate::engine::remove_stale(&*backend).await;
@@ -136,15 +137,22 @@ pub async fn serve(
     });
     scheduler::recover(&app).await?;
     let sched = tokio::spawn(scheduler::run(app.clone(), rx, shutdown.clone()));
-    let source = cfg.kafka.clone().filter(|k| k.consume).map(|k| {
-        let sink = Arc::new(kafka::KafkaSink { app: app.clone() });
-        let (stats, stop) = (app.kafka_stats.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            if let Err(e) = crate::kafka::run_source(&k, &kafka_secrets, sink, stats, stop).await {
-                eprintln!("gantry: kafka source stopped: {e}");
-            }
-        })
-    });
+    let source = cfg
+        .kafka
+        .clone()
+        .filter(|k| k.consume)
+        .zip(app.results.clone())
+        .map(|(k, producer)| {
+            let sink = Arc::new(kafka::KafkaSink { app: app.clone() });
+            let (stats, stop) = (app.kafka_stats.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                if let Err(e) =
+                    crate::kafka::run_source(&k, &kafka_secrets, producer, sink, stats, stop).await
+                {
+                    eprintln!("gantry: kafka source stopped: {e}");
+                }
+            })
+        });
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
     eprintln!("gantry: serving on http://{}", listener.local_addr()?);
     let router = api::router(app.clone());

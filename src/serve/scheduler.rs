@@ -210,8 +210,17 @@ fn publish_result(
             ("content-type", "application/json"),
         ];
         for attempt in 1..=5u32 {
-            match p.send(&topic, &key, &headers, value.as_bytes()).await {
-                Ok(()) => return,
+            let record = crate::kafka::Record {
+                topic: &topic,
+                key: Some(key.as_bytes()),
+                value: Some(value.as_bytes()),
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (*k, Some(v.as_bytes())))
+                    .collect(),
+            };
+            match p.send(record).await {
+                Ok(_) => return,
                 Err(e) => {
                     eprintln!("gantry: publishing run {id} to {topic} (attempt {attempt}): {e}");
                     tokio::time::sleep(Duration::from_millis(500 << attempt)).await;

@@ -49,6 +49,30 @@ pub enum FetchError {
     Cache { path: String, message: String },
 }
 
+impl FetchError {
+    /// What GitHub's answer means, whichever API gave it: 404 — no such repository or ref,
+    /// 401/403 — refused, anything else (or no answer) — a network failure with `message`.
+    fn from_status(repository: &str, git_ref: &str, status: Option<u16>, message: String) -> Self {
+        let (repository, git_ref) = (repository.to_string(), git_ref.to_string());
+        match status {
+            Some(404) => FetchError::NotFound {
+                repository,
+                git_ref,
+            },
+            Some(status @ (401 | 403)) => FetchError::Unauthorized {
+                repository,
+                git_ref,
+                status,
+            },
+            _ => FetchError::Network {
+                repository,
+                git_ref,
+                message,
+            },
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct FetcherConfig {
     pub cache_dir: PathBuf,
@@ -132,25 +156,12 @@ impl ActionFetcher {
                 cache: self.cfg.cache_dir.display().to_string(),
             });
         };
-        let classify = |e: octocrab::Error| match &e {
-            octocrab::Error::GitHub { source, .. } => match source.status_code.as_u16() {
-                404 => not_found(),
-                s @ (401 | 403) => FetchError::Unauthorized {
-                    repository: repository.into(),
-                    git_ref: git_ref.into(),
-                    status: s,
-                },
-                _ => FetchError::Network {
-                    repository: repository.into(),
-                    git_ref: git_ref.into(),
-                    message: e.to_string(),
-                },
-            },
-            _ => FetchError::Network {
-                repository: repository.into(),
-                git_ref: git_ref.into(),
-                message: e.to_string(),
-            },
+        let classify = |e: octocrab::Error| {
+            let status = match &e {
+                octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
+                _ => None,
+            };
+            FetchError::from_status(repository, git_ref, status, e.to_string())
         };
         let listing = match client
             .repos(owner, repo)
@@ -233,22 +244,13 @@ impl ActionFetcher {
             .await
             .map_err(|e| net(e.to_string()))?;
         let status = resp.status().as_u16();
-        match status {
-            200..=299 => {}
-            404 => {
-                return Err(FetchError::NotFound {
-                    repository: repository.into(),
-                    git_ref: git_ref.into(),
-                })
-            }
-            401 | 403 => {
-                return Err(FetchError::Unauthorized {
-                    repository: repository.into(),
-                    git_ref: git_ref.into(),
-                    status,
-                })
-            }
-            s => return Err(net(format!("HTTP {s}"))),
+        if !(200..=299).contains(&status) {
+            return Err(FetchError::from_status(
+                repository,
+                git_ref,
+                Some(status),
+                format!("HTTP {status}"),
+            ));
         }
         use http_body_util::BodyExt;
         let bytes = resp
@@ -298,6 +300,22 @@ impl ActionSource for ActionFetcher {
 
 #[cfg(test)]
 mod tests {
+    use super::FetchError;
+
+    #[test]
+    fn github_statuses_become_the_right_errors() {
+        for (status, want) in [
+            (Some(404), "was not found on GitHub"),
+            (Some(401), "GitHub refused o/r@v1 (HTTP 401"),
+            (Some(403), "GitHub refused o/r@v1 (HTTP 403"),
+            (Some(500), "downloading o/r@v1: boom"),
+            (None, "downloading o/r@v1: boom"),
+        ] {
+            let e = FetchError::from_status("o/r", "v1", status, "boom".into()).to_string();
+            assert!(e.contains(want), "{status:?}: {e}");
+        }
+    }
+
     #[test]
     fn ref_directories_do_not_collide() {
         assert_eq!(super::ref_dir("v4"), "v4");

@@ -30,12 +30,7 @@ pub async fn workflows_for(app: &Arc<App>, source: &str, ev: &Event) -> Result<W
             .ok_or_else(|| "no [kafka] section is configured".to_string());
     }
     let repo_name = ev.meta.repository.clone().unwrap_or_default();
-    let Some(repo) = app
-        .cfg
-        .repositories
-        .iter()
-        .find(|r| r.name.eq_ignore_ascii_case(&repo_name))
-    else {
+    let Some(repo) = app.cfg.repository(&repo_name) else {
         return Err(format!("repository `{repo_name}` is not configured"));
     };
     if ev.name != "push" {

@@ -124,6 +124,13 @@ fn from_env(name: &Option<String>) -> Option<String> {
 }
 
 impl ServeConfig {
+    /// The configured repository named `name` (GitHub's `owner/repo`, any case).
+    pub fn repository(&self, name: &str) -> Option<&RepositoryConfig> {
+        self.repositories
+            .iter()
+            .find(|r| r.name.eq_ignore_ascii_case(name))
+    }
+
     pub fn parse(text: &str) -> Result<ServeConfig, String> {
         let mut c: ServeConfig = crate::diag::parse_toml(text)?;
         c.apply_env();

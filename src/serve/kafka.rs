@@ -139,8 +139,12 @@ fn forwarded(m: &KafkaMessage) -> Result<(String, String, Event), String> {
 impl KafkaSink {
     async fn one(&self, m: KafkaMessage, workflows: &Workflows) -> Verdict {
         let app = &self.app;
-        let events_topic = app.cfg.kafka.as_ref().and_then(|k| k.events_topic.clone());
-        if events_topic.as_deref() == Some(m.topic.as_str()) {
+        let events_topic = app
+            .cfg
+            .kafka
+            .as_ref()
+            .and_then(|k| k.events_topic.as_deref());
+        if events_topic == Some(m.topic.as_str()) {
             let (id, source, ev) = match forwarded(&m) {
                 Ok(f) => f,
                 Err(e) => return Verdict::Reject(e),
@@ -168,8 +172,7 @@ impl KafkaSink {
         if let Some(r) = app.cfg.kafka.as_ref().and_then(|k| k.repository.clone()) {
             ev.meta.repository = Some(r);
         }
-        let d = accept::decide(&ev, &Ok(workflows.clone()));
-        match accept::record(app, id, "kafka", &ev, d).await {
+        match accept::accept(app, id, "kafka", &ev, &Ok(workflows.clone())).await {
             Ok(_) => Verdict::Recorded,
             Err(e) => Verdict::Retry(e.to_string()),
         }

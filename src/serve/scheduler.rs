@@ -146,9 +146,7 @@ fn prepare(
     let name = ev.meta.repository.clone().unwrap_or_default();
     let repo = app
         .cfg
-        .repositories
-        .iter()
-        .find(|r| r.name.eq_ignore_ascii_case(&name))
+        .repository(&name)
         .ok_or_else(|| format!("repository `{name}` is no longer configured"))?;
     let sha = ev.meta.sha.clone().unwrap_or_default();
     let _ = std::fs::remove_dir_all(&work);
@@ -236,12 +234,7 @@ async fn download(app: &App, source: &str, ev: &Event) -> Result<Option<PathBuf>
         return Ok(None);
     }
     let name = ev.meta.repository.clone().unwrap_or_default();
-    let Some(repo) = app
-        .cfg
-        .repositories
-        .iter()
-        .find(|r| r.name.eq_ignore_ascii_case(&name) && r.path.is_none())
-    else {
+    let Some(repo) = app.cfg.repository(&name).filter(|r| r.path.is_none()) else {
         return Ok(None);
     };
     let fetch = app

@@ -1,7 +1,7 @@
 //! One job from start to end: decide whether it runs, pull images, create the per-job
-//! network (when it has services), start services and wait for their health checks, start the job container,
-//! run the steps (then post steps), evaluate the job's outputs — and remove every container,
-//! network and volume it created, whatever happened.
+//! network (when it has services), start services and wait for their health checks, start
+//! the job container, run the steps (then post steps), evaluate the job's outputs — and
+//! remove every container, network and volume it created, whatever happened.
 
 use super::actions::ensure_image;
 use super::context::RunCtx;
@@ -274,20 +274,17 @@ async fn run_started<B: ContainerBackend>(
     // about 60 ms here, on the path from event to first step. Without services the job
     // container uses Docker's default bridge, as `docker run` does; step containers join
     // its network stack either way.
-    let mut job_ctx = Object::new();
-    let network = if sj.services.is_empty() {
-        None
+    let (network, services) = if sj.services.is_empty() {
+        (None, Object::new())
     } else {
         let network = cx.backend.create_network(&name, &labels).await?;
         created.network = Some(network.clone());
         let services =
             start_services(cx, start, sj, &host, &name, &network, &labels, created).await?;
-        job_ctx.insert("services".into(), Value::object(services));
-        Some(network)
+        (Some(network), services)
     };
-    if network.is_none() {
-        job_ctx.insert("services".into(), Value::object(Object::new()));
-    }
+    let mut job_ctx = Object::new();
+    job_ctx.insert("services".into(), Value::object(services));
 
     // The job container idles; steps run in it with exec.
     let mut spec = ContainerSpec {
@@ -299,7 +296,12 @@ async fn run_started<B: ContainerBackend>(
         working_dir: Some(WORKSPACE.into()),
         labels: labels.clone(),
         mounts: layout.mounts(),
-        aliases: network.iter().map(|_| jp.id.clone()).collect(),
+        // Services reach the job container by its job id on the job's network.
+        aliases: if network.is_some() {
+            vec![jp.id.clone()]
+        } else {
+            Vec::new()
+        },
         network: network.clone(),
         ..Default::default()
     };

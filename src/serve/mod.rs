@@ -54,8 +54,9 @@ pub struct App {
     /// Where webhook events go when this instance only ingests (`forward_to_kafka`).
     pub forwarder: Option<crate::kafka::Forwarder>,
     pub kafka_stats: Arc<crate::kafka::SourceStats>,
-    /// Run conclusions for workflows that `publish:` them (when `[kafka]` is configured).
-    pub results: Option<crate::kafka::Publisher>,
+    /// The instance's one Kafka producer (when `[kafka]` is configured): run conclusions on
+    /// `publish:` topics, forwarded webhook events, dead letters.
+    pub kafka_producer: Option<crate::kafka::Publisher>,
     /// Workflow files and source tarballs of GitHub-hosted repositories.
     pub github_fetch: Option<crate::fetch::ActionFetcher>,
 }
@@ -86,11 +87,11 @@ pub async fn serve(
         _ => std::collections::BTreeMap::new(),
     };
     // One producer for dead letters, forwarded events and run conclusions.
-    let results = match &cfg.kafka {
+    let kafka_producer = match &cfg.kafka {
         Some(k) => Some(crate::kafka::Publisher::new(k, &kafka_secrets)?),
         None => None,
     };
-    let forwarder = match (&cfg.kafka, &results, cfg.ingress.forward_to_kafka) {
+    let forwarder = match (&cfg.kafka, &kafka_producer, cfg.ingress.forward_to_kafka) {
         (Some(k), Some(p), true) => {
             let topic = k.events_topic.clone().unwrap_or_default();
             Some(crate::kafka::Forwarder::new(p.clone(), &topic))
@@ -117,7 +118,7 @@ pub async fn serve(
             .as_ref()
             .map(|k| kafka::KafkaWorkflows::new(k.workflows.clone())),
         forwarder,
-        results,
+        kafka_producer,
         kafka_stats: Arc::default(),
         github_fetch: crate::fetch::FetcherConfig {
             cache_dir: cfg.data_dir.join("github"),
@@ -141,7 +142,7 @@ pub async fn serve(
         .kafka
         .clone()
         .filter(|k| k.consume)
-        .zip(app.results.clone())
+        .zip(app.kafka_producer.clone())
         .map(|(k, producer)| {
             let sink = Arc::new(kafka::KafkaSink { app: app.clone() });
             let (stats, stop) = (app.kafka_stats.clone(), shutdown.clone());

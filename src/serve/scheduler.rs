@@ -198,7 +198,7 @@ fn publish_result(
     let key = row.event_id.clone();
     let ce_id = format!("run-{id}-{}", row.attempt);
     tokio::spawn(async move {
-        let Some(p) = &app.results else { return };
+        let Some(p) = &app.kafka_producer else { return };
         let source = format!("gantry/{}", app.instance);
         let headers = [
             ("ce_specversion", "1.0"),

@@ -8,7 +8,7 @@
 mod docker;
 mod kafka;
 
-use kafka::{send, tail, wait_for, wait_or_explain, Broker, Gantry};
+use kafka::{send, tail, wait_for, wait_or_explain, write_dir, Broker, Gantry};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -67,10 +67,11 @@ fn messages_run_the_workflows_whose_filters_match() {
     broker.create_topic("order-results", 1);
     broker.create_topic("gantry.dead-letter", 1);
     let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join("workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::write(wf.join("orders.yml"), ORDERS).unwrap();
-    std::fs::write(wf.join("audit.yml"), AUDIT).unwrap();
+    let wf = write_dir(
+        dir.path(),
+        "workflows",
+        &[("orders.yml", ORDERS), ("audit.yml", AUDIT)],
+    );
     let g = Gantry::start(
         dir.path(),
         "one",
@@ -203,9 +204,7 @@ fn poison_messages_go_to_the_dead_letter_topic_and_the_partition_moves_on() {
     broker.create_topic("numbers", 1);
     broker.create_topic("gantry.dead-letter", 1);
     let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join("workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::write(wf.join("numbered.yml"), SKIPPED).unwrap();
+    let wf = write_dir(dir.path(), "workflows", &[("numbered.yml", SKIPPED)]);
     let g = Gantry::start(
         dir.path(),
         "one",
@@ -270,9 +269,7 @@ fn continual_prober_two_instances_kill_9_every_message_runs_exactly_once() {
     broker.create_topic("numbers", 4);
     broker.create_topic("gantry.dead-letter", 1);
     let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join("workflows");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::write(wf.join("numbered.yml"), SKIPPED).unwrap();
+    let wf = write_dir(dir.path(), "workflows", &[("numbered.yml", SKIPPED)]);
     // Both instances share the run store (the documented requirement for a group).
     let data = dir.path().join("data");
     let kafka = "group_id = \"prober\"\ncommit_interval_ms = 500\n[kafka.options]\n\"session.timeout.ms\" = \"6000\"\n\"heartbeat.interval.ms\" = \"1000\"\n";
@@ -382,11 +379,8 @@ fn an_ingress_instance_forwards_webhook_events_for_the_group_to_run() {
     broker.create_topic("gantry.events", 2);
     broker.create_topic("gantry.dead-letter", 1);
     let dir = tempfile::tempdir().unwrap();
-    let wf = dir.path().join("workflows");
-    let hooks = dir.path().join("hooks");
-    std::fs::create_dir_all(&wf).unwrap();
-    std::fs::create_dir_all(&hooks).unwrap();
-    std::fs::write(hooks.join("deploy.yml"), DEPLOY).unwrap();
+    let wf = write_dir(dir.path(), "workflows", &[]);
+    let hooks = write_dir(dir.path(), "hooks", &[("deploy.yml", DEPLOY)]);
     let kafka = |forward: bool| {
         format!(
             "group_id = \"fw\"\nconsume = {}\nevents_topic = \"gantry.events\"\ncommit_interval_ms = 200\n[kafka.options]\n\"session.timeout.ms\" = \"6000\"\n[ingress]\nforward_to_kafka = {forward}\n[hooks.deploy]\ntoken = \"tok\"\nworkflows = \"{}\"\n",

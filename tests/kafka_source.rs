@@ -4,7 +4,9 @@
 //! attempts (with its reason) while the messages after it still arrive.
 
 use gantry::event::KafkaMessage;
-use gantry::kafka::{run_source, BoxFuture, KafkaConfig, Publisher, Sink, SourceStats, Verdict};
+use gantry::kafka::{
+    run_source, BoxFuture, KafkaConfig, Publisher, Sink, SourceError, SourceStats, Verdict,
+};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
@@ -86,6 +88,37 @@ async fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
+impl Gate {
+    /// `open`: batches are recorded at once; `room`: the sink has room for more.
+    fn new(open: bool, room: bool) -> Arc<Gate> {
+        Arc::new(Gate {
+            open: AtomicBool::new(open),
+            room: AtomicBool::new(room),
+            seen: Mutex::new(Vec::new()),
+            recorded: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+/// Runs the source against `bootstrap` with `gate` as its sink, until the token is cancelled.
+fn spawn_source(
+    bootstrap: &str,
+    gate: &Arc<Gate>,
+) -> (
+    Arc<SourceStats>,
+    CancellationToken,
+    tokio::task::JoinHandle<Result<(), SourceError>>,
+) {
+    let stats = Arc::new(SourceStats::default());
+    let stop = CancellationToken::new();
+    let cfg = config(bootstrap);
+    let dlq = Publisher::new(&cfg, &BTreeMap::new()).unwrap();
+    let (gate, s, t): (Arc<dyn Sink>, _, _) = (gate.clone(), stats.clone(), stop.clone());
+    let task =
+        tokio::spawn(async move { run_source(&cfg, &BTreeMap::new(), dlq, gate, s, t).await });
+    (stats, stop, task)
+}
+
 #[test]
 fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
     let cluster = MockCluster::new(1).unwrap();
@@ -113,22 +146,8 @@ fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
                 .await
                 .unwrap();
         }
-        let gate = Arc::new(Gate {
-            open: AtomicBool::new(false),
-            room: AtomicBool::new(true),
-            seen: Mutex::new(Vec::new()),
-            recorded: Mutex::new(Vec::new()),
-        });
-        let stats = Arc::new(SourceStats::default());
-        let stop = CancellationToken::new();
-        let cfg = config(&bootstrap);
-        let dlq = Publisher::new(&cfg, &BTreeMap::new()).unwrap();
-        let task = {
-            let (gate, stats, stop) = (gate.clone(), stats.clone(), stop.clone());
-            tokio::spawn(
-                async move { run_source(&cfg, &BTreeMap::new(), dlq, gate, stats, stop).await },
-            )
-        };
+        let gate = Gate::new(false, true);
+        let (stats, stop, task) = spawn_source(&bootstrap, &gate);
         wait_until(30, "the sink received messages", || {
             !gate.seen.lock().unwrap().is_empty()
         })
@@ -214,22 +233,8 @@ fn a_sink_without_room_pauses_consumption_until_it_has_room() {
             .set("bootstrap.servers", &bootstrap)
             .create()
             .unwrap();
-        let gate = Arc::new(Gate {
-            open: AtomicBool::new(true),
-            room: AtomicBool::new(false),
-            seen: Mutex::new(Vec::new()),
-            recorded: Mutex::new(Vec::new()),
-        });
-        let stats = Arc::new(SourceStats::default());
-        let stop = CancellationToken::new();
-        let cfg = config(&bootstrap);
-        let dlq = Publisher::new(&cfg, &BTreeMap::new()).unwrap();
-        let task = {
-            let (gate, stats, stop) = (gate.clone(), stats.clone(), stop.clone());
-            tokio::spawn(
-                async move { run_source(&cfg, &BTreeMap::new(), dlq, gate, stats, stop).await },
-            )
-        };
+        let gate = Gate::new(true, false);
+        let (stats, stop, task) = spawn_source(&bootstrap, &gate);
         wait_until(10, "paused", || stats.paused.load(Ordering::SeqCst)).await;
         for i in 0..3 {
             producer

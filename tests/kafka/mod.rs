@@ -339,6 +339,16 @@ impl Drop for Gantry {
     }
 }
 
+/// `root/name` holding the given workflow files.
+pub fn write_dir(root: &Path, name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
 /// Polls `f` until it returns Some, or fails with `what`.
 pub fn wait_for<T>(secs: u64, what: &str, f: impl FnMut() -> Option<T>) -> T {
     wait_or_explain(secs, what, f, String::new)

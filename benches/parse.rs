@@ -5,6 +5,7 @@
 mod corpus;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use gantry::model::lower::{lower_workflow, Cx};
 use gantry::validate::{check_text, FileKind};
 
 fn bench(c: &mut Criterion) {
@@ -18,6 +19,21 @@ fn bench(c: &mut Criterion) {
             texts
                 .iter()
                 .map(|(_, t)| gantry::yaml::parse(t).is_ok() as usize)
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("parse and lower", |b| {
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|(_, t)| match gantry::yaml::parse(t) {
+                    Ok(Some(root)) => {
+                        let mut diags = gantry::diag::Diagnostics::new();
+                        let wf = lower_workflow(&root, &mut Cx::new(&mut diags));
+                        wf.jobs.len()
+                    }
+                    _ => 0,
+                })
                 .sum::<usize>()
         })
     });

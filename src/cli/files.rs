@@ -30,27 +30,98 @@ pub fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             out.push(p.clone());
         }
     }
-    out.sort();
-    out.dedup();
+    // One directory walk is already in order (see `walk`); only several roots need merging.
+    // Sorting paths compares them component by component, which costs more than the walk.
+    let roots = if paths.is_empty() {
+        DEFAULT_DIRS.len()
+    } else {
+        paths.len()
+    };
+    if roots > 1 {
+        out.sort();
+        out.dedup();
+    }
     Ok(out)
 }
 
-fn is_yaml(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
+fn is_yaml(name: &std::ffi::OsStr) -> bool {
+    // As `Path::extension` decides: `.yml` alone is a hidden file without an extension.
+    let name = name.as_encoded_bytes();
+    (name.len() > 4 && name.ends_with(b".yml")) || (name.len() > 5 && name.ends_with(b".yaml"))
 }
 
+/// Appends the YAML files under `dir` in the order `Path`'s `Ord` gives: entries sorted by
+/// name within each directory, a directory's files where its name sorts.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let entries =
         std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
+    let mut names = Vec::new();
     for entry in entries {
         let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
-        let path = entry.path();
-        let ty = entry.file_type()?;
-        if ty.is_dir() {
-            walk(&path, out)?;
-        } else if is_yaml(&path) {
-            out.push(path);
+        let is_dir = entry.file_type()?.is_dir();
+        names.push((entry.file_name(), is_dir));
+    }
+    names.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
+    for (name, is_dir) in names {
+        if is_dir {
+            walk(&dir.join(&name), out)?;
+        } else if is_yaml(&name) {
+            out.push(dir.join(&name));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_walk_lists_yaml_files_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in [
+            "b.yaml",
+            "a.yml",
+            "A.yml",
+            "a/x.yml",
+            "a/sub/y.yaml",
+            "a-b/z.yml",
+            "c.txt",
+            ".yml",
+            "a/.hidden.yml",
+            "zz.yml.bak",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, "on: push").unwrap();
+        }
+        let got = collect(&[root.to_path_buf()]).unwrap();
+        let mut want: Vec<PathBuf> = [
+            "b.yaml",
+            "a.yml",
+            "A.yml",
+            "a/x.yml",
+            "a/sub/y.yaml",
+            "a-b/z.yml",
+            "a/.hidden.yml",
+        ]
+        .iter()
+        .map(|f| root.join(f))
+        .collect();
+        want.sort();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn several_roots_are_merged_in_order_without_repeats() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for f in ["w/b.yml", "w/a.yml"] {
+            std::fs::create_dir_all(root.join("w")).unwrap();
+            std::fs::write(root.join(f), "on: push").unwrap();
+        }
+        let got = collect(&[root.join("w/b.yml"), root.join("w")]).unwrap();
+        assert_eq!(got, vec![root.join("w/a.yml"), root.join("w/b.yml")]);
+    }
 }

@@ -4,6 +4,10 @@
 #[path = "corpus.rs"]
 mod corpus;
 
+/// The binary's allocator, so that figures match `gantry validate`.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use gantry::model::lower::{lower_workflow, Cx};
 use gantry::validate::{check_text, FileKind};

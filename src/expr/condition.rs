@@ -25,16 +25,17 @@ pub fn parse_condition(s: &str) -> Result<Condition, ExprError> {
     let t = s.trim();
     if t.contains("${{") {
         let tpl = parse_template(s)?;
-        if let Some(expr) = tpl.single() {
-            let offset = tpl.exprs().next().map_or(0, |(_, r)| r.start);
-            let implicit_success = !expr.uses_status_function();
-            return Ok(Condition::Expr {
-                expr: expr.clone(),
-                offset,
-                implicit_success,
-            });
-        }
-        return Ok(Condition::Template(tpl));
+        return Ok(match tpl.into_single() {
+            Ok((expr, offset)) => {
+                let implicit_success = !expr.uses_status_function();
+                Condition::Expr {
+                    expr,
+                    offset,
+                    implicit_success,
+                }
+            }
+            Err(tpl) => Condition::Template(tpl),
+        });
     }
     let expr = parse_expr(t).map_err(|e| e.shifted(trimmed_start))?;
     let implicit_success = !expr.uses_status_function();

@@ -65,6 +65,21 @@ fn describe(t: &Tok<'_>) -> String {
     }
 }
 
+/// A binary operator token's operator and precedence (higher binds tighter).
+fn binary_op(t: &Tok<'_>) -> Option<(BinOp, u8)> {
+    Some(match t {
+        Tok::Or => (BinOp::Or, 1),
+        Tok::And => (BinOp::And, 2),
+        Tok::Eq => (BinOp::Eq, 3),
+        Tok::Ne => (BinOp::Ne, 3),
+        Tok::Lt => (BinOp::Lt, 4),
+        Tok::Le => (BinOp::Le, 4),
+        Tok::Gt => (BinOp::Gt, 4),
+        Tok::Ge => (BinOp::Ge, 4),
+        _ => return None,
+    })
+}
+
 impl<'a> Parser<'a> {
     /// The current token, moved out (it is consumed, so its text need not be copied).
     fn take(&mut self) -> Option<Token<'a>> {
@@ -94,16 +109,15 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn binary(
-        &mut self,
-        next: fn(&mut Self) -> Result<Expr, ExprError>,
-        ops: &[(Tok<'a>, BinOp)],
-    ) -> Result<Expr, ExprError> {
-        let mut left = next(self)?;
-        while let Some(op) = self
-            .peek()
-            .and_then(|t| ops.iter().find(|(k, _)| k == t).map(|(_, o)| *o))
-        {
+    /// Binary operators by precedence climbing: one loop for every level instead of one
+    /// function per level, so a lone operand does not descend through four calls.
+    /// Operators of one level associate to the left.
+    fn binary(&mut self, min: u8) -> Result<Expr, ExprError> {
+        let mut left = self.unary()?;
+        while let Some((op, prec)) = self.peek().and_then(binary_op) {
+            if prec < min {
+                break;
+            }
             self.pos += 1;
             if self.pos >= self.tokens.len() {
                 return Err(ExprError::new(
@@ -111,7 +125,7 @@ impl<'a> Parser<'a> {
                     "the expression ends after an operator; expected a value",
                 ));
             }
-            let right = next(self)?;
+            let right = self.binary(prec + 1)?;
             let span = left.span.start..right.span.end;
             left = Expr {
                 kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
@@ -121,31 +135,9 @@ impl<'a> Parser<'a> {
         Ok(left)
     }
 
+    /// A whole expression: `||` binds loosest.
     fn or(&mut self) -> Result<Expr, ExprError> {
-        self.binary(Self::and, &[(Tok::Or, BinOp::Or)])
-    }
-
-    fn and(&mut self) -> Result<Expr, ExprError> {
-        self.binary(Self::equality, &[(Tok::And, BinOp::And)])
-    }
-
-    fn equality(&mut self) -> Result<Expr, ExprError> {
-        self.binary(
-            Self::comparison,
-            &[(Tok::Eq, BinOp::Eq), (Tok::Ne, BinOp::Ne)],
-        )
-    }
-
-    fn comparison(&mut self) -> Result<Expr, ExprError> {
-        self.binary(
-            Self::unary,
-            &[
-                (Tok::Lt, BinOp::Lt),
-                (Tok::Le, BinOp::Le),
-                (Tok::Gt, BinOp::Gt),
-                (Tok::Ge, BinOp::Ge),
-            ],
-        )
+        self.binary(1)
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {

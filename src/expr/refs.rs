@@ -53,50 +53,43 @@ fn collect<'e>(expr: &'e Expr, out: &mut Vec<ContextRef<'e>>) {
 
 /// If `expr` is an access chain rooted at a context, its reference.
 fn chain(expr: &Expr) -> Option<ContextRef<'_>> {
-    let mut parts: Vec<Option<&str>> = Vec::new();
-    let mut spans: Vec<usize> = Vec::new();
-    let mut e = expr;
-    loop {
-        match &e.kind {
-            ExprKind::Context(name) => {
-                parts.reverse();
-                spans.reverse();
-                let mut path = Vec::new();
-                let mut end = e.span.end;
-                for (p, s_end) in parts.into_iter().zip(spans) {
-                    match p {
-                        Some(p) => {
-                            path.push(p);
-                            end = s_end;
-                        }
-                        None => break,
-                    }
-                }
-                return Some(ContextRef {
-                    name,
-                    path,
-                    span: e.span.start..end,
-                });
-            }
-            ExprKind::Property(b, name) => {
-                parts.push(Some(name));
-                spans.push(e.span.end);
-                e = b;
-            }
-            ExprKind::Index(b, k) => {
-                match &k.kind {
-                    ExprKind::Str(s) => parts.push(Some(s)),
-                    _ => parts.push(None),
-                }
-                spans.push(e.span.end);
-                e = b;
-            }
-            ExprKind::Filter(b) => {
-                parts.push(None);
-                spans.push(e.span.end);
-                e = b;
-            }
-            _ => return None,
+    chain_from_root(expr).map(|(r, _)| r)
+}
+
+/// The chain's reference built from its root outwards (one allocation for the path), and
+/// whether the path is still static at this node: a dynamic index or `*` ends it.
+fn chain_from_root(e: &Expr) -> Option<(ContextRef<'_>, bool)> {
+    let (mut r, open) = match &e.kind {
+        ExprKind::Context(name) => {
+            let r = ContextRef {
+                name,
+                path: Vec::new(),
+                span: e.span.clone(),
+            };
+            return Some((r, true));
         }
+        ExprKind::Property(b, _) | ExprKind::Index(b, _) | ExprKind::Filter(b) => {
+            chain_from_root(b)?
+        }
+        _ => return None,
+    };
+    if !open {
+        return Some((r, false));
+    }
+    let part = match &e.kind {
+        ExprKind::Property(_, name) => Some(name.as_str()),
+        ExprKind::Index(_, k) => match &k.kind {
+            ExprKind::Str(s) => Some(s.as_str()),
+            _ => None,
+        },
+        _ => None,
+    };
+    match part {
+        Some(p) => {
+            r.path.push(p);
+            r.span.end = e.span.end;
+            Some((r, true))
+        }
+        None => Some((r, false)),
     }
 }

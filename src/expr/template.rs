@@ -108,6 +108,22 @@ impl Template {
         found
     }
 
+    /// The single expression (see [`Template::single`]) and where its text starts, taken
+    /// out of the template; the template itself when it is not one expression.
+    pub fn into_single(mut self) -> Result<(Expr, usize), Template> {
+        if self.single().is_none() {
+            return Err(self);
+        }
+        let i = self
+            .segments
+            .iter()
+            .position(|s| matches!(s, Segment::Expr { .. }));
+        match i.map(|i| self.segments.swap_remove(i)) {
+            Some(Segment::Expr { expr, inner, .. }) => Ok((expr, inner.start)),
+            _ => Err(self),
+        }
+    }
+
     pub fn exprs(&self) -> impl Iterator<Item = (&Expr, &Range<usize>)> {
         self.segments.iter().filter_map(|s| match s {
             Segment::Expr { expr, inner, .. } => Some((expr, inner)),

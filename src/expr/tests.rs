@@ -375,6 +375,14 @@ fn context_references() {
         ]
     );
     assert_eq!(refs[0].span, 0..27);
+    // A chain's span ends where its static path ends: at a dynamic index or `*`.
+    let src = "steps.build.outputs.version == needs['lint'].result && matrix[env.K] || github.event.commits.*.id";
+    let m = src.find("matrix").unwrap();
+    assert_eq!(refs[2].span, m..m + "matrix".len());
+    let g = src.find("github").unwrap();
+    assert_eq!(refs[4].span, g..g + "github.event.commits".len());
+    let n = src.find("needs").unwrap();
+    assert_eq!(refs[1].span, n..n + "needs['lint'].result".len());
 }
 
 /// Deterministic pseudo-random inputs from the token alphabet: nothing may panic and every
@@ -493,4 +501,33 @@ fn runner_compatibility_details() {
         );
     }
     assert!(parse_expr("1.foo").is_err());
+}
+
+/// The tree's shape with every binary operation parenthesised.
+fn shape(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Binary(op, a, b) => format!("({} {op:?} {})", shape(a), shape(b)),
+        ExprKind::Not(a) => format!("!{}", shape(a)),
+        ExprKind::Context(c) => c.clone(),
+        ExprKind::Number(n) => n.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+#[test]
+fn precedence_and_associativity() {
+    for (src, want) in [
+        ("a || b && c == d < e", "(a Or (b And (c Eq (d Lt e))))"),
+        ("a < b == c && d || e", "((((a Lt b) Eq c) And d) Or e)"),
+        ("a == b != c", "((a Eq b) Ne c)"),
+        ("a || b || c", "((a Or b) Or c)"),
+        ("a && b && c", "((a And b) And c)"),
+        ("a <= b >= c", "((a Le b) Ge c)"),
+        ("!a == b", "(!a Eq b)"),
+        ("a && (b || c)", "(a And (b Or c))"),
+        ("1 > 2 || !b && c != 3", "((1 Gt 2) Or (!b And (c Ne 3)))"),
+    ] {
+        let e = parse_expr(src).unwrap_or_else(|err| panic!("parse {src:?}: {err}"));
+        assert_eq!(shape(&e), want, "{src}");
+    }
 }

@@ -92,7 +92,7 @@ impl<'a> Parser<'a> {
         } else {
             ScalarStyle::Folded
         };
-        self.push_scalar(text, style, start, end);
+        self.push_scalar(text.into(), style, start, end);
         Ok(())
     }
 

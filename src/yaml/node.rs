@@ -47,8 +47,9 @@ pub enum ScalarStyle {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scalar {
-    /// The scalar's value after unescaping and folding.
-    pub text: String,
+    /// The scalar's value after unescaping and folding. Most scalars (keys, ids, versions)
+    /// are short: a compact string keeps up to 24 bytes inline instead of allocating.
+    pub text: compact_str::CompactString,
     pub style: ScalarStyle,
     /// An explicit tag such as `!!str`, written without the leading `!!`/`!`. Tags are rare:
     /// boxed, the field costs one pointer in every scalar instead of two.

@@ -216,7 +216,13 @@ impl<'a> Parser<'a> {
 
     /// Pushes a scalar node, built straight into its slot on the stack.
     #[inline(always)]
-    pub fn push_scalar(&mut self, text: String, style: ScalarStyle, start: Mark, end: Mark) {
+    pub fn push_scalar(
+        &mut self,
+        text: compact_str::CompactString,
+        style: ScalarStyle,
+        start: Mark,
+        end: Mark,
+    ) {
         let span = self.span(start, end);
         self.items.push(Node {
             span,
@@ -232,7 +238,7 @@ impl<'a> Parser<'a> {
     /// `at`. (Returns `Ok` so that node-parsing branches can end with it.)
     #[inline]
     pub fn push_empty(&mut self, at: Mark) -> Res<()> {
-        self.push_scalar(String::new(), ScalarStyle::Plain, at, at);
+        self.push_scalar(Default::default(), ScalarStyle::Plain, at, at);
         Ok(())
     }
 
@@ -246,7 +252,7 @@ impl<'a> Parser<'a> {
         self.items.push(Node {
             span: Span::at(at),
             kind: NodeKind::Scalar(Scalar {
-                text: String::new(),
+                text: Default::default(),
                 style: ScalarStyle::Plain,
                 tag: None,
             }),

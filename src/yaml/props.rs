@@ -219,7 +219,12 @@ impl<'a> Parser<'a> {
 
     /// Pushes the null a node with properties but no content stands for (`key: &a`).
     pub(super) fn push_empty_props(&mut self, props: &Props<'a>) {
-        self.push_scalar(String::new(), ScalarStyle::Plain, props.start, props.end);
+        self.push_scalar(
+            Default::default(),
+            ScalarStyle::Plain,
+            props.start,
+            props.end,
+        );
     }
 
     /// `*name` (the cursor on `*`): a copy of the anchored node, spanning the alias.

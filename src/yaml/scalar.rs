@@ -22,61 +22,66 @@ impl<'a> Parser<'a> {
         let mut text: Option<String> = None;
         let mut end = start;
         let mut breaks = 0usize;
-        let mut blanks = (start.pos, start.pos);
         loop {
-            let run_start = self.cur.pos;
-            let mut i = run_start;
+            // One line of the scalar at a time: it ends at a line break, at `: ` (or `:` at
+            // the end), at ` #`, or in flow context at an indicator; blanks between words
+            // are content, trailing blanks are not.
+            let line_start = self.cur.pos;
+            let mut i = line_start;
             loop {
                 i += scan_run(src.get(i..).unwrap_or(&[]), table);
-                if src.get(i) != Some(&b':') {
-                    break;
-                }
-                let next = self.cur.at(i + 1);
-                if flow && matches!(next, b',' | b'?' | b'[' | b']' | b'{' | b'}') {
-                    self.cur.pos = i;
-                    return Err(self
-                        .cur
-                        .error("while scanning a plain scalar: found unexpected ':'"));
-                }
-                if is_blankz(next) {
-                    break;
+                match src.get(i) {
+                    Some(b':') => {
+                        let next = self.cur.at(i + 1);
+                        if flow && matches!(next, b',' | b'?' | b'[' | b']' | b'{' | b'}') {
+                            self.cur.pos = i;
+                            return Err(self
+                                .cur
+                                .error("while scanning a plain scalar: found unexpected ':'"));
+                        }
+                        if is_blankz(next) {
+                            break;
+                        }
+                    }
+                    Some(b'#') if i > line_start && is_blank(src[i - 1]) => break,
+                    Some(b'#') => {}
+                    _ => break,
                 }
                 i += 1;
             }
-            if i == run_start {
+            let mut e = i;
+            while e > line_start && is_blank(src[e - 1]) {
+                e -= 1;
+            }
+            if e == line_start {
                 break;
             }
             if let Some(t) = &mut text {
                 match breaks {
-                    0 => t.push_str(self.cur.slice(blanks.0, blanks.1)?),
                     1 => t.push(' '),
                     n => (1..n).for_each(|_| t.push('\n')),
                 }
-                t.push_str(self.cur.slice(run_start, i)?);
+                t.push_str(self.cur.slice(line_start, e)?);
             } else if breaks == 0 {
                 // Still on the first line: the text so far is the source as it stands.
-                first.1 = i;
+                first.1 = e;
             } else {
-                let mut t = String::with_capacity(2 * (i - start.pos));
+                let mut t = String::with_capacity(2 * (e - start.pos));
                 t.push_str(self.cur.slice(first.0, first.1)?);
                 match breaks {
                     1 => t.push(' '),
                     n => (1..n).for_each(|_| t.push('\n')),
                 }
-                t.push_str(self.cur.slice(run_start, i)?);
+                t.push_str(self.cur.slice(line_start, e)?);
                 text = Some(t);
             }
-            self.cur.pos = i;
+            self.cur.pos = e;
             end = self.cur.mark();
-            self.cur.skip_blanks(true);
-            blanks = (i, self.cur.pos);
-            breaks = 0;
+            self.cur.pos = i;
             if !is_break(self.cur.peek()) {
-                if self.cur.peek() == b'#' || blanks.0 == blanks.1 {
-                    break;
-                }
-                continue;
+                break;
             }
+            breaks = 0;
             loop {
                 match self.cur.peek() {
                     b' ' => self.cur.skip_spaces(),
@@ -108,8 +113,8 @@ impl<'a> Parser<'a> {
                 .error_at(start, "did not find expected node content"));
         }
         let text = match text {
-            Some(t) => t,
-            None => String::from(self.cur.slice(first.0, first.1)?),
+            Some(t) => t.into(),
+            None => self.cur.slice(first.0, first.1)?.into(),
         };
         self.push_scalar(text, ScalarStyle::Plain, start, end);
         Ok(())
@@ -171,7 +176,7 @@ impl<'a> Parser<'a> {
             ScalarStyle::SingleQuoted
         };
         let end = self.cur.mark();
-        self.push_scalar(text, style, start, end);
+        self.push_scalar(text.into(), style, start, end);
         Ok(())
     }
 

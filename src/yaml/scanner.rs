@@ -33,11 +33,11 @@ pub(super) struct Cursor<'a> {
     col_cache: Cell<(usize, usize, usize)>,
 }
 
-/// Bytes that end a run of plain-scalar text in the block context (`:` only ends it when
-/// a blank follows, which the scanner checks itself).
-pub(super) static BLOCK_STOP: [bool; 256] = stop_table(b":\t\n\r ");
+/// Bytes that may end a line of plain-scalar text in the block context (`:` only ends it
+/// when a blank follows, `#` only after a blank, which the scanner checks itself).
+pub(super) static BLOCK_STOP: [bool; 256] = stop_table(b":#\n\r");
 /// In flow collections the flow indicators end plain scalars too.
-pub(super) static FLOW_STOP: [bool; 256] = stop_table(b":\t\n\r ,[]{}");
+pub(super) static FLOW_STOP: [bool; 256] = stop_table(b":#\n\r,[]{}");
 
 const fn stop_table(bytes: &[u8]) -> [bool; 256] {
     let mut t = [false; 256];

@@ -120,7 +120,7 @@ impl<'d> Cx<'d> {
     /// Any scalar as text (GitHub reads `name: 3.10` as "3.10"); null reads as "".
     pub fn string(&mut self, node: &Node, what: &str) -> Option<Str> {
         match &node.kind {
-            NodeKind::Scalar(s) => Some(Spanned::new(s.text.clone(), node.span)),
+            NodeKind::Scalar(s) => Some(Spanned::new(s.text.as_str().to_owned(), node.span)),
             _ => {
                 self.type_error(node, what, "a string");
                 None
@@ -186,13 +186,15 @@ impl<'d> Cx<'d> {
                 out.reserve(items.len());
                 for item in items {
                     match &item.kind {
-                        NodeKind::Scalar(s) => out.push(Spanned::new(s.text.clone(), item.span)),
+                        NodeKind::Scalar(s) => {
+                            out.push(Spanned::new(s.text.as_str().to_owned(), item.span))
+                        }
                         _ => self.type_error(item, &format!("each item of {what}"), "a string"),
                     }
                 }
             }
             NodeKind::Scalar(_) if node.is_null() => {}
-            NodeKind::Scalar(s) => out.push(Spanned::new(s.text.clone(), node.span)),
+            NodeKind::Scalar(s) => out.push(Spanned::new(s.text.as_str().to_owned(), node.span)),
             NodeKind::Map(_) => self.type_error(node, what, "a string or a list of strings"),
         }
         Spanned::new(out, node.span)
@@ -211,7 +213,7 @@ impl<'d> Cx<'d> {
             match &e.value.kind {
                 NodeKind::Scalar(s) => map
                     .entries
-                    .push((k, Spanned::new(s.text.clone(), e.value.span))),
+                    .push((k, Spanned::new(s.text.as_str().to_owned(), e.value.span))),
                 _ => self.type_error(&e.value, &format!("`{}` in {what}", k.value), "a string"),
             }
         }

@@ -2,6 +2,10 @@
 
 use std::ops::Range;
 
+/// Names and string literals in expressions are short (`github`, `outputs`, `'push'`): a
+/// compact string holds up to 24 bytes inline, so parsing them allocates nothing.
+pub type Name = compact_str::CompactString;
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
     pub kind: ExprKind,
@@ -25,11 +29,11 @@ pub enum ExprKind {
     Null,
     Bool(bool),
     Number(f64),
-    Str(String),
+    Str(Name),
     /// A context name at the head of an access chain (`github`, `steps`, ...).
-    Context(String),
+    Context(Name),
     /// `a.b`
-    Property(Box<Expr>, String),
+    Property(Box<Expr>, Name),
     /// `a[b]`
     Index(Box<Expr>, Box<Expr>),
     /// `a.*` / `a[*]`

@@ -9,7 +9,7 @@ pub enum Tok<'a> {
     Bool(bool),
     Number(f64),
     /// A single-quoted string with `''` unescaped.
-    Str(String),
+    Str(super::ast::Name),
     Ident(&'a str),
     Star,
     Dot,
@@ -72,7 +72,7 @@ pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
             b'&' if b.get(i + 1) == Some(&b'&') => (Tok::And, 2),
             b'|' if b.get(i + 1) == Some(&b'|') => (Tok::Or, 2),
             b'\'' => {
-                let mut s = String::new();
+                let mut s = super::ast::Name::default();
                 let mut j = i + 1;
                 let mut seg = j;
                 loop {

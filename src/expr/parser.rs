@@ -65,6 +65,13 @@ fn describe(t: &Tok<'_>) -> String {
     }
 }
 
+/// A context name in lower case, without allocating when it is short (as they all are).
+fn lowercase(name: &str) -> super::ast::Name {
+    let mut n = super::ast::Name::from(name);
+    n.make_ascii_lowercase();
+    n
+}
+
 /// A binary operator token's operator and precedence (higher binds tighter).
 fn binary_op(t: &Tok<'_>) -> Option<(BinOp, u8)> {
     Some(match t {
@@ -225,7 +232,7 @@ impl<'a> Parser<'a> {
                             self.pos += 1;
                             let s = e.span.start..span.end;
                             e = Expr {
-                                kind: ExprKind::Property(Box::new(e), name.to_string()),
+                                kind: ExprKind::Property(Box::new(e), name.into()),
                                 span: s,
                             };
                         }
@@ -235,10 +242,10 @@ impl<'a> Parser<'a> {
                             span,
                         }) => {
                             self.pos += 1;
-                            let name = self.src[span.clone()].to_string();
+                            let name = &self.src[span.clone()];
                             let s = e.span.start..span.end;
                             e = Expr {
-                                kind: ExprKind::Property(Box::new(e), name.to_string()),
+                                kind: ExprKind::Property(Box::new(e), name.into()),
                                 span: s,
                             };
                         }
@@ -325,7 +332,7 @@ impl<'a> Parser<'a> {
                 if self.peek() == Some(&Tok::LParen) {
                     return self.call(name, span);
                 }
-                ExprKind::Context(name.to_ascii_lowercase())
+                ExprKind::Context(lowercase(name))
             }
             other => {
                 return Err(ExprError::new(

@@ -17,7 +17,7 @@ pub struct ContextRef<'e> {
 
 /// Every context access in `expr`, outermost chains only.
 pub fn context_refs(expr: &Expr) -> Vec<ContextRef<'_>> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(2);
     collect(expr, &mut out);
     out
 }
@@ -63,7 +63,8 @@ fn chain_from_root(e: &Expr) -> Option<(ContextRef<'_>, bool)> {
         ExprKind::Context(name) => {
             let r = ContextRef {
                 name,
-                path: Vec::new(),
+                // Paths are short: `steps.<id>.outputs.<name>` is the longest common one.
+                path: Vec::with_capacity(4),
                 span: e.span.clone(),
             };
             return Some((r, true));

@@ -59,7 +59,8 @@ pub fn find_open(s: &str) -> Option<usize> {
 
 /// Parses every `${{ }}` in `s`; errors are positioned relative to `s`.
 pub fn parse_template(s: &str) -> Result<Template, ExprError> {
-    let mut segments = Vec::new();
+    // Most values hold one expression, with or without text around it.
+    let mut segments = Vec::with_capacity(3);
     let mut rest = 0;
     while let Some(off) = find_open(&s[rest..]) {
         let open = rest + off;

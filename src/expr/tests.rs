@@ -508,7 +508,7 @@ fn shape(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Binary(op, a, b) => format!("({} {op:?} {})", shape(a), shape(b)),
         ExprKind::Not(a) => format!("!{}", shape(a)),
-        ExprKind::Context(c) => c.clone(),
+        ExprKind::Context(c) => c.as_str().to_owned(),
         ExprKind::Number(n) => n.to_string(),
         other => format!("{other:?}"),
     }

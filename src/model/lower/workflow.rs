@@ -54,6 +54,7 @@ pub fn lower_workflow(root: &Node, cx: &mut Cx<'_>) -> Workflow {
                 wf.jobs_span = e.key.span;
                 if let Some(jobs) = cx.map(v, "`jobs`") {
                     cx.check_duplicates(jobs, "`jobs`");
+                    wf.jobs.reserve(jobs.len());
                     for j in jobs {
                         if let Some(job) = lower_job(j, cx) {
                             wf.jobs.push(job);

@@ -98,6 +98,19 @@ fn find_short(hay: &str, needle: &[u8]) -> Option<usize> {
         .position(|w| w == needle)
 }
 
+/// The first white-space or control character. Values are ASCII nearly always, and then a
+/// byte is one of those exactly when it is at most a space or is DEL.
+fn find_blank_or_control(s: &str) -> Option<(usize, char)> {
+    if s.is_ascii() {
+        return s
+            .bytes()
+            .position(|b| b <= b' ' || b == 0x7f)
+            .map(|i| (i, char::from(s.as_bytes()[i])));
+    }
+    s.char_indices()
+        .find(|(_, c)| c.is_whitespace() || c.is_control())
+}
+
 /// Classifies any `uses:` value, checking its syntax but not where it is used.
 pub fn parse_uses(s: &str) -> Result<Uses, UsesError> {
     if s.is_empty() {
@@ -109,10 +122,7 @@ pub fn parse_uses(s: &str) -> Result<Uses, UsesError> {
     if let Some(i) = crate::expr::find_open(s) {
         return err(i, "`uses` cannot contain expressions: GitHub resolves actions and reusable workflows before anything runs");
     }
-    if let Some((i, c)) = s
-        .char_indices()
-        .find(|(_, c)| c.is_whitespace() || c.is_control())
-    {
+    if let Some((i, c)) = find_blank_or_control(s) {
         let what = if c.is_whitespace() {
             "white space"
         } else {
@@ -306,10 +316,12 @@ fn check_ref(r: &str, base: usize) -> Result<(), UsesError> {
             "empty ref after `@`: name a tag, branch or commit SHA".into(),
         );
     }
-    if let Some((i, c)) = r
-        .char_indices()
-        .find(|&(_, c)| matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\'))
+    // All of these are ASCII, so a byte scan finds them at their character boundaries.
+    if let Some(i) = r
+        .bytes()
+        .position(|b| matches!(b, b'~' | b'^' | b':' | b'?' | b'*' | b'[' | b'\\'))
     {
+        let c = char::from(r.as_bytes()[i]);
         return fail(i, format!("`{c}` cannot appear in a Git ref"));
     }
     for bad in ["..", "@{", "//"] {

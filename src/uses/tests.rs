@@ -189,6 +189,11 @@ fn step_errors() {
         ("o/r@v 1", 5, "white space"),
         (" o/r@v1", 0, "white space"),
         ("o/r@v1\t", 6, "white space"),
+        ("o/r@v\u{1}1", 5, "a control character"),
+        ("o/r@v1\u{7f}", 6, "a control character"),
+        ("o/r@é\u{a0}", 6, "white space"),
+        ("o/r@é\u{85}", 6, "white space"),
+        ("o/r@é~1", 6, "`~` cannot appear in a Git ref"),
         ("", 0, "empty"),
         ("${{ matrix.action }}@v1", 0, "cannot contain expressions"),
         (

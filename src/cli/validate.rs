@@ -8,7 +8,7 @@ use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Mutex};
 
 #[derive(Args, Debug)]
 pub struct ValidateArgs {
@@ -38,8 +38,7 @@ struct FileResult {
 }
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
-    let paths = files::collect(&args.paths)?;
-    let results = check_all(&paths, args.kind);
+    let results = check_all(&args.paths, args.kind)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut errors, mut warnings) = (0usize, 0usize);
@@ -116,14 +115,13 @@ pub fn run(args: ValidateArgs) -> Result<ExitCode> {
     })
 }
 
-/// Reads and checks files on every core; results come back in path order.
-fn check_all(paths: &[PathBuf], kind: Option<KindArg>) -> Vec<FileResult> {
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len().max(1));
-    let mut slots: Vec<Option<FileResult>> = (0..paths.len()).map(|_| None).collect();
-    let chunks: Vec<Vec<(usize, FileResult)>> = std::thread::scope(|s| {
+/// Reads and checks files on every core while the main thread is still finding them;
+/// results come back in path order.
+fn check_all(roots: &[PathBuf], kind: Option<KindArg>) -> Result<Vec<FileResult>> {
+    let (tx, rx) = mpsc::channel::<(usize, PathBuf)>();
+    let rx = Mutex::new(rx);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 s.spawn(|| {
@@ -132,23 +130,31 @@ fn check_all(paths: &[PathBuf], kind: Option<KindArg>) -> Vec<FileResult> {
                     // then their text need not outlive the check.
                     let mut buf = Vec::with_capacity(64 * 1024);
                     loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = paths.get(i) else { break };
-                        done.push((i, check_one(path, kind, &mut buf)));
+                        let next = rx.lock().map(|r| r.recv());
+                        let Ok(Ok((i, path))) = next else { break };
+                        done.push((i, check_one(&path, kind, &mut buf)));
                     }
                     done
                 })
             })
             .collect();
-        handles
+        let mut found = 0;
+        let walked = files::collect_each(roots, &mut |path| {
+            // The workers outlive the walk, so a send cannot fail.
+            let _ = tx.send((found, path));
+            found += 1;
+        });
+        drop(tx);
+        let mut slots: Vec<Option<FileResult>> = (0..found).map(|_| None).collect();
+        for (i, r) in handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    for (i, r) in chunks.into_iter().flatten() {
-        slots[i] = Some(r);
-    }
-    slots.into_iter().flatten().collect()
+            .flat_map(|h| h.join().unwrap_or_default())
+        {
+            slots[i] = Some(r);
+        }
+        walked?;
+        Ok(slots.into_iter().flatten().collect())
+    })
 }
 
 fn check_one(path: &std::path::Path, kind: Option<KindArg>, buf: &mut Vec<u8>) -> FileResult {

@@ -109,25 +109,28 @@ impl ExprChecker<'_, '_> {
         place: &Place,
         scope: &Scope<'_>,
     ) {
+        // Only calls not allowed here are collected: most expressions have none.
         let mut calls = Vec::new();
         expr.walk(&mut |e| {
             if let ExprKind::Call {
                 name, name_span, ..
             } = &e.kind
             {
-                calls.push((*name, name_span.clone()));
+                let status = matches!(*name, "success" | "failure" | "cancelled" | "always");
+                if (status && !place.status_functions)
+                    || (*name == "hashFiles" && !place.hash_files)
+                {
+                    calls.push((*name, name_span.clone()));
+                }
             }
         });
         for (name, r) in calls {
-            let status = matches!(name, "success" | "failure" | "cancelled" | "always");
-            if (status && !place.status_functions) || (name == "hashFiles" && !place.hash_files) {
-                let span = self.span_in(text, at, r.start + offset..r.end + offset);
-                self.diags.error(
-                    "function",
-                    span,
-                    format!("`{name}()` cannot be used in {}", place.name),
-                );
-            }
+            let span = self.span_in(text, at, r.start + offset..r.end + offset);
+            self.diags.error(
+                "function",
+                span,
+                format!("`{name}()` cannot be used in {}", place.name),
+            );
         }
         for r in context_refs(expr) {
             // Positions are computed only for what is reported: finding one costs a search.
@@ -179,8 +182,10 @@ impl ExprChecker<'_, '_> {
         let error = |m: String| (Severity::Error, m);
         let warning = |m: String| (Severity::Warning, m);
         let first: &str = path.first()?;
-        let second = path.get(1).map(|p| p.to_ascii_lowercase());
-        let second = second.as_deref();
+        let second = path.get(1).copied();
+        // Property names compare ignoring case; a name that is none of them is lowered
+        // for the message only.
+        let is = |p: &str, names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(p));
         match name {
             "steps" => {
                 if !scope.steps.iter().any(|s| s.eq_ignore_ascii_case(first)) {
@@ -194,8 +199,9 @@ impl ExprChecker<'_, '_> {
                     )));
                 }
                 match second {
-                    None | Some("outputs" | "outcome" | "conclusion") => None,
-                    Some(p) => Some(error(format!("`steps.{first}.{p}` does not exist; a step has `outputs`, `outcome` and `conclusion`"))),
+                    None => None,
+                    Some(p) if is(p, &["outputs", "outcome", "conclusion"]) => None,
+                    Some(p) => Some(error(format!("`steps.{first}.{}` does not exist; a step has `outputs`, `outcome` and `conclusion`", p.to_ascii_lowercase()))),
                 }
             }
             "needs" => {
@@ -209,8 +215,9 @@ impl ExprChecker<'_, '_> {
                     return Some(error(format!("job `{}` does not need `{first}` (needs: [{}]); add it to `needs` to read its results", job.id.value, listed.join(", "))));
                 }
                 match second {
-                    None | Some("outputs" | "result") => None,
-                    Some(p) => Some(error(format!("`needs.{first}.{p}` does not exist; a needed job has `outputs` and `result`"))),
+                    None => None,
+                    Some(p) if is(p, &["outputs", "result"]) => None,
+                    Some(p) => Some(error(format!("`needs.{first}.{}` does not exist; a needed job has `outputs` and `result`", p.to_ascii_lowercase()))),
                 }
             }
             "matrix" => {

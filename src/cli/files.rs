@@ -92,35 +92,30 @@ mod tests {
     fn a_walk_lists_yaml_files_in_path_order() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        for f in [
-            "b.yaml",
-            "a.yml",
-            "A.yml",
-            "a/x.yml",
-            "a/sub/y.yaml",
-            "a-b/z.yml",
-            "c.txt",
-            ".yml",
-            "a/.hidden.yml",
-            "zz.yml.bak",
-        ] {
+        // Each file, and whether it is a YAML file a walk must list.
+        let files = [
+            ("b.yaml", true),
+            ("a.yml", true),
+            ("A.yml", true),
+            ("a/x.yml", true),
+            ("a/sub/y.yaml", true),
+            ("a-b/z.yml", true),
+            ("c.txt", false),
+            (".yml", false),
+            ("a/.hidden.yml", true),
+            ("zz.yml.bak", false),
+        ];
+        for (f, _) in files {
             let p = root.join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(&p, "on: push").unwrap();
         }
         let got = collect(&[root.to_path_buf()]).unwrap();
-        let mut want: Vec<PathBuf> = [
-            "b.yaml",
-            "a.yml",
-            "A.yml",
-            "a/x.yml",
-            "a/sub/y.yaml",
-            "a-b/z.yml",
-            "a/.hidden.yml",
-        ]
-        .iter()
-        .map(|f| root.join(f))
-        .collect();
+        let mut want: Vec<PathBuf> = files
+            .iter()
+            .filter(|(_, listed)| *listed)
+            .map(|(f, _)| root.join(f))
+            .collect();
         want.sort();
         assert_eq!(got, want);
     }

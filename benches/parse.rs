@@ -18,11 +18,17 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("corpus");
     g.throughput(Throughput::Bytes(bytes as u64));
     g.sample_size(30);
+    // The arena is reset between files, as `gantry validate` does.
+    let mut arena = gantry::yaml::Bump::new();
     g.bench_function("yaml parse", |b| {
         b.iter(|| {
             texts
                 .iter()
-                .map(|(_, t)| gantry::yaml::parse(t).is_ok() as usize)
+                .map(|(_, t)| {
+                    let ok = gantry::yaml::parse_in(t, &arena).is_ok() as usize;
+                    arena.reset();
+                    ok
+                })
                 .sum::<usize>()
         })
     });
@@ -30,13 +36,17 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             texts
                 .iter()
-                .map(|(_, t)| match gantry::yaml::parse(t) {
-                    Ok(Some(root)) => {
-                        let mut diags = gantry::diag::Diagnostics::new();
-                        let wf = lower_workflow(&root, &mut Cx::new(&mut diags));
-                        wf.jobs.len()
-                    }
-                    _ => 0,
+                .map(|(_, t)| {
+                    let jobs = match gantry::yaml::parse_in(t, &arena) {
+                        Ok(Some(root)) => {
+                            let mut diags = gantry::diag::Diagnostics::new();
+                            let wf = lower_workflow(&root, &mut Cx::new(&mut diags));
+                            wf.jobs.len()
+                        }
+                        _ => 0,
+                    };
+                    arena.reset();
+                    jobs
                 })
                 .sum::<usize>()
         })

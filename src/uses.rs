@@ -251,10 +251,10 @@ fn parse_remote(s: &str) -> Result<Uses, UsesError> {
         return err(0, format!("`{s}` must be `owner/repo@ref` or `owner/repo/path@ref` (or `./path`, `$/path`, `docker://image`)"));
     };
     check_name(owner, 0, "owner", |c| {
-        c.is_ascii_alphanumeric() || c == '-' || c == '_'
+        c.is_ascii_alphanumeric() || c == b'-' || c == b'_'
     })?;
     check_name(repo, owner.len() + 1, "repository", |c| {
-        c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
+        c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')
     })?;
     if repo == "." || repo == ".." {
         return err(
@@ -292,17 +292,22 @@ fn parse_remote(s: &str) -> Result<Uses, UsesError> {
     })
 }
 
+/// Checks a name whose allowed characters (`ok`) are all ASCII, so a byte scan finds the
+/// first one that is not: every byte before it is ASCII, so it starts a character.
 fn check_name(
     name: &str,
     base: usize,
     what: &str,
-    ok: impl Fn(char) -> bool,
+    ok: impl Fn(u8) -> bool,
 ) -> Result<(), UsesError> {
     if name.is_empty() {
         return err(base, format!("empty {what} name")).map(|_| ());
     }
-    match name.char_indices().find(|&(_, c)| !ok(c)) {
-        Some((i, c)) => err(base + i, format!("`{c}` cannot appear in a {what} name")).map(|_| ()),
+    match name.bytes().position(|b| !ok(b)) {
+        Some(i) => {
+            let c = name[i..].chars().next().unwrap_or('?');
+            err(base + i, format!("`{c}` cannot appear in a {what} name")).map(|_| ())
+        }
         None => Ok(()),
     }
 }

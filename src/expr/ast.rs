@@ -1,4 +1,9 @@
 //! The syntax tree of an expression; every node keeps its byte range.
+//!
+//! The tree is flat: all nodes of one expression live in one vector and refer to their
+//! children by index. A workflow holds thousands of small expressions, and validating it
+//! parses every one; one allocation per expression instead of one per node (and no
+//! recursive drop) is most of what parsing them costs.
 
 use std::ops::Range;
 
@@ -6,11 +11,8 @@ use std::ops::Range;
 /// compact string holds up to 24 bytes inline, so parsing them allocates nothing.
 pub type Name = compact_str::CompactString;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Expr {
-    pub kind: ExprKind,
-    pub span: Range<usize>,
-}
+/// A node's index in its expression.
+pub type Id = u32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BinOp {
@@ -33,44 +35,98 @@ pub enum ExprKind {
     /// A context name at the head of an access chain (`github`, `steps`, ...).
     Context(Name),
     /// `a.b`
-    Property(Box<Expr>, Name),
+    Property(Id, Name),
     /// `a[b]`
-    Index(Box<Expr>, Box<Expr>),
+    Index(Id, Id),
     /// `a.*` / `a[*]`
-    Filter(Box<Expr>),
-    Not(Box<Expr>),
-    Binary(BinOp, Box<Expr>, Box<Expr>),
-    /// A call of a known function; `name` is in its canonical spelling.
+    Filter(Id),
+    Not(Id),
+    Binary(BinOp, Id, Id),
+    /// A call of a known function; `name` is in its canonical spelling, `args` a range of
+    /// the expression's argument list.
     Call {
         name: &'static str,
         name_span: Range<usize>,
-        args: Vec<Expr>,
+        args: Range<Id>,
     },
 }
 
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub kind: ExprKind,
+    pub span: Range<usize>,
+}
+
+/// A parsed expression: its nodes, children before parents, the root last.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub(super) nodes: Vec<Node>,
+    /// Call arguments: each call's arguments are one contiguous range.
+    pub(super) args: Vec<Id>,
+}
+
+/// A node together with the expression it belongs to, to reach its children.
+#[derive(Clone, Copy, Debug)]
+pub struct ExprRef<'e> {
+    tree: &'e Expr,
+    id: Id,
+}
+
 impl Expr {
-    /// Visits this node and every node below it, parents first.
-    pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
-        f(self);
-        match &self.kind {
-            ExprKind::Property(a, _) | ExprKind::Filter(a) | ExprKind::Not(a) => a.walk(f),
-            ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-                a.walk(f);
-                b.walk(f);
-            }
-            ExprKind::Call { args, .. } => args.iter().for_each(|a| a.walk(f)),
-            _ => {}
+    /// The whole expression.
+    pub fn root(&self) -> ExprRef<'_> {
+        ExprRef {
+            tree: self,
+            id: self.nodes.len().saturating_sub(1) as Id,
         }
+    }
+
+    /// The byte range of the whole expression.
+    pub fn span(&self) -> Range<usize> {
+        self.root().span()
+    }
+
+    /// Every node, children before their parents.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter()
     }
 
     /// Whether the expression calls `success()`, `failure()`, `cancelled()` or `always()`.
     pub fn uses_status_function(&self) -> bool {
-        let mut found = false;
-        self.walk(&mut |e| {
-            if let ExprKind::Call { name, .. } = &e.kind {
-                found |= matches!(*name, "success" | "failure" | "cancelled" | "always");
-            }
-        });
-        found
+        self.nodes.iter().any(|n| {
+            matches!(
+                n.kind,
+                ExprKind::Call {
+                    name: "success" | "failure" | "cancelled" | "always",
+                    ..
+                }
+            )
+        })
+    }
+}
+
+impl<'e> ExprRef<'e> {
+    pub fn kind(self) -> &'e ExprKind {
+        &self.tree.nodes[self.id as usize].kind
+    }
+
+    pub fn span(self) -> Range<usize> {
+        self.tree.nodes[self.id as usize].span.clone()
+    }
+
+    /// A child of this node (an index found in its kind).
+    pub fn at(self, id: Id) -> ExprRef<'e> {
+        ExprRef {
+            tree: self.tree,
+            id,
+        }
+    }
+
+    /// A call's arguments, given the call's `args` range.
+    pub fn args(self, range: &Range<Id>) -> impl ExactSizeIterator<Item = ExprRef<'e>> + 'e {
+        let tree = self.tree;
+        tree.args[range.start as usize..range.end as usize]
+            .iter()
+            .map(move |&id| ExprRef { tree, id })
     }
 }

@@ -1,7 +1,7 @@
 //! Evaluation against caller-supplied contexts, with GitHub's coercion rules for comparison
 //! and its `&&`/`||` that return operand values.
 
-use super::ast::{BinOp, Expr, ExprKind};
+use super::ast::{BinOp, Expr, ExprKind, ExprRef};
 use super::error::EvalError;
 use super::functions;
 use super::value::{same_instance, Value};
@@ -119,6 +119,11 @@ impl Val {
 }
 
 pub fn evaluate(expr: &Expr, host: &dyn Host) -> Result<Value, EvalError> {
+    evaluate_node(expr.root(), host)
+}
+
+/// Evaluates one node of an expression (a function's argument, an operand).
+pub(super) fn evaluate_node(expr: ExprRef<'_>, host: &dyn Host) -> Result<Value, EvalError> {
     eval(expr, host).map(Val::into_value)
 }
 
@@ -138,9 +143,10 @@ fn index(base: &Value, key: &Value) -> Value {
     }
 }
 
-fn eval(expr: &Expr, host: &dyn Host) -> Result<Val, EvalError> {
+fn eval(expr: ExprRef<'_>, host: &dyn Host) -> Result<Val, EvalError> {
     let one = |v: Value| Ok(Val::One(v));
-    match &expr.kind {
+    let evaluate = |id, host| evaluate_node(expr.at(id), host);
+    match expr.kind() {
         ExprKind::Null => one(Value::Null),
         ExprKind::Bool(b) => one(Value::Bool(*b)),
         ExprKind::Number(n) => one(Value::Number(*n)),
@@ -148,11 +154,11 @@ fn eval(expr: &Expr, host: &dyn Host) -> Result<Val, EvalError> {
         ExprKind::Context(name) => match host.context(name) {
             Some(v) => one(v),
             None => Err(EvalError::new(
-                expr.span.clone(),
+                expr.span(),
                 format!("context `{name}` is not available here"),
             )),
         },
-        ExprKind::Property(base, name) => Ok(match eval(base, host)? {
+        ExprKind::Property(base, name) => Ok(match eval(expr.at(*base), host)? {
             Val::One(v) => Val::One(v.get(name)),
             // Elements without the property are dropped, as GitHub's filter does.
             Val::Filtered(items) => Val::Filtered(
@@ -164,8 +170,8 @@ fn eval(expr: &Expr, host: &dyn Host) -> Result<Val, EvalError> {
             ),
         }),
         ExprKind::Index(base, key) => {
-            let k = evaluate(key, host)?;
-            Ok(match eval(base, host)? {
+            let k = evaluate(*key, host)?;
+            Ok(match eval(expr.at(*base), host)? {
                 Val::One(v) => Val::One(index(&v, &k)),
                 Val::Filtered(items) => Val::Filtered(
                     items
@@ -183,36 +189,36 @@ fn eval(expr: &Expr, host: &dyn Host) -> Result<Val, EvalError> {
                 _ => {}
             };
             let mut out = Vec::new();
-            match eval(base, host)? {
+            match eval(expr.at(*base), host)? {
                 Val::One(v) => spread(&v, &mut out),
                 Val::Filtered(items) => items.iter().for_each(|i| spread(i, &mut out)),
             }
             Ok(Val::Filtered(out))
         }
-        ExprKind::Not(inner) => one(Value::Bool(!evaluate(inner, host)?.truthy())),
+        ExprKind::Not(inner) => one(Value::Bool(!evaluate(*inner, host)?.truthy())),
         ExprKind::Binary(op, a, b) => {
-            let left = evaluate(a, host)?;
+            let left = evaluate(*a, host)?;
             match op {
                 BinOp::And => {
                     if !left.truthy() {
                         return one(left);
                     }
-                    one(evaluate(b, host)?)
+                    one(evaluate(*b, host)?)
                 }
                 BinOp::Or => {
                     if left.truthy() {
                         return one(left);
                     }
-                    one(evaluate(b, host)?)
+                    one(evaluate(*b, host)?)
                 }
-                BinOp::Eq => one(Value::Bool(loose_eq(&left, &evaluate(b, host)?))),
-                BinOp::Ne => one(Value::Bool(!loose_eq(&left, &evaluate(b, host)?))),
-                _ => one(Value::Bool(compare(*op, &left, &evaluate(b, host)?))),
+                BinOp::Eq => one(Value::Bool(loose_eq(&left, &evaluate(*b, host)?))),
+                BinOp::Ne => one(Value::Bool(!loose_eq(&left, &evaluate(*b, host)?))),
+                _ => one(Value::Bool(compare(*op, &left, &evaluate(*b, host)?))),
             }
         }
         // Arguments are evaluated lazily, as GitHub does: `case(true, 'x', bad)` is fine.
         ExprKind::Call { name, args, .. } => {
-            one(functions::call(name, args, expr.span.clone(), host)?)
+            one(functions::call(name, expr.args(args), expr.span(), host)?)
         }
     }
 }

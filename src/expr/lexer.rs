@@ -39,8 +39,20 @@ fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_'
 }
 
+/// Identifier bytes by table: identifiers are most of an expression's text.
+static IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        c += 1;
+    }
+    t
+};
+
 fn is_ident(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+    IDENT[c as usize]
 }
 
 pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
@@ -129,10 +141,12 @@ pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
                 }
             }
             c if is_ident_start(c) => {
-                let mut j = i + 1;
-                while j < b.len() && is_ident(b[j]) {
-                    j += 1;
-                }
+                let j = i
+                    + 1
+                    + b[i + 1..]
+                        .iter()
+                        .position(|&c| !is_ident(c))
+                        .unwrap_or(b.len() - i - 1);
                 let word = &src[i..j];
                 let tok = match word {
                     "null" => Tok::Null,

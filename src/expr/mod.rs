@@ -18,12 +18,14 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-pub use ast::{BinOp, Expr, ExprKind};
+pub use ast::{BinOp, Expr, ExprKind, ExprRef, Id, Node};
 pub use condition::{parse_condition, Condition};
 pub use error::{EvalError, ExprError};
 pub use eval::{evaluate, loose_eq, Host, JobStatus, MapHost};
 pub use functions::to_json_text;
 pub use parser::{parse_expr, MAX_DEPTH};
-pub use refs::{context_refs, ContextRef};
-pub use template::{find_open, parse_template, Segment, Template};
+pub use refs::{context_refs, visit_context_refs, ContextRef, RefView};
+pub use template::{
+    find_open, parse_template, template_exprs, Found, Segment, Template, TemplateExprs,
+};
 pub use value::{format_number, parse_number, Object, Value};

@@ -2,7 +2,7 @@
 //! `[]` and `.`, `!`, `< <= > >=`, `== !=`, `&&`, `||`. Functions are checked here, as
 //! GitHub does: an unknown function or a wrong number of arguments is a syntax error.
 
-use super::ast::{BinOp, Expr, ExprKind};
+use super::ast::{BinOp, Expr, ExprKind, Id, Node};
 use super::error::ExprError;
 use super::functions::lookup;
 use super::lexer::{lex, Tok, Token};
@@ -21,15 +21,21 @@ pub fn parse_expr(src: &str) -> Result<Expr, ExprError> {
     }
     let mut p = Parser {
         src,
+        nodes: Vec::with_capacity(tokens.len()),
         tokens,
         pos: 0,
         depth: 0,
+        args: Vec::new(),
+        arg_stack: Vec::new(),
     };
-    let e = p.or()?;
+    p.or()?;
     if let Some(t) = p.tokens.get(p.pos) {
         return Err(ExprError::new(t.span.clone(), format!("unexpected {} after a complete expression; expected an operator such as `==` or `&&`", describe(&t.tok))));
     }
-    Ok(e)
+    Ok(Expr {
+        nodes: p.nodes,
+        args: p.args,
+    })
 }
 
 struct Parser<'a> {
@@ -37,6 +43,12 @@ struct Parser<'a> {
     tokens: Vec<Token<'a>>,
     pos: usize,
     depth: usize,
+    /// The tree being built; every parsing function pushes its node and returns its index.
+    nodes: Vec<Node>,
+    /// Call arguments, each call's contiguous (see [`Expr`]).
+    args: Vec<Id>,
+    /// Arguments of the calls being parsed, moved to `args` when their call closes.
+    arg_stack: Vec<Id>,
 }
 
 fn describe(t: &Tok<'_>) -> String {
@@ -101,6 +113,15 @@ impl<'a> Parser<'a> {
         self.tokens.get(self.pos).map(|t| &t.tok)
     }
 
+    fn push(&mut self, kind: ExprKind, span: std::ops::Range<usize>) -> Id {
+        self.nodes.push(Node { kind, span });
+        (self.nodes.len() - 1) as Id
+    }
+
+    fn span_of(&self, id: Id) -> std::ops::Range<usize> {
+        self.nodes[id as usize].span.clone()
+    }
+
     fn end_span(&self) -> std::ops::Range<usize> {
         self.src.len()..self.src.len()
     }
@@ -119,7 +140,7 @@ impl<'a> Parser<'a> {
     /// Binary operators by precedence climbing: one loop for every level instead of one
     /// function per level, so a lone operand does not descend through four calls.
     /// Operators of one level associate to the left.
-    fn binary(&mut self, min: u8) -> Result<Expr, ExprError> {
+    fn binary(&mut self, min: u8) -> Result<Id, ExprError> {
         let mut left = self.unary()?;
         while let Some((op, prec)) = self.peek().and_then(binary_op) {
             if prec < min {
@@ -133,21 +154,18 @@ impl<'a> Parser<'a> {
                 ));
             }
             let right = self.binary(prec + 1)?;
-            let span = left.span.start..right.span.end;
-            left = Expr {
-                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
-                span,
-            };
+            let span = self.span_of(left).start..self.span_of(right).end;
+            left = self.push(ExprKind::Binary(op, left, right), span);
         }
         Ok(left)
     }
 
     /// A whole expression: `||` binds loosest.
-    fn or(&mut self) -> Result<Expr, ExprError> {
+    fn or(&mut self) -> Result<Id, ExprError> {
         self.binary(1)
     }
 
-    fn unary(&mut self) -> Result<Expr, ExprError> {
+    fn unary(&mut self) -> Result<Id, ExprError> {
         if let Some(Token {
             tok: Tok::Not,
             span,
@@ -161,11 +179,8 @@ impl<'a> Parser<'a> {
             self.enter(span.start)?;
             let inner = self.unary()?;
             self.depth -= 1;
-            let s = span.start..inner.span.end;
-            return Ok(Expr {
-                kind: ExprKind::Not(Box::new(inner)),
-                span: s,
-            });
+            let s = span.start..self.span_of(inner).end;
+            return Ok(self.push(ExprKind::Not(inner), s));
         }
         self.postfix()
     }
@@ -194,10 +209,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn postfix(&mut self) -> Result<Expr, ExprError> {
+    fn postfix(&mut self) -> Result<Id, ExprError> {
         let mut e = self.primary()?;
         let literal = matches!(
-            e.kind,
+            self.nodes[e as usize].kind,
             ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Str(_)
         );
         if literal {
@@ -230,11 +245,8 @@ impl<'a> Parser<'a> {
                             span,
                         }) => {
                             self.pos += 1;
-                            let s = e.span.start..span.end;
-                            e = Expr {
-                                kind: ExprKind::Property(Box::new(e), name.into()),
-                                span: s,
-                            };
+                            let s = self.span_of(e).start..span.end;
+                            e = self.push(ExprKind::Property(e, name.into()), s);
                         }
                         // `a.true`, `a.null`: keywords are fine as property names.
                         Some(Token {
@@ -243,22 +255,16 @@ impl<'a> Parser<'a> {
                         }) => {
                             self.pos += 1;
                             let name = &self.src[span.clone()];
-                            let s = e.span.start..span.end;
-                            e = Expr {
-                                kind: ExprKind::Property(Box::new(e), name.into()),
-                                span: s,
-                            };
+                            let s = self.span_of(e).start..span.end;
+                            e = self.push(ExprKind::Property(e, name.into()), s);
                         }
                         Some(Token {
                             tok: Tok::Star,
                             span,
                         }) => {
                             self.pos += 1;
-                            let s = e.span.start..span.end;
-                            e = Expr {
-                                kind: ExprKind::Filter(Box::new(e)),
-                                span: s,
-                            };
+                            let s = self.span_of(e).start..span.end;
+                            e = self.push(ExprKind::Filter(e), s);
                         }
                         Some(t) => {
                             return Err(ExprError::new(
@@ -283,29 +289,23 @@ impl<'a> Parser<'a> {
                     if self.peek() == Some(&Tok::Star) {
                         self.pos += 1;
                         let end = self.expect(Tok::RBracket, "`]`", open)?;
-                        let s = e.span.start..end;
-                        e = Expr {
-                            kind: ExprKind::Filter(Box::new(e)),
-                            span: s,
-                        };
+                        let s = self.span_of(e).start..end;
+                        e = self.push(ExprKind::Filter(e), s);
                         continue;
                     }
                     self.enter(open)?;
                     let index = self.or()?;
                     self.depth -= 1;
                     let end = self.expect(Tok::RBracket, "`]`", open)?;
-                    let s = e.span.start..end;
-                    e = Expr {
-                        kind: ExprKind::Index(Box::new(e), Box::new(index)),
-                        span: s,
-                    };
+                    let s = self.span_of(e).start..end;
+                    e = self.push(ExprKind::Index(e, index), s);
                 }
                 _ => return Ok(e),
             }
         }
     }
 
-    fn primary(&mut self) -> Result<Expr, ExprError> {
+    fn primary(&mut self) -> Result<Id, ExprError> {
         let Some(Token { tok, span }) = self.take() else {
             return Err(ExprError::new(
                 self.end_span(),
@@ -323,10 +323,9 @@ impl<'a> Parser<'a> {
                 let inner = self.or()?;
                 self.depth -= 1;
                 let end = self.expect(Tok::RParen, "`)`", span.start)?;
-                return Ok(Expr {
-                    kind: inner.kind,
-                    span: span.start..end,
-                });
+                // The group is its inner node, spanning the parentheses.
+                self.nodes[inner as usize].span = span.start..end;
+                return Ok(inner);
             }
             Tok::Ident(name) => {
                 if self.peek() == Some(&Tok::LParen) {
@@ -344,22 +343,23 @@ impl<'a> Parser<'a> {
                 ))
             }
         };
-        Ok(Expr { kind, span })
+        Ok(self.push(kind, span))
     }
 
-    fn call(&mut self, name: &str, name_span: std::ops::Range<usize>) -> Result<Expr, ExprError> {
+    fn call(&mut self, name: &str, name_span: std::ops::Range<usize>) -> Result<Id, ExprError> {
         let Some(f) = lookup(name) else {
             return Err(ExprError::new(name_span, format!("unknown function `{name}`; GitHub's functions are contains, startsWith, endsWith, format, join, toJSON, fromJSON, hashFiles, case, success, always, failure, cancelled")));
         };
         let open = self.tokens[self.pos].span.start;
         self.pos += 1;
         self.enter(open)?;
-        let mut args = Vec::new();
+        let base = self.arg_stack.len();
         if self.peek() == Some(&Tok::RParen) {
             self.pos += 1;
         } else {
             loop {
-                args.push(self.or()?);
+                let arg = self.or()?;
+                self.arg_stack.push(arg);
                 match self.tokens.get(self.pos) {
                     Some(Token { tok: Tok::Comma, .. }) => self.pos += 1,
                     Some(Token { tok: Tok::RParen, .. }) => {
@@ -373,16 +373,20 @@ impl<'a> Parser<'a> {
         }
         self.depth -= 1;
         let end = self.tokens[self.pos - 1].span.end;
-        if let Err(msg) = f.check_arity(args.len()) {
+        if let Err(msg) = f.check_arity(self.arg_stack.len() - base) {
             return Err(ExprError::new(name_span, msg));
         }
-        Ok(Expr {
-            kind: ExprKind::Call {
+        let first = self.args.len() as Id;
+        self.args.extend(self.arg_stack.drain(base..));
+        let args = first..self.args.len() as Id;
+        let span = name_span.start..end;
+        Ok(self.push(
+            ExprKind::Call {
                 name: f.name,
-                name_span: name_span.clone(),
+                name_span,
                 args,
             },
-            span: name_span.start..end,
-        })
+            span,
+        ))
     }
 }

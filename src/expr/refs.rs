@@ -1,7 +1,7 @@
 //! Static analysis for the validator: which contexts an expression reads, with the part of
 //! each path known before run time (`steps.build.outputs.x` → `steps`, [build, outputs, x]).
 
-use super::ast::{Expr, ExprKind};
+use super::ast::{Expr, ExprKind, ExprRef};
 use std::ops::Range;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -15,82 +15,144 @@ pub struct ContextRef<'e> {
     pub span: Range<usize>,
 }
 
+/// A context access as [`visit_context_refs`] finds it: the path is read off the tree on
+/// demand, so finding references allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct RefView<'e> {
+    /// The context name, lower case.
+    pub name: &'e str,
+    /// The node of the last static path part (the context node when there is none).
+    end: ExprRef<'e>,
+    len: usize,
+    /// Where the access starts and where its static path ends.
+    start: usize,
+    stop: usize,
+}
+
+impl<'e> RefView<'e> {
+    /// The static path part `i` (`steps.build.outputs` → 0: build, 1: outputs).
+    pub fn part(&self, i: usize) -> Option<&'e str> {
+        if i >= self.len {
+            return None;
+        }
+        let mut e = self.end;
+        for _ in 0..self.len - 1 - i {
+            e = e.at(base(e)?);
+        }
+        part_name(e)
+    }
+
+    /// The whole static path.
+    pub fn path(&self) -> Vec<&'e str> {
+        (0..self.len).filter_map(|i| self.part(i)).collect()
+    }
+
+    pub fn span(&self) -> Range<usize> {
+        self.start..self.stop
+    }
+}
+
 /// Every context access in `expr`, outermost chains only.
 pub fn context_refs(expr: &Expr) -> Vec<ContextRef<'_>> {
     let mut out = Vec::with_capacity(2);
-    collect(expr, &mut out);
+    visit_context_refs(expr, &mut |r| {
+        out.push(ContextRef {
+            name: r.name,
+            path: r.path(),
+            span: r.span(),
+        })
+    });
     out
 }
 
-fn collect<'e>(expr: &'e Expr, out: &mut Vec<ContextRef<'e>>) {
+/// Calls `f` with every context access in `expr`, outermost chains only, in source order.
+pub fn visit_context_refs<'e>(expr: &'e Expr, f: &mut impl FnMut(RefView<'e>)) {
+    if !expr.nodes.is_empty() {
+        collect(expr.root(), f);
+    }
+}
+
+fn collect<'e>(expr: ExprRef<'e>, f: &mut impl FnMut(RefView<'e>)) {
     // A chain is handled from its outermost node so its full static path is seen once.
-    if let Some(r) = chain(expr) {
-        out.push(r);
+    if let Some(r) = chain_from_root(expr) {
+        f(r);
         // Indexes inside the chain may hold references of their own.
         let mut e = expr;
         loop {
-            match &e.kind {
-                ExprKind::Property(b, _) | ExprKind::Filter(b) => e = b,
+            match e.kind() {
+                ExprKind::Property(b, _) | ExprKind::Filter(b) => e = e.at(*b),
                 ExprKind::Index(b, k) => {
-                    collect(k, out);
-                    e = b;
+                    collect(e.at(*k), f);
+                    e = e.at(*b);
                 }
                 _ => break,
             }
         }
         return;
     }
-    match &expr.kind {
-        ExprKind::Property(a, _) | ExprKind::Filter(a) | ExprKind::Not(a) => collect(a, out),
-        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
-            collect(a, out);
-            collect(b, out);
+    match expr.kind() {
+        ExprKind::Property(a, _) | ExprKind::Filter(a) | ExprKind::Not(a) => {
+            collect(expr.at(*a), f)
         }
-        ExprKind::Call { args, .. } => args.iter().for_each(|a| collect(a, out)),
+        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+            collect(expr.at(*a), f);
+            collect(expr.at(*b), f);
+        }
+        ExprKind::Call { args, .. } => expr.args(args).for_each(|a| collect(a, f)),
         _ => {}
     }
 }
 
-/// If `expr` is an access chain rooted at a context, its reference.
-fn chain(expr: &Expr) -> Option<ContextRef<'_>> {
-    chain_from_root(expr).map(|(r, _)| r)
+/// The node an access applies to.
+fn base(e: ExprRef<'_>) -> Option<u32> {
+    match e.kind() {
+        ExprKind::Property(b, _) | ExprKind::Index(b, _) | ExprKind::Filter(b) => Some(*b),
+        _ => None,
+    }
 }
 
-/// The chain's reference built from its root outwards (one allocation for the path), and
-/// whether the path is still static at this node: a dynamic index or `*` ends it.
-fn chain_from_root(e: &Expr) -> Option<(ContextRef<'_>, bool)> {
-    let (mut r, open) = match &e.kind {
-        ExprKind::Context(name) => {
-            let r = ContextRef {
-                name,
-                // Paths are short: `steps.<id>.outputs.<name>` is the longest common one.
-                path: Vec::with_capacity(4),
-                span: e.span.clone(),
-            };
-            return Some((r, true));
-        }
-        ExprKind::Property(b, _) | ExprKind::Index(b, _) | ExprKind::Filter(b) => {
-            chain_from_root(b)?
-        }
-        _ => return None,
-    };
-    if !open {
-        return Some((r, false));
-    }
-    let part = match &e.kind {
+/// The property an access names statically: `.name` or `['name']`.
+fn part_name(e: ExprRef<'_>) -> Option<&str> {
+    match e.kind() {
         ExprKind::Property(_, name) => Some(name.as_str()),
-        ExprKind::Index(_, k) => match &k.kind {
+        ExprKind::Index(_, k) => match e.at(*k).kind() {
             ExprKind::Str(s) => Some(s.as_str()),
             _ => None,
         },
         _ => None,
-    };
-    match part {
-        Some(p) => {
-            r.path.push(p);
-            r.span.end = e.span.end;
-            Some((r, true))
-        }
-        None => Some((r, false)),
     }
+}
+
+/// If `e` is an access chain rooted at a context, its reference (built from the root
+/// outwards), and whether the path is still static at this node: a dynamic index or `*`
+/// ends it.
+fn chain_from_root(e: ExprRef<'_>) -> Option<RefView<'_>> {
+    chain(e).map(|(r, _)| r)
+}
+
+fn chain(e: ExprRef<'_>) -> Option<(RefView<'_>, bool)> {
+    let (mut r, open) = match e.kind() {
+        ExprKind::Context(name) => {
+            let span = e.span();
+            let r = RefView {
+                name,
+                end: e,
+                len: 0,
+                start: span.start,
+                stop: span.end,
+            };
+            return Some((r, true));
+        }
+        _ => chain(e.at(base(e)?))?,
+    };
+    if !open {
+        return Some((r, false));
+    }
+    if part_name(e).is_none() {
+        return Some((r, false));
+    }
+    r.end = e;
+    r.len += 1;
+    r.stop = e.span().end;
+    Some((r, true))
 }

@@ -57,31 +57,78 @@ pub fn find_open(s: &str) -> Option<usize> {
     None
 }
 
+/// The `${{ }}` expressions of a template string in order, parsed one at a time, each
+/// with the span of the whole `${{ … }}` and of its inner text; a syntax error ends the
+/// sequence. The validator walks this without building a [`Template`].
+pub fn template_exprs(s: &str) -> TemplateExprs<'_> {
+    TemplateExprs {
+        s,
+        rest: 0,
+        done: false,
+    }
+}
+
+pub struct TemplateExprs<'s> {
+    s: &'s str,
+    rest: usize,
+    done: bool,
+}
+
+/// One expression of a template (see [`template_exprs`]).
+pub struct Found {
+    pub expr: Expr,
+    pub span: Range<usize>,
+    pub inner: Range<usize>,
+}
+
+impl Iterator for TemplateExprs<'_> {
+    type Item = Result<Found, ExprError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let s = self.s;
+        let Some(off) = find_open(&s[self.rest..]) else {
+            self.done = true;
+            return None;
+        };
+        let open = self.rest + off;
+        let inner_start = open + 3;
+        let Some(close) = find_close(s, inner_start) else {
+            self.done = true;
+            return Some(Err(ExprError::new(
+                open..open + 3,
+                "`${{` is never closed with `}}`",
+            )));
+        };
+        self.rest = close + 2;
+        Some(match parse_expr(&s[inner_start..close]) {
+            Ok(expr) => Ok(Found {
+                expr,
+                span: open..close + 2,
+                inner: inner_start..close,
+            }),
+            Err(e) => {
+                self.done = true;
+                Err(e.shifted(inner_start))
+            }
+        })
+    }
+}
+
 /// Parses every `${{ }}` in `s`; errors are positioned relative to `s`.
 pub fn parse_template(s: &str) -> Result<Template, ExprError> {
     // Most values hold one expression, with or without text around it.
     let mut segments = Vec::with_capacity(3);
     let mut rest = 0;
-    while let Some(off) = find_open(&s[rest..]) {
-        let open = rest + off;
-        if open > rest {
-            segments.push(Segment::Text(s[rest..open].to_string()));
+    for found in template_exprs(s) {
+        let Found { expr, span, inner } = found?;
+        if span.start > rest {
+            segments.push(Segment::Text(s[rest..span.start].to_string()));
         }
-        let inner_start = open + 3;
-        let Some(close) = find_close(s, inner_start) else {
-            return Err(ExprError::new(
-                open..open + 3,
-                "`${{` is never closed with `}}`",
-            ));
-        };
-        let inner = &s[inner_start..close];
-        let expr = parse_expr(inner).map_err(|e| e.shifted(inner_start))?;
-        segments.push(Segment::Expr {
-            expr,
-            span: open..close + 2,
-            inner: inner_start..close,
-        });
-        rest = close + 2;
+        rest = span.end;
+        segments.push(Segment::Expr { expr, span, inner });
     }
     if rest < s.len() {
         segments.push(Segment::Text(s[rest..].to_string()));

@@ -504,10 +504,10 @@ fn runner_compatibility_details() {
 }
 
 /// The tree's shape with every binary operation parenthesised.
-fn shape(e: &Expr) -> String {
-    match &e.kind {
-        ExprKind::Binary(op, a, b) => format!("({} {op:?} {})", shape(a), shape(b)),
-        ExprKind::Not(a) => format!("!{}", shape(a)),
+fn shape(e: ExprRef<'_>) -> String {
+    match e.kind() {
+        ExprKind::Binary(op, a, b) => format!("({} {op:?} {})", shape(e.at(*a)), shape(e.at(*b))),
+        ExprKind::Not(a) => format!("!{}", shape(e.at(*a))),
         ExprKind::Context(c) => c.as_str().to_owned(),
         ExprKind::Number(n) => n.to_string(),
         other => format!("{other:?}"),
@@ -528,6 +528,6 @@ fn precedence_and_associativity() {
         ("1 > 2 || !b && c != 3", "((1 Gt 2) Or (!b And (c Ne 3)))"),
     ] {
         let e = parse_expr(src).unwrap_or_else(|err| panic!("parse {src:?}: {err}"));
-        assert_eq!(shape(&e), want, "{src}");
+        assert_eq!(shape(e.root()), want, "{src}");
     }
 }

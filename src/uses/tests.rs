@@ -211,6 +211,8 @@ fn step_errors() {
         ("./a@v1", 3, "takes no `@ref`"),
         ("o w/r@v1", 1, "white space"),
         ("o!/r@v1", 1, "`!` cannot appear in a owner name"),
+        ("oé/r@v1", 1, "`é` cannot appear in a owner name"),
+        ("o/rü@v1", 3, "`ü` cannot appear in a repository name"),
         ("o/r$@v1", 3, "`$` cannot appear in a repository name"),
         ("o/..@v1", 2, "is not a repository name"),
         ("o/r@v1..2", 6, "`..` cannot appear"),

@@ -7,7 +7,7 @@ use super::walk::{Scope, Visitor};
 use super::Source;
 use crate::diag::{Diagnostics, Severity};
 use crate::expr::{
-    context_refs, parse_condition, parse_template, Condition, Expr, ExprError, ExprKind,
+    parse_condition, template_exprs, visit_context_refs, Condition, Expr, ExprError, ExprKind,
 };
 use crate::yaml::node::Span;
 
@@ -109,33 +109,30 @@ impl ExprChecker<'_, '_> {
         place: &Place,
         scope: &Scope<'_>,
     ) {
-        // Only calls not allowed here are collected: most expressions have none.
-        let mut calls = Vec::new();
-        expr.walk(&mut |e| {
+        // Only calls not allowed here are reported: most expressions have none.
+        for node in expr.nodes() {
             if let ExprKind::Call {
                 name, name_span, ..
-            } = &e.kind
+            } = &node.kind
             {
                 let status = matches!(*name, "success" | "failure" | "cancelled" | "always");
                 if (status && !place.status_functions)
                     || (*name == "hashFiles" && !place.hash_files)
                 {
-                    calls.push((*name, name_span.clone()));
+                    let r = name_span;
+                    let span = self.span_in(text, at, r.start + offset..r.end + offset);
+                    self.diags.error(
+                        "function",
+                        span,
+                        format!("`{name}()` cannot be used in {}", place.name),
+                    );
                 }
             }
-        });
-        for (name, r) in calls {
-            let span = self.span_in(text, at, r.start + offset..r.end + offset);
-            self.diags.error(
-                "function",
-                span,
-                format!("`{name}()` cannot be used in {}", place.name),
-            );
         }
-        for r in context_refs(expr) {
+        visit_context_refs(expr, &mut |r| {
             // Positions are computed only for what is reported: finding one costs a search.
             let src = self.src;
-            let range = r.span.start + offset..r.span.end + offset;
+            let range = r.span().start + offset..r.span().end + offset;
             let span = || src.index.locate(src.text, at, text, range.clone());
             if !ALL_CONTEXTS.contains(&r.name) {
                 self.diags.error(
@@ -147,7 +144,7 @@ impl ExprChecker<'_, '_> {
                         ALL_CONTEXTS.join(", ")
                     ),
                 );
-                continue;
+                return;
             }
             if !place.contexts.contains(&r.name) {
                 self.diags.error(
@@ -160,14 +157,14 @@ impl ExprChecker<'_, '_> {
                         place.contexts.join(", ")
                     ),
                 );
-                continue;
+                return;
             }
-            match self.reference(r.name, &r.path, scope) {
+            match self.reference(r.name, r.part(0), r.part(1), scope) {
                 Some((Severity::Error, msg)) => self.diags.error("reference", span(), msg),
                 Some((Severity::Warning, msg)) => self.diags.warning("reference", span(), msg),
                 None => {}
             }
-        }
+        });
     }
 
     /// Checks that what a reference names exists; returns the problem, if any. A step or job
@@ -176,13 +173,13 @@ impl ExprChecker<'_, '_> {
     fn reference(
         &self,
         name: &str,
-        path: &[&str],
+        first: Option<&str>,
+        second: Option<&str>,
         scope: &Scope<'_>,
     ) -> Option<(Severity, String)> {
         let error = |m: String| (Severity::Error, m);
         let warning = |m: String| (Severity::Warning, m);
-        let first: &str = path.first()?;
-        let second = path.get(1).copied();
+        let first = first?;
         // Property names compare ignoring case; a name that is none of them is lowered
         // for the message only.
         let is = |p: &str, names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(p));
@@ -273,12 +270,11 @@ impl<'a> Visitor<'a> for ExprChecker<'_, '_> {
         if crate::expr::find_open(text).is_none() {
             return;
         }
-        match parse_template(text) {
-            Err(e) => self.syntax(text, span, e),
-            Ok(t) => {
-                for (expr, inner) in t.exprs() {
-                    self.check_expr(text, span, expr, inner.start, place, scope);
-                }
+        // Each expression is checked as it is parsed; a syntax error ends the value.
+        for found in template_exprs(text) {
+            match found {
+                Err(e) => self.syntax(text, span, e),
+                Ok(f) => self.check_expr(text, span, &f.expr, f.inner.start, place, scope),
             }
         }
     }

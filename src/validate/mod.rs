@@ -21,6 +21,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::lower::{lower_action, lower_workflow, Cx};
 use crate::model::{Action, Workflow};
 use crate::yaml::node::{Pos, Span};
+use crate::yaml::Bump;
 
 /// Whether a file is a workflow or action metadata; they have different schemas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,9 +75,28 @@ pub fn check_bytes(bytes: &[u8], kind: FileKind) -> Checked {
     }
 }
 
+thread_local! {
+    /// The YAML arena, kept from one file to the next on a thread: validation reads many
+    /// files, and a reset arena reuses memory that is already mapped instead of faulting
+    /// in fresh pages for every tree.
+    static ARENA: std::cell::RefCell<Bump> = std::cell::RefCell::new(Bump::new());
+}
+
 pub fn check_text(text: &str, kind: FileKind) -> Checked {
+    ARENA.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut arena) => {
+            let checked = check_in(text, kind, &arena);
+            arena.reset();
+            checked
+        }
+        // Only if a check ever ran inside another on the same thread.
+        Err(_) => check_in(text, kind, &Bump::new()),
+    })
+}
+
+fn check_in(text: &str, kind: FileKind, arena: &Bump) -> Checked {
     let mut diags = Diagnostics::new();
-    let root = match crate::yaml::parse(text) {
+    let root = match crate::yaml::parse_in(text, arena) {
         Ok(Some(root)) => root,
         Ok(None) => {
             diags.error(

@@ -183,6 +183,7 @@ fn expressions() {
         wf("syntax error points inside", leak(job("      - run: echo ${{ github.sha == }}\n")), &[(6, 37, "expression", E, "ends after an operator")]),
         wf("syntax error in a block scalar", leak(job("      - run: |\n          echo one\n          echo ${{ contains(a) }}\n")), &[(8, 20, "expression", E, "`contains` takes 2 arguments")]),
         wf("unknown function", leak(job("      - run: echo ${{ nope(1) }}\n")), &[(6, 23, "expression", E, "unknown function `nope`")]),
+        wf("expressions before a syntax error are still checked", leak(job("      - run: echo ${{ gihtub.sha }} ${{ 1 == }} ${{ nope.x }}\n")), &[(6, 23, "context", E, "unknown context `gihtub`"), (6, 46, "expression", E, "ends after an operator")]),
         wf("unknown context", leak(job("      - run: echo ${{ gihtub.sha }}\n")), &[(6, 23, "context", E, "unknown context `gihtub`")]),
         wf("secrets not allowed in if", leak(job("      - run: echo\n        if: secrets.TOKEN != ''\n")), &[(7, 13, "context", E, "context `secrets` is not available in step `if`")]),
         wf("status function outside if", leak(job("      - run: echo ${{ success() }}\n")), &[(6, 23, "function", E, "`success()` cannot be used in step `run`")]),

@@ -10,10 +10,11 @@
 //! the parser's item stack instead of returning it: a `Node` is large, and the stack
 //! lets it move once into place and once into its parent's `Vec`.
 
-use super::node::{Node, NodeKind, Span};
+use super::node::Span;
 use super::parse::{Parser, Res};
 use super::props::{AnchorScope, Props};
 use super::scanner::{count_chars, is_blankz, Mark};
+use super::tree::{Node, NodeKind};
 
 /// libyaml forgets a simple key whose `:` is further than this many characters away.
 const MAX_SIMPLE_KEY: usize = 1024;
@@ -353,7 +354,7 @@ impl<'a> Parser<'a> {
         }
         self.leave();
         let span = self.span_to_top(start);
-        let items = self.items.split_off(base);
+        let items = self.take_items(base);
         self.items.push(Node {
             span,
             kind: NodeKind::Seq(items),

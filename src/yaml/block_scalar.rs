@@ -7,6 +7,7 @@
 use super::node::ScalarStyle;
 use super::parse::{Parser, Res};
 use super::scanner::{find_break, is_blank, is_break};
+use bumpalo::collections::String as BumpString;
 
 impl<'a> Parser<'a> {
     /// The block scalar whose indicator is at the cursor; `parent` is the column of the
@@ -78,7 +79,7 @@ impl<'a> Parser<'a> {
         }
         pieces.push(Piece::Newlines(newlines));
         // All the pieces are known: the text is allocated once, at its final size.
-        let mut text = String::with_capacity(len + newlines);
+        let mut text = BumpString::with_capacity_in(len + newlines, self.arena);
         for piece in &pieces {
             match *piece {
                 Piece::Text(from, to) => text.push_str(self.cur.slice(from, to)?),
@@ -92,7 +93,7 @@ impl<'a> Parser<'a> {
         } else {
             ScalarStyle::Folded
         };
-        self.push_scalar(text.into(), style, start, end);
+        self.push_scalar(text.into_bump_str(), style, start, end);
         Ok(())
     }
 
@@ -155,7 +156,7 @@ pub(super) enum Piece {
     Newlines(usize),
 }
 
-fn push_newlines(text: &mut String, n: usize) {
+fn push_newlines(text: &mut BumpString<'_>, n: usize) {
     for _ in 0..n {
         text.push('\n');
     }

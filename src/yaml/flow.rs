@@ -5,9 +5,10 @@
 //! authors rely on that, e.g. a `]` back at the parent key's column). A `key: value`
 //! pair directly inside `[...]` is a one-entry mapping, as in libyaml.
 
-use super::node::{Entry, Node, NodeKind, Span};
+use super::node::Span;
 use super::parse::{Parser, Res};
 use super::scanner::{is_blankz, TAB_INDENT};
+use super::tree::{Node, NodeKind};
 
 impl<'a> Parser<'a> {
     /// A scalar, alias or flow collection at the cursor (pushed). `indent` is the column
@@ -103,7 +104,7 @@ impl<'a> Parser<'a> {
         }
         self.cur.pos += 1;
         self.leave();
-        let items = self.items.split_off(base);
+        let items = self.take_items(base);
         let span = self.span(start, self.cur.mark());
         self.items.push(Node {
             span,
@@ -140,7 +141,7 @@ impl<'a> Parser<'a> {
         }
         self.cur.pos += 1;
         self.leave();
-        let entries: Vec<Entry> = self.take_entries(base);
+        let entries = self.take_entries(base);
         let span = self.span(start, self.cur.mark());
         self.items.push(Node {
             span,

@@ -16,7 +16,9 @@ mod scalar;
 mod scanner;
 #[cfg(test)]
 mod testutil;
+pub mod tree;
 
-pub use parse::{parse, YamlError, MAX_ALIAS_NODES, MAX_DEPTH};
+pub use bumpalo::Bump;
+pub use parse::{parse, parse_in, YamlError, MAX_ALIAS_NODES, MAX_DEPTH};
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,6 @@
-//! The span-carrying YAML tree: what the parser produces and the model is lowered from.
+//! The owned, span-carrying YAML tree: what tests and the model keep (the parser builds
+//! the arena-backed [`super::tree`] and this is copied from it), plus positions, spans and
+//! scalar resolution shared by both.
 //!
 //! Every node keeps where it came from (byte offset, 1-based line and column), so that
 //! every later error can point at the user's text. Scalars keep their source style:
@@ -91,13 +93,30 @@ pub enum Resolved<'a> {
 impl Scalar {
     /// Resolves a scalar the way `serde_yaml` does (YAML 1.2 core schema).
     pub fn resolve(&self) -> Resolved<'_> {
-        if self.tag.as_deref().map(String::as_str) == Some("str") {
-            return Resolved::Str(&self.text);
-        }
-        if self.style != ScalarStyle::Plain {
-            return Resolved::Str(&self.text);
-        }
-        resolve_plain(&self.text)
+        resolve_scalar(
+            &self.text,
+            self.style,
+            self.tag.as_deref().map(String::as_str),
+        )
+    }
+}
+
+/// Resolution of a scalar given its text, style and tag: only untagged plain scalars (or
+/// ones tagged other than `!!str`) may be anything but a string.
+pub fn resolve_scalar<'t>(text: &'t str, style: ScalarStyle, tag: Option<&str>) -> Resolved<'t> {
+    if tag == Some("str") || style != ScalarStyle::Plain {
+        return Resolved::Str(text);
+    }
+    resolve_plain(text)
+}
+
+/// A short noun for a resolved scalar in error messages.
+pub fn resolved_kind_name(r: Resolved<'_>) -> &'static str {
+    match r {
+        Resolved::Null => "null",
+        Resolved::Bool(_) => "a boolean",
+        Resolved::Int(_) | Resolved::Float(_) => "a number",
+        Resolved::Str(_) => "a string",
     }
 }
 
@@ -214,12 +233,7 @@ impl Node {
         match &self.kind {
             NodeKind::Seq(_) => "a sequence",
             NodeKind::Map(_) => "a mapping",
-            NodeKind::Scalar(s) => match s.resolve() {
-                Resolved::Null => "null",
-                Resolved::Bool(_) => "a boolean",
-                Resolved::Int(_) | Resolved::Float(_) => "a number",
-                Resolved::Str(_) => "a string",
-            },
+            NodeKind::Scalar(s) => resolved_kind_name(s.resolve()),
         }
     }
 }

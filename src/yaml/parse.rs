@@ -8,10 +8,13 @@
 
 use std::collections::HashMap;
 
+use bumpalo::Bump;
+
 use super::block_scalar::Piece;
-use super::node::{Entry, Node, NodeKind, Scalar, ScalarStyle, Span};
+use super::node::{ScalarStyle, Span};
 use super::props::Anchored;
 use super::scanner::{check_characters, Cursor, Mark, BOM};
+use super::tree::{Entry, Node, NodeKind, Scalar};
 
 /// Deeper nesting than this is refused: the parser (and whoever walks the tree) recurses.
 pub const MAX_DEPTH: usize = 256;
@@ -40,9 +43,15 @@ impl std::error::Error for YamlError {}
 
 pub(super) type Res<T> = Result<T, YamlError>;
 
-/// Parses one YAML document. `Ok(None)` when the text holds no node at all (only
-/// comments, whitespace and document markers).
-pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
+/// Parses one YAML document into an owned tree. `Ok(None)` when the text holds no node
+/// at all (only comments, whitespace and document markers).
+pub fn parse(src: &str) -> Result<Option<super::node::Node>, YamlError> {
+    let arena = Bump::new();
+    Ok(parse_in(src, &arena)?.map(|n| n.to_owned_node()))
+}
+
+/// Parses one YAML document into `arena` (see [`super::tree`]).
+pub fn parse_in<'a>(src: &'a str, arena: &'a Bump) -> Result<Option<Node<'a>>, YamlError> {
     if src.len() >= u32::MAX as usize {
         return Err(YamlError {
             pos: super::node::Pos {
@@ -54,61 +63,60 @@ pub fn parse(src: &str) -> Result<Option<Node>, YamlError> {
         });
     }
     let ascii_until = check_characters(src)?;
-    let (items, pieces) = SCRATCH.with(|s| s.take());
-    let mut p = Parser::new(src, items, pieces);
+    let pieces = PIECES.with(|s| s.take());
+    let mut p = Parser::new(src, arena, pieces);
     p.cur.ascii_until = ascii_until;
     let result = p.document();
-    let (mut items, pieces) = (p.items, p.pieces);
-    items.clear();
-    SCRATCH.with(|s| s.set((items, pieces)));
+    PIECES.with(|s| s.set(p.pieces));
     result
 }
 
 thread_local! {
-    /// The scratch stacks of the last parse on this thread, kept for the next one: a
-    /// large allocation per file is not free, and with glibc it also makes `malloc`
-    /// consolidate the small blocks the previous tree freed.
-    static SCRATCH: std::cell::Cell<(Vec<Node>, Vec<Piece>)> =
-        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+    /// The block-scalar scratch of the last parse on this thread, kept for the next one.
+    static PIECES: std::cell::Cell<Vec<Piece>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 pub(super) struct Parser<'a> {
     pub cur: Cursor<'a>,
+    /// Where collections and assembled scalar text go.
+    pub arena: &'a Bump,
     /// Collections currently open around the cursor.
     pub depth: usize,
     /// The deepest level reached since the last reset; gives an anchored node its height,
     /// so that an alias cannot smuggle in nesting past [`MAX_DEPTH`].
     pub deepest: usize,
-    pub anchors: HashMap<&'a str, Anchored>,
+    pub anchors: HashMap<&'a str, Anchored<'a>>,
     /// Named tag handles (`!e!`) declared by `%TAG` directives.
     pub tag_handles: Vec<&'a str>,
     pub alias_nodes: usize,
     pub alias_bytes: usize,
     /// The node stack: every node-producing function pushes the node it parsed, and a
     /// collection takes its children (keys and values alternating, for a mapping) off
-    /// it, so each node moves little and each collection's `Vec` is allocated once, at
+    /// it, so each node moves little and each collection's slice is allocated once, at
     /// its final size.
-    pub items: Vec<Node>,
+    pub items: Vec<Node<'a>>,
     /// Scratch for assembling block scalars.
     pub pieces: Vec<Piece>,
 }
 
 impl<'a> Parser<'a> {
-    fn new(src: &'a str, items: Vec<Node>, pieces: Vec<Piece>) -> Parser<'a> {
+    fn new(src: &'a str, arena: &'a Bump, pieces: Vec<Piece>) -> Parser<'a> {
         Parser {
             cur: Cursor::new(src),
+            arena,
             depth: 0,
             deepest: 0,
             anchors: HashMap::new(),
             tag_handles: Vec::new(),
             alias_nodes: 0,
             alias_bytes: 0,
-            items,
+            // About one node per 16 bytes of a workflow; the stack holds one path's worth.
+            items: Vec::with_capacity(64),
             pieces,
         }
     }
 
-    fn document(&mut self) -> Res<Option<Node>> {
+    fn document(&mut self) -> Res<Option<Node<'a>>> {
         if self.cur.src.starts_with(BOM) {
             self.cur.pos = BOM.len();
             self.cur.line_start = self.cur.pos;
@@ -158,7 +166,7 @@ impl<'a> Parser<'a> {
     }
 
     /// After the root node: only comments, `...` markers and the end may follow.
-    fn document_end(&mut self, root: Option<&Node>) -> Res<()> {
+    fn document_end(&mut self, root: Option<&Node<'a>>) -> Res<()> {
         let end_line = root.map_or(0, |n| n.span.end.line);
         self.cur.skip_ws(self.cur.line == end_line)?;
         let mut ended = false;
@@ -216,13 +224,7 @@ impl<'a> Parser<'a> {
 
     /// Pushes a scalar node, built straight into its slot on the stack.
     #[inline(always)]
-    pub fn push_scalar(
-        &mut self,
-        text: compact_str::CompactString,
-        style: ScalarStyle,
-        start: Mark,
-        end: Mark,
-    ) {
+    pub fn push_scalar(&mut self, text: &'a str, style: ScalarStyle, start: Mark, end: Mark) {
         let span = self.span(start, end);
         self.items.push(Node {
             span,
@@ -238,7 +240,7 @@ impl<'a> Parser<'a> {
     /// `at`. (Returns `Ok` so that node-parsing branches can end with it.)
     #[inline]
     pub fn push_empty(&mut self, at: Mark) -> Res<()> {
-        self.push_scalar(Default::default(), ScalarStyle::Plain, at, at);
+        self.push_scalar("", ScalarStyle::Plain, at, at);
         Ok(())
     }
 
@@ -252,7 +254,7 @@ impl<'a> Parser<'a> {
         self.items.push(Node {
             span: Span::at(at),
             kind: NodeKind::Scalar(Scalar {
-                text: Default::default(),
+                text: "",
                 style: ScalarStyle::Plain,
                 tag: None,
             }),
@@ -265,15 +267,27 @@ impl<'a> Parser<'a> {
         self.items.last().map_or(0, |n| n.span.end.line)
     }
 
-    /// Takes the keys and values a mapping pushed since `base` off the stack, as entries.
-    pub fn take_entries(&mut self, base: usize) -> Vec<Entry> {
-        let mut entries = Vec::with_capacity(self.items.len().saturating_sub(base) / 2);
-        let mut nodes = self.items.drain(base.min(self.items.len())..);
-        while let Some(key) = nodes.next() {
-            let Some(value) = nodes.next() else { break };
-            entries.push(Entry { key, value });
-        }
+    /// Takes the keys and values a mapping pushed since `base` off the stack, as entries
+    /// in the arena.
+    pub fn take_entries(&mut self, base: usize) -> &'a [Entry<'a>] {
+        let nodes = &self.items[base.min(self.items.len())..];
+        let entries = self
+            .arena
+            .alloc_slice_fill_iter(nodes.chunks_exact(2).map(|kv| Entry {
+                key: kv[0],
+                value: kv[1],
+            }));
+        self.items.truncate(base);
         entries
+    }
+
+    /// Takes the items a sequence pushed since `base` off the stack, into the arena.
+    pub fn take_items(&mut self, base: usize) -> &'a [Node<'a>] {
+        let items = self
+            .arena
+            .alloc_slice_copy(&self.items[base.min(self.items.len())..]);
+        self.items.truncate(base);
+        items
     }
 }
 

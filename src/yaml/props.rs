@@ -1,17 +1,19 @@
 //! Node properties and aliases: `&anchor`, `!tag`, and `*alias` expanded in place.
 //!
-//! An alias becomes a copy of the node its anchor named (the tree has no sharing), so an
-//! "alias bomb" (anchors of aliases of aliases) could blow up memory; copies are counted
-//! against [`MAX_ALIAS_NODES`] and [`MAX_ALIAS_BYTES`], and an alias may not push the
-//! nesting past [`MAX_DEPTH`] either.
+//! An alias becomes a copy of the node its anchor named (sharing its collections in the
+//! arena), which whoever walks the tree — lowering, the owned copy tests take — expands, so
+//! an "alias bomb" (anchors of aliases of aliases) could blow up time and memory; copies
+//! are counted against [`MAX_ALIAS_NODES`] and [`MAX_ALIAS_BYTES`], and an alias may not
+//! push the nesting past [`MAX_DEPTH`] either.
 
-use super::node::{Node, NodeKind, ScalarStyle, Span, Tag};
+use super::node::{ScalarStyle, Span};
 use super::parse::{Parser, Res, MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_DEPTH};
 use super::scanner::{is_blankz, Cursor, Mark};
+use super::tree::{Node, NodeKind};
 
 /// What an anchor names, with what copying it costs.
-pub(super) struct Anchored {
-    node: Node,
+pub(super) struct Anchored<'a> {
+    node: Node<'a>,
     height: usize,
     nodes: usize,
     bytes: usize,
@@ -19,7 +21,7 @@ pub(super) struct Anchored {
 
 pub(super) struct Props<'a> {
     anchor: Option<&'a str>,
-    tag: Option<Tag>,
+    tag: Option<&'a str>,
     pub start: Mark,
     pub end: Mark,
 }
@@ -116,7 +118,7 @@ impl<'a> Parser<'a> {
 
     /// A tag, kept without its `!`/`!!` (so `!!str` is `str`). A named handle (`!e!x`)
     /// must have been declared by a `%TAG` directive, as libyaml requires.
-    fn tag(&mut self, flow: bool) -> Res<Tag> {
+    fn tag(&mut self, flow: bool) -> Res<&'a str> {
         let start = self.cur.mark();
         self.cur.pos += 1;
         let verbatim = self.cur.peek() == b'<';
@@ -179,7 +181,7 @@ impl<'a> Parser<'a> {
         } else {
             self.cur.slice(start.pos + 1, self.cur.pos)?
         };
-        Ok(Box::new(name.to_string()))
+        Ok(name)
     }
 
     /// Starts measuring the node that follows an anchor.
@@ -207,7 +209,7 @@ impl<'a> Parser<'a> {
         if let Some(name) = props.anchor {
             let (nodes, bytes) = measure(node);
             let anchored = Anchored {
-                node: node.clone(),
+                node: *node,
                 height,
                 nodes,
                 bytes,
@@ -219,12 +221,7 @@ impl<'a> Parser<'a> {
 
     /// Pushes the null a node with properties but no content stands for (`key: &a`).
     pub(super) fn push_empty_props(&mut self, props: &Props<'a>) {
-        self.push_scalar(
-            Default::default(),
-            ScalarStyle::Plain,
-            props.start,
-            props.end,
-        );
+        self.push_scalar("", ScalarStyle::Plain, props.start, props.end);
     }
 
     /// `*name` (the cursor on `*`): a copy of the anchored node, spanning the alias.
@@ -247,7 +244,8 @@ impl<'a> Parser<'a> {
                 .error_at(start, format!("nesting deeper than {MAX_DEPTH} levels")));
         }
         self.deepest = self.deepest.max(self.depth + a.height);
-        let mut node = a.node.clone();
+        // The copy shares the anchored node's collections: the arena keeps them.
+        let mut node = a.node;
         node.span = Span::new(self.cur.pos_of(start), self.cur.here());
         self.items.push(node);
         Ok(())
@@ -255,7 +253,7 @@ impl<'a> Parser<'a> {
 }
 
 /// Nodes and scalar bytes in a tree (bounded depth: trees never nest past MAX_DEPTH).
-fn measure(node: &Node) -> (usize, usize) {
+fn measure(node: &Node<'_>) -> (usize, usize) {
     match &node.kind {
         NodeKind::Scalar(s) => (1, s.text.len()),
         NodeKind::Seq(items) => items.iter().fold((1, 0), |(n, b), it| {

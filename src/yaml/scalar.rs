@@ -113,8 +113,8 @@ impl<'a> Parser<'a> {
                 .error_at(start, "did not find expected node content"));
         }
         let text = match text {
-            Some(t) => t.into(),
-            None => self.cur.slice(first.0, first.1)?.into(),
+            Some(t) => &*self.arena.alloc_str(&t),
+            None => self.cur.slice(first.0, first.1)?,
         };
         self.push_scalar(text, ScalarStyle::Plain, start, end);
         Ok(())
@@ -126,7 +126,10 @@ impl<'a> Parser<'a> {
         let quote = if double { b'"' } else { b'\'' };
         let src = self.cur.src;
         self.cur.pos += 1;
+        // Built up only when the value is not one piece of the source (escapes, `''`,
+        // line folding); otherwise the value is that piece.
         let mut text = String::new();
+        let mut whole: Option<&'a str> = None;
         let mut seg = self.cur.pos;
         loop {
             let mut i = self.cur.pos;
@@ -145,7 +148,12 @@ impl<'a> Parser<'a> {
                         self.cur.pos = seg;
                         continue;
                     }
-                    text.push_str(self.cur.slice(seg, i)?);
+                    let last = self.cur.slice(seg, i)?;
+                    if text.is_empty() && seg == start.pos + 1 {
+                        whole = Some(last);
+                    } else {
+                        text.push_str(last);
+                    }
                     self.cur.pos = i + 1;
                     break;
                 }
@@ -176,7 +184,11 @@ impl<'a> Parser<'a> {
             ScalarStyle::SingleQuoted
         };
         let end = self.cur.mark();
-        self.push_scalar(text.into(), style, start, end);
+        let text = match whole {
+            Some(t) => t,
+            None => &*self.arena.alloc_str(&text),
+        };
+        self.push_scalar(text, style, start, end);
         Ok(())
     }
 

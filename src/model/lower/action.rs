@@ -3,7 +3,8 @@
 use super::step::lower_steps;
 use super::Cx;
 use crate::model::action::*;
-use crate::yaml::node::{Node, Span};
+use crate::yaml::node::Span;
+use crate::yaml::tree::Node;
 
 const ACTION_KEYS: &[&str] = &[
     "name",
@@ -72,7 +73,7 @@ fn lower_inputs(node: &Node, cx: &mut Cx<'_>) -> Vec<ActionInput> {
             let Some(k) = cx.key(p) else { continue };
             match k {
                 "description" => input.description = cx.string(&p.value, "`description`"),
-                "required" => input.required = Some(p.value.clone()),
+                "required" => input.required = Some(p.value.to_owned_node()),
                 "default" => input.default = cx.string(&p.value, "`default`"),
                 "deprecationMessage" => {
                     input.deprecation_message = cx.string(&p.value, "`deprecationMessage`")

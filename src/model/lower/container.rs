@@ -4,7 +4,7 @@ use super::Cx;
 use crate::model::spanned::Str;
 use crate::model::workflow::Container;
 use crate::model::Env;
-use crate::yaml::node::{Node, NodeKind};
+use crate::yaml::tree::{Node, NodeKind};
 
 const CONTAINER_KEYS: &[&str] = &["image", "credentials", "env", "ports", "volumes", "options"];
 
@@ -52,7 +52,7 @@ pub fn lower_container(node: &Node, cx: &mut Cx<'_>, what: &str) -> Option<Conta
             _ => {
                 cx.unknown_key(e, key, what, CONTAINER_KEYS);
                 if let Some(k) = cx.key_str(e) {
-                    c.extra.push((k, v.clone()));
+                    c.extra.push((k, v.to_owned_node()));
                 }
             }
         }

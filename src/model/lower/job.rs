@@ -8,7 +8,8 @@ use super::{entry_span, Cx};
 use crate::model::spanned::{Spanned, Str};
 use crate::model::workflow::{CallJob, CallSecrets, Environment, Job, JobKind, RunsOn, StepsJob};
 use crate::model::Env;
-use crate::yaml::node::{Entry, Node, NodeKind, Span};
+use crate::yaml::node::Span;
+use crate::yaml::tree::{Entry, Node, NodeKind};
 
 const STEPS_JOB_KEYS: &[&str] = &[
     "name",
@@ -184,7 +185,7 @@ fn lower_runs_on(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<RunsOn>> {
         NodeKind::Map(entries) => {
             let mut group = None;
             let mut labels = Vec::new();
-            for e in entries {
+            for e in entries.iter() {
                 let Some(key) = cx.key(e) else { continue };
                 match key {
                     "group" => group = cx.string(&e.value, "`runs-on.group`"),
@@ -252,7 +253,7 @@ fn lower_call_secrets(node: &Node, cx: &mut Cx<'_>) -> CallSecrets {
 
 fn lower_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<Str> {
     if let NodeKind::Map(entries) = &node.kind {
-        for e in entries {
+        for e in entries.iter() {
             let Some(key) = cx.key(e) else { continue };
             match key {
                 "image-name" => return cx.string(&e.value, "`snapshot.image-name`"),

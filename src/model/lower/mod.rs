@@ -16,7 +16,8 @@ pub use workflow::lower_workflow;
 
 use crate::diag::Diagnostics;
 use crate::model::spanned::{BoolOrExpr, Env, NumOrExpr, Spanned, Str, StrMap};
-use crate::yaml::node::{Entry, Node, NodeKind, Resolved, Span};
+use crate::yaml::node::{Resolved, Span};
+use crate::yaml::tree::{Entry, Node, NodeKind};
 
 /// The lowering context: where diagnostics go.
 pub struct Cx<'d> {
@@ -38,8 +39,8 @@ impl<'d> Cx<'d> {
 
     /// The entries of a mapping, or `None` (reported) when `node` is not one.
     /// A null value reads as an empty mapping: `push:` with nothing after it is common.
-    pub fn map<'n>(&mut self, node: &'n Node, what: &str) -> Option<&'n [Entry]> {
-        match &node.kind {
+    pub fn map<'n>(&mut self, node: &Node<'n>, what: &str) -> Option<&'n [Entry<'n>]> {
+        match node.kind {
             NodeKind::Map(entries) => Some(entries),
             _ if node.is_null() => Some(&[]),
             _ => {
@@ -50,7 +51,7 @@ impl<'d> Cx<'d> {
     }
 
     /// The key of a mapping entry as text; non-scalar keys are reported.
-    pub fn key<'n>(&mut self, entry: &'n Entry) -> Option<&'n str> {
+    pub fn key<'n>(&mut self, entry: &Entry<'n>) -> Option<&'n str> {
         match entry.key.as_str() {
             Some(k) => Some(k),
             None => {
@@ -120,7 +121,7 @@ impl<'d> Cx<'d> {
     /// Any scalar as text (GitHub reads `name: 3.10` as "3.10"); null reads as "".
     pub fn string(&mut self, node: &Node, what: &str) -> Option<Str> {
         match &node.kind {
-            NodeKind::Scalar(s) => Some(Spanned::new(s.text.as_str().to_owned(), node.span)),
+            NodeKind::Scalar(s) => Some(Spanned::new(s.text.to_owned(), node.span)),
             _ => {
                 self.type_error(node, what, "a string");
                 None
@@ -184,17 +185,15 @@ impl<'d> Cx<'d> {
         match &node.kind {
             NodeKind::Seq(items) => {
                 out.reserve(items.len());
-                for item in items {
+                for item in items.iter() {
                     match &item.kind {
-                        NodeKind::Scalar(s) => {
-                            out.push(Spanned::new(s.text.as_str().to_owned(), item.span))
-                        }
+                        NodeKind::Scalar(s) => out.push(Spanned::new(s.text.to_owned(), item.span)),
                         _ => self.type_error(item, &format!("each item of {what}"), "a string"),
                     }
                 }
             }
             NodeKind::Scalar(_) if node.is_null() => {}
-            NodeKind::Scalar(s) => out.push(Spanned::new(s.text.as_str().to_owned(), node.span)),
+            NodeKind::Scalar(s) => out.push(Spanned::new(s.text.to_owned(), node.span)),
             NodeKind::Map(_) => self.type_error(node, what, "a string or a list of strings"),
         }
         Spanned::new(out, node.span)
@@ -213,7 +212,7 @@ impl<'d> Cx<'d> {
             match &e.value.kind {
                 NodeKind::Scalar(s) => map
                     .entries
-                    .push((k, Spanned::new(s.text.as_str().to_owned(), e.value.span))),
+                    .push((k, Spanned::new(s.text.to_owned(), e.value.span))),
                 _ => self.type_error(&e.value, &format!("`{}` in {what}", k.value), "a string"),
             }
         }

@@ -4,7 +4,7 @@
 use super::{entry_span, Cx};
 use crate::model::step::{Step, StepAction};
 use crate::model::Env;
-use crate::yaml::node::{Node, NodeKind};
+use crate::yaml::tree::{Node, NodeKind};
 
 const STEP_KEYS: &[&str] = &[
     "id",

@@ -3,7 +3,7 @@
 use super::Cx;
 use crate::model::spanned::Spanned;
 use crate::model::strategy::{Combos, Dimension, Matrix, MatrixMap, Strategy};
-use crate::yaml::node::{Node, NodeKind};
+use crate::yaml::tree::{Node, NodeKind};
 
 pub fn lower_strategy(node: &Node, cx: &mut Cx<'_>) -> Option<Strategy> {
     let entries = cx.map(node, "`strategy`")?;
@@ -70,7 +70,7 @@ fn lower_matrix(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<Matrix>> {
                             format!("matrix dimension `{}` has no values", key.value),
                         );
                     }
-                    Dimension::Values(items.clone())
+                    Dimension::Values(items.iter().map(Node::to_owned_node).collect())
                 } else {
                     cx.diags.error(
                         "matrix",
@@ -103,7 +103,7 @@ fn lower_combos(node: &Node, cx: &mut Cx<'_>, what: &str) -> Option<Spanned<Comb
     }
     match &node.kind {
         NodeKind::Seq(items) => {
-            for item in items {
+            for item in items.iter() {
                 if expr_of(item).is_none() && !matches!(item.kind, NodeKind::Map(_)) {
                     cx.diags.error(
                         "matrix",
@@ -115,7 +115,10 @@ fn lower_combos(node: &Node, cx: &mut Cx<'_>, what: &str) -> Option<Spanned<Comb
                     );
                 }
             }
-            Some(Spanned::new(Combos::List(items.clone()), node.span))
+            Some(Spanned::new(
+                Combos::List(items.iter().map(Node::to_owned_node).collect()),
+                node.span,
+            ))
         }
         _ if node.is_null() => None,
         _ => {

@@ -5,7 +5,7 @@ use super::Cx;
 use crate::model::events::{self, accepts_filter, FilterSet};
 use crate::model::spanned::Spanned;
 use crate::model::trigger::*;
-use crate::yaml::node::{Entry, Node, NodeKind};
+use crate::yaml::tree::{Entry, Node, NodeKind};
 
 pub fn lower_on(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<Triggers>> {
     let mut t = Triggers::default();
@@ -17,7 +17,7 @@ pub fn lower_on(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<Triggers>> {
             }
         }
         NodeKind::Seq(items) => {
-            for item in items {
+            for item in items.iter() {
                 let Some(name) = cx.required_string(item, "each event in `on`") else {
                     continue;
                 };
@@ -36,7 +36,7 @@ pub fn lower_on(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<Triggers>> {
         }
         NodeKind::Map(entries) => {
             cx.check_duplicates(entries, "`on`");
-            for e in entries {
+            for e in entries.iter() {
                 if let Some(tr) = event_entry(e, cx) {
                     t.events.push(tr);
                 }
@@ -119,7 +119,7 @@ fn event_entry(e: &Entry, cx: &mut Cx<'_>) -> Option<Trigger> {
         _ if v.is_null() => TriggerConfig::Any,
         _ if spec.filters == FilterSet::None => {
             match &v.kind {
-                NodeKind::Map(m) if m.is_empty() => {}
+                NodeKind::Map([]) => {}
                 _ => cx.diags.warning(
                     "event",
                     v.span,
@@ -232,7 +232,7 @@ fn lower_schedule(node: &Node, cx: &mut Cx<'_>) -> Vec<Schedule> {
         );
         return out;
     };
-    for item in items {
+    for item in items.iter() {
         let Some(entries) = cx.map(item, "a schedule entry") else {
             continue;
         };
@@ -294,7 +294,7 @@ fn lower_inputs(node: &Node, cx: &mut Cx<'_>, what: &str, allowed: &[&str]) -> I
                     "description" => input.description = cx.string(&p.value, "`description`"),
                     "required" => input.required = cx.bool_or_expr(&p.value, "`required`"),
                     "type" => input.kind = cx.string(&p.value, "`type`"),
-                    "default" => input.default = Some(p.value.clone()),
+                    "default" => input.default = Some(p.value.to_owned_node()),
                     "options" => input.options = cx.str_list(&p.value, "`options`").value,
                     _ => {}
                 }

@@ -7,7 +7,8 @@ use super::Cx;
 use crate::model::spanned::Spanned;
 use crate::model::workflow::{Concurrency, Defaults, Permissions, Workflow};
 use crate::model::Env;
-use crate::yaml::node::{Node, NodeKind, Span};
+use crate::yaml::node::Span;
+use crate::yaml::tree::{Node, NodeKind};
 
 const TOP_KEYS: &[&str] = &[
     "name",
@@ -106,7 +107,7 @@ const SCOPES: &[&str] = &[
 
 pub fn lower_permissions(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<Permissions>> {
     let value = match &node.kind {
-        NodeKind::Scalar(s) => match s.text.as_str() {
+        NodeKind::Scalar(s) => match s.text {
             "read-all" => Permissions::ReadAll,
             "write-all" => Permissions::WriteAll,
             other => {

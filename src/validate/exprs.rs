@@ -267,9 +267,6 @@ impl ExprChecker<'_, '_> {
 
 impl<'a> Visitor<'a> for ExprChecker<'_, '_> {
     fn value(&mut self, text: &'a str, span: Span, place: &'static Place, scope: &Scope<'a>) {
-        if crate::expr::find_open(text).is_none() {
-            return;
-        }
         // Each expression is checked as it is parsed; a syntax error ends the value.
         for found in template_exprs(text) {
             match found {

@@ -7,7 +7,7 @@
 
 use super::node::ScalarStyle;
 use super::parse::{Parser, Res};
-use super::scanner::{is_blank, is_blankz, is_break, Mark, BLOCK_STOP, FLOW_STOP};
+use super::scanner::{block_plain_run, is_blank, is_blankz, is_break, Mark, BLOCK_STOP, FLOW_STOP};
 
 impl<'a> Parser<'a> {
     #[inline(never)]
@@ -29,7 +29,12 @@ impl<'a> Parser<'a> {
             let line_start = self.cur.pos;
             let mut i = line_start;
             loop {
-                i += scan_run(src.get(i..).unwrap_or(&[]), table);
+                let rest = src.get(i..).unwrap_or(&[]);
+                i += if flow {
+                    scan_run(rest, table)
+                } else {
+                    block_plain_run(rest)
+                };
                 match src.get(i) {
                     Some(b':') => {
                         let next = self.cur.at(i + 1);

@@ -79,34 +79,50 @@ pub(super) fn count_chars(s: &[u8]) -> usize {
         .sum()
 }
 
-/// Offset of the first `\n` or `\r` at or after `from` (or the input's length), eight
-/// bytes at a time: comments and block-scalar lines are the long stretches of a workflow.
-pub(super) fn find_break(s: &[u8], from: usize) -> usize {
+/// Per byte of a word, the high bit set where the byte equals `b`. Only the lowest set
+/// bit is exact (a borrow can mark bytes above a match), which is all a search needs.
+#[inline(always)]
+fn bytes_equal(w: u64, b: u8) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    let Some(rest) = s.get(from..) else {
-        return s.len();
-    };
-    let mut chunks = rest.chunks_exact(8);
-    let mut base = from;
+    let x = w ^ (LO * u64::from(b));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// Length of the run of `s` before the first byte that may end a line of plain scalar in
+/// the block context (see [`BLOCK_STOP`]), eight bytes at a time: plain scalars are most
+/// of the text a workflow's structure is made of.
+pub(super) fn block_plain_run(s: &[u8]) -> usize {
+    let mut chunks = s.chunks_exact(8);
+    let mut base = 0;
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        let lf = w ^ (LO * u64::from(b'\n'));
-        let cr = w ^ (LO * u64::from(b'\r'));
-        let hit = (lf.wrapping_sub(LO) & !lf & HI) | (cr.wrapping_sub(LO) & !cr & HI);
+        let hit = bytes_equal(w, b':')
+            | bytes_equal(w, b'#')
+            | bytes_equal(w, b'\n')
+            | bytes_equal(w, b'\r');
         if hit != 0 {
             return base + (hit.trailing_zeros() / 8) as usize;
         }
         base += 8;
     }
-    for (i, &b) in chunks.remainder().iter().enumerate() {
-        if is_break(b) {
-            return base + i;
-        }
-    }
-    s.len()
+    let rest = chunks.remainder();
+    base + rest
+        .iter()
+        .position(|&b| BLOCK_STOP[b as usize])
+        .unwrap_or(rest.len())
+}
+
+/// Offset of the first `\n` or `\r` at or after `from` (or the input's length), with
+/// `memchr`'s vectorised search: comments and block-scalar lines are the long stretches
+/// of a workflow.
+pub(super) fn find_break(s: &[u8], from: usize) -> usize {
+    let Some(rest) = s.get(from..) else {
+        return s.len();
+    };
+    memchr::memchr2(b'\n', b'\r', rest).map_or(s.len(), |i| from + i)
 }
 
 impl<'a> Cursor<'a> {
@@ -382,6 +398,43 @@ pub(super) fn pos_by_scan(src: &[u8], at: usize) -> Pos {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn block_plain_runs_stop_where_the_table_says() {
+        let filler = "ab c-d/e.f_g h0123456789~é";
+        for stop in [":", "#", "\n", "\r"] {
+            for n in 0..filler.len() {
+                if !filler.is_char_boundary(n) {
+                    continue;
+                }
+                let s = format!("{}{stop}{}", &filler[..n], &filler[n..]);
+                let want = s.bytes().position(|b| BLOCK_STOP[b as usize]);
+                assert_eq!(
+                    block_plain_run(s.as_bytes()),
+                    want.unwrap_or(s.len()),
+                    "{s:?}"
+                );
+                assert_eq!(want, Some(n), "{s:?}");
+            }
+        }
+        for s in ["", "abc", "abcdefgh", "abcdefghijklmnop", "x::", "#"] {
+            let want = s.bytes().position(|b| BLOCK_STOP[b as usize]);
+            assert_eq!(
+                block_plain_run(s.as_bytes()),
+                want.unwrap_or(s.len()),
+                "{s:?}"
+            );
+        }
+        // Every byte value, in every lane of a word.
+        for b in 0..=255u8 {
+            for lane in 0..8 {
+                let mut s = vec![b'a'; 16];
+                s[lane] = b;
+                let want = s.iter().position(|&c| BLOCK_STOP[c as usize]).unwrap_or(16);
+                assert_eq!(block_plain_run(&s), want, "byte {b:#x} in lane {lane}");
+            }
+        }
+    }
 
     #[test]
     fn finds_line_breaks_in_any_chunk_position() {

@@ -4,7 +4,7 @@
 
 use crate::diag::Diagnostics;
 use crate::model::{Combos, Dimension, Matrix, Workflow};
-use crate::yaml::node::{Node, NodeKind};
+use crate::yaml::node::{Node, NodeKind, Resolved};
 
 /// Structural equality, ignoring where the nodes are written.
 fn same(a: &Node, b: &Node) -> bool {
@@ -23,6 +23,40 @@ fn same(a: &Node, b: &Node) -> bool {
                 })
         }
         _ => false,
+    }
+}
+
+/// A hash that structurally equal nodes (in the sense of [`same`]) share: resolved scalar
+/// values, sequences in order, mappings in any order. Comparing these first keeps the
+/// pairwise search cheap; only equal fingerprints are compared in full.
+fn fingerprint(n: &Node) -> u64 {
+    // FNV-1a over the bytes that identify a value.
+    fn mix(h: u64, bytes: &[u8]) -> u64 {
+        bytes
+            .iter()
+            .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    }
+    const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+    match &n.kind {
+        NodeKind::Scalar(s) => match s.resolve() {
+            Resolved::Null => mix(SEED, b"n"),
+            Resolved::Bool(b) => mix(SEED, &[b'b', u8::from(b)]),
+            Resolved::Int(i) => mix(mix(SEED, b"i"), &i.to_le_bytes()),
+            // 0.0 == -0.0, and NaN is only the same as NaN by its text: both hash alike.
+            Resolved::Float(f) if f == 0.0 || f.is_nan() => mix(SEED, b"f0"),
+            Resolved::Float(f) => mix(mix(SEED, b"f"), &f.to_bits().to_le_bytes()),
+            Resolved::Str(t) => mix(mix(SEED, b"s"), t.as_bytes()),
+        },
+        NodeKind::Seq(items) => items.iter().fold(mix(SEED, b"["), |h, i| {
+            mix(h, &fingerprint(i).to_le_bytes())
+        }),
+        NodeKind::Map(entries) => entries.iter().fold(mix(SEED, b"{"), |h, e| {
+            // Order-independent: GitHub compares include entries as maps.
+            h.wrapping_add(mix(
+                fingerprint(&e.key),
+                &fingerprint(&e.value).to_le_bytes(),
+            ))
+        }),
     }
 }
 
@@ -48,8 +82,14 @@ pub fn check(wf: &Workflow, diags: &mut Diagnostics) {
 }
 
 fn repeats(items: &[Node], what: &str, diags: &mut Diagnostics) {
+    let prints: Vec<u64> = items.iter().map(fingerprint).collect();
     for (i, item) in items.iter().enumerate() {
-        if let Some(first) = items[..i].iter().find(|p| same(p, item)) {
+        if let Some(first) = items[..i]
+            .iter()
+            .zip(&prints)
+            .find(|(p, &fp)| fp == prints[i] && same(p, item))
+            .map(|(p, _)| p)
+        {
             diags.warning(
                 "matrix",
                 item.span,
@@ -58,6 +98,42 @@ fn repeats(items: &[Node], what: &str, diags: &mut Diagnostics) {
                     first.span.start.line
                 ),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(src: &str) -> Node {
+        crate::yaml::parse(src).unwrap().unwrap()
+    }
+
+    #[test]
+    fn nodes_that_are_the_same_share_a_fingerprint() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("1", "1", true),
+            ("0x1", "1", true),
+            ("true", "True", true),
+            ("~", "null", true),
+            ("0.0", "-0.0", true),
+            (".nan", ".nan", true),
+            ("1", "'1'", false),
+            ("1", "1.0", false),
+            ("a", "b", false),
+            ("[1, 2]", "[1, 2]", true),
+            ("[1, 2]", "[2, 1]", false),
+            ("{os: a, n: 1}", "{n: 1, os: a}", true),
+            ("{os: a, n: 1}", "{os: a, n: 2}", false),
+            ("{os: [x]}", "{os: x}", false),
+        ];
+        for &(a, b, want) in cases {
+            let (x, y) = (node(a), node(b));
+            assert_eq!(same(&x, &y), want, "{a} vs {b}");
+            if want {
+                assert_eq!(fingerprint(&x), fingerprint(&y), "{a} vs {b}");
+            }
         }
     }
 }

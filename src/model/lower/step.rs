@@ -70,25 +70,26 @@ fn lower_step(node: &Node, cx: &mut Cx<'_>) -> Option<Step> {
         background: None,
         action: StepAction::Invalid,
     };
-    let actions: Vec<_> = entries
+    // Only the first two action keys matter: one is right, a second one is reported.
+    let mut actions = entries
         .iter()
-        .filter(|e| e.key.as_str().is_some_and(|k| ACTION_KEYS.contains(&k)))
-        .collect();
-    match actions.len() {
-        0 => cx.diags.error(
+        .filter(|e| e.key.as_str().is_some_and(|k| ACTION_KEYS.contains(&k)));
+    let (first_action, second_action) = (actions.next(), actions.next());
+    let single = first_action.is_some() && second_action.is_none();
+    match (first_action, second_action) {
+        (None, _) => cx.diags.error(
             "required",
             node.span,
             "a step must have `run` or `uses` (or, for background steps, `wait`, `wait-all`, `cancel` or `parallel`)",
         ),
-        1 => {}
-        _ => {
-            let second = actions[1];
+        (Some(_), None) => {}
+        (Some(first), Some(second)) => {
             cx.diags.error(
                 "key",
                 entry_span(second),
                 format!(
                     "a step can only do one thing, but it has both `{}` and `{}`",
-                    actions[0].key.as_str().unwrap_or_default(),
+                    first.key.as_str().unwrap_or_default(),
                     second.key.as_str().unwrap_or_default()
                 ),
             );
@@ -115,14 +116,14 @@ fn lower_step(node: &Node, cx: &mut Cx<'_>) -> Option<Step> {
             "with" => with = Some(cx.str_map(v, "step `with`")),
             "run" => {
                 if let Some(r) = cx.string(v, "step `run`") {
-                    if actions.len() == 1 {
+                    if single {
                         step.action = StepAction::Run(r);
                     }
                 }
             }
             "uses" => {
                 if let Some(u) = cx.required_string(v, "step `uses`") {
-                    if actions.len() == 1 {
+                    if single {
                         step.action = StepAction::Uses {
                             uses: u,
                             with: Default::default(),
@@ -132,7 +133,7 @@ fn lower_step(node: &Node, cx: &mut Cx<'_>) -> Option<Step> {
             }
             "parallel" => {
                 let inner = lower_steps(v, cx, "`parallel`");
-                if actions.len() == 1 {
+                if single {
                     step.action = StepAction::Parallel(inner);
                 }
             }
@@ -142,18 +143,18 @@ fn lower_step(node: &Node, cx: &mut Cx<'_>) -> Option<Step> {
                     cx.diags
                         .error("required", v.span, "`wait` must name at least one step id");
                 }
-                if actions.len() == 1 {
+                if single {
                     step.action = StepAction::Wait(ids.value);
                 }
             }
             "wait-all" => {
-                if actions.len() == 1 {
+                if single {
                     step.action = StepAction::WaitAll(e.key.span);
                 }
             }
             "cancel" => {
                 if let Some(id) = cx.required_string(v, "`cancel`") {
-                    if actions.len() == 1 {
+                    if single {
                         step.action = StepAction::Cancel(id);
                     }
                 }

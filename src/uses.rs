@@ -11,20 +11,21 @@
 use serde::Serialize;
 use std::fmt;
 
-/// What a `uses:` names.
+/// What a `uses:` names, borrowing its parts from the value (validation parses every
+/// `uses:` of every file and keeps none of them).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Uses {
+pub enum Uses<'a> {
     /// An action directory: `./path` in the workspace, or `$/path` in the running repository.
-    LocalAction { root: LocalRoot, path: String },
+    LocalAction { root: LocalRoot, path: &'a str },
     /// A reusable workflow file in the same repository (`./.github/workflows/x.yml`).
-    LocalWorkflow { root: LocalRoot, path: String },
+    LocalWorkflow { root: LocalRoot, path: &'a str },
     /// `owner/repo@ref` or `owner/repo/path@ref`.
-    RemoteAction(RemoteRef),
+    RemoteAction(RemoteRef<'a>),
     /// `owner/repo/.github/workflows/x.yml@ref`.
-    RemoteWorkflow(RemoteRef),
+    RemoteWorkflow(RemoteRef<'a>),
     /// `docker://[registry/]repository[:tag][@digest]`.
-    Docker(DockerRef),
+    Docker(DockerRef<'a>),
 }
 
 /// Where a local path starts.
@@ -38,16 +39,16 @@ pub enum LocalRoot {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RemoteRef {
-    pub owner: String,
-    pub repo: String,
+pub struct RemoteRef<'a> {
+    pub owner: &'a str,
+    pub repo: &'a str,
     /// The path inside the repository, without leading or trailing `/`.
-    pub path: Option<String>,
+    pub path: Option<&'a str>,
     #[serde(rename = "ref")]
-    pub git_ref: String,
+    pub git_ref: &'a str,
 }
 
-impl RemoteRef {
+impl RemoteRef<'_> {
     /// Whether the ref is a full commit SHA (40 hex digits, or 64 for SHA-256
     /// repositories): the only pin a tag move cannot change.
     pub fn is_full_sha(&self) -> bool {
@@ -56,14 +57,14 @@ impl RemoteRef {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DockerRef {
+pub struct DockerRef<'a> {
     /// `ghcr.io`, `localhost:5000`; None means Docker Hub.
-    pub registry: Option<String>,
+    pub registry: Option<&'a str>,
     /// `library/alpine`-style path as written (`alpine` stays `alpine`).
-    pub repository: String,
-    pub tag: Option<String>,
+    pub repository: &'a str,
+    pub tag: Option<&'a str>,
     /// `sha256:…`.
-    pub digest: Option<String>,
+    pub digest: Option<&'a str>,
 }
 
 /// Why a `uses:` value is not acceptable, and where.
@@ -75,7 +76,7 @@ pub struct UsesError {
     pub message: String,
 }
 
-fn err(offset: usize, message: impl Into<String>) -> Result<Uses, UsesError> {
+fn err<'a>(offset: usize, message: impl Into<String>) -> Result<Uses<'a>, UsesError> {
     Err(UsesError {
         offset,
         message: message.into(),
@@ -112,7 +113,7 @@ fn find_blank_or_control(s: &str) -> Option<(usize, char)> {
 }
 
 /// Classifies any `uses:` value, checking its syntax but not where it is used.
-pub fn parse_uses(s: &str) -> Result<Uses, UsesError> {
+pub fn parse_uses(s: &str) -> Result<Uses<'_>, UsesError> {
     if s.is_empty() {
         return err(
             0,
@@ -151,18 +152,15 @@ pub fn parse_uses(s: &str) -> Result<Uses, UsesError> {
 }
 
 /// A step's `uses:`: an action, never a reusable workflow.
-pub fn parse_step_uses(s: &str) -> Result<Uses, UsesError> {
+pub fn parse_step_uses(s: &str) -> Result<Uses<'_>, UsesError> {
     let uses = parse_uses(s)?;
     let path = match &uses {
         Uses::LocalWorkflow { .. } | Uses::RemoteWorkflow(_) => {
             let at = s.find(WORKFLOWS_DIR).unwrap_or(0);
             return err(at, "this is a reusable workflow: call it from a job (`jobs.<job_id>.uses`), not from a step");
         }
-        Uses::LocalAction { path, .. } => Some((path.as_str(), 2)),
-        Uses::RemoteAction(r) => r
-            .path
-            .as_deref()
-            .map(|p| (p, r.owner.len() + r.repo.len() + 2)),
+        Uses::LocalAction { path, .. } => Some((*path, 2)),
+        Uses::RemoteAction(r) => r.path.map(|p| (p, r.owner.len() + r.repo.len() + 2)),
         Uses::Docker(_) => None,
     };
     if let Some((path, path_at)) = path {
@@ -180,16 +178,16 @@ pub fn parse_step_uses(s: &str) -> Result<Uses, UsesError> {
 
 /// A job's `uses:`: a reusable workflow, `./.github/workflows/FILE.yml`,
 /// `$/.github/workflows/FILE.yml` or `owner/repo/.github/workflows/FILE.yml@ref`.
-pub fn parse_job_uses(s: &str) -> Result<Uses, UsesError> {
+pub fn parse_job_uses(s: &str) -> Result<Uses<'_>, UsesError> {
     let uses = parse_uses(s)?;
     let (path, path_at) = match &uses {
         Uses::LocalWorkflow { .. } | Uses::RemoteWorkflow(_) => return Ok(uses),
         Uses::Docker(_) => {
             return err(0, "a job's `uses` calls a reusable workflow; a `docker://` image can only be used by a step");
         }
-        Uses::LocalAction { path, .. } => (path.as_str(), 2),
+        Uses::LocalAction { path, .. } => (*path, 2),
         Uses::RemoteAction(r) => match &r.path {
-            Some(p) => (p.as_str(), r.owner.len() + r.repo.len() + 2),
+            Some(p) => (*p, r.owner.len() + r.repo.len() + 2),
             None => {
                 return err(s.find('@').unwrap_or(s.len()), format!("`{s}` names an action; a job's `uses` must name a workflow file: `{}/{}/.github/workflows/FILE.yml@{}`", r.owner, r.repo, r.git_ref));
             }
@@ -211,7 +209,7 @@ pub fn parse_job_uses(s: &str) -> Result<Uses, UsesError> {
     )
 }
 
-fn parse_local(path: &str, root: LocalRoot, base: usize) -> Result<Uses, UsesError> {
+fn parse_local(path: &str, root: LocalRoot, base: usize) -> Result<Uses<'_>, UsesError> {
     if let Some(i) = path.find('@') {
         return err(base + i, "a local reference takes no `@ref`: it always uses the checked-out (for `./`) or running (for `$/`) commit");
     }
@@ -227,15 +225,14 @@ fn parse_local(path: &str, root: LocalRoot, base: usize) -> Result<Uses, UsesErr
         }
         off += seg.len() + 1;
     }
-    let path = path.to_string();
-    Ok(if is_workflow_path(&path) {
+    Ok(if is_workflow_path(path) {
         Uses::LocalWorkflow { root, path }
     } else {
         Uses::LocalAction { root, path }
     })
 }
 
-fn parse_remote(s: &str) -> Result<Uses, UsesError> {
+fn parse_remote(s: &str) -> Result<Uses<'_>, UsesError> {
     let Some(at) = s.find('@') else {
         return err(
             s.len(),
@@ -275,17 +272,17 @@ fn parse_remote(s: &str) -> Result<Uses, UsesError> {
                 }
                 off += seg.len() + 1;
             }
-            Some(p.to_string())
+            Some(p)
         }
     };
     check_ref(git_ref, at + 1)?;
     let r = RemoteRef {
-        owner: owner.to_string(),
-        repo: repo.to_string(),
+        owner,
+        repo,
         path,
-        git_ref: git_ref.to_string(),
+        git_ref,
     };
-    Ok(if r.path.as_deref().is_some_and(is_workflow_path) {
+    Ok(if r.path.is_some_and(is_workflow_path) {
         Uses::RemoteWorkflow(r)
     } else {
         Uses::RemoteAction(r)
@@ -345,7 +342,7 @@ fn check_ref(r: &str, base: usize) -> Result<(), UsesError> {
     Ok(())
 }
 
-fn parse_docker(image: &str, base: usize) -> Result<DockerRef, UsesError> {
+fn parse_docker(image: &str, base: usize) -> Result<DockerRef<'_>, UsesError> {
     let fail = |i: usize, m: String| {
         Err(UsesError {
             offset: base + i,
@@ -404,7 +401,7 @@ fn parse_docker(image: &str, base: usize) -> Result<DockerRef, UsesError> {
             );
         }
         components.remove(0);
-        Some(first.to_string())
+        Some(first)
     } else {
         None
     };
@@ -451,13 +448,13 @@ fn parse_docker(image: &str, base: usize) -> Result<DockerRef, UsesError> {
     let repo_start = components[0].1;
     Ok(DockerRef {
         registry,
-        repository: name[repo_start..last_at + last_name.len()].to_string(),
-        tag: tag.map(|(t, _)| t.to_string()),
-        digest: digest.map(|(d, _)| d.to_string()),
+        repository: &name[repo_start..last_at + last_name.len()],
+        tag: tag.map(|(t, _)| t),
+        digest: digest.map(|(d, _)| d),
     })
 }
 
-impl fmt::Display for Uses {
+impl fmt::Display for Uses<'_> {
     /// The canonical `uses:` text; parsing it gives back an equal value.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let root = |r: &LocalRoot| match r {
@@ -480,7 +477,7 @@ impl fmt::Display for Uses {
                 if let Some(reg) = &d.registry {
                     write!(f, "{reg}/")?;
                 }
-                f.write_str(&d.repository)?;
+                f.write_str(d.repository)?;
                 if let Some(t) = &d.tag {
                     write!(f, ":{t}")?;
                 }

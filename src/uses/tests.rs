@@ -4,26 +4,26 @@
 use super::*;
 use crate::filter::testutil::{corpus_files, yaml_scalar, Rng};
 
-fn remote(owner: &str, repo: &str, path: Option<&str>, r: &str) -> RemoteRef {
+fn remote<'a>(owner: &'a str, repo: &'a str, path: Option<&'a str>, r: &'a str) -> RemoteRef<'a> {
     RemoteRef {
-        owner: owner.into(),
-        repo: repo.into(),
-        path: path.map(Into::into),
-        git_ref: r.into(),
+        owner,
+        repo,
+        path,
+        git_ref: r,
     }
 }
 
-fn docker(
-    registry: Option<&str>,
-    repository: &str,
-    tag: Option<&str>,
-    digest: Option<&str>,
-) -> Uses {
+fn docker<'a>(
+    registry: Option<&'a str>,
+    repository: &'a str,
+    tag: Option<&'a str>,
+    digest: Option<&'a str>,
+) -> Uses<'a> {
     Uses::Docker(DockerRef {
-        registry: registry.map(Into::into),
-        repository: repository.into(),
-        tag: tag.map(Into::into),
-        digest: digest.map(Into::into),
+        registry,
+        repository,
+        tag,
+        digest,
     })
 }
 
@@ -56,28 +56,28 @@ fn step_forms() {
             "./.github/actions/setup".into(),
             Uses::LocalAction {
                 root: LocalRoot::Workspace,
-                path: ".github/actions/setup".into(),
+                path: ".github/actions/setup",
             },
         ),
         (
             "./".into(),
             Uses::LocalAction {
                 root: LocalRoot::Workspace,
-                path: "".into(),
+                path: "",
             },
         ),
         (
             "./gradle/".into(),
             Uses::LocalAction {
                 root: LocalRoot::Workspace,
-                path: "gradle/".into(),
+                path: "gradle/",
             },
         ),
         (
             "$/.github/actions/x".into(),
             Uses::LocalAction {
                 root: LocalRoot::SelfRepo,
-                path: ".github/actions/x".into(),
+                path: ".github/actions/x",
             },
         ),
         (
@@ -116,7 +116,8 @@ fn step_forms() {
         assert_eq!(got, want, "{text}");
         assert_eq!(got.to_string(), text);
     }
-    let sha_ref = parse_uses(&format!("actions/checkout@{sha}")).unwrap();
+    let pinned = format!("actions/checkout@{sha}");
+    let sha_ref = parse_uses(&pinned).unwrap();
     assert!(matches!(sha_ref, Uses::RemoteAction(r) if r.is_full_sha()));
     assert!(!remote("a", "b", None, "v4").is_full_sha());
 }
@@ -128,14 +129,14 @@ fn job_forms() {
             "./.github/workflows/build.yml",
             Uses::LocalWorkflow {
                 root: LocalRoot::Workspace,
-                path: ".github/workflows/build.yml".into(),
+                path: ".github/workflows/build.yml",
             },
         ),
         (
             "$/.github/workflows/build.yml",
             Uses::LocalWorkflow {
                 root: LocalRoot::SelfRepo,
-                path: ".github/workflows/build.yml".into(),
+                path: ".github/workflows/build.yml",
             },
         ),
         (
@@ -160,7 +161,7 @@ fn job_forms() {
             "./.github/workflows/.e2e-run.yml",
             Uses::LocalWorkflow {
                 root: LocalRoot::Workspace,
-                path: ".github/workflows/.e2e-run.yml".into(),
+                path: ".github/workflows/.e2e-run.yml",
             },
         ),
     ];

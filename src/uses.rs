@@ -93,10 +93,12 @@ fn is_workflow_path(path: &str) -> bool {
 
 /// Where a short needle first occurs. `str::find` with a `&str` pattern sets up a two-way
 /// searcher each call, which cost more than the rest of parsing a `uses:` value.
-fn find_short(hay: &str, needle: &[u8]) -> Option<usize> {
+/// Where a two-byte sequence first occurs (compared byte by byte: a slice comparison
+/// per position would call `memcmp` for each).
+fn find_pair(hay: &str, pair: [u8; 2]) -> Option<usize> {
     hay.as_bytes()
-        .windows(needle.len())
-        .position(|w| w == needle)
+        .windows(2)
+        .position(|w| w[0] == pair[0] && w[1] == pair[1])
 }
 
 /// The first white-space or control character. Values are ASCII nearly always, and then a
@@ -233,7 +235,7 @@ fn parse_local(path: &str, root: LocalRoot, base: usize) -> Result<Uses<'_>, Use
 }
 
 fn parse_remote(s: &str) -> Result<Uses<'_>, UsesError> {
-    let Some(at) = s.find('@') else {
+    let Some(at) = memchr::memchr(b'@', s.as_bytes()) else {
         return err(
             s.len(),
             format!("`{s}` has no `@ref`: pin it to a tag, branch or commit SHA, e.g. `{s}@v4`"),
@@ -326,8 +328,9 @@ fn check_ref(r: &str, base: usize) -> Result<(), UsesError> {
         let c = char::from(r.as_bytes()[i]);
         return fail(i, format!("`{c}` cannot appear in a Git ref"));
     }
-    for bad in ["..", "@{", "//"] {
-        if let Some(i) = find_short(r, bad.as_bytes()) {
+    for bad in [*b"..", *b"@{", *b"//"] {
+        if let Some(i) = find_pair(r, bad) {
+            let bad = String::from_utf8_lossy(&bad);
             return fail(i, format!("`{bad}` cannot appear in a Git ref"));
         }
     }

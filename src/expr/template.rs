@@ -25,21 +25,32 @@ pub struct Template {
     pub segments: Vec<Segment>,
 }
 
-/// Finds the `}}` closing an expression that starts at `from`, skipping string literals.
+/// Finds the `}}` closing an expression that starts at `from`, skipping string literals
+/// (where `''` is a quote). Jumps between quotes and braces with `memchr`.
 fn find_close(s: &str, from: usize) -> Option<usize> {
     let b = s.as_bytes();
     let mut i = from;
-    let mut in_str = false;
-    while i < b.len() {
-        match b[i] {
-            b'\'' if in_str && b.get(i + 1) == Some(&b'\'') => i += 1,
-            b'\'' => in_str = !in_str,
-            b'}' if !in_str && b.get(i + 1) == Some(&b'}') => return Some(i),
-            _ => {}
+    loop {
+        let at = i + memchr::memchr2(b'\'', b'}', b.get(i..)?)?;
+        if b[at] == b'}' {
+            if b.get(at + 1) == Some(&b'}') {
+                return Some(at);
+            }
+            i = at + 1;
+            continue;
         }
-        i += 1;
+        // A string literal: it ends at the next quote that is not doubled.
+        let mut j = at + 1;
+        loop {
+            let q = j + memchr::memchr(b'\'', b.get(j..)?)?;
+            if b.get(q + 1) == Some(&b'\'') {
+                j = q + 2;
+            } else {
+                i = q + 1;
+                break;
+            }
+        }
     }
-    None
 }
 
 /// Where the first `${{` in `s` starts. Every string of a workflow is asked this (`run:`
@@ -202,5 +213,49 @@ impl Template {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_close;
+
+    /// The closing `}}` found one byte at a time, as the language defines it.
+    fn slow(s: &str, from: usize) -> Option<usize> {
+        let b = s.as_bytes();
+        let (mut i, mut in_str) = (from, false);
+        while i < b.len() {
+            match b[i] {
+                b'\'' if in_str && b.get(i + 1) == Some(&b'\'') => i += 1,
+                b'\'' => in_str = !in_str,
+                b'}' if !in_str && b.get(i + 1) == Some(&b'}') => return Some(i),
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+
+    #[test]
+    fn the_close_skips_string_literals() {
+        let cases = [
+            " a }}",
+            " 'x}}' }}",
+            " 'it''s' }}",
+            " '' }}",
+            " '''' }}x}}",
+            " 'open }}",
+            " } }",
+            " a } }} }}",
+            "}}",
+            "",
+            " format('{0}}', a) }}",
+            " 'a''}}' == b }} c",
+        ];
+        for s in cases {
+            for from in 0..=s.len() {
+                assert_eq!(find_close(s, from), slow(s, from), "{s:?} from {from}");
+            }
+        }
     }
 }

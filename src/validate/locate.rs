@@ -21,12 +21,7 @@ impl LineIndex {
         self.starts.get_or_init(|| {
             let mut starts = Vec::with_capacity(text.len() / 32 + 1);
             starts.push(0);
-            starts.extend(
-                text.bytes()
-                    .enumerate()
-                    .filter(|(_, b)| *b == b'\n')
-                    .map(|(i, _)| i as u32 + 1),
-            );
+            starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
             starts
         })
     }

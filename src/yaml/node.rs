@@ -110,16 +110,6 @@ pub fn resolve_scalar<'t>(text: &'t str, style: ScalarStyle, tag: Option<&str>) 
     resolve_plain(text)
 }
 
-/// A short noun for a resolved scalar in error messages.
-pub fn resolved_kind_name(r: Resolved<'_>) -> &'static str {
-    match r {
-        Resolved::Null => "null",
-        Resolved::Bool(_) => "a boolean",
-        Resolved::Int(_) | Resolved::Float(_) => "a number",
-        Resolved::Str(_) => "a string",
-    }
-}
-
 /// Core-schema resolution of a plain scalar.
 pub fn resolve_plain(s: &str) -> Resolved<'_> {
     match s {
@@ -222,19 +212,6 @@ impl Node {
     /// The scalar's text whatever it resolves to (`on: 1` reads as "1").
     pub fn as_str(&self) -> Option<&str> {
         self.as_scalar().map(|s| s.text.as_str())
-    }
-
-    pub fn is_null(&self) -> bool {
-        matches!(self.as_scalar().map(Scalar::resolve), Some(Resolved::Null))
-    }
-
-    /// A short noun for error messages: "a string", "a mapping", ...
-    pub fn kind_name(&self) -> &'static str {
-        match &self.kind {
-            NodeKind::Seq(_) => "a sequence",
-            NodeKind::Map(_) => "a mapping",
-            NodeKind::Scalar(s) => resolved_kind_name(s.resolve()),
-        }
     }
 }
 

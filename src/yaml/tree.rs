@@ -66,7 +66,12 @@ impl<'a> Node<'a> {
         match &self.kind {
             NodeKind::Seq(_) => "a sequence",
             NodeKind::Map(_) => "a mapping",
-            NodeKind::Scalar(s) => node::resolved_kind_name(s.resolve()),
+            NodeKind::Scalar(s) => match s.resolve() {
+                Resolved::Null => "null",
+                Resolved::Bool(_) => "a boolean",
+                Resolved::Int(_) | Resolved::Float(_) => "a number",
+                Resolved::Str(_) => "a string",
+            },
         }
     }
 

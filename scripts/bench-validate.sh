@@ -13,7 +13,9 @@ command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -q
 cargo build --release --quiet
 flat=target/bench-flat
 rm -rf "$flat" && mkdir -p "$flat"
-for f in "$corpus"/*/*; do cp "$f" "$flat/$(basename "$(dirname "$f")")__$(basename "$f")"; done
+# `find`, not a `*/*` glob: the glob misses dotfiles such as docker__build-push-action/.e2e-run.yml.
+find "$corpus" -mindepth 2 -maxdepth 2 -type f -print0 |
+    while IFS= read -r -d '' f; do cp "$f" "$flat/$(basename "$(dirname "$f")")__$(basename "$f")"; done
 echo "files: $(ls "$flat" | wc -l), bytes: $(cat "$flat"/* | wc -c), cores: $(nproc)"
 cmds=("target/release/gantry validate --summary $flat")
 command -v wrkflw >/dev/null && cmds+=("wrkflw validate $flat")

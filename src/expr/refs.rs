@@ -1,7 +1,7 @@
 //! Static analysis for the validator: which contexts an expression reads, with the part of
 //! each path known before run time (`steps.build.outputs.x` → `steps`, [build, outputs, x]).
 
-use super::ast::{Expr, ExprKind, ExprRef};
+use super::ast::{Expr, ExprKind, ExprRef, Id};
 use std::ops::Range;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -74,7 +74,7 @@ pub fn visit_context_refs<'e>(expr: &'e Expr, f: &mut impl FnMut(RefView<'e>)) {
 
 fn collect<'e>(expr: ExprRef<'e>, f: &mut impl FnMut(RefView<'e>)) {
     // A chain is handled from its outermost node so its full static path is seen once.
-    if let Some(r) = chain_from_root(expr) {
+    if let Some((r, _)) = chain(expr) {
         f(r);
         // Indexes inside the chain may hold references of their own.
         let mut e = expr;
@@ -104,7 +104,7 @@ fn collect<'e>(expr: ExprRef<'e>, f: &mut impl FnMut(RefView<'e>)) {
 }
 
 /// The node an access applies to.
-fn base(e: ExprRef<'_>) -> Option<u32> {
+fn base(e: ExprRef<'_>) -> Option<Id> {
     match e.kind() {
         ExprKind::Property(b, _) | ExprKind::Index(b, _) | ExprKind::Filter(b) => Some(*b),
         _ => None,
@@ -126,10 +126,6 @@ fn part_name(e: ExprRef<'_>) -> Option<&str> {
 /// If `e` is an access chain rooted at a context, its reference (built from the root
 /// outwards), and whether the path is still static at this node: a dynamic index or `*`
 /// ends it.
-fn chain_from_root(e: ExprRef<'_>) -> Option<RefView<'_>> {
-    chain(e).map(|(r, _)| r)
-}
-
 fn chain(e: ExprRef<'_>) -> Option<(RefView<'_>, bool)> {
     let (mut r, open) = match e.kind() {
         ExprKind::Context(name) => {

@@ -132,7 +132,8 @@ impl ExprChecker<'_, '_> {
         visit_context_refs(expr, &mut |r| {
             // Positions are computed only for what is reported: finding one costs a search.
             let src = self.src;
-            let range = r.span().start + offset..r.span().end + offset;
+            let rel = r.span();
+            let range = rel.start + offset..rel.end + offset;
             let span = || src.index.locate(src.text, at, text, range.clone());
             if !ALL_CONTEXTS.contains(&r.name) {
                 self.diags.error(

@@ -91,10 +91,9 @@ fn is_workflow_path(path: &str) -> bool {
         .is_some_and(|f| !f.contains('/') && (f.ends_with(".yml") || f.ends_with(".yaml")))
 }
 
-/// Where a short needle first occurs. `str::find` with a `&str` pattern sets up a two-way
-/// searcher each call, which cost more than the rest of parsing a `uses:` value.
-/// Where a two-byte sequence first occurs (compared byte by byte: a slice comparison
-/// per position would call `memcmp` for each).
+/// Where a two-byte sequence first occurs, compared byte by byte: `str::find` with a
+/// `&str` pattern sets up a two-way searcher each call (costing more than the rest of
+/// parsing a `uses:` value), and a slice comparison per position would call `memcmp`.
 fn find_pair(hay: &str, pair: [u8; 2]) -> Option<usize> {
     hay.as_bytes()
         .windows(2)

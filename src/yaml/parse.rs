@@ -110,7 +110,7 @@ impl<'a> Parser<'a> {
             tag_handles: Vec::new(),
             alias_nodes: 0,
             alias_bytes: 0,
-            // About one node per 16 bytes of a workflow; the stack holds one path's worth.
+            // The stack holds only the children of the collections open around the cursor.
             items: Vec::with_capacity(64),
             pieces,
         }

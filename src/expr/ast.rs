@@ -123,10 +123,38 @@ impl<'e> ExprRef<'e> {
     }
 
     /// A call's arguments, given the call's `args` range.
-    pub fn args(self, range: &Range<Id>) -> impl ExactSizeIterator<Item = ExprRef<'e>> + 'e {
+    pub fn args(self, range: &Range<Id>) -> Args<'e> {
+        Args {
+            tree: self.tree,
+            ids: &self.tree.args[range.start as usize..range.end as usize],
+        }
+    }
+}
+
+/// A call's arguments: indexed without collecting them, since a function evaluates each
+/// only when it needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct Args<'e> {
+    tree: &'e Expr,
+    ids: &'e [Id],
+}
+
+impl<'e> Args<'e> {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn get(&self, i: usize) -> Option<ExprRef<'e>> {
         let tree = self.tree;
-        tree.args[range.start as usize..range.end as usize]
-            .iter()
-            .map(move |&id| ExprRef { tree, id })
+        self.ids.get(i).map(|&id| ExprRef { tree, id })
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ExprRef<'e>> + 'e {
+        let tree = self.tree;
+        self.ids.iter().map(move |&id| ExprRef { tree, id })
     }
 }

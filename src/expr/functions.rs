@@ -1,7 +1,7 @@
 //! GitHub's expression functions: the table used at parse time (name and arity) and their
 //! implementations. `hashFiles` and the status functions ask the host, the only effects.
 
-use super::ast::ExprRef;
+use super::ast::Args;
 use super::error::EvalError;
 use super::eval::{evaluate_node, loose_eq, Host, JobStatus};
 use super::value::Value;
@@ -106,17 +106,15 @@ impl Function {
 }
 
 /// Calls a function with its argument expressions, evaluating each only when needed.
-pub fn call<'e>(
+pub fn call(
     name: &str,
-    args: impl ExactSizeIterator<Item = ExprRef<'e>>,
+    args: Args<'_>,
     span: Range<usize>,
     host: &dyn Host,
 ) -> Result<Value, EvalError> {
-    // Functions take few arguments; indexing them beats walking the iterator each time.
-    let args: Vec<ExprRef<'e>> = args.collect();
     let arg = |i: usize| -> Result<Value, EvalError> {
         args.get(i)
-            .map_or(Ok(Value::Null), |&a| evaluate_node(a, host))
+            .map_or(Ok(Value::Null), |a| evaluate_node(a, host))
     };
     let primitive = |v: &Value| !matches!(v, Value::Array(_) | Value::Object(_));
     Ok(match name {

@@ -18,7 +18,7 @@ mod value;
 #[cfg(test)]
 mod tests;
 
-pub use ast::{BinOp, Expr, ExprKind, ExprRef, Id, Node};
+pub use ast::{Args, BinOp, Expr, ExprKind, ExprRef, Id, Node};
 pub use condition::{parse_condition, Condition};
 pub use error::{EvalError, ExprError};
 pub use eval::{evaluate, loose_eq, Host, JobStatus, MapHost};

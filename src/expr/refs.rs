@@ -98,7 +98,7 @@ fn collect<'e>(expr: ExprRef<'e>, f: &mut impl FnMut(RefView<'e>)) {
             collect(expr.at(*a), f);
             collect(expr.at(*b), f);
         }
-        ExprKind::Call { args, .. } => expr.args(args).for_each(|a| collect(a, f)),
+        ExprKind::Call { args, .. } => expr.args(args).iter().for_each(|a| collect(a, f)),
         _ => {}
     }
 }

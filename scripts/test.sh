@@ -8,8 +8,17 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "toolchain"
+step "toolchain and disk"
 cargo --version
+# A clean run never reuses incremental state, which was a third of the target directory.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# A whole run (lints, tests, Docker images) fills about 5 GB; say so up front rather than
+# failing half-way through a build with "No space left on device".
+free_gb=$(df -Pk . | awk 'NR == 2 { printf "%d", $4 / 1048576 }')
+echo "free disk here: ${free_gb} GB"
+if [ "$free_gb" -lt 6 ]; then
+  echo "warning: only ${free_gb} GB free; a full run needs about 6 GB (target/ and the Docker images)" >&2
+fi
 rustup component list --installed 2>/dev/null | grep -qE '^(rustfmt|clippy)' || rustup component add rustfmt clippy
 
 corpus="${GANTRY_CORPUS:-$PWD/../shared/corpus}"
@@ -41,4 +50,5 @@ cargo test --all-targets 2>&1 | tee target/test-output.txt
 grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'
 
 step "corpus report (errors and warnings per rule over ../shared/corpus)"
-cargo run --release --quiet -- validate --summary "$corpus/workflows" "$corpus/actions" || true
+# The test build's binary: the report needs the findings, not the release build's speed.
+cargo run --quiet -- validate --summary "$corpus/workflows" "$corpus/actions" || true

@@ -46,7 +46,7 @@ GANTRY_TANSU="$(scripts/setup-kafka.sh)"
 export GANTRY_TANSU
 
 step "cargo test"
-cargo test --all-targets 2>&1 | tee target/test-output.txt
+cargo test --all-targets --no-fail-fast 2>&1 | tee target/test-output.txt
 grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'
 
 step "corpus report (errors and warnings per rule over ../shared/corpus)"

@@ -205,11 +205,15 @@ impl ContainerBackend for DockerBackend {
     }
 
     async fn run_container(&self, id: &str, out: OutputTx) -> Result<i64, BackendError> {
+        // The daemon subscribes to the container's output before it answers the attach, and
+        // the container starts only after that answer: the stream alone sees every line.
+        // `logs: true` would also replay the log file, and a line written while the replay
+        // runs arrives twice (seen with a container that printed and exited at once).
         let opts = q::AttachContainerOptions {
             stdout: true,
             stderr: true,
             stream: true,
-            logs: true,
+            logs: false,
             ..Default::default()
         };
         let attached = self

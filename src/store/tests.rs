@@ -157,3 +157,49 @@ async fn progress_logs_and_requeue() {
         ]
     );
 }
+
+/// Instances that share one store (a consumer group on one volume) write at the same time. A
+/// transaction that read first and wrote second would get SQLITE_BUSY at once when the other
+/// instance committed in between (SQLite cannot wait there), and the event would be lost to
+/// retries and the dead-letter topic; taking the write lock up front waits instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_sharing_a_store_both_record_every_event() {
+    let d = tempfile::tempdir().unwrap();
+    let a = Store::open(d.path()).unwrap();
+    let b = Store::open(d.path()).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..400 {
+        let s = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tasks.push(tokio::spawn(async move {
+            s.accept(event(&format!("e-{i}")), vec![run("w.yml")], |_| {
+                String::new()
+            })
+            .await
+        }));
+        if i % 8 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    let mut failed = Vec::new();
+    for t in tasks {
+        if let Err(e) = t.await.unwrap() {
+            failed.push(e.to_string());
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} accepts failed: {:?}",
+        failed.len(),
+        &failed[..failed.len().min(3)]
+    );
+    let c = a.reader().unwrap();
+    let all = read::list_runs(
+        &c,
+        &ListFilter {
+            limit: Some(1000),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(all.len(), 400);
+}

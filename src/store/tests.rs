@@ -20,6 +20,19 @@ fn run(file: &str) -> NewRun {
     }
 }
 
+/// Every run in the store (up to 1000), as the API lists them.
+fn all_runs(store: &Store) -> Vec<RunRow> {
+    let c = store.reader().unwrap();
+    read::list_runs(
+        &c,
+        &ListFilter {
+            limit: Some(1000),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+}
+
 #[tokio::test]
 async fn an_event_is_recorded_once_and_answers_the_same_twice() {
     let d = tempfile::tempdir().unwrap();
@@ -66,16 +79,7 @@ async fn concurrent_accepts_share_commits_and_all_survive_a_reopen() {
     }
     drop(store);
     let reopened = Store::open(d.path()).unwrap();
-    let c = reopened.reader().unwrap();
-    let all = read::list_runs(
-        &c,
-        &ListFilter {
-            limit: Some(1000),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(all.len(), 200);
+    assert_eq!(all_runs(&reopened).len(), 200);
 }
 
 #[tokio::test]
@@ -192,14 +196,5 @@ async fn two_instances_sharing_a_store_both_record_every_event() {
         failed.len(),
         &failed[..failed.len().min(3)]
     );
-    let c = a.reader().unwrap();
-    let all = read::list_runs(
-        &c,
-        &ListFilter {
-            limit: Some(1000),
-            ..Default::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(all.len(), 400);
+    assert_eq!(all_runs(&a).len(), 400);
 }

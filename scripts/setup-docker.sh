@@ -15,11 +15,29 @@ need_apt=()
 command -v dockerd >/dev/null || need_apt+=(docker.io)
 [ -x /bin/busybox ] || command -v busybox >/dev/null || need_apt+=(busybox-static)
 command -v debootstrap >/dev/null || need_apt+=(debootstrap)
+# gVisor, for `[policy] runtime = "runsc"` (and the test that runs a step under it).
+command -v runsc >/dev/null || need_apt+=(runsc)
 if [ "${#need_apt[@]}" -gt 0 ]; then
     echo "setup-docker: installing ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Register gVisor's runsc with the engine. `--network=host` makes runsc use the network
+# namespace Docker gives the container as it is (each container keeps its own namespace);
+# its own netstack refuses to start in this VM ("cannot run with network enabled in root
+# network namespace"). The engine reloads `runtimes` on SIGHUP, without a restart.
+daemon_json=/etc/docker/daemon.json
+if command -v runsc >/dev/null && ! grep -q runsc "$daemon_json" 2>/dev/null; then
+    if [ -s "$daemon_json" ]; then
+        echo "setup-docker: $daemon_json exists without runsc; not touching it (gVisor tests will fail)" >&2
+    else
+        mkdir -p /etc/docker
+        printf '{"runtimes": {"runsc": {"path": "%s", "runtimeArgs": ["--network=host"]}}}\n' \
+            "$(command -v runsc)" >"$daemon_json"
+        pidof dockerd >/dev/null && kill -HUP "$(pidof dockerd)" && sleep 1
+    fi
 fi
 
 if ! docker info >/dev/null 2>&1; then

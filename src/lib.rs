@@ -20,6 +20,7 @@ pub mod kafka;
 pub mod mask;
 pub mod model;
 pub mod plan;
+pub mod policy;
 pub mod runner;
 pub mod secrets;
 pub mod serve;

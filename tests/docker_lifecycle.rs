@@ -1,7 +1,7 @@
 //! `gantry run` under interruption: Ctrl-C cancels gracefully (always() steps run, exit
 //! 130), and nothing labelled by gantry is left behind — also after a `kill -9`, whose
 //! leftovers the next run removes. Plus JavaScript actions with post steps and
-//! `--copy-workspace`.
+//! the workspace copy (`--bind` to mount the working tree instead).
 
 mod docker;
 
@@ -212,7 +212,7 @@ jobs:
 }
 
 #[test]
-fn copy_workspace_leaves_the_host_copy_untouched() {
+fn the_workspace_is_a_copy_unless_bind_is_asked_for() {
     let ws = Workspace::new();
     ws.write("data.txt", "original\n");
     ws.workflow(
@@ -229,7 +229,7 @@ jobs:
           args: data.txt
 "#,
     );
-    let r = ws.run(&["--copy-workspace"]);
+    let r = ws.run(&[]);
     assert_eq!(r.code(), Some(0), "{}", r.debug());
     let lines = r.lines("w");
     assert_eq!(
@@ -242,8 +242,8 @@ jobs:
         std::fs::read_to_string(ws.path().join("data.txt")).unwrap(),
         "original\n"
     );
-    // Without the flag the workspace is bind-mounted: the step changes the host file.
-    let r = ws.run(&[]);
+    // With `--bind` the workspace is bind-mounted: the step changes the host file.
+    let r = ws.run(&["--bind"]);
     assert_eq!(r.code(), Some(0), "{}", r.debug());
     assert_eq!(
         std::fs::read_to_string(ws.path().join("data.txt")).unwrap(),

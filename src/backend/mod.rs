@@ -7,7 +7,7 @@ mod options;
 mod spec;
 
 pub use error::BackendError;
-pub use options::{parse_options, ContainerOptions, HealthCheck};
+pub use options::{parse_bytes, parse_options, ContainerOptions, HealthCheck};
 pub use spec::*;
 
 use std::future::Future;
@@ -38,8 +38,13 @@ pub trait ContainerBackend: Send + Sync + 'static {
 
     fn create_network(
         &self,
-        name: &str,
-        labels: &[(String, String)],
+        spec: &NetworkSpec,
+    ) -> impl Future<Output = Result<String, BackendError>> + Send;
+    /// The network named in `spec`, created if it does not exist yet (shared networks that
+    /// outlive runs); returns its id.
+    fn ensure_network(
+        &self,
+        spec: &NetworkSpec,
     ) -> impl Future<Output = Result<String, BackendError>> + Send;
     fn remove_network(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
 
@@ -69,6 +74,12 @@ pub trait ContainerBackend: Send + Sync + 'static {
         dest: &str,
         tar: Vec<u8>,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// How many processes (and threads) the container has, and its limit: read from outside,
+    /// since a container at its limit cannot start a process to tell.
+    fn pids(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<(u64, Option<u64>), BackendError>> + Send;
     fn health(&self, id: &str) -> impl Future<Output = Result<Health, BackendError>> + Send;
     /// Kills the container's processes (signal as `SIGKILL`, `SIGTERM`...).
     fn kill_container(

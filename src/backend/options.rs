@@ -1,6 +1,8 @@
 //! The `options:` string of `container:` and `services:` — `docker create` flags as users
 //! write them (`--health-cmd "pg_isready" --health-interval 10s --cpus 1`) — parsed into
 //! data. An unknown flag is an error that names it, rather than being silently dropped.
+//! Flags that reach the host (namespaces, devices, mounts, security options) are parsed too,
+//! so that the policy (`crate::policy`) can refuse them by name instead of never seeing them.
 
 use super::BackendError;
 use std::time::Duration;
@@ -22,6 +24,21 @@ pub struct ContainerOptions {
     pub entrypoint: Option<String>,
     pub workdir: Option<String>,
     pub tmpfs: Vec<String>,
+    /// `--network`/`--net`.
+    pub network: Option<String>,
+    /// Namespace flags (`--pid`, `--ipc`, `--uts`, `--userns`, `--cgroupns`) and their value.
+    pub namespaces: Vec<(String, String)>,
+    pub devices: Vec<String>,
+    pub security_opt: Vec<String>,
+    /// `-v`/`--volume` specs, as in `container.volumes`.
+    pub volumes: Vec<String>,
+    pub volumes_from: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub pids_limit: Option<i64>,
+    pub read_only: bool,
+    pub runtime: Option<String>,
+    pub sysctls: Vec<String>,
+    pub group_add: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -128,7 +145,7 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 /// `512m`, `1g`, `1024k`, or bytes.
-fn parse_bytes(s: &str) -> Option<i64> {
+pub fn parse_bytes(s: &str) -> Option<i64> {
     let lower = s.to_ascii_lowercase();
     let t = lower.trim_end_matches('b');
     let (n, f) = match t.chars().last()? {
@@ -150,7 +167,10 @@ pub fn parse_options(text: &str) -> Result<ContainerOptions, BackendError> {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (w.clone(), None),
         };
-        let is_bool = matches!(flag.as_str(), "--privileged" | "--init" | "--rm");
+        let is_bool = matches!(
+            flag.as_str(),
+            "--privileged" | "--init" | "--rm" | "--read-only"
+        );
         let value = if is_bool {
             inline.unwrap_or_else(|| "true".into())
         } else if let Some(v) = inline {
@@ -232,18 +252,49 @@ pub fn parse_options(text: &str) -> Result<ContainerOptions, BackendError> {
             "--entrypoint" => o.entrypoint = Some(value),
             "--workdir" | "-w" => o.workdir = Some(value),
             "--tmpfs" => o.tmpfs.push(value),
-            other => {
-                return Err(opt_err(
-                    other,
-                    "not supported in `options:` (supported: --health-*, --user, --hostname, \
-                     --env, --network-alias, --cpus, --memory, --shm-size, --privileged, \
-                     --init, --cap-add, --add-host, --entrypoint, --workdir, --tmpfs)",
-                ))
-            }
+            other => host_flag(&mut o, other, value)?,
         }
         i += 1;
     }
     Ok(o)
+}
+
+/// The flags that reach beyond the container: recorded for the policy to judge.
+fn host_flag(o: &mut ContainerOptions, flag: &str, value: String) -> Result<(), BackendError> {
+    match flag {
+        "--network" | "--net" => o.network = Some(value),
+        "--pid" | "--ipc" | "--uts" | "--userns" | "--cgroupns" => {
+            o.namespaces.push((flag.to_string(), value))
+        }
+        "--device" => o.devices.push(value),
+        "--security-opt" => o.security_opt.push(value),
+        "--volume" | "-v" => o.volumes.push(value),
+        "--volumes-from" => o.volumes_from.push(value),
+        "--cap-drop" => o.cap_drop.push(value),
+        "--pids-limit" => {
+            o.pids_limit = Some(
+                value
+                    .parse()
+                    .map_err(|_| opt_err(flag, format!("`{value}` is not a number")))?,
+            )
+        }
+        "--read-only" => o.read_only = value != "false",
+        "--runtime" => o.runtime = Some(value),
+        "--sysctl" => o.sysctls.push(value),
+        "--group-add" => o.group_add.push(value),
+        other => {
+            return Err(opt_err(
+                other,
+                "not supported in `options:` (supported: --health-*, --user, --hostname, \
+                 --env, --network-alias, --cpus, --memory, --shm-size, --privileged, \
+                 --init, --cap-add, --cap-drop, --add-host, --entrypoint, --workdir, --tmpfs, \
+                 --read-only, --pids-limit, --group-add, and, where the policy allows them, \
+                 --network, --pid, --ipc, --uts, --userns, --cgroupns, --device, \
+                 --security-opt, --volume, --volumes-from, --runtime, --sysctl)",
+            ))
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -274,6 +325,26 @@ mod tests {
     }
 
     #[test]
+    fn flags_that_reach_the_host_are_recorded_for_the_policy() {
+        let o = parse_options(
+            "--network=host --pid host -v /var/run/docker.sock:/s --device /dev/kvm \
+             --security-opt seccomp=unconfined --volumes-from other --read-only --pids-limit 50",
+        )
+        .unwrap();
+        assert_eq!(o.network.as_deref(), Some("host"));
+        assert_eq!(
+            o.namespaces,
+            vec![("--pid".to_string(), "host".to_string())]
+        );
+        assert_eq!(o.volumes, vec!["/var/run/docker.sock:/s".to_string()]);
+        assert_eq!(o.devices, vec!["/dev/kvm".to_string()]);
+        assert_eq!(o.security_opt, vec!["seccomp=unconfined".to_string()]);
+        assert_eq!(o.volumes_from, vec!["other".to_string()]);
+        assert!(o.read_only);
+        assert_eq!(o.pids_limit, Some(50));
+    }
+
+    #[test]
     fn durations_and_sizes() {
         for (s, ms) in [
             ("10s", 10_000),
@@ -290,8 +361,8 @@ mod tests {
 
     #[test]
     fn unknown_or_incomplete_flags_are_named() {
-        let e = parse_options("--volumes-from x").unwrap_err().to_string();
-        assert!(e.contains("--volumes-from"), "{e}");
+        let e = parse_options("--link x").unwrap_err().to_string();
+        assert!(e.contains("--link"), "{e}");
         let e = parse_options("--health-cmd").unwrap_err().to_string();
         assert!(e.contains("expected a value"), "{e}");
         let e = parse_options("--health-cmd 'unterminated")

@@ -27,6 +27,39 @@ pub struct ContainerSpec {
     /// `HOST:CONTAINER` or `CONTAINER` port mappings.
     pub ports: Vec<String>,
     pub options: super::ContainerOptions,
+    /// What the operator's policy imposes, whatever the workflow asked.
+    pub confinement: Confinement,
+}
+
+/// Limits and hardening every container of a job gets from the policy. A backend applies
+/// them over the workflow's own options: the smaller limit wins, nothing here can be
+/// loosened by `options:`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Confinement {
+    /// `no-new-privileges`: setuid binaries and file capabilities gain nothing.
+    pub no_new_privileges: bool,
+    pub cap_drop: Vec<String>,
+    pub pids_limit: Option<i64>,
+    /// Bytes of memory (swap included: no swap beyond it).
+    pub memory: Option<i64>,
+    pub nano_cpus: Option<i64>,
+    /// Read-only root filesystem, with a tmpfs at `/tmp`.
+    pub read_only_rootfs: bool,
+    /// OCI runtime (`runsc`), when not the engine's default.
+    pub runtime: Option<String>,
+}
+
+/// A network to create: jobs without services share one with inter-container traffic
+/// off; a job with services gets its own. `internal` networks have no route out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkSpec {
+    pub name: String,
+    /// The host interface's name (`gantry-iso0`), for operators' firewall rules.
+    pub bridge: Option<String>,
+    pub labels: Vec<(String, String)>,
+    pub internal: bool,
+    /// Whether containers on the network may talk to each other.
+    pub icc: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

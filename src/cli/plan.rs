@@ -34,6 +34,10 @@ pub struct PlanArgs {
     pub format: Format,
     #[command(flatten)]
     pub secrets: super::secrets::SecretArgs,
+    /// The operator's policy: a TOML file with a `[policy]` table (a `gantry.toml` works).
+    /// Without it the default policy applies (docs/security.md).
+    #[arg(long, env = "GANTRY_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
 }
 
 impl PlanArgs {
@@ -49,11 +53,16 @@ impl PlanArgs {
                 .with_context(|| format!("invalid --var `{v}`: expected NAME=VALUE"))?;
             vars.insert(k.to_string(), crate::expr::Value::str(val));
         }
+        let policy = match &self.policy {
+            Some(f) => crate::policy::Policy::load(f)?,
+            None => crate::policy::Policy::default(),
+        };
         Ok(PlanOptions {
             platforms,
             job: self.job.clone(),
             vars,
             secret_sources: Vec::new(),
+            policy: std::sync::Arc::new(policy),
         })
     }
 

@@ -1,9 +1,9 @@
 //! Turning Gantry's spec structs into the Docker API's request bodies.
 
-use crate::backend::{ContainerSpec, MountKind};
+use crate::backend::{Confinement, ContainerOptions, ContainerSpec, MountKind};
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HealthConfig, HostConfig, Mount, MountType,
-    NetworkingConfig, PortBinding,
+    ContainerCreateBody, DeviceMapping, EndpointSettings, HealthConfig, HostConfig, Mount,
+    MountType, NetworkingConfig, PortBinding,
 };
 use std::collections::HashMap;
 
@@ -68,6 +68,12 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         let (path, opts) = t.split_once(':').unwrap_or((t, ""));
         tmpfs.insert(path.to_string(), opts.to_string());
     }
+    if spec.confinement.read_only_rootfs || o.read_only {
+        // A read-only root still needs somewhere to write scratch files.
+        tmpfs
+            .entry("/tmp".to_string())
+            .or_insert_with(|| "mode=1777".to_string());
+    }
     let (exposed, bindings) = ports(&spec.ports);
     let healthcheck = o.health.as_ref().map(|h| HealthConfig {
         test: h
@@ -111,21 +117,99 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         labels: Some(spec.labels.iter().cloned().collect()),
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
         healthcheck,
-        host_config: Some(HostConfig {
-            mounts: Some(mounts),
-            tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
-            network_mode: spec.network.clone(),
-            port_bindings: (!bindings.is_empty()).then_some(bindings),
-            nano_cpus: o.nano_cpus,
-            memory: o.memory,
-            shm_size: o.shm_size,
-            privileged: Some(o.privileged),
-            init: o.init.then_some(true),
-            cap_add: (!o.cap_add.is_empty()).then(|| o.cap_add.clone()),
-            extra_hosts: (!o.extra_hosts.is_empty()).then(|| o.extra_hosts.clone()),
-            ..Default::default()
-        }),
+        host_config: Some(confined(
+            HostConfig {
+                mounts: Some(mounts),
+                tmpfs: (!tmpfs.is_empty()).then_some(tmpfs),
+                network_mode: o.network.clone().or_else(|| spec.network.clone()),
+                port_bindings: (!bindings.is_empty()).then_some(bindings),
+                shm_size: o.shm_size,
+                privileged: Some(o.privileged),
+                init: o.init.then_some(true),
+                cap_add: (!o.cap_add.is_empty()).then(|| o.cap_add.clone()),
+                extra_hosts: (!o.extra_hosts.is_empty()).then(|| o.extra_hosts.clone()),
+                ..host_access(o)
+            },
+            o,
+            &spec.confinement,
+        )),
         networking_config,
+        ..Default::default()
+    }
+}
+
+/// The smaller of what the workflow asked and what the policy gives.
+fn least(asked: Option<i64>, most: Option<i64>) -> Option<i64> {
+    match (asked, most) {
+        (Some(a), Some(m)) => Some(a.min(m)),
+        (a, m) => a.or(m),
+    }
+}
+
+/// What the policy imposes on top of the workflow's options: no new privileges, dropped
+/// capabilities (but not those the policy let the workflow add), limits, runtime.
+fn confined(mut hc: HostConfig, o: &ContainerOptions, c: &Confinement) -> HostConfig {
+    let mut security = o.security_opt.clone();
+    if c.no_new_privileges {
+        security.push("no-new-privileges".into());
+    }
+    let added = |cap: &str| {
+        o.cap_add
+            .iter()
+            .any(|a| a.trim_start_matches("CAP_").eq_ignore_ascii_case(cap))
+    };
+    let mut drop: Vec<String> = c.cap_drop.iter().filter(|d| !added(d)).cloned().collect();
+    drop.extend(o.cap_drop.iter().cloned());
+    hc.security_opt = (!security.is_empty()).then_some(security);
+    hc.cap_drop = (!drop.is_empty()).then_some(drop);
+    hc.pids_limit = least(o.pids_limit, c.pids_limit);
+    hc.memory = least(o.memory, c.memory);
+    // Swap counts inside the limit: a container cannot page its way past it.
+    hc.memory_swap = hc.memory;
+    hc.nano_cpus = least(o.nano_cpus, c.nano_cpus);
+    hc.readonly_rootfs = (c.read_only_rootfs || o.read_only).then_some(true);
+    hc.runtime = c.runtime.clone();
+    hc
+}
+
+/// Host resources the policy let the workflow ask for (devices, namespaces, sysctls).
+fn host_access(o: &ContainerOptions) -> HostConfig {
+    let ns = |flag: &str| {
+        o.namespaces
+            .iter()
+            .find(|(f, _)| f == flag)
+            .map(|(_, v)| v.clone())
+    };
+    let devices: Vec<DeviceMapping> = o
+        .devices
+        .iter()
+        .map(|d| {
+            let mut parts = d.splitn(3, ':');
+            let host = parts.next().unwrap_or_default().to_string();
+            let inside = parts.next().map_or_else(|| host.clone(), str::to_string);
+            DeviceMapping {
+                path_on_host: Some(host),
+                path_in_container: Some(inside),
+                cgroup_permissions: Some(parts.next().unwrap_or("rwm").to_string()),
+            }
+        })
+        .collect();
+    let sysctls: HashMap<String, String> = o
+        .sysctls
+        .iter()
+        .map(|s| {
+            let (k, v) = s.split_once('=').unwrap_or((s, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    HostConfig {
+        devices: (!devices.is_empty()).then_some(devices),
+        sysctls: (!sysctls.is_empty()).then_some(sysctls),
+        group_add: (!o.group_add.is_empty()).then(|| o.group_add.clone()),
+        pid_mode: ns("--pid"),
+        ipc_mode: ns("--ipc"),
+        uts_mode: ns("--uts"),
+        userns_mode: ns("--userns"),
         ..Default::default()
     }
 }
@@ -149,6 +233,38 @@ mod tests {
                 "{image}"
             );
         }
+    }
+
+    #[test]
+    fn the_policy_confines_whatever_the_options_ask() {
+        let spec = ContainerSpec {
+            image: "x".into(),
+            options: crate::backend::parse_options(
+                "--memory 8g --cpus 0.5 --pids-limit 99999 --cap-add NET_RAW",
+            )
+            .unwrap(),
+            confinement: Confinement {
+                no_new_privileges: true,
+                cap_drop: vec!["NET_RAW".into(), "MKNOD".into()],
+                pids_limit: Some(256),
+                memory: Some(512 << 20),
+                nano_cpus: Some(2_000_000_000),
+                read_only_rootfs: true,
+                runtime: Some("runsc".into()),
+            },
+            ..Default::default()
+        };
+        let hc = create_body(&spec).host_config.unwrap();
+        assert_eq!(hc.security_opt, Some(vec!["no-new-privileges".to_string()]));
+        // NET_RAW was added by an (allowed) option, so it is not dropped again.
+        assert_eq!(hc.cap_drop, Some(vec!["MKNOD".to_string()]));
+        assert_eq!(hc.memory, Some(512 << 20));
+        assert_eq!(hc.memory_swap, Some(512 << 20));
+        assert_eq!(hc.nano_cpus, Some(500_000_000));
+        assert_eq!(hc.pids_limit, Some(256));
+        assert_eq!(hc.readonly_rootfs, Some(true));
+        assert!(hc.tmpfs.unwrap().contains_key("/tmp"));
+        assert_eq!(hc.runtime.as_deref(), Some("runsc"));
     }
 
     #[test]

@@ -154,23 +154,56 @@ impl ContainerBackend for DockerBackend {
         Ok(i.config.and_then(|c| c.env).unwrap_or_default())
     }
 
-    async fn create_network(
-        &self,
-        name: &str,
-        labels: &[(String, String)],
-    ) -> Result<String, BackendError> {
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<String, BackendError> {
+        let mut options = std::collections::HashMap::new();
+        if !spec.icc {
+            options.insert(
+                "com.docker.network.bridge.enable_icc".to_string(),
+                "false".to_string(),
+            );
+        }
+        if let Some(b) = &spec.bridge {
+            options.insert("com.docker.network.bridge.name".to_string(), b.clone());
+        }
         let req = bollard::models::NetworkCreateRequest {
-            name: name.to_string(),
+            name: spec.name.clone(),
             driver: Some("bridge".into()),
-            labels: Some(labels.iter().cloned().collect()),
+            internal: Some(spec.internal),
+            options: Some(options),
+            labels: Some(spec.labels.iter().cloned().collect()),
             ..Default::default()
         };
         let r = self
             .docker
             .create_network(req)
             .await
-            .map_err(|e| BackendError::api("create network", name, e))?;
+            .map_err(|e| BackendError::api("create network", &spec.name, e))?;
         Ok(r.id)
+    }
+
+    async fn ensure_network(&self, spec: &NetworkSpec) -> Result<String, BackendError> {
+        // Two gantry processes may race to create it: whoever loses finds the winner's.
+        for _ in 0..3 {
+            let found = self
+                .docker
+                .inspect_network(&spec.name, None::<q::InspectNetworkOptions>)
+                .await;
+            match found {
+                Ok(n) => return Ok(n.id.unwrap_or_else(|| spec.name.clone())),
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => {}
+                Err(e) => return Err(BackendError::api("inspect network", &spec.name, e)),
+            }
+            if let Ok(id) = self.create_network(spec).await {
+                return Ok(id);
+            }
+        }
+        Err(BackendError::api(
+            "create network",
+            &spec.name,
+            "it could neither be found nor created",
+        ))
     }
 
     async fn remove_network(&self, id: &str) -> Result<(), BackendError> {
@@ -301,6 +334,21 @@ impl ContainerBackend for DockerBackend {
             Some(H::STARTING) => Health::Starting,
             _ => Health::None,
         })
+    }
+
+    async fn pids(&self, id: &str) -> Result<(u64, Option<u64>), BackendError> {
+        let opts = q::StatsOptions {
+            stream: false,
+            one_shot: true,
+        };
+        let mut stats = self.docker.stats(id, Some(opts));
+        let s = stats
+            .next()
+            .await
+            .ok_or_else(|| BackendError::api("container stats", id, "no answer"))?
+            .map_err(|e| BackendError::api("container stats", id, e))?;
+        let p = s.pids_stats.unwrap_or_default();
+        Ok((p.current.unwrap_or(0), p.limit))
     }
 
     async fn kill_container(&self, id: &str, signal: &str) -> Result<(), BackendError> {

@@ -35,6 +35,8 @@ pub fn spec<B: ContainerBackend>(
         labels: cx.labels(job_key),
         mounts,
         network: Some(format!("container:{job_container}")),
+        user: cx.cfg.policy.user.clone(),
+        confinement: cx.cfg.policy.confinement(),
         ..Default::default()
     }
 }

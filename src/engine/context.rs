@@ -22,6 +22,8 @@ pub struct RunCtx<B: ContainerBackend> {
     pub workflow: Arc<Workflow>,
     pub event: Event,
     pub run_id: String,
+    /// The workflow file, as the plan names it (refusals say `file:line:col`).
+    pub file: String,
     /// Host directory for this run's files.
     pub run_dir: PathBuf,
     pub github: Object,

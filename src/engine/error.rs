@@ -20,6 +20,9 @@ pub enum EngineError {
     Expression(String),
     #[error("{0}")]
     Unsupported(String),
+    /// The workflow asks for something the operator's policy refuses (`file:line:col`).
+    #[error("{0}")]
+    Policy(String),
     #[error("{0}")]
     Secret(#[from] crate::secrets::SecretError),
 }

@@ -265,48 +265,31 @@ async fn run_started<B: ContainerBackend>(
         layout.secrets = Some(v);
     }
 
+    // Every container of the job is specified and judged by the policy before any starts.
+    let at = At {
+        file: jp.called_from.as_deref().unwrap_or(&cx.file),
+        job: &jp.id,
+        what: format!("job `{}`'s container", jp.id),
+    };
+    let service_specs = service_specs(cx, sj, &host, &name, &labels, &at)?;
+    let mut spec = job_spec(cx, &image, &labels, &layout, &name);
+    if let Some(c) = &sj.container {
+        apply_container(cx, &mut spec, c, &host, &at)?;
+    }
     let credentials = sj.container.as_ref().and_then(|c| registry_auth(c, &host));
     ensure_image(cx, &image, credentials)
         .await
         .map_err(|e| EngineError::Unsupported(format!("job `{}`: {e}", jp.key)))?;
-
-    // A network of its own only when services must be reached by name: creating one costs
-    // about 60 ms here, on the path from event to first step. Without services the job
-    // container uses Docker's default bridge, as `docker run` does; step containers join
-    // its network stack either way.
-    let (network, services) = if sj.services.is_empty() {
-        (None, Object::new())
-    } else {
-        let network = cx.backend.create_network(&name, &labels).await?;
-        created.network = Some(network.clone());
-        let services =
-            start_services(cx, start, sj, &host, &name, &network, &labels, created).await?;
-        (Some(network), services)
-    };
+    let network = job_network(cx, &name, &labels, !service_specs.is_empty(), created).await?;
+    let has_services = !service_specs.is_empty();
+    let services = start_services(cx, start, service_specs, &network, created).await?;
     let mut job_ctx = Object::new();
     job_ctx.insert("services".into(), Value::object(services));
 
-    // The job container idles; steps run in it with exec.
-    let mut spec = ContainerSpec {
-        name: name.clone(),
-        image: image.clone(),
-        entrypoint: Some(vec!["tail".into(), "-f".into(), "/dev/null".into()]),
-        cmd: None,
-        env: Vec::new(),
-        working_dir: Some(WORKSPACE.into()),
-        labels: labels.clone(),
-        mounts: layout.mounts(),
+    spec.network = Some(network.clone());
+    if has_services {
         // Services reach the job container by its job id on the job's network.
-        aliases: if network.is_some() {
-            vec![jp.id.clone()]
-        } else {
-            Vec::new()
-        },
-        network: network.clone(),
-        ..Default::default()
-    };
-    if let Some(c) = &sj.container {
-        apply_container(&mut spec, c, &host)?;
+        spec.aliases = vec![jp.id.clone()];
     }
     let id = cx.backend.create_container(&spec).await?;
     created.containers.push(id.clone());
@@ -326,10 +309,7 @@ async fn run_started<B: ContainerBackend>(
     }
     let mut container = Object::new();
     container.insert("id".into(), Value::str(&id));
-    container.insert(
-        "network".into(),
-        Value::str(network.as_deref().unwrap_or("bridge")),
-    );
+    container.insert("network".into(), Value::str(&network));
     job_ctx.insert("container".into(), Value::object(container));
     job_ctx.insert("status".into(), Value::str("success"));
     host.set("job", Value::object(job_ctx));
@@ -415,11 +395,89 @@ fn registry_auth(c: &Container, host: &RunHost) -> Option<RegistryAuth> {
     Some(RegistryAuth { username, password })
 }
 
-/// `container:` / `services:` settings on top of a spec: env, ports, volumes, options.
-fn apply_container(
+/// Where a container was asked for, for refusals: `file:line:col: what: ...`.
+struct At<'a> {
+    file: &'a str,
+    job: &'a str,
+    /// "job `build`'s container", "service `db` of job `build`".
+    what: String,
+}
+
+/// The job container before its network is known: it idles, and steps run in it with exec.
+fn job_spec<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    image: &str,
+    labels: &[(String, String)],
+    layout: &JobLayout,
+    name: &str,
+) -> ContainerSpec {
+    ContainerSpec {
+        name: name.to_string(),
+        image: image.to_string(),
+        entrypoint: Some(vec!["tail".into(), "-f".into(), "/dev/null".into()]),
+        working_dir: Some(WORKSPACE.into()),
+        labels: labels.to_vec(),
+        mounts: layout.mounts(),
+        user: cx.cfg.policy.user.clone(),
+        confinement: cx.cfg.policy.confinement(),
+        ..Default::default()
+    }
+}
+
+/// The job's network. Without services: one shared network where containers cannot reach
+/// each other (creating a network per job costs ~60 ms on the way to the first step), or
+/// none at all under `[policy] egress = "none"`. With services: a network of the job's
+/// own, so services are reached by name, internal (nothing forwarded out of the host)
+/// under `egress = "none"`.
+async fn job_network<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    name: &str,
+    labels: &[(String, String)],
+    has_services: bool,
+    created: &mut Created,
+) -> Result<String, EngineError> {
+    let internal = cx.cfg.policy.egress == crate::policy::Egress::None;
+    if !has_services && internal {
+        // Nothing to reach, not even the host: no network at all.
+        return Ok("none".to_string());
+    }
+    if !has_services {
+        let spec = NetworkSpec {
+            name: ISOLATED.to_string(),
+            bridge: Some(ISOLATED_BRIDGE.to_string()),
+            labels: vec![(LABEL_SHARED.to_string(), "isolated".to_string())],
+            internal: false,
+            icc: false,
+        };
+        cx.backend.ensure_network(&spec).await?;
+        return Ok(spec.name);
+    }
+    let spec = NetworkSpec {
+        name: name.to_string(),
+        bridge: None,
+        labels: labels.to_vec(),
+        internal,
+        icc: true,
+    };
+    let id = cx.backend.create_network(&spec).await?;
+    created.network = Some(id.clone());
+    Ok(id)
+}
+
+/// The shared network of jobs without services; it outlives runs (no run label). Its
+/// bridge has a fixed name so that operators can write firewall rules for it.
+pub const ISOLATED: &str = "gantry-isolated";
+pub const ISOLATED_BRIDGE: &str = "gantry-iso0";
+const LABEL_SHARED: &str = "dev.gantry.shared";
+
+/// `container:` / `services:` settings on top of a spec (env, ports, volumes, options),
+/// judged by the policy now that expressions are evaluated.
+fn apply_container<B: ContainerBackend>(
+    cx: &RunCtx<B>,
     spec: &mut ContainerSpec,
     c: &Container,
     host: &RunHost,
+    at: &At<'_>,
 ) -> Result<(), EngineError> {
     let mut env = EnvMap::new();
     env::apply(&mut env, &c.env, host).map_err(EngineError::Expression)?;
@@ -428,47 +486,71 @@ fn apply_container(
         spec.ports
             .push(env::eval_text(&p.value, host).map_err(EngineError::Expression)?);
     }
+    let policy = &cx.cfg.policy;
+    let mut volumes = Vec::new();
     for v in &c.volumes {
-        let v = env::eval_text(&v.value, host).map_err(EngineError::Expression)?;
-        let mut parts = v.splitn(3, ':');
-        let (src, dst, mode) = (parts.next().unwrap_or(""), parts.next(), parts.next());
-        let (source, target) = match dst {
-            Some(d) => (src.to_string(), d.to_string()),
-            // `- /data`: an anonymous volume.
-            None => (String::new(), src.to_string()),
-        };
-        let kind = if source.starts_with('/') || source.starts_with('.') {
-            MountKind::Bind
-        } else {
-            MountKind::Volume
-        };
-        spec.mounts.push(Mount {
-            source,
-            target,
-            read_only: mode == Some("ro"),
-            kind,
-        });
+        let text = env::eval_text(&v.value, host).map_err(EngineError::Expression)?;
+        refuse(at, v.span, crate::policy::check_volume(&text, policy))?;
+        volumes.push(text);
     }
     if let Some(o) = &c.options {
         let text = env::eval_text(&o.value, host).map_err(EngineError::Expression)?;
         spec.options = parse_options(&text)?;
+        let refusals = crate::policy::check_options(&spec.options, policy);
+        refuse(at, o.span, refusals)?;
+        volumes.append(&mut spec.options.volumes);
     }
+    spec.mounts.extend(volumes.iter().map(|v| volume_mount(v)));
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn start_services<B: ContainerBackend>(
+fn refuse(
+    at: &At<'_>,
+    span: crate::yaml::node::Span,
+    refusals: Vec<crate::policy::Refusal>,
+) -> Result<(), EngineError> {
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    let (line, col) = (span.start.line, span.start.col);
+    let lines: Vec<String> = refusals
+        .iter()
+        .map(|r| format!("{}:{line}:{col}: {}: {r}", at.file, at.what))
+        .collect();
+    Err(EngineError::Policy(lines.join("; ")))
+}
+
+/// A `volumes:` entry (already allowed by the policy) as a mount.
+fn volume_mount(text: &str) -> Mount {
+    use crate::policy::VolumeSpec;
+    let read_only = text
+        .splitn(3, ':')
+        .nth(2)
+        .is_some_and(|m| m.split(',').any(|o| o == "ro"));
+    let (source, target, kind) = match VolumeSpec::parse(text) {
+        VolumeSpec::Anonymous { target } => (String::new(), target, MountKind::Volume),
+        VolumeSpec::Named { name, target } => (name, target, MountKind::Volume),
+        VolumeSpec::Host { path, target } => (path, target, MountKind::Bind),
+    };
+    Mount {
+        source,
+        target,
+        read_only,
+        kind,
+    }
+}
+
+/// The services' containers, specified and judged before any container of the job starts.
+/// GitHub skips a service whose image evaluates to an empty string.
+fn service_specs<B: ContainerBackend>(
     cx: &RunCtx<B>,
-    start: &JobStart,
     sj: &StepsJob,
     host: &RunHost,
     name: &str,
-    network: &str,
     labels: &[(String, String)],
-    created: &mut Created,
-) -> Result<Object, EngineError> {
-    let mut ctx = Object::new();
-    let mut started = Vec::new();
+    job: &At<'_>,
+) -> Result<Vec<ServiceSpec>, EngineError> {
+    let mut out = Vec::new();
     for (sid, c) in &sj.services {
         let image = c
             .image
@@ -477,31 +559,62 @@ async fn start_services<B: ContainerBackend>(
             .transpose()
             .map_err(EngineError::Expression)?
             .unwrap_or_default();
-        // GitHub skips a service whose image evaluates to an empty string.
         if image.is_empty() {
             continue;
         }
-        ensure_image(cx, &image, registry_auth(c, host))
-            .await
-            .map_err(|e| EngineError::Unsupported(format!("service `{}`: {e}", sid.value)))?;
         let mut spec = ContainerSpec {
             name: format!("{name}-svc-{}", super::context::slug(&sid.value)),
-            image: image.clone(),
+            image,
             labels: labels.to_vec(),
-            network: Some(network.to_string()),
             aliases: vec![sid.value.clone()],
+            // Services run as their image says (databases pick their own user), confined.
+            confinement: cx.cfg.policy.confinement(),
             ..Default::default()
         };
-        apply_container(&mut spec, c, host)?;
-        let id = cx.backend.create_container(&spec).await?;
+        let at = At {
+            file: job.file,
+            job: job.job,
+            what: format!("service `{}` of job `{}`", sid.value, job.job),
+        };
+        apply_container(cx, &mut spec, c, host, &at)?;
+        out.push(ServiceSpec {
+            id: sid.value.clone(),
+            auth: registry_auth(c, host),
+            spec,
+        });
+    }
+    Ok(out)
+}
+
+struct ServiceSpec {
+    id: String,
+    auth: Option<RegistryAuth>,
+    spec: ContainerSpec,
+}
+
+async fn start_services<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    start: &JobStart,
+    services: Vec<ServiceSpec>,
+    network: &str,
+    created: &mut Created,
+) -> Result<Object, EngineError> {
+    let mut ctx = Object::new();
+    let mut started = Vec::new();
+    for mut s in services {
+        ensure_image(cx, &s.spec.image, s.auth.take())
+            .await
+            .map_err(|e| EngineError::Unsupported(format!("service `{}`: {e}", s.id)))?;
+        s.spec.network = Some(network.to_string());
+        let id = cx.backend.create_container(&s.spec).await?;
         created.containers.push(id.clone());
         cx.backend.start_container(&id).await?;
         let mut svc = Object::new();
         svc.insert("id".into(), Value::str(&id));
         svc.insert("network".into(), Value::str(network));
         svc.insert("ports".into(), Value::object(Object::new()));
-        ctx.insert(sid.value.clone(), Value::object(svc));
-        started.push((sid.value.clone(), id));
+        ctx.insert(s.id.clone(), Value::object(svc));
+        started.push((s.id, id));
     }
     for (sid, id) in started {
         wait_healthy(cx, start, &sid, &id).await?;

@@ -72,7 +72,12 @@ pub async fn run<B: ContainerBackend>(
         .map_err(|e| EngineError::io(format!("creating {}", run_dir.display()), e))?;
     let workspace = std::fs::canonicalize(&cfg.workspace)
         .map_err(|e| EngineError::io(format!("the workspace {}", cfg.workspace.display()), e))?;
-    let masker = Masker::default();
+    let masker = Arc::new(RwLock::new(Masker::default()));
+    // Whatever reaches the reporter is masked once more, at the boundary.
+    let masked: Arc<dyn super::Reporter> = Arc::new(super::masked::Masked {
+        inner: reporter.clone(),
+        masker: masker.clone(),
+    });
     let cx = Arc::new(RunCtx {
         backend: backend.clone(),
         github: github(&req, &cfg),
@@ -81,9 +86,10 @@ pub async fn run<B: ContainerBackend>(
         workflow: req.workflow.clone(),
         event: req.event.clone(),
         run_id: instance.clone(),
+        file: req.file.clone(),
         run_dir: run_dir.clone(),
-        reporter: reporter.clone(),
-        masker: Arc::new(RwLock::new(masker)),
+        reporter: masked,
+        masker: masker.clone(),
         signals: signals.clone(),
         workspace: WorkspaceMount::Bind(workspace),
         image_locks: Default::default(),
@@ -95,6 +101,7 @@ pub async fn run<B: ContainerBackend>(
         workflow: req.workflow_name.clone(),
     });
     let results = schedule(&cx, &req.plan.jobs, &signals).await;
+    let results = super::masked::results(results, &masker);
     drop(cx);
     remove_leftovers(&*backend, &format!("{LABEL_RUN}={instance}")).await;
     let _ = std::fs::remove_dir_all(&run_dir);

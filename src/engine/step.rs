@@ -3,6 +3,7 @@
 //! actions, timeouts and cancellation, file commands after each step, `steps.<id>`
 //! outcomes and outputs, and post steps in reverse order at the end.
 
+mod limits;
 mod post;
 mod stopped;
 mod uses;
@@ -87,6 +88,8 @@ pub struct JobRunner<B: ContainerBackend> {
     removals: Vec<tokio::task::JoinHandle<()>>,
     /// Remote actions already copied into the job container.
     uploaded: Vec<String>,
+    /// The job container's memory and process limit counters after the last failed step.
+    limits_seen: limits::LimitCounters,
 }
 
 impl<B: ContainerBackend> JobRunner<B> {
@@ -141,6 +144,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             first_failure: None,
             removals: Vec::new(),
             uploaded: Vec::new(),
+            limits_seen: limits::LimitCounters::default(),
         }
     }
 
@@ -549,6 +553,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         let stopped = self.wait_or_stop(&mut fut, timeout, &pid_path).await;
         let effects = out.await.unwrap_or_default();
         let mut result = stopped.into_result()?;
+        self.explain_failure(&mut result).await;
         self.absorb(&effects, &mut result);
         Ok((result, effects))
     }

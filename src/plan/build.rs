@@ -23,6 +23,8 @@ pub struct PlanOptions {
     pub vars: Object,
     /// Secret name → where it comes from ("vault secret/data/app#password", "env", ...).
     pub secret_sources: Vec<(String, String)>,
+    /// What workflows may ask of the host: refusals keep the workflow from running.
+    pub policy: std::sync::Arc<crate::policy::Policy>,
 }
 
 /// One workflow file as the planner receives it.
@@ -132,6 +134,7 @@ fn plan_workflow(
             return out;
         }
     };
+    out.errors = policy_errors(wf, file.path, &jobs, &opts.policy);
     if jobs.is_empty() {
         if let Some(j) = &opts.job {
             out.matched = false;
@@ -152,6 +155,35 @@ fn plan_workflow(
             .unwrap_or_default(),
     });
     out
+}
+
+/// What the policy refuses in the workflow and in the local reusable workflows it calls,
+/// as `file:line:col: ...` errors: the run is refused before any container starts.
+fn policy_errors(
+    wf: &Workflow,
+    path: &str,
+    jobs: &[JobPlan],
+    policy: &crate::policy::Policy,
+) -> Vec<String> {
+    let mut errors: Vec<String> = crate::policy::check_workflow(wf, policy)
+        .iter()
+        .map(|l| l.render(path))
+        .collect();
+    let mut seen: Vec<*const CallSource> = Vec::new();
+    for j in jobs {
+        let Some(call) = &j.call else { continue };
+        if seen.contains(&std::sync::Arc::as_ptr(call)) {
+            continue;
+        }
+        seen.push(std::sync::Arc::as_ptr(call));
+        let file = j.called_from.as_deref().unwrap_or(path);
+        errors.extend(
+            crate::policy::check_workflow(&call.workflow, policy)
+                .iter()
+                .map(|l| l.render(file)),
+        );
+    }
+    errors
 }
 
 pub(crate) fn concurrency_plan(

@@ -173,6 +173,12 @@ pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostic
         jobs: wf.jobs.iter().map(|j| j.id.value.clone()).collect(),
     };
     walk::walk_workflow(wf, &mut checker);
+    // What the default policy would refuse: GitHub runs it, so a warning, not an error.
+    static DEFAULT_POLICY: std::sync::LazyLock<crate::policy::Policy> =
+        std::sync::LazyLock::new(crate::policy::Policy::default);
+    for refused in crate::policy::check_workflow(wf, &DEFAULT_POLICY) {
+        diags.push(refused.diagnostic());
+    }
 }
 
 pub fn validate_action(action: &Action, src: &Source<'_>, diags: &mut Diagnostics) {

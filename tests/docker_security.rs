@@ -485,3 +485,39 @@ jobs:
     assert_eq!(r.code(), Some(0), "{}", r.debug());
     assert!(!ws.path().join(".git").exists() && !ws.path().join("src").exists());
 }
+
+#[test]
+fn a_non_root_user_and_a_read_only_root_still_run_ordinary_steps() {
+    let ws = Workspace::new();
+    ws.write("data.txt", "x\n");
+    let p = policy(&ws, "user = \"1001:1001\"\nread_only_rootfs = true\n");
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  plain:
+    runs-on: ubuntu-latest
+    steps:
+      - id: s
+        run: |
+          echo "uid=$(id -u)"
+          touch /etc/x 2>/dev/null && echo root=writable || echo root=read-only
+          touch /tmp/t "$HOME/h" "$RUNNER_TEMP/r" data.txt new.txt && echo dirs=writable
+          echo "out=yes" >> "$GITHUB_OUTPUT"
+      - uses: docker://gantry/busybox:latest
+        with:
+          entrypoint: /bin/sh
+          args: -c "echo action-uid=$(id -u); touch from-action && echo action-ws=writable"
+      - run: echo "output=${{ steps.s.outputs.out }}"
+"#,
+    );
+    let r = ws.run(&["-P", RUNNER, "--policy", &p]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let lines = r.lines("plain");
+    assert_eq!(value(&lines, "uid="), "1001");
+    assert_eq!(value(&lines, "root="), "read-only");
+    assert_eq!(value(&lines, "dirs="), "writable");
+    assert_eq!(value(&lines, "action-uid="), "1001");
+    assert_eq!(value(&lines, "action-ws="), "writable");
+    assert_eq!(value(&lines, "output="), "yes");
+}

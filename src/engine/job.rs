@@ -253,6 +253,9 @@ async fn run_started<B: ContainerBackend>(
     };
     let mut layout = JobLayout::create(&cx.run_dir, &slug, workspace, &cx.event.payload)
         .map_err(|e| EngineError::io("creating the job's files", e))?;
+    layout
+        .give_to(cx.cfg.policy.owner())
+        .map_err(|e| EngineError::io("giving the job's files to the policy's user", e))?;
     let secret_files: Vec<(String, String)> = secrets
         .iter()
         .filter(|(k, v)| !v.is_empty() || k.as_str() != "GITHUB_TOKEN")
@@ -295,7 +298,7 @@ async fn run_started<B: ContainerBackend>(
     created.containers.push(id.clone());
     cx.backend.start_container(&id).await?;
     if !secret_files.is_empty() {
-        let tar = super::layout::secret_tar(&secret_files)
+        let tar = super::layout::secret_tar(&secret_files, layout.owner)
             .map_err(|e| EngineError::io("preparing the secret files", e))?;
         cx.backend.upload(&id, super::layout::SECRETS, tar).await?;
     }
@@ -306,6 +309,9 @@ async fn run_started<B: ContainerBackend>(
             .map_err(|e| EngineError::io("copying the workspace", std::io::Error::other(e)))?
             .map_err(|e| EngineError::io("copying the workspace", e))?;
         cx.backend.upload(&id, WORKSPACE, tar).await?;
+        if let Some(owner) = layout.owner {
+            give_workspace(cx, &id, owner).await?;
+        }
     }
     let mut container = Object::new();
     container.insert("id".into(), Value::str(&id));
@@ -418,9 +424,39 @@ fn job_spec<B: ContainerBackend>(
         working_dir: Some(WORKSPACE.into()),
         labels: labels.to_vec(),
         mounts: layout.mounts(),
-        user: cx.cfg.policy.user.clone(),
+        // With `[policy] user`, the idle process stays root so that Gantry can give the
+        // workspace copy to that user (no-new-privileges keeps a root exec in a non-root
+        // container without capabilities); every step runs as the user.
+        user: cx.cfg.policy.user.as_ref().map(|_| "0:0".to_string()),
         confinement: cx.cfg.policy.confinement(),
         ..Default::default()
+    }
+}
+
+/// Gives the job's copy of the workspace to the policy's user (the copy arrives owned by
+/// root); the working tree itself (`--bind`) is never chowned.
+async fn give_workspace<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    id: &str,
+    (uid, gid): (u32, u32),
+) -> Result<(), EngineError> {
+    let spec = ExecSpec {
+        cmd: vec![
+            "chown".into(),
+            "-R".into(),
+            format!("{uid}:{gid}"),
+            WORKSPACE.into(),
+        ],
+        user: Some("0".into()),
+        ..Default::default()
+    };
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    match cx.backend.exec(id, &spec, tx).await? {
+        0 => Ok(()),
+        code => Err(EngineError::Unsupported(format!(
+            "giving the workspace to user {uid}:{gid} (`[policy] user`) failed: `chown` exited \
+             with {code} in the job's image"
+        ))),
     }
 }
 
@@ -482,11 +518,12 @@ fn apply_container<B: ContainerBackend>(
     let mut env = EnvMap::new();
     env::apply(&mut env, &c.env, host).map_err(EngineError::Expression)?;
     spec.env.extend(env);
-    for p in &c.ports {
-        spec.ports
-            .push(env::eval_text(&p.value, host).map_err(EngineError::Expression)?);
-    }
     let policy = &cx.cfg.policy;
+    for p in &c.ports {
+        let text = env::eval_text(&p.value, host).map_err(EngineError::Expression)?;
+        refuse(at, p.span, crate::policy::check_port(&text, policy))?;
+        spec.ports.push(text);
+    }
     let mut volumes = Vec::new();
     for v in &c.volumes {
         let text = env::eval_text(&v.value, host).map_err(EngineError::Expression)?;

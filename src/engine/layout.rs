@@ -31,17 +31,22 @@ pub struct JobLayout {
     pub workspace: WorkspaceMount,
     /// The in-memory volume holding the secret files, when the job uses secrets.
     pub secrets: Option<String>,
+    /// `[policy] user` as numbers: the job's files on the host are given to it, so that a
+    /// non-root step can write its file commands and temp files.
+    pub owner: Option<(u32, u32)>,
 }
 
-/// A tar of one file per secret, mode 0400, for the secrets volume.
-pub fn secret_tar(secrets: &[(String, String)]) -> io::Result<Vec<u8>> {
+/// A tar of one file per secret, mode 0400, owned by root or by the policy's user, for the
+/// secrets volume.
+pub fn secret_tar(secrets: &[(String, String)], owner: Option<(u32, u32)>) -> io::Result<Vec<u8>> {
+    let (uid, gid) = owner.unwrap_or((0, 0));
     let mut b = tar::Builder::new(Vec::new());
     for (name, value) in secrets {
         let mut h = tar::Header::new_gnu();
         h.set_size(value.len() as u64);
         h.set_mode(0o400);
-        h.set_uid(0);
-        h.set_gid(0);
+        h.set_uid(uid.into());
+        h.set_gid(gid.into());
         h.set_cksum();
         b.append_data(&mut h, name, value.as_bytes())?;
     }
@@ -79,7 +84,33 @@ impl JobLayout {
             host_dir,
             workspace,
             secrets: None,
+            owner: None,
         })
+    }
+
+    /// Gives the job's directories (and the event file) to the policy's user.
+    pub fn give_to(&mut self, owner: Option<(u32, u32)>) -> io::Result<()> {
+        self.owner = owner;
+        for d in [
+            "",
+            "workflow",
+            "workflow/event.json",
+            "file_commands",
+            "home",
+            "runner_temp",
+            "tool_cache",
+        ] {
+            self.own(&self.host_dir.join(d))?;
+        }
+        Ok(())
+    }
+
+    /// Gives one file the engine wrote for the job to the policy's user, when there is one.
+    pub fn own(&self, path: &Path) -> io::Result<()> {
+        match self.owner {
+            Some((uid, gid)) => std::os::unix::fs::chown(path, Some(uid), Some(gid)),
+            None => Ok(()),
+        }
     }
 
     pub fn mounts(&self) -> Vec<Mount> {
@@ -144,6 +175,7 @@ impl JobLayout {
             let file = format!("{name}_{tag}");
             let path = self.host_dir.join("file_commands").join(&file);
             std::fs::write(&path, b"")?;
+            self.own(&path)?;
             host.push((var, path));
             env.push((var.to_string(), format!("{FILE_COMMANDS}/{file}")));
         }

@@ -543,7 +543,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             cmd,
             env,
             working_dir: Some(wd),
-            user: None,
+            user: self.cx.cfg.policy.user.clone(),
         };
         let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
         let out = output::spawn(self.output_cx(label), rx);
@@ -633,6 +633,9 @@ impl<B: ContainerBackend> JobRunner<B> {
             .layout
             .temp_file(&format!("step-{tag}{}", probe.extension));
         std::fs::write(&host_path, text).map_err(|e| EngineError::io("writing the script", e))?;
+        self.layout
+            .own(&host_path)
+            .map_err(|e| EngineError::io("giving the script to the policy's user", e))?;
         let cmd = shell::command(shell, &path);
         let (r, _) = self.exec(label, tag, cmd.argv, wd, env, timeout).await?;
         Ok(r)

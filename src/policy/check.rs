@@ -206,6 +206,29 @@ fn limits(o: &ContainerOptions, p: &Policy, out: &mut Vec<Refusal>) {
     }
 }
 
+/// A `ports:` entry: `CONTAINER`, `HOST:CONTAINER` (published on 127.0.0.1) or
+/// `ADDRESS:HOST:CONTAINER`, whose address must be loopback unless `public_ports`.
+pub fn check_port(text: &str, p: &Policy) -> Vec<Refusal> {
+    let parts: Vec<&str> = text.rsplitn(3, ':').collect();
+    let address = match parts.as_slice() {
+        [_, _, address] => address.trim_matches(['[', ']']),
+        _ => return Vec::new(),
+    };
+    let loopback = address == "localhost"
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback());
+    if loopback || p.public_ports {
+        Vec::new()
+    } else {
+        vec![refuse(
+            text,
+            Some("public_ports"),
+            "publishing a job's port beyond the host's loopback exposes it to the network",
+        )]
+    }
+}
+
 /// One `volumes:` entry: `SOURCE:TARGET[:MODE]`, or `TARGET` alone (anonymous).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum VolumeSpec {
@@ -391,6 +414,26 @@ mod tests {
             ..Policy::default()
         };
         assert_eq!(keys("--user 0", &with_user), vec![Some("user_override")]);
+    }
+
+    #[test]
+    fn ports_are_published_on_loopback_only() {
+        let p = Policy::default();
+        for (port, refused) in [
+            ("5432", false),
+            ("8080:80", false),
+            ("127.0.0.1:8080:80", false),
+            ("[::1]:8080:80/udp", false),
+            ("0.0.0.0:8080:80", true),
+            ("192.0.2.10:8080:80", true),
+        ] {
+            assert_eq!(!check_port(port, &p).is_empty(), refused, "{port}");
+        }
+        let open = Policy {
+            public_ports: true,
+            ..Policy::default()
+        };
+        assert!(check_port("0.0.0.0:8080:80", &open).is_empty());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 pub mod check;
 pub mod workflow;
 
-pub use check::{check_options, check_volume, Refusal, VolumeSpec};
+pub use check::{check_options, check_port, check_volume, Refusal, VolumeSpec};
 pub use workflow::{check_workflow, Located};
 
 use crate::backend::Confinement;
@@ -57,6 +57,8 @@ pub struct Policy {
     pub security_opts: Vec<String>,
     /// Allow `--sysctl`.
     pub sysctls: bool,
+    /// Allow `ports:` published on addresses other than the host's loopback.
+    pub public_ports: bool,
     /// Capabilities removed from every container.
     pub drop_capabilities: Vec<String>,
     /// Memory of each container (`512m`, `4g`); also the most a workflow may ask for.
@@ -88,6 +90,7 @@ impl Default for Policy {
             devices: Vec::new(),
             security_opts: Vec::new(),
             sysctls: false,
+            public_ports: false,
             drop_capabilities: DEFAULT_DROP.iter().map(|c| c.to_string()).collect(),
             memory: "4g".into(),
             cpus: 2.0,
@@ -135,6 +138,13 @@ impl Policy {
     /// Checks what the types cannot: sizes and limits that mean something.
     pub fn checked(self) -> Result<Policy, String> {
         self.memory_bytes()?;
+        if self.user.is_some() && self.owner().is_none() {
+            return Err(format!(
+                "user = {:?}: expected a numeric UID or UID:GID (the job's files on the host \
+                 are given to it, and the host cannot resolve the image's user names)",
+                self.user.as_deref().unwrap_or_default()
+            ));
+        }
         if !(self.cpus > 0.0) {
             return Err(format!("cpus = {}: expected a number above 0", self.cpus));
         }
@@ -156,6 +166,13 @@ impl Policy {
                     self.memory
                 )
             })
+    }
+
+    /// `user` as numbers (`1001` is `1001:1001`), when set.
+    pub fn owner(&self) -> Option<(u32, u32)> {
+        let u = self.user.as_deref()?;
+        let (uid, gid) = u.split_once(':').unwrap_or((u, u));
+        Some((uid.parse().ok()?, gid.parse().ok()?))
     }
 
     pub fn nano_cpus(&self) -> i64 {
@@ -210,6 +227,9 @@ mod tests {
         std::fs::write(&f, "[policy]\nprivileged = true\npriviledged = true\n").unwrap();
         let e = Policy::load(&f).unwrap_err().to_string();
         assert!(e.contains(":3:1:") && e.contains("priviledged"), "{e}");
+        std::fs::write(&f, "[policy]\nuser = \"runner\"\n").unwrap();
+        let e = Policy::load(&f).unwrap_err().to_string();
+        assert!(e.contains("numeric UID"), "{e}");
         std::fs::write(&f, "[policy]\nmemory = \"lots\"\n").unwrap();
         let e = Policy::load(&f).unwrap_err().to_string();
         assert!(e.contains("memory") && e.contains("expected a size"), "{e}");

@@ -4,7 +4,7 @@
 //! with `file:line:col` and `gantry validate` warns at the same place. Text holding
 //! `${{ }}` is judged by the engine once evaluated, before any container of the job starts.
 
-use super::check::{check_options, check_volume, Refusal};
+use super::check::{check_options, check_port, check_volume, Refusal};
 use super::Policy;
 use crate::backend::parse_options;
 use crate::diag::Diagnostic;
@@ -34,7 +34,7 @@ impl Located {
             "policy",
             self.span,
             format!(
-                "{}: {}; under that policy `gantry run` and `gantry serve` refuse the run",
+                "{}: {}; with the default policy `gantry run` and `gantry serve` refuse this run",
                 self.place, self.refusal
             ),
         )
@@ -62,10 +62,15 @@ pub fn check_workflow(wf: &Workflow, policy: &Policy) -> Vec<Located> {
 }
 
 fn check_container(c: &Container, place: &str, policy: &Policy, out: &mut Vec<Located>) {
-    for v in c.volumes.iter().filter(|v| !v.has_expr()) {
-        for refusal in check_volume(&v.value, policy) {
+    let entries = c
+        .volumes
+        .iter()
+        .map(|v| (v, check_volume as fn(&str, &Policy) -> Vec<Refusal>))
+        .chain(c.ports.iter().map(|p| (p, check_port as fn(&str, &Policy) -> Vec<Refusal>)));
+    for (text, check) in entries.filter(|(t, _)| !t.has_expr()) {
+        for refusal in check(&text.value, policy) {
             out.push(Located {
-                span: v.span,
+                span: text.span,
                 place: place.to_string(),
                 refusal,
             });
@@ -127,7 +132,7 @@ mod tests {
         );
         assert_eq!(got.len(), 3, "{got:#?}");
         assert!(
-            got[0].starts_with("ci.yml:7:27: job `build`'s container: `--privileged`"),
+            got[0].starts_with("ci.yml:7:25: job `build`'s container: `--privileged`"),
             "{}",
             got[0]
         );

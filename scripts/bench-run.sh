@@ -6,6 +6,9 @@
 # Per-step cost = (time with N steps - time with 1 step) / (N - 1), so that what a run
 # pays once (job container, network, cleanup) is not spread over the steps; the floors are
 # measured the same way. Usage: scripts/bench-run.sh [N] [RUNS]
+# With GANTRY_BASE=/path/to/an/older/gantry the same workflows also run with that build, in
+# the same hyperfine invocation, and the per-step cost of this build is reported as a ratio
+# to it (how a change, such as the policy's confinement, moves the cost of a step).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n="${1:-10}"
@@ -44,7 +47,12 @@ for kind in run image; do
     wf "$kind" "$n" "$kind" >/dev/null
 done
 payload="$PWD/tests/fixtures/events/push.json"
-g() { echo "$gantry run -W $work/$1/.github/workflows --workspace $work/$1 -e push --payload $payload -P ubuntu-latest=$image --format json"; }
+g() { echo "${2:-$gantry} run -W $work/$1/.github/workflows --workspace $work/$1 -e push --payload $payload -P ubuntu-latest=$image --format json"; }
+base_cmds=()
+if [ -n "${GANTRY_BASE:-}" ]; then
+    base_cmds=(-n "base run:1" "$(g run-1 "$GANTRY_BASE")" -n "base run:$n" "$(g "run-$n" "$GANTRY_BASE")"
+        -n "base docker:1" "$(g image-1 "$GANTRY_BASE")" -n "base docker:$n" "$(g "image-$n" "$GANTRY_BASE")")
+fi
 
 docker rm -f gantry-bench-floor >/dev/null 2>&1 || true
 docker run -d --name gantry-bench-floor "$image" sleep 100000 >/dev/null
@@ -55,7 +63,7 @@ hyperfine -N --warmup 2 --runs "$runs" --export-json "$work/h.json" \
     -n "gantry run:1" "$(g run-1)" \
     -n "gantry run:$n" "$(g "run-$n")" \
     -n "gantry docker:1" "$(g image-1)" \
-    -n "gantry docker:$n" "$(g "image-$n")" >/dev/null
+    -n "gantry docker:$n" "$(g "image-$n")" "${base_cmds[@]}" >/dev/null
 hyperfine --warmup 2 --runs "$runs" --export-json "$work/f.json" \
     -n "docker exec x1" "$(execs 1)" \
     -n "docker exec x$n" "$(execs "$n")" \
@@ -104,6 +112,11 @@ print(f"run: step       gantry {run_step:7.1f} ms   docker exec     {exec_step:7
 print(f"docker:// step  gantry {img_step:7.1f} ms   docker run --rm {rm_step:7.1f} ms   ratio {img_step/rm_step:.2f} (goal <= 1.05)")
 none_step = per("docker run --rm --network none x1", f"docker run --rm --network none x{n}")
 print(f"                (docker run --rm --network none: {none_step:7.1f} ms; ratio to it {img_step/none_step:.2f})")
+if "base run:1" in res:
+    b_run = per("base run:1", f"base run:{n}")
+    b_img = per("base docker:1", f"base docker:{n}")
+    print(f"against the base build: run: step {run_step:7.1f} vs {b_run:7.1f} ms, ratio {run_step/b_run:.3f}; "
+          f"docker:// step {img_step:7.1f} vs {b_img:7.1f} ms, ratio {img_step/b_img:.3f} (goal <= 1.05)")
 if "wrkflw run:1" in res:
     w = per("wrkflw run:1", f"wrkflw run:{n}")
     print(f"wrkflw run: step {w:7.1f} ms   gantry/wrkflw {run_step/w:.2f}")

@@ -173,8 +173,18 @@ fn a_push_runs_its_workflow_and_everything_is_recorded_once() {
         "{metrics}"
     );
     assert!(metrics.contains("conclusion=\"success\"} 1"), "{metrics}");
+    // The page holds no data and loads its script from /page.js, which streams logs with
+    // fetch() and the token in a header (EventSource cannot send one).
     let page = s.get("/").1;
-    assert!(page.contains("EventSource"));
+    assert!(
+        page.contains("src=\"/page.js\"") && !page.contains("onclick"),
+        "{page}"
+    );
+    let script = s.get("/page.js").1;
+    assert!(
+        script.contains("getReader()") && script.contains("Authorization"),
+        "{script}"
+    );
 }
 
 #[test]

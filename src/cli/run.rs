@@ -7,7 +7,7 @@ use super::console::Console;
 use super::plan::PlanArgs;
 use super::Format;
 use crate::docker::DockerBackend;
-use crate::engine::{Conclusion, Engine, EngineConfig, Overrides, RunRequest, Signals};
+use crate::engine::{scratch, Conclusion, Engine, EngineConfig, Overrides, RunRequest, Signals};
 use crate::plan::render::render_text;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -22,13 +22,24 @@ pub struct RunArgs {
     /// Jobs running at once.
     #[arg(long = "jobs", default_value_t = 4)]
     pub jobs: usize,
-    /// Copy the workspace into each job instead of bind-mounting it (the host copy stays
-    /// untouched).
+    /// Bind-mount the working tree into the jobs instead of copying it: steps then change
+    /// (and may delete) your files, as with act's `--bind`. By default each job gets a copy
+    /// and the working tree is never modified.
     #[arg(long)]
+    pub bind: bool,
+    /// The default since the working tree is copied unless `--bind` is given; kept so that
+    /// existing scripts keep working.
+    #[arg(long, hide = true, conflicts_with = "bind")]
     pub copy_workspace: bool,
-    /// Where per-run files (event payload, file commands) are kept while a run lasts.
-    #[arg(long, env = "GANTRY_RUN_ROOT")]
+    /// Where per-run files (step scripts, file commands, event payload) live while a run
+    /// lasts: a directory on tmpfs (default: $XDG_RUNTIME_DIR/gantry, else
+    /// /dev/shm/gantry-<uid>).
+    #[arg(long = "scratch-dir", alias = "run-root", env = "GANTRY_SCRATCH_DIR")]
     pub run_root: Option<PathBuf>,
+    /// Accept a scratch directory that is not tmpfs (unsafe: secret values rendered into
+    /// step scripts and file commands are written to that disk).
+    #[arg(long)]
+    pub allow_disk_scratch: bool,
     /// Use a local directory for a remote action's repository: owner/repo@ref=PATH
     /// (repeatable; like act's local repository option).
     #[arg(long = "action-dir", value_name = "OWNER/REPO@REF=PATH")]
@@ -46,6 +57,23 @@ pub struct RunArgs {
         default_value = "https://api.github.com"
     )]
     pub github_api: String,
+}
+
+/// Per-run files on tmpfs, in this process's own directory under the scratch root (removed
+/// when the process ends; those of gantry processes that died are removed now).
+fn scratch_dir(args: &RunArgs) -> Result<scratch::RemoveOnDrop> {
+    let keys = scratch::ScratchKeys {
+        dir: "--scratch-dir",
+        allow_disk: "--allow-disk-scratch",
+    };
+    let root = scratch::prepare(args.run_root.as_deref(), args.allow_disk_scratch, keys)?;
+    let own = scratch::process_dir(&root).with_context(|| {
+        format!(
+            "--scratch-dir {}: creating this run's directory",
+            root.display()
+        )
+    })?;
+    Ok(scratch::RemoveOnDrop(own))
 }
 
 fn run_id() -> String {
@@ -79,6 +107,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let own = scratch_dir(&args)?;
     rt.block_on(async move {
         let backend = Arc::new(DockerBackend::connect().await.with_context(|| {
             "Docker is needed to run workflows; start dockerd (scripts/setup-docker.sh does it) \
@@ -86,12 +115,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         })?);
         let config = EngineConfig {
             workspace: args.plan.workspace.clone(),
-            copy_workspace: args.copy_workspace,
+            copy_workspace: !args.bind,
+            policy: Arc::new(args.plan.options()?.policy.as_ref().clone()),
             max_jobs: args.jobs,
-            run_root: args
-                .run_root
-                .clone()
-                .unwrap_or_else(|| std::env::temp_dir().join("gantry-runs")),
+            run_root: own.0.clone(),
             vars: args.plan.options()?.vars,
             ..EngineConfig::default()
         };

@@ -1,7 +1,7 @@
 //! Secrets given on the command line: `-s NAME=VALUE`, `-s NAME` (from the environment) and
 //! `--secret-file` (dotenv style, like act). Values never appear in errors.
 
-use crate::secrets::{ChainStore, SecretsConfig, StaticStore, VaultStore};
+use crate::secrets::{ChainStore, SecretsConfig, StaticStore, TenantSecrets, VaultStore};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::collections::BTreeMap;
@@ -41,6 +41,17 @@ impl SecretArgs {
             None => None,
         };
         Ok(ChainStore { fixed, vault })
+    }
+
+    /// `gantry serve`'s secrets, scoped by tenant: the secrets config's `[tenants.*]`, with
+    /// the command-line values and top-level mapping shared only with tenants that opt in.
+    pub fn tenants(&self) -> Result<TenantSecrets> {
+        let fixed = StaticStore::new(self.load()?, "command line");
+        let cfg = match &self.secrets_config {
+            Some(p) => SecretsConfig::load(p)?,
+            None => SecretsConfig::default(),
+        };
+        Ok(TenantSecrets::new(cfg, fixed)?)
     }
 
     pub fn load(&self) -> Result<BTreeMap<String, String>> {

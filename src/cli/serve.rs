@@ -6,7 +6,6 @@ use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -34,7 +33,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
 }
 
 fn run_with(cfg: ServeConfig, secrets: super::secrets::SecretArgs) -> Result<ExitCode> {
-    let store = secrets.store("local/repository")?;
+    let store = secrets.tenants()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -53,7 +52,7 @@ fn run_with(cfg: ServeConfig, secrets: super::secrets::SecretArgs) -> Result<Exi
             eprintln!("gantry: shutting down (no new events; running jobs get the grace period)");
             s.cancel();
         });
-        serve(cfg, Arc::new(store), shutdown).await?;
+        serve(cfg, store, shutdown).await?;
         Ok(ExitCode::SUCCESS)
     })
 }

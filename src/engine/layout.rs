@@ -1,6 +1,10 @@
 //! Where a job's files live: a directory on the host per job (event payload, file-command
 //! files, home, temp) and the fixed paths at which every container of the job sees them —
 //! the same paths for the job container and for container actions, as GitHub's runner does.
+//! The job's directory is under the run's, under the scratch root (tmpfs, mode 0700: see
+//! `scratch.rs`, the barrier against other users of the host); inside it, directories and
+//! files keep the usual 0755/0644 (given to `[policy] user` when one is set), so that the
+//! job's containers read and write them whatever user they run as.
 
 use crate::backend::{Mount, MountKind};
 use std::io;

@@ -15,10 +15,12 @@ mod error;
 mod host;
 mod job;
 mod layout;
+mod masked;
 mod output;
 mod remote;
 mod report;
 mod schedule;
+pub mod scratch;
 mod shell;
 mod step;
 mod workspace;
@@ -50,11 +52,14 @@ pub struct EngineConfig {
     pub copy_workspace: bool,
     /// Jobs running at once, across the run.
     pub max_jobs: usize,
-    /// Where per-run host directories (event payload, file commands) are created.
+    /// Where per-run host directories (event payload, file commands, step scripts) are
+    /// created: a directory on tmpfs (see [`scratch`]); the CLI and the service check it.
     pub run_root: PathBuf,
     pub vars: Object,
     /// How long a service may take to become healthy.
     pub service_timeout: std::time::Duration,
+    /// What workflows may ask of the host, and the confinement every container gets.
+    pub policy: Arc<crate::policy::Policy>,
 }
 
 impl Default for EngineConfig {
@@ -63,9 +68,10 @@ impl Default for EngineConfig {
             workspace: PathBuf::from("."),
             copy_workspace: false,
             max_jobs: 4,
-            run_root: std::env::temp_dir().join("gantry-runs"),
+            run_root: scratch::default_root(),
             vars: Object::new(),
             service_timeout: std::time::Duration::from_secs(300),
+            policy: Arc::default(),
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct KafkaConfig {
     pub repository: Option<String>,
     /// The workspace runs of Kafka events see; default: a new empty directory per run.
     pub workspace: Option<PathBuf>,
+    /// The tenant `on: kafka` workflows belong to (secrets, share of capacity). Default:
+    /// `kafka`.
+    pub tenant: Option<String>,
     /// Where messages that cannot become events go, with headers saying why and whence.
     #[serde(default = "default_dead_letter")]
     pub dead_letter_topic: String,

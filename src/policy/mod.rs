@@ -145,7 +145,7 @@ impl Policy {
                 self.user.as_deref().unwrap_or_default()
             ));
         }
-        if !(self.cpus > 0.0) {
+        if self.cpus.is_nan() || self.cpus <= 0.0 {
             return Err(format!("cpus = {}: expected a number above 0", self.cpus));
         }
         if self.pids_limit < 1 {

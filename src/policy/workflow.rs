@@ -66,7 +66,11 @@ fn check_container(c: &Container, place: &str, policy: &Policy, out: &mut Vec<Lo
         .volumes
         .iter()
         .map(|v| (v, check_volume as fn(&str, &Policy) -> Vec<Refusal>))
-        .chain(c.ports.iter().map(|p| (p, check_port as fn(&str, &Policy) -> Vec<Refusal>)));
+        .chain(
+            c.ports
+                .iter()
+                .map(|p| (p, check_port as fn(&str, &Policy) -> Vec<Refusal>)),
+        );
     for (text, check) in entries.filter(|(t, _)| !t.has_expr()) {
         for refusal in check(&text.value, policy) {
             out.push(Located {

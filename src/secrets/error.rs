@@ -7,6 +7,14 @@ use thiserror::Error;
 pub enum SecretError {
     #[error("secret `{name}` is not configured: give it with -s/--secret-file, map it in the secrets config, or set a Vault default_path")]
     NotConfigured { name: String },
+    /// `gantry serve`: the run's tenant has no such secret (another tenant's is never used).
+    #[error("secret `{name}` is not available to tenant `{tenant}`: map it under [tenants.{key}.secrets] in the secrets config")]
+    NotForTenant {
+        name: String,
+        tenant: String,
+        /// The tenant as a TOML key (quoted when it must be).
+        key: String,
+    },
     #[error("cannot reach Vault at {address} for secret `{name}`: {message}")]
     Unreachable {
         name: String,

@@ -1,18 +1,21 @@
 //! Where secret values come from: a [`SecretStore`] resolves the secret *names* a job uses
 //! into values, from the command line (`-s`, `--secret-file`) or from Vault (KV v1/v2 with
 //! token or AppRole auth) through a mapping (`DB_PASSWORD = "secret/data/app#password"`)
-//! and a default path per repository. Errors name the secret and its path, never a value.
+//! and a default path per repository; `gantry serve` scopes them by tenant ([`TenantSecrets`]).
+//! Errors name the secret and its path, never a value.
 
 mod chain;
 mod config;
 mod error;
 mod reference;
+mod tenant;
 mod vault;
 
 pub use chain::{ChainStore, StaticStore};
-pub use config::{AuthMethod, SecretsConfig, VaultConfig};
+pub use config::{AuthMethod, SecretsConfig, TenantConfig, VaultConfig};
 pub use error::SecretError;
 pub use reference::VaultRef;
+pub use tenant::{ScopedStore, Tenant, TenantSecrets};
 pub use vault::VaultStore;
 
 use std::collections::BTreeMap;

@@ -163,6 +163,14 @@ impl VaultStore {
                 .ok_or_else(|| SecretError::NotConfigured { name: n.clone() })?;
             refs.push((n.clone(), r));
         }
+        self.fetch_refs(refs).await
+    }
+
+    /// Reads each (name, reference) pair — each path once; all must succeed.
+    pub async fn fetch_refs(
+        &self,
+        refs: Vec<(String, VaultRef)>,
+    ) -> Result<BTreeMap<String, String>, SecretError> {
         if refs.is_empty() {
             return Ok(BTreeMap::new());
         }
@@ -172,26 +180,10 @@ impl VaultStore {
         for (name, r) in refs {
             let path = r.display_path();
             if !cache.contains_key(&path) {
-                let data = self.read(&client, &r).await.map_err(|e| match &e {
-                    ClientError::APIError { code: 403, .. } => SecretError::PermissionDenied {
-                        name: name.clone(),
-                        path: path.clone(),
-                    },
-                    ClientError::APIError { code: 404, .. } => SecretError::MissingPath {
-                        name: name.clone(),
-                        path: path.clone(),
-                    },
-                    ClientError::RestClientError { .. } => SecretError::Unreachable {
-                        name: name.clone(),
-                        address: self.address.clone(),
-                        message: describe(&e, &self.address),
-                    },
-                    _ => SecretError::Vault {
-                        name: name.clone(),
-                        path: path.clone(),
-                        message: describe(&e, &self.address),
-                    },
-                })?;
+                let data = self
+                    .read(&client, &r)
+                    .await
+                    .map_err(|e| self.read_error(&e, &name, &path))?;
                 cache.insert(path.clone(), data);
             }
             let value = cache[&path]
@@ -208,6 +200,24 @@ impl VaultStore {
             out.insert(name, text);
         }
         Ok(out)
+    }
+
+    fn read_error(&self, e: &ClientError, name: &str, path: &str) -> SecretError {
+        let (name, path) = (name.to_string(), path.to_string());
+        match e {
+            ClientError::APIError { code: 403, .. } => SecretError::PermissionDenied { name, path },
+            ClientError::APIError { code: 404, .. } => SecretError::MissingPath { name, path },
+            ClientError::RestClientError { .. } => SecretError::Unreachable {
+                name,
+                address: self.address.clone(),
+                message: describe(e, &self.address),
+            },
+            _ => SecretError::Vault {
+                name,
+                path,
+                message: describe(e, &self.address),
+            },
+        }
     }
 }
 

@@ -1,13 +1,18 @@
 //! The HTTP surface besides ingress: the runs API (list, one run with jobs and steps, logs
-//! as JSON or a live Server-Sent Events stream, cancel, rerun), the page at `/`, health,
-//! readiness and Prometheus metrics.
+//! as JSON or a live Server-Sent Events stream, cancel, rerun), the page at `/` (its HTML,
+//! script and style hold no data), health, readiness and Prometheus metrics.
+//!
+//! Open without a token: `/healthz`, `/readyz`, the page's three files, and the webhook
+//! ingress (authenticated by signature or hook token). Everything else needs a bearer token
+//! (src/serve/auth.rs): `read` for runs, logs and metrics, `operate` for cancel and rerun.
 
 use super::ingress::{self, error};
 use super::scheduler::enqueue;
-use super::App;
+use super::{auth, App};
 use crate::store::{read, ListFilter, Op};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,20 +26,58 @@ use std::time::Duration;
 
 pub fn router(app: Arc<App>) -> Router {
     let limit = app.cfg.body_limit;
-    Router::new()
-        .route("/hooks/github", post(ingress::github))
-        .route("/hooks/{name}", post(ingress::named))
+    let read = Router::new()
         .route("/api/runs", get(list))
         .route("/api/runs/{id}", get(one))
         .route("/api/runs/{id}/logs", get(logs))
+        .route("/metrics", get(metrics))
+        .route_layer(from_fn_with_state(app.clone(), auth::read));
+    let operate = Router::new()
         .route("/api/runs/{id}/cancel", post(cancel))
         .route("/api/runs/{id}/rerun", post(rerun))
+        .route_layer(from_fn_with_state(app.clone(), auth::operate));
+    Router::new()
+        .route("/hooks/github", post(ingress::github))
+        .route("/hooks/{name}", post(ingress::named))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/metrics", get(metrics))
-        .route("/", get(|| async { Html(include_str!("page.html")) }))
+        .route("/", get(page))
+        .route("/page.js", get(script))
+        .route("/page.css", get(style))
+        .merge(read)
+        .merge(operate)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(map_response(auth::security_headers))
         .with_state(app)
+}
+
+/// The page may load only its own script and style, and fetch only from this origin.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'";
+
+async fn page() -> Response {
+    (
+        [(header::CONTENT_SECURITY_POLICY, PAGE_CSP)],
+        Html(include_str!("page.html")),
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("page.js"),
+    )
+        .into_response()
+}
+
+async fn style() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("page.css"),
+    )
+        .into_response()
 }
 
 fn store_error(e: crate::store::StoreError) -> Response {
@@ -238,13 +281,25 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .reader()
         .and_then(|c| read::counts(&c))
         .unwrap_or_default();
+    let mut text = app
+        .metrics
+        .render(&runs, app.cfg.kafka.as_ref().map(|_| &*app.kafka_stats));
+    // Webhook bodies in memory (src/serve/body.rs): reserved now, of the budget.
+    let budget = app
+        .cfg
+        .max_buffered_bytes()
+        .min(tokio::sync::Semaphore::MAX_PERMITS);
+    let reserved = budget.saturating_sub(app.body_budget.available_permits());
+    text.push_str(&format!(
+        "# TYPE gantry_ingress_body_bytes_reserved gauge\ngantry_ingress_body_bytes_reserved {reserved}\n\
+         # TYPE gantry_ingress_body_bytes_budget gauge\ngantry_ingress_body_bytes_budget {budget}\n"
+    ));
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        app.metrics
-            .render(&runs, app.cfg.kafka.as_ref().map(|_| &*app.kafka_stats)),
+        text,
     )
         .into_response()
 }

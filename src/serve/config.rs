@@ -1,7 +1,9 @@
-//! `gantry.toml`: what the service listens on, where it keeps its data, how much it runs at
-//! once, which repositories and named webhooks it serves, and their secrets. Every top-level
-//! option can also come from the environment (`GANTRY_LISTEN`, `GANTRY_DATA_DIR`,
-//! `GANTRY_CAPACITY`, `GANTRY_PUBLIC_URL`, `GANTRY_GITHUB_WEBHOOK_SECRET`), and every secret
+//! `gantry.toml`: what the service listens on, where it keeps its data (and its per-run files:
+//! the scratch tmpfs), how much it runs at once (per tenant too), which repositories and named
+//! webhooks it serves and to which tenant each belongs, and their secrets. Some top-level
+//! options can also come from the environment (`GANTRY_LISTEN`, `GANTRY_DATA_DIR`,
+//! `GANTRY_CAPACITY`, `GANTRY_PUBLIC_URL`, `GANTRY_GITHUB_WEBHOOK_SECRET`,
+//! `GANTRY_SCRATCH_DIR`), and every secret
 //! from a named environment variable (`*_env` settings) rather than the file.
 
 use serde::Deserialize;
@@ -18,6 +20,16 @@ pub struct ServeConfig {
     /// Runs executing at once (each with up to this many jobs in parallel).
     #[serde(default = "default_capacity")]
     pub capacity: usize,
+    /// Most runs one tenant holds at once (of `capacity`). Default: no cap beyond `capacity`;
+    /// either way a free slot goes to the tenants in turn (round-robin), not in arrival order.
+    pub tenant_capacity: Option<usize>,
+    /// Where per-run files (step scripts, file-command files, event payloads) live: must be
+    /// tmpfs. Default: `$XDG_RUNTIME_DIR/gantry`, else `/dev/shm/gantry-<uid>`.
+    pub scratch_dir: Option<PathBuf>,
+    /// Lets `scratch_dir` be on disk (unsafe: secret values rendered into step scripts and
+    /// written to `GITHUB_OUTPUT`/`GITHUB_ENV` reach the disk). Default: false.
+    #[serde(default)]
+    pub allow_disk_scratch: bool,
     /// How the service is reached from outside (links in commit statuses).
     pub public_url: Option<String>,
     /// Largest accepted request body (GitHub sends at most 25 MiB).
@@ -47,15 +59,161 @@ pub struct ServeConfig {
     pub kafka: Option<crate::kafka::KafkaConfig>,
     #[serde(default)]
     pub ingress: IngressConfig,
+    /// What workflows may ask of the host and how every container is confined.
+    #[serde(default)]
+    pub policy: crate::policy::Policy,
+    /// Who may use the API (`[[api.tokens]]`); none configured means the API is closed.
+    #[serde(default)]
+    pub api: ApiConfig,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IngressConfig {
     /// Put authenticated webhook events on `[kafka] events_topic` instead of recording and
     /// running them here: any instance of the group runs them.
     #[serde(default)]
     pub forward_to_kafka: bool,
+    /// Seconds a client gets to send a request's headers; also how long an idle keep-alive
+    /// connection stays open waiting for its next request.
+    #[serde(default = "default_header_timeout")]
+    pub header_timeout_secs: u64,
+    /// Seconds a webhook's body may take to arrive, from the end of its headers.
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_secs: u64,
+    /// Seconds a response may wait for a client that reads nothing before the connection
+    /// is closed (slow readers).
+    #[serde(default = "default_write_timeout")]
+    pub write_timeout_secs: u64,
+    /// Connections served at once; more wait in the kernel's accept queue.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Bytes of webhook bodies held in memory at once, across all requests (reserved
+    /// before a body is read; requests wait for room). Default: four times `body_limit`.
+    pub max_buffered_bytes: Option<usize>,
+}
+
+impl Default for IngressConfig {
+    fn default() -> Self {
+        IngressConfig {
+            forward_to_kafka: false,
+            header_timeout_secs: default_header_timeout(),
+            body_timeout_secs: default_body_timeout(),
+            write_timeout_secs: default_write_timeout(),
+            max_connections: default_max_connections(),
+            max_buffered_bytes: None,
+        }
+    }
+}
+
+fn default_header_timeout() -> u64 {
+    10
+}
+fn default_body_timeout() -> u64 {
+    30
+}
+fn default_write_timeout() -> u64 {
+    30
+}
+fn default_max_connections() -> usize {
+    512
+}
+
+impl ServeConfig {
+    /// `[ingress] max_buffered_bytes`, or its default.
+    pub fn max_buffered_bytes(&self) -> usize {
+        self.ingress
+            .max_buffered_bytes
+            .unwrap_or(self.body_limit.saturating_mul(4))
+    }
+
+    /// The `[ingress]` limits that must be positive, and a buffer that holds one body.
+    fn check_ingress(&self) -> Result<(), String> {
+        let i = &self.ingress;
+        for (key, v) in [
+            ("header_timeout_secs", i.header_timeout_secs),
+            ("body_timeout_secs", i.body_timeout_secs),
+            ("write_timeout_secs", i.write_timeout_secs),
+            ("max_connections", i.max_connections as u64),
+        ] {
+            if v == 0 {
+                return Err(format!("[ingress] {key}: expected a number above 0"));
+            }
+        }
+        if self.max_buffered_bytes() < self.body_limit {
+            return Err(format!(
+                "[ingress] max_buffered_bytes: expected at least body_limit ({} bytes)",
+                self.body_limit
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `[api]`: the bearer tokens the API accepts.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    #[serde(default)]
+    pub tokens: Vec<ApiToken>,
+}
+
+/// One `[[api.tokens]]` entry: a name (in logs and 403 answers), a scope, and the secret as
+/// an environment variable (`token_env`) or the hex SHA-256 of the token (`token_sha256`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToken {
+    pub name: String,
+    pub scope: ApiScope,
+    pub token_env: Option<String>,
+    pub token_sha256: Option<String>,
+}
+
+/// `read`: runs, logs (also live), metrics. `operate`: also cancel and rerun.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiScope {
+    Read,
+    Operate,
+}
+
+impl ApiScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiScope::Read => "read",
+            ApiScope::Operate => "operate",
+        }
+    }
+}
+
+impl ApiConfig {
+    /// What the types cannot check: unique names, exactly one secret per token, a real hash.
+    pub fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for t in &self.tokens {
+            let name = &t.name;
+            if name.is_empty() || !seen.insert(name.as_str()) {
+                return Err(format!(
+                    "[[api.tokens]] name `{name}`: expected a unique, non-empty name"
+                ));
+            }
+            match (&t.token_env, &t.token_sha256) {
+                (Some(_), None) => {}
+                (None, Some(h)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {}
+                (None, Some(_)) => {
+                    return Err(format!(
+                        "[[api.tokens]] `{name}`: token_sha256 expected 64 hex digits"
+                    ))
+                }
+                _ => {
+                    return Err(format!(
+                        "[[api.tokens]] `{name}`: expected exactly one of token_env or token_sha256"
+                    ))
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -80,6 +238,9 @@ pub struct RepositoryConfig {
     /// repository is on GitHub; its workflow files and source tarball are fetched at the
     /// pushed sha through the API (`[github] token`, `api_url`).
     pub path: Option<PathBuf>,
+    /// The tenant its workflows belong to (secrets, share of capacity). Default:
+    /// `repo:<name>`.
+    pub tenant: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -98,6 +259,9 @@ pub struct HookConfig {
     /// The workspace its runs see (local actions `./x` are read from it). Default: a new
     /// empty directory per run.
     pub workspace: Option<PathBuf>,
+    /// The tenant its workflows belong to (secrets, share of capacity). Default:
+    /// `hook:<name>`.
+    pub tenant: Option<String>,
 }
 
 fn default_listen() -> String {
@@ -162,6 +326,9 @@ impl ServeConfig {
         if let Ok(v) = std::env::var("GANTRY_GITHUB_WEBHOOK_SECRET") {
             self.github.webhook_secret = Some(v);
         }
+        if let Ok(v) = std::env::var("GANTRY_SCRATCH_DIR") {
+            self.scratch_dir = Some(v.into());
+        }
         if let Ok(v) = std::env::var("GANTRY_INSTANCE_ID") {
             self.instance_id = Some(v);
         }
@@ -176,8 +343,15 @@ impl ServeConfig {
             .unwrap_or_else(|| self.listen.clone())
     }
 
-    /// Checks what the types cannot: forwarding needs an events topic to forward to.
+    /// Checks what the types cannot: `[api]` tokens, `[ingress]` limits, and that
+    /// forwarding has an events topic to forward to.
     pub fn check(&self) -> Result<(), String> {
+        self.policy
+            .clone()
+            .checked()
+            .map_err(|e| format!("[policy] {e}"))?;
+        self.api.check()?;
+        self.check_ingress()?;
         if self.ingress.forward_to_kafka
             && self
                 .kafka
@@ -186,6 +360,9 @@ impl ServeConfig {
                 .is_none()
         {
             return Err("[ingress] forward_to_kafka needs [kafka] with events_topic set".into());
+        }
+        if self.tenant_capacity == Some(0) {
+            return Err("tenant_capacity: expected at least 1 (or no setting: no cap)".into());
         }
         Ok(())
     }

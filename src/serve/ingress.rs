@@ -1,20 +1,27 @@
 //! Webhook ingress: authenticate, parse, match workflows, record the event and its runs
 //! durably, answer 202 with the event id and run ids (or why nothing matched). A redelivery
 //! (`X-GitHub-Delivery`, `Idempotency-Key`) returns the first answer and creates nothing.
-//! Errors are JSON: 401 bad signature, 400 malformed, 404 unknown hook, 413 too large,
-//! 503 shutting down.
+//! Errors are JSON: 401 bad signature, 400 malformed, 404 unknown hook, 408 body too slow,
+//! 413 too large, 503 shutting down or busy.
+//!
+//! Everything that needs no body is checked before a byte of it is read: the hook exists,
+//! a hook token is right, a signature header is there and has the shape of one, and the
+//! declared `Content-Length` fits. Only then is the body read, within bounds
+//! (src/serve/body.rs), and its signature verified. Answers name no host path
+//! (src/serve/redact.rs).
 
+use super::body::{self, BodyError, BodySpec, Held};
 use super::sources::Workflows;
-use super::{accept, signature, App};
+use super::{accept, redact, signature, App};
 use crate::event::{self, Event};
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header as h, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn error(status: StatusCode, reason: &str, message: String) -> Response {
     (
@@ -24,24 +31,18 @@ pub fn error(status: StatusCode, reason: &str, message: String) -> Response {
         .into_response()
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    h.get(name).and_then(|v| v.to_str().ok())
+/// An error answered before the body was read whole: the connection is closed after it,
+/// so the rest of the body is never read.
+fn refuse(app: &App, status: StatusCode, reason: &'static str, message: String) -> Box<Response> {
+    app.metrics.reject(reason);
+    let mut r = error(status, reason, message);
+    r.headers_mut()
+        .insert(h::CONNECTION, HeaderValue::from_static("close"));
+    Box::new(r)
 }
 
-fn body_or_reject(app: &App, body: Result<Bytes, BytesRejection>) -> Result<Bytes, Box<Response>> {
-    body.map_err(|e| {
-        Box::new(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            app.metrics.reject("too_large");
-            error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the body is larger than {} bytes", app.cfg.body_limit),
-            )
-        } else {
-            app.metrics.reject("bad_body");
-            error(e.status(), "bad_body", e.body_text())
-        })
-    })
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
 }
 
 fn check_open(app: &App) -> Result<(), Box<Response>> {
@@ -49,150 +50,204 @@ fn check_open(app: &App) -> Result<(), Box<Response>> {
     if app.accepting.load(Ordering::SeqCst) {
         Ok(())
     } else {
-        app.metrics.reject("shutting_down");
-        Err(Box::new(error(
+        Err(refuse(
+            app,
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",
             "the service is shutting down".into(),
-        )))
+        ))
     }
 }
 
-pub async fn github(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    if let Err(r) = check_open(&app) {
-        return *r;
-    }
-    let body = match body_or_reject(&app, body) {
-        Ok(b) => b,
-        Err(r) => return *r,
+/// The body, read within `body_limit`, `[ingress] body_timeout_secs` and the shared memory
+/// budget.
+async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Held, Box<Response>> {
+    let spec = BodySpec {
+        limit: app.cfg.body_limit,
+        timeout: Duration::from_secs(app.cfg.ingress.body_timeout_secs),
+        budget: &app.body_budget,
     };
+    body::read(headers, body, spec).await.map_err(|e| {
+        let (status, reason) = match &e {
+            BodyError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            BodyError::Timeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            BodyError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            BodyError::Broken(_) => (StatusCode::BAD_REQUEST, "bad_body"),
+        };
+        refuse(app, status, reason, e.to_string())
+    })
+}
+
+/// A declared length above `body_limit`: 413 before anything is read.
+fn check_length(app: &App, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    body::check_declared(headers, app.cfg.body_limit).map_err(|e| {
+        refuse(
+            app,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            e.to_string(),
+        )
+    })
+}
+
+pub async fn github(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    match github_event(&app, &headers, body).await {
+        Ok((id, ev)) => settle(&app, id, "github", ev).await,
+        Err(answer) => *answer,
+    }
+}
+
+/// A GitHub delivery's id and event; `Err` is the answer to give now (an error, or pong).
+async fn github_event(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, Event), Box<Response>> {
+    check_open(app)?;
+    let unauthorized =
+        |reason, message: &str| refuse(app, StatusCode::UNAUTHORIZED, reason, message.to_string());
     let Some(secret) = app.cfg.github_secret() else {
-        app.metrics.reject("no_secret");
-        return error(
-            StatusCode::UNAUTHORIZED,
+        return Err(unauthorized(
             "no_secret",
-            "no GitHub webhook secret is configured ([github] webhook_secret)".into(),
-        );
+            "no GitHub webhook secret is configured ([github] webhook_secret)",
+        ));
     };
-    let sig = header(&headers, "x-hub-signature-256").unwrap_or("");
-    if !signature::verify(secret.as_bytes(), &body, sig) {
-        app.metrics.reject("bad_signature");
-        let what = if sig.is_empty() {
-            "missing"
-        } else {
-            "does not match"
-        };
-        return error(
-            StatusCode::UNAUTHORIZED,
+    let sig = header(headers, "x-hub-signature-256").unwrap_or("");
+    if sig.is_empty() {
+        return Err(unauthorized("bad_signature", "X-Hub-Signature-256 missing"));
+    }
+    if !signature::well_formed(sig) {
+        return Err(unauthorized(
             "bad_signature",
-            format!("X-Hub-Signature-256 {what}"),
-        );
+            "X-Hub-Signature-256 does not match (expected sha256= and 64 hex digits)",
+        ));
     }
-    let Some(kind) = header(&headers, "x-github-event") else {
-        app.metrics.reject("bad_request");
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "the X-GitHub-Event header is missing".into(),
-        );
+    let required = |name: &str| {
+        header(headers, name).ok_or_else(|| {
+            refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the {name} header is missing"),
+            )
+        })
     };
-    let Some(delivery) = header(&headers, "x-github-delivery") else {
-        app.metrics.reject("bad_request");
-        return error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "the X-GitHub-Delivery header is missing".into(),
-        );
-    };
+    let kind = required("X-GitHub-Event")?;
+    let delivery = required("X-GitHub-Delivery")?;
+    check_length(app, headers)?;
+    let body = read_body(app, headers, body).await?;
+    if !signature::verify(secret.as_bytes(), &body.bytes, sig) {
+        return Err(unauthorized(
+            "bad_signature",
+            "X-Hub-Signature-256 does not match",
+        ));
+    }
     if kind == "ping" {
-        return (StatusCode::OK, axum::Json(json!({ "message": "pong" }))).into_response();
+        let pong = (StatusCode::OK, axum::Json(json!({ "message": "pong" })));
+        return Err(Box::new(pong.into_response()));
     }
-    let payload =
-        match event::parse_payload(&format!("{kind} payload"), &String::from_utf8_lossy(&body)) {
-            Ok(p) => p,
-            Err(e) => {
-                app.metrics.reject("malformed");
-                return error(StatusCode::BAD_REQUEST, "malformed", e.to_string());
-            }
-        };
-    let ev = match event::from_payload(kind, payload) {
-        Ok(e) => e,
-        Err(e) => {
-            app.metrics.reject("malformed");
-            return error(StatusCode::BAD_REQUEST, "malformed", e.to_string());
-        }
-    };
-    settle(&app, format!("github:{delivery}"), "github", ev).await
+    let malformed = |e: String| refuse(app, StatusCode::BAD_REQUEST, "malformed", e);
+    let text = String::from_utf8_lossy(&body.bytes);
+    let payload = event::parse_payload(&format!("{kind} payload"), &text)
+        .map_err(|e| malformed(e.to_string()))?;
+    let ev = event::from_payload(kind, payload).map_err(|e| malformed(e.to_string()))?;
+    Ok((format!("github:{delivery}"), ev))
 }
 
 pub async fn named(
     State(app): State<Arc<App>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Response {
-    if let Err(r) = check_open(&app) {
-        return *r;
+    match named_event(&app, &name, &headers, body).await {
+        Ok((id, ev)) => settle(&app, id, &format!("hook:{name}"), ev).await,
+        Err(answer) => *answer,
     }
-    let Some(hook) = app.cfg.hooks.get(&name) else {
-        app.metrics.reject("unknown_hook");
-        return error(
+}
+
+/// A named hook's event id and event; `Err` is the error to answer.
+async fn named_event(
+    app: &App,
+    name: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, Event), Box<Response>> {
+    check_open(app)?;
+    let Some(hook) = app.cfg.hooks.get(name) else {
+        return Err(refuse(
+            app,
             StatusCode::NOT_FOUND,
             "unknown_hook",
             format!("no webhook named `{name}`"),
-        );
+        ));
     };
-    let body = match body_or_reject(&app, body) {
-        Ok(b) => b,
-        Err(r) => return *r,
-    };
-    let authorised = match (hook.secret(), hook.token()) {
-        (Some(s), _) => {
-            let sig = header(&headers, "x-hub-signature-256")
-                .or_else(|| header(&headers, "x-signature-256"))
-                .unwrap_or("");
-            signature::verify(s.as_bytes(), &body, sig)
-        }
-        (None, Some(t)) => {
-            signature::token_matches(&t, header(&headers, "authorization").unwrap_or(""))
-        }
-        (None, None) => false,
-    };
-    if !authorised {
-        app.metrics.reject("bad_signature");
-        return error(
+    let unsigned = || {
+        refuse(
+            app,
             StatusCode::UNAUTHORIZED,
             "bad_signature",
             format!("the request to hook `{name}` is not signed with its secret or token"),
-        );
+        )
+    };
+    let secret = hook.secret();
+    let sig = header(headers, "x-hub-signature-256")
+        .or_else(|| header(headers, "x-signature-256"))
+        .unwrap_or("");
+    let token_ok = || {
+        hook.token().is_some_and(|t| {
+            signature::token_matches(&t, header(headers, "authorization").unwrap_or(""))
+        })
+    };
+    // A token is checked now; a signature needs the body, but its header must be there.
+    let early = match &secret {
+        Some(_) => signature::well_formed(sig),
+        None => token_ok(),
+    };
+    if !early {
+        return Err(unsigned());
     }
-    let ctype = header(&headers, "content-type").unwrap_or("");
+    check_length(app, headers)?;
+    let body = read_body(app, headers, body).await?;
+    if secret.is_some_and(|s| !signature::verify(s.as_bytes(), &body.bytes, sig)) {
+        return Err(unsigned());
+    }
+    hook_event(app, name, hook, headers, &body.bytes)
+}
+
+/// The `webhook` event of an authenticated hook request (a JSON body must parse).
+fn hook_event(
+    app: &App,
+    name: &str,
+    hook: &super::config::HookConfig,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, Event), Box<Response>> {
+    let ctype = header(headers, "content-type").unwrap_or("");
     if ctype.contains("json") {
-        if let Err(e) = event::parse_payload(
-            &format!("hook {name} body"),
-            &String::from_utf8_lossy(&body),
-        ) {
-            app.metrics.reject("malformed");
-            return error(StatusCode::BAD_REQUEST, "malformed", e.to_string());
+        let text = String::from_utf8_lossy(body);
+        if let Err(e) = event::parse_payload(&format!("hook {name} body"), &text) {
+            return Err(refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                e.to_string(),
+            ));
         }
     }
     let kept: Vec<(String, String)> = headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
-    let mut ev = event::webhook_call(&name, &kept, &body);
+    let mut ev = event::webhook_call(name, &kept, body);
     if let Some(r) = &hook.repository {
         ev.meta.repository = Some(r.clone());
     }
-    let id = match header(&headers, "idempotency-key") {
+    let id = match header(headers, "idempotency-key") {
         Some(k) => format!("hook:{name}:{k}"),
         None => format!("hook:{name}:{}", uuid_like()),
     };
-    settle(&app, id, &format!("hook:{name}"), ev).await
+    Ok((id, ev))
 }
 
 /// An authenticated event: forwarded to the events topic when this instance only ingests,
@@ -248,8 +303,8 @@ async fn record(
     match accept::accept(app, id, source, &ev, &workflows).await {
         Ok(a) => (
             StatusCode::ACCEPTED,
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            a.response,
+            [(h::CONTENT_TYPE, "application/json")],
+            redact::redact(&a.response, &app.host_paths),
         )
             .into_response(),
         Err(e) => {

@@ -6,22 +6,28 @@
 
 mod accept;
 mod api;
+mod auth;
+mod body;
 mod concurrency;
 pub mod config;
+mod fair;
 mod github;
 mod ingress;
 mod kafka;
+mod listener;
 mod metrics;
+mod redact;
 mod reporter;
 mod scheduler;
 pub mod signature;
 mod sources;
+mod tenants;
 
 pub use config::ServeConfig;
 
 use crate::docker::DockerBackend;
 use crate::engine::Signals;
-use crate::secrets::SecretStore;
+use crate::secrets::{SecretStore, TenantSecrets};
 use crate::store::Store;
 use metrics::Metrics;
 use std::collections::HashMap;
@@ -42,7 +48,12 @@ pub struct App {
     /// Cancel handles of the runs executing now.
     pub running: Mutex<HashMap<i64, Signals>>,
     pub backend: Arc<DockerBackend>,
-    pub secrets: Arc<dyn SecretStore>,
+    /// Every tenant's secrets; a run resolves only its own tenant's.
+    pub secrets: TenantSecrets,
+    /// This instance's directory on the scratch tmpfs: runs' step scripts and file commands.
+    pub run_root: std::path::PathBuf,
+    /// The operator's `[policy]`, shared by every plan and engine of the service.
+    pub policy: Arc<crate::policy::Policy>,
     /// Commit statuses on GitHub, when a token is configured.
     pub statuses: Option<github::StatusReporter>,
     /// `concurrency:` groups across runs.
@@ -59,6 +70,12 @@ pub struct App {
     pub kafka_producer: Option<crate::kafka::Publisher>,
     /// Workflow files and source tarballs of GitHub-hosted repositories.
     pub github_fetch: Option<crate::fetch::ActionFetcher>,
+    /// The API's bearer tokens (`[[api.tokens]]`), as digests.
+    pub api_tokens: auth::Tokens,
+    /// Bytes of webhook bodies in memory at once (`[ingress] max_buffered_bytes`).
+    pub body_budget: Arc<tokio::sync::Semaphore>,
+    /// Configured host paths and the labels ingress answers show instead.
+    pub host_paths: Vec<(String, String)>,
 }
 
 /// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
@@ -66,16 +83,19 @@ pub struct App {
 /// returns with the store flushed.
 pub async fn serve(
     cfg: ServeConfig,
-    secrets: Arc<dyn SecretStore>,
+    secrets: TenantSecrets,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let instance = cfg.instance();
+    let run_root = scratch(&cfg, &instance)?;
+    warn_unused_tenants(&cfg, &secrets);
     let store = Store::open_as(&cfg.data_dir, &instance)?;
     // Secret librdkafka properties (SASL passwords...) come from the secret store.
     let kafka_secrets = match &cfg.kafka {
         Some(k) if !k.secret_options.is_empty() => {
             let names: Vec<String> = k.secret_options.values().cloned().collect();
             let values = secrets
+                .service()
                 .resolve(&names)
                 .await
                 .map_err(|e| anyhow::anyhow!("[kafka] secret_options: {e}"))?;
@@ -98,6 +118,12 @@ pub async fn serve(
         }
         _ => None,
     };
+    let api_tokens = auth::Tokens::resolve(&cfg.api)?;
+    if api_tokens.is_empty() {
+        eprintln!(
+            "gantry: the API is closed: no [[api.tokens]] are configured, so /api/* and /metrics answer 401"
+        );
+    }
     let backend = Arc::new(DockerBackend::connect().await?);
     crate::engine::remove_stale(&*backend).await;
     let (tx, rx) = mpsc::unbounded_channel();
@@ -111,6 +137,8 @@ pub async fn serve(
         running: Mutex::new(HashMap::new()),
         backend,
         secrets,
+        run_root,
+        policy: Arc::new(cfg.policy.clone()),
         groups: concurrency::Groups::default(),
         instance,
         kafka_workflows: cfg
@@ -129,6 +157,12 @@ pub async fn serve(
         .build()
         .map_err(|e| eprintln!("gantry: GitHub client: {e}; GitHub-hosted repositories are off"))
         .ok(),
+        api_tokens,
+        host_paths: redact::host_paths(&cfg),
+        body_budget: Arc::new(tokio::sync::Semaphore::new(
+            cfg.max_buffered_bytes()
+                .min(tokio::sync::Semaphore::MAX_PERMITS),
+        )),
         statuses: github::StatusReporter::new(
             &cfg.github,
             cfg.public_url
@@ -160,11 +194,8 @@ pub async fn serve(
     // The listener stays open while running jobs drain, answering 503 to new events.
     let server_stop = CancellationToken::new();
     let stop = server_stop.clone();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await
-    });
+    let limits = listener::Limits::from_config(&cfg);
+    let server = tokio::spawn(listener::serve(listener, router, limits, stop));
     shutdown.cancelled().await;
     app.accepting.store(false, Ordering::SeqCst);
     // Consumption stops first (committing what was recorded), then running jobs drain.
@@ -175,5 +206,48 @@ pub async fn serve(
     server_stop.cancel();
     let _ = server.await;
     app.store.flush().await;
+    // Every run has ended: this instance's scratch directory holds nothing worth keeping.
+    let _ = std::fs::remove_dir_all(&app.run_root);
     Ok(())
+}
+
+/// The instance's directory on the scratch root (checked to be tmpfs unless the operator
+/// allowed a disk), emptied of whatever a crashed process of this instance left.
+fn scratch(cfg: &ServeConfig, instance: &str) -> anyhow::Result<std::path::PathBuf> {
+    use crate::engine::scratch;
+    let keys = scratch::ScratchKeys {
+        dir: "scratch_dir",
+        allow_disk: "allow_disk_scratch = true",
+    };
+    let root = scratch::prepare(cfg.scratch_dir.as_deref(), cfg.allow_disk_scratch, keys)?;
+    // Where earlier versions kept run directories, on disk; a crashed run's may hold values.
+    let _ = std::fs::remove_dir_all(cfg.data_dir.join("runs"));
+    scratch::instance_dir(&root, instance).map_err(|e| {
+        anyhow::anyhow!(
+            "scratch_dir {}: emptying this instance's directory: {e}",
+            root.display()
+        )
+    })
+}
+
+/// A `[tenants.NAME]` table no source belongs to is most likely a typo: say so at start.
+fn warn_unused_tenants(cfg: &ServeConfig, secrets: &TenantSecrets) {
+    let mut used: Vec<String> = cfg
+        .repositories
+        .iter()
+        .map(|r| tenants::of(cfg, "github", Some(&r.name)).name)
+        .collect();
+    used.extend(
+        cfg.hooks
+            .keys()
+            .map(|h| tenants::of(cfg, &format!("hook:{h}"), None).name),
+    );
+    if cfg.kafka.is_some() {
+        used.push(tenants::of(cfg, "kafka", None).name);
+    }
+    for t in secrets.configured() {
+        if !used.iter().any(|u| u == t) {
+            eprintln!("gantry: warning: the secrets config has [tenants.{t}], but no repository, hook or [kafka] belongs to tenant `{t}`");
+        }
+    }
 }

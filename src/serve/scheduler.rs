@@ -1,10 +1,14 @@
-//! Executing recorded runs: a queue of run ids, at most `capacity` runs at once, each with
-//! its workspace (the pushed tree exported from git, or the hook's directory) and a fresh
-//! plan of its stored event, run by the engine and reported into the store. After a crash,
-//! runs found in progress are marked interrupted and run again while their attempts last;
+//! Executing recorded runs: a queue of run ids per tenant, at most `capacity` runs at once
+//! (and `tenant_capacity` per tenant), a free slot going to the tenants in turn; each run
+//! with its workspace (the pushed tree exported from git, or the hook's directory), a fresh
+//! plan of its stored event and only its tenant's secrets (a secret the tenant does not have
+//! fails the run before anything starts), run by the engine with its files on the scratch
+//! tmpfs and reported into the store. After a crash, runs found in progress are marked
+//! interrupted and run again while their attempts last (their old workspaces removed);
 //! queued runs are picked up. On shutdown, running jobs get a grace period, then are
 //! cancelled (and cleaned up); queued runs stay queued for the next start.
 
+use super::fair::FairQueue;
 use super::github::State;
 use super::reporter::StoreReporter;
 use super::sources::Workflows;
@@ -16,16 +20,19 @@ use crate::plan::{plan, platform::PlatformMap, PlanOptions, WorkflowFile};
 use crate::store::read;
 use crate::store::write::now_ms;
 use crate::store::Op;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub async fn recover(app: &Arc<App>) -> anyhow::Result<()> {
     let c = app.store.reader()?;
     for r in read::runs_with_status(&c, "in_progress", &app.instance)? {
+        // The interrupted attempt's checkout may hold what its steps wrote.
+        let _ = std::fs::remove_dir_all(work_dir(app, r.id));
         if r.attempt < app.cfg.max_attempts {
             app.store.requeue(r.id).await?;
             enqueue(app, r.id);
@@ -54,27 +61,53 @@ pub fn enqueue(app: &App, id: i64) {
     let _ = app.queue.send(id);
 }
 
+/// The tenant of a queued run, from its stored event ("" when the store cannot say: such a
+/// run fails in `execute` anyway).
+fn tenant_of_run(app: &App, c: Option<&rusqlite::Connection>, id: i64) -> String {
+    match c.map(|c| read::run_origin(c, id)) {
+        Some(Ok(Some((source, repo)))) => {
+            super::tenants::of(&app.cfg, &source, repo.as_deref()).name
+        }
+        _ => String::new(),
+    }
+}
+
 pub async fn run(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<i64>, shutdown: CancellationToken) {
-    let slots = Arc::new(Semaphore::new(app.cfg.capacity.max(1)));
+    let capacity = app.cfg.capacity.max(1);
+    let cap = app.cfg.tenant_capacity.unwrap_or(capacity).max(1);
+    let reader = app.store.reader().ok();
+    let mut fair = FairQueue::default();
+    let mut tenants: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     loop {
+        // Everything already sent is queued before a slot is given: the turn sees all tenants.
+        while let Ok(id) = rx.try_recv() {
+            fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
+        }
+        while fair.running() < capacity {
+            let Some((tenant, id)) = fair.pop(cap) else {
+                break;
+            };
+            app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            let app = app.clone();
+            let task = tasks.spawn(async move { execute(&app, id).await });
+            tenants.insert(task.id(), tenant);
+        }
         tokio::select! {
             id = rx.recv() => {
                 let Some(id) = id else { break };
-                let permit = tokio::select! {
-                    p = slots.clone().acquire_owned() => p,
-                    _ = shutdown.cancelled() => break,
-                };
-                let Ok(permit) = permit else { break };
-                app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
-                let app = app.clone();
-                tasks.spawn(async move {
-                    execute(&app, id).await;
-                    drop(permit);
-                });
+                fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
             }
             _ = shutdown.cancelled() => break,
-            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                let task = match done {
+                    Ok((task, ())) => task,
+                    Err(e) => e.id(),
+                };
+                if let Some(t) = tenants.remove(&task) {
+                    fair.done(&t);
+                }
+            }
         }
     }
     // Drain: running jobs may finish within the grace period; then they are cancelled.
@@ -100,6 +133,11 @@ fn finish(app: &App, id: i64, conclusion: &str, reason: Option<String>) {
     });
 }
 
+/// Where run `id` gets its checkout (or empty workspace) while it runs.
+fn work_dir(app: &App, id: i64) -> PathBuf {
+    app.cfg.data_dir.join("work").join(id.to_string())
+}
+
 /// The workflows and workspace of a stored event.
 fn prepare(
     app: &App,
@@ -108,7 +146,9 @@ fn prepare(
     ev: &Event,
     downloaded: Option<PathBuf>,
 ) -> Result<(Workflows, PathBuf, bool), String> {
-    let work = app.cfg.data_dir.join("work").join(id.to_string());
+    let work = work_dir(app, id);
+    // A checkout left by an earlier attempt (a crash) is never reused.
+    let _ = std::fs::remove_dir_all(&work);
     if let Some(name) = source.strip_prefix("hook:") {
         let hook = app
             .cfg
@@ -149,7 +189,6 @@ fn prepare(
         .repository(&name)
         .ok_or_else(|| format!("repository `{name}` is no longer configured"))?;
     let sha = ev.meta.sha.clone().unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&work);
     if let Some(tree) = downloaded {
         // A GitHub repository: the tarball at the sha (cached) is copied, so runs cannot
         // change the cache.
@@ -314,6 +353,7 @@ async fn execute(app: &Arc<App>, id: i64) {
     }
     let opts = PlanOptions {
         platforms,
+        policy: app.policy.clone(),
         ..PlanOptions::default()
     };
     let files: Vec<WorkflowFile<'_>> = workflows.iter().map(|l| l.as_file()).collect();
@@ -350,6 +390,12 @@ async fn execute(app: &Arc<App>, id: i64) {
             Some("the workflow no longer matches the event".into()),
         );
     };
+    // Only the tenant's secrets, and a secret it does not have fails the run now.
+    let tenant = super::tenants::of(&app.cfg, &event_row.source, ev.meta.repository.as_deref());
+    let secrets = app.secrets.tenant(tenant);
+    if let Err(e) = secrets.check(&super::tenants::secret_names(&run)) {
+        return finish(app, id, "failure", Some(e.to_string()));
+    }
     let model_for_results = model.clone();
     let signals = Signals::default();
     if let Ok(mut r) = app.running.lock() {
@@ -426,11 +472,15 @@ async fn execute(app: &Arc<App>, id: i64) {
     });
     let config = EngineConfig {
         workspace: workspace.clone(),
+        // Each job gets its own copy: the service never bind-mounts a tree into a job, not
+        // even its own export (jobs of one run must not see each other's changes).
+        copy_workspace: true,
         max_jobs: app.cfg.capacity.max(1),
-        run_root: app.cfg.data_dir.join("runs"),
+        run_root: app.run_root.clone(),
+        policy: app.policy.clone(),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(app.backend.clone(), config).with_secrets(app.secrets.clone());
+    let engine = Engine::new(app.backend.clone(), config).with_secrets(Arc::new(secrets));
     let reporter = Arc::new(StoreReporter {
         store: app.store.clone(),
         run: id,

@@ -1,5 +1,6 @@
 //! Webhook authentication: GitHub's `X-Hub-Signature-256` (HMAC-SHA256 of the raw body,
-//! hex, `sha256=` prefix) compared in constant time, and bearer tokens for named hooks.
+//! hex, `sha256=` prefix) compared in constant time, the shape check done before the body
+//! is read, and bearer tokens for named hooks.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -19,6 +20,15 @@ pub fn verify(secret: &[u8], body: &[u8], header: &str) -> bool {
     mac.update(body);
     let expected = mac.finalize().into_bytes();
     expected.as_slice().ct_eq(&given).into()
+}
+
+/// Whether `header` has the shape of a signature (`sha256=` and 64 hex digits): checked
+/// before the body is read, so a request without one costs no body.
+pub fn well_formed(header: &str) -> bool {
+    header
+        .trim()
+        .strip_prefix("sha256=")
+        .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// `sha256=<hex>` for a body, as senders compute it.
@@ -73,6 +83,21 @@ mod tests {
             "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
         ] {
             assert!(!verify(secret, body, bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn shapes_of_signatures() {
+        let good = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        assert!(well_formed(good));
+        for bad in [
+            "",
+            "sha256=00",
+            "sha1=757107",
+            &good[..70],
+            &good.replace('e', "g"),
+        ] {
+            assert!(!well_formed(bad), "{bad}");
         }
     }
 

@@ -1,6 +1,6 @@
 //! Reading the store: runs (filtered), one run with its jobs and steps, logs after a
-//! sequence number (for live streaming), events (for reruns), runs left in progress, and
-//! the status history of a run.
+//! sequence number (for live streaming), events (for reruns), runs left in progress, the
+//! status history of a run, and where a run's event came from (its tenant).
 
 use super::error::{sql, StoreError};
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -264,6 +264,22 @@ pub fn event(c: &Connection, id: &str) -> Result<Option<EventRow>, StoreError> {
     )
     .optional()
     .map_err(sql("read event"))
+}
+
+/// Where a run's event came from: its source and the repository the event names (what its
+/// tenant is derived from), without reading the whole payload.
+pub fn run_origin(
+    c: &Connection,
+    run: i64,
+) -> Result<Option<(String, Option<String>)>, StoreError> {
+    c.query_row(
+        "SELECT e.source, json_extract(e.payload, '$.meta.repository')
+         FROM runs r JOIN events e ON e.id = r.event_id WHERE r.id = ?1",
+        [run],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()
+    .map_err(sql("read a run's origin"))
 }
 
 pub fn counts(c: &Connection) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {

@@ -198,3 +198,22 @@ async fn two_instances_sharing_a_store_both_record_every_event() {
     );
     assert_eq!(all_runs(&a).len(), 400);
 }
+
+#[tokio::test]
+async fn a_runs_origin_is_its_events_source_and_repository() {
+    let d = tempfile::tempdir().unwrap();
+    let store = Store::open(d.path()).unwrap();
+    let mut e = event("d-origin");
+    e.source = "hook:deploy".into();
+    e.payload = r#"{"name":"webhook","payload":{},"meta":{"repository":"o/r"}}"#.into();
+    let a = store
+        .accept(e, vec![run("a.yml")], |_| String::new())
+        .await
+        .unwrap();
+    let c = store.reader().unwrap();
+    assert_eq!(
+        read::run_origin(&c, a.run_ids[0]).unwrap(),
+        Some(("hook:deploy".to_string(), Some("o/r".to_string())))
+    );
+    assert_eq!(read::run_origin(&c, 999).unwrap(), None);
+}

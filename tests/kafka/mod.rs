@@ -225,6 +225,9 @@ pub async fn send(
     p.send(r, Duration::from_secs(10)).await.unwrap();
 }
 
+/// The API token (`read` scope) of every `gantry serve` started here.
+pub const API_TOKEN: &str = "kafka-test-read-token-0123456789";
+
 /// `gantry serve` with a `[kafka]` section; several may share one data directory (the run
 /// store) as instances of one consumer group.
 pub struct Gantry {
@@ -249,7 +252,7 @@ impl Gantry {
         std::fs::write(
             &config,
             format!(
-                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ninstance_id = \"{name}\"\ncapacity = 2\nshutdown_grace_secs = 5\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[kafka]\nbrokers = \"{}\"\nworkflows = \"{}\"\n{kafka}\n",
+                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ninstance_id = \"{name}\"\ncapacity = 2\nshutdown_grace_secs = 5\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[[api.tokens]]\nname = \"test\"\nscope = \"read\"\ntoken_env = \"GANTRY_TEST_TOKEN\"\n[kafka]\nbrokers = \"{}\"\nworkflows = \"{}\"\n{kafka}\n",
                 data.display(),
                 broker.bootstrap,
                 workflows.display()
@@ -275,6 +278,7 @@ impl Gantry {
         let child = Command::new(env!("CARGO_BIN_EXE_gantry"))
             .args(["serve", "--config"])
             .arg(&self.config)
+            .env("GANTRY_TEST_TOKEN", API_TOKEN)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
@@ -297,6 +301,7 @@ impl Gantry {
     pub fn get(&self, path: &str) -> Option<String> {
         let o = Command::new("curl")
             .args(["-sf", "--max-time", "10", &format!("{}{path}", self.base)])
+            .args(["-H", &format!("Authorization: Bearer {API_TOKEN}")])
             .output()
             .ok()?;
         o.status

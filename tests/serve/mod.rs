@@ -1,5 +1,7 @@
 //! Runs the real `gantry serve` on 127.0.0.1 with a scratch data directory, a local git
-//! repository and a named hook, and talks to it over real HTTP (curl).
+//! repository and a named hook, and talks to it over real HTTP (curl). The API is configured
+//! with two tokens (`operate`: [`API_TOKEN`], `read`: [`READ_TOKEN`]) passed through the
+//! environment; `get`, `get_sse` and `post` to `/api/*` and `/metrics` send the operate one.
 
 #![allow(dead_code)]
 
@@ -11,6 +13,10 @@ use std::time::{Duration, Instant};
 
 pub const SECRET: &str = "It's a Secret to Everybody";
 pub const HOOK_TOKEN: &str = "hook-token-123";
+pub const API_TOKEN: &str = "test-operate-token-0123456789";
+pub const READ_TOKEN: &str = "test-read-token-0123456789";
+/// The `[[api.tokens]]` every service gets unless a test gives its own.
+pub const API_TOKENS: &str = "[[api.tokens]]\nname = \"test\"\nscope = \"operate\"\ntoken_env = \"GANTRY_TEST_TOKEN\"\n[[api.tokens]]\nname = \"reader\"\nscope = \"read\"\ntoken_env = \"GANTRY_TEST_READ_TOKEN\"\n";
 
 pub struct Service {
     pub child: Option<Child>,
@@ -19,6 +25,8 @@ pub struct Service {
     pub config: PathBuf,
     pub repo: PathBuf,
     pub sha: String,
+    /// The service's stderr (appended across restarts).
+    pub log: PathBuf,
 }
 
 fn git(repo: &Path, args: &[&str]) -> String {
@@ -61,6 +69,17 @@ impl Service {
 
     /// As [`Service::new`], with more settings in the `[github]` table.
     pub fn with_github(workflow: &str, hook_workflow: &str, extra: &str, github: &str) -> Service {
+        Self::with_api(workflow, hook_workflow, extra, github, API_TOKENS)
+    }
+
+    /// As [`Service::with_github`], with `api` as the `[api]` part of the config.
+    pub fn with_api(
+        workflow: &str,
+        hook_workflow: &str,
+        extra: &str,
+        github: &str,
+        api: &str,
+    ) -> Service {
         crate::docker::require_docker();
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
@@ -79,7 +98,7 @@ impl Service {
         std::fs::write(
             &config,
             format!(
-                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ncapacity = 2\nshutdown_grace_secs = 5\n{extra}\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[github]\nwebhook_secret = \"{SECRET}\"\n{github}\n[[repositories]]\nname = \"octo-org/octo-repo\"\npath = \"{}\"\n[hooks.deploy]\ntoken = \"{HOOK_TOKEN}\"\nworkflows = \"{}\"\nrepository = \"octo-org/octo-repo\"\n",
+                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ncapacity = 2\nshutdown_grace_secs = 5\n{extra}\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[github]\nwebhook_secret = \"{SECRET}\"\n{github}\n[[repositories]]\nname = \"octo-org/octo-repo\"\npath = \"{}\"\n[hooks.deploy]\ntoken = \"{HOOK_TOKEN}\"\nworkflows = \"{}\"\nrepository = \"octo-org/octo-repo\"\n{api}",
                 dir.path().join("data").display(),
                 repo.display(),
                 hooks.display()
@@ -89,6 +108,7 @@ impl Service {
         let mut s = Service {
             child: None,
             base: format!("http://127.0.0.1:{port}"),
+            log: dir.path().join("serve.log"),
             dir,
             config,
             repo,
@@ -99,11 +119,18 @@ impl Service {
     }
 
     pub fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_gantry"))
             .args(["serve", "--config"])
             .arg(&self.config)
+            .env("GANTRY_TEST_TOKEN", API_TOKEN)
+            .env("GANTRY_TEST_READ_TOKEN", READ_TOKEN)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         self.child = Some(child);
@@ -114,7 +141,11 @@ impl Service {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("gantry serve did not come up");
+        panic!("gantry serve did not come up: {}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     pub fn kill9(&mut self) {
@@ -161,21 +192,29 @@ impl Service {
         (code.trim().parse().unwrap_or(0), body.to_string())
     }
 
+    /// `-H Authorization: Bearer <API_TOKEN>` for the API and metrics, nothing elsewhere.
+    fn api_auth(path: &str) -> Vec<String> {
+        if path.starts_with("/api/") || path.starts_with("/metrics") {
+            vec!["-H".into(), format!("Authorization: Bearer {API_TOKEN}")]
+        } else {
+            Vec::new()
+        }
+    }
+
     pub fn get(&self, path: &str) -> (u16, String) {
-        self.curl(&[&format!("{}{path}", self.base)], None)
+        let mut args = Self::api_auth(path);
+        args.push(format!("{}{path}", self.base));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.curl(&refs, None)
     }
 
     /// A Server-Sent Events stream read until the server closes it.
     pub fn get_sse(&self, path: &str) -> (u16, String) {
-        self.curl(
-            &[
-                "-N",
-                "-H",
-                "Accept: text/event-stream",
-                &format!("{}{path}", self.base),
-            ],
-            None,
-        )
+        let mut args = Self::api_auth(path);
+        args.extend(["-N", "-H", "Accept: text/event-stream"].map(String::from));
+        args.push(format!("{}{path}", self.base));
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.curl(&refs, None)
     }
 
     pub fn get_json(&self, path: &str) -> Value {
@@ -187,6 +226,12 @@ impl Service {
     pub fn post(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String) {
         let mut args: Vec<String> =
             vec!["-X".into(), "POST".into(), format!("{}{path}", self.base)];
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+        {
+            args.extend(Self::api_auth(path));
+        }
         for (k, v) in headers {
             args.push("-H".into());
             args.push(format!("{k}: {v}"));

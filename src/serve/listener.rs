@@ -1,0 +1,112 @@
+//! The service's accept loop, in place of `axum::serve` (which has no read timeouts and no
+//! connection cap): HTTP/1.1 through hyper with
+//!
+//! - a header read timeout (`[ingress] header_timeout_secs`): a client that does not send
+//!   a whole request head in time is disconnected; hyper starts this timer whenever the
+//!   connection waits for a request head, so it also closes idle keep-alive connections;
+//! - a write timeout (`write_timeout_secs`): a connection whose client reads nothing while
+//!   an answer waits to be sent is closed;
+//! - a cap on connections served at once (`max_connections`): the loop takes a slot before
+//!   it accepts, so beyond the cap new connections wait in the kernel's accept queue (the
+//!   listen backlog) until a served one closes; nothing of theirs is read meanwhile.
+//!
+//! The body read timeout is the ingress's (src/serve/body.rs): only webhooks read bodies.
+//! Shutdown is graceful: the listener closes, requests in flight finish, idle connections
+//! are closed, and the loop waits for the rest up to a bound.
+
+use axum::Router;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
+use tokio_util::sync::CancellationToken;
+
+/// What the loop enforces.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub header_timeout: Duration,
+    pub write_timeout: Duration,
+    pub max_connections: usize,
+    /// How long shutdown waits for open connections (long-lived log streams) to end.
+    pub drain: Duration,
+}
+
+impl Limits {
+    pub fn from_config(cfg: &super::ServeConfig) -> Limits {
+        Limits {
+            header_timeout: Duration::from_secs(cfg.ingress.header_timeout_secs),
+            write_timeout: Duration::from_secs(cfg.ingress.write_timeout_secs),
+            max_connections: cfg.ingress.max_connections.max(1),
+            drain: Duration::from_secs(cfg.shutdown_grace_secs.max(1)),
+        }
+    }
+}
+
+/// Serves `router` on `listener` until `stop` is cancelled, then drains.
+pub async fn serve(listener: TcpListener, router: Router, limits: Limits, stop: CancellationToken) {
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .keep_alive(true);
+    loop {
+        let slot = tokio::select! {
+            () = stop.cancelled() => break,
+            s = slots.clone().acquire_owned() => match s {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+        };
+        let stream = tokio::select! {
+            () = stop.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let mut io = TimeoutStream::new(stream);
+        io.set_write_timeout(Some(limits.write_timeout));
+        let service = TowerToHyperService::new(router.clone());
+        let conn = http.serve_connection(TokioIo::new(Box::pin(io)), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // Errors here are the client's (timeouts, resets): nothing to report.
+            let _ = conn.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.drain, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "gantry: connections still open {} s after shutdown began were dropped",
+            limits.drain.as_secs()
+        );
+    }
+}
+
+/// Per-connection errors (the peer reset before accept) need nothing; others (out of file
+/// descriptors) get a pause so the loop does not spin.
+async fn accept_failed(e: &std::io::Error) {
+    use std::io::ErrorKind::*;
+    if matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionReset | ConnectionRefused
+    ) {
+        return;
+    }
+    eprintln!("gantry: accept: {e}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}

@@ -1,0 +1,133 @@
+//! A cross-site page in a real browser (Debian's headless Chromium) against `gantry serve`:
+//! the page submits a form POST to cancel a running run and sends `no-cors` fetches to cancel
+//! and rerun it, as a CSRF attack would. The API takes credentials only from the
+//! `Authorization` header, which a cross-site page cannot set, so none of it does anything:
+//! the run is neither cancelled nor rerun, and the browser is shown a 401.
+
+mod docker;
+mod serve;
+
+use serde_json::Value;
+use serve::{Service, HOOK_TOKEN};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CI: &str =
+    "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: true\n";
+
+const SLOW: &str = r#"
+on:
+  webhook:
+    names: [deploy]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - run: sleep 20
+"#;
+
+fn chromium() -> &'static str {
+    let found = Command::new("chromium").arg("--version").output();
+    assert!(
+        found.map(|o| o.status.success()).unwrap_or(false),
+        "this test needs a real browser: Debian's `chromium` (scripts/test.sh installs it)"
+    );
+    "chromium"
+}
+
+/// The attacker's site: serves `page` at `/evil.html` and records every path asked for.
+fn evil_site(page: String) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut line = String::new();
+            let mut reader = BufReader::new(&stream);
+            let _ = reader.read_line(&mut line);
+            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            log.lock().unwrap().push(path.clone());
+            let body = if path == "/evil.html" {
+                page.as_str()
+            } else {
+                ""
+            };
+            let _ = (&stream).write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (base, seen)
+}
+
+#[test]
+fn a_cross_site_page_cannot_cancel_or_rerun_runs() {
+    let browser = chromium();
+    let s = Service::new(CI, SLOW, "");
+    let auth = format!("Bearer {HOOK_TOKEN}");
+    let (code, text) = s.post(
+        "/hooks/deploy",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        b"{}",
+    );
+    assert_eq!(code, 202, "{text}");
+    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.get_json(&format!("/api/runs/{id}"))["run"]["status"] != "in_progress" {
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let target = &s.base;
+    let page = format!(
+        r#"<!doctype html><html><body>
+<form id="f" method="POST" action="{target}/api/runs/{id}/cancel"><input name="confirm" value="1"></form>
+<script>
+const opts = {{ method: "POST", mode: "no-cors", credentials: "include", body: "x" }};
+fetch("{target}/api/runs/{id}/rerun", opts)
+  .finally(() => fetch("{target}/api/runs/{id}/cancel", opts))
+  .finally(() => {{ new Image().src = "/fetches-done"; document.getElementById("f").submit(); }});
+</script></body></html>"#
+    );
+    let (evil, seen) = evil_site(page);
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
+        .arg(format!("{evil}/evil.html"))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        seen.lock().unwrap().iter().any(|p| p == "/fetches-done"),
+        "the page's script did not run: {:?}\n{}",
+        seen.lock().unwrap(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The form's navigation landed on Gantry's answer: refused for lack of a credential.
+    assert!(dom.contains("unauthorized"), "{dom}");
+    let run = s.get_json(&format!("/api/runs/{id}"));
+    assert_ne!(run["run"]["conclusion"], "cancelled", "{run}");
+    let done = s.wait_run(id, 90);
+    assert_eq!(done["run"]["conclusion"], "success", "{done}");
+    assert_eq!(done["run"]["attempt"], 1, "not rerun: {done}");
+    let runs = s.get_json("/api/runs");
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 1, "{runs}");
+}

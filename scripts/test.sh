@@ -38,6 +38,9 @@ cargo clippy --all-targets -- -D warnings
 step "docker engine and offline images (for the gantry run tests)"
 scripts/setup-docker.sh
 
+step "headless Chromium (the real browser for the page's cross-site test)"
+scripts/setup-browser.sh
+
 step "OpenBao server (the Vault API, for the secrets tests)"
 GANTRY_BAO="$(scripts/setup-vault.sh)"
 export GANTRY_BAO

@@ -131,10 +131,25 @@ fn dispatch_inputs(wf: &Workflow) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A policy that allows what the corpus asks of the host, so that planning is tested on every
+/// file; what the default policy refuses is counted separately.
+fn open_policy() -> gantry::policy::Policy {
+    gantry::policy::Policy {
+        cap_add: vec!["ALL".into()],
+        host_paths: vec!["/".into()],
+        docker_socket: true,
+        ..Default::default()
+    }
+}
+
 #[test]
 fn every_corpus_workflow_plans_for_a_push_and_a_dispatch() {
     let root = corpus();
-    let opts = PlanOptions::default();
+    let opts = PlanOptions {
+        policy: std::sync::Arc::new(open_policy()),
+        ..PlanOptions::default()
+    };
+    let mut refused = std::collections::BTreeSet::new();
     let mut planned = 0;
     let mut problems = Vec::new();
     let mut missing_calls = 0;
@@ -170,6 +185,13 @@ fn every_corpus_workflow_plans_for_a_push_and_a_dispatch() {
                 }];
                 let p = plan(&ev, &files, &opts, &resolver);
                 planned += 1;
+                for w in gantry::policy::check_workflow(wf, &Default::default()) {
+                    refused.insert(format!(
+                        "{}: {}",
+                        w.refusal.option,
+                        w.refusal.key.unwrap_or("-")
+                    ));
+                }
                 for w in &p.workflows {
                     for e in &w.errors {
                         // A reusable workflow outside the corpus is a gap in the data, not a bug.
@@ -184,6 +206,15 @@ fn every_corpus_workflow_plans_for_a_push_and_a_dispatch() {
         }
     }
     println!("planned {planned} (workflow, event) pairs; {missing_calls} calls of reusable workflows that are not in the corpus");
+    // Under the default policy, what real workflows ask of the host: each reaches beyond
+    // the job's container (a capability to change the network, a host directory).
+    assert_eq!(
+        refused.into_iter().collect::<Vec<_>>(),
+        vec![
+            "--cap-add NET_ADMIN: cap_add",
+            "/usr/local/cargo/registry:/usr/local/cargo/registry: host_paths",
+        ],
+    );
     assert!(planned >= 1336, "{planned}");
     assert!(
         problems.is_empty(),

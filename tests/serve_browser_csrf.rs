@@ -2,7 +2,7 @@
 //! the page submits a form POST to cancel a running run and sends `no-cors` fetches to cancel
 //! and rerun it, as a CSRF attack would. The API takes credentials only from the
 //! `Authorization` header, which a cross-site page cannot set, so none of it does anything:
-//! the run is neither cancelled nor rerun, and the browser is shown a 401.
+//! the run is neither cancelled nor rerun.
 
 mod docker;
 mod serve;
@@ -93,16 +93,23 @@ fn a_cross_site_page_cannot_cancel_or_rerun_runs() {
     let target = &s.base;
     let page = format!(
         r#"<!doctype html><html><body>
-<form id="f" method="POST" action="{target}/api/runs/{id}/cancel"><input name="confirm" value="1"></form>
+<iframe name="sink" id="sink"></iframe>
+<form id="f" method="POST" target="sink" action="{target}/api/runs/{id}/cancel"><input name="confirm" value="1"></form>
 <script>
 const opts = {{ method: "POST", mode: "no-cors", credentials: "include", body: "x" }};
 fetch("{target}/api/runs/{id}/rerun", opts)
   .finally(() => fetch("{target}/api/runs/{id}/cancel", opts))
-  .finally(() => {{ new Image().src = "/fetches-done"; document.getElementById("f").submit(); }});
+  .finally(() => {{
+    new Image().src = "/fetches-done";
+    document.getElementById("sink").onload = () => {{ new Image().src = "/form-done"; }};
+    document.getElementById("f").submit();
+  }});
 </script></body></html>"#
     );
     let (evil, seen) = evil_site(page);
-    let out = Command::new(browser)
+    // `timeout`: a headless browser that never settles must not hang the suite.
+    let out = Command::new("timeout")
+        .args(["-s", "KILL", "60", browser])
         .args([
             "--headless",
             "--no-sandbox",
@@ -114,15 +121,16 @@ fetch("{target}/api/runs/{id}/rerun", opts)
         .arg(format!("{evil}/evil.html"))
         .output()
         .unwrap();
-    let dom = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        seen.lock().unwrap().iter().any(|p| p == "/fetches-done"),
-        "the page's script did not run: {:?}\n{}",
-        seen.lock().unwrap(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // The form's navigation landed on Gantry's answer: refused for lack of a credential.
-    assert!(dom.contains("unauthorized"), "{dom}");
+    let seen = seen.lock().unwrap().clone();
+    // The script ran its fetches, and the form's POST was sent and answered (the frame
+    // it targets loaded Gantry's answer).
+    for done in ["/fetches-done", "/form-done"] {
+        assert!(
+            seen.iter().any(|p| p == done),
+            "{done} not seen: {seen:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     let run = s.get_json(&format!("/api/runs/{id}"));
     assert_ne!(run["run"]["conclusion"], "cancelled", "{run}");
     let done = s.wait_run(id, 90);

@@ -11,7 +11,7 @@ use super::host::RunHost;
 use super::layout::{JobLayout, WorkspaceMount, WORKSPACE};
 use super::report::{millis, Conclusion, LogStream, RunEvent};
 use super::step::JobRunner;
-use super::workspace::tar_dir;
+use super::workspace::tar_workspace;
 use super::JobResult;
 use crate::backend::*;
 use crate::expr::{parse_condition, JobStatus, Object, Value};
@@ -304,7 +304,7 @@ async fn run_started<B: ContainerBackend>(
     }
     if let WorkspaceMount::Volume(_) = &layout.workspace {
         let dir = cx.cfg.workspace.clone();
-        let tar = tokio::task::spawn_blocking(move || tar_dir(&dir))
+        let tar = tokio::task::spawn_blocking(move || tar_workspace(&dir))
             .await
             .map_err(|e| EngineError::io("copying the workspace", std::io::Error::other(e)))?
             .map_err(|e| EngineError::io("copying the workspace", e))?;

@@ -73,10 +73,14 @@ max_queued_runs = 100000
 [kafka.options]
 "session.timeout.ms" = "6000"
 "fetch.wait.max.ms" = "${FETCH_WAIT_MS:-10}"
+[[api.tokens]]
+name = "bench"
+scope = "read"
+token_env = "GANTRY_BENCH_TOKEN"
 TOML
-"$gantry" serve --config "$work/gantry.toml" 2>"$work/serve.log" &
+GANTRY_BENCH_TOKEN=bench-read-token-0123456789 "$gantry" serve --config "$work/gantry.toml" 2>"$work/serve.log" &
 pids+=($!)
-metric() { curl -sf "http://127.0.0.1:$hport/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+metric() { curl -sf -H "Authorization: Bearer bench-read-token-0123456789" "http://127.0.0.1:$hport/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 until curl -sf "http://127.0.0.1:$hport/healthz" >/dev/null 2>&1; do sleep 0.05; done
 first=0; t1=0
 while :; do

@@ -4,6 +4,8 @@
 # the event was committed to the run store (fsync) first. Reports accepted deliveries per
 # second and latency to the 202 (p50/p99/max).
 # Usage: scripts/bench-serve.sh [CONNECTIONS] [SECONDS]
+# With GANTRY_BASE=/path/to/an/older/gantry the same load first runs against that build (a
+# build from before `[api]` existed, so its config has no token), then against this one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 conns="${1:-32}"
@@ -37,8 +39,11 @@ p = json.load(open(src))
 p["after"] = sha
 json.dump(p, open(dst, "w"))
 PY
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-cat >"$work/gantry.toml" <<TOML
+bench() { # bench BINARY API_TOML METRICS_HEADER
+    local bin="$1" port
+    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    rm -rf "$work/data"
+    cat >"$work/gantry.toml" <<TOML
 listen = "127.0.0.1:$port"
 data_dir = "$work/data"
 [github]
@@ -46,11 +51,22 @@ webhook_secret = "bench-secret"
 [[repositories]]
 name = "octo-org/octo-repo"
 path = "$repo"
+$2
 TOML
-target/release/gantry serve --config "$work/gantry.toml" 2>"$work/serve.log" &
-pid=$!
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-echo "payload $(wc -c <"$work/payload.json") bytes, $conns connections, $secs s, store $work/data/gantry.db (WAL, synchronous=FULL)"
-target/release/examples/webhook_load "127.0.0.1:$port" bench-secret "$work/payload.json" "$conns" "$secs"
-runs="$(curl -fs "http://127.0.0.1:$port/metrics" | grep -E '^gantry_events_accepted_total' | awk '{print $2}')"
-echo "events recorded by the service: $runs"
+    GANTRY_BENCH_TOKEN=bench-read-token-0123456789 "$bin" serve --config "$work/gantry.toml" 2>"$work/serve.log" &
+    pid=$!
+    for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+    echo "== $bin"
+    echo "payload $(wc -c <"$work/payload.json") bytes, $conns connections, $secs s, store $work/data/gantry.db (WAL, synchronous=FULL)"
+    target/release/examples/webhook_load "127.0.0.1:$port" bench-secret "$work/payload.json" "$conns" "$secs"
+    local runs
+    runs="$(curl -fs ${3:+-H "$3"} "http://127.0.0.1:$port/metrics" | grep -E '^gantry_events_accepted_total' | awk '{print $2}')"
+    echo "events recorded by the service: $runs"
+    kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+}
+if [ -n "${GANTRY_BASE:-}" ]; then
+    bench "$GANTRY_BASE" "" ""
+fi
+bench "$PWD/target/release/gantry" \
+    "$(printf '[[api.tokens]]\nname = "bench"\nscope = "read"\ntoken_env = "GANTRY_BENCH_TOKEN"\n')" \
+    "Authorization: Bearer bench-read-token-0123456789"

@@ -157,6 +157,9 @@ pub fn parse_bytes(s: &str) -> Option<i64> {
     n.parse::<f64>().ok().map(|v| (v * f as f64) as i64)
 }
 
+/// Flags that take no value (`--privileged`, or `--privileged=false`).
+const BOOL_FLAGS: &[&str] = &["--privileged", "--init", "--rm", "--read-only"];
+
 pub fn parse_options(text: &str) -> Result<ContainerOptions, BackendError> {
     let mut o = ContainerOptions::default();
     let ws = words(text)?;
@@ -167,10 +170,7 @@ pub fn parse_options(text: &str) -> Result<ContainerOptions, BackendError> {
             Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
             _ => (w.clone(), None),
         };
-        let is_bool = matches!(
-            flag.as_str(),
-            "--privileged" | "--init" | "--rm" | "--read-only"
-        );
+        let is_bool = BOOL_FLAGS.contains(&flag.as_str());
         let value = if is_bool {
             inline.unwrap_or_else(|| "true".into())
         } else if let Some(v) = inline {

@@ -76,6 +76,37 @@ fn scratch_dir(args: &RunArgs) -> Result<scratch::RemoveOnDrop> {
     Ok(scratch::RemoveOnDrop(own))
 }
 
+/// Where remote actions come from: `--action-dir` copies first, then the download cache.
+fn action_source(
+    args: &RunArgs,
+    secrets: &std::collections::BTreeMap<String, String>,
+) -> Result<Overrides> {
+    let mut dirs = Vec::new();
+    for spec in &args.action_dirs {
+        dirs.push(Overrides::parse(spec).map_err(anyhow::Error::msg)?);
+    }
+    let cache = args.action_cache.clone().unwrap_or_else(|| {
+        PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into()))
+            .join(".cache/gantry/actions")
+    });
+    let token = secrets
+        .get("GITHUB_TOKEN")
+        .cloned()
+        .or_else(|| std::env::var("GITHUB_TOKEN").ok())
+        .filter(|t| !t.is_empty());
+    let fetcher = crate::fetch::FetcherConfig {
+        cache_dir: cache,
+        offline: args.offline,
+        api_base: Some(args.github_api.clone()),
+        token,
+    }
+    .build()?;
+    Ok(Overrides {
+        dirs,
+        fallback: Arc::new(fetcher),
+    })
+}
+
 fn run_id() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -113,39 +144,17 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             "Docker is needed to run workflows; start dockerd (scripts/setup-docker.sh does it) \
              or set DOCKER_HOST"
         })?);
+        let options = args.plan.options()?;
         let config = EngineConfig {
             workspace: args.plan.workspace.clone(),
             copy_workspace: !args.bind,
-            policy: Arc::new(args.plan.options()?.policy.as_ref().clone()),
+            policy: options.policy,
             max_jobs: args.jobs,
             run_root: own.0.clone(),
-            vars: args.plan.options()?.vars,
+            vars: options.vars,
             ..EngineConfig::default()
         };
-        let mut dirs = Vec::new();
-        for spec in &args.action_dirs {
-            dirs.push(Overrides::parse(spec).map_err(anyhow::Error::msg)?);
-        }
-        let cache = args.action_cache.clone().unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into()))
-                .join(".cache/gantry/actions")
-        });
-        let token = secrets
-            .get("GITHUB_TOKEN")
-            .cloned()
-            .or_else(|| std::env::var("GITHUB_TOKEN").ok())
-            .filter(|t| !t.is_empty());
-        let fetcher = crate::fetch::FetcherConfig {
-            cache_dir: cache,
-            offline: args.offline,
-            api_base: Some(args.github_api.clone()),
-            token,
-        }
-        .build()?;
-        let actions = Overrides {
-            dirs,
-            fallback: Arc::new(fetcher),
-        };
+        let actions = action_source(&args, &secrets)?;
         let engine = Engine::new(backend, config)
             .with_secrets(Arc::new(planned.store))
             .with_actions(Arc::new(actions));

@@ -210,31 +210,7 @@ async fn run_started<B: ContainerBackend>(
     let name = format!("gantry-{}-{slug}", cx.run_id);
 
     // Secrets first: a job whose secrets cannot all be had never starts a container.
-    let names: Vec<String> = jp.secrets.iter().map(|s| s.name.clone()).collect();
-    let secrets = match &jp.call {
-        None => cx.store.resolve(&names).await?,
-        Some(call) => super::call_secrets::resolve(cx, call, &names, &host).await?,
-    };
-    if let Ok(mut m) = cx.masker.write() {
-        for v in secrets.values() {
-            m.add(v);
-        }
-    }
-    let mut secrets_ctx = Object::new();
-    for (k, v) in &secrets {
-        secrets_ctx.insert(k.clone(), Value::str(v));
-    }
-    let token = secrets_ctx
-        .get("GITHUB_TOKEN")
-        .cloned()
-        .unwrap_or_else(|| Value::str(""));
-    secrets_ctx.insert("GITHUB_TOKEN".into(), token.clone());
-    host.set("secrets", Value::object(secrets_ctx));
-    if let Some(Value::Object(g)) = crate::expr::Host::context(&host, "github") {
-        let mut g = (*g).clone();
-        g.insert("token".into(), token);
-        host.set("github", Value::object(g));
-    }
+    let secrets = job_secrets(cx, jp, &mut host).await?;
 
     // Environment: workflow env, then job env (job env sees the workflow's).
     let mut user_env = EnvMap::new();
@@ -243,30 +219,7 @@ async fn run_started<B: ContainerBackend>(
     env::apply(&mut user_env, &job.env, &host).map_err(EngineError::Expression)?;
     host.set("env", env::to_value(&user_env));
 
-    let workspace = if cx.cfg.copy_workspace {
-        let v = format!("{name}-workspace");
-        cx.backend.create_volume(&v, &labels, false).await?;
-        created.volumes.push(v.clone());
-        WorkspaceMount::Volume(v)
-    } else {
-        cx.workspace.clone()
-    };
-    let mut layout = JobLayout::create(&cx.run_dir, &slug, workspace, &cx.event.payload)
-        .map_err(|e| EngineError::io("creating the job's files", e))?;
-    layout
-        .give_to(cx.cfg.policy.owner())
-        .map_err(|e| EngineError::io("giving the job's files to the policy's user", e))?;
-    let secret_files: Vec<(String, String)> = secrets
-        .iter()
-        .filter(|(k, v)| !v.is_empty() || k.as_str() != "GITHUB_TOKEN")
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    if !secret_files.is_empty() {
-        let v = format!("{name}-secrets");
-        cx.backend.create_volume(&v, &labels, true).await?;
-        created.volumes.push(v.clone());
-        layout.secrets = Some(v);
-    }
+    let (layout, secret_files) = job_files(cx, &name, &slug, &labels, &secrets, created).await?;
 
     // Every container of the job is specified and judged by the policy before any starts.
     let at = At {
@@ -297,22 +250,7 @@ async fn run_started<B: ContainerBackend>(
     let id = cx.backend.create_container(&spec).await?;
     created.containers.push(id.clone());
     cx.backend.start_container(&id).await?;
-    if !secret_files.is_empty() {
-        let tar = super::layout::secret_tar(&secret_files, layout.owner)
-            .map_err(|e| EngineError::io("preparing the secret files", e))?;
-        cx.backend.upload(&id, super::layout::SECRETS, tar).await?;
-    }
-    if let WorkspaceMount::Volume(_) = &layout.workspace {
-        let dir = cx.cfg.workspace.clone();
-        let tar = tokio::task::spawn_blocking(move || tar_workspace(&dir))
-            .await
-            .map_err(|e| EngineError::io("copying the workspace", std::io::Error::other(e)))?
-            .map_err(|e| EngineError::io("copying the workspace", e))?;
-        cx.backend.upload(&id, WORKSPACE, tar).await?;
-        if let Some(owner) = layout.owner {
-            give_workspace(cx, &id, owner).await?;
-        }
-    }
+    fill_job_container(cx, &id, &layout, &secret_files).await?;
     let mut container = Object::new();
     container.insert("id".into(), Value::str(&id));
     container.insert("network".into(), Value::str(&network));
@@ -327,23 +265,8 @@ async fn run_started<B: ContainerBackend>(
         .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         .to_string();
 
-    let timeout = jp
-        .timeout_minutes
-        .filter(|m| *m > 0.0)
-        .map(|m| Duration::from_secs_f64(m * 60.0));
-    let job_token = start.token.child_token();
-    let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let timer = timeout.map(|d| {
-        let t = job_token.clone();
-        let flag = timed_out.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(d).await;
-            flag.store(true, std::sync::atomic::Ordering::SeqCst);
-            t.cancel();
-        })
-    });
-
-    let mut runner = JobRunner::new(
+    let token = start.token.child_token();
+    let runner = JobRunner::new(
         cx.clone(),
         jp,
         job,
@@ -352,8 +275,33 @@ async fn run_started<B: ContainerBackend>(
         host,
         user_env,
         base_path,
-        job_token,
+        token,
     );
+    run_steps(cx, jp, job, sj, runner).await
+}
+
+/// Runs the steps and post steps under the job's timeout; the job's outcome and outputs.
+async fn run_steps<B: ContainerBackend>(
+    cx: &Arc<RunCtx<B>>,
+    jp: &JobPlan,
+    job: &Job,
+    sj: &StepsJob,
+    mut runner: JobRunner<B>,
+) -> Result<Finished, EngineError> {
+    let timeout = jp
+        .timeout_minutes
+        .filter(|m| *m > 0.0)
+        .map(|m| Duration::from_secs_f64(m * 60.0));
+    let timed_out = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let timer = timeout.map(|d| {
+        let t = runner.token().clone();
+        let flag = timed_out.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(d).await;
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            t.cancel();
+        })
+    });
     runner.run_steps(&sj.steps).await;
     runner.run_posts().await;
     runner.drain().await;
@@ -374,6 +322,104 @@ async fn run_started<B: ContainerBackend>(
         return Ok((Conclusion::Success, outputs, reason));
     }
     Ok((conclusion, outputs, reason))
+}
+
+/// The job's secrets, resolved (all or none), registered with the masker and set as the
+/// `secrets` context and `github.token`.
+async fn job_secrets<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    jp: &JobPlan,
+    host: &mut RunHost,
+) -> Result<BTreeMap<String, String>, EngineError> {
+    let names: Vec<String> = jp.secrets.iter().map(|s| s.name.clone()).collect();
+    let secrets = match &jp.call {
+        None => cx.store.resolve(&names).await?,
+        Some(call) => super::call_secrets::resolve(cx, call, &names, host).await?,
+    };
+    if let Ok(mut m) = cx.masker.write() {
+        for v in secrets.values() {
+            m.add(v);
+        }
+    }
+    let mut secrets_ctx = Object::new();
+    for (k, v) in &secrets {
+        secrets_ctx.insert(k.clone(), Value::str(v));
+    }
+    let token = secrets_ctx
+        .get("GITHUB_TOKEN")
+        .cloned()
+        .unwrap_or_else(|| Value::str(""));
+    secrets_ctx.insert("GITHUB_TOKEN".into(), token.clone());
+    host.set("secrets", Value::object(secrets_ctx));
+    if let Some(Value::Object(g)) = crate::expr::Host::context(host, "github") {
+        let mut g = (*g).clone();
+        g.insert("token".into(), token);
+        host.set("github", Value::object(g));
+    }
+    Ok(secrets)
+}
+
+/// The job's files: its directories on the scratch tmpfs (given to the policy's user), the
+/// workspace volume (unless `--bind`) and the in-memory secrets volume.
+async fn job_files<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    name: &str,
+    slug: &str,
+    labels: &[(String, String)],
+    secrets: &BTreeMap<String, String>,
+    created: &mut Created,
+) -> Result<(JobLayout, Vec<(String, String)>), EngineError> {
+    let workspace = if cx.cfg.copy_workspace {
+        let v = format!("{name}-workspace");
+        cx.backend.create_volume(&v, labels, false).await?;
+        created.volumes.push(v.clone());
+        WorkspaceMount::Volume(v)
+    } else {
+        cx.workspace.clone()
+    };
+    let mut layout = JobLayout::create(&cx.run_dir, slug, workspace, &cx.event.payload)
+        .map_err(|e| EngineError::io("creating the job's files", e))?;
+    layout
+        .give_to(cx.cfg.policy.owner())
+        .map_err(|e| EngineError::io("giving the job's files to the policy's user", e))?;
+    let secret_files: Vec<(String, String)> = secrets
+        .iter()
+        .filter(|(k, v)| !v.is_empty() || k.as_str() != "GITHUB_TOKEN")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if !secret_files.is_empty() {
+        let v = format!("{name}-secrets");
+        cx.backend.create_volume(&v, labels, true).await?;
+        created.volumes.push(v.clone());
+        layout.secrets = Some(v);
+    }
+    Ok((layout, secret_files))
+}
+
+/// Fills the started job container: the secret files, and the workspace copy.
+async fn fill_job_container<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    id: &str,
+    layout: &JobLayout,
+    secret_files: &[(String, String)],
+) -> Result<(), EngineError> {
+    if !secret_files.is_empty() {
+        let tar = super::layout::secret_tar(secret_files, layout.owner)
+            .map_err(|e| EngineError::io("preparing the secret files", e))?;
+        cx.backend.upload(id, super::layout::SECRETS, tar).await?;
+    }
+    if let WorkspaceMount::Volume(_) = &layout.workspace {
+        let dir = cx.cfg.workspace.clone();
+        let tar = tokio::task::spawn_blocking(move || tar_workspace(&dir))
+            .await
+            .map_err(|e| EngineError::io("copying the workspace", std::io::Error::other(e)))?
+            .map_err(|e| EngineError::io("copying the workspace", e))?;
+        cx.backend.upload(id, WORKSPACE, tar).await?;
+        if let Some(owner) = layout.owner {
+            give_workspace(cx, id, owner).await?;
+        }
+    }
+    Ok(())
 }
 
 fn continue_on_error<B: ContainerBackend>(

@@ -148,6 +148,11 @@ impl<B: ContainerBackend> JobRunner<B> {
         }
     }
 
+    /// The job's cancellation token (cancelled by the job's timeout, fail-fast, Ctrl-C).
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+
     fn status(&self, scope: &Scope) -> JobStatus {
         if self.token.is_cancelled() {
             JobStatus::Cancelled

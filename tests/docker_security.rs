@@ -521,3 +521,26 @@ jobs:
     assert_eq!(value(&lines, "action-ws="), "writable");
     assert_eq!(value(&lines, "output="), "yes");
 }
+
+#[test]
+fn a_dockerfile_actions_build_runs_within_the_policys_limits() {
+    let ws = Workspace::new();
+    let p = policy(&ws, "memory = \"64m\"\negress = \"none\"\n");
+    // The build records its own limits; `RUN` is the action author's code, run at build time.
+    ws.write(
+        "act/Dockerfile",
+        "FROM gantry/busybox:latest\nRUN cat /sys/fs/cgroup/memory/memory.limit_in_bytes > /limit && (ls /sys/class/net | grep -c -v '^lo$' > /nics || true)\nENTRYPOINT [\"sh\", \"-c\", \"echo build-memory=$(cat /limit) build-nics=$(cat /nics)\"]\n",
+    );
+    ws.write(
+        "act/action.yml",
+        "name: probe\nruns:\n  using: docker\n  image: Dockerfile\n",
+    );
+    ws.workflow(
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./act\n",
+    );
+    let r = ws.run(&["--policy", &p]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let line = r.lines("build").join("\n");
+    assert!(line.contains(&format!("build-memory={}", 64 << 20)), "{line}");
+    assert!(line.contains("build-nics=0"), "{line}");
+}

@@ -93,6 +93,11 @@ pub struct BuildSpec {
     /// Path of the Dockerfile inside the context.
     pub dockerfile: String,
     pub labels: Vec<(String, String)>,
+    /// The policy's memory and CPU limits for the build's `RUN` steps (a Dockerfile action's
+    /// build runs the workflow author's code too).
+    pub confinement: Confinement,
+    /// `RUN` steps without a network (`[policy] egress = "none"`).
+    pub no_network: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -108,12 +108,26 @@ impl ContainerBackend for DockerBackend {
     }
 
     async fn build_image(&self, spec: BuildSpec, out: OutputTx) -> Result<(), BackendError> {
+        // The API takes the build's memory as a 32-bit number here: at most 2 GiB.
+        let memory = spec
+            .confinement
+            .memory
+            .map(|m| m.clamp(0, i64::from(i32::MAX)) as i32);
+        let period = 100_000;
         let opts = q::BuildImageOptions {
             dockerfile: spec.dockerfile.clone(),
             t: Some(spec.tag.clone()),
             rm: true,
             forcerm: true,
             labels: Some(spec.labels.iter().cloned().collect()),
+            memory,
+            memswap: memory,
+            cpuperiod: spec.confinement.nano_cpus.map(|_| period),
+            cpuquota: spec
+                .confinement
+                .nano_cpus
+                .map(|n| (n / 10_000).clamp(1_000, i64::from(i32::MAX)) as i32),
+            networkmode: spec.no_network.then(|| "none".to_string()),
             ..Default::default()
         };
         let body = bollard::body_full(bytes::Bytes::from(spec.context_tar));

@@ -147,6 +147,8 @@ pub async fn dockerfile_image<B: ContainerBackend>(
                 context_tar: context,
                 dockerfile: dockerfile.to_string(),
                 labels: vec![("dev.gantry.action".into(), la.uses.clone())],
+                confinement: cx.cfg.policy.confinement(),
+                no_network: cx.cfg.policy.egress == crate::policy::Egress::None,
             },
             out,
         )

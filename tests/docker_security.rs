@@ -541,6 +541,9 @@ fn a_dockerfile_actions_build_runs_within_the_policys_limits() {
     let r = ws.run(&["--policy", &p]);
     assert_eq!(r.code(), Some(0), "{}", r.debug());
     let line = r.lines("build").join("\n");
-    assert!(line.contains(&format!("build-memory={}", 64 << 20)), "{line}");
+    assert!(
+        line.contains(&format!("build-memory={}", 64 << 20)),
+        "{line}"
+    );
     assert!(line.contains("build-nics=0"), "{line}");
 }

@@ -672,6 +672,15 @@ fn answers_name_no_host_path() {
         .as_i64()
         .unwrap();
     s.wait_run(id, 120);
+    // The runs API too: a named hook's workflow file is named by its label.
+    for path in ["/api/runs".to_string(), format!("/api/runs/{id}")] {
+        let (code, text) = s.get(&path);
+        assert_eq!(code, 200, "{text}");
+        assert!(
+            !text.contains(&dir) && text.contains("hooks/deploy"),
+            "{path}: {text}"
+        );
+    }
     let sig = gantry::serve::signature::sign(SECRET.as_bytes(), b"{}");
     for (path, headers) in [
         ("/hooks/github", vec![("X-Hub-Signature-256", sig.as_str())]),

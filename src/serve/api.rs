@@ -80,6 +80,12 @@ async fn style() -> Response {
         .into_response()
 }
 
+/// A JSON answer with the configured host paths replaced by labels.
+fn without_paths(app: &App, mut v: serde_json::Value) -> Response {
+    super::redact::walk(&mut v, &app.host_paths);
+    Json(v).into_response()
+}
+
 fn store_error(e: crate::store::StoreError) -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())
 }
@@ -100,7 +106,7 @@ async fn list(State(app): State<Arc<App>>, Query(q): Query<ListQuery>) -> Respon
         limit: q.limit,
     };
     match app.store.reader().and_then(|c| read::list_runs(&c, &f)) {
-        Ok(runs) => Json(json!({ "runs": runs })).into_response(),
+        Ok(runs) => without_paths(&app, json!({ "runs": runs })),
         Err(e) => store_error(e),
     }
 }
@@ -112,9 +118,10 @@ async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
     };
     match read::run(&c, id) {
         Ok(Some(run)) => match read::jobs(&c, id).and_then(|j| Ok((j, read::changes(&c, id)?))) {
-            Ok((jobs, history)) => {
-                Json(json!({ "run": run, "jobs": jobs, "history": history })).into_response()
-            }
+            Ok((jobs, history)) => without_paths(
+                &app,
+                json!({ "run": run, "jobs": jobs, "history": history }),
+            ),
             Err(e) => store_error(e),
         },
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),

@@ -4,6 +4,7 @@
 //! every configured directory (data, scratch, hook workflows and workspaces, local
 //! repositories, the secrets mapping, Kafka workflows), as written and as resolved, is
 //! replaced in the answer by a label (`hooks/deploy`, the repository's name, `<data_dir>`).
+//! The runs API answers go through the same replacement.
 
 use super::config::ServeConfig;
 use serde_json::Value;
@@ -62,7 +63,9 @@ fn replace_all(s: &str, paths: &[(String, String)]) -> String {
     s
 }
 
-fn walk(v: &mut Value, paths: &[(String, String)]) {
+/// Every string in `v` with the configured host paths replaced (API answers: a run's
+/// workflow file of a named hook is a path on this host).
+pub fn walk(v: &mut Value, paths: &[(String, String)]) {
     match v {
         Value::String(s) => *s = replace_all(s, paths),
         Value::Array(a) => a.iter_mut().for_each(|x| walk(x, paths)),

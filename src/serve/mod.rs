@@ -81,16 +81,17 @@ pub struct App {
 /// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
 /// then stops intake, lets running jobs finish for the grace period, cancels the rest and
 /// returns with the store flushed.
-pub async fn serve(
-    cfg: ServeConfig,
-    secrets: TenantSecrets,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let instance = cfg.instance();
-    let run_root = scratch(&cfg, &instance)?;
-    warn_unused_tenants(&cfg, &secrets);
-    let store = Store::open_as(&cfg.data_dir, &instance)?;
-    // Secret librdkafka properties (SASL passwords...) come from the secret store.
+/// The Kafka edge's parts: secret librdkafka properties (SASL passwords...) from the
+/// service's own secrets, one producer for dead letters, forwarded events and run
+/// conclusions, and the forwarder of webhook events when this instance only ingests.
+async fn kafka_parts(
+    cfg: &ServeConfig,
+    secrets: &TenantSecrets,
+) -> anyhow::Result<(
+    std::collections::BTreeMap<String, String>,
+    Option<crate::kafka::Publisher>,
+    Option<crate::kafka::Forwarder>,
+)> {
     let kafka_secrets = match &cfg.kafka {
         Some(k) if !k.secret_options.is_empty() => {
             let names: Vec<String> = k.secret_options.values().cloned().collect();
@@ -106,18 +107,43 @@ pub async fn serve(
         }
         _ => std::collections::BTreeMap::new(),
     };
-    // One producer for dead letters, forwarded events and run conclusions.
-    let kafka_producer = match &cfg.kafka {
+    let producer = match &cfg.kafka {
         Some(k) => Some(crate::kafka::Publisher::new(k, &kafka_secrets)?),
         None => None,
     };
-    let forwarder = match (&cfg.kafka, &kafka_producer, cfg.ingress.forward_to_kafka) {
+    let forwarder = match (&cfg.kafka, &producer, cfg.ingress.forward_to_kafka) {
         (Some(k), Some(p), true) => {
             let topic = k.events_topic.clone().unwrap_or_default();
             Some(crate::kafka::Forwarder::new(p.clone(), &topic))
         }
         _ => None,
     };
+    Ok((kafka_secrets, producer, forwarder))
+}
+
+/// Workflow files and source tarballs of GitHub-hosted repositories, when a client can be had.
+fn github_fetcher(cfg: &ServeConfig) -> Option<crate::fetch::ActionFetcher> {
+    crate::fetch::FetcherConfig {
+        cache_dir: cfg.data_dir.join("github"),
+        offline: false,
+        api_base: cfg.github.api_url.clone(),
+        token: cfg.github_token(),
+    }
+    .build()
+    .map_err(|e| eprintln!("gantry: GitHub client: {e}; GitHub-hosted repositories are off"))
+    .ok()
+}
+
+pub async fn serve(
+    cfg: ServeConfig,
+    secrets: TenantSecrets,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let instance = cfg.instance();
+    let run_root = scratch(&cfg, &instance)?;
+    warn_unused_tenants(&cfg, &secrets);
+    let store = Store::open_as(&cfg.data_dir, &instance)?;
+    let (kafka_secrets, kafka_producer, forwarder) = kafka_parts(&cfg, &secrets).await?;
     let api_tokens = auth::Tokens::resolve(&cfg.api)?;
     if api_tokens.is_empty() {
         eprintln!(
@@ -148,15 +174,7 @@ pub async fn serve(
         forwarder,
         kafka_producer,
         kafka_stats: Arc::default(),
-        github_fetch: crate::fetch::FetcherConfig {
-            cache_dir: cfg.data_dir.join("github"),
-            offline: false,
-            api_base: cfg.github.api_url.clone(),
-            token: cfg.github_token(),
-        }
-        .build()
-        .map_err(|e| eprintln!("gantry: GitHub client: {e}; GitHub-hosted repositories are off"))
-        .ok(),
+        github_fetch: github_fetcher(&cfg),
         api_tokens,
         host_paths: redact::host_paths(&cfg),
         body_budget: Arc::new(tokio::sync::Semaphore::new(

@@ -6,7 +6,6 @@ mod event_args;
 mod files;
 mod list;
 mod plan;
-pub mod resolver;
 mod run;
 mod secrets;
 mod serve;

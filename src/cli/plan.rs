@@ -1,9 +1,9 @@
 //! `gantry plan`: what an event would run, and why each workflow does or does not match.
 
 use super::event_args::EventArgs;
-use super::resolver::FsResolver;
 use super::{files, Format};
 use crate::diag::Severity;
+use crate::load::FsResolver;
 use crate::plan::{plan, platform::PlatformMap, render::render_text, PlanOptions, WorkflowFile};
 use crate::validate::{check_bytes, FileKind};
 use anyhow::{Context, Result};

@@ -5,7 +5,7 @@
 //! twice for the same update creates no second run.
 
 use crate::git::{push_from_repo, PushQuery};
-use crate::serve::signature::sign;
+use crate::signature::sign;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use sha2::{Digest, Sha256};

@@ -12,8 +12,9 @@
 
 use super::body::{self, BodyError, BodySpec, Held};
 use super::sources::Workflows;
-use super::{accept, redact, signature, App};
+use super::{accept, redact, App};
 use crate::event::{self, Event};
+use crate::signature;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header as h, HeaderMap, HeaderValue, StatusCode};

@@ -19,7 +19,6 @@ mod metrics;
 mod redact;
 mod reporter;
 mod scheduler;
-pub mod signature;
 mod sources;
 mod tenants;
 

@@ -126,6 +126,7 @@ impl PlanArgs {
             event,
             workflows,
             store,
+            options: opts,
         })
     }
 }
@@ -138,6 +139,8 @@ pub struct Planned {
     pub workflows: std::collections::HashMap<String, std::sync::Arc<crate::model::Workflow>>,
     /// Where the workflows' secrets come from.
     pub store: crate::secrets::ChainStore,
+    /// The options it was planned with (the policy and `vars` the engine runs with too).
+    pub options: PlanOptions,
 }
 
 /// Every secret in the plan says where it comes from (never its value).

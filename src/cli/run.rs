@@ -144,7 +144,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             "Docker is needed to run workflows; start dockerd (scripts/setup-docker.sh does it) \
              or set DOCKER_HOST"
         })?);
-        let options = args.plan.options()?;
+        let options = planned.options;
         let config = EngineConfig {
             workspace: args.plan.workspace.clone(),
             copy_workspace: !args.bind,

@@ -76,20 +76,9 @@ impl EventArgs {
     /// Builds the event the options describe.
     pub fn build(&self) -> Result<Event> {
         if let Some(path) = &self.payload {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the payload file {}", path.display()))?;
-            let value = event::parse_payload(&format!("payload file {}", path.display()), &text)?;
-            let mut ev = event::from_payload(&self.event, value)?;
-            if let Some(a) = &self.action {
-                ev.meta.action = Some(a.clone());
-            }
-            if self.event == "workflow_dispatch" {
-                // --input adds to (and overrides) the inputs of the payload file.
-                ev.meta.inputs.extend(self.input_pairs()?);
-            }
-            return Ok(ev);
+            return self.payload_event(path);
         }
-        let ev = match self.event.as_str() {
+        let mut ev = match self.event.as_str() {
             "push" => {
                 let q = PushQuery {
                     git_ref: self.git_ref.clone(),
@@ -98,81 +87,10 @@ impl EventArgs {
                 };
                 push_from_repo(&self.repo, &q)?.into_event()
             }
-            "kafka" => {
-                let Some(topic) = &self.topic else {
-                    bail!("a kafka event needs --topic (or --payload FILE)")
-                };
-                let headers = self
-                    .headers
-                    .iter()
-                    .map(|h| pair(h, "--header").map(|(k, v)| (k, Some(v.into_bytes()))))
-                    .collect::<Result<Vec<_>>>()?;
-                KafkaMessage {
-                    topic: topic.clone(),
-                    key: self.key.as_ref().map(|k| k.as_bytes().to_vec()),
-                    headers,
-                    value: self.value.as_deref().map(read_value).transpose()?,
-                    timestamp: None,
-                    ..KafkaMessage::default()
-                }
-                .into_event()
-            }
-            "webhook" => {
-                let Some(hook) = &self.hook else {
-                    bail!("a webhook event needs --hook NAME (or --payload FILE)")
-                };
-                let headers = self
-                    .headers
-                    .iter()
-                    .map(|h| pair(h, "--header"))
-                    .collect::<Result<Vec<_>>>()?;
-                let body = self
-                    .value
-                    .as_deref()
-                    .map(read_value)
-                    .transpose()?
-                    .unwrap_or_default();
-                event::webhook_call(hook, &headers, &body)
-            }
-            "workflow_dispatch" => {
-                let q = PushQuery {
-                    git_ref: self.git_ref.clone(),
-                    sha: self.sha.clone(),
-                    before: None,
-                };
-                let (git_ref, sha) = match push_from_repo(&self.repo, &q) {
-                    Ok(p) => (p.git_ref, Some(p.after)),
-                    Err(_) if self.git_ref.is_some() || self.repo.as_os_str() == "." => (
-                        self.git_ref
-                            .clone()
-                            .map(|r| {
-                                if r.starts_with("refs/") {
-                                    r
-                                } else {
-                                    format!("refs/heads/{r}")
-                                }
-                            })
-                            .unwrap_or_else(|| "refs/heads/main".into()),
-                        self.sha.clone(),
-                    ),
-                    Err(e) => return Err(e.into()),
-                };
-                event::dispatch(&git_ref, sha.as_deref(), self.input_pairs()?)
-            }
-            "schedule" => {
-                let git_ref = self
-                    .git_ref
-                    .clone()
-                    .unwrap_or_else(|| "refs/heads/main".into());
-                match &self.cron {
-                    Some(c) => event::schedule(c, &git_ref),
-                    None => {
-                        let mut e = event::schedule("", &git_ref);
-                        e.meta.schedule = None;
-                        e
-                    }
-                }
-            }
+            "kafka" => self.kafka_event()?,
+            "webhook" => self.webhook_event()?,
+            "workflow_dispatch" => self.dispatch_event()?,
+            "schedule" => self.schedule_event(),
             name => {
                 if crate::model::events::lookup(name).is_none() {
                     return Err(event::EventError::UnknownEvent {
@@ -183,10 +101,109 @@ impl EventArgs {
                 bail!("event `{name}` needs --payload FILE with its JSON payload")
             }
         };
-        let mut ev = ev;
         if let Some(a) = &self.action {
             ev.meta.action = Some(a.clone());
         }
         Ok(ev)
+    }
+
+    /// The event from a JSON payload file (`--payload`), with `--action` and `--input`.
+    fn payload_event(&self, path: &std::path::Path) -> Result<Event> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the payload file {}", path.display()))?;
+        let value = event::parse_payload(&format!("payload file {}", path.display()), &text)?;
+        let mut ev = event::from_payload(&self.event, value)?;
+        if let Some(a) = &self.action {
+            ev.meta.action = Some(a.clone());
+        }
+        if self.event == "workflow_dispatch" {
+            // --input adds to (and overrides) the inputs of the payload file.
+            ev.meta.inputs.extend(self.input_pairs()?);
+        }
+        Ok(ev)
+    }
+
+    fn kafka_event(&self) -> Result<Event> {
+        let Some(topic) = &self.topic else {
+            bail!("a kafka event needs --topic (or --payload FILE)")
+        };
+        let headers = self
+            .headers
+            .iter()
+            .map(|h| pair(h, "--header").map(|(k, v)| (k, Some(v.into_bytes()))))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(KafkaMessage {
+            topic: topic.clone(),
+            key: self.key.as_ref().map(|k| k.as_bytes().to_vec()),
+            headers,
+            value: self.value.as_deref().map(read_value).transpose()?,
+            timestamp: None,
+            ..KafkaMessage::default()
+        }
+        .into_event())
+    }
+
+    fn webhook_event(&self) -> Result<Event> {
+        let Some(hook) = &self.hook else {
+            bail!("a webhook event needs --hook NAME (or --payload FILE)")
+        };
+        let headers = self
+            .headers
+            .iter()
+            .map(|h| pair(h, "--header"))
+            .collect::<Result<Vec<_>>>()?;
+        let body = self
+            .value
+            .as_deref()
+            .map(read_value)
+            .transpose()?
+            .unwrap_or_default();
+        Ok(event::webhook_call(hook, &headers, &body))
+    }
+
+    /// A dispatch on the repository's ref, or on `--ref` when there is no repository.
+    fn dispatch_event(&self) -> Result<Event> {
+        let q = PushQuery {
+            git_ref: self.git_ref.clone(),
+            sha: self.sha.clone(),
+            before: None,
+        };
+        let (git_ref, sha) = match push_from_repo(&self.repo, &q) {
+            Ok(p) => (p.git_ref, Some(p.after)),
+            Err(_) if self.git_ref.is_some() || self.repo.as_os_str() == "." => (
+                self.git_ref
+                    .clone()
+                    .map(|r| {
+                        if r.starts_with("refs/") {
+                            r
+                        } else {
+                            format!("refs/heads/{r}")
+                        }
+                    })
+                    .unwrap_or_else(|| "refs/heads/main".into()),
+                self.sha.clone(),
+            ),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(event::dispatch(
+            &git_ref,
+            sha.as_deref(),
+            self.input_pairs()?,
+        ))
+    }
+
+    fn schedule_event(&self) -> Event {
+        let git_ref = self
+            .git_ref
+            .clone()
+            .unwrap_or_else(|| "refs/heads/main".into());
+        match &self.cron {
+            Some(c) => event::schedule(c, &git_ref),
+            None => {
+                let mut e = event::schedule("", &git_ref);
+                e.meta.schedule = None;
+                e
+            }
+        }
     }
 }

@@ -213,6 +213,53 @@ fn call_outputs(
     Some(Value::object(out))
 }
 
+/// The `needs` context of a job and the status its `if:` sees, once every job it needs
+/// (all legs of a matrix) is done; `None` while one is not.
+fn needs_of(jobs: &[JobPlan], state: &[State], jp: &JobPlan) -> Option<(Object, JobStatus)> {
+    let mut needs = Object::new();
+    let mut status = JobStatus::Success;
+    for n in &jp.needs {
+        let legs = legs_of(jobs, n);
+        let done: Vec<&JobResult> = legs
+            .iter()
+            .filter_map(|k| match &state[*k] {
+                State::Done(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        if done.len() < legs.len() {
+            return None;
+        }
+        let short = n.rsplit('/').next().unwrap_or(n).to_string();
+        let (result, mut entry) = need_entry(&done);
+        if let Some(outputs) = call_outputs(jobs, &legs, &done, n) {
+            if let Value::Object(o) = &entry {
+                let mut o = (**o).clone();
+                o.insert("outputs".into(), outputs);
+                entry = Value::object(o);
+            }
+        }
+        needs.insert(short, entry);
+        status = match (status, result) {
+            (JobStatus::Cancelled, _) | (_, Conclusion::Cancelled) => JobStatus::Cancelled,
+            (_, Conclusion::Failure | Conclusion::Skipped) => JobStatus::Failure,
+            (s, _) => s,
+        };
+    }
+    Some((needs, status))
+}
+
+/// Whether the job's matrix already runs `strategy.max-parallel` legs.
+fn at_max_parallel(jobs: &[JobPlan], state: &[State], jp: &JobPlan) -> bool {
+    let Some(max) = jp.strategy.as_ref().and_then(|s| s.max_parallel) else {
+        return false;
+    };
+    let legs_running = (0..jobs.len())
+        .filter(|k| need_id(&jobs[*k]) == need_id(jp) && matches!(state[*k], State::Running))
+        .count();
+    legs_running >= max.max(1) as usize
+}
+
 async fn schedule<B: ContainerBackend>(
     cx: &Arc<RunCtx<B>>,
     jobs: &[JobPlan],
@@ -228,54 +275,15 @@ async fn schedule<B: ContainerBackend>(
                 continue;
             }
             let jp = &jobs[i];
-            let mut needs = Object::new();
-            let mut status = JobStatus::Success;
-            let mut ready = true;
-            for n in &jp.needs {
-                let legs = legs_of(jobs, n);
-                let done: Vec<&JobResult> = legs
-                    .iter()
-                    .filter_map(|k| match &state[*k] {
-                        State::Done(r) => Some(r),
-                        _ => None,
-                    })
-                    .collect();
-                if done.len() < legs.len() {
-                    ready = false;
-                    break;
-                }
-                let short = n.rsplit('/').next().unwrap_or(n).to_string();
-                let (result, mut entry) = need_entry(&done);
-                if let Some(outputs) = call_outputs(jobs, &legs, &done, n) {
-                    if let Value::Object(o) = &entry {
-                        let mut o = (**o).clone();
-                        o.insert("outputs".into(), outputs);
-                        entry = Value::object(o);
-                    }
-                }
-                needs.insert(short, entry);
-                status = match (status, result) {
-                    (JobStatus::Cancelled, _) | (_, Conclusion::Cancelled) => JobStatus::Cancelled,
-                    (_, Conclusion::Failure | Conclusion::Skipped) => JobStatus::Failure,
-                    (s, _) => s,
-                };
-            }
-            if !ready {
+            let Some((needs, mut status)) = needs_of(jobs, &state, jp) else {
                 continue;
-            }
+            };
             let running = state.iter().filter(|s| matches!(s, State::Running)).count();
             if running >= max_jobs {
                 break;
             }
-            if let Some(max) = jp.strategy.as_ref().and_then(|s| s.max_parallel) {
-                let legs_running = (0..jobs.len())
-                    .filter(|k| {
-                        need_id(&jobs[*k]) == need_id(jp) && matches!(state[*k], State::Running)
-                    })
-                    .count();
-                if legs_running >= max.max(1) as usize {
-                    continue;
-                }
+            if at_max_parallel(jobs, &state, jp) {
+                continue;
             }
             if signals.cancel.is_cancelled() {
                 status = JobStatus::Cancelled;

@@ -105,6 +105,41 @@ impl Function {
     }
 }
 
+/// `format(fmt, args...)`: each argument is evaluated once, and only when the format uses it.
+fn call_format(args: &Args<'_>, span: Range<usize>, host: &dyn Host) -> Result<Value, EvalError> {
+    let arg = |i: usize| -> Result<Value, EvalError> {
+        args.get(i)
+            .map_or(Ok(Value::Null), |a| evaluate_node(a, host))
+    };
+    let fmt = arg(0)?.to_text();
+    let mut cache: Vec<Option<String>> = vec![None; args.len().saturating_sub(1)];
+    let mut get = |n: usize| -> Result<Option<String>, EvalError> {
+        match cache.get(n) {
+            None => Ok(None),
+            Some(Some(t)) => Ok(Some(t.clone())),
+            Some(None) => {
+                let t = arg(n + 1)?.to_text();
+                cache[n] = Some(t.clone());
+                Ok(Some(t))
+            }
+        }
+    };
+    Ok(Value::str(&format(&fmt, args.len() - 1, &mut get, &span)?))
+}
+
+fn from_json(t: &str, span: Range<usize>) -> Result<Value, EvalError> {
+    let v: serde_json::Value = serde_json::from_str(t).map_err(|e| {
+        EvalError::new(
+            span,
+            format!(
+                "fromJSON: the argument is not valid JSON ({e}): {}",
+                clip(t)
+            ),
+        )
+    })?;
+    Ok(Value::from_json(&v))
+}
+
 /// Calls a function with its argument expressions, evaluating each only when needed.
 pub fn call(
     name: &str,
@@ -145,22 +180,7 @@ pub fn call(
                 l.ends_with(&r)
             })
         }
-        "format" => {
-            let fmt = arg(0)?.to_text();
-            let mut cache: Vec<Option<String>> = vec![None; args.len().saturating_sub(1)];
-            let mut get = |n: usize| -> Result<Option<String>, EvalError> {
-                match cache.get(n) {
-                    None => Ok(None),
-                    Some(Some(t)) => Ok(Some(t.clone())),
-                    Some(None) => {
-                        let t = arg(n + 1)?.to_text();
-                        cache[n] = Some(t.clone());
-                        Ok(Some(t))
-                    }
-                }
-            };
-            Value::str(&format(&fmt, args.len() - 1, &mut get, &span)?)
-        }
+        "format" => call_format(&args, span, host)?,
         "join" => match arg(0)? {
             Value::Array(items) => {
                 let sep = if items.len() > 1 && args.len() > 1 {
@@ -180,19 +200,7 @@ pub fn call(
             other => Value::str(&other.to_text()),
         },
         "toJSON" => Value::str(&to_json_text(&arg(0)?)),
-        "fromJSON" => {
-            let t = arg(0)?.to_text();
-            let v: serde_json::Value = serde_json::from_str(&t).map_err(|e| {
-                EvalError::new(
-                    span,
-                    format!(
-                        "fromJSON: the argument is not valid JSON ({e}): {}",
-                        clip(&t)
-                    ),
-                )
-            })?;
-            Value::from_json(&v)
-        }
+        "fromJSON" => from_json(&arg(0)?.to_text(), span)?,
         "hashFiles" => {
             let patterns: Vec<String> = (0..args.len())
                 .map(|i| arg(i).map(|v| v.to_text()))

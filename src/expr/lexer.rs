@@ -55,6 +55,96 @@ fn is_ident(c: u8) -> bool {
     IDENT[c as usize]
 }
 
+/// A string literal from its opening `'` at `i` (`''` is a quote); the token and its length.
+fn string(src: &str, i: usize) -> Result<(Tok<'_>, usize), ExprError> {
+    let b = src.as_bytes();
+    let mut s = super::ast::Name::default();
+    let mut j = i + 1;
+    let mut seg = j;
+    loop {
+        match b.get(j) {
+            None => {
+                return Err(ExprError::new(
+                    i..src.len(),
+                    "unterminated string: a string literal opened here has no closing `'`",
+                ))
+            }
+            Some(b'\'') if b.get(j + 1) == Some(&b'\'') => {
+                s.push_str(&src[seg..j + 1]);
+                j += 2;
+                seg = j;
+            }
+            Some(b'\'') => {
+                s.push_str(&src[seg..j]);
+                break;
+            }
+            Some(_) => j += 1,
+        }
+    }
+    Ok((Tok::Str(s), j + 1 - i))
+}
+
+/// A number starting at `i` (a sign only starts it or follows an exponent marker).
+fn number(src: &str, i: usize) -> Result<(Tok<'_>, usize), ExprError> {
+    let b = src.as_bytes();
+    let mut j = i;
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'.' | b'-' | b'+' | b'_'))
+    {
+        if (b[j] == b'-' || b[j] == b'+') && j > i && !matches!(b[j - 1], b'e' | b'E') {
+            break;
+        }
+        j += 1;
+    }
+    let text = &src[i..j];
+    let n = match text {
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        "+Infinity" => Some(f64::INFINITY),
+        _ => super::value::parse_number(text)
+            .filter(|_| !text.trim().is_empty() && text != "-" && text != "+"),
+    };
+    match n {
+        Some(n) => Ok((Tok::Number(n), j - i)),
+        None => Err(ExprError::new(i..j, format!("`{text}` is not a number"))),
+    }
+}
+
+/// An identifier or keyword starting at `i`.
+fn word(src: &str, i: usize) -> (Tok<'_>, usize) {
+    let b = src.as_bytes();
+    let j = i
+        + 1
+        + b[i + 1..]
+            .iter()
+            .position(|&c| !is_ident(c))
+            .unwrap_or(b.len() - i - 1);
+    let word = &src[i..j];
+    let tok = match word {
+        "null" => Tok::Null,
+        "true" => Tok::Bool(true),
+        "false" => Tok::Bool(false),
+        "NaN" => Tok::Number(f64::NAN),
+        "Infinity" => Tok::Number(f64::INFINITY),
+        _ => Tok::Ident(word),
+    };
+    (tok, j - i)
+}
+
+/// A character no token starts with, with a hint for the usual mix-ups.
+fn unexpected(src: &str, i: usize) -> ExprError {
+    let ch = src[i..].chars().next().unwrap_or('?');
+    let hint = match ch {
+        '"' => "; strings use single quotes: 'text'",
+        '=' => "; compare with `==`",
+        '&' => "; use `&&`",
+        '|' => "; use `||`",
+        _ => "",
+    };
+    ExprError::new(
+        i..i + ch.len_utf8(),
+        format!("unexpected character `{ch}`{hint}"),
+    )
+}
+
 pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
     let b = src.as_bytes();
     let mut out = Vec::with_capacity(src.len() / 3 + 1);
@@ -83,30 +173,7 @@ pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
             b'=' if b.get(i + 1) == Some(&b'=') => (Tok::Eq, 2),
             b'&' if b.get(i + 1) == Some(&b'&') => (Tok::And, 2),
             b'|' if b.get(i + 1) == Some(&b'|') => (Tok::Or, 2),
-            b'\'' => {
-                let mut s = super::ast::Name::default();
-                let mut j = i + 1;
-                let mut seg = j;
-                loop {
-                    match b.get(j) {
-                        None => return Err(ExprError::new(
-                            start..src.len(),
-                            "unterminated string: a string literal opened here has no closing `'`",
-                        )),
-                        Some(b'\'') if b.get(j + 1) == Some(&b'\'') => {
-                            s.push_str(&src[seg..j + 1]);
-                            j += 2;
-                            seg = j;
-                        }
-                        Some(b'\'') => {
-                            s.push_str(&src[seg..j]);
-                            break;
-                        }
-                        Some(_) => j += 1,
-                    }
-                }
-                (Tok::Str(s), j + 1 - i)
-            }
+            b'\'' => string(src, i)?,
             b'.' if !b.get(i + 1).is_some_and(u8::is_ascii_digit)
                 || out.last().is_some_and(|t: &Token| {
                     matches!(
@@ -117,61 +184,9 @@ pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
             {
                 one(Tok::Dot)
             }
-            b'0'..=b'9' | b'.' | b'-' | b'+' => {
-                let mut j = i;
-                while j < b.len()
-                    && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'.' | b'-' | b'+' | b'_'))
-                {
-                    // A sign only starts the number or follows an exponent marker.
-                    if (b[j] == b'-' || b[j] == b'+') && j > i && !matches!(b[j - 1], b'e' | b'E') {
-                        break;
-                    }
-                    j += 1;
-                }
-                let text = &src[i..j];
-                let n = match text {
-                    "-Infinity" => Some(f64::NEG_INFINITY),
-                    "+Infinity" => Some(f64::INFINITY),
-                    _ => super::value::parse_number(text)
-                        .filter(|_| !text.trim().is_empty() && text != "-" && text != "+"),
-                };
-                match n {
-                    Some(n) => (Tok::Number(n), j - i),
-                    None => return Err(ExprError::new(i..j, format!("`{text}` is not a number"))),
-                }
-            }
-            c if is_ident_start(c) => {
-                let j = i
-                    + 1
-                    + b[i + 1..]
-                        .iter()
-                        .position(|&c| !is_ident(c))
-                        .unwrap_or(b.len() - i - 1);
-                let word = &src[i..j];
-                let tok = match word {
-                    "null" => Tok::Null,
-                    "true" => Tok::Bool(true),
-                    "false" => Tok::Bool(false),
-                    "NaN" => Tok::Number(f64::NAN),
-                    "Infinity" => Tok::Number(f64::INFINITY),
-                    _ => Tok::Ident(word),
-                };
-                (tok, j - i)
-            }
-            _ => {
-                let ch = src[i..].chars().next().unwrap_or('?');
-                let hint = match ch {
-                    '"' => "; strings use single quotes: 'text'",
-                    '=' => "; compare with `==`",
-                    '&' => "; use `&&`",
-                    '|' => "; use `||`",
-                    _ => "",
-                };
-                return Err(ExprError::new(
-                    i..i + ch.len_utf8(),
-                    format!("unexpected character `{ch}`{hint}"),
-                ));
-            }
+            b'0'..=b'9' | b'.' | b'-' | b'+' => number(src, i)?,
+            c if is_ident_start(c) => word(src, i),
+            _ => return Err(unexpected(src, i)),
         };
         out.push(Token {
             tok,

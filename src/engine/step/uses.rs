@@ -19,34 +19,15 @@ impl<B: ContainerBackend> JobRunner<B> {
         timeout: Option<Duration>,
     ) -> Result<StepResult, EngineError> {
         if let Some(image) = uses.strip_prefix("docker://") {
-            let args = match with.get("args") {
-                Some(a) => words(&env::eval_text(&a.value, host).map_err(EngineError::Expression)?),
-                None => Vec::new(),
+            let call = DockerAction {
+                label,
+                name,
+                uses,
+                with,
+                host,
+                timeout,
             };
-            let entrypoint = with
-                .get("entrypoint")
-                .map(|e| env::eval_text(&e.value, host))
-                .transpose()
-                .map_err(EngineError::Expression)?;
-            actions::ensure_image(&self.cx, image, None)
-                .await
-                .map_err(|e| EngineError::Action {
-                    uses: uses.into(),
-                    message: e.to_string(),
-                })?;
-            let mut penv = self.process_env(&env, files, action_id);
-            penv.retain(|(k, _)| k != "PATH");
-            for (k, v) in with.iter() {
-                if k.value != "args" && k.value != "entrypoint" {
-                    penv.push((
-                        actions::input_var(&k.value),
-                        env::eval_text(&v.value, host).map_err(EngineError::Expression)?,
-                    ));
-                }
-            }
-            return self
-                .container_step(label, image.to_string(), entrypoint, args, penv, timeout)
-                .await;
+            return self.image_step(&call, image, &env, files, action_id).await;
         }
         let la = self.load_action(uses).await?;
         let inputs = actions::inputs(&la.action, with, host).map_err(EngineError::Expression)?;
@@ -67,123 +48,19 @@ impl<B: ContainerBackend> JobRunner<B> {
         })?;
         match runs.kind {
             RunsKind::Docker(d) => {
-                let image = d
-                    .image
-                    .as_ref()
-                    .map(|i| i.value.clone())
-                    .unwrap_or_default();
-                let (out_tx, out_rx) = mpsc::unbounded_channel::<Chunk>();
-                let build_log = output::spawn(self.output_cx(label), out_rx);
-                let image = match image.strip_prefix("docker://") {
-                    Some(img) => {
-                        let r = actions::ensure_image(&self.cx, img, None).await;
-                        drop(out_tx);
-                        let _ = build_log.await;
-                        r.map_err(|e| EngineError::Action {
-                            uses: uses.into(),
-                            message: format!("{}: {e}", la.file),
-                        })?;
-                        img.to_string()
-                    }
-                    None => {
-                        let r = actions::dockerfile_image(&self.cx, &la, &image, out_tx).await;
-                        let _ = build_log.await;
-                        r?
-                    }
+                let call = DockerAction {
+                    label,
+                    name,
+                    uses,
+                    with,
+                    host: &ahost,
+                    timeout,
                 };
-                let args = match with.get("args") {
-                    Some(a) => {
-                        words(&env::eval_text(&a.value, &ahost).map_err(EngineError::Expression)?)
-                    }
-                    None => d
-                        .args
-                        .iter()
-                        .map(|a| env::eval_text(&a.value, &ahost))
-                        .collect::<Result<_, _>>()
-                        .map_err(EngineError::Expression)?,
-                };
-                let entrypoint = match with.get("entrypoint") {
-                    Some(e) => {
-                        Some(env::eval_text(&e.value, &ahost).map_err(EngineError::Expression)?)
-                    }
-                    None => d.entrypoint.as_ref().map(|e| e.value.clone()),
-                };
-                let mut aenv = EnvMap::new();
-                env::apply(&mut aenv, &d.env, &ahost).map_err(EngineError::Expression)?;
-                penv.extend(aenv.clone());
-                penv.retain(|(k, _)| k != "PATH");
-                if let Some(pre) = &d.pre_entrypoint {
-                    let r = self
-                        .container_step(
-                            label,
-                            image.clone(),
-                            Some(pre.value.clone()),
-                            Vec::new(),
-                            penv.clone(),
-                            timeout,
-                        )
-                        .await?;
-                    if r.outcome != Conclusion::Success {
-                        return Ok(r);
-                    }
-                }
-                let r = self
-                    .container_step(
-                        label,
-                        image.clone(),
-                        entrypoint,
-                        args,
-                        penv.clone(),
-                        timeout,
-                    )
-                    .await?;
-                if d.post_entrypoint.is_some() {
-                    self.posts.push(Post {
-                        label: format!("post {label}"),
-                        name: format!("Post {name}"),
-                        action: la.clone(),
-                        inputs,
-                        state: Vec::new(),
-                        env: penv.into_iter().collect(),
-                        main_failed: r.outcome != Conclusion::Success,
-                    });
-                    if let Some(p) = self.posts.last_mut() {
-                        p.action.uses = image;
-                    }
-                }
-                Ok(r)
+                self.docker_action(&call, la, &d, inputs, penv).await
             }
             RunsKind::Composite { steps } => {
-                let mut inner = Scope {
-                    steps: Object::new(),
-                    inputs: Some(Value::object(inputs_ctx)),
-                    action: Some(la.clone()),
-                    prefix: format!("{label}."),
-                    failed: false,
-                    base_env: Some(env),
-                };
-                Box::pin(self.run_scope(&steps, &mut inner)).await;
-                let ohost = self.step_host(&inner, &self.env);
-                let mut outputs = BTreeMap::new();
-                for o in &la.action.outputs {
-                    if let Some(v) = &o.value {
-                        outputs.insert(
-                            o.name.value.clone(),
-                            env::eval_text(&v.value, &ohost).unwrap_or_default(),
-                        );
-                    }
-                }
-                Ok(StepResult {
-                    outcome: if inner.failed {
-                        Conclusion::Failure
-                    } else if self.token.is_cancelled() {
-                        Conclusion::Cancelled
-                    } else {
-                        Conclusion::Success
-                    },
-                    outputs,
-                    reason: inner.failed.then(|| format!("a step of {uses} failed")),
-                })
+                self.composite_action(label, uses, &la, &steps, inputs_ctx, env)
+                    .await
             }
             RunsKind::Node(n) => {
                 let main = n.main.as_ref().map(|m| m.value.clone()).ok_or_else(|| {
@@ -324,6 +201,211 @@ impl<B: ContainerBackend> JobRunner<B> {
         let mut result = stopped.into_result()?;
         self.absorb(&effects, &mut result);
         Ok(result)
+    }
+}
+
+/// A container action's step (`runs.using: docker`), as `run_uses` received it.
+struct DockerAction<'a> {
+    label: &'a str,
+    name: &'a str,
+    uses: &'a str,
+    with: &'a StrMap,
+    /// The step's host with the action's `inputs`.
+    host: &'a RunHost,
+    timeout: Option<Duration>,
+}
+
+impl<B: ContainerBackend> JobRunner<B> {
+    /// `uses: docker://image`: the image run as the step, `with.args`/`entrypoint` given
+    /// to it and every other `with:` key as an `INPUT_` variable.
+    async fn image_step(
+        &mut self,
+        call: &DockerAction<'_>,
+        image: &str,
+        env: &EnvMap,
+        files: &StepFiles,
+        action_id: &str,
+    ) -> Result<StepResult, EngineError> {
+        let DockerAction {
+            label,
+            uses,
+            with,
+            host,
+            timeout,
+            ..
+        } = *call;
+        let args = match with.get("args") {
+            Some(a) => words(&env::eval_text(&a.value, host).map_err(EngineError::Expression)?),
+            None => Vec::new(),
+        };
+        let entrypoint = with
+            .get("entrypoint")
+            .map(|e| env::eval_text(&e.value, host))
+            .transpose()
+            .map_err(EngineError::Expression)?;
+        actions::ensure_image(&self.cx, image, None)
+            .await
+            .map_err(|e| EngineError::Action {
+                uses: uses.into(),
+                message: e.to_string(),
+            })?;
+        let mut penv = self.process_env(env, files, action_id);
+        penv.retain(|(k, _)| k != "PATH");
+        for (k, v) in with.iter() {
+            if k.value != "args" && k.value != "entrypoint" {
+                penv.push((
+                    actions::input_var(&k.value),
+                    env::eval_text(&v.value, host).map_err(EngineError::Expression)?,
+                ));
+            }
+        }
+        self.container_step(label, image.to_string(), entrypoint, args, penv, timeout)
+            .await
+    }
+
+    /// Runs a container action: its image (pulled, or built from its Dockerfile), its
+    /// `pre-entrypoint`, then its entrypoint; `post-entrypoint` is queued as a post step.
+    async fn docker_action(
+        &mut self,
+        call: &DockerAction<'_>,
+        la: LoadedAction,
+        d: &crate::model::DockerRuns,
+        inputs: Vec<(String, String)>,
+        mut penv: Vec<(String, String)>,
+    ) -> Result<StepResult, EngineError> {
+        let DockerAction {
+            label,
+            name,
+            uses,
+            with,
+            timeout,
+            ..
+        } = *call;
+        let image = d
+            .image
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_default();
+        let (out_tx, out_rx) = mpsc::unbounded_channel::<Chunk>();
+        let build_log = output::spawn(self.output_cx(label), out_rx);
+        let image = match image.strip_prefix("docker://") {
+            Some(img) => {
+                let r = actions::ensure_image(&self.cx, img, None).await;
+                drop(out_tx);
+                let _ = build_log.await;
+                r.map_err(|e| EngineError::Action {
+                    uses: uses.into(),
+                    message: format!("{}: {e}", la.file),
+                })?;
+                img.to_string()
+            }
+            None => {
+                let r = actions::dockerfile_image(&self.cx, &la, &image, out_tx).await;
+                let _ = build_log.await;
+                r?
+            }
+        };
+        let args = match with.get("args") {
+            Some(a) => {
+                words(&env::eval_text(&a.value, call.host).map_err(EngineError::Expression)?)
+            }
+            None => d
+                .args
+                .iter()
+                .map(|a| env::eval_text(&a.value, call.host))
+                .collect::<Result<_, _>>()
+                .map_err(EngineError::Expression)?,
+        };
+        let entrypoint = match with.get("entrypoint") {
+            Some(e) => Some(env::eval_text(&e.value, call.host).map_err(EngineError::Expression)?),
+            None => d.entrypoint.as_ref().map(|e| e.value.clone()),
+        };
+        let mut aenv = EnvMap::new();
+        env::apply(&mut aenv, &d.env, call.host).map_err(EngineError::Expression)?;
+        penv.extend(aenv.clone());
+        penv.retain(|(k, _)| k != "PATH");
+        if let Some(pre) = &d.pre_entrypoint {
+            let r = self
+                .container_step(
+                    call.label,
+                    image.clone(),
+                    Some(pre.value.clone()),
+                    Vec::new(),
+                    penv.clone(),
+                    timeout,
+                )
+                .await?;
+            if r.outcome != Conclusion::Success {
+                return Ok(r);
+            }
+        }
+        let r = self
+            .container_step(
+                label,
+                image.clone(),
+                entrypoint,
+                args,
+                penv.clone(),
+                timeout,
+            )
+            .await?;
+        if d.post_entrypoint.is_some() {
+            self.posts.push(Post {
+                label: format!("post {label}"),
+                name: format!("Post {name}"),
+                action: la.clone(),
+                inputs,
+                state: Vec::new(),
+                env: penv.into_iter().collect(),
+                main_failed: r.outcome != Conclusion::Success,
+            });
+            if let Some(p) = self.posts.last_mut() {
+                p.action.uses = image;
+            }
+        }
+        Ok(r)
+    }
+
+    /// Runs a composite action's steps in a scope of their own; its outputs from them.
+    async fn composite_action(
+        &mut self,
+        label: &str,
+        uses: &str,
+        la: &LoadedAction,
+        steps: &[Step],
+        inputs_ctx: Object,
+        env: EnvMap,
+    ) -> Result<StepResult, EngineError> {
+        let mut inner = Scope {
+            steps: Object::new(),
+            inputs: Some(Value::object(inputs_ctx)),
+            action: Some(la.clone()),
+            prefix: format!("{label}."),
+            failed: false,
+            base_env: Some(env),
+        };
+        Box::pin(self.run_scope(steps, &mut inner)).await;
+        let ohost = self.step_host(&inner, &self.env);
+        let mut outputs = BTreeMap::new();
+        for o in &la.action.outputs {
+            if let Some(v) = &o.value {
+                outputs.insert(
+                    o.name.value.clone(),
+                    env::eval_text(&v.value, &ohost).unwrap_or_default(),
+                );
+            }
+        }
+        Ok(StepResult {
+            outcome: if inner.failed {
+                Conclusion::Failure
+            } else if self.token.is_cancelled() {
+                Conclusion::Cancelled
+            } else {
+                Conclusion::Success
+            },
+            outputs,
+            reason: inner.failed.then(|| format!("a step of {uses} failed")),
+        })
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod container_options;
 pub mod cron;
 pub mod diag;
 pub mod docker;

@@ -1,10 +1,44 @@
-//! The `gantry` binary: parse arguments, hand over to the library, turn errors into exit codes.
+//! The `gantry` binary: joins the two fronts — the local commands (`gantry_cli`) and the
+//! service (`gantry serve`) — under one clap parser, and turns errors into exit codes.
+//! The fronts never import each other; this file is the only place both are named.
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
 /// Validation and planning allocate many small strings and nodes; mimalloc handles that
 /// pattern markedly faster than the system allocator.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> std::process::ExitCode {
-    gantry::cli::main()
+#[derive(Parser, Debug)]
+#[command(
+    name = "gantry",
+    version,
+    about = "Run GitHub Actions workflows on your own events: pushes, webhooks, Kafka messages"
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    #[command(flatten)]
+    Local(gantry::cli::Command),
+    /// The runner service: webhooks in, runs in Docker, a durable run store, an API.
+    Serve(Box<gantry::serve::cmd::ServeArgs>),
+}
+
+fn main() -> ExitCode {
+    let result = match Args::parse().command {
+        Command::Local(command) => gantry::cli::run(command),
+        Command::Serve(args) => gantry::serve::cmd::run(*args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gantry: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -17,8 +17,8 @@ pub enum BackendError {
         object: String,
         message: String,
     },
-    #[error("invalid container option `{option}`: {message}")]
-    Option { option: String, message: String },
+    #[error(transparent)]
+    Option(#[from] crate::container_options::OptionError),
 }
 
 impl BackendError {

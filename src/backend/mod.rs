@@ -3,11 +3,13 @@
 //! The Docker implementation lives in `crate::docker`; tests can put a fake behind the trait.
 
 mod error;
-mod options;
 mod spec;
 
+pub use crate::container_options::{
+    parse_bytes, parse_options, ContainerOptions, HealthCheck, OptionError,
+};
+pub use crate::policy::Confinement;
 pub use error::BackendError;
-pub use options::{parse_bytes, parse_options, ContainerOptions, HealthCheck};
 pub use spec::*;
 
 use std::future::Future;

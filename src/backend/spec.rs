@@ -1,6 +1,7 @@
 //! Spec structs for the backend: what to create, mount, run and build, stated as data so
 //! that the engine builds them and any backend can carry them out.
 
+use crate::policy::Confinement;
 use tokio::sync::mpsc;
 
 /// Labels every resource Gantry creates carries: the key marks "made by gantry", the value
@@ -29,24 +30,6 @@ pub struct ContainerSpec {
     pub options: super::ContainerOptions,
     /// What the operator's policy imposes, whatever the workflow asked.
     pub confinement: Confinement,
-}
-
-/// Limits and hardening every container of a job gets from the policy. A backend applies
-/// them over the workflow's own options: the smaller limit wins, nothing here can be
-/// loosened by `options:`.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Confinement {
-    /// `no-new-privileges`: setuid binaries and file capabilities gain nothing.
-    pub no_new_privileges: bool,
-    pub cap_drop: Vec<String>,
-    pub pids_limit: Option<i64>,
-    /// Bytes of memory (swap included: no swap beyond it).
-    pub memory: Option<i64>,
-    pub nano_cpus: Option<i64>,
-    /// Read-only root filesystem, with a tmpfs at `/tmp`.
-    pub read_only_rootfs: bool,
-    /// OCI runtime (`runsc`), when not the engine's default.
-    pub runtime: Option<String>,
 }
 
 /// A network to create: jobs without services share one with inter-container traffic

@@ -1,4 +1,5 @@
-//! The command line: argument parsing with clap and one module per subcommand. This is the
+//! The local command line: argument parsing with clap and one module per subcommand
+//! (`gantry serve`'s own arguments live with the service; the binary joins the two). This is the
 //! edge where files are read and output is printed; everything it calls is testable library code.
 
 mod console;
@@ -7,24 +8,11 @@ mod files;
 mod list;
 mod plan;
 mod run;
-mod secrets;
-mod serve;
 mod trigger;
 mod validate;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Subcommand, ValueEnum};
 use std::process::ExitCode;
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "gantry",
-    version,
-    about = "Run GitHub Actions workflows on your own events: pushes, webhooks, Kafka messages"
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -36,8 +24,6 @@ pub enum Command {
     Plan(Box<plan::PlanArgs>),
     /// Run the workflows an event triggers, for real, in Docker.
     Run(Box<run::RunArgs>),
-    /// The runner service: webhooks in, runs in Docker, a durable run store, an API.
-    Serve(Box<serve::ServeArgs>),
     /// Send an event to a running `gantry serve` (e.g. from a git post-receive hook).
     #[command(subcommand)]
     Trigger(trigger::TriggerCommand),
@@ -49,22 +35,13 @@ pub enum Format {
     Json,
 }
 
-/// Entry point of the binary.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
+/// Runs one of the local commands; the binary turns an error into exit code 2.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Validate(args) => validate::run(args),
         Command::List(args) => list::run(args),
         Command::Plan(args) => plan::run(*args),
         Command::Run(args) => run::run(*args),
-        Command::Serve(args) => serve::run(*args),
         Command::Trigger(cmd) => trigger::run(cmd),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("gantry: error: {e:#}");
-            ExitCode::from(2)
-        }
     }
 }

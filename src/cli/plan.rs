@@ -33,7 +33,7 @@ pub struct PlanArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     #[command(flatten)]
-    pub secrets: super::secrets::SecretArgs,
+    pub secrets: crate::secrets::SecretArgs,
     /// The operator's policy: a TOML file with a `[policy]` table (a `gantry.toml` works).
     /// Without it the default policy applies (docs/security.md).
     #[arg(long, env = "GANTRY_POLICY", value_name = "FILE")]

@@ -578,7 +578,7 @@ fn apply_container<B: ContainerBackend>(
     }
     if let Some(o) = &c.options {
         let text = env::eval_text(&o.value, host).map_err(EngineError::Expression)?;
-        spec.options = parse_options(&text)?;
+        spec.options = parse_options(&text).map_err(crate::backend::BackendError::from)?;
         let refusals = crate::policy::check_options(&spec.options, policy);
         refuse(at, o.span, refusals)?;
         volumes.append(&mut spec.options.volumes);

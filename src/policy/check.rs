@@ -3,7 +3,7 @@
 //! engine (text known only at run time, after expressions) all use the same rules.
 
 use super::Policy;
-use crate::backend::ContainerOptions;
+use crate::container_options::ContainerOptions;
 use std::path::{Component, Path, PathBuf};
 
 /// Something a workflow asked for that the policy refuses.
@@ -333,7 +333,7 @@ fn normalize(path: &str) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::parse_options;
+    use crate::container_options::parse_options;
 
     fn keys(options: &str, p: &Policy) -> Vec<Option<&'static str>> {
         check_options(&parse_options(options).unwrap(), p)

@@ -9,12 +9,13 @@
 //! and volumes, [`workflow`] walks a workflow's model for the planner and `validate`.
 
 pub mod check;
+mod confinement;
 pub mod workflow;
 
 pub use check::{check_options, check_port, check_volume, Refusal, VolumeSpec};
+pub use confinement::Confinement;
 pub use workflow::{check_workflow, Located};
 
-use crate::backend::Confinement;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -158,7 +159,7 @@ impl Policy {
     }
 
     pub fn memory_bytes(&self) -> Result<i64, String> {
-        crate::backend::parse_bytes(&self.memory)
+        crate::container_options::parse_bytes(&self.memory)
             .filter(|b| *b >= 6 * 1024 * 1024)
             .ok_or_else(|| {
                 format!(

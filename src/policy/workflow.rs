@@ -6,7 +6,7 @@
 
 use super::check::{check_options, check_port, check_volume, Refusal};
 use super::Policy;
-use crate::backend::parse_options;
+use crate::container_options::parse_options;
 use crate::diag::Diagnostic;
 use crate::model::{Container, JobKind, Str, Workflow};
 use crate::yaml::node::{Pos, Span};

@@ -4,6 +4,7 @@
 //! and a default path per repository; `gantry serve` scopes them by tenant ([`TenantSecrets`]).
 //! Errors name the secret and its path, never a value.
 
+mod args;
 mod chain;
 mod config;
 mod error;
@@ -11,6 +12,7 @@ mod reference;
 mod tenant;
 mod vault;
 
+pub use args::{parse_dotenv, SecretArgs};
 pub use chain::{ChainStore, StaticStore};
 pub use config::{AuthMethod, SecretsConfig, TenantConfig, VaultConfig};
 pub use error::SecretError;

@@ -8,6 +8,7 @@ mod accept;
 mod api;
 mod auth;
 mod body;
+pub mod cmd;
 mod concurrency;
 pub mod config;
 mod fair;

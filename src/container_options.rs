@@ -4,8 +4,16 @@
 //! Flags that reach the host (namespaces, devices, mounts, security options) are parsed too,
 //! so that the policy (`crate::policy`) can refuse them by name instead of never seeing them.
 
-use super::BackendError;
 use std::time::Duration;
+use thiserror::Error;
+
+/// A flag of `options:` that cannot be read: which one and why.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("invalid container option `{option}`: {message}")]
+pub struct OptionError {
+    pub option: String,
+    pub message: String,
+}
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContainerOptions {
@@ -51,7 +59,7 @@ pub struct HealthCheck {
 }
 
 /// Splits like a POSIX shell does for words: quotes group, backslash escapes.
-fn words(s: &str) -> Result<Vec<String>, BackendError> {
+fn words(s: &str) -> Result<Vec<String>, OptionError> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut in_word = false;
@@ -106,8 +114,8 @@ fn words(s: &str) -> Result<Vec<String>, BackendError> {
     Ok(out)
 }
 
-fn opt_err(option: &str, message: impl ToString) -> BackendError {
-    BackendError::Option {
+fn opt_err(option: &str, message: impl ToString) -> OptionError {
+    OptionError {
         option: option.to_string(),
         message: message.to_string(),
     }
@@ -160,7 +168,7 @@ pub fn parse_bytes(s: &str) -> Option<i64> {
 /// Flags that take no value (`--privileged`, or `--privileged=false`).
 const BOOL_FLAGS: &[&str] = &["--privileged", "--init", "--rm", "--read-only"];
 
-pub fn parse_options(text: &str) -> Result<ContainerOptions, BackendError> {
+pub fn parse_options(text: &str) -> Result<ContainerOptions, OptionError> {
     let mut o = ContainerOptions::default();
     let ws = words(text)?;
     let mut i = 0;
@@ -260,7 +268,7 @@ pub fn parse_options(text: &str) -> Result<ContainerOptions, BackendError> {
 }
 
 /// The flags that reach beyond the container: recorded for the policy to judge.
-fn host_flag(o: &mut ContainerOptions, flag: &str, value: String) -> Result<(), BackendError> {
+fn host_flag(o: &mut ContainerOptions, flag: &str, value: String) -> Result<(), OptionError> {
     match flag {
         "--network" | "--net" => o.network = Some(value),
         "--pid" | "--ipc" | "--uts" | "--userns" | "--cgroupns" => {

@@ -1,5 +1,5 @@
-//! `gantry serve --config gantry.toml`: the runner service (see `crate::serve`), stopped
-//! gracefully by SIGTERM or Ctrl-C.
+//! `gantry serve --config gantry.toml`: the service's command line — its arguments, the
+//! async runtime, and a graceful stop on SIGTERM or Ctrl-C.
 
 use crate::serve::{serve, ServeConfig};
 use anyhow::{Context, Result};
@@ -14,9 +14,10 @@ pub struct ServeArgs {
     #[arg(long, short = 'c', env = "GANTRY_CONFIG")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
-    pub secrets: super::secrets::SecretArgs,
+    pub secrets: crate::secrets::SecretArgs,
 }
 
+/// Entry point of `gantry serve`, called by the binary.
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let mut cfg = match &args.config {
         Some(p) => ServeConfig::load(p).map_err(anyhow::Error::msg)?,
@@ -32,7 +33,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     run_with(cfg, args.secrets)
 }
 
-fn run_with(cfg: ServeConfig, secrets: super::secrets::SecretArgs) -> Result<ExitCode> {
+fn run_with(cfg: ServeConfig, secrets: crate::secrets::SecretArgs) -> Result<ExitCode> {
     let store = secrets.tenants()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

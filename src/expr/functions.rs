@@ -86,20 +86,42 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
     FUNCTIONS.iter().find(|f| f.name.eq_ignore_ascii_case(name))
 }
 
+/// A call with the wrong number of arguments; Display says how many the function takes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ArityError {
+    #[error("`case` takes pairs of condition and value followed by a default (an odd number of arguments, at least 3), but got {got}")]
+    CasePairs { got: usize },
+    #[error("`{name}` takes {}, but got {got}", wanted(*.min, *.max))]
+    Count {
+        name: &'static str,
+        min: usize,
+        max: usize,
+        got: usize,
+    },
+}
+
+/// `1 argument`, `at least 2 arguments`, `1 to 3 arguments`.
+fn wanted(min: usize, max: usize) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match (min, max) {
+        (a, b) if a == b => format!("{a} argument{}", plural(a)),
+        (a, usize::MAX) => format!("at least {a} argument{}", plural(a)),
+        (a, b) => format!("{a} to {b} arguments"),
+    }
+}
+
 impl Function {
-    pub fn check_arity(&self, n: usize) -> Result<(), String> {
+    pub fn check_arity(&self, n: usize) -> Result<(), ArityError> {
         if self.name == "case" && n % 2 == 0 {
-            return Err(format!("`case` takes pairs of condition and value followed by a default (an odd number of arguments, at least 3), but got {n}"));
+            return Err(ArityError::CasePairs { got: n });
         }
         if n < self.min || n > self.max {
-            let want = match (self.min, self.max) {
-                (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
-                (a, usize::MAX) => {
-                    format!("at least {a} argument{}", if a == 1 { "" } else { "s" })
-                }
-                (a, b) => format!("{a} to {b} arguments"),
-            };
-            return Err(format!("`{}` takes {want}, but got {n}", self.name));
+            return Err(ArityError::Count {
+                name: self.name,
+                min: self.min,
+                max: self.max,
+                got: n,
+            });
         }
         Ok(())
     }

@@ -373,8 +373,8 @@ impl<'a> Parser<'a> {
         }
         self.depth -= 1;
         let end = self.tokens[self.pos - 1].span.end;
-        if let Err(msg) = f.check_arity(self.arg_stack.len() - base) {
-            return Err(ExprError::new(name_span, msg));
+        if let Err(e) = f.check_arity(self.arg_stack.len() - base) {
+            return Err(ExprError::new(name_span, e.to_string()));
         }
         let first = self.args.len() as Id;
         self.args.extend(self.arg_stack.drain(base..));

@@ -1,17 +1,22 @@
 //! `gantry trigger push`: the client a git `post-receive` hook calls to tell `gantry serve`
 //! about a push to a local repository. It builds GitHub's push payload from the repository
-//! (commits, changed files), signs it with the webhook secret and POSTs it to
-//! `/hooks/github`. The delivery id is derived from the push itself, so a hook that runs
+//! (commits, changed files), signs it with the webhook secret ([`crate::signature`], the
+//! same code that verifies it in the service) and POSTs it to `/hooks/github` over HTTP or
+//! HTTPS ([`client`]). The delivery id is derived from the push itself, so a hook that runs
 //! twice for the same update creates no second run.
+
+mod client;
 
 use crate::git::{push_from_repo, PushQuery};
 use crate::signature::sign;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
+use client::{ClientOptions, Delivery, HookClient};
 use sha2::{Digest, Sha256};
-use std::io::{BufRead, Read, Write};
+use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Subcommand, Debug, Clone)]
 pub enum TriggerCommand {
@@ -22,12 +27,20 @@ pub enum TriggerCommand {
 
 #[derive(Args, Debug, Clone)]
 pub struct PushArgs {
-    /// The service, e.g. http://127.0.0.1:8080 (plain HTTP; put TLS in a reverse proxy).
+    /// The service, e.g. http://127.0.0.1:8080 or https://ci.example.com (a path prefix is
+    /// kept: deliveries go to <url>/hooks/github).
     #[arg(long, env = "GANTRY_URL")]
     pub url: String,
     /// The GitHub webhook secret of the service.
     #[arg(long, env = "GANTRY_WEBHOOK_SECRET", hide_env_values = true)]
     pub secret: String,
+    /// PEM file of CA certificates to trust for https:// besides the system's (e.g. the
+    /// operator's own CA that signed the service's certificate).
+    #[arg(long, env = "GANTRY_CA_CERT", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Seconds one delivery may take, connecting included.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub timeout: u64,
     /// The repository's name as configured in the service (`owner/repo`).
     #[arg(long)]
     pub repository: String,
@@ -42,63 +55,47 @@ pub struct PushArgs {
     pub after: Option<String>,
 }
 
-pub fn run(cmd: TriggerCommand) -> Result<ExitCode> {
-    let TriggerCommand::Push(args) = cmd;
-    let mut updates = Vec::new();
+/// One ref update: the query that finds it in the repository.
+fn updates(args: &PushArgs) -> Result<Vec<PushQuery>> {
     if args.git_ref.is_some() || args.after.is_some() {
-        updates.push((
-            args.before.clone(),
-            args.after.clone(),
-            args.git_ref.clone(),
-        ));
-    } else {
-        for line in std::io::stdin().lock().lines() {
-            let line = line?;
-            let parts: Vec<&str> = line.split_whitespace().collect();
-            match parts.as_slice() {
-                [old, new, r] => updates.push((
-                    Some(old.to_string()),
-                    Some(new.to_string()),
-                    Some(r.to_string()),
-                )),
-                [] => {}
-                _ => bail!("expected `<old-sha> <new-sha> <ref>` on standard input, got `{line}`"),
-            }
+        return Ok(vec![PushQuery {
+            git_ref: args.git_ref.clone(),
+            sha: args.after.clone(),
+            before: args.before.clone(),
+        }]);
+    }
+    let mut out = Vec::new();
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        match parts.as_slice() {
+            [old, new, r] => out.push(PushQuery {
+                git_ref: Some(r.to_string()),
+                sha: Some(new.to_string()),
+                before: Some(old.to_string()),
+            }),
+            [] => {}
+            _ => bail!("expected `<old-sha> <new-sha> <ref>` on standard input, got `{line}`"),
         }
     }
+    Ok(out)
+}
+
+pub fn run(cmd: TriggerCommand) -> Result<ExitCode> {
+    let TriggerCommand::Push(args) = cmd;
+    let client = HookClient::new(&ClientOptions {
+        url: &args.url,
+        ca_cert: args.ca_cert.as_deref(),
+        timeout: Duration::from_secs(args.timeout),
+    })?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let mut failed = false;
-    for (before, after, git_ref) in updates {
-        let q = PushQuery {
-            git_ref,
-            sha: after,
-            before,
-        };
-        let mut spec = push_from_repo(&args.repo, &q)?;
-        spec.repository = Some(args.repository.clone());
-        let delivery = {
-            let h = Sha256::digest(
-                format!(
-                    "{}|{}|{:?}|{}",
-                    args.repository, spec.git_ref, spec.before, spec.after
-                )
-                .as_bytes(),
-            );
-            format!("push-{}", crate::engine::hex(&h[..16]))
-        };
-        let ev = spec.into_event();
-        let body = serde_json::to_vec(&ev.payload)?;
-        let (code, answer) = post(
-            &args.url,
-            &body,
-            &sign(args.secret.as_bytes(), &body),
-            &delivery,
-        )?;
-        println!(
-            "{} {}: {code} {answer}",
-            ev.meta.git_ref.unwrap_or_default(),
-            ev.meta.sha.unwrap_or_default()
-        );
-        failed |= !(200..300).contains(&code);
+    for q in updates(&args)? {
+        let status = rt.block_on(push(&args, &client, &q))?;
+        failed |= !(200..300).contains(&status);
     }
     Ok(if failed {
         ExitCode::FAILURE
@@ -107,40 +104,35 @@ pub fn run(cmd: TriggerCommand) -> Result<ExitCode> {
     })
 }
 
-/// One HTTP/1.1 POST to `url`/hooks/github.
-fn post(url: &str, body: &[u8], signature: &str, delivery: &str) -> Result<(u16, String)> {
-    let rest = url.strip_prefix("http://").with_context(|| {
-        format!("`{url}`: only http:// URLs are supported (use a reverse proxy for TLS)")
-    })?;
-    let (host, base) = match rest.split_once('/') {
-        Some((h, b)) => (h, format!("/{}", b.trim_end_matches('/'))),
-        None => (rest, String::new()),
-    };
-    let addr = if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:80")
-    };
-    let mut s =
-        std::net::TcpStream::connect(&addr).with_context(|| format!("cannot connect to {addr}"))?;
-    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
-    let head = format!(
-        "POST {base}/hooks/github HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: {delivery}\r\nX-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
+/// Delivers one update and prints the service's answer; returns the HTTP status.
+async fn push(args: &PushArgs, client: &HookClient, q: &PushQuery) -> Result<u16> {
+    let mut spec = push_from_repo(&args.repo, q)?;
+    spec.repository = Some(args.repository.clone());
+    let h = Sha256::digest(
+        format!(
+            "{}|{}|{:?}|{}",
+            args.repository, spec.git_ref, spec.before, spec.after
+        )
+        .as_bytes(),
     );
-    s.write_all(head.as_bytes())?;
-    s.write_all(body)?;
-    let mut resp = String::new();
-    s.read_to_string(&mut resp)?;
-    let code = resp
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let answer = resp
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .trim()
-        .to_string();
-    Ok((code, answer))
+    let id = format!("push-{}", crate::engine::hex(&h[..16]));
+    let ev = spec.into_event();
+    let body = serde_json::to_vec(&ev.payload)?;
+    let signature = sign(args.secret.as_bytes(), &body);
+    let answer = client
+        .post(&Delivery {
+            event: "push",
+            id: &id,
+            signature: &signature,
+            body: &body,
+        })
+        .await?;
+    println!(
+        "{} {}: {} {}",
+        ev.meta.git_ref.unwrap_or_default(),
+        ev.meta.sha.unwrap_or_default(),
+        answer.status,
+        answer.body
+    );
+    Ok(answer.status)
 }

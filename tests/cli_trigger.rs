@@ -290,6 +290,24 @@ fn chunked_answers_are_read_whole() {
 }
 
 #[test]
+fn redirects_are_reported_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sha = repo(dir.path());
+    let (port, server) = server(
+        None,
+        Reply::Bytes(
+            b"HTTP/1.1 308 Permanent Redirect\r\nLocation: http://127.0.0.1:1/hooks/github\r\nContent-Length: 5\r\nConnection: close\r\n\r\nmoved"
+                .to_vec(),
+        ),
+    );
+    let o = trigger(&format!("http://127.0.0.1:{port}"), dir.path(), &[]);
+    let (stdout, stderr) = out(&o);
+    assert_eq!(o.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(stdout, format!("refs/heads/main {sha}: 308 moved\n"));
+    assert!(server.join().unwrap().is_some());
+}
+
+#[test]
 fn a_service_that_never_answers_fails_the_hook() {
     let dir = tempfile::tempdir().unwrap();
     repo(dir.path());

@@ -92,15 +92,22 @@ impl HookClient {
             endpoint.host_str().unwrap_or_default(),
             endpoint.port_or_known_default().unwrap_or_default()
         );
-        // No proxy from the environment: a post-receive hook talks to its service directly,
-        // as the hand-written client before this one did.
-        let mut builder = Client::builder()
+        // No proxy from the environment and no redirects: a post-receive hook talks to its
+        // service directly and reports what it answered, as the hand-written client before
+        // this one did (a redirect would also turn the POST into a GET, or resend the
+        // delivery to another host).
+        let builder = Client::builder()
             .timeout(opts.timeout)
             .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("gantry/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = opts.ca_cert {
-            builder = builder.tls_certs_merge(ca_certificates(path)?);
-        }
+        let builder = match (endpoint.scheme(), opts.ca_cert) {
+            ("https", Some(path)) => builder.tls_certs_merge(ca_certificates(path)?),
+            ("https", None) => builder,
+            // Plain HTTP never reaches TLS: no trust store is loaded, so a host without CA
+            // certificates can still deliver.
+            _ => builder.tls_certs_only([]),
+        };
         Ok(HookClient {
             client: builder.build().map_err(ClientError::Build)?,
             endpoint,

@@ -25,6 +25,15 @@ fn mark(c: Conclusion) -> &'static str {
     }
 }
 
+/// The mark before a log line: `|` output, `!` errors, `#` Gantry's own.
+fn bar(stream: LogStream) -> &'static str {
+    match stream {
+        LogStream::Stdout => "|",
+        LogStream::Stderr => "!",
+        LogStream::System => "#",
+    }
+}
+
 fn secs(ms: u64) -> String {
     format!("{:.1}s", ms as f64 / 1000.0)
 }
@@ -122,14 +131,7 @@ impl Reporter for Console {
             }
             RunEvent::Log {
                 job, stream, line, ..
-            } => {
-                let bar = match stream {
-                    LogStream::Stdout => "|",
-                    LogStream::Stderr => "!",
-                    LogStream::System => "#",
-                };
-                self.print(&format!("[{job}]   {bar} {line}"));
-            }
+            } => self.print(&format!("[{job}]   {} {line}", bar(stream))),
             RunEvent::Group { job, title, .. } => match title {
                 Some(t) => self.print(&format!("[{job}]   ▸ {t}")),
                 None => self.print(&format!("[{job}]   ◂")),
@@ -148,23 +150,14 @@ impl Reporter for Console {
                 reason,
                 duration_ms,
                 ..
-            } => {
-                if conclusion == Conclusion::Skipped {
-                    self.print(&format!("[{job}] - {name} (skipped)"));
-                    return;
-                }
-                let why = reason.map(|r| format!(": {r}")).unwrap_or_default();
-                let coe = if outcome != conclusion {
-                    " (continue-on-error)"
-                } else {
-                    ""
-                };
-                self.print(&format!(
-                    "[{job}] {} {name} ({}){coe}{why}",
-                    mark(outcome),
-                    secs(duration_ms)
-                ));
-            }
+            } => self.print(&step_line(&StepEnd {
+                job: &job,
+                name: &name,
+                outcome,
+                conclusion,
+                reason: reason.as_deref(),
+                duration_ms,
+            })),
             RunEvent::JobFinished {
                 job,
                 conclusion,
@@ -189,6 +182,77 @@ impl Reporter for Console {
                 conclusion.as_str(),
                 secs(duration_ms)
             )),
+        }
+    }
+}
+
+/// What a finished step's line shows.
+struct StepEnd<'a> {
+    job: &'a str,
+    name: &'a str,
+    outcome: Conclusion,
+    conclusion: Conclusion,
+    reason: Option<&'a str>,
+    duration_ms: u64,
+}
+
+/// `[job] ✓ name (1.2s)`, with `(continue-on-error)` when the outcome was overridden and
+/// the reason when there is one; `[job] - name (skipped)` for a skipped step.
+fn step_line(s: &StepEnd<'_>) -> String {
+    let StepEnd { job, name, .. } = s;
+    if s.conclusion == Conclusion::Skipped {
+        return format!("[{job}] - {name} (skipped)");
+    }
+    let why = s.reason.map(|r| format!(": {r}")).unwrap_or_default();
+    let coe = if s.outcome != s.conclusion {
+        " (continue-on-error)"
+    } else {
+        ""
+    };
+    format!(
+        "[{job}] {} {name} ({}){coe}{why}",
+        mark(s.outcome),
+        secs(s.duration_ms)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finished_steps_say_how_they_ended() {
+        use Conclusion::{Failure, Skipped, Success};
+        for (outcome, conclusion, reason, want) in [
+            (Success, Success, None, "[build] ✓ test (1.2s)"),
+            (
+                Failure,
+                Failure,
+                Some("exit code 2"),
+                "[build] ✗ test (1.2s): exit code 2",
+            ),
+            (
+                Failure,
+                Success,
+                None,
+                "[build] ✗ test (1.2s) (continue-on-error)",
+            ),
+            (
+                Skipped,
+                Skipped,
+                Some("if: false"),
+                "[build] - test (skipped)",
+            ),
+        ] {
+            let line = step_line(&StepEnd {
+                job: "build",
+                name: "test",
+                outcome,
+                conclusion,
+                reason,
+                duration_ms: 1234,
+            });
+            assert_eq!(line, want);
         }
     }
 }

@@ -8,6 +8,7 @@ mod toml;
 
 pub use render::{render_json, render_text, SourceMap};
 pub use toml::parse_toml;
+pub use toml::TomlError;
 
 use crate::yaml::node::Span;
 use serde::Serialize;

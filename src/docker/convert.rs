@@ -49,59 +49,11 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     let o = &spec.options;
     let mut env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
     env.extend(o.env.iter().map(|(k, v)| format!("{k}={v}")));
-    let mounts = spec
-        .mounts
-        .iter()
-        .map(|m| Mount {
-            target: Some(m.target.clone()),
-            source: Some(m.source.clone()),
-            typ: Some(match m.kind {
-                MountKind::Bind => MountType::BIND,
-                MountKind::Volume => MountType::VOLUME,
-            }),
-            read_only: Some(m.read_only),
-            ..Default::default()
-        })
-        .collect();
-    let mut tmpfs: HashMap<String, String> = spec.tmpfs.iter().cloned().collect();
-    for t in &o.tmpfs {
-        let (path, opts) = t.split_once(':').unwrap_or((t, ""));
-        tmpfs.insert(path.to_string(), opts.to_string());
-    }
-    if spec.confinement.read_only_rootfs || o.read_only {
-        // A read-only root still needs somewhere to write scratch files.
-        tmpfs
-            .entry("/tmp".to_string())
-            .or_insert_with(|| "mode=1777".to_string());
-    }
+    let mounts = mounts(spec);
+    let tmpfs = tmpfs(spec);
     let (exposed, bindings) = ports(&spec.ports);
-    let healthcheck = o.health.as_ref().map(|h| HealthConfig {
-        test: h
-            .cmd
-            .as_ref()
-            .map(|c| vec!["CMD-SHELL".to_string(), c.clone()]),
-        interval: h.interval.map(nanos),
-        timeout: h.timeout.map(nanos),
-        retries: h.retries,
-        start_period: h.start_period.map(nanos),
-        ..Default::default()
-    });
-    let mut aliases = spec.aliases.clone();
-    aliases.extend(o.aliases.iter().cloned());
-    // `container:<id>` shares another container's network stack: no endpoint of its own.
-    let own_network = spec
-        .network
-        .as_ref()
-        .filter(|n| !n.starts_with("container:"));
-    let networking_config = own_network.map(|n| NetworkingConfig {
-        endpoints_config: Some(HashMap::from([(
-            n.clone(),
-            EndpointSettings {
-                aliases: Some(aliases),
-                ..Default::default()
-            },
-        )])),
-    });
+    let healthcheck = healthcheck(o);
+    let networking_config = networking(spec);
     ContainerCreateBody {
         image: Some(spec.image.clone()),
         hostname: o.hostname.clone(),
@@ -136,6 +88,73 @@ pub fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         networking_config,
         ..Default::default()
     }
+}
+
+fn mounts(spec: &ContainerSpec) -> Vec<Mount> {
+    spec.mounts
+        .iter()
+        .map(|m| Mount {
+            target: Some(m.target.clone()),
+            source: Some(m.source.clone()),
+            typ: Some(match m.kind {
+                MountKind::Bind => MountType::BIND,
+                MountKind::Volume => MountType::VOLUME,
+            }),
+            read_only: Some(m.read_only),
+            ..Default::default()
+        })
+        .collect()
+}
+
+/// The spec's tmpfs mounts, then `--tmpfs PATH[:OPTS]`, and `/tmp` when the root is read-only.
+fn tmpfs(spec: &ContainerSpec) -> HashMap<String, String> {
+    let o = &spec.options;
+    let mut tmpfs: HashMap<String, String> = spec.tmpfs.iter().cloned().collect();
+    for t in &o.tmpfs {
+        let (path, opts) = t.split_once(':').unwrap_or((t, ""));
+        tmpfs.insert(path.to_string(), opts.to_string());
+    }
+    if spec.confinement.read_only_rootfs || o.read_only {
+        // A read-only root still needs somewhere to write scratch files.
+        tmpfs
+            .entry("/tmp".to_string())
+            .or_insert_with(|| "mode=1777".to_string());
+    }
+    tmpfs
+}
+
+fn healthcheck(o: &ContainerOptions) -> Option<HealthConfig> {
+    o.health.as_ref().map(|h| HealthConfig {
+        test: h
+            .cmd
+            .as_ref()
+            .map(|c| vec!["CMD-SHELL".to_string(), c.clone()]),
+        interval: h.interval.map(nanos),
+        timeout: h.timeout.map(nanos),
+        retries: h.retries,
+        start_period: h.start_period.map(nanos),
+        ..Default::default()
+    })
+}
+
+/// The job network's endpoint with the container's aliases; none for `container:<id>`,
+/// which shares another container's network stack.
+fn networking(spec: &ContainerSpec) -> Option<NetworkingConfig> {
+    let mut aliases = spec.aliases.clone();
+    aliases.extend(spec.options.aliases.iter().cloned());
+    let own_network = spec
+        .network
+        .as_ref()
+        .filter(|n| !n.starts_with("container:"));
+    own_network.map(|n| NetworkingConfig {
+        endpoints_config: Some(HashMap::from([(
+            n.clone(),
+            EndpointSettings {
+                aliases: Some(aliases),
+                ..Default::default()
+            },
+        )])),
+    })
 }
 
 /// The smaller of what the workflow asked and what the policy gives.
@@ -279,5 +298,42 @@ mod tests {
         assert_eq!(one("80/tcp").host_port.as_deref(), Some("8080"));
         assert_eq!(one("80/tcp").host_ip.as_deref(), Some("127.0.0.1"));
         assert_eq!(one("9000/udp").host_ip.as_deref(), Some("0.0.0.0"));
+    }
+
+    #[test]
+    fn tmpfs_and_networks() {
+        let spec = |options: &str, network: Option<&str>, read_only: bool| ContainerSpec {
+            image: "x".into(),
+            options: crate::backend::parse_options(options).unwrap(),
+            tmpfs: vec![("/run".into(), "size=1m".into())],
+            network: network.map(String::from),
+            aliases: vec!["db".into()],
+            confinement: Confinement {
+                read_only_rootfs: read_only,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let t = tmpfs(&spec("--tmpfs /cache:size=2m", None, false));
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t["/run"].as_str(), t["/cache"].as_str()),
+            ("size=1m", "size=2m")
+        );
+        for (options, read_only) in [("", true), ("--read-only", false)] {
+            let t = tmpfs(&spec(options, None, read_only));
+            assert_eq!(t["/tmp"], "mode=1777", "{options} {read_only}");
+        }
+        let t = tmpfs(&spec("--tmpfs /tmp:size=9m", None, true));
+        assert_eq!(t["/tmp"], "size=9m", "an explicit /tmp is kept");
+
+        assert!(networking(&spec("", None, false)).is_none());
+        assert!(networking(&spec("", Some("container:abc"), false)).is_none());
+        let n = networking(&spec("--network-alias cache", Some("job-net"), false)).unwrap();
+        let endpoints = n.endpoints_config.unwrap();
+        assert_eq!(
+            endpoints["job-net"].aliases,
+            Some(vec!["db".to_string(), "cache".to_string()])
+        );
     }
 }

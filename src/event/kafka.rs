@@ -110,47 +110,9 @@ pub fn from_payload(payload: Value) -> Result<Event, EventError> {
             found: json_kind(&payload),
         });
     };
-    let topic = match obj.get("topic") {
-        Some(Value::String(t)) if !t.is_empty() => t.clone(),
-        Some(other @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_))) => {
-            return Err(EventError::WrongType {
-                event: "kafka".into(),
-                field: "topic".into(),
-                expected: "a string",
-                found: json_kind(other),
-            })
-        }
-        _ => {
-            return Err(EventError::MissingField {
-                event: "kafka".into(),
-                field: "topic".into(),
-                hint: "a kafka event names the topic its message came from".into(),
-            })
-        }
-    };
+    let topic = payload_topic(obj)?;
     let int = |f: &str| obj.get(f).and_then(Value::as_i64);
-    let headers = match obj.get("headers") {
-        Some(Value::Object(h)) => h
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    v.as_str()
-                        .map(|s| s.to_string())
-                        .or_else(|| (!v.is_null()).then(|| v.to_string())),
-                )
-            })
-            .collect(),
-        None | Some(Value::Null) => Vec::new(),
-        Some(other) => {
-            return Err(EventError::WrongType {
-                event: "kafka".into(),
-                field: "headers".into(),
-                expected: "an object of header names to strings",
-                found: json_kind(other),
-            })
-        }
-    };
+    let headers = payload_headers(obj)?;
     let key = obj.get("key").and_then(|k| {
         k.as_str()
             .map(str::to_string)
@@ -184,6 +146,51 @@ pub fn from_payload(payload: Value) -> Result<Event, EventError> {
         payload,
         meta,
     })
+}
+
+/// `topic`: required, a non-empty string.
+fn payload_topic(obj: &Map<String, Value>) -> Result<String, EventError> {
+    match obj.get("topic") {
+        Some(Value::String(t)) if !t.is_empty() => Ok(t.clone()),
+        Some(other @ (Value::Number(_) | Value::Bool(_) | Value::Array(_) | Value::Object(_))) => {
+            Err(EventError::WrongType {
+                event: "kafka".into(),
+                field: "topic".into(),
+                expected: "a string",
+                found: json_kind(other),
+            })
+        }
+        _ => Err(EventError::MissingField {
+            event: "kafka".into(),
+            field: "topic".into(),
+            hint: "a kafka event names the topic its message came from".into(),
+        }),
+    }
+}
+
+/// `headers`: an object of names to strings (other values as JSON text; `null` kept as
+/// no value), or absent.
+fn payload_headers(obj: &Map<String, Value>) -> Result<Vec<(String, Option<String>)>, EventError> {
+    match obj.get("headers") {
+        Some(Value::Object(h)) => Ok(h
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str()
+                        .map(|s| s.to_string())
+                        .or_else(|| (!v.is_null()).then(|| v.to_string())),
+                )
+            })
+            .collect()),
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(other) => Err(EventError::WrongType {
+            event: "kafka".into(),
+            field: "headers".into(),
+            expected: "an object of header names to strings",
+            found: json_kind(other),
+        }),
+    }
 }
 
 #[cfg(test)]

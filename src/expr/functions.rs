@@ -86,20 +86,42 @@ pub fn lookup(name: &str) -> Option<&'static Function> {
     FUNCTIONS.iter().find(|f| f.name.eq_ignore_ascii_case(name))
 }
 
+/// A call with the wrong number of arguments; Display says how many the function takes.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ArityError {
+    #[error("`case` takes pairs of condition and value followed by a default (an odd number of arguments, at least 3), but got {got}")]
+    CasePairs { got: usize },
+    #[error("`{name}` takes {}, but got {got}", wanted(*.min, *.max))]
+    Count {
+        name: &'static str,
+        min: usize,
+        max: usize,
+        got: usize,
+    },
+}
+
+/// `1 argument`, `at least 2 arguments`, `1 to 3 arguments`.
+fn wanted(min: usize, max: usize) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match (min, max) {
+        (a, b) if a == b => format!("{a} argument{}", plural(a)),
+        (a, usize::MAX) => format!("at least {a} argument{}", plural(a)),
+        (a, b) => format!("{a} to {b} arguments"),
+    }
+}
+
 impl Function {
-    pub fn check_arity(&self, n: usize) -> Result<(), String> {
+    pub fn check_arity(&self, n: usize) -> Result<(), ArityError> {
         if self.name == "case" && n % 2 == 0 {
-            return Err(format!("`case` takes pairs of condition and value followed by a default (an odd number of arguments, at least 3), but got {n}"));
+            return Err(ArityError::CasePairs { got: n });
         }
         if n < self.min || n > self.max {
-            let want = match (self.min, self.max) {
-                (a, b) if a == b => format!("{a} argument{}", if a == 1 { "" } else { "s" }),
-                (a, usize::MAX) => {
-                    format!("at least {a} argument{}", if a == 1 { "" } else { "s" })
-                }
-                (a, b) => format!("{a} to {b} arguments"),
-            };
-            return Err(format!("`{}` takes {want}, but got {n}", self.name));
+            return Err(ArityError::Count {
+                name: self.name,
+                min: self.min,
+                max: self.max,
+                got: n,
+            });
         }
         Ok(())
     }
@@ -151,54 +173,11 @@ pub fn call(
         args.get(i)
             .map_or(Ok(Value::Null), |a| evaluate_node(a, host))
     };
-    let primitive = |v: &Value| !matches!(v, Value::Array(_) | Value::Object(_));
     Ok(match name {
-        "contains" => match arg(0)? {
-            Value::Array(items) if items.is_empty() => Value::Bool(false),
-            Value::Array(items) => {
-                let needle = arg(1)?;
-                Value::Bool(items.iter().any(|x| loose_eq(x, &needle)))
-            }
-            hay if primitive(&hay) => {
-                Value::Bool(lower(&hay.to_text()).contains(&lower(&arg(1)?.to_text())))
-            }
-            _ => Value::Bool(false),
-        },
-        "startsWith" | "endsWith" => {
-            let left = arg(0)?;
-            if !primitive(&left) {
-                return Ok(Value::Bool(false));
-            }
-            let right = arg(1)?;
-            if !primitive(&right) {
-                return Ok(Value::Bool(false));
-            }
-            let (l, r) = (lower(&left.to_text()), lower(&right.to_text()));
-            Value::Bool(if name == "startsWith" {
-                l.starts_with(&r)
-            } else {
-                l.ends_with(&r)
-            })
-        }
+        "contains" => call_contains(&arg)?,
+        "startsWith" | "endsWith" => call_affix(name == "startsWith", &arg)?,
         "format" => call_format(&args, span, host)?,
-        "join" => match arg(0)? {
-            Value::Array(items) => {
-                let sep = if items.len() > 1 && args.len() > 1 {
-                    arg(1)?.to_text()
-                } else {
-                    ",".into()
-                };
-                Value::str(
-                    &items
-                        .iter()
-                        .map(Value::to_text)
-                        .collect::<Vec<_>>()
-                        .join(&sep),
-                )
-            }
-            Value::Object(_) => Value::str(""),
-            other => Value::str(&other.to_text()),
-        },
+        "join" => call_join(args.len(), &arg)?,
         "toJSON" => Value::str(&to_json_text(&arg(0)?)),
         "fromJSON" => from_json(&arg(0)?.to_text(), span)?,
         "hashFiles" => {
@@ -226,6 +205,69 @@ pub fn call(
         "cancelled" => Value::Bool(host.job_status() == JobStatus::Cancelled),
         "always" => Value::Bool(true),
         _ => return Err(EvalError::new(span, format!("unknown function `{name}`"))),
+    })
+}
+
+/// An argument evaluated on demand (`Null` past the end).
+type Arg<'f> = dyn Fn(usize) -> Result<Value, EvalError> + 'f;
+
+fn primitive(v: &Value) -> bool {
+    !matches!(v, Value::Array(_) | Value::Object(_))
+}
+
+/// `contains(array, item)` by loose equality; `contains(text, part)` ignoring case.
+fn call_contains(arg: &Arg<'_>) -> Result<Value, EvalError> {
+    Ok(match arg(0)? {
+        Value::Array(items) if items.is_empty() => Value::Bool(false),
+        Value::Array(items) => {
+            let needle = arg(1)?;
+            Value::Bool(items.iter().any(|x| loose_eq(x, &needle)))
+        }
+        hay if primitive(&hay) => {
+            Value::Bool(lower(&hay.to_text()).contains(&lower(&arg(1)?.to_text())))
+        }
+        _ => Value::Bool(false),
+    })
+}
+
+/// `startsWith`/`endsWith`, ignoring case; false for arrays and objects (the second
+/// argument is not evaluated when the first is one).
+fn call_affix(starts: bool, arg: &Arg<'_>) -> Result<Value, EvalError> {
+    let left = arg(0)?;
+    if !primitive(&left) {
+        return Ok(Value::Bool(false));
+    }
+    let right = arg(1)?;
+    if !primitive(&right) {
+        return Ok(Value::Bool(false));
+    }
+    let (l, r) = (lower(&left.to_text()), lower(&right.to_text()));
+    Ok(Value::Bool(if starts {
+        l.starts_with(&r)
+    } else {
+        l.ends_with(&r)
+    }))
+}
+
+/// `join(array, sep = ",")`; the separator is evaluated only when it separates something.
+fn call_join(n: usize, arg: &Arg<'_>) -> Result<Value, EvalError> {
+    Ok(match arg(0)? {
+        Value::Array(items) => {
+            let sep = if items.len() > 1 && n > 1 {
+                arg(1)?.to_text()
+            } else {
+                ",".into()
+            };
+            Value::str(
+                &items
+                    .iter()
+                    .map(Value::to_text)
+                    .collect::<Vec<_>>()
+                    .join(&sep),
+            )
+        }
+        Value::Object(_) => Value::str(""),
+        other => Value::str(&other.to_text()),
     })
 }
 

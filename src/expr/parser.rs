@@ -211,78 +211,10 @@ impl<'a> Parser<'a> {
 
     fn postfix(&mut self) -> Result<Id, ExprError> {
         let mut e = self.primary()?;
-        let literal = matches!(
-            self.nodes[e as usize].kind,
-            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Str(_)
-        );
-        if literal {
-            if let Some(t) = self
-                .tokens
-                .get(self.pos)
-                .filter(|t| matches!(t.tok, Tok::Dot | Tok::LBracket))
-            {
-                return Err(ExprError::new(
-                    t.span.clone(),
-                    format!(
-                        "a literal cannot be indexed: unexpected {} after it",
-                        describe(&t.tok)
-                    ),
-                ));
-            }
-        }
+        self.no_index_on_literal(e)?;
         loop {
             match self.peek() {
-                Some(Tok::Dot) => {
-                    let dot = self.tokens[self.pos].span.clone();
-                    self.pos += 1;
-                    let next = match self.peek() {
-                        Some(Tok::Ident(_) | Tok::Null | Tok::Bool(_) | Tok::Star) => self.take(),
-                        _ => self.tokens.get(self.pos).cloned(),
-                    };
-                    match next {
-                        Some(Token {
-                            tok: Tok::Ident(name),
-                            span,
-                        }) => {
-                            self.pos += 1;
-                            let s = self.span_of(e).start..span.end;
-                            e = self.push(ExprKind::Property(e, name.into()), s);
-                        }
-                        // `a.true`, `a.null`: keywords are fine as property names.
-                        Some(Token {
-                            tok: Tok::Null | Tok::Bool(_),
-                            span,
-                        }) => {
-                            self.pos += 1;
-                            let name = &self.src[span.clone()];
-                            let s = self.span_of(e).start..span.end;
-                            e = self.push(ExprKind::Property(e, name.into()), s);
-                        }
-                        Some(Token {
-                            tok: Tok::Star,
-                            span,
-                        }) => {
-                            self.pos += 1;
-                            let s = self.span_of(e).start..span.end;
-                            e = self.push(ExprKind::Filter(e), s);
-                        }
-                        Some(t) => {
-                            return Err(ExprError::new(
-                                t.span.clone(),
-                                format!(
-                                    "expected a property name or `*` after `.`, found {}",
-                                    describe(&t.tok)
-                                ),
-                            ))
-                        }
-                        None => {
-                            return Err(ExprError::new(
-                                dot,
-                                "expected a property name or `*` after `.`",
-                            ))
-                        }
-                    }
-                }
+                Some(Tok::Dot) => e = self.after_dot(e)?,
                 Some(Tok::LBracket) => {
                     let open = self.tokens[self.pos].span.start;
                     self.pos += 1;
@@ -302,6 +234,79 @@ impl<'a> Parser<'a> {
                 }
                 _ => return Ok(e),
             }
+        }
+    }
+
+    /// `1.x`, `'a'[0]`: a literal cannot be indexed.
+    fn no_index_on_literal(&self, e: Id) -> Result<(), ExprError> {
+        let literal = matches!(
+            self.nodes[e as usize].kind,
+            ExprKind::Null | ExprKind::Bool(_) | ExprKind::Number(_) | ExprKind::Str(_)
+        );
+        if literal {
+            if let Some(t) = self
+                .tokens
+                .get(self.pos)
+                .filter(|t| matches!(t.tok, Tok::Dot | Tok::LBracket))
+            {
+                return Err(ExprError::new(
+                    t.span.clone(),
+                    format!(
+                        "a literal cannot be indexed: unexpected {} after it",
+                        describe(&t.tok)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What follows a `.` after `e`: a property (keywords too: `a.true`) or `*`.
+    fn after_dot(&mut self, e: Id) -> Result<Id, ExprError> {
+        let dot = self.tokens[self.pos].span.clone();
+        self.pos += 1;
+        let next = match self.peek() {
+            Some(Tok::Ident(_) | Tok::Null | Tok::Bool(_) | Tok::Star) => self.take(),
+            _ => self.tokens.get(self.pos).cloned(),
+        };
+        match next {
+            Some(Token {
+                tok: Tok::Ident(name),
+                span,
+            }) => {
+                self.pos += 1;
+                let s = self.span_of(e).start..span.end;
+                Ok(self.push(ExprKind::Property(e, name.into()), s))
+            }
+            // `a.true`, `a.null`: keywords are fine as property names.
+            Some(Token {
+                tok: Tok::Null | Tok::Bool(_),
+                span,
+            }) => {
+                self.pos += 1;
+                let name = &self.src[span.clone()];
+                let s = self.span_of(e).start..span.end;
+                Ok(self.push(ExprKind::Property(e, name.into()), s))
+            }
+            Some(Token {
+                tok: Tok::Star,
+                span,
+            }) => {
+                self.pos += 1;
+                let s = self.span_of(e).start..span.end;
+                Ok(self.push(ExprKind::Filter(e), s))
+            }
+            Some(t) => Err(ExprError::new(
+                t.span.clone(),
+                format!(
+                    "expected a property name or `*` after `.`, found {}",
+                    describe(&t.tok)
+                ),
+            )),
+            None => Err(ExprError::new(
+                dot,
+                "expected a property name or `*` after `.`",
+            )),
         }
     }
 
@@ -373,8 +378,8 @@ impl<'a> Parser<'a> {
         }
         self.depth -= 1;
         let end = self.tokens[self.pos - 1].span.end;
-        if let Err(msg) = f.check_arity(self.arg_stack.len() - base) {
-            return Err(ExprError::new(name_span, msg));
+        if let Err(e) = f.check_arity(self.arg_stack.len() - base) {
+            return Err(ExprError::new(name_span, e.to_string()));
         }
         let first = self.args.len() as Id;
         self.args.extend(self.arg_stack.drain(base..));

@@ -16,6 +16,7 @@ pub use check::{check_options, check_port, check_volume, Refusal, VolumeSpec};
 pub use confinement::Confinement;
 pub use workflow::{check_workflow, Located};
 
+use crate::diag::TomlError;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -105,12 +106,34 @@ impl Default for Policy {
     }
 }
 
-/// A `[policy]` key with a value that cannot be used.
+/// A `[policy]` value that cannot be used; Display names the key, the value and what was
+/// expected.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum InvalidPolicy {
+    #[error("memory = {0:?}: expected a size of at least 6m, like \"512m\" or \"4g\"")]
+    Memory(String),
+    #[error(
+        "user = {0:?}: expected a numeric UID or UID:GID (the job's files on the host \
+         are given to it, and the host cannot resolve the image's user names)"
+    )]
+    User(String),
+    #[error("cpus = {0}: expected a number above 0")]
+    Cpus(f64),
+    #[error("pids_limit = {0}: expected a number above 0")]
+    PidsLimit(i64),
+}
+
+/// A policy file that cannot be used: unreadable, not TOML of the right shape, or with a
+/// value [`Policy::checked`] refuses. Displayed as `file:line:col: message` or
+/// `file: message`, like other diagnostics.
 #[derive(Debug, thiserror::Error)]
-#[error("{file}:{message}")]
-pub struct PolicyError {
-    pub file: String,
-    pub message: String,
+pub enum PolicyError {
+    #[error("{file}: {error}")]
+    Read { file: String, error: std::io::Error },
+    #[error("{file}:{error}")]
+    Toml { file: String, error: TomlError },
+    #[error("{file}: [policy] {error}")]
+    Invalid { file: String, error: InvalidPolicy },
 }
 
 /// A policy file: `[policy]` alone, or a whole `gantry.toml` whose other tables are ignored.
@@ -123,50 +146,40 @@ struct PolicyFile {
 impl Policy {
     /// Reads `[policy]` from a TOML file (`gantry run --policy FILE`).
     pub fn load(path: &Path) -> Result<Policy, PolicyError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
-            file: file.clone(),
-            message: format!(" {e}"),
+        let file = || path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|error| PolicyError::Read {
+            file: file(),
+            error,
         })?;
-        let p: PolicyFile =
-            crate::diag::parse_toml(&text).map_err(|message| PolicyError { file, message })?;
-        p.policy.checked().map_err(|message| PolicyError {
-            file: path.display().to_string(),
-            message: format!(" [policy] {message}"),
+        let p: PolicyFile = crate::diag::parse_toml(&text).map_err(|error| PolicyError::Toml {
+            file: file(),
+            error,
+        })?;
+        p.policy.checked().map_err(|error| PolicyError::Invalid {
+            file: file(),
+            error,
         })
     }
 
     /// Checks what the types cannot: sizes and limits that mean something.
-    pub fn checked(self) -> Result<Policy, String> {
+    pub fn checked(self) -> Result<Policy, InvalidPolicy> {
         self.memory_bytes()?;
         if self.user.is_some() && self.owner().is_none() {
-            return Err(format!(
-                "user = {:?}: expected a numeric UID or UID:GID (the job's files on the host \
-                 are given to it, and the host cannot resolve the image's user names)",
-                self.user.as_deref().unwrap_or_default()
-            ));
+            return Err(InvalidPolicy::User(self.user.unwrap_or_default()));
         }
         if self.cpus.is_nan() || self.cpus <= 0.0 {
-            return Err(format!("cpus = {}: expected a number above 0", self.cpus));
+            return Err(InvalidPolicy::Cpus(self.cpus));
         }
         if self.pids_limit < 1 {
-            return Err(format!(
-                "pids_limit = {}: expected a number above 0",
-                self.pids_limit
-            ));
+            return Err(InvalidPolicy::PidsLimit(self.pids_limit));
         }
         Ok(self)
     }
 
-    pub fn memory_bytes(&self) -> Result<i64, String> {
+    pub fn memory_bytes(&self) -> Result<i64, InvalidPolicy> {
         crate::container_options::parse_bytes(&self.memory)
             .filter(|b| *b >= 6 * 1024 * 1024)
-            .ok_or_else(|| {
-                format!(
-                    "memory = {:?}: expected a size of at least 6m, like \"512m\" or \"4g\"",
-                    self.memory
-                )
-            })
+            .ok_or_else(|| InvalidPolicy::Memory(self.memory.clone()))
     }
 
     /// `user` as numbers (`1001` is `1001:1001`), when set.
@@ -228,11 +241,41 @@ mod tests {
         std::fs::write(&f, "[policy]\nprivileged = true\npriviledged = true\n").unwrap();
         let e = Policy::load(&f).unwrap_err().to_string();
         assert!(e.contains(":3:1:") && e.contains("priviledged"), "{e}");
-        std::fs::write(&f, "[policy]\nuser = \"runner\"\n").unwrap();
-        let e = Policy::load(&f).unwrap_err().to_string();
-        assert!(e.contains("numeric UID"), "{e}");
-        std::fs::write(&f, "[policy]\nmemory = \"lots\"\n").unwrap();
-        let e = Policy::load(&f).unwrap_err().to_string();
-        assert!(e.contains("memory") && e.contains("expected a size"), "{e}");
+        let file = f.display();
+        for (text, want) in [
+            (
+                "[policy]\nuser = \"runner\"\n",
+                format!(
+                    "{file}: [policy] user = \"runner\": expected a numeric UID or UID:GID (the \
+                     job's files on the host are given to it, and the host cannot resolve the \
+                     image's user names)"
+                ),
+            ),
+            (
+                "[policy]\nmemory = \"lots\"\n",
+                format!(
+                    "{file}: [policy] memory = \"lots\": expected a size of at least 6m, like \
+                     \"512m\" or \"4g\""
+                ),
+            ),
+            (
+                "[policy]\ncpus = 0.0\n",
+                format!("{file}: [policy] cpus = 0: expected a number above 0"),
+            ),
+            (
+                "[policy]\npids_limit = 0\n",
+                format!("{file}: [policy] pids_limit = 0: expected a number above 0"),
+            ),
+        ] {
+            std::fs::write(&f, text).unwrap();
+            assert_eq!(Policy::load(&f).unwrap_err().to_string(), want, "{text}");
+        }
+        let e = Policy::load(&dir.path().join("none.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("{}: ", dir.path().join("none.toml").display())),
+            "{e}"
+        );
     }
 }

@@ -8,10 +8,30 @@
 //! default path; the top-level `[secrets]` and `default_path` are the service's own (`[kafka]
 //! secret_options`) and reach a tenant's workflows only when that tenant says `shared = true`.
 
+use super::reference::RefError;
 use super::{SecretError, VaultRef};
+use crate::diag::TomlError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// A secrets configuration that cannot be used: TOML errors carry `line:col`, reference
+/// errors name the table and the secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Toml(#[from] TomlError),
+    #[error("secret `{name}`: {error}")]
+    Secret { name: String, error: RefError },
+    #[error("[tenants.{tenant}] secret `{name}`: {error}")]
+    TenantSecret {
+        tenant: String,
+        name: String,
+        error: RefError,
+    },
+    #[error("[tenants.{tenant}] default_path: {error}")]
+    TenantDefaultPath { tenant: String, error: RefError },
+}
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,24 +102,37 @@ impl SecretsConfig {
             file: file.clone(),
             message: e.to_string(),
         })?;
-        let cfg = Self::parse(&text).map_err(|message| SecretError::Config { file, message })?;
+        let cfg = Self::parse(&text).map_err(|e| SecretError::Config {
+            file,
+            message: e.to_string(),
+        })?;
         Ok(cfg)
     }
 
     /// Parses the TOML text; errors carry `line:col`.
-    pub fn parse(text: &str) -> Result<SecretsConfig, String> {
+    pub fn parse(text: &str) -> Result<SecretsConfig, ConfigError> {
         let cfg: SecretsConfig = crate::diag::parse_toml(text)?;
         for (name, r) in &cfg.secrets {
-            VaultRef::parse(r, name).map_err(|e| format!("secret `{name}`: {e}"))?;
+            VaultRef::parse(r, name).map_err(|error| ConfigError::Secret {
+                name: name.clone(),
+                error,
+            })?;
         }
         for (tenant, t) in &cfg.tenants {
             for (name, r) in &t.secrets {
-                VaultRef::parse(r, name)
-                    .map_err(|e| format!("[tenants.{tenant}] secret `{name}`: {e}"))?;
+                VaultRef::parse(r, name).map_err(|error| ConfigError::TenantSecret {
+                    tenant: tenant.clone(),
+                    name: name.clone(),
+                    error,
+                })?;
             }
             if let Some(d) = &t.default_path {
-                VaultRef::parse(&d.replace("{repository}", "owner/repo"), "NAME")
-                    .map_err(|e| format!("[tenants.{tenant}] default_path: {e}"))?;
+                VaultRef::parse(&d.replace("{repository}", "owner/repo"), "NAME").map_err(
+                    |error| ConfigError::TenantDefaultPath {
+                        tenant: tenant.clone(),
+                        error,
+                    },
+                )?;
             }
         }
         Ok(cfg)
@@ -231,15 +264,30 @@ SHARED = "secret/data/beta#own"
         assert_eq!(cfg.shared_reference("X", None), None);
         assert_eq!(r("nobody", "SHARED", Some("o/r")), None);
         assert!(cfg.uses_vault() && cfg.tenant_shares("beta") && !cfg.tenant_shares("acme"));
-        let e = SecretsConfig::parse("[tenants.a.secrets]\nX = \"nomount\"\n").unwrap_err();
+        let e = SecretsConfig::parse("[tenants.a.secrets]\nX = \"nomount\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("[tenants.a] secret `X`"), "{e}");
     }
 
     #[test]
     fn errors_have_positions() {
-        let e = SecretsConfig::parse("[vault]\nadress = \"x\"\n").unwrap_err();
+        let e = SecretsConfig::parse("[vault]\nadress = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("2:1:") && e.contains("adress"), "{e}");
-        let e = SecretsConfig::parse("[secrets]\nX = \"nomount\"\n").unwrap_err();
-        assert!(e.contains("secret `X`"), "{e}");
+        for (text, want) in [
+            (
+                "[secrets]\nX = \"nomount\"\n",
+                "secret `X`: `nomount`: expected mount/path#key, e.g. secret/data/app#password",
+            ),
+            (
+                "[tenants.t]\ndefault_path = \"kv/x#\"\n",
+                "[tenants.t] default_path: `kv/x#`: empty key after `#`",
+            ),
+        ] {
+            let e = SecretsConfig::parse(text).unwrap_err().to_string();
+            assert_eq!(e, want, "{text}");
+        }
     }
 }

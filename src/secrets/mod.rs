@@ -14,9 +14,9 @@ mod vault;
 
 pub use args::{parse_dotenv, SecretArgs};
 pub use chain::{ChainStore, StaticStore};
-pub use config::{AuthMethod, SecretsConfig, TenantConfig, VaultConfig};
+pub use config::{AuthMethod, ConfigError, SecretsConfig, TenantConfig, VaultConfig};
 pub use error::SecretError;
-pub use reference::VaultRef;
+pub use reference::{RefError, VaultRef};
 pub use tenant::{ScopedStore, Tenant, TenantSecrets};
 pub use vault::VaultStore;
 

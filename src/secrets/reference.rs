@@ -2,6 +2,15 @@
 //! `data` is KV v2 (`secret/data/app#password`: mount `secret`, path `app`); anything else is
 //! KV v1 (`kv/app#token`: mount `kv`, path `app`). The key defaults to the secret's name.
 
+/// A reference that cannot be read; Display quotes it and says what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RefError {
+    #[error("`{0}`: empty key after `#`")]
+    EmptyKey(String),
+    #[error("`{0}`: expected mount/path#key, e.g. secret/data/app#password")]
+    Shape(String),
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VaultRef {
     pub mount: String,
@@ -12,10 +21,10 @@ pub struct VaultRef {
 
 impl VaultRef {
     /// Parses `mount/[data/]path[#key]`; `name` is the key when none is given.
-    pub fn parse(text: &str, name: &str) -> Result<VaultRef, String> {
+    pub fn parse(text: &str, name: &str) -> Result<VaultRef, RefError> {
         let (full, key) = match text.split_once('#') {
             Some((p, k)) if !k.is_empty() => (p, k.to_string()),
-            Some(_) => return Err(format!("`{text}`: empty key after `#`")),
+            Some(_) => return Err(RefError::EmptyKey(text.into())),
             None => (text, name.to_string()),
         };
         let full = full.trim_matches('/');
@@ -23,9 +32,7 @@ impl VaultRef {
         let mount = parts.next().unwrap_or_default();
         let rest = parts.next().unwrap_or_default();
         if mount.is_empty() || rest.is_empty() {
-            return Err(format!(
-                "`{text}`: expected mount/path#key, e.g. secret/data/app#password"
-            ));
+            return Err(RefError::Shape(text.into()));
         }
         let (kv2, path) = match rest.strip_prefix("data/") {
             Some(p) if !p.is_empty() => (true, p),
@@ -72,7 +79,17 @@ mod tests {
             ("kv", "team/app", "TOKEN", false)
         );
         assert_eq!(r.to_string(), "kv/team/app#TOKEN");
-        assert!(VaultRef::parse("secret", "X").is_err());
-        assert!(VaultRef::parse("secret/data/app#", "X").is_err());
+        for (text, want) in [
+            (
+                "secret",
+                "`secret`: expected mount/path#key, e.g. secret/data/app#password",
+            ),
+            (
+                "secret/data/app#",
+                "`secret/data/app#`: empty key after `#`",
+            ),
+        ] {
+            assert_eq!(VaultRef::parse(text, "X").unwrap_err().to_string(), want);
+        }
     }
 }

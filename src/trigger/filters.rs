@@ -4,7 +4,39 @@
 use super::patterns::{at, decide, glob_matches};
 use super::{default_types, MatchResult};
 use crate::event::Event;
-use crate::model::{Filters, KafkaTrigger, Patterns, WebhookTrigger};
+use crate::model::{Filters, KafkaTrigger, Patterns, Str, WebhookTrigger};
+
+/// One filter's verdict on an event, with the reason either way (both are shown by
+/// `gantry plan`). Not an error: an excluded event is an ordinary outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Verdict {
+    Pass(String),
+    Exclude(String),
+}
+
+use Verdict::{Exclude, Pass};
+
+/// The reasons of the verdicts in order, up to and including the first exclusion: the
+/// event matches when nothing excludes it.
+fn conclude(verdicts: impl IntoIterator<Item = Verdict>) -> MatchResult {
+    let mut reasons = Vec::new();
+    for v in verdicts {
+        match v {
+            Pass(r) => reasons.push(r),
+            Exclude(r) => {
+                reasons.push(r);
+                return MatchResult {
+                    matched: false,
+                    reasons,
+                };
+            }
+        }
+    }
+    MatchResult {
+        matched: true,
+        reasons,
+    }
+}
 
 /// Applies a `x` / `x-ignore` pair to one value (a branch, a tag, a base branch).
 /// Returns None when neither list is set.
@@ -15,21 +47,21 @@ fn ref_filter(
     ignore: &Option<Patterns>,
     key: &str,
     file: &str,
-) -> Option<Result<String, String>> {
+) -> Option<Verdict> {
     if let Some(list) = include {
         let v = decide(list, value);
         return Some(match (v.included, v.by) {
-            (true, Some(p)) => Ok(format!(
+            (true, Some(p)) => Pass(format!(
                 "{what} `{value}` matched `{}` at {}",
                 p.value,
                 at(file, p)
             )),
-            (false, Some(p)) => Err(format!(
+            (false, Some(p)) => Exclude(format!(
                 "{what} `{value}` excluded by `{}` at {}",
                 p.value,
                 at(file, p)
             )),
-            (_, None) => Err(format!(
+            (_, None) => Exclude(format!(
                 "{what} `{value}` matches none of `{key}` at {}",
                 at_list(file, list)
             )),
@@ -38,17 +70,17 @@ fn ref_filter(
     if let Some(list) = ignore {
         let v = decide(list, value);
         return Some(match (v.included, v.by) {
-            (true, Some(p)) => Err(format!(
+            (true, Some(p)) => Exclude(format!(
                 "{what} `{value}` ignored by `{}` at {}",
                 p.value,
                 at(file, p)
             )),
-            (false, Some(p)) => Ok(format!(
+            (false, Some(p)) => Pass(format!(
                 "{what} `{value}` re-included by `{}` at {}",
                 p.value,
                 at(file, p)
             )),
-            (_, None) => Ok(format!(
+            (_, None) => Pass(format!(
                 "{what} `{value}` matches none of `{key}-ignore` at {}",
                 at_list(file, list)
             )),
@@ -63,27 +95,27 @@ fn at_list(file: &str, list: &Patterns) -> String {
 
 /// Path filters over the changed files: `paths` needs one file included; `paths-ignore`
 /// excludes the event only when every file is ignored. Unknown changes never exclude.
-fn path_filter(f: &Filters, ev: &Event, file: &str) -> Option<Result<String, String>> {
+fn path_filter(f: &Filters, ev: &Event, file: &str) -> Option<Verdict> {
     if f.paths.is_none() && f.paths_ignore.is_none() {
         return None;
     }
     let Some(changed) = &ev.meta.changed_files else {
-        return Some(Ok(
-            "path filters skipped: the changed files are unknown".into()
+        return Some(Pass(
+            "path filters skipped: the changed files are unknown".into(),
         ));
     };
     if let Some(list) = &f.paths {
         for path in changed {
             let v = decide(list, path);
             if let (true, Some(p)) = (v.included, v.by) {
-                return Some(Ok(format!(
+                return Some(Pass(format!(
                     "changed file `{path}` matched `{}` at {}",
                     p.value,
                     at(file, p)
                 )));
             }
         }
-        return Some(Err(format!(
+        return Some(Exclude(format!(
             "none of the {} changed files matches `paths` at {}{}",
             changed.len(),
             at_list(file, list),
@@ -94,13 +126,13 @@ fn path_filter(f: &Filters, ev: &Event, file: &str) -> Option<Result<String, Str
     for path in changed {
         let v = decide(list, path);
         if !v.included {
-            return Some(Ok(format!(
+            return Some(Pass(format!(
                 "changed file `{path}` is not ignored by `paths-ignore` at {}",
                 at_list(file, list)
             )));
         }
     }
-    Some(Err(format!(
+    Some(Exclude(format!(
         "every changed file is ignored by `paths-ignore` at {}{}",
         at_list(file, list),
         sample(changed)
@@ -120,71 +152,27 @@ fn sample(files: &[String]) -> String {
     format!(" ({}{more})", shown.join(", "))
 }
 
-fn types_filter(
-    f: &Filters,
-    event: &str,
-    ev: &Event,
-    file: &str,
-) -> Option<Result<String, String>> {
+fn types_filter(f: &Filters, event: &str, ev: &Event, file: &str) -> Option<Verdict> {
     let action = ev.meta.action.as_deref()?;
     match &f.types {
         Some(list) => Some(match list.value.iter().find(|t| t.value == action) {
-            Some(t) => Ok(format!("activity `{action}` listed at {}", at(file, t))),
-            None => Err(format!("activity `{action}` is not in `types` at {}", at_list(file, list))),
+            Some(t) => Pass(format!("activity `{action}` listed at {}", at(file, t))),
+            None => Exclude(format!("activity `{action}` is not in `types` at {}", at_list(file, list))),
         }),
         None => default_types(event).map(|d| {
             if d.contains(&action) {
-                Ok(format!("activity `{action}` is a default type of `{event}`"))
+                Pass(format!("activity `{action}` is a default type of `{event}`"))
             } else {
-                Err(format!("activity `{action}` is not a default type of `{event}` ({}); list it in `types`", d.join(", ")))
+                Exclude(format!("activity `{action}` is not a default type of `{event}` ({}); list it in `types`", d.join(", ")))
             }
         }),
     }
 }
 
 pub fn match_filters(f: &Filters, event: &str, file: &str, ev: &Event) -> MatchResult {
-    let mut reasons = Vec::new();
-    let mut checks: Vec<Option<Result<String, String>>> = Vec::new();
-    checks.push(types_filter(f, event, ev, file));
+    let mut checks = vec![types_filter(f, event, ev, file)];
     match event {
-        "push" => {
-            let has_branch = f.branches.is_some() || f.branches_ignore.is_some();
-            let has_tag = f.tags.is_some() || f.tags_ignore.is_some();
-            let name = ev.ref_name().unwrap_or_default();
-            if ev.is_tag() {
-                if has_branch && !has_tag {
-                    checks.push(Some(Err(format!(
-                        "tag `{name}` pushed, but the workflow filters only branches"
-                    ))));
-                } else {
-                    checks.push(ref_filter(
-                        "tag",
-                        name,
-                        &f.tags,
-                        &f.tags_ignore,
-                        "tags",
-                        file,
-                    ));
-                }
-                // GitHub does not evaluate path filters for tag pushes.
-            } else {
-                if has_tag && !has_branch {
-                    checks.push(Some(Err(format!(
-                        "branch `{name}` pushed, but the workflow filters only tags"
-                    ))));
-                } else {
-                    checks.push(ref_filter(
-                        "branch",
-                        name,
-                        &f.branches,
-                        &f.branches_ignore,
-                        "branches",
-                        file,
-                    ));
-                }
-                checks.push(path_filter(f, ev, file));
-            }
-        }
+        "push" => checks.extend(push_checks(f, ev, file)),
         "pull_request" | "pull_request_target" | "merge_group" => {
             let base = ev.meta.base_ref.as_deref().unwrap_or_default();
             checks.push(ref_filter(
@@ -199,67 +187,87 @@ pub fn match_filters(f: &Filters, event: &str, file: &str, ev: &Event) -> MatchR
                 checks.push(path_filter(f, ev, file));
             }
         }
-        "workflow_run" => {
-            if let Some(list) = &f.workflows {
-                let name = ev
-                    .payload
-                    .pointer("/workflow_run/name")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default();
-                checks.push(Some(
-                    match list.value.iter().find(|w| glob_matches(&w.value, name)) {
-                        Some(w) => Ok(format!("workflow `{name}` listed at {}", at(file, w))),
-                        None => Err(format!(
-                            "workflow `{name}` is not in `workflows` at {}",
-                            at_list(file, list)
-                        )),
-                    },
-                ));
-            }
-            let branch = ev
-                .payload
-                .pointer("/workflow_run/head_branch")
-                .and_then(|v| v.as_str())
-                .unwrap_or_default();
-            checks.push(ref_filter(
-                "branch",
-                branch,
-                &f.branches,
-                &f.branches_ignore,
-                "branches",
-                file,
-            ));
-        }
+        "workflow_run" => checks.extend(workflow_run_checks(f, ev, file)),
         _ => {}
     }
-    for c in checks.into_iter().flatten() {
-        match c {
-            Ok(r) => reasons.push(r),
-            Err(r) => {
-                reasons.push(r);
-                return MatchResult {
-                    matched: false,
-                    reasons,
-                };
-            }
+    let mut result = conclude(checks.into_iter().flatten());
+    if result.reasons.is_empty() {
+        result
+            .reasons
+            .push(format!("`{event}` filters do not apply to this event"));
+    }
+    result
+}
+
+/// A push: tags are filtered by `tags`, branches by `branches` and the paths; a workflow that
+/// filters only one kind of ref does not run for the other.
+fn push_checks(f: &Filters, ev: &Event, file: &str) -> Vec<Option<Verdict>> {
+    let has_branch = f.branches.is_some() || f.branches_ignore.is_some();
+    let has_tag = f.tags.is_some() || f.tags_ignore.is_some();
+    let name = ev.ref_name().unwrap_or_default();
+    if ev.is_tag() {
+        // GitHub does not evaluate path filters for tag pushes.
+        return vec![if has_branch && !has_tag {
+            Some(Exclude(format!(
+                "tag `{name}` pushed, but the workflow filters only branches"
+            )))
+        } else {
+            ref_filter("tag", name, &f.tags, &f.tags_ignore, "tags", file)
+        }];
+    }
+    let branch = if has_tag && !has_branch {
+        Some(Exclude(format!(
+            "branch `{name}` pushed, but the workflow filters only tags"
+        )))
+    } else {
+        ref_filter(
+            "branch",
+            name,
+            &f.branches,
+            &f.branches_ignore,
+            "branches",
+            file,
+        )
+    };
+    vec![branch, path_filter(f, ev, file)]
+}
+
+/// `workflow_run`: the finished workflow's name against `workflows`, its branch against
+/// `branches`.
+fn workflow_run_checks(f: &Filters, ev: &Event, file: &str) -> Vec<Option<Verdict>> {
+    let text = |pointer: &str| {
+        ev.payload
+            .pointer(pointer)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+    };
+    let workflow = f.workflows.as_ref().map(|list| {
+        let name = text("/workflow_run/name");
+        match list.value.iter().find(|w| glob_matches(&w.value, name)) {
+            Some(w) => Pass(format!("workflow `{name}` listed at {}", at(file, w))),
+            None => Exclude(format!(
+                "workflow `{name}` is not in `workflows` at {}",
+                at_list(file, list)
+            )),
         }
-    }
-    if reasons.is_empty() {
-        reasons.push(format!("`{event}` filters do not apply to this event"));
-    }
-    MatchResult {
-        matched: true,
-        reasons,
-    }
+    });
+    let branch = ref_filter(
+        "branch",
+        text("/workflow_run/head_branch"),
+        &f.branches,
+        &f.branches_ignore,
+        "branches",
+        file,
+    );
+    vec![workflow, branch]
 }
 
 pub fn match_kafka(k: &KafkaTrigger, file: &str, ev: &Event) -> MatchResult {
     let Some(msg) = &ev.meta.kafka else {
         return MatchResult::no("the event carries no Kafka message".into());
     };
-    let mut reasons = Vec::new();
-    match k.topics.iter().find(|t| glob_matches(&t.value, &msg.topic)) {
-        Some(t) => reasons.push(format!(
+    let topic = match k.topics.iter().find(|t| glob_matches(&t.value, &msg.topic)) {
+        Some(t) => Pass(format!(
             "topic `{}` matched `{}` at {}",
             msg.topic,
             t.value,
@@ -267,86 +275,60 @@ pub fn match_kafka(k: &KafkaTrigger, file: &str, ev: &Event) -> MatchResult {
         )),
         None => {
             let names: Vec<&str> = k.topics.iter().map(|t| t.value.as_str()).collect();
-            return MatchResult::no(format!(
+            Exclude(format!(
                 "topic `{}` is not one of [{}] at {}",
                 msg.topic,
                 names.join(", "),
                 file_pos(file, k)
-            ));
+            ))
         }
-    }
-    if let Some(key) = &k.key {
-        match &msg.key {
-            Some(mk) if glob_matches(&key.value, mk) => reasons.push(format!(
-                "key `{mk}` matched `{}` at {}",
-                key.value,
-                at(file, key)
-            )),
-            Some(mk) => {
-                reasons.push(format!(
-                    "key `{mk}` does not match `{}` at {}",
-                    key.value,
-                    at(file, key)
-                ));
-                return MatchResult {
-                    matched: false,
-                    reasons,
-                };
-            }
-            None => {
-                reasons.push(format!(
-                    "the message has no key, and `key: {}` at {} requires one",
-                    key.value,
-                    at(file, key)
-                ));
-                return MatchResult {
-                    matched: false,
-                    reasons,
-                };
-            }
-        }
-    }
-    for (name, glob) in &k.headers {
+    };
+    let key = k.key.as_ref().map(|key| match &msg.key {
+        Some(mk) if glob_matches(&key.value, mk) => Pass(format!(
+            "key `{mk}` matched `{}` at {}",
+            key.value,
+            at(file, key)
+        )),
+        Some(mk) => Exclude(format!(
+            "key `{mk}` does not match `{}` at {}",
+            key.value,
+            at(file, key)
+        )),
+        None => Exclude(format!(
+            "the message has no key, and `key: {}` at {} requires one",
+            key.value,
+            at(file, key)
+        )),
+    });
+    let headers = k.headers.iter().map(|(name, glob)| {
         let value = msg
             .headers
             .iter()
             .find(|(h, _)| *h == name.value)
             .and_then(|(_, v)| v.as_deref());
-        match value {
-            Some(v) if glob_matches(&glob.value, v) => reasons.push(format!(
-                "header `{}: {v}` matched `{}` at {}",
-                name.value,
-                glob.value,
-                at(file, glob)
-            )),
-            Some(v) => {
-                reasons.push(format!(
-                    "header `{}: {v}` does not match `{}` at {}",
-                    name.value,
-                    glob.value,
-                    at(file, glob)
-                ));
-                return MatchResult {
-                    matched: false,
-                    reasons,
-                };
-            }
-            None => {
-                reasons.push(format!(
-                    "header `{}` is missing; required at {}",
-                    name.value,
-                    at(file, name)
-                ));
-                return MatchResult {
-                    matched: false,
-                    reasons,
-                };
-            }
-        }
-    }
-    MatchResult {
-        matched: true,
-        reasons,
+        header_verdict(name, glob, value, file)
+    });
+    conclude(std::iter::once(topic).chain(key).chain(headers))
+}
+
+/// A `headers:` entry against the message's value of that header (`None`: missing).
+fn header_verdict(name: &Str, glob: &Str, value: Option<&str>, file: &str) -> Verdict {
+    let (name_at, name) = (name, &name.value);
+    match value {
+        Some(v) if glob_matches(&glob.value, v) => Pass(format!(
+            "header `{name}: {v}` matched `{}` at {}",
+            glob.value,
+            at(file, glob)
+        )),
+        Some(v) => Exclude(format!(
+            "header `{name}: {v}` does not match `{}` at {}",
+            glob.value,
+            at(file, glob)
+        )),
+        None => Exclude(format!(
+            "header `{name}` is missing; required at {}",
+            at(file, name_at)
+        )),
     }
 }
 

@@ -365,3 +365,58 @@ fn schedule_and_dispatch() {
         "does not listen to `workflow_dispatch`",
     );
 }
+
+#[test]
+fn workflow_run_names_and_branches() {
+    let run = |name: &str, branch: &str| {
+        let payload = serde_json::json!({"action": "completed", "workflow_run": {"name": name, "head_branch": branch}});
+        event::from_payload("workflow_run", payload).unwrap()
+    };
+    for (on, ev, want, reason) in [
+        (
+            "  workflow_run:\n    workflows: [Build*]",
+            run("Build and test", "main"),
+            true,
+            "workflow `Build and test` listed at w.yml:3:17",
+        ),
+        (
+            "  workflow_run:\n    workflows: [Deploy]",
+            run("Build", "main"),
+            false,
+            "workflow `Build` is not in `workflows` at w.yml:3:16",
+        ),
+        (
+            "  workflow_run:\n    workflows: [Build]\n    branches: [main]",
+            run("Build", "dev"),
+            false,
+            "branch `dev` matches none of `branches`",
+        ),
+        (
+            "  workflow_run:\n    workflows: [Build]\n    branches-ignore: [dev]",
+            run("Build", "main"),
+            true,
+            "branch `main` matches none of `branches-ignore`",
+        ),
+        (
+            "  workflow_run:\n    workflows: [Build]\n    types: [requested]",
+            run("Build", "main"),
+            false,
+            "activity `completed` is not in `types`",
+        ),
+    ] {
+        check(on, &ev, want, reason);
+    }
+}
+
+#[test]
+fn events_without_filters_say_so() {
+    // `types` applies only to events with an activity.
+    let ev = event::from_payload("issues", serde_json::json!({})).unwrap();
+    let got = match_workflow(&workflow("  issues:\n    types: [opened]"), "w.yml", &ev);
+    assert!(got.matched);
+    assert_eq!(
+        got.reasons,
+        ["`issues` filters do not apply to this event"],
+        "{got:?}"
+    );
+}

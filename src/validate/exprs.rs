@@ -181,43 +181,11 @@ impl ExprChecker<'_, '_> {
         let error = |m: String| (Severity::Error, m);
         let warning = |m: String| (Severity::Warning, m);
         let first = first?;
-        // Property names compare ignoring case; a name that is none of them is lowered
-        // for the message only.
-        let is = |p: &str, names: &[&str]| names.iter().any(|n| n.eq_ignore_ascii_case(p));
+        // Property names compare ignoring case ([`is_one_of`]); a name that is none of them
+        // is lowered for the message only.
         match name {
-            "steps" => {
-                if !scope.steps.iter().any(|s| s.eq_ignore_ascii_case(first)) {
-                    let known = if scope.steps.is_empty() {
-                        "no step with an id runs before it".to_string()
-                    } else {
-                        format!("steps with ids before it: {}", scope.steps.join(", "))
-                    };
-                    return Some(error(format!(
-                        "step `{first}` is not defined before this point ({known})"
-                    )));
-                }
-                match second {
-                    None => None,
-                    Some(p) if is(p, &["outputs", "outcome", "conclusion"]) => None,
-                    Some(p) => Some(error(format!("`steps.{first}.{}` does not exist; a step has `outputs`, `outcome` and `conclusion`", p.to_ascii_lowercase()))),
-                }
-            }
-            "needs" => {
-                let job = scope.job?;
-                if !job
-                    .needs
-                    .iter()
-                    .any(|n| n.value.eq_ignore_ascii_case(first))
-                {
-                    let listed: Vec<&str> = job.needs.iter().map(|n| n.value.as_str()).collect();
-                    return Some(error(format!("job `{}` does not need `{first}` (needs: [{}]); add it to `needs` to read its results", job.id.value, listed.join(", "))));
-                }
-                match second {
-                    None => None,
-                    Some(p) if is(p, &["outputs", "result"]) => None,
-                    Some(p) => Some(error(format!("`needs.{first}.{}` does not exist; a needed job has `outputs` and `result`", p.to_ascii_lowercase()))),
-                }
-            }
+            "steps" => steps_reference(first, second, scope),
+            "needs" => needs_reference(first, second, scope),
             "matrix" => {
                 if !scope.has_matrix && scope.job.is_some() {
                     return Some(warning(format!(
@@ -263,6 +231,63 @@ impl ExprChecker<'_, '_> {
             }
             _ => None,
         }
+    }
+}
+
+/// Whether a property name is one of `names`, ignoring case as GitHub does.
+fn is_one_of(p: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| n.eq_ignore_ascii_case(p))
+}
+
+/// `steps.<id>.<property>`: the step must run before this point and have an id.
+fn steps_reference(
+    first: &str,
+    second: Option<&str>,
+    scope: &Scope<'_>,
+) -> Option<(Severity, String)> {
+    if !scope.steps.iter().any(|s| s.eq_ignore_ascii_case(first)) {
+        let known = if scope.steps.is_empty() {
+            "no step with an id runs before it".to_string()
+        } else {
+            format!("steps with ids before it: {}", scope.steps.join(", "))
+        };
+        return Some((
+            Severity::Error,
+            format!("step `{first}` is not defined before this point ({known})"),
+        ));
+    }
+    match second {
+        None => None,
+        Some(p) if is_one_of(p, &["outputs", "outcome", "conclusion"]) => None,
+        Some(p) => Some((Severity::Error, format!("`steps.{first}.{}` does not exist; a step has `outputs`, `outcome` and `conclusion`", p.to_ascii_lowercase()))),
+    }
+}
+
+/// `needs.<job>.<property>`: the job must be listed in this job's `needs`.
+fn needs_reference(
+    first: &str,
+    second: Option<&str>,
+    scope: &Scope<'_>,
+) -> Option<(Severity, String)> {
+    let job = scope.job?;
+    if !job
+        .needs
+        .iter()
+        .any(|n| n.value.eq_ignore_ascii_case(first))
+    {
+        let listed: Vec<&str> = job.needs.iter().map(|n| n.value.as_str()).collect();
+        return Some((Severity::Error, format!("job `{}` does not need `{first}` (needs: [{}]); add it to `needs` to read its results", job.id.value, listed.join(", "))));
+    }
+    match second {
+        None => None,
+        Some(p) if is_one_of(p, &["outputs", "result"]) => None,
+        Some(p) => Some((
+            Severity::Error,
+            format!(
+                "`needs.{first}.{}` does not exist; a needed job has `outputs` and `result`",
+                p.to_ascii_lowercase()
+            ),
+        )),
     }
 }
 

@@ -123,19 +123,8 @@ fn walk_job<'a>(job: &'a Job, v: &mut impl Visitor<'a>) {
     if let Some(c) = &job.concurrency {
         opt(v, &c.value.group, &places::JOB_CONCURRENCY, &scope);
     }
-    if let Some(s) = &job.strategy {
-        if let Some(m) = &s.matrix {
-            match &m.value {
-                Matrix::Expr(e) => val(v, e, &places::JOB_STRATEGY, &scope),
-                Matrix::Map(map) => {
-                    for (_, dim) in &map.dims {
-                        if let Dimension::Expr(e) = &dim.value {
-                            v.value(e, dim.span, &places::JOB_STRATEGY, &scope);
-                        }
-                    }
-                }
-            }
-        }
+    if let Some(m) = job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) {
+        walk_matrix(&m.value, v, &scope);
     }
     env(v, &job.env, &places::JOB_ENV, &scope);
     if let Some(Spanned {
@@ -172,17 +161,7 @@ fn walk_job<'a>(job: &'a Job, v: &mut impl Visitor<'a>) {
         }
         JobKind::Steps(sj) => {
             if let Some(r) = &sj.runs_on {
-                match &r.value {
-                    RunsOn::Labels(labels) => labels
-                        .iter()
-                        .for_each(|l| val(v, l, &places::JOB_RUNS_ON, &scope)),
-                    RunsOn::Group { group, labels } => {
-                        opt(v, group, &places::JOB_RUNS_ON, &scope);
-                        labels
-                            .iter()
-                            .for_each(|l| val(v, l, &places::JOB_RUNS_ON, &scope));
-                    }
-                }
+                walk_runs_on(&r.value, v, &scope);
             }
             if let Some(c) = &sj.container {
                 walk_container(c, &places::JOB_CONTAINER, v, &scope);
@@ -203,6 +182,34 @@ fn walk_job<'a>(job: &'a Job, v: &mut impl Visitor<'a>) {
             for (_, x) in job.outputs.iter() {
                 val(v, x, &places::JOB_OUTPUTS, &scope);
             }
+        }
+    }
+}
+
+/// A matrix given as one expression, or the dimensions given as expressions.
+fn walk_matrix<'a>(m: &'a Matrix, v: &mut impl Visitor<'a>, scope: &Scope<'a>) {
+    match m {
+        Matrix::Expr(e) => val(v, e, &places::JOB_STRATEGY, scope),
+        Matrix::Map(map) => {
+            for (_, dim) in &map.dims {
+                if let Dimension::Expr(e) = &dim.value {
+                    v.value(e, dim.span, &places::JOB_STRATEGY, scope);
+                }
+            }
+        }
+    }
+}
+
+fn walk_runs_on<'a>(r: &'a RunsOn, v: &mut impl Visitor<'a>, scope: &Scope<'a>) {
+    match r {
+        RunsOn::Labels(labels) => labels
+            .iter()
+            .for_each(|l| val(v, l, &places::JOB_RUNS_ON, scope)),
+        RunsOn::Group { group, labels } => {
+            opt(v, group, &places::JOB_RUNS_ON, scope);
+            labels
+                .iter()
+                .for_each(|l| val(v, l, &places::JOB_RUNS_ON, scope));
         }
     }
 }

@@ -27,33 +27,7 @@ impl<'a> Parser<'a> {
             // the end), at ` #`, or in flow context at an indicator; blanks between words
             // are content, trailing blanks are not.
             let line_start = self.cur.pos;
-            let mut i = line_start;
-            loop {
-                let rest = src.get(i..).unwrap_or(&[]);
-                i += if flow {
-                    scan_run(rest, table)
-                } else {
-                    block_plain_run(rest)
-                };
-                match src.get(i) {
-                    Some(b':') => {
-                        let next = self.cur.at(i + 1);
-                        if flow && matches!(next, b',' | b'?' | b'[' | b']' | b'{' | b'}') {
-                            self.cur.pos = i;
-                            return Err(self
-                                .cur
-                                .error("while scanning a plain scalar: found unexpected ':'"));
-                        }
-                        if is_blankz(next) {
-                            break;
-                        }
-                    }
-                    Some(b'#') if i > line_start && is_blank(src[i - 1]) => break,
-                    Some(b'#') => {}
-                    _ => break,
-                }
-                i += 1;
-            }
+            let i = self.plain_line_end(line_start, flow, table)?;
             let mut e = i;
             while e > line_start && is_blank(src[e - 1]) {
                 e -= 1;
@@ -86,25 +60,7 @@ impl<'a> Parser<'a> {
             if !is_break(self.cur.peek()) {
                 break;
             }
-            breaks = 0;
-            loop {
-                match self.cur.peek() {
-                    b' ' => self.cur.skip_spaces(),
-                    b'\t' => {
-                        if self.cur.pos - self.cur.line_start < min_col {
-                            return Err(self.cur.error(
-                                "while scanning a plain scalar: found a tab character that violates indentation",
-                            ));
-                        }
-                        self.cur.pos += 1;
-                    }
-                    b'\n' | b'\r' => {
-                        self.cur.eat_break();
-                        breaks += 1;
-                    }
-                    _ => break,
-                }
-            }
+            breaks = self.plain_breaks(min_col)?;
             if (!flow && self.cur.pos - self.cur.line_start < min_col)
                 || self.cur.at_doc_marker()
                 || self.cur.peek() == b'#'
@@ -123,6 +79,66 @@ impl<'a> Parser<'a> {
         };
         self.push_scalar(text, ScalarStyle::Plain, start, end);
         Ok(())
+    }
+
+    /// Where the plain scalar's text on this line ends (before trailing blanks are
+    /// dropped): at a line break, at `: ` (or `:` at the end), at ` #`, or in flow context
+    /// at an indicator.
+    #[inline]
+    fn plain_line_end(&mut self, line_start: usize, flow: bool, table: &[bool; 256]) -> Res<usize> {
+        let src = self.cur.src;
+        let mut i = line_start;
+        loop {
+            let rest = src.get(i..).unwrap_or(&[]);
+            i += if flow {
+                scan_run(rest, table)
+            } else {
+                block_plain_run(rest)
+            };
+            match src.get(i) {
+                Some(b':') => {
+                    let next = self.cur.at(i + 1);
+                    if flow && matches!(next, b',' | b'?' | b'[' | b']' | b'{' | b'}') {
+                        self.cur.pos = i;
+                        return Err(self
+                            .cur
+                            .error("while scanning a plain scalar: found unexpected ':'"));
+                    }
+                    if is_blankz(next) {
+                        return Ok(i);
+                    }
+                }
+                Some(b'#') if i > line_start && is_blank(src[i - 1]) => return Ok(i),
+                Some(b'#') => {}
+                _ => return Ok(i),
+            }
+            i += 1;
+        }
+    }
+
+    /// Skips the line breaks and indentation after a line of a plain scalar; returns how
+    /// many breaks there were. A tab in the indentation is an error.
+    #[inline]
+    fn plain_breaks(&mut self, min_col: usize) -> Res<usize> {
+        let mut breaks = 0;
+        loop {
+            match self.cur.peek() {
+                b' ' => self.cur.skip_spaces(),
+                b'\t' => {
+                    if self.cur.pos - self.cur.line_start < min_col {
+                        return Err(self.cur.error(
+                            "while scanning a plain scalar: found a tab character that violates indentation",
+                        ));
+                    }
+                    self.cur.pos += 1;
+                }
+                b'\n' | b'\r' => {
+                    self.cur.eat_break();
+                    breaks += 1;
+                }
+                _ => return Ok(breaks),
+            }
+        }
     }
 
     /// A single- or double-quoted scalar at the cursor (on its opening quote).

@@ -3,8 +3,9 @@
 use super::step::lower_steps;
 use super::Cx;
 use crate::model::action::*;
+use crate::model::Str;
 use crate::yaml::node::Span;
-use crate::yaml::tree::Node;
+use crate::yaml::tree::{Entry, Node};
 
 const ACTION_KEYS: &[&str] = &[
     "name",
@@ -145,76 +146,11 @@ fn lower_runs(node: &Node, cx: &mut Cx<'_>) -> Option<Runs> {
     let using = cx.required_string(&using_entry.value, "`runs.using`")?;
     let u = using.value.as_str();
     let kind = if u == "docker" {
-        let mut d = DockerRuns::default();
-        for e in entries {
-            let Some(k) = cx.key(e) else { continue };
-            let v = &e.value;
-            match k {
-                "using" => {}
-                "image" => d.image = cx.required_string(v, "`runs.image`"),
-                "env" => d.env = cx.env(v, "`runs.env`"),
-                "entrypoint" => d.entrypoint = cx.string(v, "`runs.entrypoint`"),
-                "pre-entrypoint" => d.pre_entrypoint = cx.string(v, "`runs.pre-entrypoint`"),
-                "post-entrypoint" => d.post_entrypoint = cx.string(v, "`runs.post-entrypoint`"),
-                "pre-if" => d.pre_if = cx.string(v, "`runs.pre-if`"),
-                "post-if" => d.post_if = cx.string(v, "`runs.post-if`"),
-                "args" => d.args = cx.str_list(v, "`runs.args`").value,
-                _ => cx.unknown_key(e, k, "`runs` of a docker action", DOCKER_KEYS),
-            }
-        }
-        if d.image.is_none() {
-            cx.diags.error(
-                "required",
-                using.span,
-                "a docker action needs `runs.image` (`Dockerfile` or `docker://IMAGE`)",
-            );
-        }
-        RunsKind::Docker(d)
+        RunsKind::Docker(lower_docker_runs(entries, &using, cx))
     } else if u == "composite" {
-        let mut steps = Vec::new();
-        let mut saw = false;
-        for e in entries {
-            let Some(k) = cx.key(e) else { continue };
-            match k {
-                "using" => {}
-                "steps" => {
-                    saw = true;
-                    steps = lower_steps(&e.value, cx, "`runs.steps`");
-                }
-                _ => cx.unknown_key(e, k, "`runs` of a composite action", &["using", "steps"]),
-            }
-        }
-        if !saw {
-            cx.diags.error(
-                "required",
-                using.span,
-                "a composite action needs `runs.steps`",
-            );
-        }
-        RunsKind::Composite { steps }
+        lower_composite_runs(entries, &using, cx)
     } else if is_node(u) {
-        let mut n = NodeRuns::default();
-        for e in entries {
-            let Some(k) = cx.key(e) else { continue };
-            let v = &e.value;
-            match k {
-                "using" => {}
-                "main" => n.main = cx.required_string(v, "`runs.main`"),
-                "pre" => n.pre = cx.string(v, "`runs.pre`"),
-                "post" => n.post = cx.string(v, "`runs.post`"),
-                "pre-if" => n.pre_if = cx.string(v, "`runs.pre-if`"),
-                "post-if" => n.post_if = cx.string(v, "`runs.post-if`"),
-                _ => cx.unknown_key(e, k, "`runs` of a JavaScript action", NODE_KEYS),
-            }
-        }
-        if n.main.is_none() {
-            cx.diags.error(
-                "required",
-                using.span,
-                "a JavaScript action needs `runs.main`",
-            );
-        }
-        RunsKind::Node(n)
+        RunsKind::Node(lower_node_runs(entries, &using, cx))
     } else {
         cx.diags.error(
             "action",
@@ -228,6 +164,86 @@ fn lower_runs(node: &Node, cx: &mut Cx<'_>) -> Option<Runs> {
         span: node.span,
         kind,
     })
+}
+
+/// `runs` of a docker action: `image` is required.
+fn lower_docker_runs(entries: &[Entry], using: &Str, cx: &mut Cx<'_>) -> DockerRuns {
+    let mut d = DockerRuns::default();
+    for e in entries {
+        let Some(k) = cx.key(e) else { continue };
+        let v = &e.value;
+        match k {
+            "using" => {}
+            "image" => d.image = cx.required_string(v, "`runs.image`"),
+            "env" => d.env = cx.env(v, "`runs.env`"),
+            "entrypoint" => d.entrypoint = cx.string(v, "`runs.entrypoint`"),
+            "pre-entrypoint" => d.pre_entrypoint = cx.string(v, "`runs.pre-entrypoint`"),
+            "post-entrypoint" => d.post_entrypoint = cx.string(v, "`runs.post-entrypoint`"),
+            "pre-if" => d.pre_if = cx.string(v, "`runs.pre-if`"),
+            "post-if" => d.post_if = cx.string(v, "`runs.post-if`"),
+            "args" => d.args = cx.str_list(v, "`runs.args`").value,
+            _ => cx.unknown_key(e, k, "`runs` of a docker action", DOCKER_KEYS),
+        }
+    }
+    if d.image.is_none() {
+        cx.diags.error(
+            "required",
+            using.span,
+            "a docker action needs `runs.image` (`Dockerfile` or `docker://IMAGE`)",
+        );
+    }
+    d
+}
+
+/// `runs` of a composite action: `steps` is required.
+fn lower_composite_runs(entries: &[Entry], using: &Str, cx: &mut Cx<'_>) -> RunsKind {
+    let mut steps = Vec::new();
+    let mut saw = false;
+    for e in entries {
+        let Some(k) = cx.key(e) else { continue };
+        match k {
+            "using" => {}
+            "steps" => {
+                saw = true;
+                steps = lower_steps(&e.value, cx, "`runs.steps`");
+            }
+            _ => cx.unknown_key(e, k, "`runs` of a composite action", &["using", "steps"]),
+        }
+    }
+    if !saw {
+        cx.diags.error(
+            "required",
+            using.span,
+            "a composite action needs `runs.steps`",
+        );
+    }
+    RunsKind::Composite { steps }
+}
+
+/// `runs` of a JavaScript action: `main` is required.
+fn lower_node_runs(entries: &[Entry], using: &Str, cx: &mut Cx<'_>) -> NodeRuns {
+    let mut n = NodeRuns::default();
+    for e in entries {
+        let Some(k) = cx.key(e) else { continue };
+        let v = &e.value;
+        match k {
+            "using" => {}
+            "main" => n.main = cx.required_string(v, "`runs.main`"),
+            "pre" => n.pre = cx.string(v, "`runs.pre`"),
+            "post" => n.post = cx.string(v, "`runs.post`"),
+            "pre-if" => n.pre_if = cx.string(v, "`runs.pre-if`"),
+            "post-if" => n.post_if = cx.string(v, "`runs.post-if`"),
+            _ => cx.unknown_key(e, k, "`runs` of a JavaScript action", NODE_KEYS),
+        }
+    }
+    if n.main.is_none() {
+        cx.diags.error(
+            "required",
+            using.span,
+            "a JavaScript action needs `runs.main`",
+        );
+    }
+    n
 }
 
 /// `node12` … `node24` and later: GitHub keeps adding Node versions.

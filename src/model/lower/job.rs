@@ -80,18 +80,7 @@ pub fn lower_job(entry: &Entry, cx: &mut Cx<'_>) -> Option<Job> {
     for e in entries {
         let Some(key) = cx.key(e) else { continue };
         let v = &e.value;
-        let allowed = if is_call {
-            CALL_JOB_KEYS
-        } else {
-            STEPS_JOB_KEYS
-        };
-        if !allowed.contains(&key) {
-            let msg_what = if is_call {
-                format!("{what}, which calls a reusable workflow")
-            } else {
-                what.clone()
-            };
-            cx.unknown_key(e, key, &msg_what, allowed);
+        if !allowed_key(e, key, is_call, &what, cx) {
             continue;
         }
         match key {
@@ -131,23 +120,48 @@ pub fn lower_job(entry: &Entry, cx: &mut Cx<'_>) -> Option<Job> {
     if is_call {
         job.kind = JobKind::Call(call);
     } else {
-        if steps.runs_on.is_none() {
-            cx.diags.error(
-                "required",
-                job.id.span,
-                format!("{what} has no `runs-on`; say which runner (or image) it runs on"),
-            );
-        }
-        if !saw_steps {
-            cx.diags.error(
-                "required",
-                job.id.span,
-                format!("{what} has no `steps` (and no `uses` calling a reusable workflow)"),
-            );
-        }
+        check_steps_job(&steps, saw_steps, &job.id, &what, cx);
         job.kind = JobKind::Steps(steps);
     }
     Some(job)
+}
+
+/// Whether `key` belongs in this kind of job (a job that calls a reusable workflow takes
+/// fewer keys); reports it when not.
+fn allowed_key(e: &Entry, key: &str, is_call: bool, what: &str, cx: &mut Cx<'_>) -> bool {
+    let allowed = if is_call {
+        CALL_JOB_KEYS
+    } else {
+        STEPS_JOB_KEYS
+    };
+    if allowed.contains(&key) {
+        return true;
+    }
+    let msg_what = if is_call {
+        format!("{what}, which calls a reusable workflow")
+    } else {
+        what.to_string()
+    };
+    cx.unknown_key(e, key, &msg_what, allowed);
+    false
+}
+
+/// A job with steps needs a runner and its steps.
+fn check_steps_job(steps: &StepsJob, saw_steps: bool, id: &Str, what: &str, cx: &mut Cx<'_>) {
+    if steps.runs_on.is_none() {
+        cx.diags.error(
+            "required",
+            id.span,
+            format!("{what} has no `runs-on`; say which runner (or image) it runs on"),
+        );
+    }
+    if !saw_steps {
+        cx.diags.error(
+            "required",
+            id.span,
+            format!("{what} has no `steps` (and no `uses` calling a reusable workflow)"),
+        );
+    }
 }
 
 /// GitHub: a job id starts with a letter or `_` and holds only alphanumerics, `-` and `_`.

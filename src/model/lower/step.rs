@@ -4,7 +4,7 @@
 use super::{entry_span, Cx};
 use crate::model::step::{Step, StepAction};
 use crate::model::Env;
-use crate::yaml::tree::{Node, NodeKind};
+use crate::yaml::tree::{Entry, Node, NodeKind};
 
 const STEP_KEYS: &[&str] = &[
     "id",
@@ -70,49 +70,13 @@ fn lower_step(node: &Node, cx: &mut Cx<'_>) -> Option<Step> {
         background: None,
         action: StepAction::Invalid,
     };
-    // Only the first two action keys matter: one is right, a second one is reported.
-    let mut actions = entries
-        .iter()
-        .filter(|e| e.key.as_str().is_some_and(|k| ACTION_KEYS.contains(&k)));
-    let (first_action, second_action) = (actions.next(), actions.next());
-    let single = first_action.is_some() && second_action.is_none();
-    match (first_action, second_action) {
-        (None, _) => cx.diags.error(
-            "required",
-            node.span,
-            "a step must have `run` or `uses` (or, for background steps, `wait`, `wait-all`, `cancel` or `parallel`)",
-        ),
-        (Some(_), None) => {}
-        (Some(first), Some(second)) => {
-            cx.diags.error(
-                "key",
-                entry_span(second),
-                format!(
-                    "a step can only do one thing, but it has both `{}` and `{}`",
-                    first.key.as_str().unwrap_or_default(),
-                    second.key.as_str().unwrap_or_default()
-                ),
-            );
-        }
-    }
+    let single = single_action(entries, node, cx);
     let mut with = None;
     for e in entries {
         let Some(key) = cx.key(e) else { continue };
         let v = &e.value;
         match key {
-            "id" => step.id = cx.required_string(v, "step `id`"),
-            "if" => step.if_ = cx.string(v, "step `if`"),
-            "name" => step.name = cx.string(v, "step `name`"),
-            "env" => step.env = cx.env(v, "step `env`"),
-            "working-directory" => {
-                step.working_directory = cx.string(v, "step `working-directory`")
-            }
-            "shell" => step.shell = cx.required_string(v, "step `shell`"),
-            "continue-on-error" => {
-                step.continue_on_error = cx.bool_or_expr(v, "step `continue-on-error`")
-            }
-            "timeout-minutes" => step.timeout_minutes = cx.num_or_expr(v, "step `timeout-minutes`"),
-            "background" => step.background = cx.bool_or_expr(v, "step `background`"),
+            _ if lower_setting(&mut step, key, v, cx) => {}
             "with" => with = Some(cx.str_map(v, "step `with`")),
             "run" => {
                 if let Some(r) = cx.string(v, "step `run`") {
@@ -183,4 +147,54 @@ fn lower_step(node: &Node, cx: &mut Cx<'_>) -> Option<Step> {
         );
     }
     Some(step)
+}
+
+/// Whether the step names exactly one action. Only the first two action keys matter: one
+/// is right, a second one is reported (and none at all).
+fn single_action(entries: &[Entry], node: &Node, cx: &mut Cx<'_>) -> bool {
+    let mut actions = entries
+        .iter()
+        .filter(|e| e.key.as_str().is_some_and(|k| ACTION_KEYS.contains(&k)));
+    match (actions.next(), actions.next()) {
+        (None, _) => {
+            cx.diags.error(
+                "required",
+                node.span,
+                "a step must have `run` or `uses` (or, for background steps, `wait`, `wait-all`, `cancel` or `parallel`)",
+            );
+            false
+        }
+        (Some(_), None) => true,
+        (Some(first), Some(second)) => {
+            cx.diags.error(
+                "key",
+                entry_span(second),
+                format!(
+                    "a step can only do one thing, but it has both `{}` and `{}`",
+                    first.key.as_str().unwrap_or_default(),
+                    second.key.as_str().unwrap_or_default()
+                ),
+            );
+            false
+        }
+    }
+}
+
+/// A key that sets how the step runs rather than what it does; false for any other key.
+fn lower_setting(step: &mut Step, key: &str, v: &Node, cx: &mut Cx<'_>) -> bool {
+    match key {
+        "id" => step.id = cx.required_string(v, "step `id`"),
+        "if" => step.if_ = cx.string(v, "step `if`"),
+        "name" => step.name = cx.string(v, "step `name`"),
+        "env" => step.env = cx.env(v, "step `env`"),
+        "working-directory" => step.working_directory = cx.string(v, "step `working-directory`"),
+        "shell" => step.shell = cx.required_string(v, "step `shell`"),
+        "continue-on-error" => {
+            step.continue_on_error = cx.bool_or_expr(v, "step `continue-on-error`")
+        }
+        "timeout-minutes" => step.timeout_minutes = cx.num_or_expr(v, "step `timeout-minutes`"),
+        "background" => step.background = cx.bool_or_expr(v, "step `background`"),
+        _ => return false,
+    }
+    true
 }

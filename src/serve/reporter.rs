@@ -1,19 +1,19 @@
 //! A run's events into the store: job and step status changes, log lines (already masked by
-//! the engine) and step durations for the metrics. Live log streams read them back.
+//! the engine) and step durations for the metrics. Live log streams read them back. When the
+//! store is behind, `report` waits for room: a container printing faster than SQLite writes
+//! is slowed down instead of filling memory.
 
 use super::metrics::Metrics;
-use crate::engine::{Conclusion, LogStream, Reporter, RunEvent};
-use crate::store::{Op, Store};
+use crate::engine::{LogStream, Reporter, RunEvent};
+use crate::store::Op;
+use crate::store::Progress;
+use crate::store::Store;
 use std::sync::Arc;
 
 pub struct StoreReporter {
     pub store: Store,
     pub run: i64,
     pub metrics: Arc<Metrics>,
-}
-
-fn c(x: Conclusion) -> Option<String> {
-    Some(x.as_str().to_string())
 }
 
 impl Reporter for StoreReporter {
@@ -25,7 +25,7 @@ impl Reporter for StoreReporter {
                 run,
                 key: job,
                 name,
-                status: "in_progress".into(),
+                status: Progress::InProgress,
                 conclusion: None,
                 reason: None,
                 at,
@@ -39,8 +39,8 @@ impl Reporter for StoreReporter {
                 run,
                 name: job.clone(),
                 key: job,
-                status: "completed".into(),
-                conclusion: c(conclusion),
+                status: Progress::Completed,
+                conclusion: Some(conclusion),
                 reason,
                 at,
             },
@@ -49,7 +49,7 @@ impl Reporter for StoreReporter {
                 job,
                 step,
                 name,
-                status: "in_progress".into(),
+                status: Progress::InProgress,
                 outcome: None,
                 conclusion: None,
                 reason: None,
@@ -70,9 +70,9 @@ impl Reporter for StoreReporter {
                     job,
                     step,
                     name,
-                    status: "completed".into(),
-                    outcome: c(outcome),
-                    conclusion: c(conclusion),
+                    status: Progress::Completed,
+                    outcome: Some(outcome),
+                    conclusion: Some(conclusion),
                     reason,
                     at,
                 }
@@ -125,6 +125,8 @@ impl Reporter for StoreReporter {
                 return
             }
         };
-        self.store.send(op);
+        if let Err(e) = self.store.send(op) {
+            tracing::error!(run, error = %e, "a run's event was not recorded");
+        }
     }
 }

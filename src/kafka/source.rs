@@ -129,22 +129,7 @@ pub async fn run_source(
             }
             next_reload = Instant::now() + reload;
         }
-        // Pause while full or while the sink cannot record; re-pause each turn, as a
-        // rebalance brings unpaused partitions.
-        let room = sink.has_room() && sink.can_record();
-        if let Ok(assigned) = consumer.assignment() {
-            let changed = if !room {
-                consumer.pause(&assigned)
-            } else if paused {
-                consumer.resume(&assigned)
-            } else {
-                Ok(())
-            };
-            if let Err(e) = changed {
-                tracing::warn!(error = %e, pause = !room, "kafka: pausing or resuming partitions");
-            }
-        }
-        paused = !room;
+        paused = pause_unless_room(&consumer, sink.as_ref(), paused);
         stats.paused.store(paused, Ordering::Relaxed);
         let first = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -183,6 +168,26 @@ pub async fn run_source(
     }
     consumer.unsubscribe();
     Ok(())
+}
+
+/// Pauses the assigned partitions while the sink is full or cannot record, resumes them
+/// when it can again (`paused`: they were paused); whether they are paused now. Re-paused
+/// each turn, as a rebalance brings unpaused partitions.
+fn pause_unless_room(consumer: &StreamConsumer<Ctx>, sink: &dyn Sink, paused: bool) -> bool {
+    let room = sink.has_room() && sink.can_record();
+    if let Ok(assigned) = consumer.assignment() {
+        let changed = if !room {
+            consumer.pause(&assigned)
+        } else if paused {
+            consumer.resume(&assigned)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = changed {
+            tracing::warn!(error = %e, pause = !room, "kafka: pausing or resuming partitions");
+        }
+    }
+    !room
 }
 
 /// Stores, per partition, the offset after the last message of the batch.

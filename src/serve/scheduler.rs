@@ -105,7 +105,11 @@ pub async fn run(
 ) {
     let capacity = app.cfg.capacity.max(1);
     let cap = app.cfg.tenant_capacity.unwrap_or(capacity).max(1);
-    let reader = app.store.reader().ok();
+    let reader = app
+        .store
+        .reader()
+        .map_err(|e| tracing::warn!(error = %e, "no store reader for tenants: one shared turn"))
+        .ok();
     let mut fair = FairQueue::default();
     let mut waiting = 0usize;
     for id in recovered {

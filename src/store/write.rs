@@ -169,11 +169,14 @@ impl Store {
     /// False from the first write the store could not commit for a reason of its own (a
     /// full disk...) until a later one, or the writer's periodic probe, commits again.
     pub fn writable(&self) -> bool {
-        self.health.writable()
+        self.health.writable() && !self.tx.is_closed()
     }
 
     /// Why the store cannot write (SQLite's words, no path), while it cannot.
     pub fn unavailable_cause(&self) -> Option<String> {
+        if self.tx.is_closed() {
+            return Some(StoreError::Closed.to_string());
+        }
         self.health.cause()
     }
 

@@ -123,6 +123,10 @@ impl Writer {
                     self.pending.push(op);
                     self.health.set_held(self.pending.len());
                 }
+                // Nothing held: everything sent before is on disk already.
+                Ok(Some(Msg::Flush(reply))) if self.pending.is_empty() => {
+                    Reply::Unit(reply, Some(Ok(()))).send(None);
+                }
                 Ok(Some(request)) => {
                     let cause = self.health.cause();
                     refuse(request).send(cause.as_deref().or(Some("the store is down")));

@@ -30,6 +30,16 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The libraries log through `tracing`; its events go to stderr, where Gantry's messages
+    // always went. `GANTRY_LOG` filters them (tracing's directives; default: Gantry's own
+    // crates at info, their dependencies' warnings).
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GANTRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,gantry=info"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
     let result = match Args::parse().command {
         Command::Local(command) => gantry::cli::run(command),
         Command::Serve(args) => gantry::serve::cmd::run(*args),

@@ -1,7 +1,9 @@
 //! The Kafka source's delivery guarantees, against librdkafka's own mock broker
 //! (`MockCluster`, in-process): an offset is committed only after the sink recorded the
 //! message, and a message the sink keeps failing to record is dead-lettered after bounded
-//! attempts (with its reason) while the messages after it still arrive.
+//! attempts (with its reason) while the messages after it still arrive; a sink that cannot
+//! record anything (its store's disk is full) makes the source wait, counting no attempt,
+//! dead-lettering and committing nothing, until it can.
 
 use gantry::event::KafkaMessage;
 use gantry::kafka::{
@@ -19,9 +21,13 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// A sink that holds every batch until released, and keeps failing messages keyed `retry`.
+/// With `trip` set, its store goes down at the first batch (`down`): it answers
+/// `Unavailable` and cannot record until `down` is cleared.
 struct Gate {
     open: AtomicBool,
     room: AtomicBool,
+    trip: AtomicBool,
+    down: AtomicBool,
     seen: Mutex<Vec<KafkaMessage>>,
     recorded: Mutex<Vec<i64>>,
 }
@@ -35,6 +41,13 @@ impl Sink for Gate {
             self.seen.lock().unwrap().extend(batch.iter().cloned());
             while !self.open.load(Ordering::SeqCst) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            if self.trip.swap(false, Ordering::SeqCst) {
+                self.down.store(true, Ordering::SeqCst);
+            }
+            if self.down.load(Ordering::SeqCst) {
+                let full = || Verdict::Unavailable("database or disk is full".into());
+                return batch.iter().map(|_| full()).collect();
             }
             batch
                 .iter()
@@ -51,6 +64,9 @@ impl Sink for Gate {
     }
     fn has_room(&self) -> bool {
         self.room.load(Ordering::SeqCst)
+    }
+    fn can_record(&self) -> bool {
+        !self.down.load(Ordering::SeqCst)
     }
 }
 
@@ -94,6 +110,8 @@ impl Gate {
         Arc::new(Gate {
             open: AtomicBool::new(open),
             room: AtomicBool::new(room),
+            trip: AtomicBool::new(false),
+            down: AtomicBool::new(false),
             seen: Mutex::new(Vec::new()),
             recorded: Mutex::new(Vec::new()),
         })
@@ -257,6 +275,69 @@ fn a_sink_without_room_pauses_consumption_until_it_has_room() {
         })
         .await;
         assert!(!stats.paused.load(Ordering::SeqCst));
+        stop.cancel();
+        task.await.unwrap().unwrap();
+    });
+}
+
+#[test]
+fn a_sink_that_cannot_record_holds_the_batch_without_counting_or_committing() {
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("events", 1, 1).unwrap();
+    cluster.create_topic("dead", 1, 1).unwrap();
+    let bootstrap = cluster.bootstrap_servers();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        for i in 0..3 {
+            producer
+                .send(
+                    FutureRecord::to("events").key("k").payload(&format!("{i}")),
+                    Duration::from_secs(5),
+                )
+                .await
+                .unwrap();
+        }
+        let gate = Gate::new(true, true);
+        gate.trip.store(true, Ordering::SeqCst);
+        let (stats, stop, task) = spawn_source(&bootstrap, &gate);
+        wait_until(30, "the sink's store went down", || {
+            gate.down.load(Ordering::SeqCst) && stats.paused.load(Ordering::SeqCst)
+        })
+        .await;
+        // Down for many commit intervals and more than max_attempts (2) backoffs: the batch
+        // is not tried again, not dead-lettered, and nothing is committed.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let b = bootstrap.clone();
+        let during = tokio::task::spawn_blocking(move || committed(&b))
+            .await
+            .unwrap();
+        assert_eq!(
+            during, -1,
+            "an offset was committed while nothing was recorded"
+        );
+        // Only the first batch reached the sink, once: the rest waits, paused, in Kafka.
+        let seen: Vec<i64> = gate.seen.lock().unwrap().iter().map(|m| m.offset).collect();
+        let mut distinct = seen.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert!(
+            !seen.is_empty() && seen.len() == distinct.len(),
+            "tried again while down: {seen:?}"
+        );
+        assert_eq!(stats.dead_lettered.load(Ordering::SeqCst), 0);
+        gate.down.store(false, Ordering::SeqCst);
+        let b = bootstrap.clone();
+        wait_until(30, "recorded and committed", || committed(&b) == 3).await;
+        assert_eq!(*gate.recorded.lock().unwrap(), vec![0, 1, 2]);
+        assert_eq!(stats.dead_lettered.load(Ordering::SeqCst), 0);
         stop.cancel();
         task.await.unwrap().unwrap();
     });

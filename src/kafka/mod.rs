@@ -33,9 +33,13 @@ pub enum Verdict {
     /// The message can never become an event (not JSON where JSON is required...): it goes
     /// to the dead-letter topic at once.
     Reject(String),
-    /// Recording failed for a reason that may pass (the store is busy...): try again, and
-    /// dead-letter it after the configured number of attempts.
+    /// Recording failed for a reason that may pass: try again, and dead-letter it after the
+    /// configured number of attempts.
     Retry(String),
+    /// The sink cannot record anything now (its store cannot write: a full disk). Not the
+    /// message's fault: it is not counted as an attempt and never dead-lettered for it; the
+    /// source pauses until [`Sink::can_record`] and tries again, its offset not stored.
+    Unavailable(String),
 }
 
 /// Where consumed messages go. The source stores a message's offset only after `record`
@@ -49,4 +53,9 @@ pub trait Sink: Send + Sync + 'static {
     /// False while the runner's queue is full: the source pauses its partitions (still
     /// polling, so the group does not evict it) until there is room again.
     fn has_room(&self) -> bool;
+    /// False while the sink cannot record anything (its store cannot write): the source
+    /// pauses as when there is no room, and a batch it holds waits for this to turn true.
+    fn can_record(&self) -> bool {
+        true
+    }
 }

@@ -51,7 +51,11 @@ impl ConsumerContext for Ctx {
     /// go to another instance, so it does not consume them again.
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(_) = rebalance {
-            let _ = consumer.commit_consumer_state(CommitMode::Sync);
+            if let Err(e) = consumer.commit_consumer_state(CommitMode::Sync) {
+                // Nothing stored yet is fine; otherwise the next owner consumes again what
+                // was recorded here, and the event ids dedupe it.
+                tracing::debug!(error = %e, "kafka: commit before a revocation");
+            }
         }
     }
 }
@@ -119,22 +123,13 @@ pub async fn run_source(
                             topics: topics.clone(),
                             error,
                         })?;
-                    eprintln!("gantry: kafka: subscribed to {}", topics.join(", "));
+                    tracing::info!("kafka: subscribed to {}", topics.join(", "));
                 }
                 subscribed = topics;
             }
             next_reload = Instant::now() + reload;
         }
-        // Pause while full; re-pause each turn, as a rebalance brings unpaused partitions.
-        let room = sink.has_room();
-        if let Ok(assigned) = consumer.assignment() {
-            if !room {
-                let _ = consumer.pause(&assigned);
-            } else if paused {
-                let _ = consumer.resume(&assigned);
-            }
-        }
-        paused = !room;
+        paused = pause_unless_room(&consumer, sink.as_ref(), paused);
         stats.paused.store(paused, Ordering::Relaxed);
         let first = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -145,14 +140,14 @@ pub async fn run_source(
         match first {
             Ok(m) => batch.push(owned(&m)),
             Err(e) => {
-                eprintln!("gantry: kafka: {e}");
+                tracing::warn!(error = %e, "kafka: consuming");
                 continue;
             }
         }
         while batch.len() < MAX_BATCH {
             match consumer.recv().now_or_never() {
                 Some(Ok(m)) => batch.push(owned(&m)),
-                Some(Err(e)) => eprintln!("gantry: kafka: {e}"),
+                Some(Err(e)) => tracing::warn!(error = %e, "kafka: consuming"),
                 None => break,
             }
         }
@@ -169,10 +164,30 @@ pub async fn run_source(
     }
     match consumer.commit_consumer_state(CommitMode::Sync) {
         Ok(()) | Err(KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => {}
-        Err(e) => eprintln!("gantry: kafka: final commit: {e}"),
+        Err(e) => tracing::error!(error = %e, "kafka: final commit"),
     }
     consumer.unsubscribe();
     Ok(())
+}
+
+/// Pauses the assigned partitions while the sink is full or cannot record, resumes them
+/// when it can again (`paused`: they were paused); whether they are paused now. Re-paused
+/// each turn, as a rebalance brings unpaused partitions.
+fn pause_unless_room(consumer: &StreamConsumer<Ctx>, sink: &dyn Sink, paused: bool) -> bool {
+    let room = sink.has_room() && sink.can_record();
+    if let Ok(assigned) = consumer.assignment() {
+        let changed = if !room {
+            consumer.pause(&assigned)
+        } else if paused {
+            consumer.resume(&assigned)
+        } else {
+            Ok(())
+        };
+        if let Err(e) = changed {
+            tracing::warn!(error = %e, pause = !room, "kafka: pausing or resuming partitions");
+        }
+    }
+    !room
 }
 
 /// Stores, per partition, the offset after the last message of the batch.
@@ -184,12 +199,14 @@ fn store_offsets(consumer: &StreamConsumer<Ctx>, batch: &[KafkaMessage]) {
     }
     let mut tpl = TopicPartitionList::new();
     for ((topic, partition), offset) in next {
-        let _ = tpl.add_partition_offset(topic, partition, Offset::Offset(offset));
+        if let Err(e) = tpl.add_partition_offset(topic, partition, Offset::Offset(offset)) {
+            tracing::warn!(topic, partition, error = %e, "kafka: an offset to store");
+        }
     }
     if let Err(e) = consumer.store_offsets(&tpl) {
         // A partition revoked meanwhile: its new owner reads these again and the event ids
         // dedupe them.
-        eprintln!("gantry: kafka: storing offsets: {e}");
+        tracing::warn!(error = %e, "kafka: storing offsets");
     }
 }
 
@@ -204,31 +221,52 @@ async fn handle(
     batch: &[KafkaMessage],
 ) -> bool {
     let mut letters: Vec<(&KafkaMessage, Why)> = Vec::new();
-    let mut pending: Vec<&KafkaMessage> = Vec::new();
+    let mut pending: Vec<(&KafkaMessage, u32)> = Vec::new();
     for m in batch {
         let size = m.value.as_ref().map_or(0, Vec::len);
         if size > cfg.max_message_bytes {
-            letters.push((
-                m,
-                Why {
-                    reason: "too_large".into(),
-                    detail: format!(
-                        "the value is {size} bytes; the limit (max_message_bytes) is {}",
-                        cfg.max_message_bytes
-                    ),
-                },
-            ));
+            let detail = format!(
+                "the value is {size} bytes; the limit (max_message_bytes) is {}",
+                cfg.max_message_bytes
+            );
+            letters.push((m, why("too_large", detail)));
         } else {
-            pending.push(m);
+            pending.push((m, 1));
         }
     }
-    let mut attempt = 1;
+    let Some(failed) = record(cfg, sink, stats, shutdown, pending).await else {
+        return false;
+    };
+    letters.extend(failed);
+    dead_letter(dead, stats, shutdown, letters).await
+}
+
+fn why(reason: &str, detail: String) -> Why {
+    Why {
+        reason: reason.into(),
+        detail,
+    }
+}
+
+/// Hands the messages (each with its attempt number) to the sink until each is recorded or
+/// is to be dead-lettered (returned). A message the sink cannot record because it cannot
+/// record anything now is neither counted nor dead-lettered: the batch waits for the sink.
+/// `None`: shutdown came first.
+async fn record<'a>(
+    cfg: &KafkaConfig,
+    sink: &dyn Sink,
+    stats: &SourceStats,
+    shutdown: &CancellationToken,
+    mut pending: Vec<(&'a KafkaMessage, u32)>,
+) -> Option<Vec<(&'a KafkaMessage, Why)>> {
+    let mut letters = Vec::new();
     while !pending.is_empty() {
         let verdicts = sink
-            .record(pending.iter().map(|m| (*m).clone()).collect())
+            .record(pending.iter().map(|(m, _)| (*m).clone()).collect())
             .await;
         let mut again = Vec::new();
-        for (m, v) in pending.iter().zip(verdicts) {
+        let mut stalled = None;
+        for ((m, attempt), v) in pending.into_iter().zip(verdicts) {
             match v {
                 Verdict::Recorded => {
                     stats.recorded.fetch_add(1, Ordering::Relaxed);
@@ -238,47 +276,97 @@ async fn handle(
                         .split_once(": ")
                         .map(|(r, d)| (r.to_string(), d.to_string()))
                         .unwrap_or(("rejected".into(), detail));
-                    letters.push((m, Why { reason, detail }));
+                    letters.push((m, why(&reason, detail)));
                 }
-                Verdict::Retry(detail) if attempt >= cfg.max_attempts => letters.push((
-                    m,
-                    Why {
-                        reason: "record_failed".into(),
-                        detail: format!("not recorded after {attempt} attempts: {detail}"),
-                    },
-                )),
-                Verdict::Retry(_) => again.push(*m),
+                Verdict::Retry(detail) if attempt >= cfg.max_attempts => {
+                    let detail = format!("not recorded after {attempt} attempts: {detail}");
+                    letters.push((m, why("record_failed", detail)));
+                }
+                Verdict::Retry(_) => again.push((m, attempt + 1)),
+                Verdict::Unavailable(cause) => {
+                    stalled = Some(cause);
+                    again.push((m, attempt));
+                }
             }
         }
         pending = again;
-        if !pending.is_empty() {
-            let backoff = Duration::from_millis(100 << attempt.min(6));
-            tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
-                _ = shutdown.cancelled() => return false,
+        if pending.is_empty() {
+            break;
+        }
+        let go_on = match stalled {
+            Some(cause) => wait_for_sink(sink, stats, shutdown, &cause).await,
+            None => {
+                let attempt = pending.iter().map(|(_, a)| *a).max().unwrap_or(2) - 1;
+                let backoff = Duration::from_millis(100 << attempt.min(6));
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => true,
+                    _ = shutdown.cancelled() => false,
+                }
             }
-            attempt += 1;
+        };
+        if !go_on {
+            return None;
         }
     }
-    // In partition order, as they were consumed.
+    Some(letters)
+}
+
+/// Waits, paused, until the sink can record again; false when shutdown came first.
+async fn wait_for_sink(
+    sink: &dyn Sink,
+    stats: &SourceStats,
+    shutdown: &CancellationToken,
+    cause: &str,
+) -> bool {
+    tracing::warn!(
+        cause,
+        "kafka: the sink cannot record: consumption waits until it can"
+    );
+    stats.paused.store(true, Ordering::Relaxed);
+    let mut wait = Duration::from_millis(200);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shutdown.cancelled() => return false,
+        }
+        if sink.can_record() {
+            tracing::info!("kafka: the sink records again");
+            return true;
+        }
+        wait = (wait * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// Puts the letters on the dead-letter topic, in partition order; each must land before
+/// the offset moves past it, so each is retried until it does. False on shutdown.
+async fn dead_letter(
+    dead: &DeadLetter,
+    stats: &SourceStats,
+    shutdown: &CancellationToken,
+    mut letters: Vec<(&KafkaMessage, Why)>,
+) -> bool {
     letters.sort_by(|(a, _), (b, _)| {
         (&a.topic, a.partition, a.offset).cmp(&(&b.topic, b.partition, b.offset))
     });
     for (m, why) in letters {
-        // A dead letter must land before the offset moves past it: retry until it does.
         let mut wait = Duration::from_millis(200);
         loop {
             match dead.send(m, &why).await {
                 Ok(()) => {
                     stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
-                    eprintln!(
-                        "gantry: kafka: {}[{}]@{} dead-lettered to {} ({}: {})",
-                        m.topic, m.partition, m.offset, dead.topic, why.reason, why.detail
+                    tracing::warn!(
+                        "kafka: {}[{}]@{} dead-lettered to {} ({}: {})",
+                        m.topic,
+                        m.partition,
+                        m.offset,
+                        dead.topic,
+                        why.reason,
+                        why.detail
                     );
                     break;
                 }
                 Err(e) => {
-                    eprintln!("gantry: kafka: dead-lettering to {}: {e}", dead.topic);
+                    tracing::warn!(topic = %dead.topic, error = %e, "kafka: dead-lettering");
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = shutdown.cancelled() => return false,

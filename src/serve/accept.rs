@@ -5,9 +5,14 @@
 
 use super::sources::Workflows;
 use super::App;
+use crate::engine::Conclusion;
 use crate::event::Event;
 use crate::plan::{plan, resolve::NoFiles, Decision, PlanOptions, WorkflowFile};
-use crate::store::{Accepted, NewEvent, NewRun, StoreError};
+use crate::store::Accepted;
+use crate::store::NewEvent;
+use crate::store::NewRun;
+use crate::store::Status;
+use crate::store::StoreError;
 use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -97,8 +102,12 @@ pub fn decide(ev: &Event, workflows: &Result<Workflows, String>) -> Decided {
         d.runs.push(NewRun {
             workflow_file: w.file.clone(),
             workflow_name: w.name.clone(),
-            status: if all_skipped { "completed" } else { "queued" }.into(),
-            conclusion: all_skipped.then(|| "skipped".into()),
+            status: if all_skipped {
+                Status::Completed
+            } else {
+                Status::Queued
+            },
+            conclusion: all_skipped.then_some(Conclusion::Skipped),
         });
     }
     d
@@ -123,7 +132,7 @@ pub async fn record(
     ev: &Event,
     d: Decided,
 ) -> Result<Accepted, StoreError> {
-    let queued: Vec<bool> = d.runs.iter().map(|r| r.status == "queued").collect();
+    let queued: Vec<bool> = d.runs.iter().map(|r| r.status == Status::Queued).collect();
     let payload = serde_json::to_string(ev).unwrap_or_default();
     let event_id = id.clone();
     let (names, not_matched) = (d.names, d.not_matched);
@@ -154,7 +163,7 @@ pub async fn record(
         app.metrics.accepted.fetch_add(1, Ordering::Relaxed);
         for (r, q) in a.run_ids.iter().zip(queued) {
             if q {
-                super::scheduler::enqueue(app, *r);
+                super::scheduler::enqueue(app, *r).await;
             }
         }
     }

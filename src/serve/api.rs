@@ -9,7 +9,11 @@
 use super::ingress::{self, error};
 use super::scheduler::enqueue;
 use super::{auth, App};
-use crate::store::{read, ListFilter, Op};
+use crate::engine::Conclusion;
+use crate::store::read;
+use crate::store::ListFilter;
+use crate::store::Op;
+use crate::store::Status;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::{from_fn_with_state, map_response};
@@ -86,7 +90,10 @@ fn without_paths(app: &App, mut v: serde_json::Value) -> Response {
     Json(v).into_response()
 }
 
-fn store_error(e: crate::store::StoreError) -> Response {
+fn store_error(app: &App, e: crate::store::StoreError) -> Response {
+    if e.is_unavailable() {
+        return ingress::store_unavailable(app, &ingress::unavailable_cause(&e));
+    }
     error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())
 }
 
@@ -107,14 +114,14 @@ async fn list(State(app): State<Arc<App>>, Query(q): Query<ListQuery>) -> Respon
     };
     match app.store.reader().and_then(|c| read::list_runs(&c, &f)) {
         Ok(runs) => without_paths(&app, json!({ "runs": runs })),
-        Err(e) => store_error(e),
+        Err(e) => store_error(&app, e),
     }
 }
 
 async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
     let c = match app.store.reader() {
         Ok(c) => c,
-        Err(e) => return store_error(e),
+        Err(e) => return store_error(&app, e),
     };
     match read::run(&c, id) {
         Ok(Some(run)) => match read::jobs(&c, id).and_then(|j| Ok((j, read::changes(&c, id)?))) {
@@ -122,10 +129,10 @@ async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
                 &app,
                 json!({ "run": run, "jobs": jobs, "history": history }),
             ),
-            Err(e) => store_error(e),
+            Err(e) => store_error(&app, e),
         },
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
-        Err(e) => store_error(e),
+        Err(e) => store_error(&app, e),
     }
 }
 
@@ -133,7 +140,7 @@ async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
 async fn logs(State(app): State<Arc<App>>, Path(id): Path<i64>, headers: HeaderMap) -> Response {
     let c = match app.store.reader() {
         Ok(c) => c,
-        Err(e) => return store_error(e),
+        Err(e) => return store_error(&app, e),
     };
     if !matches!(read::run(&c, id), Ok(Some(_))) {
         return error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}"));
@@ -145,7 +152,7 @@ async fn logs(State(app): State<Arc<App>>, Path(id): Path<i64>, headers: HeaderM
     if !wants_sse {
         return match read::logs_after(&c, id, 0, i64::MAX) {
             Ok(l) => Json(json!({ "logs": l })).into_response(),
-            Err(e) => store_error(e),
+            Err(e) => store_error(&app, e),
         };
     }
     let stream = async_stream(app, id);
@@ -180,7 +187,7 @@ fn async_stream(
                 let done = read::run(&c, id)
                     .ok()
                     .flatten()
-                    .is_none_or(|r| r.status == "completed" || r.status == "interrupted");
+                    .is_none_or(|r| r.status.is_final());
                 if done {
                     let ev = SseEvent::default().event("end").data("{}");
                     return Some((Ok(ev), (after, true)));
@@ -209,15 +216,20 @@ async fn cancel(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
         );
     };
     match read::run(&c, id) {
-        Ok(Some(r)) if r.status == "queued" => {
-            app.store.send(Op::Run {
+        Ok(Some(r)) if r.status == Status::Queued => {
+            let op = Op::Run {
                 run: id,
-                status: "completed".into(),
-                conclusion: Some("cancelled".into()),
+                status: Status::Completed,
+                conclusion: Some(Conclusion::Cancelled),
                 reason: Some("cancelled before it started".into()),
                 at: crate::store::write::now_ms(),
-            });
-            app.store.flush().await;
+            };
+            if let Err(e) = app.store.send(op) {
+                return store_error(&app, e);
+            }
+            if let Err(e) = app.store.flush().await {
+                return store_error(&app, e);
+            }
             (
                 StatusCode::ACCEPTED,
                 Json(json!({ "id": id, "cancelled": true })),
@@ -230,7 +242,7 @@ async fn cancel(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
             format!("run {id} is {}", r.status),
         ),
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
-        Err(e) => store_error(e),
+        Err(e) => store_error(&app, e),
     }
 }
 
@@ -251,30 +263,37 @@ async fn rerun(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
         );
     };
     match read::run(&c, id) {
-        Ok(Some(r)) if r.status == "queued" || r.status == "in_progress" => error(
+        Ok(Some(r)) if matches!(r.status, Status::Queued | Status::InProgress) => error(
             StatusCode::CONFLICT,
             "busy",
             format!("run {id} is {}", r.status),
         ),
         Ok(Some(r)) => match app.store.requeue(id).await {
             Ok(()) => {
-                enqueue(&app, id);
+                enqueue(&app, id).await;
                 (
                     StatusCode::ACCEPTED,
                     Json(json!({ "id": id, "attempt": r.attempt + 1 })),
                 )
                     .into_response()
             }
-            Err(e) => store_error(e),
+            Err(e) => store_error(&app, e),
         },
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
-        Err(e) => store_error(e),
+        Err(e) => store_error(&app, e),
     }
 }
 
+/// Ready when accepting and the store can write: a load balancer sends events elsewhere
+/// while this instance's disk is full.
 async fn ready(State(app): State<Arc<App>>) -> Response {
     if !app.accepting.load(Ordering::SeqCst) {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    if !app.store.writable() {
+        let cause = app.store.unavailable_cause().unwrap_or_default();
+        let text = format!("the run store cannot write ({cause})");
+        return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
     }
     match app.store.reader() {
         Ok(_) => "ready".into_response(),
@@ -291,6 +310,12 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     let mut text = app
         .metrics
         .render(&runs, app.cfg.kafka.as_ref().map(|_| &*app.kafka_stats));
+    text.push_str(&format!(
+        "# TYPE gantry_store_writable gauge\ngantry_store_writable {}\n\
+         # TYPE gantry_store_held_changes gauge\ngantry_store_held_changes {}\n",
+        u8::from(app.store.writable()),
+        app.store.held_changes()
+    ));
     // Webhook bodies in memory (src/serve/body.rs): reserved now, of the budget.
     let budget = app
         .cfg

@@ -55,8 +55,8 @@ impl Tokens {
                         });
                     }
                     if value.len() < MIN_TOKEN_LEN {
-                        eprintln!(
-                            "gantry: [[api.tokens]] `{name}` is shorter than {MIN_TOKEN_LEN} characters; use a long random token"
+                        tracing::warn!(
+                            "[[api.tokens]] `{name}` is shorter than {MIN_TOKEN_LEN} characters; use a long random token"
                         );
                     }
                     digest(value.as_bytes())

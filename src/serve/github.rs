@@ -32,7 +32,7 @@ impl StatusReporter {
             b = match b.base_uri(api.as_str()) {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!("gantry: [github] api_url `{api}` is invalid: {e}; statuses are off");
+                    tracing::warn!("[github] api_url `{api}` is invalid: {e}; statuses are off");
                     return None;
                 }
             };
@@ -43,7 +43,7 @@ impl StatusReporter {
                 public_url: public_url.trim_end_matches('/').to_string(),
             }),
             Err(e) => {
-                eprintln!("gantry: cannot build the GitHub client: {e}; statuses are off");
+                tracing::warn!("cannot build the GitHub client: {e}; statuses are off");
                 None
             }
         }
@@ -82,7 +82,10 @@ impl StatusReporter {
             match r {
                 Ok(_) => return,
                 Err(e) if attempt == 4 => {
-                    eprintln!("gantry: could not set the {word} status of {repository}@{sha} for run {run}: {e}");
+                    tracing::warn!(
+                        run,
+                        "could not set the {word} status of {repository}@{sha}: {e}"
+                    );
                 }
                 Err(_) => {
                     tokio::time::sleep(delay).await;

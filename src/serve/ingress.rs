@@ -2,7 +2,9 @@
 //! durably, answer 202 with the event id and run ids (or why nothing matched). A redelivery
 //! (`X-GitHub-Delivery`, `Idempotency-Key`) returns the first answer and creates nothing.
 //! Errors are JSON: 401 bad signature, 400 malformed, 404 unknown hook, 408 body too slow,
-//! 413 too large, 503 shutting down or busy.
+//! 413 too large, 503 shutting down, busy, or the run store cannot write (with
+//! `Retry-After`: an event is answered 202 only once it is on disk, so while the store
+//! cannot record one, none is taken).
 //!
 //! Everything that needs no body is checked before a byte of it is read: the hook exists,
 //! a hook token is right, a signature header is there and has the shape of one, and the
@@ -15,6 +17,7 @@ use super::sources::Workflows;
 use super::{accept, redact, App};
 use crate::event::{self, Event};
 use crate::signature;
+use crate::store::StoreError;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header as h, HeaderMap, HeaderValue, StatusCode};
@@ -46,18 +49,55 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Seconds a sender is asked to wait before sending an event again while the store cannot
+/// write (the store tries again every second; a sender coming back sooner is refused again).
+const RETRY_AFTER_SECS: u16 = 5;
+
+/// The answer while the store cannot record events: 503, `Retry-After`, and why in SQLite's
+/// words (a cause names no host path; configured paths are replaced all the same).
+pub fn store_unavailable(app: &App, cause: &str) -> Response {
+    app.metrics.reject("store_unavailable");
+    let message = format!(
+        "the event was not accepted: the run store cannot write now ({}); send it again later",
+        redact::redact(cause, &app.host_paths)
+    );
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+        message,
+    );
+    r.headers_mut()
+        .insert(h::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    r
+}
+
+/// Why the store could not record, without repeating that it could not.
+pub fn unavailable_cause(e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable { cause } => cause.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn check_open(app: &App) -> Result<(), Box<Response>> {
     app.metrics.received.fetch_add(1, Ordering::Relaxed);
-    if app.accepting.load(Ordering::SeqCst) {
-        Ok(())
-    } else {
-        Err(refuse(
+    if !app.accepting.load(Ordering::SeqCst) {
+        return Err(refuse(
             app,
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",
             "the service is shutting down".into(),
-        ))
+        ));
     }
+    if !app.store.writable() {
+        // Refused before the body is read: the connection closes after the answer.
+        let cause = app.store.unavailable_cause().unwrap_or_default();
+        let mut r = store_unavailable(app, &cause);
+        r.headers_mut()
+            .insert(h::CONNECTION, HeaderValue::from_static("close"));
+        return Err(Box::new(r));
+    }
+    Ok(())
 }
 
 /// The body, read within `body_limit`, `[ingress] body_timeout_secs` and the shared memory
@@ -308,9 +348,12 @@ async fn record(
             redact::redact(&a.response, &app.host_paths),
         )
             .into_response(),
+        Err(e) if e.is_unavailable() => store_unavailable(app, &unavailable_cause(&e)),
         Err(e) => {
+            tracing::error!(error = %e, "recording an event");
             app.metrics.reject("store");
-            error(StatusCode::SERVICE_UNAVAILABLE, "store", e.to_string())
+            let message = redact::redact(&e.to_string(), &app.host_paths);
+            error(StatusCode::SERVICE_UNAVAILABLE, "store", message)
         }
     }
 }

@@ -10,6 +10,7 @@ use super::{accept, App};
 use crate::event::{Event, KafkaMessage};
 use crate::kafka::{pattern, BoxFuture, Sink, Verdict};
 use crate::model::TriggerConfig;
+use crate::store::StoreError;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -73,7 +74,7 @@ impl KafkaWorkflows {
             .collect();
         for l in &loaded {
             for e in &l.errors {
-                eprintln!("gantry: kafka workflow: {e}");
+                tracing::warn!("kafka workflow: {e}");
             }
         }
         if let Ok(mut s) = self.state.lock() {
@@ -150,10 +151,7 @@ impl KafkaSink {
                 Err(e) => return Verdict::Reject(e),
             };
             let wf = accept::workflows_for(app, &source, &ev).await;
-            return match accept::accept(app, id, &source, &ev, &wf).await {
-                Ok(_) => Verdict::Recorded,
-                Err(e) => Verdict::Retry(e.to_string()),
-            };
+            return verdict(accept::accept(app, id, &source, &ev, &wf).await);
         }
         let require_json = app.cfg.kafka.as_ref().is_some_and(|k| k.require_json);
         if require_json {
@@ -172,10 +170,17 @@ impl KafkaSink {
         if let Some(r) = app.cfg.kafka.as_ref().and_then(|k| k.repository.clone()) {
             ev.meta.repository = Some(r);
         }
-        match accept::accept(app, id, "kafka", &ev, &Ok(workflows.clone())).await {
-            Ok(_) => Verdict::Recorded,
-            Err(e) => Verdict::Retry(e.to_string()),
-        }
+        verdict(accept::accept(app, id, "kafka", &ev, &Ok(workflows.clone())).await)
+    }
+}
+
+/// A store that cannot write makes the source wait (the message is not its own problem);
+/// any other failure is retried and, in the end, dead-lettered.
+fn verdict(r: Result<crate::store::Accepted, StoreError>) -> Verdict {
+    match r {
+        Ok(_) => Verdict::Recorded,
+        Err(e) if e.is_unavailable() => Verdict::Unavailable(e.to_string()),
+        Err(e) => Verdict::Retry(e.to_string()),
     }
 }
 
@@ -220,5 +225,9 @@ impl Sink for KafkaSink {
             .as_ref()
             .map_or(1000, |k| k.max_queued_runs) as i64;
         self.app.metrics.queue_depth.load(Ordering::Relaxed) < limit
+    }
+
+    fn can_record(&self) -> bool {
+        self.app.store.writable()
     }
 }

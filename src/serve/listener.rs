@@ -90,8 +90,8 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, stop: 
         .await
         .is_err()
     {
-        eprintln!(
-            "gantry: connections still open {} s after shutdown began were dropped",
+        tracing::warn!(
+            "connections still open {} s after shutdown began were dropped",
             limits.drain.as_secs()
         );
     }
@@ -107,6 +107,6 @@ async fn accept_failed(e: &std::io::Error) {
     ) {
         return;
     }
-    eprintln!("gantry: accept: {e}");
+    tracing::warn!(error = %e, "accepting a connection");
     tokio::time::sleep(Duration::from_millis(100)).await;
 }

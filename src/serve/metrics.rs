@@ -1,6 +1,8 @@
 //! Counters for `GET /metrics` (Prometheus text format): events received and rejected by
 //! reason, runs by conclusion (from the store), queue depth, and step durations.
 
+use crate::engine::Conclusion;
+use crate::store::Status;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -39,7 +41,7 @@ impl Metrics {
 
     pub fn render(
         &self,
-        runs: &[(String, Option<String>, i64)],
+        runs: &[(Status, Option<Conclusion>, i64)],
         kafka: Option<&crate::kafka::SourceStats>,
     ) -> String {
         let mut o = String::new();
@@ -86,7 +88,7 @@ impl Metrics {
         for (status, conclusion, n) in runs {
             o.push_str(&format!(
                 "gantry_runs{{status=\"{status}\",conclusion=\"{}\"}} {n}\n",
-                conclusion.as_deref().unwrap_or("")
+                conclusion.map_or("", Conclusion::as_str)
             ));
         }
         o.push_str("# TYPE gantry_queue_depth gauge\n");

@@ -36,13 +36,18 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// Recorded runs handed to the scheduler and not taken yet, at most (see
+/// [`scheduler::enqueue`]).
+const RUN_QUEUE: usize = 1024;
+
 /// What every handler and the scheduler share.
 pub struct App {
     pub cfg: ServeConfig,
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub sources: sources::Sources,
-    pub queue: mpsc::UnboundedSender<i64>,
+    /// Recorded runs for the scheduler (bounded: see [`scheduler::enqueue`]).
+    pub queue: mpsc::Sender<i64>,
     /// False once shutdown began: ingress answers 503.
     pub accepting: AtomicBool,
     /// Cancel handles of the runs executing now.
@@ -130,7 +135,9 @@ fn github_fetcher(cfg: &ServeConfig) -> Option<crate::fetch::ActionFetcher> {
         token: cfg.github_token(),
     }
     .build()
-    .map_err(|e| eprintln!("gantry: GitHub client: {e}; GitHub-hosted repositories are off"))
+    .map_err(|e| {
+        tracing::warn!(error = %e, "GitHub client: GitHub-hosted repositories are off");
+    })
     .ok()
 }
 
@@ -146,13 +153,13 @@ pub async fn serve(
     let (kafka_secrets, kafka_producer, forwarder) = kafka_parts(&cfg, &secrets).await?;
     let api_tokens = auth::Tokens::resolve(&cfg.api)?;
     if api_tokens.is_empty() {
-        eprintln!(
-            "gantry: the API is closed: no [[api.tokens]] are configured, so /api/* and /metrics answer 401"
+        tracing::warn!(
+            "the API is closed: no [[api.tokens]] are configured, so /api/* and /metrics answer 401"
         );
     }
     let backend = Arc::new(DockerBackend::connect().await?);
     crate::engine::remove_stale(&*backend).await;
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(RUN_QUEUE);
     let app = Arc::new(App {
         cfg: cfg.clone(),
         store,
@@ -188,8 +195,8 @@ pub async fn serve(
                 .unwrap_or(&format!("http://{}", cfg.listen)),
         ),
     });
-    scheduler::recover(&app).await?;
-    let sched = tokio::spawn(scheduler::run(app.clone(), rx, shutdown.clone()));
+    let recovered = scheduler::recover(&app).await?;
+    let sched = tokio::spawn(scheduler::run(app.clone(), recovered, rx, shutdown.clone()));
     let source = cfg
         .kafka
         .clone()
@@ -202,12 +209,12 @@ pub async fn serve(
                 if let Err(e) =
                     crate::kafka::run_source(&k, &kafka_secrets, producer, sink, stats, stop).await
                 {
-                    eprintln!("gantry: kafka source stopped: {e}");
+                    tracing::error!(error = %e, "the Kafka source stopped");
                 }
             })
         });
     let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
-    eprintln!("gantry: serving on http://{}", listener.local_addr()?);
+    tracing::info!("serving on http://{}", listener.local_addr()?);
     let router = api::router(app.clone());
     // The listener stays open while running jobs drain, answering 503 to new events.
     let server_stop = CancellationToken::new();
@@ -223,7 +230,10 @@ pub async fn serve(
     let _ = sched.await;
     server_stop.cancel();
     let _ = server.await;
-    app.store.flush().await;
+    if let Err(e) = app.store.flush().await {
+        // Runs whose end is not on disk are found in progress at the next start.
+        tracing::error!(error = %e, "stopping with changes the run store could not write");
+    }
     // Every run has ended: this instance's scratch directory holds nothing worth keeping.
     let _ = std::fs::remove_dir_all(&app.run_root);
     Ok(())
@@ -265,7 +275,7 @@ fn warn_unused_tenants(cfg: &ServeConfig, secrets: &TenantSecrets) {
     }
     for t in secrets.configured() {
         if !used.iter().any(|u| u == t) {
-            eprintln!("gantry: warning: the secrets config has [tenants.{t}], but no repository, hook or [kafka] belongs to tenant `{t}`");
+            tracing::warn!("the secrets config has [tenants.{t}], but no repository, hook or [kafka] belongs to tenant `{t}`");
         }
     }
 }

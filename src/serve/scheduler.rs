@@ -20,6 +20,7 @@ use crate::plan::{plan, platform::PlatformMap, PlanOptions, WorkflowFile};
 use crate::store::read;
 use crate::store::write::now_ms;
 use crate::store::Op;
+use crate::store::Status;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -27,38 +28,58 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
-pub async fn recover(app: &Arc<App>) -> anyhow::Result<()> {
+/// After a start: runs this instance left in progress are run again while their attempts
+/// last (else marked interrupted), and queued runs are picked up. Returns the runs to queue.
+pub async fn recover(app: &Arc<App>) -> anyhow::Result<Vec<i64>> {
     let c = app.store.reader()?;
-    for r in read::runs_with_status(&c, "in_progress", &app.instance)? {
+    let mut queue = Vec::new();
+    for r in read::runs_with_status(&c, Status::InProgress, &app.instance)? {
         // The interrupted attempt's checkout may hold what its steps wrote.
         let _ = std::fs::remove_dir_all(work_dir(app, r.id));
         if r.attempt < app.cfg.max_attempts {
             app.store.requeue(r.id).await?;
-            enqueue(app, r.id);
+            tracing::info!(
+                run = r.id,
+                attempt = r.attempt + 1,
+                "run again after a stop"
+            );
+            queue.push(r.id);
         } else {
             app.store.send(Op::Run {
                 run: r.id,
-                status: "interrupted".into(),
-                conclusion: Some("failure".into()),
+                status: Status::Interrupted,
+                conclusion: Some(Conclusion::Failure),
                 reason: Some(format!(
                     "gantry stopped while the run was in progress (attempt {} of {}); not run again",
                     r.attempt, app.cfg.max_attempts
                 )),
                 at: now_ms(),
-            });
+            })?;
         }
     }
-    for r in read::runs_with_status(&c, "queued", &app.instance)? {
-        enqueue(app, r.id);
+    for r in read::runs_with_status(&c, Status::Queued, &app.instance)? {
+        queue.push(r.id);
     }
-    app.store.flush().await;
-    Ok(())
+    app.store.flush().await?;
+    app.metrics
+        .queue_depth
+        .fetch_add(queue.len() as i64, Ordering::Relaxed);
+    Ok(queue)
 }
 
-pub fn enqueue(app: &App, id: i64) {
+/// Hands a recorded run to the scheduler, waiting while its queue is full: the run is
+/// durable already, the wait only slows down whoever brought the event.
+pub async fn enqueue(app: &App, id: i64) {
     app.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
-    let _ = app.queue.send(id);
+    if app.queue.send(id).await.is_err() {
+        app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+        tracing::info!(
+            run = id,
+            "the scheduler has stopped: the run stays queued for the next start"
+        );
+    }
 }
 
 /// The tenant of a queued run, from its stored event ("" when the store cannot say: such a
@@ -72,31 +93,54 @@ fn tenant_of_run(app: &App, c: Option<&rusqlite::Connection>, id: i64) -> String
     }
 }
 
-pub async fn run(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<i64>, shutdown: CancellationToken) {
+/// Runs waiting for a slot that the scheduler holds at most; beyond them, [`enqueue`]
+/// waits (the runs are in the store; only their ids are held here).
+const MAX_WAITING: usize = 10_000;
+
+pub async fn run(
+    app: Arc<App>,
+    recovered: Vec<i64>,
+    mut rx: mpsc::Receiver<i64>,
+    shutdown: CancellationToken,
+) {
     let capacity = app.cfg.capacity.max(1);
     let cap = app.cfg.tenant_capacity.unwrap_or(capacity).max(1);
-    let reader = app.store.reader().ok();
+    let reader = app
+        .store
+        .reader()
+        .map_err(|e| tracing::warn!(error = %e, "no store reader for tenants: one shared turn"))
+        .ok();
     let mut fair = FairQueue::default();
+    let mut waiting = 0usize;
+    for id in recovered {
+        fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
+        waiting += 1;
+    }
     let mut tenants: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         // Everything already sent is queued before a slot is given: the turn sees all tenants.
-        while let Ok(id) = rx.try_recv() {
+        while waiting < MAX_WAITING {
+            let Ok(id) = rx.try_recv() else { break };
             fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
+            waiting += 1;
         }
         while fair.running() < capacity {
             let Some((tenant, id)) = fair.pop(cap) else {
                 break;
             };
+            waiting -= 1;
             app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
             let app = app.clone();
-            let task = tasks.spawn(async move { execute(&app, id).await });
+            let run = async move { execute(&app, id).await };
+            let task = tasks.spawn(run.instrument(tracing::info_span!("run", run = id)));
             tenants.insert(task.id(), tenant);
         }
         tokio::select! {
-            id = rx.recv() => {
+            id = rx.recv(), if waiting < MAX_WAITING => {
                 let Some(id) = id else { break };
                 fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
+                waiting += 1;
             }
             _ = shutdown.cancelled() => break,
             Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
@@ -123,14 +167,27 @@ pub async fn run(app: Arc<App>, mut rx: mpsc::UnboundedReceiver<i64>, shutdown: 
     }
 }
 
-fn finish(app: &App, id: i64, conclusion: &str, reason: Option<String>) {
-    app.store.send(Op::Run {
-        run: id,
-        status: "completed".into(),
-        conclusion: Some(conclusion.into()),
-        reason,
-        at: now_ms(),
-    });
+/// Records the run's end. The store keeps it until it can write it (a full disk), so the run
+/// ends recorded; only a stopped writer loses it, and then the next start marks the run.
+fn finish(app: &App, id: i64, conclusion: Conclusion, reason: Option<String>) {
+    tracing::info!(run = id, conclusion = conclusion.as_str(), "run finished");
+    record(
+        app,
+        Op::Run {
+            run: id,
+            status: Status::Completed,
+            conclusion: Some(conclusion),
+            reason,
+            at: now_ms(),
+        },
+    );
+}
+
+/// Sends a change of the run to the store, saying so when the store has stopped.
+fn record(app: &App, op: Op) {
+    if let Err(e) = app.store.send(op) {
+        tracing::error!(error = %e, "a run's change was not recorded");
+    }
 }
 
 /// Where run `id` gets its checkout (or empty workspace) while it runs.
@@ -209,7 +266,7 @@ fn publish_result(
     id: i64,
     model: &crate::model::Workflow,
     row: &read::RunRow,
-    conclusion: &str,
+    conclusion: Conclusion,
     reason: Option<String>,
 ) {
     let Some(topic) = model.on.as_ref().and_then(|on| {
@@ -227,7 +284,7 @@ fn publish_result(
         "workflow_file": row.workflow_file,
         "event_id": row.event_id,
         "event": row.event,
-        "conclusion": conclusion,
+        "conclusion": conclusion.as_str(),
         "reason": reason,
         "finished_at": now_ms(),
         "instance": app.instance,
@@ -259,7 +316,7 @@ fn publish_result(
             match p.send(record).await {
                 Ok(_) => return,
                 Err(e) => {
-                    eprintln!("gantry: publishing run {id} to {topic} (attempt {attempt}): {e}");
+                    tracing::warn!(run = id, topic = %topic, attempt, error = %e, "publishing a run's conclusion");
                     tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
                 }
             }
@@ -306,21 +363,54 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()
     Ok(())
 }
 
-async fn execute(app: &Arc<App>, id: i64) {
-    let Ok(c) = app.store.reader() else { return };
-    let Ok(Some(row)) = read::run(&c, id) else {
-        return;
-    };
-    if row.status != "queued" {
-        return;
+/// The run and its event when the run is still queued. A read the store fails is tried
+/// again (a run is never left queued because of it) until the service shuts down, when the
+/// run stays queued for the next start.
+async fn queued_run(app: &Arc<App>, id: i64) -> Option<(read::RunRow, read::EventRow)> {
+    let mut wait = Duration::from_millis(200);
+    loop {
+        match load(app, id) {
+            Ok(found) => return found,
+            Err(e) if app.accepting.load(Ordering::SeqCst) => {
+                tracing::error!(error = %e, "reading a queued run; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a queued run while shutting down: it stays queued");
+                return None;
+            }
+        }
     }
-    let Ok(Some(event_row)) = read::event(&c, &row.event_id) else {
-        return finish(
-            app,
-            id,
-            "failure",
-            Some("the run's event is missing".into()),
-        );
+}
+
+/// `None`: nothing to run (gone, no longer queued, or its event missing: then failed).
+fn load(
+    app: &App,
+    id: i64,
+) -> Result<Option<(read::RunRow, read::EventRow)>, crate::store::StoreError> {
+    let c = app.store.reader()?;
+    let Some(row) = read::run(&c, id)? else {
+        tracing::warn!("a queued run is not in the store");
+        return Ok(None);
+    };
+    if row.status != Status::Queued {
+        tracing::debug!(status = %row.status, "no longer queued: not run");
+        return Ok(None);
+    }
+    match read::event(&c, &row.event_id)? {
+        Some(event) => Ok(Some((row, event))),
+        None => {
+            let reason = "the run's event is missing".to_string();
+            finish(app, id, Conclusion::Failure, Some(reason));
+            Ok(None)
+        }
+    }
+}
+
+async fn execute(app: &Arc<App>, id: i64) {
+    let Some((row, event_row)) = queued_run(app, id).await else {
+        return;
     };
     let ev: Event = match serde_json::from_str(&event_row.payload) {
         Ok(e) => e,
@@ -328,14 +418,14 @@ async fn execute(app: &Arc<App>, id: i64) {
             return finish(
                 app,
                 id,
-                "failure",
+                Conclusion::Failure,
                 Some(format!("the stored event cannot be read: {e}")),
             )
         }
     };
     let downloaded = match download(app, &event_row.source, &ev).await {
         Ok(d) => d,
-        Err(e) => return finish(app, id, "failure", Some(e)),
+        Err(e) => return finish(app, id, Conclusion::Failure, Some(e)),
     };
     let app2 = app.clone();
     let source = event_row.source.clone();
@@ -344,8 +434,8 @@ async fn execute(app: &Arc<App>, id: i64) {
         tokio::task::spawn_blocking(move || prepare(&app2, id, &source, &ev2, downloaded)).await;
     let (workflows, workspace, temporary) = match prepared {
         Ok(Ok(p)) => p,
-        Ok(Err(e)) => return finish(app, id, "failure", Some(e)),
-        Err(e) => return finish(app, id, "failure", Some(e.to_string())),
+        Ok(Err(e)) => return finish(app, id, Conclusion::Failure, Some(e)),
+        Err(e) => return finish(app, id, Conclusion::Failure, Some(e.to_string())),
     };
     let mut platforms = PlatformMap::default();
     for (label, image) in &app.cfg.platforms {
@@ -369,12 +459,17 @@ async fn execute(app: &Arc<App>, id: i64) {
         return finish(
             app,
             id,
-            "failure",
+            Conclusion::Failure,
             Some(format!("{} is gone", row.workflow_file)),
         );
     };
     if !outcome.errors.is_empty() {
-        return finish(app, id, "failure", Some(outcome.errors.join("; ")));
+        return finish(
+            app,
+            id,
+            Conclusion::Failure,
+            Some(outcome.errors.join("; ")),
+        );
     }
     let (Some(run), Some(model)) = (
         outcome.run.clone(),
@@ -386,7 +481,7 @@ async fn execute(app: &Arc<App>, id: i64) {
         return finish(
             app,
             id,
-            "skipped",
+            Conclusion::Skipped,
             Some("the workflow no longer matches the event".into()),
         );
     };
@@ -394,7 +489,7 @@ async fn execute(app: &Arc<App>, id: i64) {
     let tenant = super::tenants::of(&app.cfg, &event_row.source, ev.meta.repository.as_deref());
     let secrets = app.secrets.tenant(tenant);
     if let Err(e) = secrets.check(&super::tenants::secret_names(&run)) {
-        return finish(app, id, "failure", Some(e.to_string()));
+        return finish(app, id, Conclusion::Failure, Some(e.to_string()));
     }
     let model_for_results = model.clone();
     let signals = Signals::default();
@@ -414,19 +509,24 @@ async fn execute(app: &Arc<App>, id: i64) {
             finish(
                 app,
                 old,
-                "cancelled",
+                Conclusion::Cancelled,
                 Some(format!("replaced by run {id} in concurrency group `{g}`")),
             );
         }
         if let super::concurrency::Entry::Wait(rx) = entry {
-            app.store.send(Op::Log {
-                run: id,
-                job: String::new(),
-                step: None,
-                stream: "system".into(),
-                line: format!("waiting for concurrency group `{g}`"),
-                at: now_ms(),
-            });
+            let line = format!("waiting for concurrency group `{g}`");
+            tracing::info!(group = %g, "waiting for its concurrency group");
+            record(
+                app,
+                Op::Log {
+                    run: id,
+                    job: String::new(),
+                    step: None,
+                    stream: "system".into(),
+                    line,
+                    at: now_ms(),
+                },
+            );
             let go = tokio::select! {
                 r = rx => r.unwrap_or(false),
                 _ = signals.cancel.cancelled() => false,
@@ -439,7 +539,7 @@ async fn execute(app: &Arc<App>, id: i64) {
                     finish(
                         app,
                         id,
-                        "cancelled",
+                        Conclusion::Cancelled,
                         Some("cancelled while waiting for its concurrency group".into()),
                     );
                 }
@@ -463,13 +563,17 @@ async fn execute(app: &Arc<App>, id: i64) {
             }
         });
     }
-    app.store.send(Op::Run {
-        run: id,
-        status: "in_progress".into(),
-        conclusion: None,
-        reason: None,
-        at: now_ms(),
-    });
+    tracing::info!(workflow = %row.workflow_file, attempt = row.attempt, "run started");
+    record(
+        app,
+        Op::Run {
+            run: id,
+            status: Status::InProgress,
+            conclusion: None,
+            reason: None,
+            at: now_ms(),
+        },
+    );
     let config = EngineConfig {
         workspace: workspace.clone(),
         // Each job gets its own copy: the service never bind-mounts a tree into a job, not
@@ -515,25 +619,18 @@ async fn execute(app: &Arc<App>, id: i64) {
             let description = reason
                 .clone()
                 .unwrap_or_else(|| r.conclusion.as_str().into());
-            finish(app, id, r.conclusion.as_str(), reason.clone());
-            publish_result(
-                app,
-                id,
-                &model_for_results,
-                &row,
-                r.conclusion.as_str(),
-                reason,
-            );
+            finish(app, id, r.conclusion, reason.clone());
+            publish_result(app, id, &model_for_results, &row, r.conclusion, reason);
             (state, description)
         }
         Err(e) => {
-            finish(app, id, "failure", Some(e.to_string()));
+            finish(app, id, Conclusion::Failure, Some(e.to_string()));
             publish_result(
                 app,
                 id,
                 &model_for_results,
                 &row,
-                "failure",
+                Conclusion::Failure,
                 Some(e.to_string()),
             );
             (State::Error, e.to_string())

@@ -1,5 +1,8 @@
-//! Errors of the run store, with the operation that failed.
+//! Errors of the run store, with the operation that failed, and which of them mean the
+//! store itself cannot write now (a full disk, an I/O error...) rather than that one
+//! operation was wrong: the first kind stops intake until the store writes again.
 
+use rusqlite::ErrorCode;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -10,6 +13,10 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The store cannot write now; what was asked was not recorded. `cause` is SQLite's
+    /// own words (`database or disk is full`), which name no path.
+    #[error("the run store cannot write now ({cause})")]
+    Unavailable { cause: String },
     #[error("run store: the writer has stopped")]
     Closed,
     #[error("run store: {0}")]
@@ -18,4 +25,77 @@ pub enum StoreError {
 
 pub fn sql(what: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { what, source }
+}
+
+impl StoreError {
+    /// The store could not write, whatever was asked: retrying the same thing later may
+    /// succeed, and meanwhile the service should not accept what it cannot record.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Unavailable { .. } | StoreError::Closed | StoreError::Io(_) => true,
+            StoreError::Sqlite { source, .. } => is_store_fault(source),
+        }
+    }
+}
+
+/// SQLite failed because of the database or its disk, not because of the statement: every
+/// write would fail alike until the cause goes away.
+pub fn is_store_fault(e: &rusqlite::Error) -> bool {
+    let rusqlite::Error::SqliteFailure(f, _) = e else {
+        return false;
+    };
+    matches!(
+        f.code,
+        ErrorCode::DiskFull
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::ReadOnly
+            | ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::CannotOpen
+            | ErrorCode::DatabaseCorrupt
+            | ErrorCode::NotADatabase
+            | ErrorCode::OutOfMemory
+            | ErrorCode::PermissionDenied
+            | ErrorCode::FileLockingProtocolFailed
+            | ErrorCode::NoLargeFileSupport
+            | ErrorCode::OperationInterrupted
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None)
+    }
+
+    #[test]
+    fn the_disk_and_the_database_are_store_faults_a_bad_statement_is_not() {
+        use rusqlite::ffi;
+        let table = [
+            (ffi::SQLITE_FULL, true),
+            (ffi::SQLITE_IOERR, true),
+            (ffi::SQLITE_READONLY, true),
+            (ffi::SQLITE_BUSY, true),
+            (ffi::SQLITE_CORRUPT, true),
+            (ffi::SQLITE_CONSTRAINT, false),
+            (ffi::SQLITE_MISMATCH, false),
+            (ffi::SQLITE_TOOBIG, false),
+            (ffi::SQLITE_ERROR, false),
+        ];
+        for (code, fault) in table {
+            assert_eq!(is_store_fault(&failure(code)), fault, "code {code}");
+            let e = StoreError::Sqlite {
+                what: "insert",
+                source: failure(code),
+            };
+            assert_eq!(e.is_unavailable(), fault, "code {code}");
+        }
+        assert!(!is_store_fault(&rusqlite::Error::QueryReturnedNoRows));
+        assert!(StoreError::Unavailable {
+            cause: "database or disk is full".into()
+        }
+        .is_unavailable());
+    }
 }

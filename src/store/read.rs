@@ -3,6 +3,8 @@
 //! status history of a run, and where a run's event came from (its tenant).
 
 use super::error::{sql, StoreError};
+use super::status::{conclusion_at, Progress, Status};
+use crate::engine::Conclusion;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
@@ -13,8 +15,8 @@ pub struct RunRow {
     pub event: String,
     pub workflow_file: String,
     pub workflow_name: String,
-    pub status: String,
-    pub conclusion: Option<String>,
+    pub status: Status,
+    pub conclusion: Option<Conclusion>,
     pub attempt: i64,
     pub created_at: i64,
     pub started_at: Option<i64>,
@@ -26,8 +28,8 @@ pub struct RunRow {
 pub struct JobRow {
     pub key: String,
     pub name: String,
-    pub status: String,
-    pub conclusion: Option<String>,
+    pub status: Progress,
+    pub conclusion: Option<Conclusion>,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub reason: Option<String>,
@@ -38,9 +40,9 @@ pub struct JobRow {
 pub struct StepRow {
     pub step: String,
     pub name: String,
-    pub status: String,
-    pub outcome: Option<String>,
-    pub conclusion: Option<String>,
+    pub status: Progress,
+    pub outcome: Option<Conclusion>,
+    pub conclusion: Option<Conclusion>,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub reason: Option<String>,
@@ -52,8 +54,8 @@ pub struct ChangeRow {
     pub attempt: i64,
     pub job: Option<String>,
     pub step: Option<String>,
-    pub status: String,
-    pub conclusion: Option<String>,
+    pub status: Status,
+    pub conclusion: Option<Conclusion>,
     pub reason: Option<String>,
     pub at: i64,
 }
@@ -95,7 +97,7 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
         workflow_file: r.get(3)?,
         workflow_name: r.get(4)?,
         status: r.get(5)?,
-        conclusion: r.get(6)?,
+        conclusion: conclusion_at(r, 6)?,
         attempt: r.get(7)?,
         created_at: r.get(8)?,
         started_at: r.get(9)?,
@@ -136,7 +138,7 @@ pub fn run(c: &Connection, id: i64) -> Result<Option<RunRow>, StoreError> {
 /// Runs in `status` recorded by instance `owner` (or before instances had names).
 pub fn runs_with_status(
     c: &Connection,
-    status: &str,
+    status: Status,
     owner: &str,
 ) -> Result<Vec<RunRow>, StoreError> {
     let sql_text = format!("SELECT {RUN_COLUMNS} FROM runs r JOIN events e ON e.id = r.event_id WHERE r.status = ?1 AND (r.owner = ?2 OR r.owner = '') ORDER BY r.id");
@@ -159,7 +161,7 @@ pub fn jobs(c: &Connection, run: i64) -> Result<Vec<JobRow>, StoreError> {
                 key: r.get(0)?,
                 name: r.get(1)?,
                 status: r.get(2)?,
-                conclusion: r.get(3)?,
+                conclusion: conclusion_at(r, 3)?,
                 started_at: r.get(4)?,
                 finished_at: r.get(5)?,
                 reason: r.get(6)?,
@@ -180,8 +182,8 @@ pub fn jobs(c: &Connection, run: i64) -> Result<Vec<JobRow>, StoreError> {
                     step: r.get(1)?,
                     name: r.get(2)?,
                     status: r.get(3)?,
-                    outcome: r.get(4)?,
-                    conclusion: r.get(5)?,
+                    outcome: conclusion_at(r, 4)?,
+                    conclusion: conclusion_at(r, 5)?,
                     started_at: r.get(6)?,
                     finished_at: r.get(7)?,
                     reason: r.get(8)?,
@@ -211,7 +213,7 @@ pub fn changes(c: &Connection, run: i64) -> Result<Vec<ChangeRow>, StoreError> {
                 job: r.get(1)?,
                 step: r.get(2)?,
                 status: r.get(3)?,
-                conclusion: r.get(4)?,
+                conclusion: conclusion_at(r, 4)?,
                 reason: r.get(5)?,
                 at: r.get(6)?,
             })
@@ -282,12 +284,13 @@ pub fn run_origin(
     .map_err(sql("read a run's origin"))
 }
 
-pub fn counts(c: &Connection) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+/// How many runs there are by status and conclusion.
+pub fn counts(c: &Connection) -> Result<Vec<(Status, Option<Conclusion>, i64)>, StoreError> {
     let mut s = c
         .prepare("SELECT status, conclusion, COUNT(*) FROM runs GROUP BY status, conclusion")
         .map_err(sql("count runs"))?;
     let rows = s
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_map([], |r| Ok((r.get(0)?, conclusion_at(r, 1)?, r.get(2)?)))
         .map_err(sql("count runs"))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql("count runs"))?;

@@ -74,6 +74,12 @@ CREATE TABLE IF NOT EXISTS logs (
     at     INTEGER NOT NULL,
     PRIMARY KEY (run_id, seq)
 );
+-- The last write of each instance's writer that only proved the store could write again
+-- (while it could not, and nothing else was waiting to be written).
+CREATE TABLE IF NOT EXISTS probes (
+    instance TEXT PRIMARY KEY,
+    at       INTEGER NOT NULL
+);
 "#;
 
 /// Opens (creating) the database with the settings every connection uses.

@@ -1,14 +1,27 @@
-//! The writer: one thread, one connection, group commit. Every operation waiting when a
-//! transaction starts goes into it; replies are sent only after the commit (and its fsync),
-//! so "accepted" always means "on disk".
+//! The store's handle: what can be written, and how it reaches the writer thread
+//! (src/store/writer.rs). The channel to the writer is bounded, so whoever produces writes
+//! faster than SQLite commits them (a container printing without pause) waits for room
+//! instead of growing memory; a request that needs an answer (accepting an event,
+//! requeueing a run, a flush) waits for the commit that holds it, so "accepted" always
+//! means "on disk".
 
-use super::error::{sql, StoreError};
+use super::error::StoreError;
+use super::health::Health;
 use super::schema;
-use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::HashMap;
+use super::status::Status;
+use super::writer;
+use crate::engine::Conclusion;
+use rusqlite::Connection;
+use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use tokio::sync::mpsc;
 use tokio::sync::oneshot;
+
+/// Messages waiting for the writer at most: with lines of up to 1 MiB this bounds memory,
+/// and it is several transactions' worth, so the writer is never starved.
+const CHANNEL: usize = 1024;
 
 pub struct NewEvent {
     pub id: String,
@@ -20,9 +33,10 @@ pub struct NewEvent {
 pub struct NewRun {
     pub workflow_file: String,
     pub workflow_name: String,
-    /// `queued`, or `completed` with a conclusion for runs decided at once (all skipped).
-    pub status: String,
-    pub conclusion: Option<String>,
+    /// [`Status::Queued`], or [`Status::Completed`] with a conclusion for runs decided at
+    /// once (all their jobs skipped).
+    pub status: Status,
+    pub conclusion: Option<Conclusion>,
 }
 
 /// What accepting an event recorded (or found recorded before).
@@ -36,9 +50,64 @@ pub struct Accepted {
     pub response: String,
 }
 
-type Respond = Box<dyn FnOnce(&[i64]) -> String + Send>;
+pub type Respond = Box<dyn FnOnce(&[i64]) -> String + Send>;
 
+/// A change recorded without waiting for its commit: a run's, job's or step's status, or a
+/// log line. Once [`Store::send`] took it, it is committed — when the store cannot write,
+/// the writer keeps it and commits it with the first transaction that succeeds.
+#[derive(Clone, Debug)]
 pub enum Op {
+    Run {
+        run: i64,
+        status: Status,
+        conclusion: Option<Conclusion>,
+        reason: Option<String>,
+        at: i64,
+    },
+    Job {
+        run: i64,
+        key: String,
+        name: String,
+        status: super::status::Progress,
+        conclusion: Option<Conclusion>,
+        reason: Option<String>,
+        at: i64,
+    },
+    Step {
+        run: i64,
+        job: String,
+        step: String,
+        name: String,
+        status: super::status::Progress,
+        outcome: Option<Conclusion>,
+        conclusion: Option<Conclusion>,
+        reason: Option<String>,
+        at: i64,
+    },
+    Log {
+        run: i64,
+        job: String,
+        step: Option<String>,
+        stream: String,
+        line: String,
+        at: i64,
+    },
+}
+
+impl Op {
+    pub fn run(&self) -> i64 {
+        match self {
+            Op::Run { run, .. }
+            | Op::Job { run, .. }
+            | Op::Step { run, .. }
+            | Op::Log { run, .. } => *run,
+        }
+    }
+}
+
+/// What goes to the writer: a change, or a request answered after its commit.
+pub enum Msg {
+    Write(Op),
     Accept {
         event: NewEvent,
         runs: Vec<NewRun>,
@@ -51,58 +120,16 @@ pub enum Op {
         run: i64,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
-    Run {
-        run: i64,
-        status: String,
-        conclusion: Option<String>,
-        reason: Option<String>,
-        at: i64,
-    },
-    Job {
-        run: i64,
-        key: String,
-        name: String,
-        status: String,
-        conclusion: Option<String>,
-        reason: Option<String>,
-        at: i64,
-    },
-    Step {
-        run: i64,
-        job: String,
-        step: String,
-        name: String,
-        status: String,
-        outcome: Option<String>,
-        conclusion: Option<String>,
-        reason: Option<String>,
-        at: i64,
-    },
-    Log {
-        run: i64,
-        job: String,
-        step: Option<String>,
-        stream: String,
-        line: String,
-        at: i64,
-    },
     /// Answers once everything sent before is committed.
-    Flush(oneshot::Sender<()>),
+    Flush(oneshot::Sender<Result<(), StoreError>>),
 }
 
 /// The handle: cheap to clone, shared by ingress, scheduler and API.
 #[derive(Clone)]
 pub struct Store {
-    tx: mpsc::Sender<Op>,
+    tx: mpsc::Sender<Msg>,
     path: PathBuf,
-}
-
-/// The store's writer state besides its connection.
-struct Writer {
-    /// The instance recording runs (several instances of a group may share one store).
-    owner: String,
-    /// Next log sequence number per run.
-    seqs: HashMap<i64, i64>,
+    health: Arc<Health>,
 }
 
 pub fn now_ms() -> i64 {
@@ -124,15 +151,10 @@ impl Store {
         let path = dir.join("gantry.db");
         let conn = schema::open(&path)?;
         schema::create(&conn)?;
-        let (tx, rx) = mpsc::channel();
-        let state = Writer {
-            owner: owner.to_string(),
-            seqs: HashMap::new(),
-        };
-        std::thread::Builder::new()
-            .name("gantry-store".into())
-            .spawn(move || writer(conn, rx, state))?;
-        Ok(Store { tx, path })
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let health = Arc::new(Health::default());
+        writer::start(conn, rx, owner, health.clone())?;
+        Ok(Store { tx, path, health })
     }
 
     pub fn path(&self) -> &Path {
@@ -144,8 +166,44 @@ impl Store {
         schema::open(&self.path)
     }
 
-    pub fn send(&self, op: Op) {
-        let _ = self.tx.send(op);
+    /// False from the first write the store could not commit for a reason of its own (a
+    /// full disk...) until a later one, or the writer's periodic probe, commits again.
+    pub fn writable(&self) -> bool {
+        self.health.writable() && !self.tx.is_closed()
+    }
+
+    /// Why the store cannot write (SQLite's words, no path), while it cannot.
+    pub fn unavailable_cause(&self) -> Option<String> {
+        if self.tx.is_closed() {
+            return Some(StoreError::Closed.to_string());
+        }
+        self.health.cause()
+    }
+
+    /// Changes the writer holds because the store could not write them yet.
+    pub fn held_changes(&self) -> usize {
+        self.health.held()
+    }
+
+    /// Hands a change to the writer, waiting for room when it is behind (back-pressure on
+    /// whoever produces changes; a Tokio worker lends its thread to other tasks meanwhile).
+    /// An error means the writer has stopped: the change is not recorded.
+    pub fn send(&self, op: Op) -> Result<(), StoreError> {
+        let msg = match self.tx.try_send(Msg::Write(op)) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(StoreError::Closed),
+            Err(mpsc::error::TrySendError::Full(msg)) => msg,
+        };
+        let wait = || park_on(self.tx.send(msg)).map_err(|_| StoreError::Closed);
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
+        }
+    }
+
+    /// Hands a message to the writer from async code, waiting for room without a thread.
+    async fn push(&self, msg: Msg) -> Result<(), StoreError> {
+        self.tx.send(msg).await.map_err(|_| StoreError::Closed)
     }
 
     /// Records an event and its runs durably, or returns what was recorded for it before.
@@ -156,299 +214,52 @@ impl Store {
         respond: impl FnOnce(&[i64]) -> String + Send + 'static,
     ) -> Result<Accepted, StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Op::Accept {
-                event,
-                runs,
-                respond: Box::new(respond),
-                reply,
-            })
-            .map_err(|_| StoreError::Closed)?;
+        let respond = Box::new(respond);
+        self.push(Msg::Accept {
+            event,
+            runs,
+            respond,
+            reply,
+        })
+        .await?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
     pub async fn requeue(&self, run: i64) -> Result<(), StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.tx
-            .send(Op::Requeue { run, reply })
-            .map_err(|_| StoreError::Closed)?;
+        self.push(Msg::Requeue { run, reply }).await?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
-    pub async fn flush(&self) {
-        let (tx, rx) = oneshot::channel();
-        if self.tx.send(Op::Flush(tx)).is_ok() {
-            let _ = rx.await;
-        }
+    /// Waits until everything sent before is committed; an error when the store cannot
+    /// write now (what was sent stays with the writer, committed when it can).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.push(Msg::Flush(reply)).await?;
+        rx.await.map_err(|_| StoreError::Closed)?
     }
 }
 
-enum Reply {
-    Accepted(
-        oneshot::Sender<Result<Accepted, StoreError>>,
-        Result<Accepted, StoreError>,
-    ),
-    Unit(
-        oneshot::Sender<Result<(), StoreError>>,
-        Result<(), StoreError>,
-    ),
-    Flushed(oneshot::Sender<()>),
-}
+/// Wakes a thread parked in [`park_on`].
+struct Unpark(std::thread::Thread);
 
-fn writer(mut conn: Connection, rx: mpsc::Receiver<Op>, mut w: Writer) {
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < 4096 {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
-            }
-        }
-        let mut replies = Vec::with_capacity(batch.len());
-        let result = (|| -> Result<(), StoreError> {
-            // IMMEDIATE: the write lock is taken at BEGIN, where the busy timeout waits for
-            // another instance sharing the store. A deferred transaction reads first and
-            // upgrades at its first write; if another instance committed in between, SQLite
-            // answers "database is locked" at once, without waiting (199 of 400 accepts failed
-            // so with two instances in `two_instances_sharing_a_store_both_record_every_event`).
-            let tx = conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(sql("begin"))?;
-            for op in batch.drain(..) {
-                apply(&tx, op, &mut w, &mut replies);
-            }
-            tx.commit().map_err(sql("commit"))
-        })();
-        for r in replies {
-            match (r, &result) {
-                (Reply::Accepted(tx, v), Ok(())) => {
-                    let _ = tx.send(v);
-                }
-                (Reply::Accepted(tx, _), Err(e)) => {
-                    let _ = tx.send(Err(StoreError::Io(std::io::Error::other(e.to_string()))));
-                }
-                (Reply::Unit(tx, v), Ok(())) => {
-                    let _ = tx.send(v);
-                }
-                (Reply::Unit(tx, _), Err(e)) => {
-                    let _ = tx.send(Err(StoreError::Io(std::io::Error::other(e.to_string()))));
-                }
-                (Reply::Flushed(tx), _) => {
-                    let _ = tx.send(());
-                }
-            }
-        }
-        if result.is_err() {
-            // Sequence numbers may be ahead of what was committed; read them again.
-            w.seqs.clear();
-        }
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
     }
 }
 
-fn accept(
-    tx: &rusqlite::Transaction<'_>,
-    owner: &str,
-    event: NewEvent,
-    runs: Vec<NewRun>,
-    respond: Respond,
-) -> Result<Accepted, StoreError> {
-    if let Some(response) = tx
-        .query_row(
-            "SELECT response FROM events WHERE id = ?1",
-            [&event.id],
-            |r| r.get::<_, String>(0),
-        )
-        .optional()
-        .map_err(sql("look up event"))?
-    {
-        let mut stmt = tx
-            .prepare_cached("SELECT id FROM runs WHERE event_id = ?1 ORDER BY id")
-            .map_err(sql("look up runs"))?;
-        let run_ids = stmt
-            .query_map([&event.id], |r| r.get(0))
-            .map_err(sql("look up runs"))?
-            .collect::<Result<Vec<i64>, _>>()
-            .map_err(sql("look up runs"))?;
-        return Ok(Accepted {
-            event_id: event.id,
-            run_ids,
-            duplicate: true,
-            response,
-        });
-    }
-    let now = now_ms();
-    tx.prepare_cached("INSERT INTO events (id, source, name, received_at, payload, response) VALUES (?1, ?2, ?3, ?4, ?5, '')")
-        .and_then(|mut s| s.execute(params![event.id, event.source, event.name, now, event.payload]))
-        .map_err(sql("insert event"))?;
-    let mut ids = Vec::with_capacity(runs.len());
-    for r in runs {
-        tx.prepare_cached("INSERT INTO runs (event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'completed' THEN ?6 END, ?7)")
-            .and_then(|mut s| s.execute(params![event.id, r.workflow_file, r.workflow_name, r.status, r.conclusion, now, owner]))
-            .map_err(sql("insert run"))?;
-        let id = tx.last_insert_rowid();
-        change(
-            tx,
-            id,
-            None,
-            None,
-            (&r.status, r.conclusion.as_deref(), None),
-            now,
-        )
-        .map_err(sql("record run status"))?;
-        ids.push(id);
-    }
-    let response = respond(&ids);
-    tx.prepare_cached("UPDATE events SET response = ?1 WHERE id = ?2")
-        .and_then(|mut s| s.execute(params![response, event.id]))
-        .map_err(sql("store response"))?;
-    Ok(Accepted {
-        event_id: event.id,
-        run_ids: ids,
-        duplicate: false,
-        response,
-    })
-}
-
-/// Appends to the status history (`changes`), at the run's current attempt.
-fn change(
-    tx: &rusqlite::Transaction<'_>,
-    run: i64,
-    job: Option<&str>,
-    step: Option<&str>,
-    (status, conclusion, reason): (&str, Option<&str>, Option<&str>),
-    at: i64,
-) -> rusqlite::Result<usize> {
-    tx.prepare_cached(
-        "INSERT INTO changes (run_id, attempt, job, step, status, conclusion, reason, at)
-         SELECT ?1, attempt, ?2, ?3, ?4, ?5, ?6, ?7 FROM runs WHERE id = ?1",
-    )
-    .and_then(|mut s| s.execute(params![run, job, step, status, conclusion, reason, at]))
-}
-
-fn apply(tx: &rusqlite::Transaction<'_>, op: Op, w: &mut Writer, replies: &mut Vec<Reply>) {
-    match op {
-        Op::Accept {
-            event,
-            runs,
-            respond,
-            reply,
-        } => replies.push(Reply::Accepted(
-            reply,
-            accept(tx, &w.owner, event, runs, respond),
-        )),
-        Op::Requeue { run, reply } => {
-            let r = tx
-                .execute(
-                    "UPDATE runs SET status = 'queued', conclusion = NULL, started_at = NULL, finished_at = NULL, reason = NULL, attempt = attempt + 1, owner = ?2 WHERE id = ?1",
-                    params![run, w.owner],
-                )
-                .and_then(|_| tx.execute("DELETE FROM jobs WHERE run_id = ?1", [run]))
-                .and_then(|_| tx.execute("DELETE FROM steps WHERE run_id = ?1", [run]))
-                .and_then(|_| change(tx, run, None, None, ("queued", None, None), now_ms()))
-                .map(|_| ())
-                .map_err(sql("requeue run"));
-            replies.push(Reply::Unit(reply, r));
+/// Runs a future to completion on this thread, parking it between polls. Unlike Tokio's
+/// `blocking_send`, it may be called where a runtime is entered (the reporter is called
+/// from async code through a sync trait); the caller has lent its thread first.
+fn park_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
         }
-        Op::Run {
-            run,
-            status,
-            conclusion,
-            reason,
-            at,
-        } => {
-            let _ = tx.execute(
-                "UPDATE runs SET status = ?2, conclusion = COALESCE(?3, conclusion), reason = COALESCE(?4, reason),
-                   started_at = CASE WHEN ?2 = 'in_progress' THEN ?5 ELSE started_at END,
-                   finished_at = CASE WHEN ?2 IN ('completed', 'interrupted') THEN ?5 ELSE finished_at END
-                 WHERE id = ?1",
-                params![run, status, conclusion, reason, at],
-            );
-            let _ = change(
-                tx,
-                run,
-                None,
-                None,
-                (&status, conclusion.as_deref(), reason.as_deref()),
-                at,
-            );
-        }
-        Op::Job {
-            run,
-            key,
-            name,
-            status,
-            conclusion,
-            reason,
-            at,
-        } => {
-            let _ = tx.execute(
-                "INSERT INTO jobs (run_id, key, name, status, conclusion, started_at, finished_at, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?4 = 'in_progress' THEN ?6 END, CASE WHEN ?4 = 'completed' THEN ?6 END, ?7)
-                 ON CONFLICT (run_id, key) DO UPDATE SET status = ?4, conclusion = ?5, reason = COALESCE(?7, reason),
-                   finished_at = CASE WHEN ?4 = 'completed' THEN ?6 ELSE finished_at END",
-                params![run, key, name, status, conclusion, at, reason],
-            );
-            let _ = change(
-                tx,
-                run,
-                Some(&key),
-                None,
-                (&status, conclusion.as_deref(), reason.as_deref()),
-                at,
-            );
-        }
-        Op::Step {
-            run,
-            job,
-            step,
-            name,
-            status,
-            outcome,
-            conclusion,
-            reason,
-            at,
-        } => {
-            let _ = tx.execute(
-                "INSERT INTO steps (run_id, job, step, name, status, outcome, conclusion, started_at, finished_at, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN ?5 = 'in_progress' THEN ?8 END, CASE WHEN ?5 = 'completed' THEN ?8 END, ?9)
-                 ON CONFLICT (run_id, job, step) DO UPDATE SET status = ?5, outcome = ?6, conclusion = ?7, reason = ?9,
-                   finished_at = CASE WHEN ?5 = 'completed' THEN ?8 ELSE finished_at END",
-                params![run, job, step, name, status, outcome, conclusion, at, reason],
-            );
-            let _ = change(
-                tx,
-                run,
-                Some(&job),
-                Some(&step),
-                (&status, conclusion.as_deref(), reason.as_deref()),
-                at,
-            );
-        }
-        Op::Log {
-            run,
-            job,
-            step,
-            stream,
-            line,
-            at,
-        } => {
-            let seq = match w.seqs.get(&run) {
-                Some(s) => *s + 1,
-                None => {
-                    tx.query_row(
-                        "SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?1",
-                        [run],
-                        |r| r.get::<_, i64>(0),
-                    )
-                    .unwrap_or(0)
-                        + 1
-                }
-            };
-            w.seqs.insert(run, seq);
-            let _ = tx
-                .prepare_cached("INSERT INTO logs (run_id, seq, job, step, stream, line, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .and_then(|mut s| s.execute(params![run, seq, job, step, stream, line, at]));
-        }
-        Op::Flush(tx) => replies.push(Reply::Flushed(tx)),
+        std::thread::park();
     }
 }

@@ -80,6 +80,20 @@ impl Service {
         github: &str,
         api: &str,
     ) -> Service {
+        let mut s = Self::configure(workflow, hook_workflow, extra, github, api);
+        s.start();
+        s
+    }
+
+    /// As [`Service::with_api`], without starting it: the test prepares [`Service::data_dir`]
+    /// first (mounts a disk there...), then calls [`Service::start`].
+    pub fn configure(
+        workflow: &str,
+        hook_workflow: &str,
+        extra: &str,
+        github: &str,
+        api: &str,
+    ) -> Service {
         crate::docker::require_docker();
         let dir = tempfile::tempdir().unwrap();
         let repo = dir.path().join("repo");
@@ -105,7 +119,7 @@ impl Service {
             ),
         )
         .unwrap();
-        let mut s = Service {
+        Service {
             child: None,
             base: format!("http://127.0.0.1:{port}"),
             log: dir.path().join("serve.log"),
@@ -113,9 +127,12 @@ impl Service {
             config,
             repo,
             sha,
-        };
-        s.start();
-        s
+        }
+    }
+
+    /// The service's `data_dir` (the run store is `gantry.db` in it).
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
     }
 
     pub fn start(&mut self) {
@@ -238,6 +255,31 @@ impl Service {
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         self.curl(&refs, Some(body))
+    }
+
+    /// A POST answered with its status, its headers (lowercase names) and its body.
+    pub fn post_with_headers(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, String) {
+        let mut args = vec!["-D".to_string(), "-".to_string()];
+        for (k, v) in headers {
+            args.push("-H".into());
+            args.push(format!("{k}: {v}"));
+        }
+        args.extend(["-X".into(), "POST".into(), format!("{}{path}", self.base)]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, text) = self.curl(&refs, Some(body));
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let headers = head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        (code, headers, body.to_string())
     }
 
     /// A signed GitHub push delivery of this repository's commit.

@@ -1,0 +1,347 @@
+//! The writer thread: one connection, group commit. Every message waiting when a
+//! transaction starts goes into it; answers are sent only after the commit (and its fsync).
+//!
+//! No write is dropped when the store cannot write (a full disk, an I/O error): the
+//! transaction's changes stay with the writer, in order, and go into the next transaction;
+//! requests in it are answered "unavailable" (their callers answer 503 or retry). The
+//! store is then down ([`Health`]) until a transaction commits: the writer tries again every
+//! [`RETRY`], with what it holds or with a probe write, so recovery needs no outside help.
+//! While down it takes more changes only up to a bound, so memory stays bounded and
+//! whoever sends them waits.
+
+use super::apply::{self, Ctx};
+use super::error::{is_store_fault, StoreError};
+use super::health::Health;
+use super::write::{Accepted, Msg, Op};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
+use tokio::sync::{mpsc, oneshot};
+
+/// Messages in one transaction at most, and changes held at most while the store is down.
+const BATCH: usize = 1024;
+/// How long the store stays down before the writer tries again.
+pub const RETRY: Duration = Duration::from_secs(1);
+
+struct Writer {
+    conn: Connection,
+    /// The instance recording runs (several instances of a group may share one store).
+    owner: String,
+    /// Next log sequence number per run.
+    seqs: HashMap<i64, i64>,
+    health: Arc<Health>,
+    /// Changes received and not committed yet, oldest first.
+    pending: Vec<Op>,
+    /// While the store is down: when to try again.
+    retry_at: Option<Instant>,
+}
+
+/// An answer, sent once the transaction's fate is known. `None`: the request was not
+/// tried (the transaction had failed before it).
+enum Reply {
+    Accepted(
+        oneshot::Sender<Result<Accepted, StoreError>>,
+        Option<Result<Accepted, StoreError>>,
+    ),
+    Unit(
+        oneshot::Sender<Result<(), StoreError>>,
+        Option<Result<(), StoreError>>,
+    ),
+}
+
+/// Starts the writer thread on `conn`.
+pub fn start(
+    conn: Connection,
+    rx: mpsc::Receiver<Msg>,
+    owner: &str,
+    health: Arc<Health>,
+) -> Result<(), StoreError> {
+    // Only to wait for a message with a deadline while the store is down.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()?;
+    let w = Writer {
+        conn,
+        owner: owner.to_string(),
+        seqs: HashMap::new(),
+        health,
+        pending: Vec::new(),
+        retry_at: None,
+    };
+    std::thread::Builder::new()
+        .name("gantry-store".into())
+        .spawn(move || w.run(rx, &rt))?;
+    Ok(())
+}
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::Receiver<Msg>, rt: &Runtime) {
+        loop {
+            let (batch, open) = match self.retry_at {
+                None => collect(&mut rx, rt),
+                Some(at) => self.hold(&mut rx, rt, at),
+            };
+            if !batch.is_empty() || self.retry_at.is_some() {
+                self.commit(batch);
+            }
+            if !open {
+                if !self.pending.is_empty() {
+                    tracing::error!(
+                        changes = self.pending.len(),
+                        "the run store closes with changes it could not write; runs left in progress are marked at the next start"
+                    );
+                }
+                return;
+            }
+        }
+    }
+
+    /// While down, until `at`: keeps the changes that arrive (up to the bound; then no more
+    /// are taken and their senders wait) and answers requests "unavailable" at once.
+    fn hold(
+        &mut self,
+        rx: &mut mpsc::Receiver<Msg>,
+        rt: &Runtime,
+        at: Instant,
+    ) -> (Vec<Msg>, bool) {
+        loop {
+            let now = Instant::now();
+            if now >= at {
+                return (Vec::new(), true);
+            }
+            if self.pending.len() >= BATCH {
+                std::thread::sleep(at - now);
+                return (Vec::new(), true);
+            }
+            let next = async { tokio::time::timeout_at(at.into(), rx.recv()).await };
+            match rt.block_on(next) {
+                Err(_) => return (Vec::new(), true),
+                Ok(None) => return (Vec::new(), false),
+                Ok(Some(Msg::Write(op))) => {
+                    self.pending.push(op);
+                    self.health.set_held(self.pending.len());
+                }
+                // Nothing held: everything sent before is on disk already.
+                Ok(Some(Msg::Flush(reply))) if self.pending.is_empty() => {
+                    Reply::Unit(reply, Some(Ok(()))).send(None);
+                }
+                Ok(Some(request)) => {
+                    let cause = self.health.cause();
+                    refuse(request).send(cause.as_deref().or(Some("the store is down")));
+                }
+            }
+        }
+    }
+
+    /// One transaction: what is held, then `batch`, in order. Afterwards the store is up or
+    /// down, and every request is answered.
+    fn commit(&mut self, batch: Vec<Msg>) {
+        let mut replies = Vec::new();
+        let result = self.transaction(batch, &mut replies);
+        let failure = result.as_ref().err().map(ToString::to_string);
+        match &failure {
+            None => {
+                self.pending.clear();
+                self.health.set_held(0);
+                self.retry_at = None;
+                if self.health.recovered() {
+                    tracing::info!("the run store writes again; taking events again");
+                }
+            }
+            Some(cause) => {
+                // Sequence numbers may be ahead of what was committed; read them again.
+                self.seqs.clear();
+                self.retry_at = Some(Instant::now() + RETRY);
+                self.health.set_held(self.pending.len());
+                if self.health.failed(cause) {
+                    tracing::error!(
+                        cause = %cause,
+                        held = self.pending.len(),
+                        "the run store cannot write: events are refused until it can; its changes are kept and written then"
+                    );
+                }
+            }
+        }
+        for r in replies {
+            r.send(failure.as_deref());
+        }
+    }
+
+    fn transaction(&mut self, batch: Vec<Msg>, replies: &mut Vec<Reply>) -> rusqlite::Result<()> {
+        let idle = batch.is_empty() && self.pending.is_empty();
+        let Writer {
+            conn,
+            owner,
+            seqs,
+            pending,
+            ..
+        } = self;
+        let mut fault = None;
+        // IMMEDIATE: the write lock is taken at BEGIN, where the busy timeout waits for
+        // another instance sharing the store. A deferred transaction reads first and
+        // upgrades at its first write; if another instance committed in between, SQLite
+        // answers "database is locked" at once, without waiting (199 of 400 accepts failed
+        // so with two instances in `two_instances_sharing_a_store_both_record_every_event`).
+        let mut tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| fault = Some(e))
+            .ok();
+        let mut cx = Ctx { owner, seqs };
+        for op in pending.iter() {
+            change(&mut tx, &mut fault, op, &mut cx);
+        }
+        for msg in batch {
+            let Msg::Write(op) = msg else {
+                replies.push(request(&mut tx, &mut fault, cx.owner, msg));
+                continue;
+            };
+            change(&mut tx, &mut fault, &op, &mut cx);
+            pending.push(op);
+        }
+        if idle {
+            if let Some(Err(e)) = attempt(&mut tx, &mut fault, |c| apply::probe(c, cx.owner)) {
+                fault = Some(e);
+            }
+        }
+        match (tx, fault) {
+            (_, Some(e)) => Err(e),
+            (Some(tx), None) => tx.commit(),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+/// Takes the first message (waiting for it) and whatever else waits, up to [`BATCH`];
+/// false when every handle is gone.
+fn collect(rx: &mut mpsc::Receiver<Msg>, rt: &Runtime) -> (Vec<Msg>, bool) {
+    let Some(first) = rt.block_on(rx.recv()) else {
+        return (Vec::new(), false);
+    };
+    let mut batch = vec![first];
+    while batch.len() < BATCH {
+        match rx.try_recv() {
+            Ok(m) => batch.push(m),
+            Err(_) => break,
+        }
+    }
+    (batch, true)
+}
+
+/// Runs `f` in its own savepoint, unless the transaction failed already. `None`: not run,
+/// or the store failed under it (`fault` says why; the whole transaction is given up).
+/// `Some(Err)`: the operation itself was refused and undone; the rest goes on.
+fn attempt<T>(
+    tx: &mut Option<Transaction<'_>>,
+    fault: &mut Option<rusqlite::Error>,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> Option<rusqlite::Result<T>> {
+    attempt_in(tx, fault, true, f)
+}
+
+/// As [`attempt`]; without a savepoint when `scoped` is false, for an operation of one
+/// statement (SQLite undoes a failed statement by itself): a log line, the bulk of writes.
+fn attempt_in<T>(
+    tx: &mut Option<Transaction<'_>>,
+    fault: &mut Option<rusqlite::Error>,
+    scoped: bool,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> Option<rusqlite::Result<T>> {
+    if fault.is_some() {
+        return None;
+    }
+    let t = tx.as_mut()?;
+    let outcome = if scoped {
+        t.savepoint().and_then(|sp| match f(&sp) {
+            Ok(v) => sp.commit().map(|()| Ok(v)),
+            Err(e) if is_store_fault(&e) => Err(e),
+            // Dropping the savepoint rolls the operation back.
+            Err(e) => Ok(Err(e)),
+        })
+    } else {
+        match f(t) {
+            Err(e) if is_store_fault(&e) => Err(e),
+            r => Ok(r),
+        }
+    };
+    outcome.map_err(|e| *fault = Some(e)).ok()
+}
+
+/// Applies a change; a refused one is said and dropped.
+fn change(
+    tx: &mut Option<Transaction<'_>>,
+    fault: &mut Option<rusqlite::Error>,
+    op: &Op,
+    cx: &mut Ctx<'_>,
+) {
+    let one_statement = matches!(op, Op::Log { .. });
+    if let Some(Err(e)) = attempt_in(tx, fault, !one_statement, |c| apply::write(c, op, cx)) {
+        rejected(op, &e);
+    }
+}
+
+/// A request in the transaction, and its answer to send after it.
+fn request(
+    tx: &mut Option<Transaction<'_>>,
+    fault: &mut Option<rusqlite::Error>,
+    owner: &str,
+    msg: Msg,
+) -> Reply {
+    let named = |what| move |e| StoreError::Sqlite { what, source: e };
+    match msg {
+        Msg::Accept {
+            event,
+            runs,
+            respond,
+            reply,
+        } => {
+            let r = attempt(tx, fault, |c| apply::accept(c, owner, event, runs, respond));
+            Reply::Accepted(reply, r.map(|r| r.map_err(named("record event"))))
+        }
+        Msg::Requeue { run, reply } => {
+            let r = attempt(tx, fault, |c| apply::requeue(c, owner, run));
+            Reply::Unit(reply, r.map(|r| r.map_err(named("requeue run"))))
+        }
+        Msg::Flush(reply) => Reply::Unit(reply, Some(Ok(()))),
+        Msg::Write(_) => unreachable!("changes are applied by the transaction itself"),
+    }
+}
+
+/// A request that is not tried (the store is down).
+fn refuse(msg: Msg) -> Reply {
+    match msg {
+        Msg::Accept { reply, .. } => Reply::Accepted(reply, None),
+        Msg::Requeue { reply, .. } | Msg::Flush(reply) => Reply::Unit(reply, None),
+        Msg::Write(_) => unreachable!("changes are held, not refused"),
+    }
+}
+
+/// A change SQLite refuses for what it is (not for the store's state): it can never be
+/// written, and is dropped, loudly.
+fn rejected(op: &Op, e: &rusqlite::Error) {
+    tracing::error!(run = op.run(), error = %e, "the run store refused a change; it is dropped");
+}
+
+impl Reply {
+    /// Sends the answer; `failure`: the transaction was not committed, and why.
+    fn send(self, failure: Option<&str>) {
+        let delivered = match self {
+            Reply::Accepted(tx, r) => tx.send(settle(r, failure)).is_ok(),
+            Reply::Unit(tx, r) => tx.send(settle(r, failure)).is_ok(),
+        };
+        if !delivered {
+            tracing::debug!("a run store request's caller stopped waiting for its answer");
+        }
+    }
+}
+
+fn settle<T>(r: Option<Result<T, StoreError>>, failure: Option<&str>) -> Result<T, StoreError> {
+    match (r, failure) {
+        (Some(Err(e)), _) => Err(e),
+        (Some(Ok(v)), None) => Ok(v),
+        (_, cause) => Err(StoreError::Unavailable {
+            cause: cause.unwrap_or("the store is down").to_string(),
+        }),
+    }
+}

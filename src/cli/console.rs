@@ -34,6 +34,12 @@ fn bar(stream: LogStream) -> &'static str {
     }
 }
 
+/// The terminal is the CLI's output, not a log: a failed write to it has nowhere to go.
+fn write_stderr(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 fn secs(ms: u64) -> String {
     format!("{:.1}s", ms as f64 / 1000.0)
 }
@@ -69,8 +75,13 @@ impl Console {
         }
     }
 
+    /// A note about the run rather than from it (on stderr, masked, above any spinners).
     pub fn note(&self, text: &str) {
-        eprintln!("gantry: {text}");
+        let line = format!("gantry: {}", self.mask(text));
+        match &self.bars {
+            Some((mp, _)) => mp.suspend(|| write_stderr(&line)),
+            None => write_stderr(&line),
+        }
     }
 
     pub fn finish(&self) {

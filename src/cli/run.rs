@@ -130,7 +130,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .collect();
     if !blocked.is_empty() {
         for b in &blocked {
-            eprintln!("gantry: cannot run {}", console.mask(b));
+            console.note(&format!("cannot run {b}"));
         }
         return Ok(ExitCode::FAILURE);
     }

@@ -50,7 +50,7 @@ fn run_with(cfg: ServeConfig, secrets: crate::secrets::SecretArgs) -> Result<Exi
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
-            eprintln!("gantry: shutting down (no new events; running jobs get the grace period)");
+            tracing::info!("shutting down (no new events; running jobs get the grace period)");
             s.cancel();
         });
         serve(cfg, store, shutdown).await?;

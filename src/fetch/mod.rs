@@ -2,11 +2,14 @@
 //! into a local action cache and unpacked safely, then used like a local action. The cache
 //! makes `--offline` runs possible; each (repository, ref) is downloaded once, even when
 //! several jobs ask at the same time. The service also reads a GitHub-hosted repository's
-//! workflow files at a pushed sha here. The only module that downloads from GitHub.
+//! workflow files at a pushed sha here, and commit statuses go back from here. The only
+//! place that talks to GitHub.
 
 mod extract;
+mod status;
 
 pub use extract::{unpack, ExtractError};
+pub use status::{State, StatusReporter};
 
 use crate::engine::ActionSource;
 use crate::secrets::BoxFuture;

@@ -12,7 +12,6 @@ pub mod cmd;
 mod concurrency;
 pub mod config;
 mod fair;
-mod github;
 mod ingress;
 mod kafka;
 mod listener;
@@ -60,7 +59,7 @@ pub struct App {
     /// The operator's `[policy]`, shared by every plan and engine of the service.
     pub policy: Arc<crate::policy::Policy>,
     /// Commit statuses on GitHub, when a token is configured.
-    pub statuses: Option<github::StatusReporter>,
+    pub statuses: Option<crate::fetch::StatusReporter>,
     /// `concurrency:` groups across runs.
     pub groups: concurrency::Groups,
     /// This instance's name in a shared run store.
@@ -188,12 +187,7 @@ pub async fn serve(
             cfg.max_buffered_bytes()
                 .min(tokio::sync::Semaphore::MAX_PERMITS),
         )),
-        statuses: github::StatusReporter::new(
-            &cfg.github,
-            cfg.public_url
-                .as_deref()
-                .unwrap_or(&format!("http://{}", cfg.listen)),
-        ),
+        statuses: status_reporter(&cfg),
     });
     let recovered = scheduler::recover(&app).await?;
     let sched = tokio::spawn(scheduler::run(app.clone(), recovered, rx, shutdown.clone()));
@@ -278,4 +272,18 @@ fn warn_unused_tenants(cfg: &ServeConfig, secrets: &TenantSecrets) {
             tracing::warn!("the secrets config has [tenants.{t}], but no repository, hook or [kafka] belongs to tenant `{t}`");
         }
     }
+}
+
+/// Commit statuses, when a GitHub token is configured (in the file or through `token_env`).
+fn status_reporter(cfg: &ServeConfig) -> Option<crate::fetch::StatusReporter> {
+    let gh = &cfg.github;
+    let token = gh
+        .token
+        .clone()
+        .or_else(|| gh.token_env.as_ref().and_then(|n| std::env::var(n).ok()))?;
+    let public_url = match &cfg.public_url {
+        Some(url) => url.clone(),
+        None => format!("http://{}", cfg.listen),
+    };
+    crate::fetch::StatusReporter::new(token, gh.api_url.as_deref(), &public_url)
 }

@@ -9,12 +9,12 @@
 //! cancelled (and cleaned up); queued runs stay queued for the next start.
 
 use super::fair::FairQueue;
-use super::github::State;
 use super::reporter::StoreReporter;
 use super::sources::Workflows;
 use super::App;
 use crate::engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
 use crate::event::Event;
+use crate::fetch::State;
 use crate::load::FsResolver;
 use crate::plan::{plan, platform::PlatformMap, PlanOptions, WorkflowFile};
 use crate::store::read;
@@ -84,7 +84,7 @@ pub async fn enqueue(app: &App, id: i64) {
 
 /// The tenant of a queued run, from its stored event ("" when the store cannot say: such a
 /// run fails in `execute` anyway).
-fn tenant_of_run(app: &App, c: Option<&rusqlite::Connection>, id: i64) -> String {
+fn tenant_of_run(app: &App, c: Option<&crate::store::Connection>, id: i64) -> String {
     match c.map(|c| read::run_origin(c, id)) {
         Some(Ok(Some((source, repo)))) => {
             super::tenants::of(&app.cfg, &source, repo.as_deref()).name

@@ -19,6 +19,9 @@ mod writer;
 
 pub use error::StoreError;
 pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow};
+/// A read-only handle on the store ([`Store::reader`]) that [`read`]'s queries take; re-exported
+/// so that callers need not depend on rusqlite themselves.
+pub use rusqlite::Connection;
 pub use status::{Progress, Status, UnknownStatus};
 pub use write::{Accepted, NewEvent, NewRun, Op, Store};
 pub use writer::RETRY;

@@ -2,7 +2,6 @@
 //! when the run starts, then success, failure or error, with a link to the run's page.
 //! Reporting is retried with backoff and logged when it fails; it never fails a run.
 
-use super::config::GithubConfig;
 use octocrab::models::StatusState;
 use octocrab::Octocrab;
 use std::time::Duration;
@@ -21,15 +20,12 @@ pub enum State {
 }
 
 impl StatusReporter {
-    /// `None` when no token is configured: nothing is reported.
-    pub fn new(cfg: &GithubConfig, public_url: &str) -> Option<StatusReporter> {
-        let token = cfg
-            .token
-            .clone()
-            .or_else(|| cfg.token_env.as_ref().and_then(|n| std::env::var(n).ok()))?;
+    /// A reporter with `token` against `api_url` (GitHub's when `None`); `None` when the
+    /// client cannot be built (said in the log): statuses are then off.
+    pub fn new(token: String, api_url: Option<&str>, public_url: &str) -> Option<StatusReporter> {
         let mut b = Octocrab::builder().personal_token(token);
-        if let Some(api) = &cfg.api_url {
-            b = match b.base_uri(api.as_str()) {
+        if let Some(api) = api_url {
+            b = match b.base_uri(api) {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!("[github] api_url `{api}` is invalid: {e}; statuses are off");

@@ -8,13 +8,13 @@ use super::context::RunCtx;
 use super::error::EngineError;
 use super::job::{run_job, JobStart};
 use super::layout::{WorkspaceMount, EVENT_PATH, WORKSPACE};
-use super::report::{millis, Conclusion, RunEvent};
-use super::{EngineConfig, JobResult, RunRequest, RunResult, Signals};
+use super::masked::Masked;
+use super::report::{millis, Conclusion, Reporter, RunEvent};
+use super::{Engine, JobResult, RunRequest, RunResult, Signals};
 use crate::backend::{ContainerBackend, LABEL_RUN};
 use crate::expr::{JobStatus, Object, Value};
 use crate::mask::Masker;
 use crate::plan::JobPlan;
-use crate::secrets::SecretStore;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -27,7 +27,7 @@ enum State {
     Done(JobResult),
 }
 
-fn github(req: &RunRequest, cfg: &EngineConfig) -> Object {
+fn github(req: &RunRequest) -> Object {
     let g = crate::plan::context::github_context(&req.event, &req.workflow_name, &req.file);
     let mut o = match g {
         Value::Object(o) => (*o).clone(),
@@ -40,62 +40,77 @@ fn github(req: &RunRequest, cfg: &EngineConfig) -> Object {
     o.insert("event_path".into(), Value::str(EVENT_PATH));
     // Set per job from the secret store when the job uses it.
     o.insert("token".into(), Value::str(""));
-    let _ = cfg;
     o
 }
 
-pub async fn run<B: ContainerBackend>(
-    backend: Arc<B>,
-    cfg: Arc<EngineConfig>,
-    store: Arc<dyn SecretStore>,
-    actions: Arc<dyn super::ActionSource>,
-    req: RunRequest,
-    reporter: Arc<dyn super::Reporter>,
-    signals: Signals,
-) -> Result<RunResult, EngineError> {
-    let t0 = Instant::now();
-    remove_stale(&*backend).await;
-    // Labels and names need an id unique on this engine, whoever numbers the runs (two
-    // services with their own stores both have a run 1).
-    let instance = {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        format!(
-            "{}-{:x}{:x}",
-            req.run_id,
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        )
-    };
-    let run_dir = cfg.run_root.join(&instance);
+/// An id unique on this engine, whoever numbers the runs (two services with their own
+/// stores both have a run 1): labels and names are made from it.
+fn instance_id(run_id: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{run_id}-{:x}{:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// What the run's jobs share; its directory on the scratch tmpfs is created here.
+fn run_ctx<B: ContainerBackend>(
+    engine: &Engine<B>,
+    req: &RunRequest,
+    instance: &str,
+    reporter: Arc<dyn Reporter>,
+    signals: &Signals,
+) -> Result<RunCtx<B>, EngineError> {
+    let cfg = &engine.config;
+    let run_dir = cfg.run_root.join(instance);
     std::fs::create_dir_all(&run_dir)
         .map_err(|e| EngineError::io(format!("creating {}", run_dir.display()), e))?;
     let workspace = std::fs::canonicalize(&cfg.workspace)
         .map_err(|e| EngineError::io(format!("the workspace {}", cfg.workspace.display()), e))?;
     let masker = Arc::new(RwLock::new(Masker::default()));
-    // Whatever reaches the reporter is masked once more, at the boundary.
-    let masked: Arc<dyn super::Reporter> = Arc::new(super::masked::Masked {
-        inner: reporter.clone(),
-        masker: masker.clone(),
-    });
-    let cx = Arc::new(RunCtx {
-        backend: backend.clone(),
-        github: github(&req, &cfg),
+    Ok(RunCtx {
+        backend: engine.backend.clone(),
+        github: github(req),
         cfg: cfg.clone(),
         inputs: Value::from_json(&serde_json::Value::Object(req.plan.inputs.clone())),
-        workflow: req.workflow.clone(),
         event: req.event.clone(),
-        run_id: instance.clone(),
+        run_id: instance.to_string(),
         file: req.file.clone(),
-        run_dir: run_dir.clone(),
-        reporter: masked,
-        masker: masker.clone(),
+        run_dir,
+        // Whatever reaches the reporter is masked once more, at the boundary.
+        reporter: Arc::new(Masked {
+            inner: reporter,
+            masker: masker.clone(),
+        }),
+        masker,
         signals: signals.clone(),
         workspace: WorkspaceMount::Bind(workspace),
         image_locks: Default::default(),
-        store,
-        actions,
-    });
+        store: engine.secrets.clone(),
+        actions: engine.actions.clone(),
+    })
+}
+
+pub async fn run<B: ContainerBackend>(
+    engine: &Engine<B>,
+    req: RunRequest,
+    reporter: Arc<dyn Reporter>,
+    signals: Signals,
+) -> Result<RunResult, EngineError> {
+    let t0 = Instant::now();
+    let backend = engine.backend.clone();
+    remove_stale(&*backend).await;
+    let instance = instance_id(&req.run_id);
+    let cx = Arc::new(run_ctx(
+        engine,
+        &req,
+        &instance,
+        reporter.clone(),
+        &signals,
+    )?);
+    let (run_dir, masker) = (cx.run_dir.clone(), cx.masker.clone());
     reporter.report(RunEvent::RunStarted {
         run_id: instance.clone(),
         workflow: req.workflow_name.clone(),
@@ -202,13 +217,12 @@ fn call_outputs(
     host.set("jobs", Value::object(jobs_ctx));
     host.set("inputs", Value::object(call.inputs.clone()));
     let mut out = Object::new();
-    for o in &call.outputs {
-        let v = o
-            .value
+    for (name, value) in &call.outputs {
+        let v = value
             .as_ref()
-            .and_then(|v| super::env::eval_text(&v.value, &host).ok())
+            .and_then(|v| super::env::eval_text(v, &host).ok())
             .unwrap_or_default();
-        out.insert(o.name.value.clone(), Value::str(&v));
+        out.insert(name.clone(), Value::str(&v));
     }
     Some(Value::object(out))
 }

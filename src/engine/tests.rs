@@ -1,0 +1,374 @@
+//! The engine against the fake backend, on plans built by hand (no YAML): what runs, in
+//! which order, how steps and jobs conclude, what is reported, and what the backend was
+//! asked to create and remove.
+
+use super::*;
+use crate::backend::fake::{Call, FakeBackend, Script, When};
+use crate::plan::{
+    Decision, EnvTemplate, JobExec, JobPlan, Setting, StepEnvironment, StepExec, StepKind, StepPlan,
+};
+
+fn step(id: &str) -> StepPlan {
+    StepPlan {
+        index: 0,
+        id: Some(id.to_string()),
+        name: id.to_string(),
+        kind: StepKind::Run {
+            shell: "sh".into(),
+            script: format!("echo {id}"),
+            run_shell: Some("sh".into()),
+        },
+        condition: Decision::Now { value: true },
+        exec: StepExec::default(),
+    }
+}
+
+fn with_if(mut s: StepPlan, cond: &str) -> StepPlan {
+    s.exec.if_ = Some(cond.to_string());
+    s
+}
+
+fn job(id: &str, needs: &[&str], steps: Vec<StepPlan>) -> JobPlan {
+    JobPlan {
+        id: id.to_string(),
+        key: id.to_string(),
+        name: id.to_string(),
+        needs: needs.iter().map(|n| n.to_string()).collect(),
+        condition: Decision::Now { value: true },
+        skip_reason: None,
+        matrix: None,
+        runs_on: vec!["x".into()],
+        image: Some("runner:1".into()),
+        services: Vec::new(),
+        steps,
+        concurrency: None,
+        timeout_minutes: None,
+        continue_on_error: Decision::Now { value: false },
+        strategy: None,
+        called_from: None,
+        env: Vec::new(),
+        secrets: Vec::new(),
+        call: None,
+        exec: JobExec::default(),
+    }
+}
+
+/// Makes the step with id `id` exit with `code`.
+fn exits(b: &FakeBackend, id: &str, code: i64) {
+    b.script(
+        When::Env("GITHUB_ACTION".into(), id.into()),
+        Script::exit(code),
+    );
+}
+
+struct Ran {
+    result: RunResult,
+    events: Vec<RunEvent>,
+}
+
+impl Ran {
+    fn job(&self, key: &str) -> &JobResult {
+        self.result.jobs.iter().find(|j| j.key == key).unwrap()
+    }
+
+    /// `(step label, outcome, conclusion)` of a job's finished steps, in order.
+    fn steps(&self, job: &str) -> Vec<(String, Conclusion, Conclusion)> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                RunEvent::StepFinished {
+                    job: j,
+                    name,
+                    outcome,
+                    conclusion,
+                    ..
+                } if j == job => Some((name.clone(), *outcome, *conclusion)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn started_steps(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                RunEvent::StepStarted { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Where in the event stream something happened, for ordering assertions.
+    fn at(&self, what: impl Fn(&RunEvent) -> bool) -> usize {
+        self.events.iter().position(what).expect("the event")
+    }
+}
+
+async fn run(backend: &Arc<FakeBackend>, jobs: Vec<JobPlan>) -> Ran {
+    let scratch = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        workspace: workspace.path().to_path_buf(),
+        run_root: scratch.path().to_path_buf(),
+        max_jobs: 2,
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(backend.clone(), config);
+    let plan = WorkflowPlan {
+        run_name: None,
+        concurrency: None,
+        jobs,
+        step_environment: StepEnvironment {
+            variables: Vec::new(),
+            files: Vec::new(),
+        },
+        inputs: serde_json::Map::new(),
+    };
+    let req = RunRequest {
+        run_id: "7".into(),
+        run_number: 7,
+        file: ".github/workflows/w.yml".into(),
+        workflow_name: "w".into(),
+        plan,
+        event: Event {
+            name: "push".into(),
+            payload: serde_json::json!({}),
+            meta: Default::default(),
+        },
+    };
+    let collect = Arc::new(Collect::default());
+    let result = engine
+        .run(req, collect.clone(), Signals::default())
+        .await
+        .expect("the run");
+    Ran {
+        result,
+        events: collect.events(),
+    }
+}
+
+#[tokio::test]
+async fn a_run_step_succeeds_in_the_job_container_and_everything_is_removed() {
+    let b = Arc::new(FakeBackend::new());
+    let ran = run(&b, vec![job("build", &[], vec![step("hello")])]).await;
+    assert_eq!(ran.result.conclusion, Conclusion::Success);
+    let ok = Conclusion::Success;
+    assert_eq!(ran.steps("build"), vec![("hello".into(), ok, ok)]);
+    let created = b.created();
+    assert_eq!(created.len(), 1, "one job container");
+    assert_eq!(created[0].image, "runner:1");
+    assert!(created[0]
+        .labels
+        .iter()
+        .any(|(k, v)| k == crate::backend::LABEL_JOB && v == "build"));
+    let exec = b
+        .execs()
+        .into_iter()
+        .find(|e| {
+            e.env
+                .iter()
+                .any(|(k, v)| k == "GITHUB_ACTION" && v == "hello")
+        })
+        .expect("the step ran with exec");
+    assert!(
+        exec.cmd.iter().any(|a| a.ends_with("step-1.sh")),
+        "{exec:?}"
+    );
+    assert!(exec
+        .env
+        .iter()
+        .any(|(k, v)| k == "GITHUB_JOB" && v == "build"));
+    assert!(b.live().is_empty(), "left behind: {:?}", b.live());
+    assert!(matches!(
+        ran.events.first(),
+        Some(RunEvent::RunStarted { .. })
+    ));
+    assert!(matches!(
+        ran.events.last(),
+        Some(RunEvent::RunFinished { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_failing_step_stops_the_steps_after_it() {
+    let b = Arc::new(FakeBackend::new());
+    exits(&b, "first", 2);
+    let ran = run(&b, vec![job("j", &[], vec![step("first"), step("second")])]).await;
+    let (fail, skip) = (Conclusion::Failure, Conclusion::Skipped);
+    assert_eq!(
+        ran.steps("j"),
+        vec![("first".into(), fail, fail), ("second".into(), skip, skip)]
+    );
+    assert_eq!(ran.started_steps(), vec!["first".to_string()]);
+    assert_eq!(ran.job("j").conclusion, Conclusion::Failure);
+    assert_eq!(
+        ran.job("j").reason.as_deref(),
+        Some("step 1 `first` failed: exit code 2")
+    );
+    assert_eq!(ran.result.conclusion, Conclusion::Failure);
+    let second_ran = b.execs().iter().any(|e| {
+        e.env
+            .iter()
+            .any(|(k, v)| k == "GITHUB_ACTION" && v == "second")
+    });
+    assert!(!second_ran);
+}
+
+#[tokio::test]
+async fn always_and_continue_on_error_decide_what_runs_after_a_failure() {
+    let b = Arc::new(FakeBackend::new());
+    exits(&b, "tolerated", 1);
+    exits(&b, "broken", 1);
+    let mut tolerated = step("tolerated");
+    tolerated.exec.continue_on_error = Some(Setting::Expr("${{ 1 == 1 }}".into()));
+    let steps = vec![
+        tolerated,
+        step("after-tolerated"),
+        step("broken"),
+        step("normal"),
+        with_if(step("cleanup"), "always()"),
+        with_if(step("on-failure"), "failure()"),
+        with_if(step("on-success"), "success()"),
+    ];
+    let ran = run(&b, vec![job("j", &[], steps)]).await;
+    let (ok, fail, skip) = (
+        Conclusion::Success,
+        Conclusion::Failure,
+        Conclusion::Skipped,
+    );
+    let want: Vec<(String, Conclusion, Conclusion)> = vec![
+        ("tolerated".into(), fail, ok),
+        ("after-tolerated".into(), ok, ok),
+        ("broken".into(), fail, fail),
+        ("normal".into(), skip, skip),
+        ("cleanup".into(), ok, ok),
+        ("on-failure".into(), ok, ok),
+        ("on-success".into(), skip, skip),
+    ];
+    assert_eq!(ran.steps("j"), want);
+    assert_eq!(ran.job("j").conclusion, Conclusion::Failure);
+    assert!(ran.job("j").reason.as_deref().unwrap().contains("`broken`"));
+}
+
+#[tokio::test]
+async fn a_job_starts_after_the_jobs_it_needs_and_is_skipped_when_one_fails() {
+    let b = Arc::new(FakeBackend::new());
+    exits(&b, "bad", 1);
+    let jobs = vec![
+        job("first", &[], vec![step("one")]),
+        job("second", &["first"], vec![step("two")]),
+        job("broken", &[], vec![step("bad")]),
+        job("never", &["broken"], vec![step("three")]),
+        job("anyway", &["broken"], vec![step("four")]),
+    ];
+    let mut jobs = jobs;
+    jobs[4].exec.if_ = Some("always()".into());
+    jobs[4].condition = Decision::AtRunTime {
+        expression: "always()".into(),
+    };
+    let ran = run(&b, jobs).await;
+    let finished_first =
+        ran.at(|e| matches!(e, RunEvent::JobFinished { job, .. } if job == "first"));
+    let started_second =
+        ran.at(|e| matches!(e, RunEvent::JobStarted { job, .. } if job == "second"));
+    assert!(finished_first < started_second, "{:#?}", ran.events);
+    assert_eq!(ran.job("second").conclusion, Conclusion::Success);
+    assert_eq!(ran.job("never").conclusion, Conclusion::Skipped);
+    assert_eq!(
+        ran.job("never").reason.as_deref(),
+        Some("a job it needs failed")
+    );
+    assert_eq!(ran.job("anyway").conclusion, Conclusion::Success);
+    assert_eq!(ran.result.conclusion, Conclusion::Failure);
+    // A skipped job never creates a container.
+    assert!(b.created().iter().all(|c| !c.name.ends_with("-never")));
+    assert!(b.live().is_empty());
+}
+
+#[tokio::test]
+async fn outputs_pass_from_a_step_to_its_job_and_to_the_jobs_that_need_it() {
+    let b = Arc::new(FakeBackend::new());
+    b.script(
+        When::Env("GITHUB_ACTION".into(), "produce".into()),
+        Script::default()
+            .stdout("making a value\n")
+            .write("GITHUB_OUTPUT", "value=42\n"),
+    );
+    let mut producer = job("producer", &[], vec![step("produce")]);
+    producer.exec.outputs = vec![("answer".into(), "${{ steps.produce.outputs.value }}".into())];
+    let mut consume = step("consume");
+    consume.exec.env = EnvTemplate::Map(vec![(
+        "GOT".into(),
+        "${{ needs.producer.outputs.answer }}".into(),
+    )]);
+    let consumer = job("consumer", &["producer"], vec![consume]);
+    let ran = run(&b, vec![producer, consumer]).await;
+    assert_eq!(ran.result.conclusion, Conclusion::Success);
+    assert_eq!(
+        ran.job("producer")
+            .outputs
+            .get("answer")
+            .map(String::as_str),
+        Some("42")
+    );
+    let consumed = b
+        .execs()
+        .into_iter()
+        .find(|e| {
+            e.env
+                .iter()
+                .any(|(k, v)| k == "GITHUB_ACTION" && v == "consume")
+        })
+        .expect("the consumer ran");
+    assert!(consumed
+        .env
+        .contains(&("GOT".to_string(), "42".to_string())));
+    let logged = ran.events.iter().any(|e| {
+        matches!(e, RunEvent::Log { job, line, .. } if job == "producer" && line == "making a value")
+    });
+    assert!(logged, "the step's output is reported");
+}
+
+#[tokio::test]
+async fn a_missing_image_fails_the_job_and_a_service_gets_its_own_network() {
+    let b = Arc::new(FakeBackend::new());
+    b.missing_image("gone:1");
+    let mut lost = job("lost", &[], vec![step("x")]);
+    lost.image = Some("gone:1".into());
+    let mut served = job("served", &[], vec![step("y")]);
+    served.exec.services = vec![(
+        "db".into(),
+        crate::plan::ContainerTemplate {
+            image: Some("postgres:16".into()),
+            ..Default::default()
+        },
+    )];
+    let ran = run(&b, vec![lost, served]).await;
+    let reason = ran.job("lost").reason.clone().unwrap();
+    assert!(
+        reason.contains("job `lost`") && reason.contains("gone:1"),
+        "{reason}"
+    );
+    assert_eq!(ran.job("served").conclusion, Conclusion::Success);
+    let networks: Vec<_> = b
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::CreateNetwork(n) => Some(n),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        networks.len(),
+        1,
+        "only the job with a service gets a network"
+    );
+    let db = b
+        .created()
+        .into_iter()
+        .find(|c| c.image == "postgres:16")
+        .unwrap();
+    assert_eq!(db.aliases, vec!["db".to_string()]);
+    assert_eq!(db.network.as_deref(), Some(networks[0].name.as_str()));
+    assert!(b.live().is_empty(), "left behind: {:?}", b.live());
+}

@@ -372,3 +372,198 @@ async fn a_missing_image_fails_the_job_and_a_service_gets_its_own_network() {
     assert_eq!(db.network.as_deref(), Some(networks[0].name.as_str()));
     assert!(b.live().is_empty(), "left behind: {:?}", b.live());
 }
+
+/// A composite action whose one step writes an output the action maps to its own.
+fn composite_action() -> Arc<crate::plan::ActionPlan> {
+    let mut inner = step("inner");
+    inner.kind = StepKind::Run {
+        shell: "sh".into(),
+        script: "echo ${{ inputs.who }}".into(),
+        run_shell: Some("sh".into()),
+    };
+    Arc::new(crate::plan::ActionPlan {
+        dir: "greet".into(),
+        file: "greet/action.yml".into(),
+        inputs: vec![("who".into(), Some("world".into()))],
+        outputs: vec![(
+            "said".into(),
+            Some("${{ steps.inner.outputs.text }}".into()),
+        )],
+        runs: crate::plan::ActionRuns::Composite(vec![inner]),
+    })
+}
+
+#[tokio::test]
+async fn a_composite_action_runs_its_planned_steps_with_inputs_and_outputs() {
+    let b = Arc::new(FakeBackend::new());
+    b.script(
+        When::Env("GITHUB_ACTION".into(), "inner".into()),
+        Script::default().write("GITHUB_OUTPUT", "text=hi\n"),
+    );
+    let mut uses = step("greet");
+    uses.kind = StepKind::Composite {
+        path: "greet".into(),
+        steps: 1,
+        action: composite_action(),
+    };
+    uses.exec.uses = Some("./greet".into());
+    let mut after = step("after");
+    after.exec.env = EnvTemplate::Map(vec![(
+        "SAID".into(),
+        "${{ steps.greet.outputs.said }}".into(),
+    )]);
+    let ran = run(&b, vec![job("j", &[], vec![uses, after])]).await;
+    assert_eq!(
+        ran.result.conclusion,
+        Conclusion::Success,
+        "{:#?}",
+        ran.events
+    );
+    let labels: Vec<String> = ran
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::StepFinished { step, .. } => Some(step.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        labels,
+        ["1.1", "1", "2"],
+        "the action's step is labelled under it"
+    );
+    let inner = b
+        .execs()
+        .into_iter()
+        .find(|e| {
+            e.env
+                .iter()
+                .any(|(k, v)| k == "GITHUB_ACTION" && v == "inner")
+        })
+        .unwrap();
+    let path = inner.env.iter().find(|(k, _)| k == "GITHUB_ACTION_PATH");
+    assert_eq!(
+        path.map(|(_, v)| v.as_str()),
+        Some("/github/workspace/greet")
+    );
+    let after = b
+        .execs()
+        .into_iter()
+        .find(|e| {
+            e.env
+                .iter()
+                .any(|(k, v)| k == "GITHUB_ACTION" && v == "after")
+        })
+        .unwrap();
+    assert!(after.env.contains(&("SAID".to_string(), "hi".to_string())));
+}
+
+/// Gives one directory for every repository.
+struct OneDir(std::path::PathBuf);
+
+impl ActionSource for OneDir {
+    fn repository<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+    ) -> crate::secrets::BoxFuture<'a, Result<std::path::PathBuf, String>> {
+        let dir = self.0.clone();
+        Box::pin(async move { Ok(dir) })
+    }
+}
+
+#[tokio::test]
+async fn a_remote_action_is_planned_when_the_run_has_it_and_an_invalid_step_fails() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("action.yml"),
+        "name: r\ninputs:\n  level:\n    default: high\nruns:\n  using: node20\n  main: main.js\n",
+    )
+    .unwrap();
+    let b = Arc::new(FakeBackend::new());
+    let mut remote = step("remote");
+    remote.kind = StepKind::Remote {
+        repository: "octo/tool".into(),
+        path: String::new(),
+        git_ref: "v1".into(),
+    };
+    remote.exec.uses = Some("octo/tool@v1".into());
+    let mut broken = with_if(step("broken"), "always()");
+    broken.kind = StepKind::Invalid {
+        reason: "no action.yml or action.yaml at ./gone".into(),
+        error: Some("the directory /ws/gone does not exist".into()),
+    };
+    broken.exec.uses = Some("./gone".into());
+    let scratch = tempfile::tempdir().unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let config = EngineConfig {
+        workspace: workspace.path().to_path_buf(),
+        run_root: scratch.path().to_path_buf(),
+        ..EngineConfig::default()
+    };
+    let engine =
+        Engine::new(b.clone(), config).with_actions(Arc::new(OneDir(repo.path().to_path_buf())));
+    let mut req_plan = job("j", &[], vec![remote, broken]);
+    req_plan.exec.default_shell = Some("sh".into());
+    let req = RunRequest {
+        run_id: "8".into(),
+        run_number: 8,
+        file: "w.yml".into(),
+        workflow_name: "w".into(),
+        plan: WorkflowPlan {
+            run_name: None,
+            concurrency: None,
+            jobs: vec![req_plan],
+            step_environment: StepEnvironment {
+                variables: Vec::new(),
+                files: Vec::new(),
+            },
+            inputs: serde_json::Map::new(),
+        },
+        event: Event {
+            name: "push".into(),
+            payload: serde_json::json!({}),
+            meta: Default::default(),
+        },
+    };
+    let collect = Arc::new(Collect::default());
+    let result = engine
+        .run(req, collect.clone(), Signals::default())
+        .await
+        .unwrap();
+    let node = b
+        .execs()
+        .into_iter()
+        .find(|e| {
+            e.env
+                .iter()
+                .any(|(k, v)| k == "GITHUB_ACTION" && v == "remote")
+        })
+        .expect("the remote action ran");
+    let main = "/github/actions/octo/tool/v1/main.js".to_string();
+    assert!(node.cmd.contains(&main), "{:?}", node.cmd);
+    assert!(node
+        .env
+        .contains(&("INPUT_LEVEL".to_string(), "high".to_string())));
+    let uploaded = b
+        .calls()
+        .iter()
+        .any(|c| matches!(c, Call::Upload { dest, .. } if dest == "/github/actions/octo/tool/v1"));
+    assert!(uploaded, "the repository is copied into the job container");
+    let reasons: Vec<Option<String>> = collect
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            RunEvent::StepFinished { reason, .. } => Some(reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            None,
+            Some("action `./gone`: the directory /ws/gone does not exist".to_string())
+        ]
+    );
+    assert_eq!(result.conclusion, Conclusion::Failure);
+}

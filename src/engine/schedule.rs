@@ -14,7 +14,7 @@ use super::{Engine, JobResult, RunRequest, RunResult, Signals};
 use crate::backend::{ContainerBackend, LABEL_RUN};
 use crate::expr::{JobStatus, Object, Value};
 use crate::mask::Masker;
-use crate::plan::JobPlan;
+use crate::plan::{Decision, JobPlan};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -115,7 +115,7 @@ pub async fn run<B: ContainerBackend>(
         run_id: instance.clone(),
         workflow: req.workflow_name.clone(),
     });
-    let results = schedule(&cx, &req.plan.jobs, &signals).await;
+    let results = schedule(&cx, req.plan.jobs.clone(), &signals).await;
     let results = super::masked::results(results, &masker);
     drop(cx);
     remove_leftovers(&*backend, &format!("{LABEL_RUN}={instance}")).await;
@@ -274,42 +274,88 @@ fn at_max_parallel(jobs: &[JobPlan], state: &[State], jp: &JobPlan) -> bool {
     legs_running >= max.max(1) as usize
 }
 
+/// The run's jobs and where each stands.
+struct Board {
+    jobs: Vec<JobPlan>,
+    state: Vec<State>,
+    /// Per job id: the token a failed leg cancels when `fail-fast` holds.
+    fail_fast: HashMap<String, CancellationToken>,
+}
+
+type Running = JoinSet<(usize, JobResult)>;
+
 async fn schedule<B: ContainerBackend>(
     cx: &Arc<RunCtx<B>>,
-    jobs: &[JobPlan],
+    jobs: Vec<JobPlan>,
     signals: &Signals,
 ) -> Vec<JobResult> {
-    let mut state: Vec<State> = jobs.iter().map(|_| State::Pending).collect();
-    let mut fail_fast: HashMap<String, CancellationToken> = HashMap::new();
-    let mut set: JoinSet<(usize, JobResult)> = JoinSet::new();
-    let max_jobs = cx.cfg.max_jobs.max(1);
+    let mut board = Board {
+        state: jobs.iter().map(|_| State::Pending).collect(),
+        jobs,
+        fail_fast: HashMap::new(),
+    };
+    let mut set: Running = JoinSet::new();
     loop {
-        for i in 0..jobs.len() {
-            if !matches!(state[i], State::Pending) {
+        if board.start_ready(cx, signals, &mut set) {
+            // Jobs were planned again: look at the board again before waiting.
+            continue;
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        let Ok((i, result)) = joined else {
+            continue;
+        };
+        board.finished(i, result);
+    }
+    board.results()
+}
+
+impl Board {
+    /// Starts every job whose needs are done, within the limits; `true` when a job left
+    /// to run time was planned instead (its legs are new pending jobs).
+    fn start_ready<B: ContainerBackend>(
+        &mut self,
+        cx: &Arc<RunCtx<B>>,
+        signals: &Signals,
+        set: &mut Running,
+    ) -> bool {
+        let max_jobs = cx.cfg.max_jobs.max(1);
+        for i in 0..self.jobs.len() {
+            if !matches!(self.state[i], State::Pending) {
                 continue;
             }
-            let jp = &jobs[i];
-            let Some((needs, mut status)) = needs_of(jobs, &state, jp) else {
+            let jp = &self.jobs[i];
+            let Some((needs, mut status)) = needs_of(&self.jobs, &self.state, jp) else {
                 continue;
             };
-            let running = state.iter().filter(|s| matches!(s, State::Running)).count();
+            if jp.at_run_time.is_some() {
+                self.plan_legs(cx, i, &needs);
+                return true;
+            }
+            let running = self
+                .state
+                .iter()
+                .filter(|s| matches!(s, State::Running))
+                .count();
             if running >= max_jobs {
                 break;
             }
-            if at_max_parallel(jobs, &state, jp) {
+            if at_max_parallel(&self.jobs, &self.state, jp) {
                 continue;
             }
             if signals.cancel.is_cancelled() {
                 status = JobStatus::Cancelled;
             }
-            let token = fail_fast
+            let token = self
+                .fail_fast
                 .entry(need_id(jp))
                 .or_insert_with(|| signals.cancel.child_token())
                 .clone();
             if token.is_cancelled() {
                 status = JobStatus::Cancelled;
             }
-            state[i] = State::Running;
+            self.state[i] = State::Running;
             let start = JobStart {
                 plan: jp.clone(),
                 needs,
@@ -319,34 +365,61 @@ async fn schedule<B: ContainerBackend>(
             let cx = cx.clone();
             set.spawn(async move { (i, run_job(cx, start).await) });
         }
-        let Some(joined) = set.join_next().await else {
-            break;
+        false
+    }
+
+    /// Plans job `i`, left to run time, now that its needs are done: its legs replace it.
+    /// When that fails the job runs to fail with why (its `if:` may still skip it).
+    fn plan_legs<B: ContainerBackend>(&mut self, cx: &RunCtx<B>, i: usize, needs: &Object) {
+        let Some(rt) = self.jobs[i].at_run_time.take() else {
+            return;
         };
-        let Ok((i, result)) = joined else {
-            continue;
-        };
-        let jp = &jobs[i];
+        match super::replan::job_legs(&rt, needs, &cx.cfg.workspace) {
+            Ok(legs) if legs.is_empty() => {
+                let jp = &mut self.jobs[i];
+                jp.condition = Decision::Now { value: false };
+                jp.skip_reason = Some("its matrix has no combinations".into());
+            }
+            Ok(legs) => {
+                let mut legs = legs.into_iter();
+                if let Some(first) = legs.next() {
+                    self.jobs[i] = first;
+                }
+                for leg in legs {
+                    self.jobs.push(leg);
+                    self.state.push(State::Pending);
+                }
+            }
+            Err(e) => self.jobs[i].skip_reason = Some(e),
+        }
+    }
+
+    fn finished(&mut self, i: usize, result: JobResult) {
+        let jp = &self.jobs[i];
         if result.conclusion == Conclusion::Failure
             && jp.strategy.as_ref().is_some_and(|s| s.fail_fast)
         {
-            if let Some(t) = fail_fast.get(&need_id(jp)) {
+            if let Some(t) = self.fail_fast.get(&need_id(jp)) {
                 t.cancel();
             }
         }
-        state[i] = State::Done(result);
+        self.state[i] = State::Done(result);
     }
-    state
-        .into_iter()
-        .zip(jobs)
-        .map(|(s, jp)| match s {
-            State::Done(r) => r,
-            _ => JobResult {
-                key: jp.key.clone(),
-                id: jp.id.clone(),
-                conclusion: Conclusion::Cancelled,
-                outputs: Default::default(),
-                reason: Some("never started".into()),
-            },
-        })
-        .collect()
+
+    fn results(self) -> Vec<JobResult> {
+        self.state
+            .into_iter()
+            .zip(self.jobs)
+            .map(|(s, jp)| match s {
+                State::Done(r) => r,
+                _ => JobResult {
+                    key: jp.key.clone(),
+                    id: jp.id.clone(),
+                    conclusion: Conclusion::Cancelled,
+                    outputs: Default::default(),
+                    reason: Some("never started".into()),
+                },
+            })
+            .collect()
+    }
 }

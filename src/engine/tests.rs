@@ -50,6 +50,7 @@ fn job(id: &str, needs: &[&str], steps: Vec<StepPlan>) -> JobPlan {
         secrets: Vec::new(),
         call: None,
         exec: JobExec::default(),
+        at_run_time: None,
     }
 }
 
@@ -566,4 +567,57 @@ async fn a_remote_action_is_planned_when_the_run_has_it_and_an_invalid_step_fail
         ]
     );
     assert_eq!(result.conclusion, Conclusion::Failure);
+}
+
+#[tokio::test]
+async fn a_matrix_from_a_needed_jobs_outputs_is_planned_when_that_job_is_done() {
+    let yaml = "on: push\njobs:\n  setup:\n    runs-on: ubuntu-latest\n    outputs:\n      list: ${{ steps.s.outputs.list }}\n    steps:\n      - id: s\n        run: echo\n  test:\n    needs: setup\n    runs-on: ubuntu-latest\n    strategy:\n      matrix:\n        os: ${{ fromJSON(needs.setup.outputs.list) }}\n    steps:\n      - id: t\n        env:\n          OS: ${{ matrix.os }}\n        run: echo\n";
+    let checked =
+        crate::validate::check_bytes(yaml.as_bytes(), crate::validate::FileKind::Workflow);
+    let file = crate::plan::WorkflowFile {
+        path: "w.yml",
+        workflow: checked.workflow.as_ref(),
+        errors: Vec::new(),
+    };
+    let event = Event {
+        name: "push".into(),
+        payload: serde_json::json!({}),
+        meta: Default::default(),
+    };
+    let options = crate::plan::PlanOptions::default();
+    let plan = crate::plan::plan(&event, &[file], &options, &crate::plan::resolve::NoFiles);
+    let outcome = &plan.workflows[0];
+    let placeholder = &outcome.run.as_ref().unwrap().jobs[1];
+    assert!(placeholder.at_run_time.is_some(), "{placeholder:?}");
+    let b = Arc::new(FakeBackend::new());
+    b.script(
+        When::Env("GITHUB_ACTION".into(), "s".into()),
+        Script::default().write("GITHUB_OUTPUT", "list=[\"a\",\"b\"]\n"),
+    );
+    let jobs = RunRequest::from_outcome(outcome, &event, "9".into(), 9)
+        .unwrap()
+        .plan
+        .jobs;
+    let ran = run(&b, jobs).await;
+    let keys: Vec<(&str, Conclusion)> = ran
+        .result
+        .jobs
+        .iter()
+        .map(|j| (j.key.as_str(), j.conclusion))
+        .collect();
+    let ok = Conclusion::Success;
+    assert_eq!(keys, [("setup", ok), ("test (a)", ok), ("test (b)", ok)]);
+    let oses: Vec<String> = b
+        .execs()
+        .into_iter()
+        .filter(|e| e.env.iter().any(|(k, v)| k == "GITHUB_ACTION" && v == "t"))
+        .filter_map(|e| {
+            e.env
+                .iter()
+                .find(|(k, _)| k == "OS")
+                .map(|(_, v)| v.clone())
+        })
+        .collect();
+    assert_eq!(oses.len(), 2);
+    assert!(oses.contains(&"a".to_string()) && oses.contains(&"b".to_string()));
 }

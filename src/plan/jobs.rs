@@ -345,6 +345,9 @@ pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, String> {
         let leg = Leg { index, values };
         let host = leg_host(cx, &leg, st);
         let mut plan = leg_plan(cx, job, &leg, st, &host);
+        if leg.values.is_some() && leg.known().is_none() {
+            plan.at_run_time = Some(std::sync::Arc::new(run_time_job(cx, job)));
+        }
         match &job.kind {
             JobKind::Steps(sj) => {
                 fill_steps_job(cx, sj, &host, &mut plan);
@@ -357,6 +360,58 @@ pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, String> {
         }
     }
     Ok(out)
+}
+
+/// What planning `job` again at run time needs.
+fn run_time_job(cx: &JobCx<'_>, job: &Job) -> RunTimeJob {
+    RunTimeJob {
+        workflow: cx.workflow.clone(),
+        job: job.id.value.clone(),
+        path: cx.path.to_string(),
+        options: cx.opts.clone(),
+        host: cx.host.clone(),
+        depth: cx.depth,
+        prefix: cx.prefix.clone(),
+        outer_needs: cx.outer_needs.clone(),
+    }
+}
+
+/// Plans a job whose matrix needed run-time contexts again, now that `needs` (the
+/// `needs` context) is known: its legs, expanded. Local actions and called workflows come
+/// from `resolver`.
+pub fn replan_job(
+    rt: &RunTimeJob,
+    needs: Value,
+    resolver: &dyn Resolver,
+) -> Result<Vec<JobPlan>, String> {
+    let mut host = rt.host.clone();
+    host.contexts.insert("needs", needs);
+    let cx = JobCx {
+        workflow: &rt.workflow,
+        path: &rt.path,
+        opts: &rt.options,
+        resolver,
+        host: &host,
+        depth: rt.depth,
+        prefix: rt.prefix.clone(),
+        outer_needs: rt.outer_needs.clone(),
+    };
+    let job = rt
+        .workflow
+        .job(&rt.job)
+        .ok_or_else(|| format!("job `{}` is not in its workflow", rt.job))?;
+    let legs = plan_job(&cx, job)?;
+    match legs
+        .iter()
+        .find_map(|l| l.at_run_time.as_ref().and(l.matrix.as_ref()))
+    {
+        Some(m) => Err(format!(
+            "job `{}`: its matrix cannot be evaluated with the jobs it needs done: {}",
+            rt.job,
+            m.get("at_run_time").and_then(|e| e.as_str()).unwrap_or("")
+        )),
+        None => Ok(legs),
+    }
 }
 
 /// A leg's plan before its steps (or the called workflow's jobs) are filled in.
@@ -402,6 +457,7 @@ fn leg_plan(cx: &JobCx<'_>, job: &Job, leg: &Leg, st: Strategy, host: &PlanHost)
         env: user_env(cx.workflow, job, host),
         call: None,
         exec: templates::job(cx.workflow, job),
+        at_run_time: None,
         secrets: secret_refs(
             secret_names(
                 env_texts(&cx.workflow.env)

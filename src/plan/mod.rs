@@ -23,3 +23,4 @@ pub use exec::*;
 pub use types::*;
 
 pub use build::{plan, PlanOptions, WorkflowFile};
+pub use jobs::replan_job;

@@ -122,6 +122,26 @@ pub struct JobPlan {
     /// What running the job evaluates when it starts and ends.
     #[serde(skip)]
     pub exec: JobExec,
+    /// Set when the job's matrix needs run-time contexts (`needs` outputs): this plan is
+    /// a placeholder leg, and the run plans the job again once the jobs it needs are done.
+    #[serde(skip)]
+    pub at_run_time: Option<std::sync::Arc<RunTimeJob>>,
+}
+
+/// What planning a job again at run time needs: the job in its workflow, the options and
+/// plan-time contexts it was planned with, and where it sits (inside a called workflow).
+/// [`crate::plan::replan_job`] plans it with the `needs` context added.
+#[derive(Debug)]
+pub struct RunTimeJob {
+    pub workflow: crate::model::Workflow,
+    pub job: String,
+    /// The workflow file (a called workflow's path for its jobs).
+    pub path: String,
+    pub options: super::build::PlanOptions,
+    pub host: super::context::PlanHost,
+    pub depth: usize,
+    pub prefix: String,
+    pub outer_needs: Vec<String>,
 }
 
 /// A call of a local reusable workflow, as its jobs need it at run time: the called

@@ -106,6 +106,14 @@ impl Ran {
 }
 
 async fn run(backend: &Arc<FakeBackend>, jobs: Vec<JobPlan>) -> Ran {
+    run_with(backend, jobs, Arc::new(NoRemote)).await
+}
+
+async fn run_with(
+    backend: &Arc<FakeBackend>,
+    jobs: Vec<JobPlan>,
+    actions: Arc<dyn ActionSource>,
+) -> Ran {
     let scratch = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
     let config = EngineConfig {
@@ -114,7 +122,7 @@ async fn run(backend: &Arc<FakeBackend>, jobs: Vec<JobPlan>) -> Ran {
         max_jobs: 2,
         ..EngineConfig::default()
     };
-    let engine = Engine::new(backend.clone(), config);
+    let engine = Engine::new(backend.clone(), config).with_actions(actions);
     let plan = WorkflowPlan {
         run_name: None,
         concurrency: None,
@@ -495,43 +503,9 @@ async fn a_remote_action_is_planned_when_the_run_has_it_and_an_invalid_step_fail
         error: Some("the directory /ws/gone does not exist".into()),
     };
     broken.exec.uses = Some("./gone".into());
-    let scratch = tempfile::tempdir().unwrap();
-    let workspace = tempfile::tempdir().unwrap();
-    let config = EngineConfig {
-        workspace: workspace.path().to_path_buf(),
-        run_root: scratch.path().to_path_buf(),
-        ..EngineConfig::default()
-    };
-    let engine =
-        Engine::new(b.clone(), config).with_actions(Arc::new(OneDir(repo.path().to_path_buf())));
-    let mut req_plan = job("j", &[], vec![remote, broken]);
-    req_plan.exec.default_shell = Some("sh".into());
-    let req = RunRequest {
-        run_id: "8".into(),
-        run_number: 8,
-        file: "w.yml".into(),
-        workflow_name: "w".into(),
-        plan: WorkflowPlan {
-            run_name: None,
-            concurrency: None,
-            jobs: vec![req_plan],
-            step_environment: StepEnvironment {
-                variables: Vec::new(),
-                files: Vec::new(),
-            },
-            inputs: serde_json::Map::new(),
-        },
-        event: Event {
-            name: "push".into(),
-            payload: serde_json::json!({}),
-            meta: Default::default(),
-        },
-    };
-    let collect = Arc::new(Collect::default());
-    let result = engine
-        .run(req, collect.clone(), Signals::default())
-        .await
-        .unwrap();
+    let mut j = job("j", &[], vec![remote, broken]);
+    j.exec.default_shell = Some("sh".into());
+    let ran = run_with(&b, vec![j], Arc::new(OneDir(repo.path().to_path_buf()))).await;
     let node = b
         .execs()
         .into_iter()
@@ -551,8 +525,8 @@ async fn a_remote_action_is_planned_when_the_run_has_it_and_an_invalid_step_fail
         .iter()
         .any(|c| matches!(c, Call::Upload { dest, .. } if dest == "/github/actions/octo/tool/v1"));
     assert!(uploaded, "the repository is copied into the job container");
-    let reasons: Vec<Option<String>> = collect
-        .events()
+    let reasons: Vec<Option<String>> = ran
+        .events
         .into_iter()
         .filter_map(|e| match e {
             RunEvent::StepFinished { reason, .. } => Some(reason),
@@ -566,7 +540,7 @@ async fn a_remote_action_is_planned_when_the_run_has_it_and_an_invalid_step_fail
             Some("action `./gone`: the directory /ws/gone does not exist".to_string())
         ]
     );
-    assert_eq!(result.conclusion, Conclusion::Failure);
+    assert_eq!(ran.result.conclusion, Conclusion::Failure);
 }
 
 #[tokio::test]

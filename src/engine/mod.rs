@@ -4,8 +4,9 @@
 //! outputs, conditions, timeouts, cancellation — and no container, network or volume left
 //! behind. The engine runs a [`crate::plan::WorkflowPlan`] and nothing else: each step's
 //! kind and texts are the plan's; only what the plan leaves to run time (a remote action's
-//! `action.yml`) is planned during the run, in [`replan`]. Effects go through
-//! [`crate::backend::ContainerBackend`] ([`crate::backend::fake`] in tests).
+//! `action.yml`, a matrix made from the outputs of needed jobs) is planned during the run,
+//! in [`replan`]. Effects go through [`crate::backend::ContainerBackend`]
+//! ([`crate::backend::fake`] in tests).
 
 mod actions;
 mod call_secrets;

@@ -5,8 +5,8 @@
 
 use gantry::diag::Severity;
 use gantry::event::{self, PushSpec};
-use gantry::model::{Action, TriggerConfig, Workflow};
-use gantry::plan::resolve::Resolver;
+use gantry::model::{TriggerConfig, Workflow};
+use gantry::plan::resolve::{ActionLookup, Resolver};
 use gantry::plan::{plan, PlanOptions, WorkflowFile};
 use gantry::validate::{check_bytes, FileKind};
 use std::collections::BTreeMap;
@@ -85,13 +85,22 @@ struct CorpusResolver {
 }
 
 impl Resolver for CorpusResolver {
-    fn action(&self, path: &str) -> Result<Option<Action>, String> {
+    fn action(&self, path: &str) -> ActionLookup {
         for name in ["action.yml", "action.yaml"] {
-            if let Ok(b) = std::fs::read(self.actions.join(path).join(name)) {
-                return Ok(check_bytes(&b, FileKind::Action).action);
+            let file = self.actions.join(path).join(name);
+            if let Ok(b) = std::fs::read(&file) {
+                if let Some(action) = check_bytes(&b, FileKind::Action).action {
+                    let file = file.display().to_string();
+                    return ActionLookup::Found {
+                        action: Box::new(action),
+                        file,
+                    };
+                }
             }
         }
-        Ok(None)
+        ActionLookup::Missing {
+            error: format!("no action at {path}"),
+        }
     }
     fn workflow(&self, path: &str) -> Result<Option<Workflow>, String> {
         let name = path.trim_start_matches(".github/workflows/");

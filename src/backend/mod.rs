@@ -1,8 +1,10 @@
 //! The boundary between the engine and a container runtime: what a run asks of it (images,
 //! networks, containers, execs, archives, cleanup by label) as spec structs and one trait.
-//! The Docker implementation lives in `crate::docker`; tests can put a fake behind the trait.
+//! The Docker implementation lives in `crate::docker`; [`fake`] is an in-memory one that
+//! tests put behind the trait.
 
 mod error;
+pub mod fake;
 mod spec;
 
 pub use crate::container_options::{

@@ -112,8 +112,26 @@ pub struct Chunk {
     pub bytes: Vec<u8>,
 }
 
-/// Where a container's output goes while it runs.
-pub type OutputTx = mpsc::UnboundedSender<Chunk>;
+/// How many chunks of output may wait between a container and whoever reads them. The
+/// channel is bounded: a container that writes faster than the engine masks and reports
+/// its lines is made to wait (the backend stops reading its stream, and the container
+/// blocks on a full pipe) rather than filling Gantry's memory.
+pub const OUTPUT_BUFFER: usize = 256;
+
+/// Where a container's output goes while it runs (`send(..).await` waits for room).
+pub type OutputTx = mpsc::Sender<Chunk>;
+pub type OutputRx = mpsc::Receiver<Chunk>;
+
+/// A bounded channel for one container's or command's output.
+pub fn output_channel() -> (OutputTx, OutputRx) {
+    mpsc::channel(OUTPUT_BUFFER)
+}
+
+/// A sender for output nobody reads: its receiver is gone, so a backend's sends fail at
+/// once instead of waiting for room that never comes.
+pub fn discard_output() -> OutputTx {
+    output_channel().0
+}
 
 /// A container, network or volume found by label, with its labels.
 #[derive(Clone, Debug, Default)]

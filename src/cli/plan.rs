@@ -2,10 +2,7 @@
 
 use super::event_args::EventArgs;
 use super::{files, Format};
-use crate::diag::Severity;
-use crate::load::FsResolver;
-use crate::plan::{plan, platform::PlatformMap, render::render_text, PlanOptions, WorkflowFile};
-use crate::validate::{check_bytes, FileKind};
+use crate::plan::{render::render_text, PlanOptions};
 use anyhow::{Context, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -42,10 +39,7 @@ pub struct PlanArgs {
 
 impl PlanArgs {
     pub fn options(&self) -> Result<PlanOptions> {
-        let mut platforms = PlatformMap::default();
-        for p in &self.platforms {
-            platforms.parse_and_set(p).map_err(anyhow::Error::msg)?;
-        }
+        let platforms = crate::load::platforms(&self.platforms)?;
         let mut vars = crate::expr::Object::new();
         for v in &self.vars {
             let (k, val) = v
@@ -71,45 +65,13 @@ impl PlanArgs {
         Ok(self.build_with_sources()?.plan)
     }
 
-    /// The plan together with the event and the checked workflows it was made from, which
-    /// is what `gantry run` executes.
+    /// The plan together with the event it was made for and where its secrets come
+    /// from, which is what `gantry run` executes.
     pub fn build_with_sources(&self) -> Result<Planned> {
         let event = self.event.build()?;
         let opts = self.options()?;
-        let paths = files::collect(&self.workflows)?;
-        let mut loaded = Vec::new();
-        for p in paths {
-            let name = p.display().to_string();
-            if FileKind::from_path(&name) == FileKind::Action {
-                continue;
-            }
-            let bytes = std::fs::read(&p).with_context(|| format!("cannot read {name}"))?;
-            let checked = check_bytes(&bytes, FileKind::Workflow);
-            let errors: Vec<String> = checked
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .map(|d| {
-                    format!(
-                        "{name}:{}:{}: {} [{}]",
-                        d.span.start.line, d.span.start.col, d.message, d.rule
-                    )
-                })
-                .collect();
-            loaded.push((name, checked.workflow, errors));
-        }
-        let files: Vec<WorkflowFile<'_>> = loaded
-            .iter()
-            .map(|(p, w, e)| WorkflowFile {
-                path: p,
-                workflow: w.as_ref(),
-                errors: e.clone(),
-            })
-            .collect();
-        let resolver = FsResolver {
-            root: self.workspace.clone(),
-        };
-        let mut plan = plan(&event, &files, &opts, &resolver);
+        let loaded = crate::load::read_paths(&files::collect(&self.workflows)?)?;
+        let mut plan = crate::load::plan(&event, &loaded, &opts, &self.workspace);
         let repository = event
             .meta
             .repository
@@ -117,26 +79,19 @@ impl PlanArgs {
             .unwrap_or_else(|| "local/repository".into());
         let store = self.secrets.store(&repository)?;
         describe_secrets(&mut plan, &store);
-        let workflows = loaded
-            .into_iter()
-            .filter_map(|(p, w, _)| Some((p, std::sync::Arc::new(w?))))
-            .collect();
         Ok(Planned {
             plan,
             event,
-            workflows,
             store,
             options: opts,
         })
     }
 }
 
-/// A plan with what it was made from.
+/// A plan with what it was made for.
 pub struct Planned {
     pub plan: crate::plan::Plan,
     pub event: crate::event::Event,
-    /// Checked workflows by file path, as the plan names them.
-    pub workflows: std::collections::HashMap<String, std::sync::Arc<crate::model::Workflow>>,
     /// Where the workflows' secrets come from.
     pub store: crate::secrets::ChainStore,
     /// The options it was planned with (the policy and `vars` the engine runs with too).

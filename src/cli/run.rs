@@ -163,22 +163,11 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         let mut worst = Conclusion::Success;
         let mut number = 0;
         for w in &planned.plan.workflows {
-            let Some(run) = w.run.clone().filter(|_| w.matched) else {
-                continue;
-            };
-            let Some(workflow) = planned.workflows.get(&w.file).cloned() else {
+            let Some(req) = RunRequest::from_outcome(w, &planned.event, run_id(), number + 1)
+            else {
                 continue;
             };
             number += 1;
-            let req = RunRequest {
-                run_id: run_id(),
-                run_number: number,
-                file: w.file.clone(),
-                workflow_name: w.name.clone(),
-                workflow,
-                plan: run,
-                event: planned.event.clone(),
-            };
             let result = engine.run(req, console.clone(), signals.clone()).await?;
             worst = match (worst, result.conclusion) {
                 (Conclusion::Failure, _) | (_, Conclusion::Failure) => Conclusion::Failure,

@@ -62,10 +62,13 @@ async fn forward(
             LogOutput::StdErr { message } => (Stream::Stderr, message),
             LogOutput::StdIn { .. } => continue,
         };
-        let _ = out.send(Chunk {
-            stream,
-            bytes: bytes.to_vec(),
-        });
+        // Waits for room: a slow reader holds the stream back (the channel is bounded).
+        let _ = out
+            .send(Chunk {
+                stream,
+                bytes: bytes.to_vec(),
+            })
+            .await;
     }
     Ok(())
 }
@@ -140,10 +143,12 @@ impl ContainerBackend for DockerBackend {
             })?;
             if let Some(text) = info.stream {
                 last = text.trim_end().to_string();
-                let _ = out.send(Chunk {
-                    stream: Stream::Stdout,
-                    bytes: text.into_bytes(),
-                });
+                let _ = out
+                    .send(Chunk {
+                        stream: Stream::Stdout,
+                        bytes: text.into_bytes(),
+                    })
+                    .await;
             }
             if let Some(err) = info.error_detail.and_then(|d| d.message) {
                 return Err(BackendError::Build {

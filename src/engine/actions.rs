@@ -1,7 +1,6 @@
-//! Actions as the engine uses them: reading a local `action.yml` (validated, with
-//! `file:line:col` errors), the values of its inputs, and the image of a Dockerfile action —
-//! built once and cached under a tag derived from a hash of its build context, so that an
-//! unchanged action is never rebuilt.
+//! Actions as the engine runs them: where a planned action's files are, the values of its
+//! inputs, and the image of a Dockerfile action — built once and cached under a tag
+//! derived from a hash of its build context, so that an unchanged action is never rebuilt.
 
 use super::context::{slug, RunCtx};
 use super::env::eval_text;
@@ -9,104 +8,44 @@ use super::error::EngineError;
 use super::host::{hex, RunHost};
 use super::workspace::tar_dir;
 use crate::backend::{BuildSpec, ContainerBackend, OutputTx};
-use crate::diag::Severity;
-use crate::model::{Action, StrMap};
-use crate::validate::{check_bytes, FileKind};
+use crate::plan::{ActionPlan, SharedAction};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// An action ready to run: its metadata and where its files are.
+/// An action ready to run: its plan and where its files are.
 #[derive(Clone, Debug)]
 pub struct LoadedAction {
+    /// `uses:` as written.
     pub uses: String,
-    pub action: Action,
+    pub plan: SharedAction,
     /// The action's directory on the host.
     pub host_dir: PathBuf,
     /// The same directory as the job container sees it.
     pub container_dir: String,
-    /// The metadata file, for messages.
-    pub file: String,
-}
-
-/// Reads `dir/action.yml` (or `.yaml`); `uses` is quoted in errors.
-pub fn load(dir: &Path, container_dir: String, uses: &str) -> Result<LoadedAction, EngineError> {
-    let err = |message: String| EngineError::Action {
-        uses: uses.to_string(),
-        message,
-    };
-    if !dir.is_dir() {
-        return Err(err(format!(
-            "the directory {} does not exist",
-            dir.display()
-        )));
-    }
-    for name in ["action.yml", "action.yaml"] {
-        let p = dir.join(name);
-        let Ok(bytes) = std::fs::read(&p) else {
-            continue;
-        };
-        let file = p.display().to_string();
-        let checked = check_bytes(&bytes, FileKind::Action);
-        let errors: Vec<String> = checked
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(|d| {
-                format!(
-                    "{file}:{}:{}: {} [{}]",
-                    d.span.start.line, d.span.start.col, d.message, d.rule
-                )
-            })
-            .collect();
-        if !errors.is_empty() {
-            return Err(err(errors.join("\n")));
-        }
-        let action = checked
-            .action
-            .ok_or_else(|| err(format!("{file} is not an action")))?;
-        if action.runs.is_none() {
-            return Err(err(format!("{file}: `runs:` is missing")));
-        }
-        return Ok(LoadedAction {
-            uses: uses.to_string(),
-            action,
-            host_dir: dir.to_path_buf(),
-            container_dir,
-            file,
-        });
-    }
-    Err(err(format!(
-        "no action.yml or action.yaml in {}",
-        dir.display()
-    )))
 }
 
 /// `INPUT_<NAME>` variables and the `inputs` context: `with:` values, else the defaults
 /// (which may be expressions), else empty — all strings, as GitHub passes them.
 pub fn inputs(
-    action: &Action,
-    with: &StrMap,
+    action: &ActionPlan,
+    with: &[(String, String)],
     host: &RunHost,
 ) -> Result<Vec<(String, String)>, String> {
     let mut out: Vec<(String, String)> = Vec::new();
-    for input in &action.inputs {
-        let name = input.name.value.clone();
-        let value = match with
-            .iter()
-            .find(|(k, _)| k.value.eq_ignore_ascii_case(&name))
-        {
-            Some((_, v)) => eval_text(&v.value, host)?,
-            None => match &input.default {
-                Some(d) => eval_text(&d.value, host)?,
+    for (name, default) in &action.inputs {
+        let value = match with.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+            Some((_, v)) => eval_text(v, host)?,
+            None => match default {
+                Some(d) => eval_text(d, host)?,
                 None => String::new(),
             },
         };
-        out.push((name, value));
+        out.push((name.clone(), value));
     }
     // Inputs the action does not declare still reach it (GitHub warns and passes them).
-    for (k, v) in with.iter() {
-        if !out.iter().any(|(n, _)| n.eq_ignore_ascii_case(&k.value)) {
-            out.push((k.value.clone(), eval_text(&v.value, host)?));
+    for (k, v) in with {
+        if !out.iter().any(|(n, _)| n.eq_ignore_ascii_case(k)) {
+            out.push((k.clone(), eval_text(v, host)?));
         }
     }
     Ok(out)
@@ -155,7 +94,7 @@ pub async fn dockerfile_image<B: ContainerBackend>(
         .await
         .map_err(|e| EngineError::Action {
             uses: la.uses.clone(),
-            message: format!("{} ({}): {e}", la.file, dockerfile),
+            message: format!("{} ({}): {e}", la.plan.file, dockerfile),
         })?;
     *built = true;
     Ok(tag)

@@ -9,8 +9,7 @@ use super::error::EngineError;
 use super::host::RunHost;
 use crate::backend::ContainerBackend;
 use crate::expr::{context_refs, parse_template, Object, Value};
-use crate::model::CallSecrets;
-use crate::plan::CallSource;
+use crate::plan::{CallSource, PassedSecrets};
 use std::collections::BTreeMap;
 
 /// Outer secret names an expression reads (`${{ secrets.DEPLOY_TOKEN }}`).
@@ -40,15 +39,15 @@ pub async fn resolve<B: ContainerBackend>(
     let wants_token = names.iter().any(|n| n.eq_ignore_ascii_case("GITHUB_TOKEN"));
     let mut out = BTreeMap::new();
     match &call.secrets {
-        CallSecrets::Inherit(_) => return Ok(cx.store.resolve(names).await?),
-        CallSecrets::None => {}
-        CallSecrets::Map(m) => {
+        PassedSecrets::Inherit => return Ok(cx.store.resolve(names).await?),
+        PassedSecrets::None => {}
+        PassedSecrets::Map(m) => {
             let mut needed = Vec::new();
             let mut passed = Vec::new();
             for n in names {
-                if let Some((_, v)) = m.iter().find(|(k, _)| k.value.eq_ignore_ascii_case(n)) {
-                    needed.extend(outer_names(&v.value));
-                    passed.push((n.clone(), v.value.clone()));
+                if let Some((_, v)) = m.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)) {
+                    needed.extend(outer_names(v));
+                    passed.push((n.clone(), v.clone()));
                 }
             }
             needed.sort();

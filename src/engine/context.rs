@@ -1,5 +1,4 @@
-//! What every job of one run shares: the backend, configuration, the checked workflow, the
-//! event, the `github` context, the reporter, the run's masker and labels, and the cache of
+//! What every job of one run shares: the backend, configuration, the event, the `github` context, the reporter, the run's masker and labels, and the cache of
 //! images already checked or built during the run.
 
 use super::layout::WorkspaceMount;
@@ -9,7 +8,6 @@ use crate::backend::{ContainerBackend, LABEL_RUN};
 use crate::event::Event;
 use crate::expr::{Object, Value};
 use crate::mask::Masker;
-use crate::model::Workflow;
 use crate::secrets::SecretStore;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,7 +17,6 @@ use tokio::sync::Mutex;
 pub struct RunCtx<B: ContainerBackend> {
     pub backend: Arc<B>,
     pub cfg: Arc<EngineConfig>,
-    pub workflow: Arc<Workflow>,
     pub event: Event,
     pub run_id: String,
     /// The workflow file, as the plan names it (refusals say `file:line:col`).

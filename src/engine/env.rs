@@ -6,7 +6,7 @@
 use super::host::RunHost;
 use super::layout;
 use crate::expr::{parse_template, Object, Value};
-use crate::model::Env;
+use crate::plan::EnvTemplate;
 use indexmap::IndexMap;
 
 pub type EnvMap = IndexMap<String, String>;
@@ -32,18 +32,18 @@ pub fn eval_value(text: &str, host: &RunHost) -> Result<Value, String> {
 
 /// Adds an `env:` block on top of `base`; each value sees `env` as it stood before the
 /// block (GitHub does not let a block's entries see each other).
-pub fn apply(base: &mut EnvMap, env: &Env, host: &RunHost) -> Result<(), String> {
+pub fn apply(base: &mut EnvMap, env: &EnvTemplate, host: &RunHost) -> Result<(), String> {
     match env {
-        Env::Map(m) => {
+        EnvTemplate::Map(m) => {
             let mut added = Vec::new();
-            for (k, v) in m.iter() {
-                added.push((k.value.clone(), eval_text(&v.value, host)?));
+            for (k, v) in m {
+                added.push((k.clone(), eval_text(v, host)?));
             }
             for (k, v) in added {
                 base.insert(k, v);
             }
         }
-        Env::Expr(e) => match eval_value(&e.value, host)? {
+        EnvTemplate::Expr(e) => match eval_value(e, host)? {
             Value::Object(o) => {
                 for (k, v) in o.iter() {
                     base.insert(k.clone(), v.to_text());
@@ -52,7 +52,7 @@ pub fn apply(base: &mut EnvMap, env: &Env, host: &RunHost) -> Result<(), String>
             other => {
                 return Err(format!(
                     "`env: {}` must evaluate to a mapping, not {}",
-                    e.value,
+                    e,
                     other.kind()
                 ))
             }
@@ -148,25 +148,24 @@ pub fn protected(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Env, Spanned, StrMap};
-    use crate::yaml::node::Span;
 
-    fn s(v: &str) -> Spanned<String> {
-        Spanned::new(v.to_string(), Span::default())
+    fn map(entries: &[(&str, &str)]) -> EnvTemplate {
+        EnvTemplate::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
     }
 
     #[test]
     fn later_blocks_override_and_see_earlier_values() {
         let mut host = RunHost::default();
         let mut env = EnvMap::new();
-        let wf = Env::Map(StrMap {
-            entries: vec![(s("A"), s("1")), (s("B"), s("wf"))],
-        });
+        let wf = map(&[("A", "1"), ("B", "wf")]);
         apply(&mut env, &wf, &host).unwrap();
         host.set("env", to_value(&env));
-        let job = Env::Map(StrMap {
-            entries: vec![(s("B"), s("job-${{ env.A }}"))],
-        });
+        let job = map(&[("B", "job-${{ env.A }}")]);
         apply(&mut env, &job, &host).unwrap();
         assert_eq!(env["A"], "1");
         assert_eq!(env["B"], "job-1");
@@ -176,11 +175,11 @@ mod tests {
     fn an_env_expression_must_be_a_mapping() {
         let host = RunHost::default();
         let mut env = EnvMap::new();
-        let e = apply(&mut env, &Env::Expr(s("${{ 1 }}")), &host).unwrap_err();
+        let e = apply(&mut env, &EnvTemplate::Expr("${{ 1 }}".into()), &host).unwrap_err();
         assert!(e.contains("mapping"), "{e}");
         apply(
             &mut env,
-            &Env::Expr(s("${{ fromJSON('{\"X\":2}') }}")),
+            &EnvTemplate::Expr("${{ fromJSON('{\"X\":2}') }}".into()),
             &host,
         )
         .unwrap();

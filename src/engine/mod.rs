@@ -2,13 +2,15 @@
 //! finish (up to a limit), one job container per job on a per-run network, services,
 //! `run:` steps, container/composite/JavaScript actions, file and workflow commands,
 //! outputs, conditions, timeouts, cancellation — and no container, network or volume left
-//! behind. The engine runs a [`crate::plan::WorkflowPlan`] with the checked model it came
-//! from; it never reads raw YAML. Effects go through [`crate::backend::ContainerBackend`].
+//! behind. The engine runs a [`crate::plan::WorkflowPlan`] and nothing else: each step's
+//! kind and texts are the plan's; only what the plan leaves to run time (a remote action's
+//! `action.yml`, a matrix made from the outputs of needed jobs) is planned during the run,
+//! in [`replan`]. Effects go through [`crate::backend::ContainerBackend`]
+//! ([`crate::backend::fake`] in tests).
 
 mod actions;
 mod call_secrets;
 mod cleanup;
-mod container_action;
 mod context;
 mod env;
 mod error;
@@ -18,6 +20,7 @@ mod layout;
 mod masked;
 mod output;
 mod remote;
+pub mod replan;
 mod report;
 mod schedule;
 pub mod scratch;
@@ -35,8 +38,7 @@ pub use shell::{command as shell_command, ShellCommand};
 use crate::backend::ContainerBackend;
 use crate::event::Event;
 use crate::expr::Object;
-use crate::model::Workflow;
-use crate::plan::WorkflowPlan;
+use crate::plan::{WorkflowOutcome, WorkflowPlan};
 use crate::secrets::SecretStore;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -76,16 +78,39 @@ impl Default for EngineConfig {
     }
 }
 
-/// One matched workflow to run.
+/// One matched workflow to run: its plan (everything the run does) and the event.
 pub struct RunRequest {
     pub run_id: String,
     pub run_number: u64,
     /// The workflow file, as the plan names it.
     pub file: String,
     pub workflow_name: String,
-    pub workflow: Arc<Workflow>,
     pub plan: WorkflowPlan,
     pub event: Event,
+}
+
+impl RunRequest {
+    /// The request for a matched workflow of a plan; `None` when it does not run (not
+    /// matched, or blocked by errors).
+    pub fn from_outcome(
+        outcome: &WorkflowOutcome,
+        event: &Event,
+        run_id: String,
+        run_number: u64,
+    ) -> Option<RunRequest> {
+        let plan = outcome
+            .run
+            .clone()
+            .filter(|_| outcome.matched && outcome.errors.is_empty())?;
+        Some(RunRequest {
+            run_id,
+            run_number,
+            file: outcome.file.clone(),
+            workflow_name: outcome.name.clone(),
+            plan,
+            event: event.clone(),
+        })
+    }
 }
 
 /// Ctrl-C handling: `cancel` asks for a graceful stop (running steps are stopped, `always()`
@@ -152,15 +177,9 @@ impl<B: ContainerBackend> Engine<B> {
         reporter: Arc<dyn Reporter>,
         signals: Signals,
     ) -> Result<RunResult, EngineError> {
-        schedule::run(
-            self.backend.clone(),
-            self.config.clone(),
-            self.secrets.clone(),
-            self.actions.clone(),
-            req,
-            reporter,
-            signals,
-        )
-        .await
+        schedule::run(self, req, reporter, signals).await
     }
 }
+
+#[cfg(test)]
+mod tests;

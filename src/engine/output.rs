@@ -4,11 +4,10 @@
 //! before masking, so a secret split across two chunks is still masked.
 
 use super::report::{LogStream, Reporter, RunEvent};
-use crate::backend::{Chunk, Stream};
+use crate::backend::{Chunk, OutputRx, Stream};
 use crate::mask::Masker;
 use crate::runner::commands::{AnnotationLevel, Command, CommandParser, Line};
 use std::sync::{Arc, RwLock};
-use tokio::sync::mpsc;
 
 /// A line longer than this is emitted in pieces (progress bars without newlines).
 const MAX_LINE: usize = 1 << 20;
@@ -41,10 +40,7 @@ struct Lines {
 }
 
 /// Consumes a step's output until the sender is dropped; returns what its commands did.
-pub fn spawn(
-    cx: OutputCx,
-    mut rx: mpsc::UnboundedReceiver<Chunk>,
-) -> tokio::task::JoinHandle<CommandEffects> {
+pub fn spawn(cx: OutputCx, mut rx: OutputRx) -> tokio::task::JoinHandle<CommandEffects> {
     tokio::spawn(async move {
         let mut l = Lines {
             cx,
@@ -216,10 +212,10 @@ mod tests {
             step: "1".into(),
             debug: false,
         };
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = crate::backend::output_channel();
         let h = spawn(cx, rx);
         for (stream, bytes) in chunks {
-            tx.send(Chunk { stream, bytes }).unwrap();
+            tx.send(Chunk { stream, bytes }).await.unwrap();
         }
         drop(tx);
         let effects = h.await.unwrap();

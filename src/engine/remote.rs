@@ -33,11 +33,6 @@ impl ActionSource for NoRemote {
     }
 }
 
-/// `owner/repo[/path]@ref` → (`owner/repo`, `path`, `ref`).
-pub fn split(uses: &str) -> Option<(String, String, String)> {
-    crate::plan::steps::parse_remote(uses)
-}
-
 /// The container path a remote action's repository is copied to.
 pub fn container_dir(repository: &str, git_ref: &str) -> String {
     let safe: String = git_ref

@@ -8,13 +8,13 @@ use super::context::RunCtx;
 use super::error::EngineError;
 use super::job::{run_job, JobStart};
 use super::layout::{WorkspaceMount, EVENT_PATH, WORKSPACE};
-use super::report::{millis, Conclusion, RunEvent};
-use super::{EngineConfig, JobResult, RunRequest, RunResult, Signals};
+use super::masked::Masked;
+use super::report::{millis, Conclusion, Reporter, RunEvent};
+use super::{Engine, JobResult, RunRequest, RunResult, Signals};
 use crate::backend::{ContainerBackend, LABEL_RUN};
 use crate::expr::{JobStatus, Object, Value};
 use crate::mask::Masker;
-use crate::plan::JobPlan;
-use crate::secrets::SecretStore;
+use crate::plan::{Decision, JobPlan};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -27,7 +27,7 @@ enum State {
     Done(JobResult),
 }
 
-fn github(req: &RunRequest, cfg: &EngineConfig) -> Object {
+fn github(req: &RunRequest) -> Object {
     let g = crate::plan::context::github_context(&req.event, &req.workflow_name, &req.file);
     let mut o = match g {
         Value::Object(o) => (*o).clone(),
@@ -40,67 +40,82 @@ fn github(req: &RunRequest, cfg: &EngineConfig) -> Object {
     o.insert("event_path".into(), Value::str(EVENT_PATH));
     // Set per job from the secret store when the job uses it.
     o.insert("token".into(), Value::str(""));
-    let _ = cfg;
     o
 }
 
-pub async fn run<B: ContainerBackend>(
-    backend: Arc<B>,
-    cfg: Arc<EngineConfig>,
-    store: Arc<dyn SecretStore>,
-    actions: Arc<dyn super::ActionSource>,
-    req: RunRequest,
-    reporter: Arc<dyn super::Reporter>,
-    signals: Signals,
-) -> Result<RunResult, EngineError> {
-    let t0 = Instant::now();
-    remove_stale(&*backend).await;
-    // Labels and names need an id unique on this engine, whoever numbers the runs (two
-    // services with their own stores both have a run 1).
-    let instance = {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        format!(
-            "{}-{:x}{:x}",
-            req.run_id,
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        )
-    };
-    let run_dir = cfg.run_root.join(&instance);
+/// An id unique on this engine, whoever numbers the runs (two services with their own
+/// stores both have a run 1): labels and names are made from it.
+fn instance_id(run_id: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{run_id}-{:x}{:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// What the run's jobs share; its directory on the scratch tmpfs is created here.
+fn run_ctx<B: ContainerBackend>(
+    engine: &Engine<B>,
+    req: &RunRequest,
+    instance: &str,
+    reporter: Arc<dyn Reporter>,
+    signals: &Signals,
+) -> Result<RunCtx<B>, EngineError> {
+    let cfg = &engine.config;
+    let run_dir = cfg.run_root.join(instance);
     std::fs::create_dir_all(&run_dir)
         .map_err(|e| EngineError::io(format!("creating {}", run_dir.display()), e))?;
     let workspace = std::fs::canonicalize(&cfg.workspace)
         .map_err(|e| EngineError::io(format!("the workspace {}", cfg.workspace.display()), e))?;
     let masker = Arc::new(RwLock::new(Masker::default()));
-    // Whatever reaches the reporter is masked once more, at the boundary.
-    let masked: Arc<dyn super::Reporter> = Arc::new(super::masked::Masked {
-        inner: reporter.clone(),
-        masker: masker.clone(),
-    });
-    let cx = Arc::new(RunCtx {
-        backend: backend.clone(),
-        github: github(&req, &cfg),
+    Ok(RunCtx {
+        backend: engine.backend.clone(),
+        github: github(req),
         cfg: cfg.clone(),
         inputs: Value::from_json(&serde_json::Value::Object(req.plan.inputs.clone())),
-        workflow: req.workflow.clone(),
         event: req.event.clone(),
-        run_id: instance.clone(),
+        run_id: instance.to_string(),
         file: req.file.clone(),
-        run_dir: run_dir.clone(),
-        reporter: masked,
-        masker: masker.clone(),
+        run_dir,
+        // Whatever reaches the reporter is masked once more, at the boundary.
+        reporter: Arc::new(Masked {
+            inner: reporter,
+            masker: masker.clone(),
+        }),
+        masker,
         signals: signals.clone(),
         workspace: WorkspaceMount::Bind(workspace),
         image_locks: Default::default(),
-        store,
-        actions,
-    });
+        store: engine.secrets.clone(),
+        actions: engine.actions.clone(),
+    })
+}
+
+pub async fn run<B: ContainerBackend>(
+    engine: &Engine<B>,
+    req: RunRequest,
+    reporter: Arc<dyn Reporter>,
+    signals: Signals,
+) -> Result<RunResult, EngineError> {
+    let t0 = Instant::now();
+    let backend = engine.backend.clone();
+    remove_stale(&*backend).await;
+    let instance = instance_id(&req.run_id);
+    let cx = Arc::new(run_ctx(
+        engine,
+        &req,
+        &instance,
+        reporter.clone(),
+        &signals,
+    )?);
+    let (run_dir, masker) = (cx.run_dir.clone(), cx.masker.clone());
     reporter.report(RunEvent::RunStarted {
         run_id: instance.clone(),
         workflow: req.workflow_name.clone(),
     });
-    let results = schedule(&cx, &req.plan.jobs, &signals).await;
+    let results = schedule(&cx, req.plan.jobs.clone(), &signals).await;
     let results = super::masked::results(results, &masker);
     drop(cx);
     remove_leftovers(&*backend, &format!("{LABEL_RUN}={instance}")).await;
@@ -202,13 +217,12 @@ fn call_outputs(
     host.set("jobs", Value::object(jobs_ctx));
     host.set("inputs", Value::object(call.inputs.clone()));
     let mut out = Object::new();
-    for o in &call.outputs {
-        let v = o
-            .value
+    for (name, value) in &call.outputs {
+        let v = value
             .as_ref()
-            .and_then(|v| super::env::eval_text(&v.value, &host).ok())
+            .and_then(|v| super::env::eval_text(v, &host).ok())
             .unwrap_or_default();
-        out.insert(o.name.value.clone(), Value::str(&v));
+        out.insert(name.clone(), Value::str(&v));
     }
     Some(Value::object(out))
 }
@@ -260,42 +274,88 @@ fn at_max_parallel(jobs: &[JobPlan], state: &[State], jp: &JobPlan) -> bool {
     legs_running >= max.max(1) as usize
 }
 
+/// The run's jobs and where each stands.
+struct Board {
+    jobs: Vec<JobPlan>,
+    state: Vec<State>,
+    /// Per job id: the token a failed leg cancels when `fail-fast` holds.
+    fail_fast: HashMap<String, CancellationToken>,
+}
+
+type Running = JoinSet<(usize, JobResult)>;
+
 async fn schedule<B: ContainerBackend>(
     cx: &Arc<RunCtx<B>>,
-    jobs: &[JobPlan],
+    jobs: Vec<JobPlan>,
     signals: &Signals,
 ) -> Vec<JobResult> {
-    let mut state: Vec<State> = jobs.iter().map(|_| State::Pending).collect();
-    let mut fail_fast: HashMap<String, CancellationToken> = HashMap::new();
-    let mut set: JoinSet<(usize, JobResult)> = JoinSet::new();
-    let max_jobs = cx.cfg.max_jobs.max(1);
+    let mut board = Board {
+        state: jobs.iter().map(|_| State::Pending).collect(),
+        jobs,
+        fail_fast: HashMap::new(),
+    };
+    let mut set: Running = JoinSet::new();
     loop {
-        for i in 0..jobs.len() {
-            if !matches!(state[i], State::Pending) {
+        if board.start_ready(cx, signals, &mut set) {
+            // Jobs were planned again: look at the board again before waiting.
+            continue;
+        }
+        let Some(joined) = set.join_next().await else {
+            break;
+        };
+        let Ok((i, result)) = joined else {
+            continue;
+        };
+        board.finished(i, result);
+    }
+    board.results()
+}
+
+impl Board {
+    /// Starts every job whose needs are done, within the limits; `true` when a job left
+    /// to run time was planned instead (its legs are new pending jobs).
+    fn start_ready<B: ContainerBackend>(
+        &mut self,
+        cx: &Arc<RunCtx<B>>,
+        signals: &Signals,
+        set: &mut Running,
+    ) -> bool {
+        let max_jobs = cx.cfg.max_jobs.max(1);
+        for i in 0..self.jobs.len() {
+            if !matches!(self.state[i], State::Pending) {
                 continue;
             }
-            let jp = &jobs[i];
-            let Some((needs, mut status)) = needs_of(jobs, &state, jp) else {
+            let jp = &self.jobs[i];
+            let Some((needs, mut status)) = needs_of(&self.jobs, &self.state, jp) else {
                 continue;
             };
-            let running = state.iter().filter(|s| matches!(s, State::Running)).count();
+            if jp.at_run_time.is_some() {
+                self.plan_legs(cx, i, &needs);
+                return true;
+            }
+            let running = self
+                .state
+                .iter()
+                .filter(|s| matches!(s, State::Running))
+                .count();
             if running >= max_jobs {
                 break;
             }
-            if at_max_parallel(jobs, &state, jp) {
+            if at_max_parallel(&self.jobs, &self.state, jp) {
                 continue;
             }
             if signals.cancel.is_cancelled() {
                 status = JobStatus::Cancelled;
             }
-            let token = fail_fast
+            let token = self
+                .fail_fast
                 .entry(need_id(jp))
                 .or_insert_with(|| signals.cancel.child_token())
                 .clone();
             if token.is_cancelled() {
                 status = JobStatus::Cancelled;
             }
-            state[i] = State::Running;
+            self.state[i] = State::Running;
             let start = JobStart {
                 plan: jp.clone(),
                 needs,
@@ -305,34 +365,61 @@ async fn schedule<B: ContainerBackend>(
             let cx = cx.clone();
             set.spawn(async move { (i, run_job(cx, start).await) });
         }
-        let Some(joined) = set.join_next().await else {
-            break;
+        false
+    }
+
+    /// Plans job `i`, left to run time, now that its needs are done: its legs replace it.
+    /// When that fails the job runs to fail with why (its `if:` may still skip it).
+    fn plan_legs<B: ContainerBackend>(&mut self, cx: &RunCtx<B>, i: usize, needs: &Object) {
+        let Some(rt) = self.jobs[i].at_run_time.take() else {
+            return;
         };
-        let Ok((i, result)) = joined else {
-            continue;
-        };
-        let jp = &jobs[i];
+        match super::replan::job_legs(&rt, needs, &cx.cfg.workspace) {
+            Ok(legs) if legs.is_empty() => {
+                let jp = &mut self.jobs[i];
+                jp.condition = Decision::Now { value: false };
+                jp.skip_reason = Some("its matrix has no combinations".into());
+            }
+            Ok(legs) => {
+                let mut legs = legs.into_iter();
+                if let Some(first) = legs.next() {
+                    self.jobs[i] = first;
+                }
+                for leg in legs {
+                    self.jobs.push(leg);
+                    self.state.push(State::Pending);
+                }
+            }
+            Err(e) => self.jobs[i].skip_reason = Some(e),
+        }
+    }
+
+    fn finished(&mut self, i: usize, result: JobResult) {
+        let jp = &self.jobs[i];
         if result.conclusion == Conclusion::Failure
             && jp.strategy.as_ref().is_some_and(|s| s.fail_fast)
         {
-            if let Some(t) = fail_fast.get(&need_id(jp)) {
+            if let Some(t) = self.fail_fast.get(&need_id(jp)) {
                 t.cancel();
             }
         }
-        state[i] = State::Done(result);
+        self.state[i] = State::Done(result);
     }
-    state
-        .into_iter()
-        .zip(jobs)
-        .map(|(s, jp)| match s {
-            State::Done(r) => r,
-            _ => JobResult {
-                key: jp.key.clone(),
-                id: jp.id.clone(),
-                conclusion: Conclusion::Cancelled,
-                outputs: Default::default(),
-                reason: Some("never started".into()),
-            },
-        })
-        .collect()
+
+    fn results(self) -> Vec<JobResult> {
+        self.state
+            .into_iter()
+            .zip(self.jobs)
+            .map(|(s, jp)| match s {
+                State::Done(r) => r,
+                _ => JobResult {
+                    key: jp.key.clone(),
+                    id: jp.id.clone(),
+                    conclusion: Conclusion::Cancelled,
+                    outputs: Default::default(),
+                    reason: Some("never started".into()),
+                },
+            })
+            .collect()
+    }
 }

@@ -1,42 +1,18 @@
-//! Reading local actions and reusable workflows from the workspace for the planner.
+//! Reading local actions and reusable workflows from the workspace for the planner; the
+//! checks of what is read are the planner's own ([`crate::plan::resolve`]).
 
-use crate::diag::Severity;
-use crate::model::{Action, Workflow};
-use crate::plan::resolve::Resolver;
-use crate::validate::{check_bytes, FileKind};
+use crate::model::Workflow;
+use crate::plan::resolve::{called_workflow, find_action, ActionLookup, Resolver};
 use std::path::PathBuf;
 
 pub struct FsResolver {
     pub root: PathBuf,
 }
 
-fn errors_of(diags: &[crate::diag::Diagnostic], path: &str) -> Option<String> {
-    let errs: Vec<String> = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| {
-            format!(
-                "{path}:{}:{}: {}",
-                d.span.start.line, d.span.start.col, d.message
-            )
-        })
-        .collect();
-    (!errs.is_empty()).then(|| errs.join("; "))
-}
-
 impl Resolver for FsResolver {
-    fn action(&self, path: &str) -> Result<Option<Action>, String> {
-        for name in ["action.yml", "action.yaml"] {
-            let p = self.root.join(path).join(name);
-            if let Ok(bytes) = std::fs::read(&p) {
-                let checked = check_bytes(&bytes, FileKind::Action);
-                if let Some(e) = errors_of(&checked.diagnostics, &p.display().to_string()) {
-                    return Err(e);
-                }
-                return Ok(checked.action);
-            }
-        }
-        Ok(None)
+    fn action(&self, path: &str) -> ActionLookup {
+        let dir = self.root.join(path);
+        find_action(&dir, dir.is_dir(), |p| std::fs::read(p).ok())
     }
 
     fn workflow(&self, path: &str) -> Result<Option<Workflow>, String> {
@@ -44,10 +20,6 @@ impl Resolver for FsResolver {
         let Ok(bytes) = std::fs::read(&p) else {
             return Ok(None);
         };
-        let checked = check_bytes(&bytes, FileKind::Workflow);
-        if let Some(e) = errors_of(&checked.diagnostics, &p.display().to_string()) {
-            return Err(e);
-        }
-        Ok(checked.workflow)
+        called_workflow(&bytes, &p.display().to_string())
     }
 }

@@ -177,11 +177,7 @@ fn policy_errors(
         }
         seen.push(std::sync::Arc::as_ptr(call));
         let file = j.called_from.as_deref().unwrap_or(path);
-        errors.extend(
-            crate::policy::check_workflow(&call.workflow, policy)
-                .iter()
-                .map(|l| l.render(file)),
-        );
+        errors.extend(call.refusals.iter().map(|l| l.render(file)));
     }
     errors
 }

@@ -3,7 +3,7 @@
 //! unknown choice or a non-number is an error naming the input.
 
 use crate::expr::{Object, Value};
-use crate::model::Inputs;
+use crate::model::{Input, Inputs};
 use crate::yaml::node::{NodeKind, Resolved};
 
 /// `later` names inputs whose values are expressions known only at run time (such as
@@ -14,27 +14,9 @@ pub fn type_inputs(
     later: &[(String, String)],
 ) -> Result<Object, Vec<String>> {
     let mut out = Object::new();
-    let mut errors = Vec::new();
-    for (name, _) in given.iter().chain(later) {
-        if declared.get(name).is_none() {
-            let names: Vec<&str> = declared
-                .inputs
-                .iter()
-                .map(|i| i.name.value.as_str())
-                .collect();
-            errors.push(format!(
-                "input `{name}` is not declared by this workflow (inputs: {})",
-                if names.is_empty() {
-                    "none".into()
-                } else {
-                    names.join(", ")
-                }
-            ));
-        }
-    }
+    let mut errors = undeclared(declared, given.iter().chain(later));
     for input in &declared.inputs {
         let name = &input.name.value;
-        let kind = input.kind.as_ref().map_or("string", |k| k.value.as_str());
         if let Some((_, expr)) = later.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
             out.insert(name.clone(), Value::str(expr));
             continue;
@@ -44,78 +26,112 @@ pub fn type_inputs(
             .rev()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str());
-        let default = input.default.as_ref().and_then(|d| match &d.kind {
-            NodeKind::Scalar(s) => Some(match s.resolve() {
-                Resolved::Null => return None,
-                Resolved::Bool(b) => Value::Bool(b),
-                Resolved::Int(i) => Value::Number(i as f64),
-                Resolved::Float(f) => Value::Number(f),
-                Resolved::Str(t) => Value::str(t),
-            }),
-            _ => None,
-        });
-        let required = matches!(
-            input.required.as_ref().map(|r| &r.value),
-            Some(crate::model::BoolOrExpr::Bool(true))
-        );
-        let value = match (given_value, default) {
-            (Some(v), _) => match kind {
-                "boolean" => match v.to_ascii_lowercase().as_str() {
-                    "true" => Value::Bool(true),
-                    "false" => Value::Bool(false),
-                    _ => {
-                        errors.push(format!(
-                            "input `{name}` is a boolean; `{v}` is neither true nor false"
-                        ));
-                        continue;
-                    }
-                },
-                "number" => match crate::expr::parse_number(v) {
-                    Some(n) if !v.trim().is_empty() && !n.is_nan() => Value::Number(n),
-                    _ => {
-                        errors.push(format!("input `{name}` is a number; `{v}` is not a number"));
-                        continue;
-                    }
-                },
-                "choice" => {
-                    if !input.options.iter().any(|o| o.value == v) {
-                        let opts: Vec<&str> =
-                            input.options.iter().map(|o| o.value.as_str()).collect();
-                        errors.push(format!(
-                            "input `{name}` must be one of [{}]; `{v}` is not",
-                            opts.join(", ")
-                        ));
-                        continue;
-                    }
-                    Value::str(v)
-                }
-                _ => Value::str(v),
-            },
-            (None, Some(d)) => match (kind, &d) {
-                ("boolean", Value::String(s)) => Value::Bool(s.eq_ignore_ascii_case("true")),
-                ("number", Value::String(s)) => {
-                    Value::Number(crate::expr::parse_number(s).unwrap_or(f64::NAN))
-                }
-                ("string" | "choice" | "environment", Value::Bool(_) | Value::Number(_)) => {
-                    Value::str(&d.to_text())
-                }
-                _ => d,
-            },
-            (None, None) if required => {
-                errors.push(format!("input `{name}` is required and has no default; pass it with --input {name}=VALUE"));
-                continue;
+        match typed(input, given_value) {
+            Ok(v) => {
+                out.insert(name.clone(), v);
             }
-            (None, None) => match kind {
-                "boolean" => Value::Bool(false),
-                "number" => Value::Number(0.0),
-                _ => Value::str(""),
-            },
-        };
-        out.insert(name.clone(), value);
+            Err(e) => errors.push(e),
+        }
     }
     if errors.is_empty() {
         Ok(out)
     } else {
         Err(errors)
+    }
+}
+
+/// An error for each given input the workflow does not declare.
+fn undeclared<'a>(
+    declared: &Inputs,
+    given: impl Iterator<Item = &'a (String, String)>,
+) -> Vec<String> {
+    let names: Vec<&str> = declared
+        .inputs
+        .iter()
+        .map(|i| i.name.value.as_str())
+        .collect();
+    let list = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    };
+    given
+        .filter(|(name, _)| declared.get(name).is_none())
+        .map(|(name, _)| {
+            format!("input `{name}` is not declared by this workflow (inputs: {list})")
+        })
+        .collect()
+}
+
+/// One input's value: the given text coerced to its type, else its default, else the
+/// type's empty value (an error when it is required).
+fn typed(input: &Input, given: Option<&str>) -> Result<Value, String> {
+    let name = &input.name.value;
+    let kind = input.kind.as_ref().map_or("string", |k| k.value.as_str());
+    let required = matches!(
+        input.required.as_ref().map(|r| &r.value),
+        Some(crate::model::BoolOrExpr::Bool(true))
+    );
+    match (given, default_of(input)) {
+        (Some(v), _) => coerce(input, kind, v),
+        (None, Some(d)) => Ok(match (kind, &d) {
+            ("boolean", Value::String(s)) => Value::Bool(s.eq_ignore_ascii_case("true")),
+            ("number", Value::String(s)) => {
+                Value::Number(crate::expr::parse_number(s).unwrap_or(f64::NAN))
+            }
+            ("string" | "choice" | "environment", Value::Bool(_) | Value::Number(_)) => {
+                Value::str(&d.to_text())
+            }
+            _ => d,
+        }),
+        (None, None) if required => Err(format!(
+            "input `{name}` is required and has no default; pass it with --input {name}=VALUE"
+        )),
+        (None, None) => Ok(match kind {
+            "boolean" => Value::Bool(false),
+            "number" => Value::Number(0.0),
+            _ => Value::str(""),
+        }),
+    }
+}
+
+/// The declared default as a value (a scalar; `null` is no default).
+fn default_of(input: &Input) -> Option<Value> {
+    let d = input.default.as_ref()?;
+    let NodeKind::Scalar(s) = &d.kind else {
+        return None;
+    };
+    Some(match s.resolve() {
+        Resolved::Null => return None,
+        Resolved::Bool(b) => Value::Bool(b),
+        Resolved::Int(i) => Value::Number(i as f64),
+        Resolved::Float(f) => Value::Number(f),
+        Resolved::Str(t) => Value::str(t),
+    })
+}
+
+/// Given text as the declared type.
+fn coerce(input: &Input, kind: &str, v: &str) -> Result<Value, String> {
+    let name = &input.name.value;
+    match kind {
+        "boolean" => match v.to_ascii_lowercase().as_str() {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(format!(
+                "input `{name}` is a boolean; `{v}` is neither true nor false"
+            )),
+        },
+        "number" => match crate::expr::parse_number(v) {
+            Some(n) if !v.trim().is_empty() && !n.is_nan() => Ok(Value::Number(n)),
+            _ => Err(format!("input `{name}` is a number; `{v}` is not a number")),
+        },
+        "choice" if !input.options.iter().any(|o| o.value == v) => {
+            let opts: Vec<&str> = input.options.iter().map(|o| o.value.as_str()).collect();
+            Err(format!(
+                "input `{name}` must be one of [{}]; `{v}` is not",
+                opts.join(", ")
+            ))
+        }
+        _ => Ok(Value::str(v)),
     }
 }

@@ -7,10 +7,12 @@ use super::decide;
 use super::inputs::type_inputs;
 use super::matrix::{expand, leg_label, MatrixSpec};
 use super::resolve::Resolver;
-use super::steps::plan_step;
+use super::steps::{plan_steps, StepsCx};
+use super::templates;
 use super::types::*;
 use crate::expr::{context_refs, parse_template, Object, Value};
 use crate::model::*;
+use crate::uses::{parse_job_uses, Uses};
 use crate::yaml::node::{Node, NodeKind, Resolved};
 
 /// GitHub lets reusable workflows nest four levels deep; a loop must not recurse forever.
@@ -232,152 +234,266 @@ fn user_env(wf: &Workflow, job: &Job, host: &PlanHost) -> Vec<(String, String)> 
     out
 }
 
-pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, String> {
-    let mut needs: Vec<String> = job
+/// A job's `strategy` settings shared by its legs.
+#[derive(Clone, Copy)]
+struct Strategy {
+    fail_fast: bool,
+    max_parallel: Option<u32>,
+    total: usize,
+}
+
+/// One leg of a job: its matrix values (none without a matrix) and where it stands.
+struct Leg {
+    index: usize,
+    values: Option<Object>,
+}
+
+/// The job ids (of this plan) a job waits for: its `needs`, or, for the first jobs of a
+/// called workflow, what the calling job needs.
+fn needs_of(cx: &JobCx<'_>, job: &Job) -> Vec<String> {
+    let needs: Vec<String> = job
         .needs
         .iter()
         .map(|n| format!("{}{}", cx.prefix, n.value))
         .collect();
     if needs.is_empty() {
-        needs = cx.outer_needs.clone();
+        cx.outer_needs.clone()
+    } else {
+        needs
     }
-    let after_others = !needs.is_empty();
-    let key = format!("{}{}", cx.prefix, job.id.value);
-    let (fail_fast, max_parallel) = match &job.strategy {
-        Some(s) => (
-            !matches!(
-                s.fail_fast.as_ref().map(|f| &f.value),
-                Some(BoolOrExpr::Bool(false))
-            ),
-            s.max_parallel.as_ref().and_then(|m| {
-                if let NumOrExpr::Num(n) = m.value {
-                    Some(n as u32)
-                } else {
-                    None
-                }
-            }),
+}
+
+fn strategy_of(job: &Job, total: usize) -> Strategy {
+    let Some(s) = &job.strategy else {
+        return Strategy {
+            fail_fast: true,
+            max_parallel: None,
+            total,
+        };
+    };
+    Strategy {
+        fail_fast: !matches!(
+            s.fail_fast.as_ref().map(|f| &f.value),
+            Some(BoolOrExpr::Bool(false))
         ),
-        None => (true, None),
+        max_parallel: s.max_parallel.as_ref().and_then(|m| match m.value {
+            NumOrExpr::Num(n) => Some(n as u32),
+            NumOrExpr::Expr(_) => None,
+        }),
+        total,
+    }
+}
+
+/// The matrix legs: expanded now, or one placeholder leg saying the matrix is known only
+/// at run time.
+fn legs_of(cx: &JobCx<'_>, job: &Job) -> Result<Vec<Option<Object>>, String> {
+    let Some(m) = job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) else {
+        return Ok(vec![None]);
     };
-    let legs: Vec<Option<Object>> = match job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) {
-        None => vec![None],
-        Some(m) => match matrix_spec(&m.value, cx.host) {
-            Ok(spec) => expand(&spec)
-                .map_err(|e| format!("job `{}`: {e}", job.id.value))?
-                .into_iter()
-                .map(Some)
-                .collect(),
-            Err(expr) => {
-                // Known only at run time: one placeholder leg that says so.
-                let mut o = Object::new();
-                o.insert("at_run_time".into(), Value::str(&expr));
-                vec![Some(o)]
-            }
-        },
-    };
-    let total = legs.len();
-    let mut out = Vec::new();
-    for (index, leg) in legs.into_iter().enumerate() {
-        let mut host = cx.host.clone();
-        let mut strategy = Object::new();
-        strategy.insert("fail-fast".into(), Value::Bool(fail_fast));
-        strategy.insert("job-index".into(), Value::Number(index as f64));
-        strategy.insert("job-total".into(), Value::Number(total as f64));
-        strategy.insert(
-            "max-parallel".into(),
-            Value::Number(max_parallel.map_or(total as f64, f64::from)),
-        );
-        host.contexts.insert("strategy", Value::object(strategy));
-        let known_leg = leg.as_ref().filter(|l| !l.contains_key("at_run_time"));
-        if let Some(l) = known_leg {
+    Ok(match matrix_spec(&m.value, cx.host) {
+        Ok(spec) => expand(&spec)
+            .map_err(|e| format!("job `{}`: {e}", job.id.value))?
+            .into_iter()
+            .map(Some)
+            .collect(),
+        Err(expr) => {
+            let mut o = Object::new();
+            o.insert("at_run_time".into(), Value::str(&expr));
+            vec![Some(o)]
+        }
+    })
+}
+
+/// What a leg's expressions know at plan time: `strategy`, and `matrix` when known.
+fn leg_host(cx: &JobCx<'_>, leg: &Leg, st: Strategy) -> PlanHost {
+    let mut host = cx.host.clone();
+    let mut strategy = Object::new();
+    strategy.insert("fail-fast".into(), Value::Bool(st.fail_fast));
+    strategy.insert("job-index".into(), Value::Number(leg.index as f64));
+    strategy.insert("job-total".into(), Value::Number(st.total as f64));
+    strategy.insert(
+        "max-parallel".into(),
+        Value::Number(st.max_parallel.map_or(st.total as f64, f64::from)),
+    );
+    host.contexts.insert("strategy", Value::object(strategy));
+    match leg.known() {
+        Some(l) => {
             host.contexts.insert("matrix", Value::object(l.clone()));
-        } else if leg.is_none() {
+        }
+        None if leg.values.is_none() => {
             host.contexts.insert("matrix", Value::object(Object::new()));
         }
-        let label = known_leg.map(leg_label);
-        let leg_key = match &label {
-            Some(l) => format!("{key} {l}"),
-            None => key.clone(),
-        };
-        let name = match &job.name {
-            Some(n) => decide::template_text(&n.value, &host),
-            None => match &label {
-                Some(l) => format!("{} {l}", job.id.value),
-                None => job.id.value.clone(),
-            },
-        };
-        let condition = decide::condition(
-            job.if_.as_ref().map(|s| s.value.as_str()),
-            &host,
-            after_others,
-        );
-        let mut plan = JobPlan {
-            id: job.id.value.clone(),
-            key: leg_key.clone(),
-            name,
-            needs: needs.clone(),
-            skip_reason: matches!(condition, Decision::Now { value: false }).then(|| {
-                format!(
-                    "`if: {}` is false",
-                    job.if_.as_ref().map_or("", |s| s.value.trim())
-                )
-            }),
-            condition,
-            matrix: leg.as_ref().map(|l| Value::object(l.clone()).to_json()),
-            runs_on: Vec::new(),
-            image: None,
-            services: Vec::new(),
-            steps: Vec::new(),
-            concurrency: job
-                .concurrency
-                .as_ref()
-                .and_then(|c| concurrency_plan(&c.value, &host)),
-            timeout_minutes: match job.timeout_minutes.as_ref().map(|t| &t.value) {
-                Some(NumOrExpr::Num(n)) => Some(*n),
-                Some(NumOrExpr::Expr(e)) => decide::template(e, &host)
-                    .map(|v| v.to_number())
-                    .filter(|n| !n.is_nan()),
-                None => Some(360.0),
-            },
-            continue_on_error: match job.continue_on_error.as_ref().map(|c| &c.value) {
-                None => Decision::Now { value: false },
-                Some(BoolOrExpr::Bool(b)) => Decision::Now { value: *b },
-                Some(BoolOrExpr::Expr(e)) => decide::template(e, &host).map_or(
-                    Decision::AtRunTime {
-                        expression: e.clone(),
-                    },
-                    |v| Decision::Now { value: v.truthy() },
-                ),
-            },
-            strategy: job.strategy.as_ref().map(|_| StrategyPlan {
-                fail_fast,
-                max_parallel,
-                total,
-            }),
-            called_from: (cx.depth > 0).then(|| cx.path.to_string()),
-            env: user_env(cx.workflow, job, &host),
-            call: None,
-            secrets: secret_refs(
-                secret_names(
-                    env_texts(&cx.workflow.env)
-                        .into_iter()
-                        .chain(job_texts(job)),
-                ),
-                cx.opts,
-            ),
-        };
+        None => {}
+    }
+    host
+}
+
+impl Leg {
+    /// The matrix values when known at plan time.
+    fn known(&self) -> Option<&Object> {
+        self.values
+            .as_ref()
+            .filter(|l| !l.contains_key("at_run_time"))
+    }
+}
+
+pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, String> {
+    let legs = legs_of(cx, job)?;
+    let st = strategy_of(job, legs.len());
+    let mut out = Vec::new();
+    for (index, values) in legs.into_iter().enumerate() {
+        let leg = Leg { index, values };
+        let host = leg_host(cx, &leg, st);
+        let mut plan = leg_plan(cx, job, &leg, st, &host);
+        if leg.values.is_some() && leg.known().is_none() {
+            plan.at_run_time = Some(std::sync::Arc::new(run_time_job(cx, job)));
+        }
         match &job.kind {
             JobKind::Steps(sj) => {
-                fill_steps_job(cx, job, sj, &host, &mut plan);
+                fill_steps_job(cx, sj, &host, &mut plan);
                 out.push(plan);
             }
-            JobKind::Call(call) => out.extend(plan_call(cx, job, call, &host, plan, &leg_key)?),
+            JobKind::Call(call) => {
+                let leg_key = plan.key.clone();
+                out.extend(plan_call(cx, job, call, &host, plan, &leg_key)?)
+            }
         }
     }
     Ok(out)
 }
 
-fn fill_steps_job(cx: &JobCx<'_>, job: &Job, sj: &StepsJob, host: &PlanHost, plan: &mut JobPlan) {
+/// What planning `job` again at run time needs.
+fn run_time_job(cx: &JobCx<'_>, job: &Job) -> RunTimeJob {
+    RunTimeJob {
+        workflow: cx.workflow.clone(),
+        job: job.id.value.clone(),
+        path: cx.path.to_string(),
+        options: cx.opts.clone(),
+        host: cx.host.clone(),
+        depth: cx.depth,
+        prefix: cx.prefix.clone(),
+        outer_needs: cx.outer_needs.clone(),
+    }
+}
+
+/// Plans a job whose matrix needed run-time contexts again, now that `needs` (the
+/// `needs` context) is known: its legs, expanded. Local actions and called workflows come
+/// from `resolver`.
+pub fn replan_job(
+    rt: &RunTimeJob,
+    needs: Value,
+    resolver: &dyn Resolver,
+) -> Result<Vec<JobPlan>, String> {
+    let mut host = rt.host.clone();
+    host.contexts.insert("needs", needs);
+    let cx = JobCx {
+        workflow: &rt.workflow,
+        path: &rt.path,
+        opts: &rt.options,
+        resolver,
+        host: &host,
+        depth: rt.depth,
+        prefix: rt.prefix.clone(),
+        outer_needs: rt.outer_needs.clone(),
+    };
+    let job = rt
+        .workflow
+        .job(&rt.job)
+        .ok_or_else(|| format!("job `{}` is not in its workflow", rt.job))?;
+    let legs = plan_job(&cx, job)?;
+    match legs
+        .iter()
+        .find_map(|l| l.at_run_time.as_ref().and(l.matrix.as_ref()))
+    {
+        Some(m) => Err(format!(
+            "job `{}`: its matrix cannot be evaluated with the jobs it needs done: {}",
+            rt.job,
+            m.get("at_run_time").and_then(|e| e.as_str()).unwrap_or("")
+        )),
+        None => Ok(legs),
+    }
+}
+
+/// A leg's plan before its steps (or the called workflow's jobs) are filled in.
+fn leg_plan(cx: &JobCx<'_>, job: &Job, leg: &Leg, st: Strategy, host: &PlanHost) -> JobPlan {
+    let needs = needs_of(cx, job);
+    let label = leg.known().map(leg_label);
+    let key = format!("{}{}", cx.prefix, job.id.value);
+    let name = match (&job.name, &label) {
+        (Some(n), _) => decide::template_text(&n.value, host),
+        (None, Some(l)) => format!("{} {l}", job.id.value),
+        (None, None) => job.id.value.clone(),
+    };
+    let if_text = job.if_.as_ref().map(|s| s.value.as_str());
+    let condition = decide::condition(if_text, host, !needs.is_empty());
+    JobPlan {
+        id: job.id.value.clone(),
+        key: label.map_or_else(|| key.clone(), |l| format!("{key} {l}")),
+        name,
+        needs,
+        skip_reason: matches!(condition, Decision::Now { value: false })
+            .then(|| format!("`if: {}` is false", if_text.map_or("", str::trim))),
+        condition,
+        matrix: leg
+            .values
+            .as_ref()
+            .map(|l| Value::object(l.clone()).to_json()),
+        runs_on: Vec::new(),
+        image: None,
+        services: Vec::new(),
+        steps: Vec::new(),
+        concurrency: job
+            .concurrency
+            .as_ref()
+            .and_then(|c| concurrency_plan(&c.value, host)),
+        timeout_minutes: timeout_of(job, host),
+        continue_on_error: continue_on_error_of(job, host),
+        strategy: job.strategy.as_ref().map(|_| StrategyPlan {
+            fail_fast: st.fail_fast,
+            max_parallel: st.max_parallel,
+            total: st.total,
+        }),
+        called_from: (cx.depth > 0).then(|| cx.path.to_string()),
+        env: user_env(cx.workflow, job, host),
+        call: None,
+        exec: templates::job(cx.workflow, job),
+        at_run_time: None,
+        secrets: secret_refs(
+            secret_names(
+                env_texts(&cx.workflow.env)
+                    .into_iter()
+                    .chain(job_texts(job)),
+            ),
+            cx.opts,
+        ),
+    }
+}
+
+/// `timeout-minutes` (360 by default), `None` when only run time can tell.
+fn timeout_of(job: &Job, host: &PlanHost) -> Option<f64> {
+    match job.timeout_minutes.as_ref().map(|t| &t.value) {
+        Some(NumOrExpr::Num(n)) => Some(*n),
+        Some(NumOrExpr::Expr(e)) => decide::template(e, host)
+            .map(|v| v.to_number())
+            .filter(|n| !n.is_nan()),
+        None => Some(360.0),
+    }
+}
+
+fn continue_on_error_of(job: &Job, host: &PlanHost) -> Decision {
+    match job.continue_on_error.as_ref().map(|c| &c.value) {
+        None => Decision::Now { value: false },
+        Some(BoolOrExpr::Bool(b)) => Decision::Now { value: *b },
+        Some(BoolOrExpr::Expr(e)) => decide::template(e, host).map_or(
+            Decision::AtRunTime {
+                expression: e.clone(),
+            },
+            |v| Decision::Now { value: v.truthy() },
+        ),
+    }
+}
+
+fn fill_steps_job(cx: &JobCx<'_>, sj: &StepsJob, host: &PlanHost, plan: &mut JobPlan) {
     let labels: Vec<String> = match sj.runs_on.as_ref().map(|r| &r.value) {
         Some(RunsOn::Labels(l)) => l
             .iter()
@@ -428,36 +544,75 @@ fn fill_steps_job(cx: &JobCx<'_>, job: &Job, sj: &StepsJob, host: &PlanHost, pla
                 .map_or_else(String::new, |i| decide::template_text(&i.value, host)),
         })
         .collect();
-    let shell = job
-        .defaults
-        .as_ref()
-        .and_then(|d| d.shell.as_ref())
-        .or_else(|| cx.workflow.defaults.as_ref().and_then(|d| d.shell.as_ref()))
-        .map_or_else(|| "bash".to_string(), |s| s.value.clone());
-    plan.steps = plan_steps(&sj.steps, &shell, host, cx.resolver, &mut 0);
+    let shell = plan.exec.default_shell.clone();
+    let cx = StepsCx {
+        shown_shell: shell.as_deref().unwrap_or("bash"),
+        run_shell: shell.as_deref(),
+        host: Some(host),
+        resolver: cx.resolver,
+        depth: 0,
+    };
+    plan.steps = plan_steps(&sj.steps, &cx, &mut 0);
 }
 
-fn plan_steps(
-    steps: &[Step],
-    shell: &str,
-    host: &PlanHost,
-    resolver: &dyn Resolver,
-    index: &mut usize,
-) -> Vec<StepPlan> {
-    steps
-        .iter()
-        .map(|s| {
-            *index += 1;
-            let cond = decide::condition(s.if_.as_ref().map(|c| c.value.as_str()), host, true);
-            let mut p = plan_step(*index, s, shell, cond, resolver);
-            if let (StepAction::Parallel(inner), StepKind::Parallel { steps }) =
-                (&s.action, &mut p.kind)
-            {
-                *steps = plan_steps(inner, shell, host, resolver, index);
-            }
-            p
-        })
-        .collect()
+/// The called workflow at `local` and its `on: workflow_call` declaration.
+fn called_workflow(
+    cx: &JobCx<'_>,
+    job: &Job,
+    uses: &str,
+    local: &str,
+) -> Result<(Workflow, WorkflowCall), String> {
+    let id = &job.id.value;
+    if cx.depth >= MAX_CALL_DEPTH {
+        return Err(format!(
+            "job `{id}` calls {uses}, nesting reusable workflows deeper than {MAX_CALL_DEPTH} levels"
+        ));
+    }
+    let called = match cx.resolver.workflow(local) {
+        Ok(Some(w)) => w,
+        Ok(None) => return Err(format!("job `{id}` calls {uses}, which does not exist")),
+        Err(e) => return Err(format!("job `{id}` calls {uses}, which is invalid: {e}")),
+    };
+    let Some(TriggerConfig::Call(decl)) = called
+        .on
+        .as_ref()
+        .and_then(|o| o.value.get("workflow_call"))
+        .map(|t| t.config.clone())
+    else {
+        return Err(format!(
+            "job `{id}` calls {uses}, which has no `on: workflow_call`"
+        ));
+    };
+    Ok((called, decl))
+}
+
+/// What a call's jobs need at run time from the call.
+fn call_source(
+    cx: &JobCx<'_>,
+    call: &CallJob,
+    called: &Workflow,
+    decl: &WorkflowCall,
+    typed: (Object, Vec<(String, String)>),
+    caller_key: &str,
+) -> CallSource {
+    let (inputs, later) = typed;
+    CallSource {
+        caller_key: caller_key.to_string(),
+        inputs,
+        later,
+        secrets: templates::secrets(&call.secrets),
+        outputs: decl
+            .outputs
+            .iter()
+            .map(|o| {
+                (
+                    o.name.value.clone(),
+                    o.value.as_ref().map(|v| v.value.clone()),
+                )
+            })
+            .collect(),
+        refusals: crate::policy::check_workflow(called, &cx.opts.policy),
+    }
 }
 
 fn plan_call(
@@ -469,45 +624,14 @@ fn plan_call(
     leg_key: &str,
 ) -> Result<Vec<JobPlan>, String> {
     let uses = call.uses.value.as_str();
-    let Some(local) = uses.strip_prefix("./").or_else(|| uses.strip_prefix("$/")) else {
+    let Ok(Uses::LocalWorkflow { path: local, .. }) = parse_job_uses(uses) else {
         plan.called_from = Some(uses.to_string());
         plan.skip_reason.get_or_insert_with(|| {
             format!("calls the remote reusable workflow {uses}, fetched at run time")
         });
         return Ok(vec![plan]);
     };
-    if cx.depth >= MAX_CALL_DEPTH {
-        return Err(format!(
-            "job `{}` calls {uses}, nesting reusable workflows deeper than {MAX_CALL_DEPTH} levels",
-            job.id.value
-        ));
-    }
-    let called = match cx.resolver.workflow(local) {
-        Ok(Some(w)) => w,
-        Ok(None) => {
-            return Err(format!(
-                "job `{}` calls {uses}, which does not exist",
-                job.id.value
-            ))
-        }
-        Err(e) => {
-            return Err(format!(
-                "job `{}` calls {uses}, which is invalid: {e}",
-                job.id.value
-            ))
-        }
-    };
-    let Some(TriggerConfig::Call(decl)) = called
-        .on
-        .as_ref()
-        .and_then(|o| o.value.get("workflow_call"))
-        .map(|t| t.config.clone())
-    else {
-        return Err(format!(
-            "job `{}` calls {uses}, which has no `on: workflow_call`",
-            job.id.value
-        ));
-    };
+    let (called, decl) = called_workflow(cx, job, uses, local)?;
     let mut given: Vec<(String, String)> = Vec::new();
     let mut later: Vec<(String, String)> = Vec::new();
     for (k, v) in call.with.iter() {
@@ -533,14 +657,8 @@ fn plan_call(
         outer_needs: plan.needs.clone(),
     };
     let mut jobs = plan_jobs(&inner)?;
-    let source = std::sync::Arc::new(CallSource {
-        workflow: called.clone(),
-        caller_key: leg_key.to_string(),
-        inputs,
-        later: later.clone(),
-        secrets: call.secrets.clone(),
-        outputs: decl.outputs.clone(),
-    });
+    let source = call_source(cx, call, &called, &decl, (inputs, later), leg_key);
+    let source = std::sync::Arc::new(source);
     for j in &mut jobs {
         if j.call.is_none() {
             j.call = Some(source.clone());

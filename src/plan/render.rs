@@ -12,16 +12,23 @@ fn decision(d: &Decision) -> String {
     }
 }
 
-fn step_kind(k: &StepKind) -> String {
+/// How a step's kind reads in the plan.
+pub fn step_kind(k: &StepKind) -> String {
     match k {
-        StepKind::Run { shell } => format!("run ({shell})"),
+        StepKind::Run { shell, .. } => format!("run ({shell})"),
         StepKind::DockerImage { image } => format!("docker://{image}"),
-        StepKind::DockerfileAction { path, dockerfile } => {
+        StepKind::DockerfileAction {
+            path, dockerfile, ..
+        } => {
             format!("action ./{path} (builds {dockerfile})")
         }
-        StepKind::DockerAction { path, image } => format!("action ./{path} (image {image})"),
-        StepKind::Composite { path, steps } => format!("composite action ./{path} ({steps} steps)"),
-        StepKind::Node { path, using, main } => format!("{using} action ./{path} ({main})"),
+        StepKind::DockerAction { path, image, .. } => format!("action ./{path} (image {image})"),
+        StepKind::Composite { path, steps, .. } => {
+            format!("composite action ./{path} ({steps} steps)")
+        }
+        StepKind::Node {
+            path, using, main, ..
+        } => format!("{using} action ./{path} ({main})"),
         StepKind::Remote {
             repository,
             path,
@@ -36,7 +43,7 @@ fn step_kind(k: &StepKind) -> String {
         }
         StepKind::Parallel { steps } => format!("parallel group of {}", steps.len()),
         StepKind::Control { what } => what.clone(),
-        StepKind::Invalid { reason } => format!("INVALID: {reason}"),
+        StepKind::Invalid { reason, .. } => format!("INVALID: {reason}"),
     }
 }
 

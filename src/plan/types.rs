@@ -1,7 +1,9 @@
 //! The `Plan`: everything a run will do, decided before anything runs. `gantry plan` prints
 //! it; `gantry run` and the service execute it. It holds secret *names* and their sources,
-//! never values.
+//! never values. What execution needs beyond the rendered plan (templates, resolved
+//! actions) rides along in `#[serde(skip)]` fields: see [`super::exec`].
 
+use super::exec::{JobExec, PassedSecrets, SharedAction, StepExec};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -117,6 +119,29 @@ pub struct JobPlan {
     /// For a job of a called (reusable) workflow: what running it needs from the call.
     #[serde(skip)]
     pub call: Option<std::sync::Arc<CallSource>>,
+    /// What running the job evaluates when it starts and ends.
+    #[serde(skip)]
+    pub exec: JobExec,
+    /// Set when the job's matrix needs run-time contexts (`needs` outputs): this plan is
+    /// a placeholder leg, and the run plans the job again once the jobs it needs are done.
+    #[serde(skip)]
+    pub at_run_time: Option<std::sync::Arc<RunTimeJob>>,
+}
+
+/// What planning a job again at run time needs: the job in its workflow, the options and
+/// plan-time contexts it was planned with, and where it sits (inside a called workflow).
+/// [`crate::plan::replan_job`] plans it with the `needs` context added.
+#[derive(Debug)]
+pub struct RunTimeJob {
+    pub workflow: crate::model::Workflow,
+    pub job: String,
+    /// The workflow file (a called workflow's path for its jobs).
+    pub path: String,
+    pub options: super::build::PlanOptions,
+    pub host: super::context::PlanHost,
+    pub depth: usize,
+    pub prefix: String,
+    pub outer_needs: Vec<String>,
 }
 
 /// A call of a local reusable workflow, as its jobs need it at run time: the called
@@ -124,14 +149,16 @@ pub struct JobPlan {
 /// secrets the caller passes, and how the call's outputs come from the called jobs.
 #[derive(Debug)]
 pub struct CallSource {
-    pub workflow: crate::model::Workflow,
     /// The calling job's key: the jobs of the call are `caller_key/...`.
     pub caller_key: String,
     pub inputs: crate::expr::Object,
     /// Inputs whose values are expressions known only at run time.
     pub later: Vec<(String, String)>,
-    pub secrets: crate::model::CallSecrets,
-    pub outputs: Vec<crate::model::CallOutput>,
+    pub secrets: PassedSecrets,
+    /// `on.workflow_call.outputs`: each name and its value (a template over `jobs`).
+    pub outputs: Vec<(String, Option<String>)>,
+    /// What the operator's policy refuses in the called workflow.
+    pub refusals: Vec<crate::policy::Located>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -164,6 +191,9 @@ pub struct StepPlan {
     pub name: String,
     pub kind: StepKind,
     pub condition: Decision,
+    /// What running the step evaluates.
+    #[serde(skip)]
+    pub exec: StepExec,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -171,7 +201,15 @@ pub struct StepPlan {
 pub enum StepKind {
     /// A `run:` script in the job container.
     Run {
+        /// The shell shown (`bash` when nothing says otherwise).
         shell: String,
+        /// The script (a template).
+        #[serde(skip)]
+        script: String,
+        /// The shell the step runs with: its `shell:`, else (outside composite actions)
+        /// the defaults'; `None` picks bash where the image has it, else sh.
+        #[serde(skip)]
+        run_shell: Option<String>,
     },
     /// `uses: docker://image`.
     DockerImage {
@@ -181,22 +219,31 @@ pub enum StepKind {
     DockerfileAction {
         path: String,
         dockerfile: String,
+        #[serde(skip)]
+        action: SharedAction,
     },
     /// A local action whose `runs.image` is `docker://…`.
     DockerAction {
         path: String,
         image: String,
+        #[serde(skip)]
+        action: SharedAction,
     },
     Composite {
         path: String,
         steps: usize,
+        #[serde(skip)]
+        action: SharedAction,
     },
     Node {
         path: String,
         using: String,
         main: String,
+        #[serde(skip)]
+        action: SharedAction,
     },
-    /// `owner/repo[/path]@ref`, resolved when the run downloads it.
+    /// `owner/repo[/path]@ref`: decided at run time, when the run downloads it and the
+    /// engine plans its `action.yml` with the planner's own functions.
     Remote {
         repository: String,
         path: String,
@@ -212,5 +259,9 @@ pub enum StepKind {
     /// A step that cannot run; why.
     Invalid {
         reason: String,
+        /// What the step fails with when the job reaches it, when it says more than
+        /// `reason` (the action's file and position).
+        #[serde(skip)]
+        error: Option<String>,
     },
 }

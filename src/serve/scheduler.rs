@@ -15,8 +15,7 @@ use super::App;
 use crate::engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
 use crate::event::Event;
 use crate::fetch::State;
-use crate::load::FsResolver;
-use crate::plan::{plan, platform::PlatformMap, PlanOptions, WorkflowFile};
+use crate::plan::PlanOptions;
 use crate::store::read;
 use crate::store::write::now_ms;
 use crate::store::Op;
@@ -437,20 +436,23 @@ async fn execute(app: &Arc<App>, id: i64) {
         Ok(Err(e)) => return finish(app, id, Conclusion::Failure, Some(e)),
         Err(e) => return finish(app, id, Conclusion::Failure, Some(e.to_string())),
     };
-    let mut platforms = PlatformMap::default();
-    for (label, image) in &app.cfg.platforms {
-        let _ = platforms.parse_and_set(&format!("{label}={image}"));
-    }
+    let platforms = match app.sources.platforms(&app.cfg.platforms) {
+        Ok(p) => p.clone(),
+        Err(e) => {
+            return finish(
+                app,
+                id,
+                Conclusion::Failure,
+                Some(format!("[platforms]: {e}")),
+            )
+        }
+    };
     let opts = PlanOptions {
         platforms,
         policy: app.policy.clone(),
         ..PlanOptions::default()
     };
-    let files: Vec<WorkflowFile<'_>> = workflows.iter().map(|l| l.as_file()).collect();
-    let resolver = FsResolver {
-        root: workspace.clone(),
-    };
-    let p = plan(&ev, &files, &opts, &resolver);
+    let p = crate::load::plan(&ev, &workflows, &opts, &workspace);
     let Some(outcome) = p
         .workflows
         .into_iter()
@@ -595,7 +597,6 @@ async fn execute(app: &Arc<App>, id: i64) {
         run_number: id as u64,
         file: outcome.file.clone(),
         workflow_name: outcome.name.clone(),
-        workflow: model,
         plan: run,
         event: ev,
     };

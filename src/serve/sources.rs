@@ -3,60 +3,39 @@
 //! changes), or a named hook's workflow directory.
 
 use super::config::{HookConfig, RepositoryConfig};
-use crate::diag::Severity;
 use crate::fetch::ActionFetcher;
-use crate::model::Workflow;
-use crate::validate::{check_bytes, FileKind};
-use std::collections::HashMap;
+use crate::load::LoadError;
+use crate::plan::platform::PlatformMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-/// A workflow file read and checked: its path, model, and errors that keep it from running.
-pub struct Loaded {
-    pub path: String,
-    pub workflow: Option<Arc<Workflow>>,
-    pub errors: Vec<String>,
-}
-
-impl Loaded {
-    /// The planner's view of this file.
-    pub fn as_file(&self) -> crate::plan::WorkflowFile<'_> {
-        crate::plan::WorkflowFile {
-            path: &self.path,
-            workflow: self.workflow.as_deref(),
-            errors: self.errors.clone(),
-        }
-    }
-}
+/// Reading and checking are the loading layer's, shared with the CLI.
+pub use crate::load::{check, Loaded};
 
 pub type Workflows = Arc<Vec<Loaded>>;
-
-pub fn check(path: String, bytes: &[u8]) -> Loaded {
-    let checked = check_bytes(bytes, FileKind::Workflow);
-    let errors = checked
-        .diagnostics
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| {
-            format!(
-                "{path}:{}:{}: {} [{}]",
-                d.span.start.line, d.span.start.col, d.message, d.rule
-            )
-        })
-        .collect();
-    Loaded {
-        path,
-        workflow: checked.workflow.map(Arc::new),
-        errors,
-    }
-}
 
 #[derive(Default)]
 pub struct Sources {
     cache: Mutex<HashMap<(String, String), Workflows>>,
+    /// `[platforms]`, parsed once (the configuration does not change while serving).
+    platforms: OnceLock<Result<PlatformMap, LoadError>>,
 }
 
 impl Sources {
+    /// The platform map from the configuration's `[platforms]`, parsed the first time;
+    /// an invalid mapping is an error every run reports.
+    pub fn platforms(
+        &self,
+        configured: &BTreeMap<String, String>,
+    ) -> Result<&PlatformMap, &LoadError> {
+        self.platforms
+            .get_or_init(|| {
+                crate::load::platforms(configured.iter().map(|(l, i)| format!("{l}={i}")))
+            })
+            .as_ref()
+    }
+
     fn cached(&self, repo: &str, sha: &str) -> Option<Workflows> {
         let key = (repo.to_string(), sha.to_string());
         self.cache.lock().ok().and_then(|c| c.get(&key).cloned())
@@ -134,17 +113,5 @@ impl Sources {
 }
 
 fn read_dir(dir: &Path) -> Result<Vec<Loaded>, String> {
-    let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
-        let name = p.display().to_string();
-        if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
-            continue;
-        }
-        let bytes = std::fs::read(&p).map_err(|e| format!("{name}: {e}"))?;
-        out.push(check(name, &bytes));
-    }
-    Ok(out)
+    crate::load::read_dir(dir).map_err(|e| e.to_string())
 }

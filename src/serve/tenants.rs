@@ -6,7 +6,7 @@
 
 use super::config::ServeConfig;
 use crate::expr::{context_refs, parse_template};
-use crate::model::CallSecrets;
+use crate::plan::PassedSecrets;
 use crate::plan::WorkflowPlan;
 use crate::secrets::Tenant;
 
@@ -73,14 +73,12 @@ pub fn secret_names(plan: &WorkflowPlan) -> Vec<String> {
     for jp in &plan.jobs {
         let own = jp.secrets.iter().map(|s| s.name.to_ascii_uppercase());
         match jp.call.as_ref().map(|c| &c.secrets) {
-            None | Some(CallSecrets::Inherit(_)) => out.extend(own),
-            Some(CallSecrets::None) => {}
-            Some(CallSecrets::Map(m)) => {
+            None | Some(PassedSecrets::Inherit) => out.extend(own),
+            Some(PassedSecrets::None) => {}
+            Some(PassedSecrets::Map(m)) => {
                 for name in own {
-                    if let Some((_, v)) =
-                        m.iter().find(|(k, _)| k.value.eq_ignore_ascii_case(&name))
-                    {
-                        names_in(&v.value, &mut out);
+                    if let Some((_, v)) = m.iter().find(|(k, _)| k.eq_ignore_ascii_case(&name)) {
+                        names_in(v, &mut out);
                     }
                 }
             }

@@ -344,15 +344,17 @@ fn check_ref(r: &str, base: usize) -> Result<(), UsesError> {
     Ok(())
 }
 
+fn docker_err<T>(base: usize, i: usize, message: String) -> Result<T, UsesError> {
+    Err(UsesError {
+        offset: base + i,
+        message,
+    })
+}
+
 fn parse_docker(image: &str, base: usize) -> Result<DockerRef<'_>, UsesError> {
-    let fail = |i: usize, m: String| {
-        Err(UsesError {
-            offset: base + i,
-            message: m,
-        })
-    };
     if image.is_empty() {
-        return fail(
+        return docker_err(
+            base,
             0,
             "`docker://` names no image: expected `docker://IMAGE[:TAG]`".into(),
         );
@@ -362,20 +364,7 @@ fn parse_docker(image: &str, base: usize) -> Result<DockerRef<'_>, UsesError> {
         None => (image, None),
     };
     if let Some((d, at)) = digest {
-        let Some((algo, hex)) = d.split_once(':') else {
-            return fail(at, "a digest is `sha256:` followed by 64 hex digits".into());
-        };
-        let algo_ok = !algo.is_empty()
-            && algo
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b));
-        let hex_ok = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
-        if !algo_ok || !hex_ok || (algo == "sha256" && hex.len() != 64) {
-            return fail(
-                at,
-                format!("invalid digest `{d}`: expected `sha256:` followed by 64 hex digits"),
-            );
-        }
+        check_digest(d, base + at)?;
     }
     let mut components: Vec<(&str, usize)> = Vec::new();
     let mut off = 0;
@@ -383,40 +372,90 @@ fn parse_docker(image: &str, base: usize) -> Result<DockerRef<'_>, UsesError> {
         components.push((c, off));
         off += c.len() + 1;
     }
-    let first = components[0].0;
-    let registry = if components.len() > 1 && (first.contains(['.', ':']) || first == "localhost") {
-        let (host, port) = match first.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (first, None),
-        };
-        let host_ok = !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
-        let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-        if !host_ok || !port_ok {
-            return fail(
-                0,
-                format!(
-                    "invalid registry `{first}`: expected a host name with an optional `:port`"
-                ),
-            );
-        }
-        components.remove(0);
-        Some(first)
-    } else {
-        None
-    };
+    let registry = registry_of(&mut components, base)?;
     let (last, last_at) = components[components.len() - 1];
     let (last_name, tag) = match last.split_once(':') {
         Some((n, t)) => (n, Some((t, last_at + n.len() + 1))),
         None => (last, None),
     };
+    check_components(&components, last_name, base)?;
+    if let Some((t, at)) = tag {
+        check_tag(t, base + at)?;
+    }
+    let repo_start = components[0].1;
+    Ok(DockerRef {
+        registry,
+        repository: &name[repo_start..last_at + last_name.len()],
+        tag: tag.map(|(t, _)| t),
+        digest: digest.map(|(d, _)| d),
+    })
+}
+
+/// `sha256:` and 64 hex digits (other algorithms: at least 32).
+fn check_digest(d: &str, at: usize) -> Result<(), UsesError> {
+    let Some((algo, hex)) = d.split_once(':') else {
+        return docker_err(
+            at,
+            0,
+            "a digest is `sha256:` followed by 64 hex digits".into(),
+        );
+    };
+    let algo_ok = !algo.is_empty()
+        && algo
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+._-".contains(&b));
+    let hex_ok = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    if !algo_ok || !hex_ok || (algo == "sha256" && hex.len() != 64) {
+        return docker_err(
+            at,
+            0,
+            format!("invalid digest `{d}`: expected `sha256:` followed by 64 hex digits"),
+        );
+    }
+    Ok(())
+}
+
+/// The registry host, when the first of several components names one (it has a `.` or a
+/// `:`, or is `localhost`); it is taken out of `components`.
+fn registry_of<'a>(
+    components: &mut Vec<(&'a str, usize)>,
+    base: usize,
+) -> Result<Option<&'a str>, UsesError> {
+    let first = components[0].0;
+    if components.len() < 2 || !(first.contains(['.', ':']) || first == "localhost") {
+        return Ok(None);
+    }
+    let (host, port) = match first.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (first, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !host_ok || !port_ok {
+        return docker_err(
+            base,
+            0,
+            format!("invalid registry `{first}`: expected a host name with an optional `:port`"),
+        );
+    }
+    components.remove(0);
+    Ok(Some(first))
+}
+
+/// Each path component: lowercase letters, digits and separators, not at its edges.
+fn check_components(
+    components: &[(&str, usize)],
+    last_name: &str,
+    base: usize,
+) -> Result<(), UsesError> {
     let n = components.len();
     for (k, (comp, at)) in components.iter().enumerate() {
         let comp = if k + 1 == n { last_name } else { comp };
         if comp.is_empty() {
-            return fail(*at, "empty image name component".into());
+            return docker_err(base, *at, "empty image name component".into());
         }
         if let Some(i) = comp.find(|c: char| {
             !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
@@ -427,33 +466,30 @@ fn parse_docker(image: &str, base: usize) -> Result<DockerRef<'_>, UsesError> {
             } else {
                 "image names take only a-z, 0-9, `.`, `_` and `-`"
             };
-            return fail(at + i, format!("`{c}` in image name `{comp}`: {why}"));
+            return docker_err(base, at + i, format!("`{c}` in image name `{comp}`: {why}"));
         }
         let edge = |c: char| matches!(c, '.' | '_' | '-');
         if comp.starts_with(edge) || comp.ends_with(edge) {
-            return fail(
+            return docker_err(
+                base,
                 *at,
                 format!("image name component `{comp}` must start and end with a letter or digit"),
             );
         }
     }
-    if let Some((t, at)) = tag {
-        let ok = !t.is_empty()
-            && t.len() <= 128
-            && !t.starts_with(['.', '-'])
-            && t.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-        if !ok {
-            return fail(at, format!("invalid tag `{t}`: up to 128 of A-Z, a-z, 0-9, `_`, `.`, `-`, not starting with `.` or `-`"));
-        }
+    Ok(())
+}
+
+fn check_tag(t: &str, at: usize) -> Result<(), UsesError> {
+    let ok = !t.is_empty()
+        && t.len() <= 128
+        && !t.starts_with(['.', '-'])
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if !ok {
+        return docker_err(at, 0, format!("invalid tag `{t}`: up to 128 of A-Z, a-z, 0-9, `_`, `.`, `-`, not starting with `.` or `-`"));
     }
-    let repo_start = components[0].1;
-    Ok(DockerRef {
-        registry,
-        repository: &name[repo_start..last_at + last_name.len()],
-        tag: tag.map(|(t, _)| t),
-        digest: digest.map(|(d, _)| d),
-    })
+    Ok(())
 }
 
 impl fmt::Display for Uses<'_> {

@@ -4,7 +4,9 @@
 //! (`oom_kill` in `memory.oom_control` or `memory.events`, `max` in `pids.events`), so a
 //! failed step's reason can name the limit and the policy key that sets it.
 
-use super::*;
+use super::{JobRunner, StepResult};
+use crate::backend::{output_channel, ContainerBackend, ExecSpec, Stream};
+use crate::engine::report::Conclusion;
 
 /// The job container's cgroup counters, as last seen.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -40,12 +42,12 @@ impl<B: ContainerBackend> JobRunner<B> {
             user: Some("0".into()),
             ..Default::default()
         };
-        let (tx, mut rx) = mpsc::unbounded_channel::<Chunk>();
-        let run = self.cx.backend.exec(&self.container, &spec, tx);
+        let (tx, mut rx) = output_channel();
+        let run = self.cx.backend.exec(&self.site.container, &spec, tx);
         let collect = async {
             let mut out = Vec::new();
             while let Some(c) = rx.recv().await {
-                if c.stream == crate::backend::Stream::Stdout {
+                if c.stream == Stream::Stdout {
                     out.extend(c.bytes);
                 }
             }
@@ -65,7 +67,7 @@ impl<B: ContainerBackend> JobRunner<B> {
     /// Whether the job container is at its process limit now (its leftover processes may
     /// leave no room even for reading the counters).
     async fn at_pids_limit(&self) -> bool {
-        match self.cx.backend.pids(&self.container).await {
+        match self.cx.backend.pids(&self.site.container).await {
             Ok((current, Some(limit))) => limit > 0 && current + 2 >= limit,
             _ => false,
         }
@@ -78,7 +80,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             return;
         }
         let now = self.limit_counters().await;
-        let before = std::mem::replace(&mut self.limits_seen, now);
+        let before = std::mem::replace(&mut self.chores.limits_seen, now);
         let policy = &self.cx.cfg.policy;
         let why = if now.oom_kills > before.oom_kills {
             format!(

@@ -1,32 +1,57 @@
 //! Post steps (`post:` of JavaScript actions, `post-entrypoint:` of container actions):
 //! run after the job's steps, last registered first, with the state their main step saved.
 
-use super::*;
+use super::process::{Command, StepContainer};
+use super::{JobRunner, StepResult};
+use crate::backend::ContainerBackend;
+use crate::engine::actions::input_var;
+use crate::engine::env::EnvMap;
+use crate::engine::error::EngineError;
+use crate::engine::layout::WORKSPACE;
+use crate::engine::report::{millis, Conclusion, RunEvent};
+use std::time::Instant;
+
+/// What a post step runs.
+pub enum PostRun {
+    /// `node <script>` in the job container.
+    Node { script: String },
+    /// The action's image with its `post-entrypoint`.
+    Container {
+        image: String,
+        entrypoint: Option<String>,
+    },
+}
+
+/// A post step registered by its main step.
+pub struct Post {
+    pub label: String,
+    pub name: String,
+    pub run: PostRun,
+    pub inputs: Vec<(String, String)>,
+    /// `STATE_*` from `GITHUB_STATE` and `::save-state`.
+    pub state: Vec<(String, String)>,
+    /// The main step's process environment.
+    pub env: EnvMap,
+}
 
 impl<B: ContainerBackend> JobRunner<B> {
     /// Post steps, last registered first; they run unless the job was force-stopped.
     pub async fn run_posts(&mut self) {
-        while let Some(post) = self.posts.pop() {
+        while let Some(post) = self.progress.posts.pop() {
             if self.cx.signals.force.is_cancelled() {
                 break;
             }
             let t0 = Instant::now();
-            self.cx.reporter.report(RunEvent::StepStarted {
-                job: self.key.clone(),
-                step: post.label.clone(),
-                name: post.name.clone(),
-            });
-            let r = self.run_post(&post).await;
-            let (outcome, reason) = match r {
+            self.started(&post.label, &post.name);
+            let (outcome, reason) = match self.run_post(&post).await {
                 Ok(r) => (r.outcome, r.reason),
                 Err(e) => (Conclusion::Failure, Some(e.to_string())),
             };
             if outcome == Conclusion::Failure {
-                self.root.failed = true;
+                self.progress.root.failed = true;
             }
-            let _ = post.main_failed;
             self.cx.reporter.report(RunEvent::StepFinished {
-                job: self.key.clone(),
+                job: self.site.key.clone(),
                 step: post.label.clone(),
                 name: post.name.clone(),
                 outcome,
@@ -37,47 +62,37 @@ impl<B: ContainerBackend> JobRunner<B> {
         }
     }
 
-    pub(super) async fn run_post(&mut self, post: &Post) -> Result<StepResult, EngineError> {
+    async fn run_post(&mut self, post: &Post) -> Result<StepResult, EngineError> {
         let mut env: Vec<(String, String)> = post.env.clone().into_iter().collect();
         for (k, v) in &post.state {
             env.push((format!("STATE_{k}"), v.clone()));
         }
         for (k, v) in &post.inputs {
-            env.push((actions::input_var(k), v.clone()));
+            env.push((input_var(k), v.clone()));
         }
-        match post.action.action.runs.as_ref().map(|r| &r.kind) {
-            Some(RunsKind::Node(n)) => {
-                let script = format!(
-                    "{}/{}",
-                    post.action.container_dir,
-                    n.post.as_ref().map(|p| p.value.as_str()).unwrap_or("")
-                );
-                self.counter += 1;
-                let tag = format!("{}", self.counter);
-                let argv = vec!["node".into(), script];
-                let (r, _) = self
-                    .exec(&post.label, &tag, argv, WORKSPACE.into(), env, None)
-                    .await?;
+        self.progress.counter += 1;
+        match &post.run {
+            PostRun::Node { script } => {
+                let tag = format!("{}", self.progress.counter);
+                let command = Command {
+                    argv: vec!["node".into(), script.clone()],
+                    working_dir: WORKSPACE.into(),
+                    env,
+                    timeout: None,
+                };
+                let (r, _) = self.exec(&post.label, &tag, command).await?;
                 Ok(r)
             }
-            Some(RunsKind::Docker(d)) => {
-                self.counter += 1;
-                let entry = d.post_entrypoint.as_ref().map(|e| e.value.clone());
-                self.container_step(
-                    &post.label,
-                    post.action.uses.clone(),
-                    entry,
-                    Vec::new(),
+            PostRun::Container { image, entrypoint } => {
+                let step = StepContainer {
+                    image: image.clone(),
+                    entrypoint: entrypoint.clone(),
+                    args: Vec::new(),
                     env,
-                    None,
-                )
-                .await
+                    timeout: None,
+                };
+                self.container_step(&post.label, step).await
             }
-            _ => Ok(StepResult {
-                outcome: Conclusion::Success,
-                outputs: BTreeMap::new(),
-                reason: None,
-            }),
         }
     }
 }

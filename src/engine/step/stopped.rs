@@ -1,7 +1,11 @@
 //! How a step's process ended (exit code, timeout, cancellation) and the step result and
 //! reason that follow from it, shared by `run:` steps and container actions.
 
-use super::*;
+use super::StepResult;
+use crate::engine::error::EngineError;
+use crate::engine::report::Conclusion;
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 pub enum Stopped {
     Finished(Result<i64, crate::backend::BackendError>),

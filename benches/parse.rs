@@ -9,8 +9,8 @@ mod corpus;
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gantry::model::lower::{lower_workflow, Cx};
-use gantry::validate::{check_text, FileKind};
+use gantry_core::model::lower::{lower_workflow, Cx};
+use gantry_core::validate::{check_text, FileKind};
 
 fn bench(c: &mut Criterion) {
     let texts = corpus::workflows();
@@ -19,13 +19,13 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(bytes as u64));
     g.sample_size(30);
     // The arena is reset between files, as `gantry validate` does.
-    let mut arena = gantry::yaml::Bump::new();
+    let mut arena = gantry_core::yaml::Bump::new();
     g.bench_function("yaml parse", |b| {
         b.iter(|| {
             texts
                 .iter()
                 .map(|(_, t)| {
-                    let ok = gantry::yaml::parse_in(t, &arena).is_ok() as usize;
+                    let ok = gantry_core::yaml::parse_in(t, &arena).is_ok() as usize;
                     arena.reset();
                     ok
                 })
@@ -37,9 +37,9 @@ fn bench(c: &mut Criterion) {
             texts
                 .iter()
                 .map(|(_, t)| {
-                    let jobs = match gantry::yaml::parse_in(t, &arena) {
+                    let jobs = match gantry_core::yaml::parse_in(t, &arena) {
                         Ok(Some(root)) => {
-                            let mut diags = gantry::diag::Diagnostics::new();
+                            let mut diags = gantry_core::diag::Diagnostics::new();
                             let wf = lower_workflow(&root, &mut Cx::new(&mut diags));
                             wf.jobs.len()
                         }

@@ -5,9 +5,9 @@
 mod corpus;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use gantry::event::PushSpec;
-use gantry::plan::{plan, resolve::NoFiles, PlanOptions, WorkflowFile};
-use gantry::validate::{check_text, FileKind};
+use gantry_core::validate::{check_text, FileKind};
+use gantry_plan::event::PushSpec;
+use gantry_plan::{plan, resolve::NoFiles, PlanOptions, WorkflowFile};
 
 fn bench(c: &mut Criterion) {
     let texts = corpus::workflows();

@@ -1,7 +1,7 @@
 //! Time per validation phase over the corpus, single-threaded: `cargo run --release --example validate_phases`.
-use gantry::diag::Diagnostics;
-use gantry::model::lower::{lower_workflow, Cx};
-use gantry::validate::{validate_workflow, LineIndex, Source};
+use gantry_core::diag::Diagnostics;
+use gantry_core::model::lower::{lower_workflow, Cx};
+use gantry_core::validate::{validate_workflow, LineIndex, Source};
 use std::time::Instant;
 
 #[global_allocator]
@@ -27,10 +27,10 @@ fn main() {
             .fold(f64::MAX, f64::min)
     };
     // One arena holds every tree here; `gantry validate` resets its arena per file.
-    let arena = gantry::yaml::Bump::new();
+    let arena = gantry_core::yaml::Bump::new();
     let trees: Vec<_> = files
         .iter()
-        .map(|f| gantry::yaml::parse_in(f, &arena).ok().flatten())
+        .map(|f| gantry_core::yaml::parse_in(f, &arena).ok().flatten())
         .collect();
     let models: Vec<_> = trees
         .iter()
@@ -61,9 +61,9 @@ fn main() {
         return;
     }
     let parse = best(&|| {
-        let mut arena = gantry::yaml::Bump::new();
+        let mut arena = gantry_core::yaml::Bump::new();
         for f in &files {
-            std::hint::black_box(gantry::yaml::parse_in(f, &arena).is_ok());
+            std::hint::black_box(gantry_core::yaml::parse_in(f, &arena).is_ok());
             arena.reset();
         }
     });
@@ -78,7 +78,7 @@ fn main() {
     let owned_trees = best(&|| {
         let t: Vec<_> = files
             .iter()
-            .map(|f| gantry::yaml::parse(f).ok().flatten())
+            .map(|f| gantry_core::yaml::parse(f).ok().flatten())
             .collect();
         drop(t);
     });

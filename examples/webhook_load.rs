@@ -57,7 +57,7 @@ async fn main() {
     let body = std::fs::read(&args[3]).expect("payload file");
     let conns: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(32);
     let secs: u64 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(10);
-    let sig = gantry::signature::sign(secret.as_bytes(), &body);
+    let sig = gantry_plan::signature::sign(secret.as_bytes(), &body);
     let deadline = Instant::now() + Duration::from_secs(secs);
     let run = format!("{:x}", std::process::id());
     let mut tasks = Vec::new();

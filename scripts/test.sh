@@ -33,7 +33,10 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy"
-cargo clippy --all-targets -- -D warnings
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "no function over 100 lines"
+python3 scripts/fn-lengths.py crates src tests
 
 step "docker engine and offline images (for the gantry run tests)"
 scripts/setup-docker.sh
@@ -50,7 +53,7 @@ GANTRY_TANSU="$(scripts/setup-kafka.sh)"
 export GANTRY_TANSU
 
 step "cargo test"
-cargo test --all-targets --no-fail-fast 2>&1 | tee target/test-output.txt
+cargo test --workspace --all-targets --no-fail-fast 2>&1 | tee target/test-output.txt
 grep -E '^test result:' target/test-output.txt | awk '{p+=$4; f+=$6} END {print "tests: " p " passed, " f " failed"}'
 
 step "corpus report (errors and warnings per rule over ../shared/corpus)"

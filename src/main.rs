@@ -24,9 +24,9 @@ struct Args {
 #[derive(Subcommand, Debug)]
 enum Command {
     #[command(flatten)]
-    Local(gantry::cli::Command),
+    Local(gantry_cli::Command),
     /// The runner service: webhooks in, runs in Docker, a durable run store, an API.
-    Serve(Box<gantry::serve::cmd::ServeArgs>),
+    Serve(Box<gantry_serve::cmd::ServeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -41,8 +41,8 @@ fn main() -> ExitCode {
         .with_target(false)
         .init();
     let result = match Args::parse().command {
-        Command::Local(command) => gantry::cli::run(command),
-        Command::Serve(args) => gantry::serve::cmd::run(*args),
+        Command::Local(command) => gantry_cli::run(command),
+        Command::Serve(args) => gantry_serve::cmd::run(*args),
     };
     match result {
         Ok(code) => code,

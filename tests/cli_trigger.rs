@@ -195,7 +195,7 @@ fn assert_is_signed_push(req: &Request, path: &str, sha: &str) {
         .is_some_and(|d| d.starts_with("push-")));
     let sig = req.header("x-hub-signature-256").unwrap_or_default();
     assert!(
-        gantry::signature::verify(SECRET.as_bytes(), &req.body, sig),
+        gantry_plan::signature::verify(SECRET.as_bytes(), &req.body, sig),
         "bad signature {sig}"
     );
     let payload: serde_json::Value = serde_json::from_slice(&req.body).unwrap();

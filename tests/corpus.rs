@@ -3,12 +3,12 @@
 //! files, so an error is a false positive unless a test shows it is a real mistake); and every
 //! workflow must plan without error for a push to its default branch and for a dispatch.
 
-use gantry::diag::Severity;
-use gantry::event::{self, PushSpec};
-use gantry::model::{TriggerConfig, Workflow};
-use gantry::plan::resolve::{ActionLookup, Resolver};
-use gantry::plan::{plan, PlanOptions, WorkflowFile};
-use gantry::validate::{check_bytes, FileKind};
+use gantry_core::diag::Severity;
+use gantry_core::model::{TriggerConfig, Workflow};
+use gantry_core::validate::{check_bytes, FileKind};
+use gantry_plan::event::{self, PushSpec};
+use gantry_plan::resolve::{ActionLookup, Resolver};
+use gantry_plan::{plan, PlanOptions, WorkflowFile};
 use std::collections::BTreeMap;
 mod common;
 
@@ -142,8 +142,8 @@ fn dispatch_inputs(wf: &Workflow) -> Vec<(String, String)> {
 
 /// A policy that allows what the corpus asks of the host, so that planning is tested on every
 /// file; what the default policy refuses is counted separately.
-fn open_policy() -> gantry::policy::Policy {
-    gantry::policy::Policy {
+fn open_policy() -> gantry_core::policy::Policy {
+    gantry_core::policy::Policy {
         cap_add: vec!["ALL".into()],
         host_paths: vec!["/".into()],
         docker_socket: true,
@@ -194,7 +194,7 @@ fn every_corpus_workflow_plans_for_a_push_and_a_dispatch() {
                 }];
                 let p = plan(&ev, &files, &opts, &resolver);
                 planned += 1;
-                for w in gantry::policy::check_workflow(wf, &Default::default()) {
+                for w in gantry_core::policy::check_workflow(wf, &Default::default()) {
                     refused.insert(format!(
                         "{}: {}",
                         w.refusal.option,

@@ -1,6 +1,6 @@
 //! A push event derived from a real local git repository: refs, shas, changed files, commits.
 
-use gantry::git::{push_from_repo, GitError, PushQuery};
+use gantry_load::git::{push_from_repo, GitError, PushQuery};
 use std::path::Path;
 use std::process::Command;
 

@@ -5,10 +5,10 @@
 //! record anything (its store's disk is full) makes the source wait, counting no attempt,
 //! dead-lettering and committing nothing, until it can.
 
-use gantry::event::KafkaMessage;
-use gantry::kafka::{
+use gantry_kafka::{
     run_source, BoxFuture, KafkaConfig, Publisher, Sink, SourceError, SourceStats, Verdict,
 };
+use gantry_plan::event::KafkaMessage;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;

@@ -145,7 +145,7 @@ fn a_push_to_a_github_hosted_repository_runs_its_workflows_in_the_tarball_at_the
     payload["after"] = json!(sha);
     payload["head_commit"]["id"] = json!(sha);
     let body = payload.to_string();
-    let sig = gantry::signature::sign(SECRET.as_bytes(), body.as_bytes());
+    let sig = gantry_plan::signature::sign(SECRET.as_bytes(), body.as_bytes());
     let (code, text) = s.post(
         "/hooks/github",
         &[

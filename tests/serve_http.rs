@@ -39,7 +39,7 @@ jobs:
 fn signatures_and_bad_requests_get_clear_json_errors() {
     let s = Service::new(CI, HOOK, "body_limit = 100000");
     let body = br#"{"zen":"Keep it logically awesome."}"#;
-    let sig = gantry::signature::sign(SECRET.as_bytes(), body);
+    let sig = gantry_plan::signature::sign(SECRET.as_bytes(), body);
     let (code, text) = s.post(
         "/hooks/github",
         &[
@@ -85,7 +85,7 @@ fn signatures_and_bad_requests_get_clear_json_errors() {
     );
     assert_eq!(code, 401);
     let bad = b"{\"ref\": \"refs/heads/main\",\n  oops}";
-    let sig = gantry::signature::sign(SECRET.as_bytes(), bad);
+    let sig = gantry_plan::signature::sign(SECRET.as_bytes(), bad);
     let (code, text) = s.post(
         "/hooks/github",
         &[

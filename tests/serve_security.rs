@@ -681,7 +681,7 @@ fn answers_name_no_host_path() {
             "{path}: {text}"
         );
     }
-    let sig = gantry::signature::sign(SECRET.as_bytes(), b"{}");
+    let sig = gantry_plan::signature::sign(SECRET.as_bytes(), b"{}");
     for (path, headers) in [
         ("/hooks/github", vec![("X-Hub-Signature-256", sig.as_str())]),
         ("/hooks/nope", vec![]),

@@ -7,7 +7,7 @@
 mod docker;
 mod vault;
 
-use gantry::secrets::{SecretError, SecretsConfig, VaultStore};
+use gantry_secrets::{SecretError, SecretsConfig, VaultStore};
 use serde_json::json;
 use vault::Bao;
 

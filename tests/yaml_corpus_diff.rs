@@ -7,8 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use gantry::yaml::node::{Node, NodeKind, Resolved};
-use gantry::yaml::parse;
+use gantry_core::yaml::node::{Node, NodeKind, Resolved};
+use gantry_core::yaml::parse;
 
 /// A comparable value both trees are lowered to.
 #[derive(Debug)]

@@ -6,8 +6,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use gantry::yaml::node::{Node, NodeKind, Pos};
-use gantry::yaml::parse;
+use gantry_core::yaml::node::{Node, NodeKind, Pos};
+use gantry_core::yaml::parse;
 
 fn corpus_files() -> Vec<PathBuf> {
     let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");

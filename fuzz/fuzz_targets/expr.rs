@@ -2,7 +2,7 @@
 //! evaluating whatever parses. Errors must point inside the input; nothing may panic.
 #![no_main]
 
-use gantry::expr::{evaluate, parse_condition, parse_expr, parse_template, MapHost, Value};
+use gantry_core::expr::{evaluate, parse_condition, parse_expr, parse_template, MapHost, Value};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

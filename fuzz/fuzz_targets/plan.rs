@@ -2,9 +2,9 @@
 //! event payload; whatever validates is planned for that event. Nothing may panic.
 #![no_main]
 
-use gantry::event;
-use gantry::plan::{plan, resolve::NoFiles, PlanOptions, WorkflowFile};
-use gantry::validate::{check_bytes, FileKind};
+use gantry_plan::event;
+use gantry_plan::{plan, resolve::NoFiles, PlanOptions, WorkflowFile};
+use gantry_core::validate::{check_bytes, FileKind};
 use libfuzzer_sys::fuzz_target;
 
 const EVENTS: &[&str] = &["push", "workflow_dispatch", "kafka", "webhook", "pull_request", "schedule"];

@@ -1,7 +1,7 @@
 //! Fuzzes the YAML → model → validation path: any bytes must give diagnostics, never a panic.
 #![no_main]
 
-use gantry::validate::{check_bytes, FileKind};
+use gantry_core::validate::{check_bytes, FileKind};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

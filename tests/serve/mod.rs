@@ -285,7 +285,7 @@ impl Service {
     /// A signed GitHub push delivery of this repository's commit.
     pub fn push(&self, delivery: &str) -> (u16, String) {
         let body = self.push_payload();
-        let sig = gantry::signature::sign(SECRET.as_bytes(), body.as_bytes());
+        let sig = gantry_plan::signature::sign(SECRET.as_bytes(), body.as_bytes());
         self.post(
             "/hooks/github",
             &[

@@ -1,0 +1,205 @@
+//! `gantry run`: plan like `gantry plan`, then execute every matched workflow with the
+//! Docker engine, printing each job's steps and output as they happen. Ctrl-C cancels
+//! gracefully (running steps are stopped, `always()` steps run, everything is removed); a
+//! second Ctrl-C stops at once (still removing what was created).
+
+use super::console::Console;
+use super::plan::PlanArgs;
+use super::Format;
+use anyhow::{Context, Result};
+use clap::Args;
+use gantry_docker::DockerBackend;
+use gantry_engine::{scratch, Conclusion, Engine, EngineConfig, Overrides, RunRequest, Signals};
+use gantry_plan::render::render_text;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Jobs running at once.
+    #[arg(long = "jobs", default_value_t = 4)]
+    pub jobs: usize,
+    /// Bind-mount the working tree into the jobs instead of copying it: steps then change
+    /// (and may delete) your files, as with act's `--bind`. By default each job gets a copy
+    /// and the working tree is never modified.
+    #[arg(long)]
+    pub bind: bool,
+    /// The default since the working tree is copied unless `--bind` is given; kept so that
+    /// existing scripts keep working.
+    #[arg(long, hide = true, conflicts_with = "bind")]
+    pub copy_workspace: bool,
+    /// Where per-run files (step scripts, file commands, event payload) live while a run
+    /// lasts: a directory on tmpfs (default: $XDG_RUNTIME_DIR/gantry, else
+    /// /dev/shm/gantry-<uid>).
+    #[arg(long = "scratch-dir", alias = "run-root", env = "GANTRY_SCRATCH_DIR")]
+    pub run_root: Option<PathBuf>,
+    /// Accept a scratch directory that is not tmpfs (unsafe: secret values rendered into
+    /// step scripts and file commands are written to that disk).
+    #[arg(long)]
+    pub allow_disk_scratch: bool,
+    /// Use a local directory for a remote action's repository: owner/repo@ref=PATH
+    /// (repeatable; like act's local repository option).
+    #[arg(long = "action-dir", value_name = "OWNER/REPO@REF=PATH")]
+    pub action_dirs: Vec<String>,
+    /// Use only actions already in the action cache; never download.
+    #[arg(long)]
+    pub offline: bool,
+    /// Where downloaded actions are kept (default ~/.cache/gantry/actions).
+    #[arg(long, env = "GANTRY_ACTION_CACHE")]
+    pub action_cache: Option<PathBuf>,
+    /// The GitHub API remote actions are downloaded from (GitHub Enterprise, tests).
+    #[arg(
+        long,
+        env = "GANTRY_GITHUB_API",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api: String,
+}
+
+/// Per-run files on tmpfs, in this process's own directory under the scratch root (removed
+/// when the process ends; those of gantry processes that died are removed now).
+fn scratch_dir(args: &RunArgs) -> Result<scratch::RemoveOnDrop> {
+    let keys = scratch::ScratchKeys {
+        dir: "--scratch-dir",
+        allow_disk: "--allow-disk-scratch",
+    };
+    let root = scratch::prepare(args.run_root.as_deref(), args.allow_disk_scratch, keys)?;
+    let own = scratch::process_dir(&root).with_context(|| {
+        format!(
+            "--scratch-dir {}: creating this run's directory",
+            root.display()
+        )
+    })?;
+    Ok(scratch::RemoveOnDrop(own))
+}
+
+/// Where remote actions come from: `--action-dir` copies first, then the download cache.
+fn action_source(
+    args: &RunArgs,
+    secrets: &std::collections::BTreeMap<String, String>,
+) -> Result<Overrides> {
+    let mut dirs = Vec::new();
+    for spec in &args.action_dirs {
+        dirs.push(Overrides::parse(spec).map_err(anyhow::Error::msg)?);
+    }
+    let cache = args.action_cache.clone().unwrap_or_else(|| {
+        PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into()))
+            .join(".cache/gantry/actions")
+    });
+    let token = secrets
+        .get("GITHUB_TOKEN")
+        .cloned()
+        .or_else(|| std::env::var("GITHUB_TOKEN").ok())
+        .filter(|t| !t.is_empty());
+    let fetcher = gantry_github::FetcherConfig {
+        cache_dir: cache,
+        offline: args.offline,
+        api_base: Some(args.github_api.clone()),
+        token,
+    }
+    .build()?;
+    Ok(Overrides {
+        dirs,
+        fallback: Arc::new(fetcher),
+    })
+}
+
+fn run_id() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{}{:03}", now.as_secs(), std::process::id() % 1000)
+}
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let planned = args.plan.build_with_sources()?;
+    let secrets = args.plan.secrets.load()?;
+    let console = Arc::new(Console::new(args.plan.format == Format::Json, &secrets));
+    if args.plan.format == Format::Text {
+        console.header(&render_text(&planned.plan));
+    }
+    let blocked: Vec<String> = planned
+        .plan
+        .workflows
+        .iter()
+        .filter(|w| w.matched && !w.errors.is_empty())
+        .map(|w| format!("{}: {}", w.file, w.errors.join("; ")))
+        .collect();
+    if !blocked.is_empty() {
+        for b in &blocked {
+            console.note(&format!("cannot run {b}"));
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let own = scratch_dir(&args)?;
+    rt.block_on(async move {
+        let backend = Arc::new(DockerBackend::connect().await.with_context(|| {
+            "Docker is needed to run workflows; start dockerd (scripts/setup-docker.sh does it) \
+             or set DOCKER_HOST"
+        })?);
+        let options = planned.options;
+        let config = EngineConfig {
+            workspace: args.plan.workspace.clone(),
+            copy_workspace: !args.bind,
+            policy: options.policy,
+            max_jobs: args.jobs,
+            run_root: own.0.clone(),
+            vars: options.vars,
+            ..EngineConfig::default()
+        };
+        let actions = action_source(&args, &secrets)?;
+        let engine = Engine::new(backend, config)
+            .with_secrets(Arc::new(planned.store))
+            .with_actions(Arc::new(actions));
+        let signals = Signals::default();
+        spawn_ctrl_c(signals.clone(), console.clone());
+        let mut worst = Conclusion::Success;
+        let mut number = 0;
+        for w in &planned.plan.workflows {
+            let Some(req) = RunRequest::from_outcome(w, &planned.event, run_id(), number + 1)
+            else {
+                continue;
+            };
+            number += 1;
+            let result = engine.run(req, console.clone(), signals.clone()).await?;
+            worst = match (worst, result.conclusion) {
+                (Conclusion::Failure, _) | (_, Conclusion::Failure) => Conclusion::Failure,
+                (Conclusion::Cancelled, _) | (_, Conclusion::Cancelled) => Conclusion::Cancelled,
+                _ => Conclusion::Success,
+            };
+            if signals.cancel.is_cancelled() {
+                break;
+            }
+        }
+        console.finish();
+        Ok(match worst {
+            Conclusion::Success | Conclusion::Skipped => ExitCode::SUCCESS,
+            Conclusion::Failure => ExitCode::FAILURE,
+            Conclusion::Cancelled => ExitCode::from(130),
+        })
+    })
+}
+
+fn spawn_ctrl_c(signals: Signals, console: Arc<Console>) {
+    tokio::spawn(async move {
+        let mut presses = 0;
+        while tokio::signal::ctrl_c().await.is_ok() {
+            presses += 1;
+            if presses == 1 {
+                console.note("cancelling: stopping running steps, then running always() steps (Ctrl-C again to stop now)");
+                signals.cancel.cancel();
+            } else {
+                console.note("stopping now; removing containers");
+                signals.force.cancel();
+                signals.cancel.cancel();
+            }
+        }
+    });
+}

@@ -1,0 +1,55 @@
+//! Checks of `uses:` references with [`crate::action_ref`]'s parser: the forms GitHub accepts for
+//! steps (`./path`, `$/path`, `owner/repo[/path]@ref`, `docker://image`) and for jobs calling
+//! reusable workflows, pointing at the offending part. Existence is not checked here:
+//! validation reads one file and nothing else. Also: composite `run` steps name a `shell`.
+
+use super::Source;
+use crate::action_ref::{parse_job_uses, parse_step_uses, UsesError};
+use crate::diag::Diagnostics;
+use crate::model::{Action, JobKind, RunsKind, Step, StepAction, Str, Workflow};
+
+fn check_step(step: &Step, composite: bool, src: &Source<'_>, diags: &mut Diagnostics) {
+    match &step.action {
+        StepAction::Uses { uses, .. } => {
+            report(uses, parse_step_uses(&uses.value).err(), src, diags)
+        }
+        StepAction::Run(r) if composite && step.shell.is_none() => {
+            diags.error("shell", r.span, "a `run` step in a composite action must say which `shell` runs it (GitHub has no default there)");
+        }
+        StepAction::Parallel(inner) => inner
+            .iter()
+            .for_each(|s| check_step(s, composite, src, diags)),
+        _ => {}
+    }
+}
+
+fn report(at: &Str, problem: Option<UsesError>, src: &Source<'_>, diags: &mut Diagnostics) {
+    if let Some(e) = problem {
+        let v = &at.value;
+        let start = e.offset.min(v.len());
+        let span = if start < v.len() {
+            src.index.locate(src.text, at.span, v, start..v.len())
+        } else {
+            at.span
+        };
+        diags.error("uses", span, e.message);
+    }
+}
+
+pub fn check_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostics) {
+    for job in &wf.jobs {
+        match &job.kind {
+            JobKind::Steps(s) => s
+                .steps
+                .iter()
+                .for_each(|st| check_step(st, false, src, diags)),
+            JobKind::Call(c) => report(&c.uses, parse_job_uses(&c.uses.value).err(), src, diags),
+        }
+    }
+}
+
+pub fn check_action(a: &Action, src: &Source<'_>, diags: &mut Diagnostics) {
+    if let Some(RunsKind::Composite { steps }) = a.runs.as_ref().map(|r| &r.kind) {
+        steps.iter().for_each(|st| check_step(st, true, src, diags));
+    }
+}

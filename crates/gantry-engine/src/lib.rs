@@ -1,0 +1,188 @@
+//! Executing a planned workflow with a container backend: jobs as soon as their `needs`
+//! finish (up to a limit), one job container per job on a per-run network, services,
+//! `run:` steps, container/composite/JavaScript actions, file and workflow commands,
+//! outputs, conditions, timeouts, cancellation — and no container, network or volume left
+//! behind. The engine runs a [`gantry_plan::WorkflowPlan`] and nothing else: each step's
+//! kind and texts are the plan's; only what the plan leaves to run time (a remote action's
+//! `action.yml`, a matrix made from the outputs of needed jobs) is planned during the run,
+//! in [`replan`]. Effects go through [`crate::backend::ContainerBackend`]
+//! ([`crate::backend::fake`] in tests).
+
+mod actions;
+pub mod backend;
+mod call_secrets;
+mod cleanup;
+mod context;
+mod env;
+mod error;
+mod host;
+mod job;
+mod layout;
+pub mod mask;
+mod masked;
+mod output;
+pub mod protocol;
+mod remote;
+pub mod replan;
+mod report;
+mod schedule;
+pub mod scratch;
+mod shell;
+mod step;
+mod workspace;
+
+pub use cleanup::{remove_leftovers, remove_stale};
+pub use error::EngineError;
+pub use host::{hash_files, hex, RunHost};
+pub use remote::{ActionSource, NoRemote, Overrides};
+pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
+pub use shell::{command as shell_command, ShellCommand};
+
+use crate::backend::ContainerBackend;
+use gantry_core::expr::Object;
+use gantry_plan::event::Event;
+use gantry_plan::{WorkflowOutcome, WorkflowPlan};
+use gantry_secrets::SecretStore;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// How the engine runs things; built once and shared by every run.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The repository on the host that jobs see at `GITHUB_WORKSPACE`.
+    pub workspace: PathBuf,
+    /// Copy the workspace into a volume instead of bind-mounting it.
+    pub copy_workspace: bool,
+    /// Jobs running at once, across the run.
+    pub max_jobs: usize,
+    /// Where per-run host directories (event payload, file commands, step scripts) are
+    /// created: a directory on tmpfs (see [`scratch`]); the CLI and the service check it.
+    pub run_root: PathBuf,
+    pub vars: Object,
+    /// How long a service may take to become healthy.
+    pub service_timeout: std::time::Duration,
+    /// What workflows may ask of the host, and the confinement every container gets.
+    pub policy: Arc<gantry_core::policy::Policy>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig {
+            workspace: PathBuf::from("."),
+            copy_workspace: false,
+            max_jobs: 4,
+            run_root: scratch::default_root(),
+            vars: Object::new(),
+            service_timeout: std::time::Duration::from_secs(300),
+            policy: Arc::default(),
+        }
+    }
+}
+
+/// One matched workflow to run: its plan (everything the run does) and the event.
+pub struct RunRequest {
+    pub run_id: String,
+    pub run_number: u64,
+    /// The workflow file, as the plan names it.
+    pub file: String,
+    pub workflow_name: String,
+    pub plan: WorkflowPlan,
+    pub event: Event,
+}
+
+impl RunRequest {
+    /// The request for a matched workflow of a plan; `None` when it does not run (not
+    /// matched, or blocked by errors).
+    pub fn from_outcome(
+        outcome: &WorkflowOutcome,
+        event: &Event,
+        run_id: String,
+        run_number: u64,
+    ) -> Option<RunRequest> {
+        let plan = outcome
+            .run
+            .clone()
+            .filter(|_| outcome.matched && outcome.errors.is_empty())?;
+        Some(RunRequest {
+            run_id,
+            run_number,
+            file: outcome.file.clone(),
+            workflow_name: outcome.name.clone(),
+            plan,
+            event: event.clone(),
+        })
+    }
+}
+
+/// Ctrl-C handling: `cancel` asks for a graceful stop (running steps are stopped, `always()`
+/// steps still run, everything is cleaned up); `force` stops at once (still cleaning up).
+#[derive(Clone, Default)]
+pub struct Signals {
+    pub cancel: CancellationToken,
+    pub force: CancellationToken,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobResult {
+    pub key: String,
+    pub id: String,
+    pub conclusion: Conclusion,
+    pub outputs: BTreeMap<String, String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub conclusion: Conclusion,
+    pub jobs: Vec<JobResult>,
+}
+
+pub struct Engine<B: ContainerBackend> {
+    backend: Arc<B>,
+    config: Arc<EngineConfig>,
+    secrets: Arc<dyn SecretStore>,
+    actions: Arc<dyn ActionSource>,
+}
+
+impl<B: ContainerBackend> Engine<B> {
+    pub fn new(backend: Arc<B>, config: EngineConfig) -> Engine<B> {
+        Engine {
+            backend,
+            config: Arc::new(config),
+            secrets: Arc::new(gantry_secrets::ChainStore::default()),
+            actions: Arc::new(NoRemote),
+        }
+    }
+
+    /// Where remote actions come from (by default: nowhere, with a message saying so).
+    pub fn with_actions(mut self, source: Arc<dyn ActionSource>) -> Engine<B> {
+        self.actions = source;
+        self
+    }
+
+    /// Where the secrets jobs use come from (by default: none but an empty `GITHUB_TOKEN`).
+    pub fn with_secrets(mut self, store: Arc<dyn SecretStore>) -> Engine<B> {
+        self.secrets = store;
+        self
+    }
+
+    pub fn backend(&self) -> &Arc<B> {
+        &self.backend
+    }
+
+    /// Runs one workflow to the end (or until cancelled), reporting as it goes, and removes
+    /// everything it created before returning.
+    pub async fn run(
+        &self,
+        req: RunRequest,
+        reporter: Arc<dyn Reporter>,
+        signals: Signals,
+    ) -> Result<RunResult, EngineError> {
+        schedule::run(self, req, reporter, signals).await
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,98 @@
+//! Post steps (`post:` of JavaScript actions, `post-entrypoint:` of container actions):
+//! run after the job's steps, last registered first, with the state their main step saved.
+
+use super::process::{Command, StepContainer};
+use super::{JobRunner, StepResult};
+use crate::actions::input_var;
+use crate::backend::ContainerBackend;
+use crate::env::EnvMap;
+use crate::error::EngineError;
+use crate::layout::WORKSPACE;
+use crate::report::{millis, Conclusion, RunEvent};
+use std::time::Instant;
+
+/// What a post step runs.
+pub enum PostRun {
+    /// `node <script>` in the job container.
+    Node { script: String },
+    /// The action's image with its `post-entrypoint`.
+    Container {
+        image: String,
+        entrypoint: Option<String>,
+    },
+}
+
+/// A post step registered by its main step.
+pub struct Post {
+    pub label: String,
+    pub name: String,
+    pub run: PostRun,
+    pub inputs: Vec<(String, String)>,
+    /// `STATE_*` from `GITHUB_STATE` and `::save-state`.
+    pub state: Vec<(String, String)>,
+    /// The main step's process environment.
+    pub env: EnvMap,
+}
+
+impl<B: ContainerBackend> JobRunner<B> {
+    /// Post steps, last registered first; they run unless the job was force-stopped.
+    pub async fn run_posts(&mut self) {
+        while let Some(post) = self.progress.posts.pop() {
+            if self.cx.signals.force.is_cancelled() {
+                break;
+            }
+            let t0 = Instant::now();
+            self.started(&post.label, &post.name);
+            let (outcome, reason) = match self.run_post(&post).await {
+                Ok(r) => (r.outcome, r.reason),
+                Err(e) => (Conclusion::Failure, Some(e.to_string())),
+            };
+            if outcome == Conclusion::Failure {
+                self.progress.root.failed = true;
+            }
+            self.cx.reporter.report(RunEvent::StepFinished {
+                job: self.site.key.clone(),
+                step: post.label.clone(),
+                name: post.name.clone(),
+                outcome,
+                conclusion: outcome,
+                reason: reason.map(|r| self.cx.mask(&r)),
+                duration_ms: millis(t0.elapsed()),
+            });
+        }
+    }
+
+    async fn run_post(&mut self, post: &Post) -> Result<StepResult, EngineError> {
+        let mut env: Vec<(String, String)> = post.env.clone().into_iter().collect();
+        for (k, v) in &post.state {
+            env.push((format!("STATE_{k}"), v.clone()));
+        }
+        for (k, v) in &post.inputs {
+            env.push((input_var(k), v.clone()));
+        }
+        self.progress.counter += 1;
+        match &post.run {
+            PostRun::Node { script } => {
+                let tag = format!("{}", self.progress.counter);
+                let command = Command {
+                    argv: vec!["node".into(), script.clone()],
+                    working_dir: WORKSPACE.into(),
+                    env,
+                    timeout: None,
+                };
+                let (r, _) = self.exec(&post.label, &tag, command).await?;
+                Ok(r)
+            }
+            PostRun::Container { image, entrypoint } => {
+                let step = StepContainer {
+                    image: image.clone(),
+                    entrypoint: entrypoint.clone(),
+                    args: Vec::new(),
+                    env,
+                    timeout: None,
+                };
+                self.container_step(&post.label, step).await
+            }
+        }
+    }
+}

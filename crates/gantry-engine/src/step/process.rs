@@ -1,0 +1,249 @@
+//! Running a step's process: a command in the job container (`exec`) or a container of
+//! its own (container actions), with its output handled as it comes, a timeout, and
+//! cancellation — TERM, then KILL after the grace period. A container step joins the job
+//! container's network stack (`container:<id>`): it sees the job's network, services by
+//! name included, without the cost of a network endpoint of its own (about 150 ms per
+//! container here).
+
+use super::{JobRunner, StepResult, Stopped, GRACE};
+use crate::backend::{
+    discard_output, output_channel, BackendError, ContainerBackend, ContainerSpec, ExecSpec,
+};
+use crate::error::EngineError;
+use crate::layout::WORKSPACE;
+use crate::output::{self, CommandEffects, OutputCx};
+use std::future::Future;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// A command to run in the job container.
+pub struct Command {
+    pub argv: Vec<String>,
+    pub working_dir: String,
+    pub env: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+}
+
+/// A container to run as a step (`docker://` images, container actions).
+pub struct StepContainer {
+    pub image: String,
+    /// One program (GitHub does not split an entrypoint given as one string).
+    pub entrypoint: Option<String>,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+}
+
+impl<B: ContainerBackend> JobRunner<B> {
+    pub(super) fn output_cx(&self, label: &str) -> OutputCx {
+        OutputCx {
+            reporter: self.cx.reporter.clone(),
+            masker: self.cx.masker.clone(),
+            job: self.site.key.clone(),
+            step: label.to_string(),
+            debug: self
+                .cx
+                .cfg
+                .vars
+                .get("ACTIONS_STEP_DEBUG")
+                .is_some_and(|v| v.to_text() == "true"),
+        }
+    }
+
+    /// The token that stops a step: the job's, or, for a step that starts after
+    /// cancellation (`if: always()`), only a second Ctrl-C.
+    fn stop_token(&self) -> CancellationToken {
+        if self.token.is_cancelled() {
+            self.cx.signals.force.clone()
+        } else {
+            self.token.clone()
+        }
+    }
+
+    /// Runs a command in the job container with output handling, timeout and cancellation.
+    pub(super) async fn exec(
+        &mut self,
+        label: &str,
+        tag: &str,
+        command: Command,
+    ) -> Result<(StepResult, CommandEffects), EngineError> {
+        let (pid_host, pid_path) = self.site.layout.temp_file(&format!("step-{tag}.pid"));
+        let _ = std::fs::remove_file(&pid_host);
+        // The wrapper records the process id, so that a cancelled step can be signalled.
+        let mut cmd = vec![
+            "sh".to_string(),
+            "-c".to_string(),
+            format!("echo $$ > {pid_path}; exec \"$@\""),
+            "sh".to_string(),
+        ];
+        cmd.extend(command.argv);
+        let spec = ExecSpec {
+            cmd,
+            env: command.env,
+            working_dir: Some(command.working_dir),
+            user: self.cx.cfg.policy.user.clone(),
+        };
+        let (tx, rx) = output_channel();
+        let out = output::spawn(self.output_cx(label), rx);
+        let backend = self.cx.backend.clone();
+        let container = self.site.container.clone();
+        let mut fut = Box::pin(async move { backend.exec(&container, &spec, tx).await });
+        let stopped = self
+            .wait_or_stop(&mut fut, command.timeout, &pid_path)
+            .await;
+        drop(fut);
+        let effects = out.await.unwrap_or_default();
+        let mut result = stopped.into_result()?;
+        self.explain_failure(&mut result).await;
+        self.absorb(&effects, &mut result);
+        Ok((result, effects))
+    }
+
+    /// Waits for `fut`; on timeout or cancellation signals the step's process group (TERM,
+    /// then KILL after the grace period) and stops waiting if it still does not end.
+    async fn wait_or_stop<F>(
+        &self,
+        fut: &mut F,
+        timeout: Option<Duration>,
+        pid_path: &str,
+    ) -> Stopped
+    where
+        F: Future<Output = Result<i64, BackendError>> + Unpin,
+    {
+        let why = match first_of(fut, timeout, &self.stop_token()).await {
+            Ok(finished) => return finished,
+            Err(why) => why,
+        };
+        for signal in ["TERM", "KILL"] {
+            self.signal(pid_path, signal).await;
+            let grace = if signal == "TERM" {
+                GRACE
+            } else {
+                Duration::from_secs(2)
+            };
+            if tokio::time::timeout(grace, &mut *fut).await.is_ok() {
+                return why;
+            }
+            if self.cx.signals.force.is_cancelled() {
+                break;
+            }
+        }
+        why
+    }
+
+    async fn signal(&self, pid_path: &str, signal: &str) {
+        let spec = ExecSpec {
+            cmd: vec![
+                "sh".into(),
+                "-c".into(),
+                format!("p=$(cat {pid_path} 2>/dev/null) && {{ kill -{signal} -- -$p 2>/dev/null || kill -{signal} $p; }}"),
+            ],
+            ..Default::default()
+        };
+        let _ = self
+            .cx
+            .backend
+            .exec(&self.site.container, &spec, discard_output())
+            .await;
+    }
+
+    /// A container step: `docker run` of the image with the job's mounts; removed in the
+    /// background once it ends.
+    pub(super) async fn container_step(
+        &mut self,
+        label: &str,
+        step: StepContainer,
+    ) -> Result<StepResult, EngineError> {
+        let timeout = step.timeout;
+        let spec = self.step_container_spec(step);
+        let (tx, rx) = output_channel();
+        let out = output::spawn(self.output_cx(label), rx);
+        let id = match self.cx.backend.create_container(&spec).await {
+            Ok(id) => id,
+            Err(e) => {
+                drop(tx);
+                let _ = out.await;
+                return Err(e.into());
+            }
+        };
+        let backend = self.cx.backend.clone();
+        let cid = id.clone();
+        let mut fut = Box::pin(async move { backend.run_container(&cid, tx).await });
+        let stopped = match first_of(&mut fut, timeout, &self.stop_token()).await {
+            Ok(finished) => finished,
+            Err(why) => {
+                self.kill(&id, &mut fut).await;
+                why
+            }
+        };
+        drop(fut);
+        let backend = self.cx.backend.clone();
+        self.chores.removals.push(tokio::spawn(async move {
+            let _ = backend.remove_container(&id).await;
+        }));
+        let effects = out.await.unwrap_or_default();
+        let mut result = stopped.into_result()?;
+        self.absorb(&effects, &mut result);
+        Ok(result)
+    }
+
+    /// SIGTERM, then SIGKILL after the grace period, to a step's container.
+    async fn kill<F>(&self, id: &str, fut: &mut F)
+    where
+        F: Future<Output = Result<i64, BackendError>> + Unpin,
+    {
+        let _ = self.cx.backend.kill_container(id, "SIGTERM").await;
+        if tokio::time::timeout(GRACE, &mut *fut).await.is_err() {
+            let _ = self.cx.backend.kill_container(id, "SIGKILL").await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), &mut *fut).await;
+        }
+    }
+
+    /// The container GitHub's runner would start: the job's mounts and network, the
+    /// workspace as working directory, `INPUT_*` and `GITHUB_*` variables.
+    fn step_container_spec(&self, step: StepContainer) -> ContainerSpec {
+        let key = &self.site.key;
+        ContainerSpec {
+            name: format!(
+                "gantry-{}-{}-step{}",
+                self.cx.run_id,
+                self.cx.slug(key),
+                self.progress.counter
+            ),
+            image: step.image,
+            entrypoint: step.entrypoint.map(|e| vec![e]),
+            cmd: (!step.args.is_empty()).then_some(step.args),
+            env: step.env,
+            working_dir: Some(WORKSPACE.into()),
+            labels: self.cx.labels(key),
+            mounts: self.site.layout.mounts(),
+            network: Some(format!("container:{}", self.site.container)),
+            user: self.cx.cfg.policy.user.clone(),
+            confinement: self.cx.cfg.policy.confinement(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Whichever comes first: the process's end (`Ok`), its timeout or cancellation (`Err`
+/// with why it must be stopped).
+async fn first_of<F>(
+    fut: &mut F,
+    timeout: Option<Duration>,
+    token: &CancellationToken,
+) -> Result<Stopped, Stopped>
+where
+    F: Future<Output = Result<i64, BackendError>> + Unpin,
+{
+    let sleep = async {
+        match timeout {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        r = &mut *fut => Ok(Stopped::Finished(r)),
+        _ = sleep => Err(Stopped::TimedOut(timeout.unwrap_or_default())),
+        _ = token.cancelled() => Err(Stopped::Cancelled),
+    }
+}

@@ -1,0 +1,329 @@
+//! Remote actions from GitHub: the repository tarball at a ref, downloaded with octocrab
+//! into a local action cache and unpacked safely, then used like a local action. The cache
+//! makes `--offline` runs possible; each (repository, ref) is downloaded once, even when
+//! several jobs ask at the same time. The service also reads a GitHub-hosted repository's
+//! workflow files at a pushed sha here, and commit statuses go back from here. The only
+//! place that talks to GitHub.
+
+mod extract;
+mod status;
+
+pub use extract::{unpack, ExtractError};
+pub use status::{State, StatusReporter};
+
+use gantry_engine::ActionSource;
+use gantry_secrets::BoxFuture;
+use octocrab::Octocrab;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum FetchError {
+    #[error("{repository}@{git_ref} is not in the action cache ({cache}) and --offline forbids downloading it; run once without --offline, or use --action-dir {repository}@{git_ref}=PATH")]
+    NotCached {
+        repository: String,
+        git_ref: String,
+        cache: String,
+    },
+    #[error("{repository}@{git_ref} was not found on GitHub (no such repository or ref; private repositories need GITHUB_TOKEN)")]
+    NotFound { repository: String, git_ref: String },
+    #[error("GitHub refused {repository}@{git_ref} (HTTP {status}: check GITHUB_TOKEN and the rate limit)")]
+    Unauthorized {
+        repository: String,
+        git_ref: String,
+        status: u16,
+    },
+    #[error("downloading {repository}@{git_ref}: {message}")]
+    Network {
+        repository: String,
+        git_ref: String,
+        message: String,
+    },
+    #[error("unpacking {repository}@{git_ref}: {source}")]
+    Archive {
+        repository: String,
+        git_ref: String,
+        #[source]
+        source: ExtractError,
+    },
+    #[error("the action cache {path}: {message}")]
+    Cache { path: String, message: String },
+}
+
+impl FetchError {
+    /// What GitHub's answer means, whichever API gave it: 404 — no such repository or ref,
+    /// 401/403 — refused, anything else (or no answer) — a network failure with `message`.
+    fn from_status(repository: &str, git_ref: &str, status: Option<u16>, message: String) -> Self {
+        let (repository, git_ref) = (repository.to_string(), git_ref.to_string());
+        match status {
+            Some(404) => FetchError::NotFound {
+                repository,
+                git_ref,
+            },
+            Some(status @ (401 | 403)) => FetchError::Unauthorized {
+                repository,
+                git_ref,
+                status,
+            },
+            _ => FetchError::Network {
+                repository,
+                git_ref,
+                message,
+            },
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FetcherConfig {
+    pub cache_dir: PathBuf,
+    pub offline: bool,
+    /// Default https://api.github.com; tests and GitHub Enterprise point elsewhere.
+    pub api_base: Option<String>,
+    pub token: Option<String>,
+}
+
+pub struct ActionFetcher {
+    cfg: FetcherConfig,
+    client: Option<Octocrab>,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A ref as a directory name: safe characters kept, anything else percent-encoded (so
+/// `release/v1` and `release%2Fv1` cannot collide).
+fn ref_dir(git_ref: &str) -> String {
+    let mut out = String::new();
+    for b in git_ref.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.'
+                if !(out.is_empty() && b == b'.') =>
+            {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+const COMPLETE: &str = ".gantry-complete";
+
+impl FetcherConfig {
+    pub fn build(self) -> Result<ActionFetcher, FetchError> {
+        let client = if self.offline {
+            None
+        } else {
+            let mut b = Octocrab::builder();
+            if let Some(t) = &self.token {
+                b = b.personal_token(t.clone());
+            }
+            if let Some(api) = &self.api_base {
+                b = b.base_uri(api.as_str()).map_err(|e| FetchError::Cache {
+                    path: api.clone(),
+                    message: format!("invalid GitHub API URL: {e}"),
+                })?;
+            }
+            Some(b.build().map_err(|e| FetchError::Cache {
+                path: "GitHub client".into(),
+                message: e.to_string(),
+            })?)
+        };
+        Ok(ActionFetcher {
+            cfg: self,
+            client,
+            locks: Mutex::new(HashMap::new()),
+        })
+    }
+}
+
+impl ActionFetcher {
+    /// The workflow files (`.github/workflows/*.yml|yaml`) of a GitHub repository at a ref,
+    /// through the contents API: a push is planned without downloading the whole tree.
+    /// No workflow directory means no workflows.
+    pub async fn workflow_files(
+        &self,
+        repository: &str,
+        git_ref: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, FetchError> {
+        let not_found = || FetchError::NotFound {
+            repository: repository.into(),
+            git_ref: git_ref.into(),
+        };
+        let (owner, repo) = repository.split_once('/').ok_or_else(not_found)?;
+        let Some(client) = &self.client else {
+            return Err(FetchError::NotCached {
+                repository: repository.into(),
+                git_ref: git_ref.into(),
+                cache: self.cfg.cache_dir.display().to_string(),
+            });
+        };
+        let classify = |e: octocrab::Error| {
+            let status = match &e {
+                octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
+                _ => None,
+            };
+            FetchError::from_status(repository, git_ref, status, e.to_string())
+        };
+        let listing = match client
+            .repos(owner, repo)
+            .get_content()
+            .path(".github/workflows")
+            .r#ref(git_ref)
+            .send()
+            .await
+        {
+            Ok(l) => l.items,
+            Err(e) => {
+                return match classify(e) {
+                    FetchError::NotFound { .. } => Ok(Vec::new()),
+                    other => Err(other),
+                }
+            }
+        };
+        let mut out = Vec::new();
+        for item in listing {
+            if item.r#type != "file"
+                || !(item.name.ends_with(".yml") || item.name.ends_with(".yaml"))
+            {
+                continue;
+            }
+            let file = client
+                .repos(owner, repo)
+                .get_content()
+                .path(&item.path)
+                .r#ref(git_ref)
+                .send()
+                .await
+                .map_err(classify)?;
+            let text = file
+                .items
+                .first()
+                .and_then(|c| c.decoded_content())
+                .unwrap_or_default();
+            out.push((item.path.clone(), text.into_bytes()));
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn dir(&self, repository: &str, git_ref: &str) -> PathBuf {
+        self.cfg.cache_dir.join(repository).join(ref_dir(git_ref))
+    }
+
+    /// The repository's files at the ref: from the cache, else downloaded into it.
+    pub async fn repository(&self, repository: &str, git_ref: &str) -> Result<PathBuf, FetchError> {
+        let dir = self.dir(repository, git_ref);
+        let lock = {
+            let mut m = self.locks.lock().unwrap_or_else(|e| e.into_inner());
+            m.entry(dir.display().to_string()).or_default().clone()
+        };
+        let _guard = lock.lock().await;
+        if dir.join(COMPLETE).is_file() {
+            return Ok(dir);
+        }
+        let (owner, repo) = repository
+            .split_once('/')
+            .ok_or_else(|| FetchError::NotFound {
+                repository: repository.into(),
+                git_ref: git_ref.into(),
+            })?;
+        let Some(client) = &self.client else {
+            return Err(FetchError::NotCached {
+                repository: repository.into(),
+                git_ref: git_ref.into(),
+                cache: self.cfg.cache_dir.display().to_string(),
+            });
+        };
+        let net = |message: String| FetchError::Network {
+            repository: repository.into(),
+            git_ref: git_ref.into(),
+            message,
+        };
+        let resp = client
+            .repos(owner, repo)
+            .download_tarball(git_ref.to_string())
+            .await
+            .map_err(|e| net(e.to_string()))?;
+        let status = resp.status().as_u16();
+        if !(200..=299).contains(&status) {
+            return Err(FetchError::from_status(
+                repository,
+                git_ref,
+                Some(status),
+                format!("HTTP {status}"),
+            ));
+        }
+        use http_body_util::BodyExt;
+        let bytes = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| net(e.to_string()))?
+            .to_bytes();
+        let target = dir.clone();
+        let parent = dir.parent().map(Path::to_path_buf).unwrap_or_default();
+        let result = tokio::task::spawn_blocking(move || -> Result<(), ExtractError> {
+            std::fs::create_dir_all(&parent).map_err(ExtractError::Io)?;
+            let tmp = tempfile::Builder::new()
+                .prefix(".download-")
+                .tempdir_in(&parent)
+                .map_err(ExtractError::Io)?;
+            unpack(&bytes, tmp.path())?;
+            std::fs::write(tmp.path().join(COMPLETE), b"").map_err(ExtractError::Io)?;
+            let _ = std::fs::remove_dir_all(&target);
+            let kept = tmp.keep();
+            std::fs::rename(&kept, &target).map_err(ExtractError::Io)
+        })
+        .await
+        .map_err(|e| net(e.to_string()))?;
+        result.map_err(|source| FetchError::Archive {
+            repository: repository.into(),
+            git_ref: git_ref.into(),
+            source,
+        })?;
+        Ok(dir)
+    }
+}
+
+impl ActionSource for ActionFetcher {
+    fn repository<'a>(
+        &'a self,
+        repository: &'a str,
+        git_ref: &'a str,
+    ) -> BoxFuture<'a, Result<PathBuf, String>> {
+        Box::pin(async move {
+            ActionFetcher::repository(self, repository, git_ref)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FetchError;
+
+    #[test]
+    fn github_statuses_become_the_right_errors() {
+        for (status, want) in [
+            (Some(404), "was not found on GitHub"),
+            (Some(401), "GitHub refused o/r@v1 (HTTP 401"),
+            (Some(403), "GitHub refused o/r@v1 (HTTP 403"),
+            (Some(500), "downloading o/r@v1: boom"),
+            (None, "downloading o/r@v1: boom"),
+        ] {
+            let e = FetchError::from_status("o/r", "v1", status, "boom".into()).to_string();
+            assert!(e.contains(want), "{status:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn ref_directories_do_not_collide() {
+        assert_eq!(super::ref_dir("v4"), "v4");
+        assert_eq!(super::ref_dir("release/v1"), "release%2Fv1");
+        assert_ne!(super::ref_dir("release/v1"), super::ref_dir("release%2Fv1"));
+        assert_eq!(super::ref_dir(".."), "%2E.");
+    }
+}

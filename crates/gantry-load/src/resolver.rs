@@ -1,0 +1,25 @@
+//! Reading local actions and reusable workflows from the workspace for the planner; the
+//! checks of what is read are the planner's own ([`gantry_plan::resolve`]).
+
+use gantry_core::model::Workflow;
+use gantry_plan::resolve::{called_workflow, find_action, ActionLookup, Resolver};
+use std::path::PathBuf;
+
+pub struct FsResolver {
+    pub root: PathBuf,
+}
+
+impl Resolver for FsResolver {
+    fn action(&self, path: &str) -> ActionLookup {
+        let dir = self.root.join(path);
+        find_action(&dir, dir.is_dir(), |p| std::fs::read(p).ok())
+    }
+
+    fn workflow(&self, path: &str) -> Result<Option<Workflow>, String> {
+        let p = self.root.join(path);
+        let Ok(bytes) = std::fs::read(&p) else {
+            return Ok(None);
+        };
+        called_workflow(&bytes, &p.display().to_string())
+    }
+}

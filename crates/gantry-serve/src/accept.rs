@@ -1,0 +1,171 @@
+//! Accepting an event, whatever brought it (a webhook, a Kafka message, a forwarded event):
+//! find its workflows, decide which match (runs whose jobs are all skipped by `if:` at plan
+//! time are recorded as completed at once, so they never wait for capacity), record the
+//! event and its runs in one durable write, and queue the runs that will execute here.
+
+use super::sources::Workflows;
+use super::App;
+use gantry_engine::Conclusion;
+use gantry_plan::event::Event;
+use gantry_plan::{plan, resolve::NoFiles, Decision, PlanOptions, WorkflowFile};
+use gantry_store::Accepted;
+use gantry_store::NewEvent;
+use gantry_store::NewRun;
+use gantry_store::Status;
+use gantry_store::StoreError;
+use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// The workflows an event of `source` is matched against.
+pub async fn workflows_for(app: &Arc<App>, source: &str, ev: &Event) -> Result<Workflows, String> {
+    if let Some(name) = source.strip_prefix("hook:") {
+        let hook = app
+            .cfg
+            .hooks
+            .get(name)
+            .ok_or_else(|| format!("no webhook named `{name}` is configured"))?;
+        return app.sources.of_hook(hook);
+    }
+    if source == "kafka" {
+        return app
+            .kafka_workflows
+            .as_ref()
+            .map(|k| k.current())
+            .ok_or_else(|| "no [kafka] section is configured".to_string());
+    }
+    let repo_name = ev.meta.repository.clone().unwrap_or_default();
+    let Some(repo) = app.cfg.repository(&repo_name) else {
+        return Err(format!("repository `{repo_name}` is not configured"));
+    };
+    if ev.name != "push" {
+        return Err(format!(
+            "`{}` events of {} are not handled (only push)",
+            ev.name, repo.name
+        ));
+    }
+    let sha = ev.meta.sha.clone().unwrap_or_default();
+    if repo.path.is_none() {
+        let Some(fetch) = &app.github_fetch else {
+            return Err(format!(
+                "{} is on GitHub, but no GitHub client could be built",
+                repo.name
+            ));
+        };
+        return app.sources.at_sha_on_github(fetch, repo, &sha).await;
+    }
+    let app2 = app.clone();
+    let repo = repo.clone();
+    match tokio::task::spawn_blocking(move || app2.sources.at_sha(&repo, &sha)).await {
+        Ok(r) => r,
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Which workflows run for the event and which do not (and why).
+pub struct Decided {
+    pub runs: Vec<NewRun>,
+    pub names: Vec<String>,
+    pub not_matched: Vec<Value>,
+}
+
+pub fn decide(ev: &Event, workflows: &Result<Workflows, String>) -> Decided {
+    let mut d = Decided {
+        runs: Vec::new(),
+        names: Vec::new(),
+        not_matched: Vec::new(),
+    };
+    let list = match workflows {
+        Err(reason) => {
+            d.not_matched
+                .push(json!({ "workflow": null, "reasons": [reason] }));
+            return d;
+        }
+        Ok(list) => list,
+    };
+    let files: Vec<WorkflowFile<'_>> = list.iter().map(|l| l.as_file()).collect();
+    let p = plan(ev, &files, &PlanOptions::default(), &NoFiles);
+    for w in p.workflows {
+        if !w.matched {
+            d.not_matched
+                .push(json!({ "workflow": w.file, "reasons": w.reasons }));
+            continue;
+        }
+        let all_skipped = w.errors.is_empty()
+            && w.run.as_ref().is_some_and(|r| {
+                !r.jobs.is_empty()
+                    && r.jobs
+                        .iter()
+                        .all(|j| matches!(j.condition, Decision::Now { value: false }))
+            });
+        d.names.push(w.name.clone());
+        d.runs.push(NewRun {
+            workflow_file: w.file.clone(),
+            workflow_name: w.name.clone(),
+            status: if all_skipped {
+                Status::Completed
+            } else {
+                Status::Queued
+            },
+            conclusion: all_skipped.then_some(Conclusion::Skipped),
+        });
+    }
+    d
+}
+
+/// Records the event and its runs (or finds them recorded before) and queues new runs.
+pub async fn accept(
+    app: &Arc<App>,
+    id: String,
+    source: &str,
+    ev: &Event,
+    workflows: &Result<Workflows, String>,
+) -> Result<Accepted, StoreError> {
+    let d = decide(ev, workflows);
+    record(app, id, source, ev, d).await
+}
+
+pub async fn record(
+    app: &Arc<App>,
+    id: String,
+    source: &str,
+    ev: &Event,
+    d: Decided,
+) -> Result<Accepted, StoreError> {
+    let queued: Vec<bool> = d.runs.iter().map(|r| r.status == Status::Queued).collect();
+    let payload = serde_json::to_string(ev).unwrap_or_default();
+    let event_id = id.clone();
+    let (names, not_matched) = (d.names, d.not_matched);
+    let respond = move |ids: &[i64]| {
+        let runs: Vec<_> = ids
+            .iter()
+            .zip(&names)
+            .map(|(id, n)| json!({ "id": id, "workflow": n }))
+            .collect();
+        json!({ "event_id": event_id, "runs": runs, "not_matched": not_matched }).to_string()
+    };
+    let a = app
+        .store
+        .accept(
+            NewEvent {
+                id,
+                source: source.into(),
+                name: ev.name.clone(),
+                payload,
+            },
+            d.runs,
+            respond,
+        )
+        .await?;
+    if a.duplicate {
+        app.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+    } else {
+        app.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+        for (r, q) in a.run_ids.iter().zip(queued) {
+            if q {
+                super::scheduler::enqueue(app, *r).await;
+            }
+        }
+    }
+    Ok(a)
+}

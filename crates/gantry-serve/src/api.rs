@@ -1,0 +1,337 @@
+//! The HTTP surface besides ingress: the runs API (list, one run with jobs and steps, logs
+//! as JSON or a live Server-Sent Events stream, cancel, rerun), the page at `/` (its HTML,
+//! script and style hold no data), health, readiness and Prometheus metrics.
+//!
+//! Open without a token: `/healthz`, `/readyz`, the page's three files, and the webhook
+//! ingress (authenticated by signature or hook token). Everything else needs a bearer token
+//! (src/serve/auth.rs): `read` for runs, logs and metrics, `operate` for cancel and rerun.
+
+use super::ingress::{self, error};
+use super::scheduler::enqueue;
+use super::{auth, App};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use gantry_engine::Conclusion;
+use gantry_store::read;
+use gantry_store::ListFilter;
+use gantry_store::Op;
+use gantry_store::Status;
+use serde::Deserialize;
+use serde_json::json;
+use std::convert::Infallible;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn router(app: Arc<App>) -> Router {
+    let limit = app.cfg.body_limit;
+    let read = Router::new()
+        .route("/api/runs", get(list))
+        .route("/api/runs/{id}", get(one))
+        .route("/api/runs/{id}/logs", get(logs))
+        .route("/metrics", get(metrics))
+        .route_layer(from_fn_with_state(app.clone(), auth::read));
+    let operate = Router::new()
+        .route("/api/runs/{id}/cancel", post(cancel))
+        .route("/api/runs/{id}/rerun", post(rerun))
+        .route_layer(from_fn_with_state(app.clone(), auth::operate));
+    Router::new()
+        .route("/hooks/github", post(ingress::github))
+        .route("/hooks/{name}", post(ingress::named))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/", get(page))
+        .route("/page.js", get(script))
+        .route("/page.css", get(style))
+        .merge(read)
+        .merge(operate)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(map_response(auth::security_headers))
+        .with_state(app)
+}
+
+/// The page may load only its own script and style, and fetch only from this origin.
+const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; \
+    frame-ancestors 'none'";
+
+async fn page() -> Response {
+    (
+        [(header::CONTENT_SECURITY_POLICY, PAGE_CSP)],
+        Html(include_str!("page.html")),
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("page.js"),
+    )
+        .into_response()
+}
+
+async fn style() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("page.css"),
+    )
+        .into_response()
+}
+
+/// A JSON answer with the configured host paths replaced by labels.
+fn without_paths(app: &App, mut v: serde_json::Value) -> Response {
+    super::redact::walk(&mut v, &app.host_paths);
+    Json(v).into_response()
+}
+
+fn store_error(app: &App, e: gantry_store::StoreError) -> Response {
+    if e.is_unavailable() {
+        return ingress::store_unavailable(app, &ingress::unavailable_cause(&e));
+    }
+    error(StatusCode::INTERNAL_SERVER_ERROR, "store", e.to_string())
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    workflow: Option<String>,
+    event: Option<String>,
+    limit: Option<i64>,
+}
+
+async fn list(State(app): State<Arc<App>>, Query(q): Query<ListQuery>) -> Response {
+    let f = ListFilter {
+        status: q.status,
+        workflow: q.workflow,
+        event: q.event,
+        limit: q.limit,
+    };
+    match app.store.reader().and_then(|c| read::list_runs(&c, &f)) {
+        Ok(runs) => without_paths(&app, json!({ "runs": runs })),
+        Err(e) => store_error(&app, e),
+    }
+}
+
+async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
+    let c = match app.store.reader() {
+        Ok(c) => c,
+        Err(e) => return store_error(&app, e),
+    };
+    match read::run(&c, id) {
+        Ok(Some(run)) => match read::jobs(&c, id).and_then(|j| Ok((j, read::changes(&c, id)?))) {
+            Ok((jobs, history)) => without_paths(
+                &app,
+                json!({ "run": run, "jobs": jobs, "history": history }),
+            ),
+            Err(e) => store_error(&app, e),
+        },
+        Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
+        Err(e) => store_error(&app, e),
+    }
+}
+
+/// Logs as JSON, or — with `Accept: text/event-stream` — live until the run ends.
+async fn logs(State(app): State<Arc<App>>, Path(id): Path<i64>, headers: HeaderMap) -> Response {
+    let c = match app.store.reader() {
+        Ok(c) => c,
+        Err(e) => return store_error(&app, e),
+    };
+    if !matches!(read::run(&c, id), Ok(Some(_))) {
+        return error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}"));
+    }
+    let wants_sse = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if !wants_sse {
+        return match read::logs_after(&c, id, 0, i64::MAX) {
+            Ok(l) => Json(json!({ "logs": l })).into_response(),
+            Err(e) => store_error(&app, e),
+        };
+    }
+    let stream = async_stream(app, id);
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+fn async_stream(
+    app: Arc<App>,
+    id: i64,
+) -> impl futures_util::Stream<Item = Result<SseEvent, Infallible>> {
+    futures_util::stream::unfold((0i64, false), move |(after, ended)| {
+        let app = app.clone();
+        async move {
+            if ended {
+                return None;
+            }
+            loop {
+                let Ok(c) = app.store.reader() else {
+                    return None;
+                };
+                let rows = read::logs_after(&c, id, after, 500).unwrap_or_default();
+                if let Some(last) = rows.last() {
+                    let next = last.seq;
+                    let data = serde_json::to_string(&rows).unwrap_or_default();
+                    return Some((
+                        Ok(SseEvent::default().event("logs").data(data)),
+                        (next, false),
+                    ));
+                }
+                let done = read::run(&c, id)
+                    .ok()
+                    .flatten()
+                    .is_none_or(|r| r.status.is_final());
+                if done {
+                    let ev = SseEvent::default().event("end").data("{}");
+                    return Some((Ok(ev), (after, true)));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    })
+}
+
+async fn cancel(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
+    let running = app.running.lock().ok().and_then(|r| r.get(&id).cloned());
+    if let Some(s) = running {
+        s.cancel.cancel();
+        return (
+            StatusCode::ACCEPTED,
+            Json(json!({ "id": id, "cancelling": true })),
+        )
+            .into_response();
+    }
+    let Ok(c) = app.store.reader() else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "store",
+            "unavailable".into(),
+        );
+    };
+    match read::run(&c, id) {
+        Ok(Some(r)) if r.status == Status::Queued => {
+            let op = Op::Run {
+                run: id,
+                status: Status::Completed,
+                conclusion: Some(Conclusion::Cancelled),
+                reason: Some("cancelled before it started".into()),
+                at: gantry_store::write::now_ms(),
+            };
+            if let Err(e) = app.store.send(op) {
+                return store_error(&app, e);
+            }
+            if let Err(e) = app.store.flush().await {
+                return store_error(&app, e);
+            }
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({ "id": id, "cancelled": true })),
+            )
+                .into_response()
+        }
+        Ok(Some(r)) => error(
+            StatusCode::CONFLICT,
+            "not_running",
+            format!("run {id} is {}", r.status),
+        ),
+        Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
+        Err(e) => store_error(&app, e),
+    }
+}
+
+/// Runs the stored event's workflow again, as a new attempt of the same run.
+async fn rerun(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
+    if !app.accepting.load(Ordering::SeqCst) {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the service is shutting down".into(),
+        );
+    }
+    let Ok(c) = app.store.reader() else {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "store",
+            "unavailable".into(),
+        );
+    };
+    match read::run(&c, id) {
+        Ok(Some(r)) if matches!(r.status, Status::Queued | Status::InProgress) => error(
+            StatusCode::CONFLICT,
+            "busy",
+            format!("run {id} is {}", r.status),
+        ),
+        Ok(Some(r)) => match app.store.requeue(id).await {
+            Ok(()) => {
+                enqueue(&app, id).await;
+                (
+                    StatusCode::ACCEPTED,
+                    Json(json!({ "id": id, "attempt": r.attempt + 1 })),
+                )
+                    .into_response()
+            }
+            Err(e) => store_error(&app, e),
+        },
+        Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
+        Err(e) => store_error(&app, e),
+    }
+}
+
+/// Ready when accepting and the store can write: a load balancer sends events elsewhere
+/// while this instance's disk is full.
+async fn ready(State(app): State<Arc<App>>) -> Response {
+    if !app.accepting.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
+    }
+    if !app.store.writable() {
+        let cause = app.store.unavailable_cause().unwrap_or_default();
+        let text = format!("the run store cannot write ({cause})");
+        return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
+    }
+    match app.store.reader() {
+        Ok(_) => "ready".into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
+    }
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let runs = app
+        .store
+        .reader()
+        .and_then(|c| read::counts(&c))
+        .unwrap_or_default();
+    let mut text = app
+        .metrics
+        .render(&runs, app.cfg.kafka.as_ref().map(|_| &*app.kafka_stats));
+    text.push_str(&format!(
+        "# TYPE gantry_store_writable gauge\ngantry_store_writable {}\n\
+         # TYPE gantry_store_held_changes gauge\ngantry_store_held_changes {}\n",
+        u8::from(app.store.writable()),
+        app.store.held_changes()
+    ));
+    // Webhook bodies in memory (src/serve/body.rs): reserved now, of the budget.
+    let budget = app
+        .cfg
+        .max_buffered_bytes()
+        .min(tokio::sync::Semaphore::MAX_PERMITS);
+    let reserved = budget.saturating_sub(app.body_budget.available_permits());
+    text.push_str(&format!(
+        "# TYPE gantry_ingress_body_bytes_reserved gauge\ngantry_ingress_body_bytes_reserved {reserved}\n\
+         # TYPE gantry_ingress_body_bytes_budget gauge\ngantry_ingress_body_bytes_budget {budget}\n"
+    ));
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        text,
+    )
+        .into_response()
+}

@@ -1,0 +1,359 @@
+//! Webhook ingress: authenticate, parse, match workflows, record the event and its runs
+//! durably, answer 202 with the event id and run ids (or why nothing matched). A redelivery
+//! (`X-GitHub-Delivery`, `Idempotency-Key`) returns the first answer and creates nothing.
+//! Errors are JSON: 401 bad signature, 400 malformed, 404 unknown hook, 408 body too slow,
+//! 413 too large, 503 shutting down, busy, or the run store cannot write (with
+//! `Retry-After`: an event is answered 202 only once it is on disk, so while the store
+//! cannot record one, none is taken).
+//!
+//! Everything that needs no body is checked before a byte of it is read: the hook exists,
+//! a hook token is right, a signature header is there and has the shape of one, and the
+//! declared `Content-Length` fits. Only then is the body read, within bounds
+//! (src/serve/body.rs), and its signature verified. Answers name no host path
+//! (src/serve/redact.rs).
+
+use super::body::{self, BodyError, BodySpec, Held};
+use super::sources::Workflows;
+use super::{accept, redact, App};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header as h, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use gantry_plan::event::{self, Event};
+use gantry_plan::signature;
+use gantry_store::StoreError;
+use serde_json::json;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub fn error(status: StatusCode, reason: &str, message: String) -> Response {
+    (
+        status,
+        axum::Json(json!({ "error": reason, "message": message })),
+    )
+        .into_response()
+}
+
+/// An error answered before the body was read whole: the connection is closed after it,
+/// so the rest of the body is never read.
+fn refuse(app: &App, status: StatusCode, reason: &'static str, message: String) -> Box<Response> {
+    app.metrics.reject(reason);
+    let mut r = error(status, reason, message);
+    r.headers_mut()
+        .insert(h::CONNECTION, HeaderValue::from_static("close"));
+    Box::new(r)
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Seconds a sender is asked to wait before sending an event again while the store cannot
+/// write (the store tries again every second; a sender coming back sooner is refused again).
+const RETRY_AFTER_SECS: u16 = 5;
+
+/// The answer while the store cannot record events: 503, `Retry-After`, and why in SQLite's
+/// words (a cause names no host path; configured paths are replaced all the same).
+pub fn store_unavailable(app: &App, cause: &str) -> Response {
+    app.metrics.reject("store_unavailable");
+    let message = format!(
+        "the event was not accepted: the run store cannot write now ({}); send it again later",
+        redact::redact(cause, &app.host_paths)
+    );
+    let mut r = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+        message,
+    );
+    r.headers_mut()
+        .insert(h::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+    r
+}
+
+/// Why the store could not record, without repeating that it could not.
+pub fn unavailable_cause(e: &StoreError) -> String {
+    match e {
+        StoreError::Unavailable { cause } => cause.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn check_open(app: &App) -> Result<(), Box<Response>> {
+    app.metrics.received.fetch_add(1, Ordering::Relaxed);
+    if !app.accepting.load(Ordering::SeqCst) {
+        return Err(refuse(
+            app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the service is shutting down".into(),
+        ));
+    }
+    if !app.store.writable() {
+        // Refused before the body is read: the connection closes after the answer.
+        let cause = app.store.unavailable_cause().unwrap_or_default();
+        let mut r = store_unavailable(app, &cause);
+        r.headers_mut()
+            .insert(h::CONNECTION, HeaderValue::from_static("close"));
+        return Err(Box::new(r));
+    }
+    Ok(())
+}
+
+/// The body, read within `body_limit`, `[ingress] body_timeout_secs` and the shared memory
+/// budget.
+async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Held, Box<Response>> {
+    let spec = BodySpec {
+        limit: app.cfg.body_limit,
+        timeout: Duration::from_secs(app.cfg.ingress.body_timeout_secs),
+        budget: &app.body_budget,
+    };
+    body::read(headers, body, spec).await.map_err(|e| {
+        let (status, reason) = match &e {
+            BodyError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            BodyError::Timeout { .. } => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
+            BodyError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            BodyError::Broken(_) => (StatusCode::BAD_REQUEST, "bad_body"),
+        };
+        refuse(app, status, reason, e.to_string())
+    })
+}
+
+/// A declared length above `body_limit`: 413 before anything is read.
+fn check_length(app: &App, headers: &HeaderMap) -> Result<(), Box<Response>> {
+    body::check_declared(headers, app.cfg.body_limit).map_err(|e| {
+        refuse(
+            app,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            e.to_string(),
+        )
+    })
+}
+
+pub async fn github(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    match github_event(&app, &headers, body).await {
+        Ok((id, ev)) => settle(&app, id, "github", ev).await,
+        Err(answer) => *answer,
+    }
+}
+
+/// A GitHub delivery's id and event; `Err` is the answer to give now (an error, or pong).
+async fn github_event(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, Event), Box<Response>> {
+    check_open(app)?;
+    let unauthorized =
+        |reason, message: &str| refuse(app, StatusCode::UNAUTHORIZED, reason, message.to_string());
+    let Some(secret) = app.cfg.github_secret() else {
+        return Err(unauthorized(
+            "no_secret",
+            "no GitHub webhook secret is configured ([github] webhook_secret)",
+        ));
+    };
+    let sig = header(headers, "x-hub-signature-256").unwrap_or("");
+    if sig.is_empty() {
+        return Err(unauthorized("bad_signature", "X-Hub-Signature-256 missing"));
+    }
+    if !signature::well_formed(sig) {
+        return Err(unauthorized(
+            "bad_signature",
+            "X-Hub-Signature-256 does not match (expected sha256= and 64 hex digits)",
+        ));
+    }
+    let required = |name: &str| {
+        header(headers, name).ok_or_else(|| {
+            refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("the {name} header is missing"),
+            )
+        })
+    };
+    let kind = required("X-GitHub-Event")?;
+    let delivery = required("X-GitHub-Delivery")?;
+    check_length(app, headers)?;
+    let body = read_body(app, headers, body).await?;
+    if !signature::verify(secret.as_bytes(), &body.bytes, sig) {
+        return Err(unauthorized(
+            "bad_signature",
+            "X-Hub-Signature-256 does not match",
+        ));
+    }
+    if kind == "ping" {
+        let pong = (StatusCode::OK, axum::Json(json!({ "message": "pong" })));
+        return Err(Box::new(pong.into_response()));
+    }
+    let malformed = |e: String| refuse(app, StatusCode::BAD_REQUEST, "malformed", e);
+    let text = String::from_utf8_lossy(&body.bytes);
+    let payload = event::parse_payload(&format!("{kind} payload"), &text)
+        .map_err(|e| malformed(e.to_string()))?;
+    let ev = event::from_payload(kind, payload).map_err(|e| malformed(e.to_string()))?;
+    Ok((format!("github:{delivery}"), ev))
+}
+
+pub async fn named(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match named_event(&app, &name, &headers, body).await {
+        Ok((id, ev)) => settle(&app, id, &format!("hook:{name}"), ev).await,
+        Err(answer) => *answer,
+    }
+}
+
+/// A named hook's event id and event; `Err` is the error to answer.
+async fn named_event(
+    app: &App,
+    name: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, Event), Box<Response>> {
+    check_open(app)?;
+    let Some(hook) = app.cfg.hooks.get(name) else {
+        return Err(refuse(
+            app,
+            StatusCode::NOT_FOUND,
+            "unknown_hook",
+            format!("no webhook named `{name}`"),
+        ));
+    };
+    let unsigned = || {
+        refuse(
+            app,
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+            format!("the request to hook `{name}` is not signed with its secret or token"),
+        )
+    };
+    let secret = hook.secret();
+    let sig = header(headers, "x-hub-signature-256")
+        .or_else(|| header(headers, "x-signature-256"))
+        .unwrap_or("");
+    let token_ok = || {
+        hook.token().is_some_and(|t| {
+            signature::token_matches(&t, header(headers, "authorization").unwrap_or(""))
+        })
+    };
+    // A token is checked now; a signature needs the body, but its header must be there.
+    let early = match &secret {
+        Some(_) => signature::well_formed(sig),
+        None => token_ok(),
+    };
+    if !early {
+        return Err(unsigned());
+    }
+    check_length(app, headers)?;
+    let body = read_body(app, headers, body).await?;
+    if secret.is_some_and(|s| !signature::verify(s.as_bytes(), &body.bytes, sig)) {
+        return Err(unsigned());
+    }
+    hook_event(app, name, hook, headers, &body.bytes)
+}
+
+/// The `webhook` event of an authenticated hook request (a JSON body must parse).
+fn hook_event(
+    app: &App,
+    name: &str,
+    hook: &super::config::HookConfig,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(String, Event), Box<Response>> {
+    let ctype = header(headers, "content-type").unwrap_or("");
+    if ctype.contains("json") {
+        let text = String::from_utf8_lossy(body);
+        if let Err(e) = event::parse_payload(&format!("hook {name} body"), &text) {
+            return Err(refuse(
+                app,
+                StatusCode::BAD_REQUEST,
+                "malformed",
+                e.to_string(),
+            ));
+        }
+    }
+    let kept: Vec<(String, String)> = headers
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let mut ev = event::webhook_call(name, &kept, body);
+    if let Some(r) = &hook.repository {
+        ev.meta.repository = Some(r.clone());
+    }
+    let id = match header(headers, "idempotency-key") {
+        Some(k) => format!("hook:{name}:{k}"),
+        None => format!("hook:{name}:{}", uuid_like()),
+    };
+    Ok((id, ev))
+}
+
+/// An authenticated event: forwarded to the events topic when this instance only ingests,
+/// else matched and recorded here.
+async fn settle(app: &Arc<App>, id: String, source: &str, ev: Event) -> Response {
+    if let Some(f) = &app.forwarder {
+        let body = json!({ "id": id, "source": source, "event": ev }).to_string();
+        return match f.send(&id, body.as_bytes()).await {
+            Ok(at) => {
+                app.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+                (
+                    StatusCode::ACCEPTED,
+                    axum::Json(json!({ "event_id": id, "forwarded": at })),
+                )
+                    .into_response()
+            }
+            Err(e) => {
+                app.metrics.reject("forward");
+                error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "forward",
+                    format!("the event could not be put on {}: {e}", f.topic),
+                )
+            }
+        };
+    }
+    let workflows = accept::workflows_for(app, source, &ev).await;
+    record(app, id, source, ev, workflows).await
+}
+
+/// A unique id for events that bring none.
+fn uuid_like() -> String {
+    use std::sync::atomic::AtomicU64;
+    static N: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!(
+        "{:x}-{:x}-{:x}",
+        now.as_nanos(),
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn record(
+    app: &Arc<App>,
+    id: String,
+    source: &str,
+    ev: Event,
+    workflows: Result<Workflows, String>,
+) -> Response {
+    match accept::accept(app, id, source, &ev, &workflows).await {
+        Ok(a) => (
+            StatusCode::ACCEPTED,
+            [(h::CONTENT_TYPE, "application/json")],
+            redact::redact(&a.response, &app.host_paths),
+        )
+            .into_response(),
+        Err(e) if e.is_unavailable() => store_unavailable(app, &unavailable_cause(&e)),
+        Err(e) => {
+            tracing::error!(error = %e, "recording an event");
+            app.metrics.reject("store");
+            let message = redact::redact(&e.to_string(), &app.host_paths);
+            error(StatusCode::SERVICE_UNAVAILABLE, "store", message)
+        }
+    }
+}

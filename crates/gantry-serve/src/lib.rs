@@ -1,0 +1,289 @@
+//! `gantry serve`: the long-running runner service. It receives webhooks (GitHub pushes and
+//! named generic hooks), records each accepted event and the runs it creates durably before
+//! answering 202, runs them with the Docker engine (capacity-limited), keeps every status
+//! change and log line in the run store, serves the API, a live page and metrics, recovers
+//! interrupted runs after a crash, and drains on SIGTERM.
+
+mod accept;
+mod api;
+mod auth;
+mod body;
+pub mod cmd;
+mod concurrency;
+pub mod config;
+mod fair;
+mod ingress;
+mod listener;
+mod metrics;
+mod redact;
+mod reporter;
+mod scheduler;
+mod sources;
+mod tenants;
+mod topics;
+
+pub use config::ServeConfig;
+
+use gantry_docker::DockerBackend;
+use gantry_engine::Signals;
+use gantry_secrets::{SecretStore, TenantSecrets};
+use gantry_store::Store;
+use metrics::Metrics;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Recorded runs handed to the scheduler and not taken yet, at most (see
+/// [`scheduler::enqueue`]).
+const RUN_QUEUE: usize = 1024;
+
+/// What every handler and the scheduler share.
+pub struct App {
+    pub cfg: ServeConfig,
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub sources: sources::Sources,
+    /// Recorded runs for the scheduler (bounded: see [`scheduler::enqueue`]).
+    pub queue: mpsc::Sender<i64>,
+    /// False once shutdown began: ingress answers 503.
+    pub accepting: AtomicBool,
+    /// Cancel handles of the runs executing now.
+    pub running: Mutex<HashMap<i64, Signals>>,
+    pub backend: Arc<DockerBackend>,
+    /// Every tenant's secrets; a run resolves only its own tenant's.
+    pub secrets: TenantSecrets,
+    /// This instance's directory on the scratch tmpfs: runs' step scripts and file commands.
+    pub run_root: std::path::PathBuf,
+    /// The operator's `[policy]`, shared by every plan and engine of the service.
+    pub policy: Arc<gantry_core::policy::Policy>,
+    /// Commit statuses on GitHub, when a token is configured.
+    pub statuses: Option<gantry_github::StatusReporter>,
+    /// `concurrency:` groups across runs.
+    pub groups: concurrency::Groups,
+    /// This instance's name in a shared run store.
+    pub instance: String,
+    /// The `on: kafka` workflows, when `[kafka]` is configured.
+    pub kafka_workflows: Option<topics::KafkaWorkflows>,
+    /// Where webhook events go when this instance only ingests (`forward_to_kafka`).
+    pub forwarder: Option<gantry_kafka::Forwarder>,
+    pub kafka_stats: Arc<gantry_kafka::SourceStats>,
+    /// The instance's one Kafka producer (when `[kafka]` is configured): run conclusions on
+    /// `publish:` topics, forwarded webhook events, dead letters.
+    pub kafka_producer: Option<gantry_kafka::Publisher>,
+    /// Workflow files and source tarballs of GitHub-hosted repositories.
+    pub github_fetch: Option<gantry_github::ActionFetcher>,
+    /// The API's bearer tokens (`[[api.tokens]]`), as digests.
+    pub api_tokens: auth::Tokens,
+    /// Bytes of webhook bodies in memory at once (`[ingress] max_buffered_bytes`).
+    pub body_budget: Arc<tokio::sync::Semaphore>,
+    /// Configured host paths and the labels ingress answers show instead.
+    pub host_paths: Vec<(String, String)>,
+}
+
+/// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
+/// then stops intake, lets running jobs finish for the grace period, cancels the rest and
+/// returns with the store flushed.
+/// The Kafka edge's parts: secret librdkafka properties (SASL passwords...) from the
+/// service's own secrets, one producer for dead letters, forwarded events and run
+/// conclusions, and the forwarder of webhook events when this instance only ingests.
+async fn kafka_parts(
+    cfg: &ServeConfig,
+    secrets: &TenantSecrets,
+) -> anyhow::Result<(
+    std::collections::BTreeMap<String, String>,
+    Option<gantry_kafka::Publisher>,
+    Option<gantry_kafka::Forwarder>,
+)> {
+    let kafka_secrets = match &cfg.kafka {
+        Some(k) if !k.secret_options.is_empty() => {
+            let names: Vec<String> = k.secret_options.values().cloned().collect();
+            let values = secrets
+                .service()
+                .resolve(&names)
+                .await
+                .map_err(|e| anyhow::anyhow!("[kafka] secret_options: {e}"))?;
+            k.secret_options
+                .iter()
+                .filter_map(|(prop, name)| Some((prop.clone(), values.get(name)?.clone())))
+                .collect()
+        }
+        _ => std::collections::BTreeMap::new(),
+    };
+    let producer = match &cfg.kafka {
+        Some(k) => Some(gantry_kafka::Publisher::new(k, &kafka_secrets)?),
+        None => None,
+    };
+    let forwarder = match (&cfg.kafka, &producer, cfg.ingress.forward_to_kafka) {
+        (Some(k), Some(p), true) => {
+            let topic = k.events_topic.clone().unwrap_or_default();
+            Some(gantry_kafka::Forwarder::new(p.clone(), &topic))
+        }
+        _ => None,
+    };
+    Ok((kafka_secrets, producer, forwarder))
+}
+
+/// Workflow files and source tarballs of GitHub-hosted repositories, when a client can be had.
+fn github_fetcher(cfg: &ServeConfig) -> Option<gantry_github::ActionFetcher> {
+    gantry_github::FetcherConfig {
+        cache_dir: cfg.data_dir.join("github"),
+        offline: false,
+        api_base: cfg.github.api_url.clone(),
+        token: cfg.github_token(),
+    }
+    .build()
+    .map_err(|e| {
+        tracing::warn!(error = %e, "GitHub client: GitHub-hosted repositories are off");
+    })
+    .ok()
+}
+
+pub async fn serve(
+    cfg: ServeConfig,
+    secrets: TenantSecrets,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let instance = cfg.instance();
+    let run_root = scratch(&cfg, &instance)?;
+    warn_unused_tenants(&cfg, &secrets);
+    let store = Store::open_as(&cfg.data_dir, &instance)?;
+    let (kafka_secrets, kafka_producer, forwarder) = kafka_parts(&cfg, &secrets).await?;
+    let api_tokens = auth::Tokens::resolve(&cfg.api)?;
+    if api_tokens.is_empty() {
+        tracing::warn!(
+            "the API is closed: no [[api.tokens]] are configured, so /api/* and /metrics answer 401"
+        );
+    }
+    let backend = Arc::new(DockerBackend::connect().await?);
+    gantry_engine::remove_stale(&*backend).await;
+    let (tx, rx) = mpsc::channel(RUN_QUEUE);
+    let app = Arc::new(App {
+        cfg: cfg.clone(),
+        store,
+        metrics: Arc::new(Metrics::default()),
+        sources: sources::Sources::default(),
+        queue: tx,
+        accepting: AtomicBool::new(true),
+        running: Mutex::new(HashMap::new()),
+        backend,
+        secrets,
+        run_root,
+        policy: Arc::new(cfg.policy.clone()),
+        groups: concurrency::Groups::default(),
+        instance,
+        kafka_workflows: cfg
+            .kafka
+            .as_ref()
+            .map(|k| topics::KafkaWorkflows::new(k.workflows.clone())),
+        forwarder,
+        kafka_producer,
+        kafka_stats: Arc::default(),
+        github_fetch: github_fetcher(&cfg),
+        api_tokens,
+        host_paths: redact::host_paths(&cfg),
+        body_budget: Arc::new(tokio::sync::Semaphore::new(
+            cfg.max_buffered_bytes()
+                .min(tokio::sync::Semaphore::MAX_PERMITS),
+        )),
+        statuses: status_reporter(&cfg),
+    });
+    let recovered = scheduler::recover(&app).await?;
+    let sched = tokio::spawn(scheduler::run(app.clone(), recovered, rx, shutdown.clone()));
+    let source = cfg
+        .kafka
+        .clone()
+        .filter(|k| k.consume)
+        .zip(app.kafka_producer.clone())
+        .map(|(k, producer)| {
+            let sink = Arc::new(topics::KafkaSink { app: app.clone() });
+            let (stats, stop) = (app.kafka_stats.clone(), shutdown.clone());
+            tokio::spawn(async move {
+                if let Err(e) =
+                    gantry_kafka::run_source(&k, &kafka_secrets, producer, sink, stats, stop).await
+                {
+                    tracing::error!(error = %e, "the Kafka source stopped");
+                }
+            })
+        });
+    let listener = tokio::net::TcpListener::bind(&cfg.listen).await?;
+    tracing::info!("serving on http://{}", listener.local_addr()?);
+    let router = api::router(app.clone());
+    // The listener stays open while running jobs drain, answering 503 to new events.
+    let server_stop = CancellationToken::new();
+    let stop = server_stop.clone();
+    let limits = listener::Limits::from_config(&cfg);
+    let server = tokio::spawn(listener::serve(listener, router, limits, stop));
+    shutdown.cancelled().await;
+    app.accepting.store(false, Ordering::SeqCst);
+    // Consumption stops first (committing what was recorded), then running jobs drain.
+    if let Some(s) = source {
+        let _ = s.await;
+    }
+    let _ = sched.await;
+    server_stop.cancel();
+    let _ = server.await;
+    if let Err(e) = app.store.flush().await {
+        // Runs whose end is not on disk are found in progress at the next start.
+        tracing::error!(error = %e, "stopping with changes the run store could not write");
+    }
+    // Every run has ended: this instance's scratch directory holds nothing worth keeping.
+    let _ = std::fs::remove_dir_all(&app.run_root);
+    Ok(())
+}
+
+/// The instance's directory on the scratch root (checked to be tmpfs unless the operator
+/// allowed a disk), emptied of whatever a crashed process of this instance left.
+fn scratch(cfg: &ServeConfig, instance: &str) -> anyhow::Result<std::path::PathBuf> {
+    use gantry_engine::scratch;
+    let keys = scratch::ScratchKeys {
+        dir: "scratch_dir",
+        allow_disk: "allow_disk_scratch = true",
+    };
+    let root = scratch::prepare(cfg.scratch_dir.as_deref(), cfg.allow_disk_scratch, keys)?;
+    // Where earlier versions kept run directories, on disk; a crashed run's may hold values.
+    let _ = std::fs::remove_dir_all(cfg.data_dir.join("runs"));
+    scratch::instance_dir(&root, instance).map_err(|e| {
+        anyhow::anyhow!(
+            "scratch_dir {}: emptying this instance's directory: {e}",
+            root.display()
+        )
+    })
+}
+
+/// A `[tenants.NAME]` table no source belongs to is most likely a typo: say so at start.
+fn warn_unused_tenants(cfg: &ServeConfig, secrets: &TenantSecrets) {
+    let mut used: Vec<String> = cfg
+        .repositories
+        .iter()
+        .map(|r| tenants::of(cfg, "github", Some(&r.name)).name)
+        .collect();
+    used.extend(
+        cfg.hooks
+            .keys()
+            .map(|h| tenants::of(cfg, &format!("hook:{h}"), None).name),
+    );
+    if cfg.kafka.is_some() {
+        used.push(tenants::of(cfg, "kafka", None).name);
+    }
+    for t in secrets.configured() {
+        if !used.iter().any(|u| u == t) {
+            tracing::warn!("the secrets config has [tenants.{t}], but no repository, hook or [kafka] belongs to tenant `{t}`");
+        }
+    }
+}
+
+/// Commit statuses, when a GitHub token is configured (in the file or through `token_env`).
+fn status_reporter(cfg: &ServeConfig) -> Option<gantry_github::StatusReporter> {
+    let gh = &cfg.github;
+    let token = gh
+        .token
+        .clone()
+        .or_else(|| gh.token_env.as_ref().and_then(|n| std::env::var(n).ok()))?;
+    let public_url = match &cfg.public_url {
+        Some(url) => url.clone(),
+        None => format!("http://{}", cfg.listen),
+    };
+    gantry_github::StatusReporter::new(token, gh.api_url.as_deref(), &public_url)
+}

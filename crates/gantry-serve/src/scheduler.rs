@@ -1,0 +1,649 @@
+//! Executing recorded runs: a queue of run ids per tenant, at most `capacity` runs at once
+//! (and `tenant_capacity` per tenant), a free slot going to the tenants in turn; each run
+//! with its workspace (the pushed tree exported from git, or the hook's directory), a fresh
+//! plan of its stored event and only its tenant's secrets (a secret the tenant does not have
+//! fails the run before anything starts), run by the engine with its files on the scratch
+//! tmpfs and reported into the store. After a crash, runs found in progress are marked
+//! interrupted and run again while their attempts last (their old workspaces removed);
+//! queued runs are picked up. On shutdown, running jobs get a grace period, then are
+//! cancelled (and cleaned up); queued runs stay queued for the next start.
+
+use super::fair::FairQueue;
+use super::reporter::StoreReporter;
+use super::sources::Workflows;
+use super::App;
+use gantry_engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
+use gantry_github::State;
+use gantry_plan::event::Event;
+use gantry_plan::PlanOptions;
+use gantry_store::read;
+use gantry_store::write::now_ms;
+use gantry_store::Op;
+use gantry_store::Status;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// After a start: runs this instance left in progress are run again while their attempts
+/// last (else marked interrupted), and queued runs are picked up. Returns the runs to queue.
+pub async fn recover(app: &Arc<App>) -> anyhow::Result<Vec<i64>> {
+    let c = app.store.reader()?;
+    let mut queue = Vec::new();
+    for r in read::runs_with_status(&c, Status::InProgress, &app.instance)? {
+        // The interrupted attempt's checkout may hold what its steps wrote.
+        let _ = std::fs::remove_dir_all(work_dir(app, r.id));
+        if r.attempt < app.cfg.max_attempts {
+            app.store.requeue(r.id).await?;
+            tracing::info!(
+                run = r.id,
+                attempt = r.attempt + 1,
+                "run again after a stop"
+            );
+            queue.push(r.id);
+        } else {
+            app.store.send(Op::Run {
+                run: r.id,
+                status: Status::Interrupted,
+                conclusion: Some(Conclusion::Failure),
+                reason: Some(format!(
+                    "gantry stopped while the run was in progress (attempt {} of {}); not run again",
+                    r.attempt, app.cfg.max_attempts
+                )),
+                at: now_ms(),
+            })?;
+        }
+    }
+    for r in read::runs_with_status(&c, Status::Queued, &app.instance)? {
+        queue.push(r.id);
+    }
+    app.store.flush().await?;
+    app.metrics
+        .queue_depth
+        .fetch_add(queue.len() as i64, Ordering::Relaxed);
+    Ok(queue)
+}
+
+/// Hands a recorded run to the scheduler, waiting while its queue is full: the run is
+/// durable already, the wait only slows down whoever brought the event.
+pub async fn enqueue(app: &App, id: i64) {
+    app.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+    if app.queue.send(id).await.is_err() {
+        app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+        tracing::info!(
+            run = id,
+            "the scheduler has stopped: the run stays queued for the next start"
+        );
+    }
+}
+
+/// The tenant of a queued run, from its stored event ("" when the store cannot say: such a
+/// run fails in `execute` anyway).
+fn tenant_of_run(app: &App, c: Option<&gantry_store::Connection>, id: i64) -> String {
+    match c.map(|c| read::run_origin(c, id)) {
+        Some(Ok(Some((source, repo)))) => {
+            super::tenants::of(&app.cfg, &source, repo.as_deref()).name
+        }
+        _ => String::new(),
+    }
+}
+
+/// Runs waiting for a slot that the scheduler holds at most; beyond them, [`enqueue`]
+/// waits (the runs are in the store; only their ids are held here).
+const MAX_WAITING: usize = 10_000;
+
+pub async fn run(
+    app: Arc<App>,
+    recovered: Vec<i64>,
+    mut rx: mpsc::Receiver<i64>,
+    shutdown: CancellationToken,
+) {
+    let capacity = app.cfg.capacity.max(1);
+    let cap = app.cfg.tenant_capacity.unwrap_or(capacity).max(1);
+    let reader = app
+        .store
+        .reader()
+        .map_err(|e| tracing::warn!(error = %e, "no store reader for tenants: one shared turn"))
+        .ok();
+    let mut fair = FairQueue::default();
+    let mut waiting = 0usize;
+    for id in recovered {
+        fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
+        waiting += 1;
+    }
+    let mut tenants: HashMap<tokio::task::Id, String> = HashMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        // Everything already sent is queued before a slot is given: the turn sees all tenants.
+        while waiting < MAX_WAITING {
+            let Ok(id) = rx.try_recv() else { break };
+            fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
+            waiting += 1;
+        }
+        while fair.running() < capacity {
+            let Some((tenant, id)) = fair.pop(cap) else {
+                break;
+            };
+            waiting -= 1;
+            app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            let app = app.clone();
+            let run = async move { execute(&app, id).await };
+            let task = tasks.spawn(run.instrument(tracing::info_span!("run", run = id)));
+            tenants.insert(task.id(), tenant);
+        }
+        tokio::select! {
+            id = rx.recv(), if waiting < MAX_WAITING => {
+                let Some(id) = id else { break };
+                fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
+                waiting += 1;
+            }
+            _ = shutdown.cancelled() => break,
+            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
+                let task = match done {
+                    Ok((task, ())) => task,
+                    Err(e) => e.id(),
+                };
+                if let Some(t) = tenants.remove(&task) {
+                    fair.done(&t);
+                }
+            }
+        }
+    }
+    // Drain: running jobs may finish within the grace period; then they are cancelled.
+    let grace = Duration::from_secs(app.cfg.shutdown_grace_secs);
+    let all_done = async { while tasks.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, all_done).await.is_err() {
+        if let Ok(r) = app.running.lock() {
+            for s in r.values() {
+                s.cancel.cancel();
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Records the run's end. The store keeps it until it can write it (a full disk), so the run
+/// ends recorded; only a stopped writer loses it, and then the next start marks the run.
+fn finish(app: &App, id: i64, conclusion: Conclusion, reason: Option<String>) {
+    tracing::info!(run = id, conclusion = conclusion.as_str(), "run finished");
+    record(
+        app,
+        Op::Run {
+            run: id,
+            status: Status::Completed,
+            conclusion: Some(conclusion),
+            reason,
+            at: now_ms(),
+        },
+    );
+}
+
+/// Sends a change of the run to the store, saying so when the store has stopped.
+fn record(app: &App, op: Op) {
+    if let Err(e) = app.store.send(op) {
+        tracing::error!(error = %e, "a run's change was not recorded");
+    }
+}
+
+/// Where run `id` gets its checkout (or empty workspace) while it runs.
+fn work_dir(app: &App, id: i64) -> PathBuf {
+    app.cfg.data_dir.join("work").join(id.to_string())
+}
+
+/// The workflows and workspace of a stored event.
+fn prepare(
+    app: &App,
+    id: i64,
+    source: &str,
+    ev: &Event,
+    downloaded: Option<PathBuf>,
+) -> Result<(Workflows, PathBuf, bool), String> {
+    let work = work_dir(app, id);
+    // A checkout left by an earlier attempt (a crash) is never reused.
+    let _ = std::fs::remove_dir_all(&work);
+    if let Some(name) = source.strip_prefix("hook:") {
+        let hook = app
+            .cfg
+            .hooks
+            .get(name)
+            .ok_or_else(|| format!("hook `{name}` is no longer configured"))?;
+        let workflows = app.sources.of_hook(hook)?;
+        return match &hook.workspace {
+            Some(w) => Ok((workflows, w.clone(), false)),
+            None => {
+                std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+                Ok((workflows, work, true))
+            }
+        };
+    }
+    if source == "kafka" {
+        let k = app
+            .cfg
+            .kafka
+            .as_ref()
+            .ok_or("[kafka] is no longer configured")?;
+        let workflows = app
+            .kafka_workflows
+            .as_ref()
+            .map(|w| w.current())
+            .unwrap_or_default();
+        return match &k.workspace {
+            Some(w) => Ok((workflows, w.clone(), false)),
+            None => {
+                std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+                Ok((workflows, work, true))
+            }
+        };
+    }
+    let name = ev.meta.repository.clone().unwrap_or_default();
+    let repo = app
+        .cfg
+        .repository(&name)
+        .ok_or_else(|| format!("repository `{name}` is no longer configured"))?;
+    let sha = ev.meta.sha.clone().unwrap_or_default();
+    if let Some(tree) = downloaded {
+        // A GitHub repository: the tarball at the sha (cached) is copied, so runs cannot
+        // change the cache.
+        let workflows = app.sources.of_tree(&repo.name, &sha, &tree)?;
+        copy_tree(&tree, &work).map_err(|e| format!("copying {}: {e}", tree.display()))?;
+        return Ok((workflows, work, true));
+    }
+    let workflows = app.sources.at_sha(repo, &sha)?;
+    let path = repo.path.as_ref().ok_or("no local path")?;
+    gantry_load::git::export_tree(path, &sha, &work).map_err(|e| e.to_string())?;
+    Ok((workflows, work, true))
+}
+
+/// Puts the run's conclusion on the topic its workflow's `on: kafka` `publish:` names, in
+/// the background (retried, logged, never failing the run).
+fn publish_result(
+    app: &Arc<App>,
+    id: i64,
+    model: &gantry_core::model::Workflow,
+    row: &read::RunRow,
+    conclusion: Conclusion,
+    reason: Option<String>,
+) {
+    let Some(topic) = model.on.as_ref().and_then(|on| {
+        on.value.events.iter().find_map(|t| match &t.config {
+            gantry_core::model::TriggerConfig::Kafka(k) => {
+                k.publish.as_ref().map(|p| p.value.clone())
+            }
+            _ => None,
+        })
+    }) else {
+        return;
+    };
+    let value = serde_json::json!({
+        "run_id": id,
+        "attempt": row.attempt,
+        "workflow": row.workflow_name,
+        "workflow_file": row.workflow_file,
+        "event_id": row.event_id,
+        "event": row.event,
+        "conclusion": conclusion.as_str(),
+        "reason": reason,
+        "finished_at": now_ms(),
+        "instance": app.instance,
+    })
+    .to_string();
+    let app = app.clone();
+    let key = row.event_id.clone();
+    let ce_id = format!("run-{id}-{}", row.attempt);
+    tokio::spawn(async move {
+        let Some(p) = &app.kafka_producer else { return };
+        let source = format!("gantry/{}", app.instance);
+        let headers = [
+            ("ce_specversion", "1.0"),
+            ("ce_type", "dev.gantry.run.completed"),
+            ("ce_source", source.as_str()),
+            ("ce_id", ce_id.as_str()),
+            ("content-type", "application/json"),
+        ];
+        for attempt in 1..=5u32 {
+            let record = gantry_kafka::Record {
+                topic: &topic,
+                key: Some(key.as_bytes()),
+                value: Some(value.as_bytes()),
+                headers: headers
+                    .iter()
+                    .map(|(k, v)| (*k, Some(v.as_bytes())))
+                    .collect(),
+            };
+            match p.send(record).await {
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(run = id, topic = %topic, attempt, error = %e, "publishing a run's conclusion");
+                    tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+                }
+            }
+        }
+    });
+}
+
+/// The source tree of a push to a GitHub-hosted repository, downloaded at the sha.
+async fn download(app: &App, source: &str, ev: &Event) -> Result<Option<PathBuf>, String> {
+    if source != "github" {
+        return Ok(None);
+    }
+    let name = ev.meta.repository.clone().unwrap_or_default();
+    let Some(repo) = app.cfg.repository(&name).filter(|r| r.path.is_none()) else {
+        return Ok(None);
+    };
+    let fetch = app
+        .github_fetch
+        .as_ref()
+        .ok_or("no GitHub client could be built")?;
+    let sha = ev.meta.sha.clone().unwrap_or_default();
+    fetch
+        .repository(&repo.name, &sha)
+        .await
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Copies a directory tree (files, directories, symbolic links as links).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(&src)?, &dst)?;
+        } else if kind.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if entry.file_name() != ".gantry-complete" {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+/// The run and its event when the run is still queued. A read the store fails is tried
+/// again (a run is never left queued because of it) until the service shuts down, when the
+/// run stays queued for the next start.
+async fn queued_run(app: &Arc<App>, id: i64) -> Option<(read::RunRow, read::EventRow)> {
+    let mut wait = Duration::from_millis(200);
+    loop {
+        match load(app, id) {
+            Ok(found) => return found,
+            Err(e) if app.accepting.load(Ordering::SeqCst) => {
+                tracing::error!(error = %e, "reading a queued run; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading a queued run while shutting down: it stays queued");
+                return None;
+            }
+        }
+    }
+}
+
+/// `None`: nothing to run (gone, no longer queued, or its event missing: then failed).
+fn load(
+    app: &App,
+    id: i64,
+) -> Result<Option<(read::RunRow, read::EventRow)>, gantry_store::StoreError> {
+    let c = app.store.reader()?;
+    let Some(row) = read::run(&c, id)? else {
+        tracing::warn!("a queued run is not in the store");
+        return Ok(None);
+    };
+    if row.status != Status::Queued {
+        tracing::debug!(status = %row.status, "no longer queued: not run");
+        return Ok(None);
+    }
+    match read::event(&c, &row.event_id)? {
+        Some(event) => Ok(Some((row, event))),
+        None => {
+            let reason = "the run's event is missing".to_string();
+            finish(app, id, Conclusion::Failure, Some(reason));
+            Ok(None)
+        }
+    }
+}
+
+async fn execute(app: &Arc<App>, id: i64) {
+    let Some((row, event_row)) = queued_run(app, id).await else {
+        return;
+    };
+    let ev: Event = match serde_json::from_str(&event_row.payload) {
+        Ok(e) => e,
+        Err(e) => {
+            return finish(
+                app,
+                id,
+                Conclusion::Failure,
+                Some(format!("the stored event cannot be read: {e}")),
+            )
+        }
+    };
+    let downloaded = match download(app, &event_row.source, &ev).await {
+        Ok(d) => d,
+        Err(e) => return finish(app, id, Conclusion::Failure, Some(e)),
+    };
+    let app2 = app.clone();
+    let source = event_row.source.clone();
+    let ev2 = ev.clone();
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare(&app2, id, &source, &ev2, downloaded)).await;
+    let (workflows, workspace, temporary) = match prepared {
+        Ok(Ok(p)) => p,
+        Ok(Err(e)) => return finish(app, id, Conclusion::Failure, Some(e)),
+        Err(e) => return finish(app, id, Conclusion::Failure, Some(e.to_string())),
+    };
+    let platforms = match app.sources.platforms(&app.cfg.platforms) {
+        Ok(p) => p.clone(),
+        Err(e) => {
+            return finish(
+                app,
+                id,
+                Conclusion::Failure,
+                Some(format!("[platforms]: {e}")),
+            )
+        }
+    };
+    let opts = PlanOptions {
+        platforms,
+        policy: app.policy.clone(),
+        ..PlanOptions::default()
+    };
+    let p = gantry_load::plan(&ev, &workflows, &opts, &workspace);
+    let Some(outcome) = p
+        .workflows
+        .into_iter()
+        .find(|w| w.file == row.workflow_file)
+    else {
+        return finish(
+            app,
+            id,
+            Conclusion::Failure,
+            Some(format!("{} is gone", row.workflow_file)),
+        );
+    };
+    if !outcome.errors.is_empty() {
+        return finish(
+            app,
+            id,
+            Conclusion::Failure,
+            Some(outcome.errors.join("; ")),
+        );
+    }
+    let (Some(run), Some(model)) = (
+        outcome.run.clone(),
+        workflows
+            .iter()
+            .find(|l| l.path == row.workflow_file)
+            .and_then(|l| l.workflow.clone()),
+    ) else {
+        return finish(
+            app,
+            id,
+            Conclusion::Skipped,
+            Some("the workflow no longer matches the event".into()),
+        );
+    };
+    // Only the tenant's secrets, and a secret it does not have fails the run now.
+    let tenant = super::tenants::of(&app.cfg, &event_row.source, ev.meta.repository.as_deref());
+    let secrets = app.secrets.tenant(tenant);
+    if let Err(e) = secrets.check(&super::tenants::secret_names(&run)) {
+        return finish(app, id, Conclusion::Failure, Some(e.to_string()));
+    }
+    let model_for_results = model.clone();
+    let signals = Signals::default();
+    if let Ok(mut r) = app.running.lock() {
+        r.insert(id, signals.clone());
+    }
+    let group = run.concurrency.as_ref().map(|c| {
+        let cancel = matches!(
+            c.cancel_in_progress,
+            gantry_plan::Decision::Now { value: true }
+        );
+        (c.group.clone(), cancel)
+    });
+    if let Some((g, cancel)) = &group {
+        let (entry, replaced) = app.groups.enter(g, id, signals.clone(), *cancel);
+        if let Some(old) = replaced {
+            finish(
+                app,
+                old,
+                Conclusion::Cancelled,
+                Some(format!("replaced by run {id} in concurrency group `{g}`")),
+            );
+        }
+        if let super::concurrency::Entry::Wait(rx) = entry {
+            let line = format!("waiting for concurrency group `{g}`");
+            tracing::info!(group = %g, "waiting for its concurrency group");
+            record(
+                app,
+                Op::Log {
+                    run: id,
+                    job: String::new(),
+                    step: None,
+                    stream: "system".into(),
+                    line,
+                    at: now_ms(),
+                },
+            );
+            let go = tokio::select! {
+                r = rx => r.unwrap_or(false),
+                _ = signals.cancel.cancelled() => false,
+            };
+            if !go {
+                if let Ok(mut r) = app.running.lock() {
+                    r.remove(&id);
+                }
+                if signals.cancel.is_cancelled() {
+                    finish(
+                        app,
+                        id,
+                        Conclusion::Cancelled,
+                        Some("cancelled while waiting for its concurrency group".into()),
+                    );
+                }
+                return;
+            }
+            app.groups.started(g, id, signals.clone());
+        }
+    }
+    // Pushes from GitHub get a commit status, set beside the run (never holding it up).
+    let status_target = (event_row.source == "github")
+        .then(|| Some((ev.meta.repository.clone()?, ev.meta.sha.clone()?)))
+        .flatten();
+    let workflow_name = outcome.name.clone();
+    if let Some((repo, sha)) = status_target.clone() {
+        let app = app.clone();
+        let name = workflow_name.clone();
+        tokio::spawn(async move {
+            if let Some(s) = &app.statuses {
+                s.set(&repo, &sha, &name, id, State::Pending, "running")
+                    .await;
+            }
+        });
+    }
+    tracing::info!(workflow = %row.workflow_file, attempt = row.attempt, "run started");
+    record(
+        app,
+        Op::Run {
+            run: id,
+            status: Status::InProgress,
+            conclusion: None,
+            reason: None,
+            at: now_ms(),
+        },
+    );
+    let config = EngineConfig {
+        workspace: workspace.clone(),
+        // Each job gets its own copy: the service never bind-mounts a tree into a job, not
+        // even its own export (jobs of one run must not see each other's changes).
+        copy_workspace: true,
+        max_jobs: app.cfg.capacity.max(1),
+        run_root: app.run_root.clone(),
+        policy: app.policy.clone(),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(app.backend.clone(), config).with_secrets(Arc::new(secrets));
+    let reporter = Arc::new(StoreReporter {
+        store: app.store.clone(),
+        run: id,
+        metrics: app.metrics.clone(),
+    });
+    let req = RunRequest {
+        run_id: id.to_string(),
+        run_number: id as u64,
+        file: outcome.file.clone(),
+        workflow_name: outcome.name.clone(),
+        plan: run,
+        event: ev,
+    };
+    let result = engine.run(req, reporter, signals).await;
+    if let Ok(mut r) = app.running.lock() {
+        r.remove(&id);
+    }
+    if let Some((g, _)) = &group {
+        app.groups.leave(g, id);
+    }
+    let (state, description) = match result {
+        Ok(r) => {
+            let reason = (r.conclusion == Conclusion::Failure)
+                .then(|| r.jobs.iter().find_map(|j| j.reason.clone()))
+                .flatten();
+            let state = match r.conclusion {
+                Conclusion::Success | Conclusion::Skipped => State::Success,
+                Conclusion::Failure => State::Failure,
+                Conclusion::Cancelled => State::Error,
+            };
+            let description = reason
+                .clone()
+                .unwrap_or_else(|| r.conclusion.as_str().into());
+            finish(app, id, r.conclusion, reason.clone());
+            publish_result(app, id, &model_for_results, &row, r.conclusion, reason);
+            (state, description)
+        }
+        Err(e) => {
+            finish(app, id, Conclusion::Failure, Some(e.to_string()));
+            publish_result(
+                app,
+                id,
+                &model_for_results,
+                &row,
+                Conclusion::Failure,
+                Some(e.to_string()),
+            );
+            (State::Error, e.to_string())
+        }
+    };
+    if let (Some((repo, sha)), Some(s)) = (status_target, &app.statuses) {
+        s.set(&repo, &sha, &workflow_name, id, state, &description)
+            .await;
+    }
+    if temporary {
+        let _ = std::fs::remove_dir_all(&workspace);
+    }
+}

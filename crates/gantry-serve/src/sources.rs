@@ -1,0 +1,117 @@
+//! Where a served event's workflows (and workspace) come from: a configured repository's
+//! `.github/workflows` at the pushed sha (read with git, cached per sha — a sha never
+//! changes), or a named hook's workflow directory.
+
+use super::config::{HookConfig, RepositoryConfig};
+use gantry_github::ActionFetcher;
+use gantry_load::LoadError;
+use gantry_plan::platform::PlatformMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Reading and checking are the loading layer's, shared with the CLI.
+pub use gantry_load::{check, Loaded};
+
+pub type Workflows = Arc<Vec<Loaded>>;
+
+#[derive(Default)]
+pub struct Sources {
+    cache: Mutex<HashMap<(String, String), Workflows>>,
+    /// `[platforms]`, parsed once (the configuration does not change while serving).
+    platforms: OnceLock<Result<PlatformMap, LoadError>>,
+}
+
+impl Sources {
+    /// The platform map from the configuration's `[platforms]`, parsed the first time;
+    /// an invalid mapping is an error every run reports.
+    pub fn platforms(
+        &self,
+        configured: &BTreeMap<String, String>,
+    ) -> Result<&PlatformMap, &LoadError> {
+        self.platforms
+            .get_or_init(|| {
+                gantry_load::platforms(configured.iter().map(|(l, i)| format!("{l}={i}")))
+            })
+            .as_ref()
+    }
+
+    fn cached(&self, repo: &str, sha: &str) -> Option<Workflows> {
+        let key = (repo.to_string(), sha.to_string());
+        self.cache.lock().ok().and_then(|c| c.get(&key).cloned())
+    }
+
+    /// A local repository's workflows at `sha` (cached).
+    pub fn at_sha(&self, repo: &RepositoryConfig, sha: &str) -> Result<Workflows, String> {
+        if let Some(w) = self.cached(&repo.name, sha) {
+            return Ok(w);
+        }
+        let Some(path) = &repo.path else {
+            return Err(format!("{} is not a local repository", repo.name));
+        };
+        let files = gantry_load::git::workflow_files_at(path, sha).map_err(|e| e.to_string())?;
+        Ok(self.keep(&repo.name, sha, files))
+    }
+
+    /// A GitHub repository's workflows at `sha`, through the contents API (cached).
+    pub async fn at_sha_on_github(
+        &self,
+        fetch: &ActionFetcher,
+        repo: &RepositoryConfig,
+        sha: &str,
+    ) -> Result<Workflows, String> {
+        if let Some(w) = self.cached(&repo.name, sha) {
+            return Ok(w);
+        }
+        let files = fetch
+            .workflow_files(&repo.name, sha)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(self.keep(&repo.name, sha, files))
+    }
+
+    fn keep(&self, repo: &str, sha: &str, files: Vec<(String, Vec<u8>)>) -> Workflows {
+        let key = (repo.to_string(), sha.to_string());
+        let loaded: Workflows = Arc::new(files.into_iter().map(|(p, b)| check(p, &b)).collect());
+        if let Ok(mut c) = self.cache.lock() {
+            if c.len() > 256 {
+                c.clear();
+            }
+            c.insert(key, loaded.clone());
+        }
+        loaded
+    }
+
+    /// The workflows of a tree on disk (a downloaded tarball) at `.github/workflows`.
+    pub fn of_tree(&self, repo: &str, sha: &str, root: &Path) -> Result<Workflows, String> {
+        if let Some(w) = self.cached(repo, sha) {
+            return Ok(w);
+        }
+        let dir = root.join(".github/workflows");
+        let list = if dir.is_dir() {
+            read_dir(&dir)?
+        } else {
+            Vec::new()
+        };
+        // Paths as the contents API names them, so runs find their workflow file again.
+        let files = list
+            .into_iter()
+            .map(|mut l| {
+                if let Ok(rel) = Path::new(&l.path).strip_prefix(root) {
+                    l.path = rel.display().to_string();
+                }
+                l
+            })
+            .collect();
+        Ok(Arc::new(files))
+    }
+
+    /// A hook's workflows, read from its directory each time (they may change).
+    pub fn of_hook(&self, hook: &HookConfig) -> Result<Workflows, String> {
+        Ok(Arc::new(read_dir(&hook.workflows)?))
+    }
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<Loaded>, String> {
+    gantry_load::read_dir(dir).map_err(|e| e.to_string())
+}

@@ -1,0 +1,233 @@
+//! Kafka events in the service: the `on: kafka` workflows (re-read when their directory
+//! changes, their topics subscribed to), and the [`Sink`] that turns a batch of consumed
+//! messages into recorded events and runs. The event id is `kafka:<topic>:<partition>:
+//! <offset>`, or the CloudEvents `ce_id` (with `ce_source`) when the message has one, so a
+//! message consumed again after a rebalance or a crash creates no second run. Messages on
+//! the events topic are webhook events forwarded by an ingress instance.
+
+use super::sources::{check, Loaded, Workflows};
+use super::{accept, App};
+use gantry_core::model::TriggerConfig;
+use gantry_kafka::{pattern, BoxFuture, Sink, Verdict};
+use gantry_plan::event::{Event, KafkaMessage};
+use gantry_store::StoreError;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+type Fingerprint = Vec<(PathBuf, Option<SystemTime>, u64)>;
+
+/// The workflow files of `[kafka] workflows`, cached until the directory changes.
+pub struct KafkaWorkflows {
+    dir: Option<PathBuf>,
+    state: Mutex<(Fingerprint, Workflows)>,
+}
+
+fn fingerprint(dir: &Path) -> Fingerprint {
+    let mut f: Fingerprint = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| {
+                    let p = e.path();
+                    let name = p.to_string_lossy();
+                    if !(name.ends_with(".yml") || name.ends_with(".yaml")) {
+                        return None;
+                    }
+                    let m = e.metadata().ok()?;
+                    Some((p, m.modified().ok(), m.len()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    f.sort();
+    f
+}
+
+impl KafkaWorkflows {
+    pub fn new(dir: Option<PathBuf>) -> KafkaWorkflows {
+        let k = KafkaWorkflows {
+            dir,
+            state: Mutex::new((Vec::new(), Arc::new(Vec::new()))),
+        };
+        k.refresh();
+        k
+    }
+
+    pub fn current(&self) -> Workflows {
+        self.state.lock().map(|s| s.1.clone()).unwrap_or_default()
+    }
+
+    /// Re-reads the files when the directory changed.
+    pub fn refresh(&self) {
+        let Some(dir) = &self.dir else { return };
+        let fp = fingerprint(dir);
+        if self.state.lock().map(|s| s.0 == fp).unwrap_or(false) {
+            return;
+        }
+        let loaded: Vec<Loaded> = fp
+            .iter()
+            .filter_map(|(p, _, _)| {
+                let bytes = std::fs::read(p).ok()?;
+                Some(check(p.display().to_string(), &bytes))
+            })
+            .collect();
+        for l in &loaded {
+            for e in &l.errors {
+                tracing::warn!("kafka workflow: {e}");
+            }
+        }
+        if let Ok(mut s) = self.state.lock() {
+            *s = (fp, Arc::new(loaded));
+        }
+    }
+
+    /// Subscriptions for every topic an `on: kafka` trigger names.
+    pub fn topics(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for l in self.current().iter() {
+            let Some(on) = l.workflow.as_ref().and_then(|w| w.on.as_ref()) else {
+                continue;
+            };
+            for t in &on.value.events {
+                if let TriggerConfig::Kafka(k) = &t.config {
+                    out.extend(k.topics.iter().map(|t| pattern::subscription(&t.value)));
+                }
+            }
+        }
+        out
+    }
+}
+
+pub struct KafkaSink {
+    pub app: Arc<App>,
+}
+
+/// The event id of a message: its CloudEvents id when it has one, else where it is.
+pub fn event_id(m: &KafkaMessage) -> String {
+    let header = |name: &str| {
+        m.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.as_deref())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+    };
+    match header("ce_id") {
+        Some(id) => format!("kafka:ce:{}:{id}", header("ce_source").unwrap_or_default()),
+        None => format!("kafka:{}:{}:{}", m.topic, m.partition, m.offset),
+    }
+}
+
+/// A webhook event forwarded by an ingress instance: `{id, source, event}`.
+fn forwarded(m: &KafkaMessage) -> Result<(String, String, Event), String> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        id: String,
+        source: String,
+        event: Event,
+    }
+    let v = m.value.as_deref().unwrap_or_default();
+    let b: Body = serde_json::from_slice(v).map_err(|e| {
+        format!(
+            "not_event: the value is not a forwarded event ({{id, source, event}}): {e} at line {} column {}",
+            e.line(),
+            e.column()
+        )
+    })?;
+    Ok((b.id, b.source, b.event))
+}
+
+impl KafkaSink {
+    async fn one(&self, m: KafkaMessage, workflows: &Workflows) -> Verdict {
+        let app = &self.app;
+        let events_topic = app
+            .cfg
+            .kafka
+            .as_ref()
+            .and_then(|k| k.events_topic.as_deref());
+        if events_topic == Some(m.topic.as_str()) {
+            let (id, source, ev) = match forwarded(&m) {
+                Ok(f) => f,
+                Err(e) => return Verdict::Reject(e),
+            };
+            let wf = accept::workflows_for(app, &source, &ev).await;
+            return verdict(accept::accept(app, id, &source, &ev, &wf).await);
+        }
+        let require_json = app.cfg.kafka.as_ref().is_some_and(|k| k.require_json);
+        if require_json {
+            if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(
+                m.value.as_deref().unwrap_or_default(),
+            ) {
+                return Verdict::Reject(format!(
+                    "not_json: the value is not JSON (require_json): {e} at line {} column {}",
+                    e.line(),
+                    e.column()
+                ));
+            }
+        }
+        let id = event_id(&m);
+        let mut ev = m.into_event();
+        if let Some(r) = app.cfg.kafka.as_ref().and_then(|k| k.repository.clone()) {
+            ev.meta.repository = Some(r);
+        }
+        verdict(accept::accept(app, id, "kafka", &ev, &Ok(workflows.clone())).await)
+    }
+}
+
+/// A store that cannot write makes the source wait (the message is not its own problem);
+/// any other failure is retried and, in the end, dead-lettered.
+fn verdict(r: Result<gantry_store::Accepted, StoreError>) -> Verdict {
+    match r {
+        Ok(_) => Verdict::Recorded,
+        Err(e) if e.is_unavailable() => Verdict::Unavailable(e.to_string()),
+        Err(e) => Verdict::Retry(e.to_string()),
+    }
+}
+
+impl Sink for KafkaSink {
+    fn topics(&self) -> Vec<String> {
+        let Some(k) = &self.app.kafka_workflows else {
+            return Vec::new();
+        };
+        k.refresh();
+        let mut t = k.topics();
+        if let Some(e) = self
+            .app
+            .cfg
+            .kafka
+            .as_ref()
+            .and_then(|k| k.events_topic.clone())
+        {
+            t.push(e);
+        }
+        t
+    }
+
+    fn record(&self, batch: Vec<KafkaMessage>) -> BoxFuture<'_, Vec<Verdict>> {
+        Box::pin(async move {
+            let workflows = self
+                .app
+                .kafka_workflows
+                .as_ref()
+                .map(|k| k.current())
+                .unwrap_or_default();
+            // All at once: the store commits them together (one transaction, one fsync).
+            let all = batch.into_iter().map(|m| self.one(m, &workflows));
+            futures_util::future::join_all(all).await
+        })
+    }
+
+    fn has_room(&self) -> bool {
+        let limit = self
+            .app
+            .cfg
+            .kafka
+            .as_ref()
+            .map_or(1000, |k| k.max_queued_runs) as i64;
+        self.app.metrics.queue_depth.load(Ordering::Relaxed) < limit
+    }
+
+    fn can_record(&self) -> bool {
+        self.app.store.writable()
+    }
+}

@@ -1,0 +1,265 @@
+//! The store's handle: what can be written, and how it reaches the writer thread
+//! (src/store/writer.rs). The channel to the writer is bounded, so whoever produces writes
+//! faster than SQLite commits them (a container printing without pause) waits for room
+//! instead of growing memory; a request that needs an answer (accepting an event,
+//! requeueing a run, a flush) waits for the commit that holds it, so "accepted" always
+//! means "on disk".
+
+use super::error::StoreError;
+use super::health::Health;
+use super::schema;
+use super::status::Status;
+use super::writer;
+use gantry_engine::Conclusion;
+use rusqlite::Connection;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use tokio::sync::mpsc;
+use tokio::sync::oneshot;
+
+/// Messages waiting for the writer at most: with lines of up to 1 MiB this bounds memory,
+/// and it is several transactions' worth, so the writer is never starved.
+const CHANNEL: usize = 1024;
+
+pub struct NewEvent {
+    pub id: String,
+    pub source: String,
+    pub name: String,
+    pub payload: String,
+}
+
+pub struct NewRun {
+    pub workflow_file: String,
+    pub workflow_name: String,
+    /// [`Status::Queued`], or [`Status::Completed`] with a conclusion for runs decided at
+    /// once (all their jobs skipped).
+    pub status: Status,
+    pub conclusion: Option<Conclusion>,
+}
+
+/// What accepting an event recorded (or found recorded before).
+#[derive(Clone, Debug)]
+pub struct Accepted {
+    pub event_id: String,
+    pub run_ids: Vec<i64>,
+    /// The event was recorded before: nothing new was created.
+    pub duplicate: bool,
+    /// The answer given the first time.
+    pub response: String,
+}
+
+pub type Respond = Box<dyn FnOnce(&[i64]) -> String + Send>;
+
+/// A change recorded without waiting for its commit: a run's, job's or step's status, or a
+/// log line. Once [`Store::send`] took it, it is committed — when the store cannot write,
+/// the writer keeps it and commits it with the first transaction that succeeds.
+#[derive(Clone, Debug)]
+pub enum Op {
+    Run {
+        run: i64,
+        status: Status,
+        conclusion: Option<Conclusion>,
+        reason: Option<String>,
+        at: i64,
+    },
+    Job {
+        run: i64,
+        key: String,
+        name: String,
+        status: super::status::Progress,
+        conclusion: Option<Conclusion>,
+        reason: Option<String>,
+        at: i64,
+    },
+    Step {
+        run: i64,
+        job: String,
+        step: String,
+        name: String,
+        status: super::status::Progress,
+        outcome: Option<Conclusion>,
+        conclusion: Option<Conclusion>,
+        reason: Option<String>,
+        at: i64,
+    },
+    Log {
+        run: i64,
+        job: String,
+        step: Option<String>,
+        stream: String,
+        line: String,
+        at: i64,
+    },
+}
+
+impl Op {
+    pub fn run(&self) -> i64 {
+        match self {
+            Op::Run { run, .. }
+            | Op::Job { run, .. }
+            | Op::Step { run, .. }
+            | Op::Log { run, .. } => *run,
+        }
+    }
+}
+
+/// What goes to the writer: a change, or a request answered after its commit.
+pub enum Msg {
+    Write(Op),
+    Accept {
+        event: NewEvent,
+        runs: Vec<NewRun>,
+        /// Builds the stored answer from the run ids the insert produced.
+        respond: Respond,
+        reply: oneshot::Sender<Result<Accepted, StoreError>>,
+    },
+    /// A new attempt of an existing run (rerun, or recovery after a crash).
+    Requeue {
+        run: i64,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Answers once everything sent before is committed.
+    Flush(oneshot::Sender<Result<(), StoreError>>),
+}
+
+/// The handle: cheap to clone, shared by ingress, scheduler and API.
+#[derive(Clone)]
+pub struct Store {
+    tx: mpsc::Sender<Msg>,
+    path: PathBuf,
+    health: Arc<Health>,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Opens (creating) `dir/gantry.db` and starts the writer thread.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Self::open_as(dir, "")
+    }
+
+    /// Opens the store for instance `owner`: runs it records or re-queues are its own.
+    pub fn open_as(dir: &Path, owner: &str) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("gantry.db");
+        let conn = schema::open(&path)?;
+        schema::create(&conn)?;
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let health = Arc::new(Health::default());
+        writer::start(conn, rx, owner, health.clone())?;
+        Ok(Store { tx, path, health })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A connection for reading (queries run beside the writer, thanks to WAL).
+    pub fn reader(&self) -> Result<Connection, StoreError> {
+        schema::open(&self.path)
+    }
+
+    /// False from the first write the store could not commit for a reason of its own (a
+    /// full disk...) until a later one, or the writer's periodic probe, commits again.
+    pub fn writable(&self) -> bool {
+        self.health.writable() && !self.tx.is_closed()
+    }
+
+    /// Why the store cannot write (SQLite's words, no path), while it cannot.
+    pub fn unavailable_cause(&self) -> Option<String> {
+        if self.tx.is_closed() {
+            return Some(StoreError::Closed.to_string());
+        }
+        self.health.cause()
+    }
+
+    /// Changes the writer holds because the store could not write them yet.
+    pub fn held_changes(&self) -> usize {
+        self.health.held()
+    }
+
+    /// Hands a change to the writer, waiting for room when it is behind (back-pressure on
+    /// whoever produces changes; a Tokio worker lends its thread to other tasks meanwhile).
+    /// An error means the writer has stopped: the change is not recorded.
+    pub fn send(&self, op: Op) -> Result<(), StoreError> {
+        let msg = match self.tx.try_send(Msg::Write(op)) {
+            Ok(()) => return Ok(()),
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(StoreError::Closed),
+            Err(mpsc::error::TrySendError::Full(msg)) => msg,
+        };
+        let wait = || park_on(self.tx.send(msg)).map_err(|_| StoreError::Closed);
+        match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
+        }
+    }
+
+    /// Hands a message to the writer from async code, waiting for room without a thread.
+    async fn push(&self, msg: Msg) -> Result<(), StoreError> {
+        self.tx.send(msg).await.map_err(|_| StoreError::Closed)
+    }
+
+    /// Records an event and its runs durably, or returns what was recorded for it before.
+    pub async fn accept(
+        &self,
+        event: NewEvent,
+        runs: Vec<NewRun>,
+        respond: impl FnOnce(&[i64]) -> String + Send + 'static,
+    ) -> Result<Accepted, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let respond = Box::new(respond);
+        self.push(Msg::Accept {
+            event,
+            runs,
+            respond,
+            reply,
+        })
+        .await?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub async fn requeue(&self, run: i64) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.push(Msg::Requeue { run, reply }).await?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Waits until everything sent before is committed; an error when the store cannot
+    /// write now (what was sent stays with the writer, committed when it can).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.push(Msg::Flush(reply)).await?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+/// Wakes a thread parked in [`park_on`].
+struct Unpark(std::thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs a future to completion on this thread, parking it between polls. Unlike Tokio's
+/// `blocking_send`, it may be called where a runtime is entered (the reporter is called
+/// from async code through a sync trait); the caller has lent its thread first.
+fn park_on<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}

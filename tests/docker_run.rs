@@ -6,11 +6,8 @@ mod docker;
 
 use docker::{build_image, Workspace};
 
-#[test]
-fn run_steps_env_outputs_and_file_commands() {
-    let ws = Workspace::new();
-    ws.workflow(
-        r####"
+/// Env precedence, file and workflow commands, outputs between steps and jobs.
+const STEPS_AND_COMMANDS: &str = r####"
 on: push
 env:
   LEVEL: workflow
@@ -77,8 +74,12 @@ jobs:
       - run: |
           echo "from first: ${{ needs.first.outputs.greeting }} / ${{ needs.first.result }}"
           echo "multi: ${{ needs.first.outputs.multi }}" | head -1
-"####,
-    );
+"####;
+
+#[test]
+fn run_steps_env_outputs_and_file_commands() {
+    let ws = Workspace::new();
+    ws.workflow(STEPS_AND_COMMANDS);
     std::fs::create_dir_all(ws.path().join("sub")).unwrap();
     let r = ws.run(&[]);
     assert_eq!(r.code(), Some(0), "{}", r.debug());

@@ -9,6 +9,7 @@ mod docker;
 mod kafka;
 
 use kafka::{send, tail, wait_for, wait_or_explain, write_dir, Broker, Gantry};
+use rdkafka::producer::FutureProducer;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -58,6 +59,51 @@ fn runs(g: &Gantry) -> Vec<Value> {
         .unwrap_or_default()
 }
 
+/// Five messages: orders with keys eu-1, us-1 (created), eu-2 (deleted), eu-3 (created),
+/// and one on audit.log.
+fn send_orders(p: &FutureProducer) {
+    rt().block_on(async {
+        let created = [("type", "created")];
+        send(
+            p,
+            "orders",
+            None,
+            Some("eu-1"),
+            &created,
+            br#"{"order": 42}"#,
+        )
+        .await;
+        send(
+            p,
+            "orders",
+            None,
+            Some("us-1"),
+            &created,
+            br#"{"order": 1}"#,
+        )
+        .await;
+        send(
+            p,
+            "orders",
+            None,
+            Some("eu-2"),
+            &[("type", "deleted")],
+            b"{}",
+        )
+        .await;
+        send(p, "audit.log", None, None, &[], br#"{"run": false}"#).await;
+        send(
+            p,
+            "orders",
+            None,
+            Some("eu-3"),
+            &created,
+            br#"{"order": 43}"#,
+        )
+        .await;
+    });
+}
+
 #[test]
 fn messages_run_the_workflows_whose_filters_match() {
     docker::require_docker();
@@ -80,47 +126,7 @@ fn messages_run_the_workflows_whose_filters_match() {
         &broker,
         "group_id = \"t1\"\ncommit_interval_ms = 200\n[kafka.options]\n\"session.timeout.ms\" = \"6000\"\n",
     );
-    let p = broker.producer();
-    rt().block_on(async {
-        let created = [("type", "created")];
-        send(
-            &p,
-            "orders",
-            None,
-            Some("eu-1"),
-            &created,
-            br#"{"order": 42}"#,
-        )
-        .await;
-        send(
-            &p,
-            "orders",
-            None,
-            Some("us-1"),
-            &created,
-            br#"{"order": 1}"#,
-        )
-        .await;
-        send(
-            &p,
-            "orders",
-            None,
-            Some("eu-2"),
-            &[("type", "deleted")],
-            b"{}",
-        )
-        .await;
-        send(&p, "audit.log", None, None, &[], br#"{"run": false}"#).await;
-        send(
-            &p,
-            "orders",
-            None,
-            Some("eu-3"),
-            &created,
-            br#"{"order": 43}"#,
-        )
-        .await;
-    });
+    send_orders(&broker.producer());
     // Three runs: two orders (keys eu-1, eu-3), one audit decided skipped at once; the
     // us-1 key and the `deleted` header match nothing.
     let all = wait_for(90, "three runs recorded", || {

@@ -138,14 +138,8 @@ fn secrets_file(bao: &Bao, extra: &str) -> std::path::PathBuf {
     p
 }
 
-#[test]
-fn gantry_run_delivers_secrets_as_env_and_tmpfs_files_and_masks_them() {
-    let bao = Bao::start();
-    bao.put_kv2("app", json!({"password": PASSWORD, "multi": MULTI}));
-    let cfg = secrets_file(&bao, "MULTI = \"secret/data/app#multi\"\n");
-    let ws = docker::Workspace::new();
-    ws.workflow(
-        r#"
+/// Steps that try every way of printing a secret, and one that fails with it.
+const LEAKY_STEPS: &str = r#"
 on: push
 jobs:
   use:
@@ -184,8 +178,15 @@ jobs:
           args: -c "test -r /run/secrets/DB_PASSWORD && echo action-can-read"
       - name: fail with it
         run: echo "error $FROM_ENV" && exit 1
-"#,
-    );
+"#;
+
+#[test]
+fn gantry_run_delivers_secrets_as_env_and_tmpfs_files_and_masks_them() {
+    let bao = Bao::start();
+    bao.put_kv2("app", json!({"password": PASSWORD, "multi": MULTI}));
+    let cfg = secrets_file(&bao, "MULTI = \"secret/data/app#multi\"\n");
+    let ws = docker::Workspace::new();
+    ws.workflow(LEAKY_STEPS);
     let r = ws.run(&["--secrets-config", cfg.to_str().unwrap()]);
     assert_eq!(r.code(), Some(1), "{}", r.debug());
     let lines = r.lines("use").join("\n");

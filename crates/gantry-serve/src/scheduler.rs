@@ -409,48 +409,115 @@ fn load(
     }
 }
 
+/// A queued run ready to start: its plan, its event, the tenant's secrets and the files
+/// its jobs get.
+struct Ready {
+    ev: Event,
+    file: String,
+    name: String,
+    plan: gantry_plan::WorkflowPlan,
+    model: Arc<gantry_core::model::Workflow>,
+    secrets: gantry_secrets::ScopedStore,
+    workspace: PathBuf,
+    /// The workspace is this run's own copy, removed at the end.
+    temporary: bool,
+}
+
+/// A run that ends before it starts: its conclusion and why.
+type Stop = (Conclusion, String);
+
+fn failed(reason: impl ToString) -> Stop {
+    (Conclusion::Failure, reason.to_string())
+}
+
 async fn execute(app: &Arc<App>, id: i64) {
     let Some((row, event_row)) = queued_run(app, id).await else {
         return;
     };
-    let ev: Event = match serde_json::from_str(&event_row.payload) {
-        Ok(e) => e,
-        Err(e) => {
-            return finish(
-                app,
-                id,
-                Conclusion::Failure,
-                Some(format!("the stored event cannot be read: {e}")),
-            )
+    let ready = match ready(app, id, &row, &event_row).await {
+        Ok(ready) => ready,
+        Err((conclusion, reason)) => return finish(app, id, conclusion, Some(reason)),
+    };
+    let signals = Signals::default();
+    if let Ok(mut r) = app.running.lock() {
+        r.insert(id, signals.clone());
+    }
+    let group = ready.plan.concurrency.as_ref().map(|c| {
+        let cancel = matches!(
+            c.cancel_in_progress,
+            gantry_plan::Decision::Now { value: true }
+        );
+        (c.group.clone(), cancel)
+    });
+    if let Some((g, cancel)) = &group {
+        if !enter_group(app, id, g, *cancel, &signals).await {
+            return;
         }
-    };
-    let downloaded = match download(app, &event_row.source, &ev).await {
-        Ok(d) => d,
-        Err(e) => return finish(app, id, Conclusion::Failure, Some(e)),
-    };
-    let app2 = app.clone();
-    let source = event_row.source.clone();
-    let ev2 = ev.clone();
-    let prepared =
-        tokio::task::spawn_blocking(move || prepare(&app2, id, &source, &ev2, downloaded)).await;
-    let (workflows, workspace, temporary) = match prepared {
-        Ok(Ok(p)) => p,
-        Ok(Err(e)) => return finish(app, id, Conclusion::Failure, Some(e)),
-        Err(e) => return finish(app, id, Conclusion::Failure, Some(e.to_string())),
-    };
-    let platforms = match app.sources.platforms(&app.cfg.platforms) {
-        Ok(p) => p.clone(),
-        Err(e) => {
-            return finish(
-                app,
-                id,
-                Conclusion::Failure,
-                Some(format!("[platforms]: {e}")),
-            )
+    }
+    // Pushes from GitHub get a commit status, set beside the run (never holding it up).
+    let status_target = (event_row.source == "github")
+        .then(|| {
+            Some((
+                ready.ev.meta.repository.clone()?,
+                ready.ev.meta.sha.clone()?,
+            ))
+        })
+        .flatten();
+    if let Some((repo, sha)) = status_target.clone() {
+        let (app, name) = (app.clone(), ready.name.clone());
+        tokio::spawn(async move {
+            if let Some(s) = &app.statuses {
+                s.set(&repo, &sha, &name, id, State::Pending, "running")
+                    .await;
+            }
+        });
+    }
+    let (workspace, temporary, name) =
+        (ready.workspace.clone(), ready.temporary, ready.name.clone());
+    let model = ready.model.clone();
+    let result = run_engine(app, id, &row, ready, signals).await;
+    if let Ok(mut r) = app.running.lock() {
+        r.remove(&id);
+    }
+    if let Some((g, _)) = &group {
+        app.groups.leave(g, id);
+    }
+    let (state, description) = conclude(app, id, &row, &model, result);
+    if let (Some((repo, sha)), Some(s)) = (status_target, &app.statuses) {
+        s.set(&repo, &sha, &name, id, state, &description).await;
+    }
+    if temporary {
+        if let Err(e) = std::fs::remove_dir_all(&workspace) {
+            tracing::warn!(run = id, "removing the run's workspace copy: {e}");
         }
-    };
+    }
+}
+
+/// Reads the run's event, fetches and checks its workflow sources, plans it and scopes the
+/// tenant's secrets; any of these failing ends the run before it starts.
+async fn ready(
+    app: &Arc<App>,
+    id: i64,
+    row: &read::RunRow,
+    event_row: &read::EventRow,
+) -> Result<Ready, Stop> {
+    let ev: Event = serde_json::from_str(&event_row.payload)
+        .map_err(|e| failed(format!("the stored event cannot be read: {e}")))?;
+    let downloaded = download(app, &event_row.source, &ev)
+        .await
+        .map_err(failed)?;
+    let (app2, source, ev2) = (app.clone(), event_row.source.clone(), ev.clone());
+    let (workflows, workspace, temporary) =
+        tokio::task::spawn_blocking(move || prepare(&app2, id, &source, &ev2, downloaded))
+            .await
+            .map_err(failed)?
+            .map_err(failed)?;
+    let platforms = app
+        .sources
+        .platforms(&app.cfg.platforms)
+        .map_err(|e| failed(format!("[platforms]: {e}")))?;
     let opts = PlanOptions {
-        platforms,
+        platforms: platforms.clone(),
         policy: app.policy.clone(),
         ..PlanOptions::default()
     };
@@ -460,113 +527,87 @@ async fn execute(app: &Arc<App>, id: i64) {
         .into_iter()
         .find(|w| w.file == row.workflow_file)
     else {
-        return finish(
-            app,
-            id,
-            Conclusion::Failure,
-            Some(format!("{} is gone", row.workflow_file)),
-        );
+        return Err(failed(format!("{} is gone", row.workflow_file)));
     };
     if !outcome.errors.is_empty() {
-        return finish(
-            app,
-            id,
-            Conclusion::Failure,
-            Some(outcome.errors.join("; ")),
-        );
+        return Err(failed(outcome.errors.join("; ")));
     }
-    let (Some(run), Some(model)) = (
-        outcome.run.clone(),
-        workflows
-            .iter()
-            .find(|l| l.path == row.workflow_file)
-            .and_then(|l| l.workflow.clone()),
-    ) else {
-        return finish(
-            app,
-            id,
-            Conclusion::Skipped,
-            Some("the workflow no longer matches the event".into()),
-        );
+    let model = workflows
+        .iter()
+        .find(|l| l.path == row.workflow_file)
+        .and_then(|l| l.workflow.clone());
+    let (Some(plan), Some(model)) = (outcome.run, model) else {
+        let reason = "the workflow no longer matches the event".to_string();
+        return Err((Conclusion::Skipped, reason));
     };
     // Only the tenant's secrets, and a secret it does not have fails the run now.
     let tenant = super::tenants::of(&app.cfg, &event_row.source, ev.meta.repository.as_deref());
     let secrets = app.secrets.tenant(tenant);
-    if let Err(e) = secrets.check(&super::tenants::secret_names(&run)) {
-        return finish(app, id, Conclusion::Failure, Some(e.to_string()));
+    secrets
+        .check(&super::tenants::secret_names(&plan))
+        .map_err(failed)?;
+    Ok(Ready {
+        ev,
+        file: outcome.file,
+        name: outcome.name,
+        plan,
+        model,
+        secrets,
+        workspace,
+        temporary,
+    })
+}
+
+/// Joins the run's concurrency group, cancelling the run it replaces or waiting for its
+/// turn; false when the run must not start (cancelled while waiting).
+async fn enter_group(app: &Arc<App>, id: i64, g: &str, cancel: bool, signals: &Signals) -> bool {
+    let (entry, replaced) = app.groups.enter(g, id, signals.clone(), cancel);
+    if let Some(old) = replaced {
+        let reason = format!("replaced by run {id} in concurrency group `{g}`");
+        finish(app, old, Conclusion::Cancelled, Some(reason));
     }
-    let model_for_results = model.clone();
-    let signals = Signals::default();
+    let super::concurrency::Entry::Wait(rx) = entry else {
+        return true;
+    };
+    tracing::info!(group = %g, "waiting for its concurrency group");
+    let line = format!("waiting for concurrency group `{g}`");
+    record(
+        app,
+        Op::Log {
+            run: id,
+            job: String::new(),
+            step: None,
+            stream: "system".into(),
+            line,
+            at: now_ms(),
+        },
+    );
+    let go = tokio::select! {
+        r = rx => r.unwrap_or(false),
+        _ = signals.cancel.cancelled() => false,
+    };
+    if go {
+        app.groups.started(g, id, signals.clone());
+        return true;
+    }
     if let Ok(mut r) = app.running.lock() {
-        r.insert(id, signals.clone());
+        r.remove(&id);
     }
-    let group = run.concurrency.as_ref().map(|c| {
-        let cancel = matches!(
-            c.cancel_in_progress,
-            gantry_plan::Decision::Now { value: true }
-        );
-        (c.group.clone(), cancel)
-    });
-    if let Some((g, cancel)) = &group {
-        let (entry, replaced) = app.groups.enter(g, id, signals.clone(), *cancel);
-        if let Some(old) = replaced {
-            finish(
-                app,
-                old,
-                Conclusion::Cancelled,
-                Some(format!("replaced by run {id} in concurrency group `{g}`")),
-            );
-        }
-        if let super::concurrency::Entry::Wait(rx) = entry {
-            let line = format!("waiting for concurrency group `{g}`");
-            tracing::info!(group = %g, "waiting for its concurrency group");
-            record(
-                app,
-                Op::Log {
-                    run: id,
-                    job: String::new(),
-                    step: None,
-                    stream: "system".into(),
-                    line,
-                    at: now_ms(),
-                },
-            );
-            let go = tokio::select! {
-                r = rx => r.unwrap_or(false),
-                _ = signals.cancel.cancelled() => false,
-            };
-            if !go {
-                if let Ok(mut r) = app.running.lock() {
-                    r.remove(&id);
-                }
-                if signals.cancel.is_cancelled() {
-                    finish(
-                        app,
-                        id,
-                        Conclusion::Cancelled,
-                        Some("cancelled while waiting for its concurrency group".into()),
-                    );
-                }
-                return;
-            }
-            app.groups.started(g, id, signals.clone());
-        }
+    if signals.cancel.is_cancelled() {
+        let reason = "cancelled while waiting for its concurrency group".to_string();
+        finish(app, id, Conclusion::Cancelled, Some(reason));
     }
-    // Pushes from GitHub get a commit status, set beside the run (never holding it up).
-    let status_target = (event_row.source == "github")
-        .then(|| Some((ev.meta.repository.clone()?, ev.meta.sha.clone()?)))
-        .flatten();
-    let workflow_name = outcome.name.clone();
-    if let Some((repo, sha)) = status_target.clone() {
-        let app = app.clone();
-        let name = workflow_name.clone();
-        tokio::spawn(async move {
-            if let Some(s) = &app.statuses {
-                s.set(&repo, &sha, &name, id, State::Pending, "running")
-                    .await;
-            }
-        });
-    }
+    false
+}
+
+/// Records the run as started and runs its plan on the engine, reporting to the store.
+async fn run_engine(
+    app: &Arc<App>,
+    id: i64,
+    row: &read::RunRow,
+    ready: Ready,
+    signals: Signals,
+) -> Result<gantry_engine::RunResult, gantry_engine::EngineError> {
     tracing::info!(workflow = %row.workflow_file, attempt = row.attempt, "run started");
     record(
         app,
@@ -579,7 +620,7 @@ async fn execute(app: &Arc<App>, id: i64) {
         },
     );
     let config = EngineConfig {
-        workspace: workspace.clone(),
+        workspace: ready.workspace.clone(),
         // Each job gets its own copy: the service never bind-mounts a tree into a job, not
         // even its own export (jobs of one run must not see each other's changes).
         copy_workspace: true,
@@ -588,7 +629,7 @@ async fn execute(app: &Arc<App>, id: i64) {
         policy: app.policy.clone(),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(app.backend.clone(), config).with_secrets(Arc::new(secrets));
+    let engine = Engine::new(app.backend.clone(), config).with_secrets(Arc::new(ready.secrets));
     let reporter = Arc::new(StoreReporter {
         store: app.store.clone(),
         run: id,
@@ -597,53 +638,38 @@ async fn execute(app: &Arc<App>, id: i64) {
     let req = RunRequest {
         run_id: id.to_string(),
         run_number: id as u64,
-        file: outcome.file.clone(),
-        workflow_name: outcome.name.clone(),
-        plan: run,
-        event: ev,
+        file: ready.file,
+        workflow_name: ready.name,
+        plan: ready.plan,
+        event: ready.ev,
     };
-    let result = engine.run(req, reporter, signals).await;
-    if let Ok(mut r) = app.running.lock() {
-        r.remove(&id);
-    }
-    if let Some((g, _)) = &group {
-        app.groups.leave(g, id);
-    }
-    let (state, description) = match result {
+    engine.run(req, reporter, signals).await
+}
+
+/// Records how the run ended and publishes it; the commit status to set and its text.
+fn conclude(
+    app: &Arc<App>,
+    id: i64,
+    row: &read::RunRow,
+    model: &gantry_core::model::Workflow,
+    result: Result<gantry_engine::RunResult, gantry_engine::EngineError>,
+) -> (State, String) {
+    let (conclusion, reason) = match &result {
         Ok(r) => {
             let reason = (r.conclusion == Conclusion::Failure)
                 .then(|| r.jobs.iter().find_map(|j| j.reason.clone()))
                 .flatten();
-            let state = match r.conclusion {
-                Conclusion::Success | Conclusion::Skipped => State::Success,
-                Conclusion::Failure => State::Failure,
-                Conclusion::Cancelled => State::Error,
-            };
-            let description = reason
-                .clone()
-                .unwrap_or_else(|| r.conclusion.as_str().into());
-            finish(app, id, r.conclusion, reason.clone());
-            publish_result(app, id, &model_for_results, &row, r.conclusion, reason);
-            (state, description)
+            (r.conclusion, reason)
         }
-        Err(e) => {
-            finish(app, id, Conclusion::Failure, Some(e.to_string()));
-            publish_result(
-                app,
-                id,
-                &model_for_results,
-                &row,
-                Conclusion::Failure,
-                Some(e.to_string()),
-            );
-            (State::Error, e.to_string())
-        }
+        Err(e) => (Conclusion::Failure, Some(e.to_string())),
     };
-    if let (Some((repo, sha)), Some(s)) = (status_target, &app.statuses) {
-        s.set(&repo, &sha, &workflow_name, id, state, &description)
-            .await;
-    }
-    if temporary {
-        let _ = std::fs::remove_dir_all(&workspace);
-    }
+    finish(app, id, conclusion, reason.clone());
+    publish_result(app, id, model, row, conclusion, reason.clone());
+    let state = match (&result, conclusion) {
+        (Err(_), _) | (_, Conclusion::Cancelled) => State::Error,
+        (_, Conclusion::Success | Conclusion::Skipped) => State::Success,
+        (_, Conclusion::Failure) => State::Failure,
+    };
+    let description = reason.unwrap_or_else(|| conclusion.as_str().into());
+    (state, description)
 }

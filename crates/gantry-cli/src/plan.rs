@@ -48,7 +48,7 @@ impl PlanArgs {
             vars.insert(k.to_string(), gantry_core::expr::Value::str(val));
         }
         let policy = match &self.policy {
-            Some(f) => gantry_core::policy::Policy::load(f)?,
+            Some(f) => gantry_load::policy(f)?,
             None => gantry_core::policy::Policy::default(),
         };
         Ok(PlanOptions {

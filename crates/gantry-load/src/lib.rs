@@ -13,10 +13,21 @@ pub use error::LoadError;
 pub use resolver::FsResolver;
 pub use workflows::{check, read_dir, read_paths, Loaded};
 
+use gantry_core::policy::{Policy, PolicyError};
 use gantry_plan::event::Event;
 use gantry_plan::platform::PlatformMap;
 use gantry_plan::{Plan, PlanOptions, WorkflowFile};
 use std::path::Path;
+
+/// The operator's `[policy]` from a TOML file (`--policy FILE`), read here so that the core
+/// only ever parses text.
+pub fn policy(path: &Path) -> Result<Policy, PolicyError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => Policy::from_toml(&file, &text),
+        Err(error) => Err(PolicyError::Read { file, error }),
+    }
+}
 
 /// The platform map from `LABEL=IMAGE` mappings (`-P`, `[platforms]`) over the defaults;
 /// a mapping that is not one is an error, never skipped.
@@ -58,5 +69,22 @@ mod tests {
             let e = platforms([bad]).unwrap_err().to_string();
             assert!(e.contains(bad) && e.contains("LABEL=IMAGE"), "{e}");
         }
+    }
+}
+
+#[cfg(test)]
+mod policy_tests {
+    #[test]
+    fn a_policy_file_that_cannot_be_read_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.toml");
+        let e = super::policy(&missing).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}: ", missing.display())), "{e}");
+        let f = dir.path().join("gantry.toml");
+        std::fs::write(&f, "[policy]\nmemory = \"512m\"\n").unwrap();
+        assert_eq!(
+            super::policy(&f).unwrap().memory_bytes().unwrap(),
+            512 << 20
+        );
     }
 }

@@ -8,7 +8,7 @@
 //! in [`replan`]. Effects go through [`crate::backend::ContainerBackend`]
 //! ([`crate::backend::fake`] in tests).
 
-mod actions;
+mod action_source;
 pub mod backend;
 mod call_secrets;
 mod cleanup;
@@ -18,11 +18,11 @@ mod error;
 mod host;
 mod job;
 mod layout;
+mod loaded_action;
 pub mod mask;
 mod masked;
 mod output;
 pub mod protocol;
-mod remote;
 pub mod replan;
 mod report;
 mod schedule;
@@ -31,10 +31,10 @@ mod shell;
 mod step;
 mod workspace;
 
+pub use action_source::{ActionSource, NoRemote, Overrides};
 pub use cleanup::{remove_leftovers, remove_stale};
 pub use error::EngineError;
 pub use host::{hash_files, hex, RunHost};
-pub use remote::{ActionSource, NoRemote, Overrides};
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
 pub use shell::{command as shell_command, ShellCommand};
 

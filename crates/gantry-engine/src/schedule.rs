@@ -20,6 +20,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Instant;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 enum State {
     Pending,
@@ -363,7 +364,9 @@ impl Board {
                 token,
             };
             let cx = cx.clone();
-            set.spawn(async move { (i, run_job(cx, start).await) });
+            // A child of the caller's span (the service's run), carried into the task.
+            let span = tracing::info_span!("job", job = %jp.key);
+            set.spawn(async move { (i, run_job(cx, start).await) }.instrument(span));
         }
         false
     }

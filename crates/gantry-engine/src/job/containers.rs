@@ -4,7 +4,6 @@
 //! container, started in that order.
 
 use super::{Created, JobNames, JobStart};
-use crate::actions::ensure_image;
 use crate::backend::{
     discard_output, parse_options, ContainerBackend, ContainerSpec, ExecSpec, Health, Mount,
     MountKind, NetworkSpec, RegistryAuth,
@@ -14,6 +13,7 @@ use crate::env::{self, EnvMap};
 use crate::error::EngineError;
 use crate::host::RunHost;
 use crate::layout::{JobLayout, WORKSPACE};
+use crate::loaded_action::ensure_image;
 use crate::report::{LogStream, RunEvent};
 use gantry_core::expr::{Object, Value};
 use gantry_plan::{ContainerTemplate, JobPlan, Placed};

@@ -7,11 +7,11 @@ mod container;
 mod node;
 
 use super::{JobRunner, StepCall, StepResult};
-use crate::actions::{self, input_var, LoadedAction};
 use crate::backend::ContainerBackend;
 use crate::error::EngineError;
 use crate::host::RunHost;
 use crate::layout::WORKSPACE;
+use crate::loaded_action::{self, input_var, LoadedAction};
 use crate::shell;
 use gantry_core::expr::{Object, Value};
 use gantry_plan::{ActionRuns, SharedAction};
@@ -45,7 +45,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         call: &StepCall<'_>,
         la: LoadedAction,
     ) -> Result<ActionCall, EngineError> {
-        let inputs = actions::inputs(&la.plan, &call.plan.exec.with, &call.host)
+        let inputs = loaded_action::inputs(&la.plan, &call.plan.exec.with, &call.host)
             .map_err(EngineError::Expression)?;
         let mut penv = self
             .env

@@ -5,10 +5,10 @@
 use super::action::{with_value, words};
 use super::process::StepContainer;
 use super::{JobRunner, StepCall, StepResult};
-use crate::actions::{ensure_image, input_var};
 use crate::backend::ContainerBackend;
 use crate::env;
 use crate::error::EngineError;
+use crate::loaded_action::{ensure_image, input_var};
 
 impl<B: ContainerBackend> JobRunner<B> {
     pub(super) async fn docker_image(

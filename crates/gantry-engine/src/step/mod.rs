@@ -37,6 +37,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// How long a step gets to stop after it is cancelled, before it is killed (GitHub: 7.5 s).
 const GRACE: Duration = Duration::from_millis(7500);
@@ -279,7 +280,13 @@ impl<B: ContainerBackend> JobRunner<B> {
             Ok(true) => {}
         }
         self.started(&label, &name);
-        let (outcome, outputs, reason) = match self.execute(step, scope, &label, &name).await {
+        // Everything the step logs (and the backend beneath it) is inside its span.
+        let span = tracing::info_span!("step", step = %label);
+        let executed = self
+            .execute(step, scope, &label, &name)
+            .instrument(span)
+            .await;
+        let (outcome, outputs, reason) = match executed {
             Ok(r) => (r.outcome, r.outputs, r.reason),
             Err(e) => (Conclusion::Failure, BTreeMap::new(), Some(e.to_string())),
         };

@@ -3,11 +3,11 @@
 
 use super::process::{Command, StepContainer};
 use super::{JobRunner, StepResult};
-use crate::actions::input_var;
 use crate::backend::ContainerBackend;
 use crate::env::EnvMap;
 use crate::error::EngineError;
 use crate::layout::WORKSPACE;
+use crate::loaded_action::input_var;
 use crate::report::{millis, Conclusion, RunEvent};
 use std::time::Instant;
 

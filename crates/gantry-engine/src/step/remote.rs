@@ -4,10 +4,10 @@
 //! planned from its `action.yml` now ([`crate::replan`]), then run like a local one.
 
 use super::{JobRunner, StepCall, StepResult};
-use crate::actions::LoadedAction;
+use crate::action_source::container_dir;
 use crate::backend::{discard_output, ContainerBackend, ExecSpec};
 use crate::error::EngineError;
-use crate::remote::container_dir;
+use crate::loaded_action::LoadedAction;
 use crate::replan;
 use crate::workspace::tar_dir;
 use std::path::Path;

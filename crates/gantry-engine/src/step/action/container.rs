@@ -3,10 +3,10 @@
 //! `post-entrypoint` is queued as a post step.
 
 use super::{with_value, words, ActionCall};
-use crate::actions::{dockerfile_image, ensure_image, LoadedAction};
 use crate::backend::{output_channel, ContainerBackend};
 use crate::env::{self, EnvMap};
 use crate::error::EngineError;
+use crate::loaded_action::{dockerfile_image, ensure_image, LoadedAction};
 use crate::output;
 use crate::report::Conclusion;
 use crate::step::post::{Post, PostRun};

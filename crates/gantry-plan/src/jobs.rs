@@ -10,7 +10,7 @@ use super::resolve::Resolver;
 use super::steps::{plan_steps, StepsCx};
 use super::templates;
 use super::types::*;
-use gantry_core::action_ref::{parse_job_uses, Uses};
+use gantry_core::action_ref::ActionRef;
 use gantry_core::expr::{context_refs, parse_template, Object, Value};
 use gantry_core::model::*;
 use gantry_core::yaml::node::{Node, NodeKind, Resolved};
@@ -623,8 +623,9 @@ fn plan_call(
     mut plan: JobPlan,
     leg_key: &str,
 ) -> Result<Vec<JobPlan>, String> {
-    let uses = call.uses.value.as_str();
-    let Ok(Uses::LocalWorkflow { path: local, .. }) = parse_job_uses(uses) else {
+    let uses = call.uses.as_str();
+    // A job's `uses:` was parsed as a job's when lowered: a local one is a workflow file.
+    let Ok(ActionRef::Local { path: local, .. }) = &call.uses.parsed else {
         plan.called_from = Some(uses.to_string());
         plan.skip_reason.get_or_insert_with(|| {
             format!("calls the remote reusable workflow {uses}, fetched at run time")

@@ -1,8 +1,9 @@
 //! Resolving what each step is: a script, a container image, a local action (Dockerfile,
 //! image, composite or JavaScript, its `action.yml` planned here, composite steps and
-//! all), or a remote action planned when the run downloads it. `uses:` is classified by
-//! the one parser in [`gantry_core::action_ref`]. The engine's run-time planning of downloaded actions
-//! calls [`action_plan`] too.
+//! all), or a remote action planned when the run downloads it. `uses:` arrives parsed
+//! (the model's [`Uses`], from [`gantry_core::action_ref`]), so a step's kind follows from
+//! what it names. The engine's run-time planning of downloaded actions calls
+//! [`action_plan`] too.
 
 use super::context::PlanHost;
 use super::decide;
@@ -10,8 +11,8 @@ use super::exec::{ActionPlan, ActionRuns, DockerRuns, NodeRuns};
 use super::resolve::{ActionLookup, Resolver};
 use super::templates;
 use super::types::{Decision, StepKind, StepPlan};
-use gantry_core::action_ref::{parse_step_uses, Uses};
-use gantry_core::model::{Action, RunsKind, Step, StepAction};
+use gantry_core::action_ref::ActionRef;
+use gantry_core::model::{Action, RunsKind, Step, StepAction, Uses};
 use std::sync::Arc;
 
 /// GitHub runs composite actions nested up to ten deep; an action that uses itself must
@@ -80,7 +81,7 @@ pub fn step_kind(step: &Step, cx: &StepsCx<'_>) -> StepKind {
                 run_shell: given.or_else(|| cx.run_shell.map(str::to_string)),
             }
         }
-        StepAction::Uses { uses, .. } => uses_kind(&uses.value, cx),
+        StepAction::Uses { uses, .. } => uses_kind(uses, cx),
         StepAction::Parallel(_) => StepKind::Parallel { steps: Vec::new() },
         StepAction::Wait(ids) => StepKind::Control {
             what: format!(
@@ -104,20 +105,23 @@ pub fn step_kind(step: &Step, cx: &StepsCx<'_>) -> StepKind {
     }
 }
 
-fn uses_kind(uses: &str, cx: &StepsCx<'_>) -> StepKind {
-    match parse_step_uses(uses) {
-        Ok(Uses::Docker(_)) => StepKind::DockerImage {
-            image: uses.strip_prefix("docker://").unwrap_or(uses).to_string(),
+/// A step's `uses:` was parsed as a step's when lowered, so an `Ok` never names a
+/// reusable workflow.
+fn uses_kind(uses: &Uses, cx: &StepsCx<'_>) -> StepKind {
+    match &uses.parsed {
+        Ok(ActionRef::Docker(d)) => StepKind::DockerImage {
+            image: d.to_string(),
         },
-        Ok(Uses::LocalAction { path, .. }) => local_kind(path.trim_end_matches('/'), cx),
-        Ok(Uses::RemoteAction(r)) => StepKind::Remote {
+        Ok(ActionRef::Local { path, .. }) => local_kind(path.trim_end_matches('/'), cx),
+        Ok(ActionRef::Remote(r)) => StepKind::Remote {
             repository: format!("{}/{}", r.owner, r.repo),
-            path: r.path.unwrap_or("").to_string(),
-            git_ref: r.git_ref.to_string(),
+            path: r.path.clone().unwrap_or_default(),
+            git_ref: r.git_ref.clone(),
         },
-        Ok(Uses::LocalWorkflow { .. } | Uses::RemoteWorkflow(_)) | Err(_) => StepKind::Invalid {
+        Err(_) => StepKind::Invalid {
             reason: format!(
-                "`uses: {uses}` is not `./path`, `docker://image` or `owner/repo[/path]@ref`"
+                "`uses: {}` is not `./path`, `docker://image` or `owner/repo[/path]@ref`",
+                uses.as_str()
             ),
             error: None,
         },

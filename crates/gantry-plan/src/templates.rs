@@ -52,7 +52,7 @@ fn placed(s: &Str) -> Placed {
 /// What a step evaluates when it runs.
 pub fn step(step: &Step) -> StepExec {
     let (uses, with) = match &step.action {
-        StepAction::Uses { uses, with } => (Some(uses.value.clone()), pairs(with)),
+        StepAction::Uses { uses, with } => (Some(uses.as_str().to_string()), pairs(with)),
         _ => (None, Vec::new()),
     };
     StepExec {

@@ -5,27 +5,39 @@
 //! GitHub resolves `uses` before anything runs, so expressions are not allowed in it, and a
 //! step can only run an action while a job can only call a reusable workflow (a `.yml` or
 //! `.yaml` file directly in `.github/workflows/`). [`parse_step_uses`] and
-//! [`parse_job_uses`] enforce that; [`parse_uses`] only classifies. Existence of what is
-//! named is not checked here.
+//! [`parse_job_uses`] enforce that; [`parse_uses`] only classifies. Lowering calls them once
+//! per `uses:` and keeps the [`ActionRef`] in the model (`model::Uses`), where validation
+//! reads its error and planning its parts. Existence of what is named is not checked here.
 
 use serde::Serialize;
 use std::fmt;
 
-/// What a `uses:` names, borrowing its parts from the value (validation parses every
-/// `uses:` of every file and keeps none of them).
+/// What a `uses:` names, owning its parts: the model keeps it for as long as the workflow.
+/// Whether it is an action or a reusable workflow follows from where it was written (a
+/// step or a job), which [`parse_step_uses`] and [`parse_job_uses`] check;
+/// [`ActionRef::names_workflow`] tells them apart otherwise.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Uses<'a> {
-    /// An action directory: `./path` in the workspace, or `$/path` in the running repository.
-    LocalAction { root: LocalRoot, path: &'a str },
-    /// A reusable workflow file in the same repository (`./.github/workflows/x.yml`).
-    LocalWorkflow { root: LocalRoot, path: &'a str },
+pub enum ActionRef {
+    /// A directory (action) or `.github/workflows/` file (reusable workflow): `./path` in
+    /// the workspace, or `$/path` in the running repository.
+    Local { root: LocalRoot, path: String },
     /// `owner/repo@ref` or `owner/repo/path@ref`.
-    RemoteAction(RemoteRef<'a>),
-    /// `owner/repo/.github/workflows/x.yml@ref`.
-    RemoteWorkflow(RemoteRef<'a>),
+    Remote(RemoteRef),
     /// `docker://[registry/]repository[:tag][@digest]`.
-    Docker(DockerRef<'a>),
+    Docker(DockerRef),
+}
+
+impl ActionRef {
+    /// Whether the path names a reusable workflow file (`.github/workflows/FILE.yml`)
+    /// rather than an action directory; a Docker image names neither.
+    pub fn names_workflow(&self) -> bool {
+        match self {
+            ActionRef::Local { path, .. } => is_workflow_path(path),
+            ActionRef::Remote(r) => r.path.as_deref().is_some_and(is_workflow_path),
+            ActionRef::Docker(_) => false,
+        }
+    }
 }
 
 /// Where a local path starts.
@@ -39,16 +51,16 @@ pub enum LocalRoot {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RemoteRef<'a> {
-    pub owner: &'a str,
-    pub repo: &'a str,
+pub struct RemoteRef {
+    pub owner: String,
+    pub repo: String,
     /// The path inside the repository, without leading or trailing `/`.
-    pub path: Option<&'a str>,
+    pub path: Option<String>,
     #[serde(rename = "ref")]
-    pub git_ref: &'a str,
+    pub git_ref: String,
 }
 
-impl RemoteRef<'_> {
+impl RemoteRef {
     /// Whether the ref is a full commit SHA (40 hex digits, or 64 for SHA-256
     /// repositories): the only pin a tag move cannot change.
     pub fn is_full_sha(&self) -> bool {
@@ -56,15 +68,16 @@ impl RemoteRef<'_> {
     }
 }
 
+/// An image reference; displayed as written after `docker://`, which is what Docker pulls.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DockerRef<'a> {
+pub struct DockerRef {
     /// `ghcr.io`, `localhost:5000`; None means Docker Hub.
-    pub registry: Option<&'a str>,
+    pub registry: Option<String>,
     /// `library/alpine`-style path as written (`alpine` stays `alpine`).
-    pub repository: &'a str,
-    pub tag: Option<&'a str>,
+    pub repository: String,
+    pub tag: Option<String>,
     /// `sha256:…`.
-    pub digest: Option<&'a str>,
+    pub digest: Option<String>,
 }
 
 /// Why a `uses:` value is not acceptable, and where.
@@ -76,7 +89,7 @@ pub struct UsesError {
     pub message: String,
 }
 
-fn err<'a>(offset: usize, message: impl Into<String>) -> Result<Uses<'a>, UsesError> {
+fn err<T>(offset: usize, message: impl Into<String>) -> Result<T, UsesError> {
     Err(UsesError {
         offset,
         message: message.into(),
@@ -114,7 +127,7 @@ fn find_blank_or_control(s: &str) -> Option<(usize, char)> {
 }
 
 /// Classifies any `uses:` value, checking its syntax but not where it is used.
-pub fn parse_uses(s: &str) -> Result<Uses<'_>, UsesError> {
+pub fn parse_uses(s: &str) -> Result<ActionRef, UsesError> {
     if s.is_empty() {
         return err(
             0,
@@ -133,7 +146,7 @@ pub fn parse_uses(s: &str) -> Result<Uses<'_>, UsesError> {
         return err(i, format!("`uses` cannot contain {what}"));
     }
     if let Some(image) = s.strip_prefix("docker://") {
-        return parse_docker(image, "docker://".len()).map(Uses::Docker);
+        return parse_docker(image, "docker://".len()).map(ActionRef::Docker);
     }
     for (prefix, root) in [("./", LocalRoot::Workspace), ("$/", LocalRoot::SelfRepo)] {
         if let Some(path) = s.strip_prefix(prefix) {
@@ -153,16 +166,19 @@ pub fn parse_uses(s: &str) -> Result<Uses<'_>, UsesError> {
 }
 
 /// A step's `uses:`: an action, never a reusable workflow.
-pub fn parse_step_uses(s: &str) -> Result<Uses<'_>, UsesError> {
+pub fn parse_step_uses(s: &str) -> Result<ActionRef, UsesError> {
     let uses = parse_uses(s)?;
+    if uses.names_workflow() {
+        let at = s.find(WORKFLOWS_DIR).unwrap_or(0);
+        return err(at, "this is a reusable workflow: call it from a job (`jobs.<job_id>.uses`), not from a step");
+    }
     let path = match &uses {
-        Uses::LocalWorkflow { .. } | Uses::RemoteWorkflow(_) => {
-            let at = s.find(WORKFLOWS_DIR).unwrap_or(0);
-            return err(at, "this is a reusable workflow: call it from a job (`jobs.<job_id>.uses`), not from a step");
-        }
-        Uses::LocalAction { path, .. } => Some((*path, 2)),
-        Uses::RemoteAction(r) => r.path.map(|p| (p, r.owner.len() + r.repo.len() + 2)),
-        Uses::Docker(_) => None,
+        ActionRef::Local { path, .. } => Some((path.as_str(), 2)),
+        ActionRef::Remote(r) => r
+            .path
+            .as_deref()
+            .map(|p| (p, r.owner.len() + r.repo.len() + 2)),
+        ActionRef::Docker(_) => None,
     };
     if let Some((path, path_at)) = path {
         let file = path.rsplit('/').next().unwrap_or(path);
@@ -179,16 +195,18 @@ pub fn parse_step_uses(s: &str) -> Result<Uses<'_>, UsesError> {
 
 /// A job's `uses:`: a reusable workflow, `./.github/workflows/FILE.yml`,
 /// `$/.github/workflows/FILE.yml` or `owner/repo/.github/workflows/FILE.yml@ref`.
-pub fn parse_job_uses(s: &str) -> Result<Uses<'_>, UsesError> {
+pub fn parse_job_uses(s: &str) -> Result<ActionRef, UsesError> {
     let uses = parse_uses(s)?;
+    if uses.names_workflow() {
+        return Ok(uses);
+    }
     let (path, path_at) = match &uses {
-        Uses::LocalWorkflow { .. } | Uses::RemoteWorkflow(_) => return Ok(uses),
-        Uses::Docker(_) => {
+        ActionRef::Docker(_) => {
             return err(0, "a job's `uses` calls a reusable workflow; a `docker://` image can only be used by a step");
         }
-        Uses::LocalAction { path, .. } => (*path, 2),
-        Uses::RemoteAction(r) => match &r.path {
-            Some(p) => (*p, r.owner.len() + r.repo.len() + 2),
+        ActionRef::Local { path, .. } => (path.as_str(), 2),
+        ActionRef::Remote(r) => match &r.path {
+            Some(p) => (p.as_str(), r.owner.len() + r.repo.len() + 2),
             None => {
                 return err(s.find('@').unwrap_or(s.len()), format!("`{s}` names an action; a job's `uses` must name a workflow file: `{}/{}/.github/workflows/FILE.yml@{}`", r.owner, r.repo, r.git_ref));
             }
@@ -210,7 +228,7 @@ pub fn parse_job_uses(s: &str) -> Result<Uses<'_>, UsesError> {
     )
 }
 
-fn parse_local(path: &str, root: LocalRoot, base: usize) -> Result<Uses<'_>, UsesError> {
+fn parse_local(path: &str, root: LocalRoot, base: usize) -> Result<ActionRef, UsesError> {
     if let Some(i) = path.find('@') {
         return err(base + i, "a local reference takes no `@ref`: it always uses the checked-out (for `./`) or running (for `$/`) commit");
     }
@@ -226,14 +244,13 @@ fn parse_local(path: &str, root: LocalRoot, base: usize) -> Result<Uses<'_>, Use
         }
         off += seg.len() + 1;
     }
-    Ok(if is_workflow_path(path) {
-        Uses::LocalWorkflow { root, path }
-    } else {
-        Uses::LocalAction { root, path }
+    Ok(ActionRef::Local {
+        root,
+        path: path.to_string(),
     })
 }
 
-fn parse_remote(s: &str) -> Result<Uses<'_>, UsesError> {
+fn parse_remote(s: &str) -> Result<ActionRef, UsesError> {
     let Some(at) = memchr::memchr(b'@', s.as_bytes()) else {
         return err(
             s.len(),
@@ -260,34 +277,25 @@ fn parse_remote(s: &str) -> Result<Uses<'_>, UsesError> {
             format!("`{repo}` is not a repository name"),
         );
     }
-    let path = match path {
-        None => None,
-        Some(p) => {
-            let mut off = owner.len() + repo.len() + 2;
-            for seg in p.split('/') {
-                if seg.is_empty() {
-                    return err(off, "empty path segment in the action path");
-                }
-                if seg == "." || seg == ".." {
-                    return err(off, format!("`{seg}` is not allowed in an action path"));
-                }
-                off += seg.len() + 1;
+    if let Some(p) = path {
+        let mut off = owner.len() + repo.len() + 2;
+        for seg in p.split('/') {
+            if seg.is_empty() {
+                return err(off, "empty path segment in the action path");
             }
-            Some(p)
+            if seg == "." || seg == ".." {
+                return err(off, format!("`{seg}` is not allowed in an action path"));
+            }
+            off += seg.len() + 1;
         }
-    };
+    }
     check_ref(git_ref, at + 1)?;
-    let r = RemoteRef {
-        owner,
-        repo,
-        path,
-        git_ref,
-    };
-    Ok(if r.path.is_some_and(is_workflow_path) {
-        Uses::RemoteWorkflow(r)
-    } else {
-        Uses::RemoteAction(r)
-    })
+    Ok(ActionRef::Remote(RemoteRef {
+        owner: owner.to_string(),
+        repo: repo.to_string(),
+        path: path.map(str::to_string),
+        git_ref: git_ref.to_string(),
+    }))
 }
 
 /// Checks a name whose allowed characters (`ok`) are all ASCII, so a byte scan finds the
@@ -299,12 +307,12 @@ fn check_name(
     ok: impl Fn(u8) -> bool,
 ) -> Result<(), UsesError> {
     if name.is_empty() {
-        return err(base, format!("empty {what} name")).map(|_| ());
+        return err(base, format!("empty {what} name"));
     }
     match name.bytes().position(|b| !ok(b)) {
         Some(i) => {
             let c = name[i..].chars().next().unwrap_or('?');
-            err(base + i, format!("`{c}` cannot appear in a {what} name")).map(|_| ())
+            err(base + i, format!("`{c}` cannot appear in a {what} name"))
         }
         None => Ok(()),
     }
@@ -312,7 +320,7 @@ fn check_name(
 
 /// Git's ref-name rules (`git check-ref-format`) that a `uses` ref can break.
 fn check_ref(r: &str, base: usize) -> Result<(), UsesError> {
-    let fail = |i: usize, m: String| err(base + i, m).map(|_| ());
+    let fail = |i: usize, m: String| err(base + i, m);
     if r.is_empty() {
         return fail(
             0,
@@ -351,7 +359,7 @@ fn docker_err<T>(base: usize, i: usize, message: String) -> Result<T, UsesError>
     })
 }
 
-fn parse_docker(image: &str, base: usize) -> Result<DockerRef<'_>, UsesError> {
+fn parse_docker(image: &str, base: usize) -> Result<DockerRef, UsesError> {
     if image.is_empty() {
         return docker_err(
             base,
@@ -384,10 +392,10 @@ fn parse_docker(image: &str, base: usize) -> Result<DockerRef<'_>, UsesError> {
     }
     let repo_start = components[0].1;
     Ok(DockerRef {
-        registry,
-        repository: &name[repo_start..last_at + last_name.len()],
-        tag: tag.map(|(t, _)| t),
-        digest: digest.map(|(d, _)| d),
+        registry: registry.map(str::to_string),
+        repository: name[repo_start..last_at + last_name.len()].to_string(),
+        tag: tag.map(|(t, _)| t.to_string()),
+        digest: digest.map(|(d, _)| d.to_string()),
     })
 }
 
@@ -492,39 +500,44 @@ fn check_tag(t: &str, at: usize) -> Result<(), UsesError> {
     Ok(())
 }
 
-impl fmt::Display for Uses<'_> {
-    /// The canonical `uses:` text; parsing it gives back an equal value.
+impl fmt::Display for ActionRef {
+    /// The canonical `uses:` text; parsing it gives back an equal value, and for every value
+    /// that parses it is the text as written.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let root = |r: &LocalRoot| match r {
-            LocalRoot::Workspace => "./",
-            LocalRoot::SelfRepo => "$/",
-        };
         match self {
-            Uses::LocalAction { root: r, path } | Uses::LocalWorkflow { root: r, path } => {
-                write!(f, "{}{path}", root(r))
+            ActionRef::Local { root, path } => {
+                let root = match root {
+                    LocalRoot::Workspace => "./",
+                    LocalRoot::SelfRepo => "$/",
+                };
+                write!(f, "{root}{path}")
             }
-            Uses::RemoteAction(r) | Uses::RemoteWorkflow(r) => {
+            ActionRef::Remote(r) => {
                 write!(f, "{}/{}", r.owner, r.repo)?;
                 if let Some(p) = &r.path {
                     write!(f, "/{p}")?;
                 }
                 write!(f, "@{}", r.git_ref)
             }
-            Uses::Docker(d) => {
-                f.write_str("docker://")?;
-                if let Some(reg) = &d.registry {
-                    write!(f, "{reg}/")?;
-                }
-                f.write_str(d.repository)?;
-                if let Some(t) = &d.tag {
-                    write!(f, ":{t}")?;
-                }
-                if let Some(dg) = &d.digest {
-                    write!(f, "@{dg}")?;
-                }
-                Ok(())
-            }
+            ActionRef::Docker(d) => write!(f, "docker://{d}"),
         }
+    }
+}
+
+impl fmt::Display for DockerRef {
+    /// The image as Docker names it: `[registry/]repository[:tag][@digest]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(reg) = &self.registry {
+            write!(f, "{reg}/")?;
+        }
+        f.write_str(&self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(dg) = &self.digest {
+            write!(f, "@{dg}")?;
+        }
+        Ok(())
     }
 }
 

@@ -4,81 +4,70 @@
 use super::*;
 use crate::filter::testutil::{corpus_files, yaml_scalar, Rng};
 
-fn remote<'a>(owner: &'a str, repo: &'a str, path: Option<&'a str>, r: &'a str) -> RemoteRef<'a> {
+fn remote(owner: &str, repo: &str, path: Option<&str>, r: &str) -> RemoteRef {
     RemoteRef {
-        owner,
-        repo,
-        path,
-        git_ref: r,
+        owner: owner.into(),
+        repo: repo.into(),
+        path: path.map(Into::into),
+        git_ref: r.into(),
     }
 }
 
-fn docker<'a>(
-    registry: Option<&'a str>,
-    repository: &'a str,
-    tag: Option<&'a str>,
-    digest: Option<&'a str>,
-) -> Uses<'a> {
-    Uses::Docker(DockerRef {
-        registry,
-        repository,
-        tag,
-        digest,
+fn docker(
+    registry: Option<&str>,
+    repository: &str,
+    tag: Option<&str>,
+    digest: Option<&str>,
+) -> ActionRef {
+    ActionRef::Docker(DockerRef {
+        registry: registry.map(Into::into),
+        repository: repository.into(),
+        tag: tag.map(Into::into),
+        digest: digest.map(Into::into),
     })
+}
+
+fn local(root: LocalRoot, path: &str) -> ActionRef {
+    ActionRef::Local {
+        root,
+        path: path.into(),
+    }
 }
 
 #[test]
 fn step_forms() {
     let sha = "8f4b7f84864484a7bf31766abe9204da3cbe65b3";
     let digest = format!("sha256:{}", "ab".repeat(32));
-    let cases: Vec<(String, Uses)> = vec![
+    let cases: Vec<(String, ActionRef)> = vec![
         (
             "actions/checkout@v4".into(),
-            Uses::RemoteAction(remote("actions", "checkout", None, "v4")),
+            ActionRef::Remote(remote("actions", "checkout", None, "v4")),
         ),
         (
             format!("actions/checkout@{sha}"),
-            Uses::RemoteAction(remote("actions", "checkout", None, sha)),
+            ActionRef::Remote(remote("actions", "checkout", None, sha)),
         ),
         (
             "github/codeql-action/init@v3".into(),
-            Uses::RemoteAction(remote("github", "codeql-action", Some("init"), "v3")),
+            ActionRef::Remote(remote("github", "codeql-action", Some("init"), "v3")),
         ),
         (
             "actions/aws/ec2@main".into(),
-            Uses::RemoteAction(remote("actions", "aws", Some("ec2"), "main")),
+            ActionRef::Remote(remote("actions", "aws", Some("ec2"), "main")),
         ),
         (
             "o/r.js/a/b@releases/v1".into(),
-            Uses::RemoteAction(remote("o", "r.js", Some("a/b"), "releases/v1")),
+            ActionRef::Remote(remote("o", "r.js", Some("a/b"), "releases/v1")),
         ),
         (
             "./.github/actions/setup".into(),
-            Uses::LocalAction {
-                root: LocalRoot::Workspace,
-                path: ".github/actions/setup",
-            },
+            local(LocalRoot::Workspace, ".github/actions/setup"),
         ),
-        (
-            "./".into(),
-            Uses::LocalAction {
-                root: LocalRoot::Workspace,
-                path: "",
-            },
-        ),
-        (
-            "./gradle/".into(),
-            Uses::LocalAction {
-                root: LocalRoot::Workspace,
-                path: "gradle/",
-            },
-        ),
+        ("./".into(), local(LocalRoot::Workspace, "")),
+        ("./gradle/".into(), local(LocalRoot::Workspace, "gradle/")),
         (
             "$/.github/actions/x".into(),
-            Uses::LocalAction {
-                root: LocalRoot::SelfRepo,
-                path: ".github/actions/x",
-            },
+            local(LocalRoot::SelfRepo, ".github/actions/x"),
         ),
         (
             "docker://alpine:3.20".into(),
@@ -115,33 +104,31 @@ fn step_forms() {
         let got = parse_step_uses(&text).unwrap_or_else(|e| panic!("{text}: {e} at {}", e.offset));
         assert_eq!(got, want, "{text}");
         assert_eq!(got.to_string(), text);
+        assert!(!got.names_workflow(), "{text}");
+        if let ActionRef::Docker(d) = &got {
+            assert_eq!(Some(d.to_string().as_str()), text.strip_prefix("docker://"));
+        }
     }
     let pinned = format!("actions/checkout@{sha}");
     let sha_ref = parse_uses(&pinned).unwrap();
-    assert!(matches!(sha_ref, Uses::RemoteAction(r) if r.is_full_sha()));
+    assert!(matches!(sha_ref, ActionRef::Remote(r) if r.is_full_sha()));
     assert!(!remote("a", "b", None, "v4").is_full_sha());
 }
 
 #[test]
 fn job_forms() {
-    let cases: Vec<(&str, Uses)> = vec![
+    let cases: Vec<(&str, ActionRef)> = vec![
         (
             "./.github/workflows/build.yml",
-            Uses::LocalWorkflow {
-                root: LocalRoot::Workspace,
-                path: ".github/workflows/build.yml",
-            },
+            local(LocalRoot::Workspace, ".github/workflows/build.yml"),
         ),
         (
             "$/.github/workflows/build.yml",
-            Uses::LocalWorkflow {
-                root: LocalRoot::SelfRepo,
-                path: ".github/workflows/build.yml",
-            },
+            local(LocalRoot::SelfRepo, ".github/workflows/build.yml"),
         ),
         (
             "octo-org/example-repo/.github/workflows/reusable-workflow.yml@main",
-            Uses::RemoteWorkflow(remote(
+            ActionRef::Remote(remote(
                 "octo-org",
                 "example-repo",
                 Some(".github/workflows/reusable-workflow.yml"),
@@ -150,7 +137,7 @@ fn job_forms() {
         ),
         (
             "octo/repo/.github/workflows/ci.yaml@v1.2.3",
-            Uses::RemoteWorkflow(remote(
+            ActionRef::Remote(remote(
                 "octo",
                 "repo",
                 Some(".github/workflows/ci.yaml"),
@@ -159,16 +146,14 @@ fn job_forms() {
         ),
         (
             "./.github/workflows/.e2e-run.yml",
-            Uses::LocalWorkflow {
-                root: LocalRoot::Workspace,
-                path: ".github/workflows/.e2e-run.yml",
-            },
+            local(LocalRoot::Workspace, ".github/workflows/.e2e-run.yml"),
         ),
     ];
     for (text, want) in cases {
         let got = parse_job_uses(text).unwrap_or_else(|e| panic!("{text}: {e} at {}", e.offset));
         assert_eq!(got, want, "{text}");
         assert_eq!(got.to_string(), text);
+        assert!(got.names_workflow(), "{text}");
         assert!(
             parse_step_uses(text).is_err(),
             "{text} is not a step action"

@@ -96,7 +96,7 @@ pub fn job(j: &Job) -> String {
                 if s.steps.len() == 1 { "" } else { "s" }
             ));
         }
-        JobKind::Call(c) => parts.push(format!("calls {}", c.uses.value)),
+        JobKind::Call(c) => parts.push(format!("calls {}", c.uses.as_str())),
     }
     if j.strategy.as_ref().is_some_and(|s| s.matrix.is_some()) {
         parts.push("matrix".into());

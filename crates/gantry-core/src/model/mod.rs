@@ -12,6 +12,7 @@ pub mod spanned;
 pub mod step;
 pub mod strategy;
 pub mod trigger;
+pub mod uses;
 pub mod workflow;
 
 pub use action::*;
@@ -19,4 +20,5 @@ pub use spanned::*;
 pub use step::*;
 pub use strategy::*;
 pub use trigger::*;
+pub use uses::*;
 pub use workflow::*;

@@ -1,6 +1,7 @@
 //! The typed model of a step, shared by jobs and composite actions.
 
 use super::spanned::{BoolOrExpr, Env, NumOrExpr, Spanned, Str, StrMap};
+use super::uses::Uses;
 use crate::yaml::node::Span;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -23,8 +24,9 @@ pub struct Step {
 #[derive(Clone, Debug, PartialEq)]
 pub enum StepAction {
     Run(Str),
+    /// An action or Docker image, parsed when lowered.
     Uses {
-        uses: Str,
+        uses: Uses,
         with: StrMap,
     },
     /// 2026 syntax: a group of steps run concurrently, joined at the end.
@@ -53,7 +55,7 @@ impl Step {
                 let first = r.value.lines().next().unwrap_or("");
                 format!("Run {first}")
             }
-            StepAction::Uses { uses, .. } => format!("Run {}", uses.value),
+            StepAction::Uses { uses, .. } => format!("Run {}", uses.as_str()),
             StepAction::Parallel(_) => "parallel".into(),
             StepAction::Wait(_) => "wait".into(),
             StepAction::WaitAll(_) => "wait-all".into(),

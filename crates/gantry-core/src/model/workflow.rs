@@ -4,6 +4,7 @@ use super::spanned::{BoolOrExpr, Env, NumOrExpr, Spanned, Str, StrMap};
 use super::step::Step;
 use super::strategy::Strategy;
 use super::trigger::Triggers;
+use super::uses::Uses;
 use crate::yaml::node::{Node, Span};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -90,7 +91,8 @@ pub struct StepsJob {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct CallJob {
-    pub uses: Str,
+    /// The reusable workflow called, parsed when lowered.
+    pub uses: Uses,
     pub with: StrMap,
     pub secrets: CallSecrets,
 }

@@ -1,18 +1,16 @@
-//! Checks of `uses:` references with [`crate::action_ref`]'s parser: the forms GitHub accepts for
-//! steps (`./path`, `$/path`, `owner/repo[/path]@ref`, `docker://image`) and for jobs calling
-//! reusable workflows, pointing at the offending part. Existence is not checked here:
-//! validation reads one file and nothing else. Also: composite `run` steps name a `shell`.
+//! Reports of `uses:` references that [`crate::action_ref`]'s parser refused when the
+//! model was lowered: the forms GitHub accepts for steps (`./path`, `$/path`,
+//! `owner/repo[/path]@ref`, `docker://image`) and for jobs calling reusable workflows,
+//! pointing at the offending part. Existence is not checked here: validation reads one
+//! file and nothing else. Also: composite `run` steps name a `shell`.
 
 use super::Source;
-use crate::action_ref::{parse_job_uses, parse_step_uses, UsesError};
 use crate::diag::Diagnostics;
-use crate::model::{Action, JobKind, RunsKind, Step, StepAction, Str, Workflow};
+use crate::model::{Action, JobKind, RunsKind, Step, StepAction, Uses, Workflow};
 
 fn check_step(step: &Step, composite: bool, src: &Source<'_>, diags: &mut Diagnostics) {
     match &step.action {
-        StepAction::Uses { uses, .. } => {
-            report(uses, parse_step_uses(&uses.value).err(), src, diags)
-        }
+        StepAction::Uses { uses, .. } => report(uses, src, diags),
         StepAction::Run(r) if composite && step.shell.is_none() => {
             diags.error("shell", r.span, "a `run` step in a composite action must say which `shell` runs it (GitHub has no default there)");
         }
@@ -23,8 +21,10 @@ fn check_step(step: &Step, composite: bool, src: &Source<'_>, diags: &mut Diagno
     }
 }
 
-fn report(at: &Str, problem: Option<UsesError>, src: &Source<'_>, diags: &mut Diagnostics) {
-    if let Some(e) = problem {
+/// The stored parse error, located from its offset to the end of the value.
+fn report(uses: &Uses, src: &Source<'_>, diags: &mut Diagnostics) {
+    if let Err(e) = &uses.parsed {
+        let at = &uses.text;
         let v = &at.value;
         let start = e.offset.min(v.len());
         let span = if start < v.len() {
@@ -32,7 +32,7 @@ fn report(at: &Str, problem: Option<UsesError>, src: &Source<'_>, diags: &mut Di
         } else {
             at.span
         };
-        diags.error("uses", span, e.message);
+        diags.error("uses", span, e.message.as_str());
     }
 }
 
@@ -43,7 +43,7 @@ pub fn check_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostics) 
                 .steps
                 .iter()
                 .for_each(|st| check_step(st, false, src, diags)),
-            JobKind::Call(c) => report(&c.uses, parse_job_uses(&c.uses.value).err(), src, diags),
+            JobKind::Call(c) => report(&c.uses, src, diags),
         }
     }
 }

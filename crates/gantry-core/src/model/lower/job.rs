@@ -5,7 +5,8 @@ use super::step::lower_steps;
 use super::strategy::lower_strategy;
 use super::workflow::{lower_concurrency, lower_defaults, lower_permissions};
 use super::{entry_span, Cx};
-use crate::model::spanned::{Spanned, Str};
+use crate::model::spanned::{Spanned, Str, StrMap};
+use crate::model::uses::Uses;
 use crate::model::workflow::{CallJob, CallSecrets, Environment, Job, JobKind, RunsOn, StepsJob};
 use crate::model::Env;
 use crate::yaml::node::Span;
@@ -71,11 +72,10 @@ pub fn lower_job(entry: &Entry, cx: &mut Cx<'_>) -> Option<Job> {
         steps_span: Span::at(entry.value.span.start),
         ..StepsJob::default()
     };
-    let mut call = CallJob {
-        uses: Spanned::new(String::new(), entry.key.span),
-        with: Default::default(),
-        secrets: CallSecrets::None,
-    };
+    // A call's `uses:` is parsed once the job is known to be a call, so a job that runs
+    // steps costs nothing for it.
+    let mut call_uses: Option<Str> = None;
+    let (mut call_with, mut call_secrets) = (StrMap::default(), CallSecrets::None);
     let mut saw_steps = false;
     for e in entries {
         let Some(key) = cx.key(e) else { continue };
@@ -109,16 +109,23 @@ pub fn lower_job(entry: &Entry, cx: &mut Cx<'_>) -> Option<Job> {
             }
             "uses" => {
                 if let Some(u) = cx.required_string(v, "job `uses`") {
-                    call.uses = u;
+                    call_uses = Some(u);
                 }
             }
-            "with" => call.with = cx.str_map(v, "job `with`"),
-            "secrets" => call.secrets = lower_call_secrets(v, cx),
+            "with" => call_with = cx.str_map(v, "job `with`"),
+            "secrets" => call_secrets = lower_call_secrets(v, cx),
             _ => unreachable!("every allowed key is handled"),
         }
     }
     if is_call {
-        job.kind = JobKind::Call(call);
+        // An unreadable `uses:` (already reported) is kept empty at the key, which
+        // validation reports as empty too.
+        let text = call_uses.unwrap_or_else(|| Spanned::new(String::new(), entry.key.span));
+        job.kind = JobKind::Call(CallJob {
+            uses: Uses::job(text),
+            with: call_with,
+            secrets: call_secrets,
+        });
     } else {
         check_steps_job(&steps, saw_steps, &job.id, &what, cx);
         job.kind = JobKind::Steps(steps);

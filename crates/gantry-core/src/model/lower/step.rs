@@ -3,6 +3,7 @@
 
 use super::{entry_span, Cx};
 use crate::model::step::{Step, StepAction};
+use crate::model::uses::Uses;
 use crate::model::Env;
 use crate::yaml::tree::{Entry, Node, NodeKind};
 
@@ -89,7 +90,7 @@ fn lower_step(node: &Node, cx: &mut Cx<'_>) -> Option<Step> {
                 if let Some(u) = cx.required_string(v, "step `uses`") {
                     if single {
                         step.action = StepAction::Uses {
-                            uses: u,
+                            uses: Uses::step(u),
                             with: Default::default(),
                         };
                     }

@@ -32,9 +32,9 @@ mod step;
 mod workspace;
 
 pub use cleanup::{remove_leftovers, remove_stale};
-pub use error::EngineError;
+pub use error::{EngineError, ExprFailure, ExpressionError};
 pub use host::{hash_files, hex, RunHost};
-pub use remote::{ActionSource, NoRemote, Overrides};
+pub use remote::{ActionDirError, ActionSource, ActionSourceError, NoRemote, Overrides};
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
 pub use shell::{command as shell_command, ShellCommand};
 

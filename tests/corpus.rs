@@ -7,7 +7,7 @@ use gantry_core::diag::Severity;
 use gantry_core::model::{TriggerConfig, Workflow};
 use gantry_core::validate::{check_bytes, FileKind};
 use gantry_plan::event::{self, PushSpec};
-use gantry_plan::resolve::{ActionLookup, Resolver};
+use gantry_plan::resolve::{ActionLookup, InvalidWorkflow, Resolver};
 use gantry_plan::{plan, PlanOptions, WorkflowFile};
 use std::collections::BTreeMap;
 mod common;
@@ -102,7 +102,7 @@ impl Resolver for CorpusResolver {
             error: format!("no action at {path}"),
         }
     }
-    fn workflow(&self, path: &str) -> Result<Option<Workflow>, String> {
+    fn workflow(&self, path: &str) -> Result<Option<Workflow>, InvalidWorkflow> {
         let name = path.trim_start_matches(".github/workflows/");
         match std::fs::read(self.workflows.join(name)) {
             Ok(b) => Ok(check_bytes(&b, FileKind::Workflow).workflow),

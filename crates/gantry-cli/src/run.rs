@@ -83,7 +83,7 @@ fn action_source(
 ) -> Result<Overrides> {
     let mut dirs = Vec::new();
     for spec in &args.action_dirs {
-        dirs.push(Overrides::parse(spec).map_err(anyhow::Error::msg)?);
+        dirs.push(Overrides::parse(spec)?);
     }
     let cache = args.action_cache.clone().unwrap_or_else(|| {
         PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into()))

@@ -3,6 +3,7 @@
 //! `GITHUB_ENV` by earlier steps, then the step's own `env`. Values are expressions,
 //! evaluated with the contexts available at each level.
 
+use super::error::ExpressionError;
 use super::host::RunHost;
 use super::layout;
 use gantry_core::expr::{parse_template, Object, Value};
@@ -12,27 +13,28 @@ use indexmap::IndexMap;
 pub type EnvMap = IndexMap<String, String>;
 
 /// Evaluates a template string (text with `${{ }}`), or says which expression failed.
-pub fn eval_text(text: &str, host: &RunHost) -> Result<String, String> {
+pub fn eval_text(text: &str, host: &RunHost) -> Result<String, ExpressionError> {
     if !text.contains("${{") {
         return Ok(text.to_string());
     }
-    let tpl = parse_template(text).map_err(|e| format!("`{text}`: {e}"))?;
+    let tpl = parse_template(text).map_err(|e| ExpressionError::template(text, e))?;
     tpl.evaluate_text(host)
-        .map_err(|e| format!("`{text}`: {e}"))
+        .map_err(|e| ExpressionError::template(text, e))
 }
 
 /// Evaluates a template keeping the value's type (`${{ matrix.n }}` stays a number).
-pub fn eval_value(text: &str, host: &RunHost) -> Result<Value, String> {
+pub fn eval_value(text: &str, host: &RunHost) -> Result<Value, ExpressionError> {
     if !text.contains("${{") {
         return Ok(Value::str(text));
     }
-    let tpl = parse_template(text).map_err(|e| format!("`{text}`: {e}"))?;
-    tpl.evaluate(host).map_err(|e| format!("`{text}`: {e}"))
+    let tpl = parse_template(text).map_err(|e| ExpressionError::template(text, e))?;
+    tpl.evaluate(host)
+        .map_err(|e| ExpressionError::template(text, e))
 }
 
 /// Adds an `env:` block on top of `base`; each value sees `env` as it stood before the
 /// block (GitHub does not let a block's entries see each other).
-pub fn apply(base: &mut EnvMap, env: &EnvTemplate, host: &RunHost) -> Result<(), String> {
+pub fn apply(base: &mut EnvMap, env: &EnvTemplate, host: &RunHost) -> Result<(), ExpressionError> {
     match env {
         EnvTemplate::Map(m) => {
             let mut added = Vec::new();
@@ -50,11 +52,10 @@ pub fn apply(base: &mut EnvMap, env: &EnvTemplate, host: &RunHost) -> Result<(),
                 }
             }
             other => {
-                return Err(format!(
-                    "`env: {}` must evaluate to a mapping, not {}",
-                    e,
-                    other.kind()
-                ))
+                return Err(ExpressionError::EnvNotMapping {
+                    expression: e.clone(),
+                    kind: other.kind(),
+                })
             }
         },
     }
@@ -176,7 +177,10 @@ mod tests {
         let host = RunHost::default();
         let mut env = EnvMap::new();
         let e = apply(&mut env, &EnvTemplate::Expr("${{ 1 }}".into()), &host).unwrap_err();
-        assert!(e.contains("mapping"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "`env: ${{ 1 }}` must evaluate to a mapping, not number"
+        );
         apply(
             &mut env,
             &EnvTemplate::Expr("${{ fromJSON('{\"X\":2}') }}".into()),

@@ -2,7 +2,7 @@
 //! `runner`, `secrets`, `strategy`, `matrix`, `needs`, `inputs`, `vars`), the job status
 //! for `success()`/`failure()`, and `hashFiles` over the host's copy of the workspace.
 
-use gantry_core::expr::{Host, JobStatus, Value};
+use gantry_core::expr::{HashFilesError, Host, JobStatus, Value};
 use gantry_core::filter::PatternList;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -29,20 +29,16 @@ impl Host for RunHost {
     fn job_status(&self) -> JobStatus {
         self.status
     }
-    fn hash_files(&self, patterns: &[String]) -> Result<String, String> {
-        let root = self
-            .workspace
-            .as_ref()
-            .ok_or("hashFiles: no workspace on this host")?;
+    fn hash_files(&self, patterns: &[String]) -> Result<String, HashFilesError> {
+        let root = self.workspace.as_ref().ok_or(HashFilesError::NoWorkspace)?;
         hash_files(root, patterns)
     }
 }
 
 /// GitHub's `hashFiles`: the SHA-256 of the SHA-256s of every matching file, in path order;
 /// empty when nothing matches. Patterns are relative to the workspace; `!` excludes.
-pub fn hash_files(root: &Path, patterns: &[String]) -> Result<String, String> {
-    let list = PatternList::parse(gantry_core::filter::ListKind::Include, patterns)
-        .map_err(|e| format!("hashFiles: {e}"))?;
+pub fn hash_files(root: &Path, patterns: &[String]) -> Result<String, HashFilesError> {
+    let list = PatternList::parse(gantry_core::filter::ListKind::Include, patterns)?;
     let mut files = Vec::new();
     walk(root, root, &mut files);
     files.sort();
@@ -108,5 +104,28 @@ mod tests {
             "the same single file hashes the same"
         );
         assert_eq!(hash_files(d.path(), &["*.none".into()]).unwrap(), "");
+    }
+
+    #[test]
+    fn hash_files_errors_name_the_function_once() {
+        let d = tempfile::tempdir().unwrap();
+        let with = RunHost {
+            workspace: Some(d.path().to_path_buf()),
+            ..RunHost::default()
+        };
+        let table = [
+            (
+                RunHost::default(),
+                "hashFiles('x')",
+                "hashFiles: no workspace on this host",
+            ),
+            (with, "hashFiles('[')", "hashFiles: "),
+        ];
+        for (host, src, want) in table {
+            let expr = gantry_core::expr::parse_expr(src).unwrap();
+            let e = gantry_core::expr::evaluate(&expr, &host).unwrap_err();
+            assert!(e.message.starts_with(want), "{src}: {}", e.message);
+            assert_eq!(e.message.matches("hashFiles").count(), 1, "{}", e.message);
+        }
     }
 }

@@ -31,9 +31,9 @@ mod shell;
 mod step;
 mod workspace;
 
-pub use action_source::{ActionSource, NoRemote, Overrides};
+pub use action_source::{ActionDirError, ActionSource, ActionSourceError, NoRemote, Overrides};
 pub use cleanup::{remove_leftovers, remove_stale};
-pub use error::EngineError;
+pub use error::{EngineError, ExprFailure, ExpressionError};
 pub use host::{hash_files, hex, RunHost};
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
 pub use shell::{command as shell_command, ShellCommand};

@@ -4,7 +4,7 @@
 
 use super::context::{slug, RunCtx};
 use super::env::eval_text;
-use super::error::EngineError;
+use super::error::{EngineError, ExpressionError};
 use super::host::{hex, RunHost};
 use super::workspace::tar_dir;
 use crate::backend::{BuildSpec, ContainerBackend, OutputTx};
@@ -30,7 +30,7 @@ pub fn inputs(
     action: &ActionPlan,
     with: &[(String, String)],
     host: &RunHost,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, ExpressionError> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (name, default) in &action.inputs {
         let value = match with.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {

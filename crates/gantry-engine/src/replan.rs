@@ -10,9 +10,9 @@
 use super::error::EngineError;
 use gantry_core::expr::{Object, Value};
 use gantry_core::model::Workflow;
-use gantry_plan::resolve::{called_workflow, find_action, ActionLookup, Resolver};
+use gantry_plan::resolve::{called_workflow, find_action, ActionLookup, InvalidWorkflow, Resolver};
 use gantry_plan::steps::action_plan;
-use gantry_plan::{replan_job, ActionPlan, JobPlan, RunTimeJob};
+use gantry_plan::{replan_job, ActionPlan, JobPlan, PlanError, RunTimeJob};
 use std::path::Path;
 
 /// Local actions (`./path`) and called workflows, in the workspace.
@@ -26,7 +26,7 @@ impl Resolver for Workspace<'_> {
     fn action(&self, path: &str) -> ActionLookup {
         read_action(&self.0.join(path))
     }
-    fn workflow(&self, path: &str) -> Result<Option<Workflow>, String> {
+    fn workflow(&self, path: &str) -> Result<Option<Workflow>, InvalidWorkflow> {
         let p = self.0.join(path);
         match std::fs::read(&p) {
             Ok(bytes) => called_workflow(&bytes, &p.display().to_string()),
@@ -37,7 +37,11 @@ impl Resolver for Workspace<'_> {
 
 /// The legs of a job whose matrix was left to run time, now that the jobs it needs are
 /// done (`needs` is their context).
-pub fn job_legs(rt: &RunTimeJob, needs: &Object, workspace: &Path) -> Result<Vec<JobPlan>, String> {
+pub fn job_legs(
+    rt: &RunTimeJob,
+    needs: &Object,
+    workspace: &Path,
+) -> Result<Vec<JobPlan>, PlanError> {
     replan_job(rt, Value::object(needs.clone()), &Workspace(workspace))
 }
 

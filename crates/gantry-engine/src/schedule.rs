@@ -393,7 +393,7 @@ impl Board {
                     self.state.push(State::Pending);
                 }
             }
-            Err(e) => self.jobs[i].skip_reason = Some(e),
+            Err(e) => self.jobs[i].skip_reason = Some(e.to_string()),
         }
     }
 

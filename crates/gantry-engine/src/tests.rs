@@ -475,7 +475,7 @@ impl ActionSource for OneDir {
         &'a self,
         _: &'a str,
         _: &'a str,
-    ) -> gantry_secrets::BoxFuture<'a, Result<std::path::PathBuf, String>> {
+    ) -> gantry_secrets::BoxFuture<'a, Result<std::path::PathBuf, crate::ActionSourceError>> {
         let dir = self.0.clone();
         Box::pin(async move { Ok(dir) })
     }

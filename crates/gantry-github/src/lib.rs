@@ -12,6 +12,7 @@ pub use extract::{unpack, ExtractError};
 pub use status::{State, StatusReporter};
 
 use gantry_engine::ActionSource;
+use gantry_engine::ActionSourceError;
 use gantry_secrets::BoxFuture;
 use octocrab::Octocrab;
 use std::collections::HashMap;
@@ -292,11 +293,11 @@ impl ActionSource for ActionFetcher {
         &'a self,
         repository: &'a str,
         git_ref: &'a str,
-    ) -> BoxFuture<'a, Result<PathBuf, String>> {
+    ) -> BoxFuture<'a, Result<PathBuf, ActionSourceError>> {
         Box::pin(async move {
             ActionFetcher::repository(self, repository, git_ref)
                 .await
-                .map_err(|e| e.to_string())
+                .map_err(|e| ActionSourceError::Fetch(Box::new(e)))
         })
     }
 }
@@ -325,5 +326,31 @@ mod tests {
         assert_eq!(super::ref_dir("release/v1"), "release%2Fv1");
         assert_ne!(super::ref_dir("release/v1"), super::ref_dir("release%2Fv1"));
         assert_eq!(super::ref_dir(".."), "%2E.");
+    }
+
+    /// Through the engine's trait the fetcher's error arrives whole: the same text, and
+    /// still a `FetchError` for a caller that looks.
+    #[tokio::test]
+    async fn the_trait_carries_the_fetch_error() {
+        use gantry_engine::{ActionSource, ActionSourceError};
+        let cache = tempfile::tempdir().unwrap();
+        let f = super::FetcherConfig {
+            cache_dir: cache.path().to_path_buf(),
+            offline: true,
+            api_base: None,
+            token: None,
+        }
+        .build()
+        .unwrap();
+        let direct = f.repository("o/r", "v1").await.unwrap_err().to_string();
+        let e = ActionSource::repository(&f, "o/r", "v1").await.unwrap_err();
+        assert_eq!(e.to_string(), direct);
+        let ActionSourceError::Fetch(inner) = e else {
+            panic!("not a fetch error: {e}");
+        };
+        assert!(matches!(
+            inner.downcast_ref::<FetchError>(),
+            Some(FetchError::NotCached { .. })
+        ));
     }
 }

@@ -1,6 +1,7 @@
 //! Why loading failed: a file that cannot be read, a problem at a place in a file
 //! (`file:line:col: message [rule]`), or a setting that is not what it must be.
 
+use gantry_plan::platform::PlatformError;
 use gantry_plan::resolve::FileProblem;
 use thiserror::Error;
 
@@ -16,8 +17,8 @@ pub enum LoadError {
     #[error(transparent)]
     Problem(#[from] FileProblem),
     /// A platform mapping that is not `LABEL=IMAGE`.
-    #[error("{0}")]
-    Platform(String),
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
 }
 
 impl LoadError {
@@ -49,6 +50,10 @@ mod tests {
             (
                 LoadError::read("a.yml", std::io::Error::from(std::io::ErrorKind::NotFound)),
                 "cannot read a.yml: entity not found",
+            ),
+            (
+                LoadError::Platform(PlatformError { spec: "x".into() }),
+                "invalid platform `x`: expected LABEL=IMAGE, e.g. ubuntu-latest=debian:bookworm",
             ),
         ];
         for (e, want) in table {

@@ -36,8 +36,7 @@ pub fn platforms<S: AsRef<str>>(
 ) -> Result<PlatformMap, LoadError> {
     let mut map = PlatformMap::default();
     for spec in specs {
-        map.parse_and_set(spec.as_ref())
-            .map_err(LoadError::Platform)?;
+        map.parse_and_set(spec.as_ref())?;
     }
     Ok(map)
 }

@@ -2,7 +2,7 @@
 //! checks of what is read are the planner's own ([`gantry_plan::resolve`]).
 
 use gantry_core::model::Workflow;
-use gantry_plan::resolve::{called_workflow, find_action, ActionLookup, Resolver};
+use gantry_plan::resolve::{called_workflow, find_action, ActionLookup, InvalidWorkflow, Resolver};
 use std::path::PathBuf;
 
 pub struct FsResolver {
@@ -15,7 +15,7 @@ impl Resolver for FsResolver {
         find_action(&dir, dir.is_dir(), |p| std::fs::read(p).ok())
     }
 
-    fn workflow(&self, path: &str) -> Result<Option<Workflow>, String> {
+    fn workflow(&self, path: &str) -> Result<Option<Workflow>, InvalidWorkflow> {
         let p = self.root.join(path);
         let Ok(bytes) = std::fs::read(&p) else {
             return Ok(None);

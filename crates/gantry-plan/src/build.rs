@@ -4,7 +4,8 @@
 use super::context::{github_context, PlanHost};
 use super::dag::topo_order;
 use super::decide;
-use super::inputs::type_inputs;
+use super::error::PlanError;
+use super::inputs::{type_inputs, InputError};
 use super::jobs::{plan_job, JobCx};
 use super::platform::PlatformMap;
 use super::resolve::Resolver;
@@ -98,7 +99,7 @@ fn plan_workflow(
     let inputs = match workflow_inputs(wf, ev) {
         Ok(i) => i,
         Err(errs) => {
-            out.errors = errs;
+            out.errors = errs.iter().map(ToString::to_string).collect();
             return out;
         }
     };
@@ -130,7 +131,7 @@ fn plan_workflow(
     let jobs = match plan_jobs(&cx) {
         Ok(j) => j,
         Err(e) => {
-            out.errors.push(e);
+            out.errors.push(e.to_string());
             return out;
         }
     };
@@ -206,7 +207,7 @@ pub(crate) fn concurrency_plan(
 }
 
 /// `inputs` for this run: typed dispatch inputs, else the declared defaults.
-fn workflow_inputs(wf: &Workflow, ev: &Event) -> Result<Object, Vec<String>> {
+fn workflow_inputs(wf: &Workflow, ev: &Event) -> Result<Object, Vec<InputError>> {
     let Some(on) = &wf.on else {
         return Ok(Object::new());
     };
@@ -221,7 +222,7 @@ fn workflow_inputs(wf: &Workflow, ev: &Event) -> Result<Object, Vec<String>> {
 }
 
 /// Jobs in dependency order, restricted to `opts.job` and what it needs.
-pub(crate) fn plan_jobs(cx: &JobCx<'_>) -> Result<Vec<JobPlan>, String> {
+pub(crate) fn plan_jobs(cx: &JobCx<'_>) -> Result<Vec<JobPlan>, PlanError> {
     let wf = cx.workflow;
     let ids: Vec<&str> = wf.jobs.iter().map(|j| j.id.value.as_str()).collect();
     let needs: Vec<Vec<&str>> = wf
@@ -229,8 +230,7 @@ pub(crate) fn plan_jobs(cx: &JobCx<'_>) -> Result<Vec<JobPlan>, String> {
         .iter()
         .map(|j| j.needs.iter().map(|n| n.value.as_str()).collect())
         .collect();
-    let order = topo_order(&ids, &needs)
-        .map_err(|c| format!("`needs` forms a cycle: {}", c.0.join(" → ")))?;
+    let order = topo_order(&ids, &needs).map_err(PlanError::Cycle)?;
     let selected = match (&cx.opts.job, cx.depth) {
         (Some(j), 0) => {
             let mut keep = vec![false; ids.len()];

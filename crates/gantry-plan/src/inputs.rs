@@ -6,13 +6,45 @@ use gantry_core::expr::{Object, Value};
 use gantry_core::model::{Input, Inputs};
 use gantry_core::yaml::node::{NodeKind, Resolved};
 
+/// An input that cannot be given its value; each names the input (values are inputs'
+/// text, never secrets: `secrets` is not an input).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// `declared` lists the workflow's inputs, in order.
+    #[error(
+        "input `{name}` is not declared by this workflow (inputs: {})",
+        listed(declared)
+    )]
+    Undeclared { name: String, declared: Vec<String> },
+    #[error("input `{name}` is required and has no default; pass it with --input {name}=VALUE")]
+    Required { name: String },
+    #[error("input `{name}` is a boolean; `{value}` is neither true nor false")]
+    NotBoolean { name: String, value: String },
+    #[error("input `{name}` is a number; `{value}` is not a number")]
+    NotNumber { name: String, value: String },
+    #[error("input `{name}` must be one of [{}]; `{value}` is not", options.join(", "))]
+    NotAnOption {
+        name: String,
+        value: String,
+        options: Vec<String>,
+    },
+}
+
+fn listed(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// `later` names inputs whose values are expressions known only at run time (such as
 /// `${{ needs.x.outputs.y }}`): they are kept as their expression text, untyped.
 pub fn type_inputs(
     declared: &Inputs,
     given: &[(String, String)],
     later: &[(String, String)],
-) -> Result<Object, Vec<String>> {
+) -> Result<Object, Vec<InputError>> {
     let mut out = Object::new();
     let mut errors = undeclared(declared, given.iter().chain(later));
     for input in &declared.inputs {
@@ -44,28 +76,24 @@ pub fn type_inputs(
 fn undeclared<'a>(
     declared: &Inputs,
     given: impl Iterator<Item = &'a (String, String)>,
-) -> Vec<String> {
-    let names: Vec<&str> = declared
+) -> Vec<InputError> {
+    let names: Vec<String> = declared
         .inputs
         .iter()
-        .map(|i| i.name.value.as_str())
+        .map(|i| i.name.value.clone())
         .collect();
-    let list = if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    };
     given
         .filter(|(name, _)| declared.get(name).is_none())
-        .map(|(name, _)| {
-            format!("input `{name}` is not declared by this workflow (inputs: {list})")
+        .map(|(name, _)| InputError::Undeclared {
+            name: name.clone(),
+            declared: names.clone(),
         })
         .collect()
 }
 
 /// One input's value: the given text coerced to its type, else its default, else the
 /// type's empty value (an error when it is required).
-fn typed(input: &Input, given: Option<&str>) -> Result<Value, String> {
+fn typed(input: &Input, given: Option<&str>) -> Result<Value, InputError> {
     let name = &input.name.value;
     let kind = input.kind.as_ref().map_or("string", |k| k.value.as_str());
     let required = matches!(
@@ -84,9 +112,7 @@ fn typed(input: &Input, given: Option<&str>) -> Result<Value, String> {
             }
             _ => d,
         }),
-        (None, None) if required => Err(format!(
-            "input `{name}` is required and has no default; pass it with --input {name}=VALUE"
-        )),
+        (None, None) if required => Err(InputError::Required { name: name.clone() }),
         (None, None) => Ok(match kind {
             "boolean" => Value::Bool(false),
             "number" => Value::Number(0.0),
@@ -111,27 +137,97 @@ fn default_of(input: &Input) -> Option<Value> {
 }
 
 /// Given text as the declared type.
-fn coerce(input: &Input, kind: &str, v: &str) -> Result<Value, String> {
-    let name = &input.name.value;
+fn coerce(input: &Input, kind: &str, v: &str) -> Result<Value, InputError> {
+    let (name, value) = (input.name.value.clone(), v.to_string());
     match kind {
         "boolean" => match v.to_ascii_lowercase().as_str() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
-            _ => Err(format!(
-                "input `{name}` is a boolean; `{v}` is neither true nor false"
-            )),
+            _ => Err(InputError::NotBoolean { name, value }),
         },
         "number" => match gantry_core::expr::parse_number(v) {
             Some(n) if !v.trim().is_empty() && !n.is_nan() => Ok(Value::Number(n)),
-            _ => Err(format!("input `{name}` is a number; `{v}` is not a number")),
+            _ => Err(InputError::NotNumber { name, value }),
         },
         "choice" if !input.options.iter().any(|o| o.value == v) => {
-            let opts: Vec<&str> = input.options.iter().map(|o| o.value.as_str()).collect();
-            Err(format!(
-                "input `{name}` must be one of [{}]; `{v}` is not",
-                opts.join(", ")
-            ))
+            let options = input.options.iter().map(|o| o.value.clone()).collect();
+            Err(InputError::NotAnOption {
+                name,
+                value,
+                options,
+            })
         }
         _ => Ok(Value::str(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_core::model::TriggerConfig;
+    use gantry_core::validate::{check_bytes, FileKind};
+
+    fn declared() -> Inputs {
+        let text = "on:\n  workflow_dispatch:\n    inputs:\n      flag: {type: boolean}\n      \
+                    n: {type: number}\n      pick: {type: choice, options: [a, b]}\n      \
+                    need: {required: true}\njobs:\n  j:\n    runs-on: x\n    steps: [{run: a}]\n";
+        let wf = check_bytes(text.as_bytes(), FileKind::Workflow)
+            .workflow
+            .unwrap();
+        match &wf
+            .on
+            .unwrap()
+            .value
+            .get("workflow_dispatch")
+            .unwrap()
+            .config
+        {
+            TriggerConfig::Dispatch(i) => i.clone(),
+            _ => unreachable!("a dispatch trigger"),
+        }
+    }
+
+    /// Given `name=value` pairs, and the errors they give.
+    type Row<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+
+    #[test]
+    fn each_bad_input_is_an_error_naming_it() {
+        let table: &[Row<'_>] = &[
+            (&[("need", "x")], &[]),
+            (
+                &[],
+                &["input `need` is required and has no default; pass it with --input need=VALUE"],
+            ),
+            (
+                &[("need", "x"), ("flag", "yes"), ("n", "x"), ("pick", "c")],
+                &[
+                    "input `flag` is a boolean; `yes` is neither true nor false",
+                    "input `n` is a number; `x` is not a number",
+                    "input `pick` must be one of [a, b]; `c` is not",
+                ],
+            ),
+            (
+                &[("need", "x"), ("other", "1")],
+                &["input `other` is not declared by this workflow (inputs: flag, n, pick, need)"],
+            ),
+        ];
+        let inputs = declared();
+        for (given, want) in table {
+            let given: Vec<(String, String)> = given
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let got: Vec<String> = match type_inputs(&inputs, &given, &[]) {
+                Ok(_) => Vec::new(),
+                Err(errors) => errors.iter().map(ToString::to_string).collect(),
+            };
+            assert_eq!(got, *want, "{given:?}");
+        }
+        let none = Inputs::default();
+        let e = type_inputs(&none, &[("x".into(), "1".into())], &[]).unwrap_err();
+        assert_eq!(
+            e[0].to_string(),
+            "input `x` is not declared by this workflow (inputs: none)"
+        );
     }
 }

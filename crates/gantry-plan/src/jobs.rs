@@ -4,6 +4,7 @@
 use super::build::{concurrency_plan, plan_jobs, PlanOptions};
 use super::context::PlanHost;
 use super::decide;
+use super::error::PlanError;
 use super::inputs::type_inputs;
 use super::matrix::{expand, leg_label, MatrixSpec};
 use super::resolve::Resolver;
@@ -73,13 +74,17 @@ fn objects(v: &Value) -> Vec<Object> {
     }
 }
 
+/// A matrix that only run time can tell: the text that could not be evaluated now.
+struct AtRunTime(String);
+
 /// The matrix as values, or the expression text when it is only known at run time.
-fn matrix_spec(m: &Matrix, host: &PlanHost) -> Result<MatrixSpec, String> {
+fn matrix_spec(m: &Matrix, host: &PlanHost) -> Result<MatrixSpec, AtRunTime> {
+    let later = |text: &str| AtRunTime(text.to_string());
     match m {
         Matrix::Expr(e) => {
-            let v = decide::template(&e.value, host).ok_or_else(|| e.value.clone())?;
+            let v = decide::template(&e.value, host).ok_or_else(|| later(&e.value))?;
             let Value::Object(o) = v else {
-                return Err(e.value.clone());
+                return Err(later(&e.value));
             };
             let mut spec = MatrixSpec::default();
             for (k, v) in o.iter() {
@@ -105,10 +110,10 @@ fn matrix_spec(m: &Matrix, host: &PlanHost) -> Result<MatrixSpec, String> {
                         .iter()
                         .map(|i| node_value(i, host))
                         .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| k.value.clone())?,
+                        .ok_or_else(|| later(&k.value))?,
                     Dimension::Expr(e) => match decide::template(e, host) {
                         Some(Value::Array(a)) => (*a).clone(),
-                        _ => return Err(e.clone()),
+                        _ => return Err(later(e)),
                     },
                 };
                 spec.dims.push((k.value.clone(), values));
@@ -124,9 +129,9 @@ fn matrix_spec(m: &Matrix, host: &PlanHost) -> Result<MatrixSpec, String> {
                                 .iter()
                                 .map(|i| node_value(i, host))
                                 .collect::<Option<Vec<_>>>()
-                                .ok_or("include/exclude")?,
+                                .ok_or_else(|| later("include/exclude"))?,
                         ),
-                        Combos::Expr(e) => decide::template(e, host).ok_or_else(|| e.clone())?,
+                        Combos::Expr(e) => decide::template(e, host).ok_or_else(|| later(e))?,
                     };
                     *slot = objects(&v);
                 }
@@ -286,17 +291,20 @@ fn strategy_of(job: &Job, total: usize) -> Strategy {
 
 /// The matrix legs: expanded now, or one placeholder leg saying the matrix is known only
 /// at run time.
-fn legs_of(cx: &JobCx<'_>, job: &Job) -> Result<Vec<Option<Object>>, String> {
+fn legs_of(cx: &JobCx<'_>, job: &Job) -> Result<Vec<Option<Object>>, PlanError> {
     let Some(m) = job.strategy.as_ref().and_then(|s| s.matrix.as_ref()) else {
         return Ok(vec![None]);
     };
     Ok(match matrix_spec(&m.value, cx.host) {
         Ok(spec) => expand(&spec)
-            .map_err(|e| format!("job `{}`: {e}", job.id.value))?
+            .map_err(|error| PlanError::Matrix {
+                job: job.id.value.clone(),
+                error,
+            })?
             .into_iter()
             .map(Some)
             .collect(),
-        Err(expr) => {
+        Err(AtRunTime(expr)) => {
             let mut o = Object::new();
             o.insert("at_run_time".into(), Value::str(&expr));
             vec![Some(o)]
@@ -337,7 +345,7 @@ impl Leg {
     }
 }
 
-pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, String> {
+pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, PlanError> {
     let legs = legs_of(cx, job)?;
     let st = strategy_of(job, legs.len());
     let mut out = Vec::new();
@@ -383,7 +391,7 @@ pub fn replan_job(
     rt: &RunTimeJob,
     needs: Value,
     resolver: &dyn Resolver,
-) -> Result<Vec<JobPlan>, String> {
+) -> Result<Vec<JobPlan>, PlanError> {
     let mut host = rt.host.clone();
     host.contexts.insert("needs", needs);
     let cx = JobCx {
@@ -399,17 +407,22 @@ pub fn replan_job(
     let job = rt
         .workflow
         .job(&rt.job)
-        .ok_or_else(|| format!("job `{}` is not in its workflow", rt.job))?;
+        .ok_or_else(|| PlanError::NoSuchJob {
+            job: rt.job.clone(),
+        })?;
     let legs = plan_job(&cx, job)?;
     match legs
         .iter()
         .find_map(|l| l.at_run_time.as_ref().and(l.matrix.as_ref()))
     {
-        Some(m) => Err(format!(
-            "job `{}`: its matrix cannot be evaluated with the jobs it needs done: {}",
-            rt.job,
-            m.get("at_run_time").and_then(|e| e.as_str()).unwrap_or("")
-        )),
+        Some(m) => Err(PlanError::MatrixAtRunTime {
+            job: rt.job.clone(),
+            expression: m
+                .get("at_run_time")
+                .and_then(|e| e.as_str())
+                .unwrap_or("")
+                .to_string(),
+        }),
         None => Ok(legs),
     }
 }
@@ -561,17 +574,19 @@ fn called_workflow(
     job: &Job,
     uses: &str,
     local: &str,
-) -> Result<(Workflow, WorkflowCall), String> {
-    let id = &job.id.value;
+) -> Result<(Workflow, WorkflowCall), PlanError> {
+    let (job, uses) = (job.id.value.clone(), uses.to_string());
     if cx.depth >= MAX_CALL_DEPTH {
-        return Err(format!(
-            "job `{id}` calls {uses}, nesting reusable workflows deeper than {MAX_CALL_DEPTH} levels"
-        ));
+        return Err(PlanError::CallTooDeep {
+            job,
+            uses,
+            depth: MAX_CALL_DEPTH,
+        });
     }
     let called = match cx.resolver.workflow(local) {
         Ok(Some(w)) => w,
-        Ok(None) => return Err(format!("job `{id}` calls {uses}, which does not exist")),
-        Err(e) => return Err(format!("job `{id}` calls {uses}, which is invalid: {e}")),
+        Ok(None) => return Err(PlanError::CalledMissing { job, uses }),
+        Err(error) => return Err(PlanError::CalledInvalid { job, uses, error }),
     };
     let Some(TriggerConfig::Call(decl)) = called
         .on
@@ -579,9 +594,7 @@ fn called_workflow(
         .and_then(|o| o.value.get("workflow_call"))
         .map(|t| t.config.clone())
     else {
-        return Err(format!(
-            "job `{id}` calls {uses}, which has no `on: workflow_call`"
-        ));
+        return Err(PlanError::NotCallable { job, uses });
     };
     Ok((called, decl))
 }
@@ -622,7 +635,7 @@ fn plan_call(
     host: &PlanHost,
     mut plan: JobPlan,
     leg_key: &str,
-) -> Result<Vec<JobPlan>, String> {
+) -> Result<Vec<JobPlan>, PlanError> {
     let uses = call.uses.as_str();
     // A job's `uses:` was parsed as a job's when lowered: a local one is a workflow file.
     let Ok(ActionRef::Local { path: local, .. }) = &call.uses.parsed else {
@@ -641,8 +654,12 @@ fn plan_call(
             None => later.push((k.value.clone(), v.value.clone())),
         }
     }
-    let inputs = type_inputs(&decl.inputs, &given, &later)
-        .map_err(|e| format!("job `{}` calling {uses}: {}", job.id.value, e.join("; ")))?;
+    let inputs =
+        type_inputs(&decl.inputs, &given, &later).map_err(|errors| PlanError::CallInputs {
+            job: job.id.value.clone(),
+            uses: uses.to_string(),
+            errors,
+        })?;
     let mut inner_host = cx.host.clone();
     inner_host
         .contexts

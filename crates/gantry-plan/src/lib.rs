@@ -8,6 +8,7 @@ pub mod build;
 pub mod context;
 pub mod dag;
 mod decide;
+pub mod error;
 pub mod event;
 pub mod exec;
 pub mod inputs;
@@ -26,4 +27,5 @@ pub use exec::*;
 pub use types::*;
 
 pub use build::{plan, PlanOptions, WorkflowFile};
+pub use error::PlanError;
 pub use jobs::replan_job;

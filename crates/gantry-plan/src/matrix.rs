@@ -16,21 +16,14 @@ pub struct MatrixSpec {
     pub exclude: Vec<Object>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum MatrixError {
+    #[error("the matrix expands to {0} combinations; GitHub allows at most {MAX_COMBINATIONS}")]
     TooMany(usize),
+    #[error("matrix dimension `{0}` has no values")]
     EmptyDimension(String),
+    #[error("the matrix has no combination left (every one is excluded, and nothing is included)")]
     Empty,
-}
-
-impl std::fmt::Display for MatrixError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MatrixError::TooMany(n) => write!(f, "the matrix expands to {n} combinations; GitHub allows at most {MAX_COMBINATIONS}"),
-            MatrixError::EmptyDimension(d) => write!(f, "matrix dimension `{d}` has no values"),
-            MatrixError::Empty => write!(f, "the matrix has no combination left (every one is excluded, and nothing is included)"),
-        }
-    }
 }
 
 /// Structural equality of matrix values (exclude/include compare values, not instances).

@@ -4,6 +4,13 @@
 
 use std::collections::BTreeMap;
 
+/// A `-P`/`[platforms]` mapping that is not `LABEL=IMAGE`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid platform `{spec}`: expected LABEL=IMAGE, e.g. ubuntu-latest=debian:bookworm")]
+pub struct PlatformError {
+    pub spec: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlatformMap {
     map: BTreeMap<String, String>,
@@ -39,13 +46,16 @@ impl PlatformMap {
     }
 
     /// Adds `label=image` (from `-P`); a later mapping of the same label wins.
-    pub fn parse_and_set(&mut self, spec: &str) -> Result<(), String> {
+    pub fn parse_and_set(&mut self, spec: &str) -> Result<(), PlatformError> {
         match spec.split_once('=') {
             Some((label, image)) if !label.trim().is_empty() && !image.trim().is_empty() => {
-                self.map.insert(label.trim().to_ascii_lowercase(), image.trim().to_string());
+                self.map
+                    .insert(label.trim().to_ascii_lowercase(), image.trim().to_string());
                 Ok(())
             }
-            _ => Err(format!("invalid platform `{spec}`: expected LABEL=IMAGE, e.g. ubuntu-latest=debian:bookworm")),
+            _ => Err(PlatformError {
+                spec: spec.to_string(),
+            }),
         }
     }
 
@@ -80,7 +90,10 @@ mod tests {
         p.parse_and_set("linux=alpine:3").unwrap();
         p.parse_and_set("SELF-HOSTED=busybox").unwrap();
         assert_eq!(p.image_for(&labels).map(|x| x.0), Some("busybox"));
-        assert!(p.parse_and_set("noequals").is_err());
+        assert_eq!(
+            p.parse_and_set("noequals").unwrap_err().to_string(),
+            "invalid platform `noequals`: expected LABEL=IMAGE, e.g. ubuntu-latest=debian:bookworm"
+        );
         assert!(p.parse_and_set("=img").is_err());
     }
 }

@@ -43,6 +43,14 @@ impl FileProblem {
     }
 }
 
+/// A reusable workflow with errors that keep it from running: shown on one line,
+/// `file:line:col: message` for each, separated by `; `.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", join(problems.iter().map(FileProblem::short), "; "))]
+pub struct InvalidWorkflow {
+    pub problems: Vec<FileProblem>,
+}
+
 /// What is at a local action's path.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ActionLookup {
@@ -63,7 +71,7 @@ pub trait Resolver {
     fn action(&self, path: &str) -> ActionLookup;
     /// The workflow file at `path` (relative to the workspace): `Ok(None)` when there is
     /// none; `Err` (`file:line:col: ...`) when it is invalid.
-    fn workflow(&self, path: &str) -> Result<Option<Workflow>, String>;
+    fn workflow(&self, path: &str) -> Result<Option<Workflow>, InvalidWorkflow>;
 }
 
 /// Finds and checks `action.yml` (or `action.yaml`) in `dir`. Reading is the caller's
@@ -118,13 +126,13 @@ pub fn check_workflow(bytes: &[u8], file: &str) -> (Option<Workflow>, Vec<FilePr
     (checked.workflow, problems)
 }
 
-/// A reusable workflow as a resolver gives it: `Err` with its errors on one line.
-pub fn called_workflow(bytes: &[u8], file: &str) -> Result<Option<Workflow>, String> {
+/// A reusable workflow as a resolver gives it: `Err` with its errors.
+pub fn called_workflow(bytes: &[u8], file: &str) -> Result<Option<Workflow>, InvalidWorkflow> {
     let (workflow, problems) = check_workflow(bytes, file);
     if problems.is_empty() {
         Ok(workflow)
     } else {
-        Err(join(problems.iter().map(FileProblem::short), "; "))
+        Err(InvalidWorkflow { problems })
     }
 }
 
@@ -141,7 +149,7 @@ impl Resolver for NoFiles {
             error: format!("no action.yml or action.yaml in {path}"),
         }
     }
-    fn workflow(&self, _: &str) -> Result<Option<Workflow>, String> {
+    fn workflow(&self, _: &str) -> Result<Option<Workflow>, InvalidWorkflow> {
         Ok(None)
     }
 }
@@ -164,7 +172,7 @@ impl Resolver for MemoryResolver {
             None => NoFiles.action(path),
         }
     }
-    fn workflow(&self, path: &str) -> Result<Option<Workflow>, String> {
+    fn workflow(&self, path: &str) -> Result<Option<Workflow>, InvalidWorkflow> {
         Ok(self.workflows.get(path).cloned())
     }
 }
@@ -246,7 +254,9 @@ mod tests {
             text.starts_with("w.yml:2:") && text.ends_with(']'),
             "{text}"
         );
-        let one_line = called_workflow(b"on: push\njobs: 3\n", "w.yml").unwrap_err();
+        let one_line = called_workflow(b"on: push\njobs: 3\n", "w.yml")
+            .unwrap_err()
+            .to_string();
         assert!(
             one_line.starts_with("w.yml:2:") && !one_line.contains('['),
             "{one_line}"

@@ -1,11 +1,54 @@
 //! Secrets given on the command line: `-s NAME=VALUE`, `-s NAME` (from the environment) and
 //! `--secret-file` (dotenv style, like act). Values never appear in errors.
 
-use crate::{ChainStore, SecretsConfig, StaticStore, TenantSecrets, VaultStore};
-use anyhow::{bail, Context, Result};
+use crate::{ChainStore, SecretError, SecretsConfig, StaticStore, TenantSecrets, VaultStore};
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// Secrets the command line cannot give: an unreadable or malformed secret file, a
+/// malformed `-s`, a variable the environment lacks, or the secrets configuration's own
+/// error. None carries a value.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgsError {
+    #[error("cannot read the secret file {}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{}: {error}", path.display(), error.line())]
+    SecretFile { path: PathBuf, error: DotenvError },
+    #[error("invalid --secret: expected NAME=VALUE or NAME")]
+    Malformed,
+    /// `source` is why, when the environment has no such variable; a value that is not
+    /// Unicode is not kept (`VarError` would carry the secret value itself).
+    #[error("--secret {name}: the environment has no variable `{name}`")]
+    NoVariable {
+        name: String,
+        #[source]
+        source: Option<std::env::VarError>,
+    },
+    #[error(transparent)]
+    Store(#[from] SecretError),
+}
+
+/// A line of a secret file that is not `NAME=VALUE` with a valid name (1-based `line`).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DotenvError {
+    #[error("expected NAME=VALUE")]
+    NotAssignment { line: usize },
+    #[error("`{name}` is not a valid secret name")]
+    InvalidName { line: usize, name: String },
+}
+
+impl DotenvError {
+    pub fn line(&self) -> usize {
+        match self {
+            DotenvError::NotAssignment { line } | DotenvError::InvalidName { line, .. } => *line,
+        }
+    }
+}
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct SecretArgs {
@@ -27,7 +70,7 @@ pub struct SecretArgs {
 impl SecretArgs {
     /// The store `gantry plan` describes and `gantry run` resolves from: command-line values
     /// first, then Vault. `repository` fills `{repository}` in Vault's default path.
-    pub fn store(&self, repository: &str) -> Result<ChainStore> {
+    pub fn store(&self, repository: &str) -> Result<ChainStore, ArgsError> {
         let fixed = StaticStore::new(self.load()?, "command line");
         let vault = match &self.secrets_config {
             Some(p) => {
@@ -45,7 +88,7 @@ impl SecretArgs {
 
     /// `gantry serve`'s secrets, scoped by tenant: the secrets config's `[tenants.*]`, with
     /// the command-line values and top-level mapping shared only with tenants that opt in.
-    pub fn tenants(&self) -> Result<TenantSecrets> {
+    pub fn tenants(&self) -> Result<TenantSecrets, ArgsError> {
         let fixed = StaticStore::new(self.load()?, "command line");
         let cfg = match &self.secrets_config {
             Some(p) => SecretsConfig::load(p)?,
@@ -54,14 +97,18 @@ impl SecretArgs {
         Ok(TenantSecrets::new(cfg, fixed)?)
     }
 
-    pub fn load(&self) -> Result<BTreeMap<String, String>> {
+    pub fn load(&self) -> Result<BTreeMap<String, String>, ArgsError> {
         let mut out = BTreeMap::new();
         if let Some(f) = &self.secret_file {
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read the secret file {}", f.display()))?;
-            for (k, v) in parse_dotenv(&text)
-                .map_err(|(line, msg)| anyhow::anyhow!("{}:{line}: {msg}", f.display()))?
-            {
+            let text = std::fs::read_to_string(f).map_err(|source| ArgsError::ReadFile {
+                path: f.clone(),
+                source,
+            })?;
+            let pairs = parse_dotenv(&text).map_err(|error| ArgsError::SecretFile {
+                path: f.clone(),
+                error,
+            })?;
+            for (k, v) in pairs {
                 out.insert(k, v);
             }
         }
@@ -70,10 +117,11 @@ impl SecretArgs {
                 Some((k, v)) if !k.is_empty() => {
                     out.insert(k.to_string(), v.to_string());
                 }
-                Some(_) => bail!("invalid --secret: expected NAME=VALUE or NAME"),
+                Some(_) => return Err(ArgsError::Malformed),
                 None => {
-                    let v = std::env::var(s).with_context(|| {
-                        format!("--secret {s}: the environment has no variable `{s}`")
+                    let v = std::env::var(s).map_err(|e| ArgsError::NoVariable {
+                        name: s.clone(),
+                        source: matches!(e, std::env::VarError::NotPresent).then_some(e),
                     })?;
                     out.insert(s.clone(), v);
                 }
@@ -85,7 +133,7 @@ impl SecretArgs {
 
 /// `NAME=VALUE` lines; `#` comments; `export ` prefixes; single or double quotes (double
 /// quotes understand `\n`). Errors give the line and never the value.
-pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, (usize, String)> {
+pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, DotenvError> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -94,11 +142,14 @@ pub fn parse_dotenv(text: &str) -> Result<Vec<(String, String)>, (usize, String)
         }
         let line = line.strip_prefix("export ").unwrap_or(line);
         let Some((k, v)) = line.split_once('=') else {
-            return Err((i + 1, "expected NAME=VALUE".into()));
+            return Err(DotenvError::NotAssignment { line: i + 1 });
         };
         let k = k.trim();
         if k.is_empty() || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err((i + 1, format!("`{k}` is not a valid secret name")));
+            return Err(DotenvError::InvalidName {
+                line: i + 1,
+                name: k.to_string(),
+            });
         }
         let v = v.trim();
         let v = if let Some(inner) = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')) {
@@ -126,8 +177,53 @@ mod tests {
                 ("C".into(), "q w".into())
             ]
         );
-        assert_eq!(super::parse_dotenv("A=1\nnope\n").unwrap_err().0, 2);
-        let e = super::parse_dotenv("BAD-NAME=secretvalue").unwrap_err().1;
-        assert!(!e.contains("secretvalue"));
+        let e = super::parse_dotenv("A=1\nnope\n").unwrap_err();
+        assert_eq!(
+            (e.line(), e.to_string().as_str()),
+            (2, "expected NAME=VALUE")
+        );
+        let e = super::parse_dotenv("BAD-NAME=secretvalue").unwrap_err();
+        assert_eq!(
+            (e.line(), e.to_string().as_str()),
+            (1, "`BAD-NAME` is not a valid secret name")
+        );
+    }
+
+    #[test]
+    fn command_line_errors_say_what_and_never_the_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let bad = dir.path().join("bad.env");
+        std::fs::write(&bad, "A=1\nB-C=hunter2\n").unwrap();
+        let missing = dir.path().join("missing.env");
+        let args = |secrets: &[&str], file: Option<&std::path::Path>| super::SecretArgs {
+            secrets: secrets.iter().map(|s| s.to_string()).collect(),
+            secret_file: file.map(ToOwned::to_owned),
+            secrets_config: None,
+        };
+        let table = [
+            (
+                args(&["=x"], None),
+                "invalid --secret: expected NAME=VALUE or NAME".to_string(),
+            ),
+            (
+                args(&["GANTRY_SURELY_UNSET_1"], None),
+                "--secret GANTRY_SURELY_UNSET_1: the environment has no variable \
+                 `GANTRY_SURELY_UNSET_1`"
+                    .to_string(),
+            ),
+            (
+                args(&[], Some(&bad)),
+                format!("{}:2: `B-C` is not a valid secret name", bad.display()),
+            ),
+            (
+                args(&[], Some(&missing)),
+                format!("cannot read the secret file {}", missing.display()),
+            ),
+        ];
+        for (a, want) in table {
+            let e = a.load().unwrap_err();
+            assert_eq!(e.to_string(), want);
+            assert!(!e.to_string().contains("hunter2"));
+        }
     }
 }

@@ -12,7 +12,7 @@ mod reference;
 mod tenant;
 mod vault;
 
-pub use args::{parse_dotenv, SecretArgs};
+pub use args::{parse_dotenv, ArgsError, DotenvError, SecretArgs};
 pub use chain::{ChainStore, StaticStore};
 pub use config::{AuthMethod, ConfigError, SecretsConfig, TenantConfig, VaultConfig};
 pub use error::SecretError;

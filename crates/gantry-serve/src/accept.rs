@@ -3,6 +3,7 @@
 //! time are recorded as completed at once, so they never wait for capacity), record the
 //! event and its runs in one durable write, and queue the runs that will execute here.
 
+use super::sources::SourceError;
 use super::sources::Workflows;
 use super::App;
 use gantry_engine::Conclusion;
@@ -18,13 +19,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// The workflows an event of `source` is matched against.
-pub async fn workflows_for(app: &Arc<App>, source: &str, ev: &Event) -> Result<Workflows, String> {
+pub async fn workflows_for(
+    app: &Arc<App>,
+    source: &str,
+    ev: &Event,
+) -> Result<Workflows, SourceError> {
     if let Some(name) = source.strip_prefix("hook:") {
-        let hook = app
-            .cfg
-            .hooks
-            .get(name)
-            .ok_or_else(|| format!("no webhook named `{name}` is configured"))?;
+        let hook = app.cfg.hooks.get(name).ok_or_else(|| SourceError::NoHook {
+            name: name.to_string(),
+        })?;
         return app.sources.of_hook(hook);
     }
     if source == "kafka" {
@@ -32,34 +35,30 @@ pub async fn workflows_for(app: &Arc<App>, source: &str, ev: &Event) -> Result<W
             .kafka_workflows
             .as_ref()
             .map(|k| k.current())
-            .ok_or_else(|| "no [kafka] section is configured".to_string());
+            .ok_or(SourceError::NoKafka);
     }
     let repo_name = ev.meta.repository.clone().unwrap_or_default();
     let Some(repo) = app.cfg.repository(&repo_name) else {
-        return Err(format!("repository `{repo_name}` is not configured"));
+        return Err(SourceError::NoRepository { name: repo_name });
     };
     if ev.name != "push" {
-        return Err(format!(
-            "`{}` events of {} are not handled (only push)",
-            ev.name, repo.name
-        ));
+        return Err(SourceError::NotHandled {
+            event: ev.name.clone(),
+            repository: repo.name.clone(),
+        });
     }
     let sha = ev.meta.sha.clone().unwrap_or_default();
     if repo.path.is_none() {
         let Some(fetch) = &app.github_fetch else {
-            return Err(format!(
-                "{} is on GitHub, but no GitHub client could be built",
-                repo.name
-            ));
+            return Err(SourceError::NoGitHubClientFor {
+                repository: repo.name.clone(),
+            });
         };
         return app.sources.at_sha_on_github(fetch, repo, &sha).await;
     }
     let app2 = app.clone();
     let repo = repo.clone();
-    match tokio::task::spawn_blocking(move || app2.sources.at_sha(&repo, &sha)).await {
-        Ok(r) => r,
-        Err(e) => Err(e.to_string()),
-    }
+    tokio::task::spawn_blocking(move || app2.sources.at_sha(&repo, &sha)).await?
 }
 
 /// Which workflows run for the event and which do not (and why).
@@ -69,7 +68,7 @@ pub struct Decided {
     pub not_matched: Vec<Value>,
 }
 
-pub fn decide(ev: &Event, workflows: &Result<Workflows, String>) -> Decided {
+pub fn decide(ev: &Event, workflows: &Result<Workflows, SourceError>) -> Decided {
     let mut d = Decided {
         runs: Vec::new(),
         names: Vec::new(),
@@ -78,7 +77,7 @@ pub fn decide(ev: &Event, workflows: &Result<Workflows, String>) -> Decided {
     let list = match workflows {
         Err(reason) => {
             d.not_matched
-                .push(json!({ "workflow": null, "reasons": [reason] }));
+                .push(json!({ "workflow": null, "reasons": [reason.to_string()] }));
             return d;
         }
         Ok(list) => list,
@@ -119,7 +118,7 @@ pub async fn accept(
     id: String,
     source: &str,
     ev: &Event,
-    workflows: &Result<Workflows, String>,
+    workflows: &Result<Workflows, SourceError>,
 ) -> Result<Accepted, StoreError> {
     let d = decide(ev, workflows);
     record(app, id, source, ev, d).await

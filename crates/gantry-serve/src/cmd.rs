@@ -20,8 +20,8 @@ pub struct ServeArgs {
 /// Entry point of `gantry serve`, called by the binary.
 pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let mut cfg = match &args.config {
-        Some(p) => ServeConfig::load(p).map_err(anyhow::Error::msg)?,
-        None => ServeConfig::parse("").map_err(anyhow::Error::msg)?,
+        Some(p) => ServeConfig::load(p)?,
+        None => ServeConfig::parse("")?,
     };
     if args.secrets.secrets_config.is_none() {
         if let Some(p) = cfg.secrets_config.take() {

@@ -6,9 +6,46 @@
 //! `GANTRY_SCRATCH_DIR`), and every secret
 //! from a named environment variable (`*_env` settings) rather than the file.
 
+use gantry_core::diag::TomlError;
+use gantry_core::policy::InvalidPolicy;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// A `gantry.toml` the service cannot start with: unreadable, not TOML of the right shape
+/// (`line:col: message`), or settings that do not fit together. Each names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeConfigError {
+    #[error("{}: {error}", path.display())]
+    Read {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// An error in the file at `path`: `path:line:col: message`.
+    #[error("{}:{error}", path.display())]
+    In {
+        path: PathBuf,
+        error: Box<ServeConfigError>,
+    },
+    #[error(transparent)]
+    Toml(#[from] TomlError),
+    #[error("[policy] {0}")]
+    Policy(InvalidPolicy),
+    #[error("[[api.tokens]] name `{name}`: expected a unique, non-empty name")]
+    TokenName { name: String },
+    #[error("[[api.tokens]] `{name}`: token_sha256 expected 64 hex digits")]
+    TokenHash { name: String },
+    #[error("[[api.tokens]] `{name}`: expected exactly one of token_env or token_sha256")]
+    TokenSecret { name: String },
+    #[error("[ingress] {key}: expected a number above 0")]
+    NotPositive { key: &'static str },
+    #[error("[ingress] max_buffered_bytes: expected at least body_limit ({body_limit} bytes)")]
+    BufferBelowBody { body_limit: usize },
+    #[error("[ingress] forward_to_kafka needs [kafka] with events_topic set")]
+    ForwardWithoutTopic,
+    #[error("tenant_capacity: expected at least 1 (or no setting: no cap)")]
+    TenantCapacity,
+}
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -128,7 +165,7 @@ impl ServeConfig {
     }
 
     /// The `[ingress]` limits that must be positive, and a buffer that holds one body.
-    fn check_ingress(&self) -> Result<(), String> {
+    fn check_ingress(&self) -> Result<(), ServeConfigError> {
         let i = &self.ingress;
         for (key, v) in [
             ("header_timeout_secs", i.header_timeout_secs),
@@ -137,14 +174,13 @@ impl ServeConfig {
             ("max_connections", i.max_connections as u64),
         ] {
             if v == 0 {
-                return Err(format!("[ingress] {key}: expected a number above 0"));
+                return Err(ServeConfigError::NotPositive { key });
             }
         }
         if self.max_buffered_bytes() < self.body_limit {
-            return Err(format!(
-                "[ingress] max_buffered_bytes: expected at least body_limit ({} bytes)",
-                self.body_limit
-            ));
+            return Err(ServeConfigError::BufferBelowBody {
+                body_limit: self.body_limit,
+            });
         }
         Ok(())
     }
@@ -188,28 +224,18 @@ impl ApiScope {
 
 impl ApiConfig {
     /// What the types cannot check: unique names, exactly one secret per token, a real hash.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ServeConfigError> {
         let mut seen = std::collections::BTreeSet::new();
         for t in &self.tokens {
-            let name = &t.name;
-            if name.is_empty() || !seen.insert(name.as_str()) {
-                return Err(format!(
-                    "[[api.tokens]] name `{name}`: expected a unique, non-empty name"
-                ));
+            let name = t.name.clone();
+            if name.is_empty() || !seen.insert(t.name.as_str()) {
+                return Err(ServeConfigError::TokenName { name });
             }
             match (&t.token_env, &t.token_sha256) {
                 (Some(_), None) => {}
                 (None, Some(h)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {}
-                (None, Some(_)) => {
-                    return Err(format!(
-                        "[[api.tokens]] `{name}`: token_sha256 expected 64 hex digits"
-                    ))
-                }
-                _ => {
-                    return Err(format!(
-                        "[[api.tokens]] `{name}`: expected exactly one of token_env or token_sha256"
-                    ))
-                }
+                (None, Some(_)) => return Err(ServeConfigError::TokenHash { name }),
+                _ => return Err(ServeConfigError::TokenSecret { name }),
             }
         }
         Ok(())
@@ -295,16 +321,22 @@ impl ServeConfig {
             .find(|r| r.name.eq_ignore_ascii_case(name))
     }
 
-    pub fn parse(text: &str) -> Result<ServeConfig, String> {
+    pub fn parse(text: &str) -> Result<ServeConfig, ServeConfigError> {
         let mut c: ServeConfig = gantry_core::diag::parse_toml(text)?;
         c.apply_env();
         c.check()?;
         Ok(c)
     }
 
-    pub fn load(path: &Path) -> Result<ServeConfig, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Self::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
+    pub fn load(path: &Path) -> Result<ServeConfig, ServeConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ServeConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Self::parse(&text).map_err(|e| ServeConfigError::In {
+            path: path.to_path_buf(),
+            error: Box::new(e),
+        })
     }
 
     fn apply_env(&mut self) {
@@ -345,11 +377,11 @@ impl ServeConfig {
 
     /// Checks what the types cannot: `[api]` tokens, `[ingress]` limits, and that
     /// forwarding has an events topic to forward to.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), ServeConfigError> {
         self.policy
             .clone()
             .checked()
-            .map_err(|e| format!("[policy] {e}"))?;
+            .map_err(ServeConfigError::Policy)?;
         self.api.check()?;
         self.check_ingress()?;
         if self.ingress.forward_to_kafka
@@ -359,10 +391,10 @@ impl ServeConfig {
                 .and_then(|k| k.events_topic.as_ref())
                 .is_none()
         {
-            return Err("[ingress] forward_to_kafka needs [kafka] with events_topic set".into());
+            return Err(ServeConfigError::ForwardWithoutTopic);
         }
         if self.tenant_capacity == Some(0) {
-            return Err("tenant_capacity: expected at least 1 (or no setting: no cap)".into());
+            return Err(ServeConfigError::TenantCapacity);
         }
         Ok(())
     }
@@ -402,7 +434,72 @@ mod tests {
         assert_eq!(c.listen, "127.0.0.1:8080");
         assert_eq!(c.body_limit, 25 * 1024 * 1024);
         assert_eq!(c.hooks["deploy"].secret().as_deref(), Some("s"));
-        let e = ServeConfig::parse("listne = \"x\"\n").unwrap_err();
+        let e = ServeConfig::parse("listne = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("1:1:") && e.contains("listne"), "{e}");
+    }
+
+    #[test]
+    fn settings_that_do_not_fit_say_which() {
+        let table = [
+            (
+                "[ingress]\nmax_connections = 0\n",
+                "[ingress] max_connections: expected a number above 0",
+            ),
+            (
+                "body_limit = 10\n[ingress]\nmax_buffered_bytes = 9\n",
+                "[ingress] max_buffered_bytes: expected at least body_limit (10 bytes)",
+            ),
+            (
+                "[ingress]\nforward_to_kafka = true\n",
+                "[ingress] forward_to_kafka needs [kafka] with events_topic set",
+            ),
+            (
+                "tenant_capacity = 0\n",
+                "tenant_capacity: expected at least 1 (or no setting: no cap)",
+            ),
+            (
+                "[[api.tokens]]\nname = \"\"\nscope = \"read\"\ntoken_env = \"T\"\n",
+                "[[api.tokens]] name ``: expected a unique, non-empty name",
+            ),
+            (
+                "[[api.tokens]]\nname = \"a\"\nscope = \"read\"\ntoken_sha256 = \"ab\"\n",
+                "[[api.tokens]] `a`: token_sha256 expected 64 hex digits",
+            ),
+            (
+                "[[api.tokens]]\nname = \"a\"\nscope = \"read\"\n",
+                "[[api.tokens]] `a`: expected exactly one of token_env or token_sha256",
+            ),
+        ];
+        for (text, want) in table {
+            let e = ServeConfig::parse(text).unwrap_err();
+            assert_eq!(e.to_string(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_loaded_file_names_itself() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("gantry.toml");
+        std::fs::write(&path, "tenant_capacity = 0\n").unwrap();
+        let e = ServeConfig::load(&path).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!(
+                "{}:tenant_capacity: expected at least 1 (or no setting: no cap)",
+                path.display()
+            )
+        );
+        std::fs::write(&path, "listne = 1\n").unwrap();
+        let e = ServeConfig::load(&path).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{}:1:1: ", path.display())), "{e}");
+        let e = ServeConfig::load(&d.path().join("none.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(&format!("{}: ", d.path().join("none.toml").display())),
+            "{e}"
+        );
     }
 }

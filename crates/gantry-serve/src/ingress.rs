@@ -13,6 +13,7 @@
 //! (src/serve/redact.rs).
 
 use super::body::{self, BodyError, BodySpec, Held};
+use super::sources::SourceError;
 use super::sources::Workflows;
 use super::{accept, redact, App};
 use axum::body::Body;
@@ -339,7 +340,7 @@ async fn record(
     id: String,
     source: &str,
     ev: Event,
-    workflows: Result<Workflows, String>,
+    workflows: Result<Workflows, SourceError>,
 ) -> Response {
     match accept::accept(app, id, source, &ev, &workflows).await {
         Ok(a) => (

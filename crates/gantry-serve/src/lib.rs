@@ -22,7 +22,7 @@ mod sources;
 mod tenants;
 mod topics;
 
-pub use config::ServeConfig;
+pub use config::{ServeConfig, ServeConfigError};
 
 use gantry_docker::DockerBackend;
 use gantry_engine::Signals;

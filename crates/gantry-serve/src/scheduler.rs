@@ -10,6 +10,7 @@
 
 use super::fair::FairQueue;
 use super::reporter::StoreReporter;
+use super::sources::SourceError;
 use super::sources::Workflows;
 use super::App;
 use gantry_engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
@@ -201,7 +202,7 @@ fn prepare(
     source: &str,
     ev: &Event,
     downloaded: Option<PathBuf>,
-) -> Result<(Workflows, PathBuf, bool), String> {
+) -> Result<(Workflows, PathBuf, bool), SourceError> {
     let work = work_dir(app, id);
     // A checkout left by an earlier attempt (a crash) is never reused.
     let _ = std::fs::remove_dir_all(&work);
@@ -210,22 +211,20 @@ fn prepare(
             .cfg
             .hooks
             .get(name)
-            .ok_or_else(|| format!("hook `{name}` is no longer configured"))?;
+            .ok_or_else(|| SourceError::HookGone {
+                name: name.to_string(),
+            })?;
         let workflows = app.sources.of_hook(hook)?;
         return match &hook.workspace {
             Some(w) => Ok((workflows, w.clone(), false)),
             None => {
-                std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+                std::fs::create_dir_all(&work).map_err(SourceError::Workspace)?;
                 Ok((workflows, work, true))
             }
         };
     }
     if source == "kafka" {
-        let k = app
-            .cfg
-            .kafka
-            .as_ref()
-            .ok_or("[kafka] is no longer configured")?;
+        let k = app.cfg.kafka.as_ref().ok_or(SourceError::KafkaGone)?;
         let workflows = app
             .kafka_workflows
             .as_ref()
@@ -234,7 +233,7 @@ fn prepare(
         return match &k.workspace {
             Some(w) => Ok((workflows, w.clone(), false)),
             None => {
-                std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+                std::fs::create_dir_all(&work).map_err(SourceError::Workspace)?;
                 Ok((workflows, work, true))
             }
         };
@@ -243,18 +242,21 @@ fn prepare(
     let repo = app
         .cfg
         .repository(&name)
-        .ok_or_else(|| format!("repository `{name}` is no longer configured"))?;
+        .ok_or(SourceError::RepositoryGone { name })?;
     let sha = ev.meta.sha.clone().unwrap_or_default();
     if let Some(tree) = downloaded {
         // A GitHub repository: the tarball at the sha (cached) is copied, so runs cannot
         // change the cache.
         let workflows = app.sources.of_tree(&repo.name, &sha, &tree)?;
-        copy_tree(&tree, &work).map_err(|e| format!("copying {}: {e}", tree.display()))?;
+        copy_tree(&tree, &work).map_err(|error| SourceError::Copy {
+            path: tree.clone(),
+            error,
+        })?;
         return Ok((workflows, work, true));
     }
     let workflows = app.sources.at_sha(repo, &sha)?;
-    let path = repo.path.as_ref().ok_or("no local path")?;
-    gantry_load::git::export_tree(path, &sha, &work).map_err(|e| e.to_string())?;
+    let path = repo.path.as_ref().ok_or(SourceError::NoLocalPath)?;
+    gantry_load::git::export_tree(path, &sha, &work)?;
     Ok((workflows, work, true))
 }
 
@@ -326,7 +328,7 @@ fn publish_result(
 }
 
 /// The source tree of a push to a GitHub-hosted repository, downloaded at the sha.
-async fn download(app: &App, source: &str, ev: &Event) -> Result<Option<PathBuf>, String> {
+async fn download(app: &App, source: &str, ev: &Event) -> Result<Option<PathBuf>, SourceError> {
     if source != "github" {
         return Ok(None);
     }
@@ -337,13 +339,9 @@ async fn download(app: &App, source: &str, ev: &Event) -> Result<Option<PathBuf>
     let fetch = app
         .github_fetch
         .as_ref()
-        .ok_or("no GitHub client could be built")?;
+        .ok_or(SourceError::NoGitHubClient)?;
     let sha = ev.meta.sha.clone().unwrap_or_default();
-    fetch
-        .repository(&repo.name, &sha)
-        .await
-        .map(Some)
-        .map_err(|e| e.to_string())
+    Ok(Some(fetch.repository(&repo.name, &sha).await?))
 }
 
 /// Copies a directory tree (files, directories, symbolic links as links).

@@ -4,16 +4,65 @@
 
 use super::config::{HookConfig, RepositoryConfig};
 use gantry_github::ActionFetcher;
+use gantry_github::FetchError;
+use gantry_load::git::GitError;
 use gantry_load::LoadError;
 use gantry_plan::platform::PlatformMap;
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// Reading and checking are the loading layer's, shared with the CLI.
 pub use gantry_load::{check, Loaded};
 
 pub type Workflows = Arc<Vec<Loaded>>;
+
+/// Why an event has no workflows or workspace: what it names is not configured (or no
+/// longer, when a stored event runs), or reading them failed. Shown as an event's
+/// `not_matched` reason or a run's failure.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("no webhook named `{name}` is configured")]
+    NoHook { name: String },
+    #[error("no [kafka] section is configured")]
+    NoKafka,
+    #[error("repository `{name}` is not configured")]
+    NoRepository { name: String },
+    #[error("`{event}` events of {repository} are not handled (only push)")]
+    NotHandled { event: String, repository: String },
+    #[error("{repository} is on GitHub, but no GitHub client could be built")]
+    NoGitHubClientFor { repository: String },
+    #[error("no GitHub client could be built")]
+    NoGitHubClient,
+    #[error("{repository} is not a local repository")]
+    NotLocal { repository: String },
+    #[error("no local path")]
+    NoLocalPath,
+    /// A stored event's hook, removed from the configuration since.
+    #[error("hook `{name}` is no longer configured")]
+    HookGone { name: String },
+    #[error("[kafka] is no longer configured")]
+    KafkaGone,
+    #[error("repository `{name}` is no longer configured")]
+    RepositoryGone { name: String },
+    /// The run's workspace directory could not be made.
+    #[error(transparent)]
+    Workspace(std::io::Error),
+    #[error("copying {}: {error}", path.display())]
+    Copy {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Git(#[from] GitError),
+    #[error(transparent)]
+    GitHub(#[from] FetchError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The blocking task reading them panicked or was cancelled.
+    #[error(transparent)]
+    Task(#[from] tokio::task::JoinError),
+}
 
 #[derive(Default)]
 pub struct Sources {
@@ -42,14 +91,16 @@ impl Sources {
     }
 
     /// A local repository's workflows at `sha` (cached).
-    pub fn at_sha(&self, repo: &RepositoryConfig, sha: &str) -> Result<Workflows, String> {
+    pub fn at_sha(&self, repo: &RepositoryConfig, sha: &str) -> Result<Workflows, SourceError> {
         if let Some(w) = self.cached(&repo.name, sha) {
             return Ok(w);
         }
         let Some(path) = &repo.path else {
-            return Err(format!("{} is not a local repository", repo.name));
+            return Err(SourceError::NotLocal {
+                repository: repo.name.clone(),
+            });
         };
-        let files = gantry_load::git::workflow_files_at(path, sha).map_err(|e| e.to_string())?;
+        let files = gantry_load::git::workflow_files_at(path, sha)?;
         Ok(self.keep(&repo.name, sha, files))
     }
 
@@ -59,14 +110,11 @@ impl Sources {
         fetch: &ActionFetcher,
         repo: &RepositoryConfig,
         sha: &str,
-    ) -> Result<Workflows, String> {
+    ) -> Result<Workflows, SourceError> {
         if let Some(w) = self.cached(&repo.name, sha) {
             return Ok(w);
         }
-        let files = fetch
-            .workflow_files(&repo.name, sha)
-            .await
-            .map_err(|e| e.to_string())?;
+        let files = fetch.workflow_files(&repo.name, sha).await?;
         Ok(self.keep(&repo.name, sha, files))
     }
 
@@ -83,13 +131,13 @@ impl Sources {
     }
 
     /// The workflows of a tree on disk (a downloaded tarball) at `.github/workflows`.
-    pub fn of_tree(&self, repo: &str, sha: &str, root: &Path) -> Result<Workflows, String> {
+    pub fn of_tree(&self, repo: &str, sha: &str, root: &Path) -> Result<Workflows, SourceError> {
         if let Some(w) = self.cached(repo, sha) {
             return Ok(w);
         }
         let dir = root.join(".github/workflows");
         let list = if dir.is_dir() {
-            read_dir(&dir)?
+            gantry_load::read_dir(&dir)?
         } else {
             Vec::new()
         };
@@ -107,11 +155,7 @@ impl Sources {
     }
 
     /// A hook's workflows, read from its directory each time (they may change).
-    pub fn of_hook(&self, hook: &HookConfig) -> Result<Workflows, String> {
-        Ok(Arc::new(read_dir(&hook.workflows)?))
+    pub fn of_hook(&self, hook: &HookConfig) -> Result<Workflows, SourceError> {
+        Ok(Arc::new(gantry_load::read_dir(&hook.workflows)?))
     }
-}
-
-fn read_dir(dir: &Path) -> Result<Vec<Loaded>, String> {
-    gantry_load::read_dir(dir).map_err(|e| e.to_string())
 }

@@ -118,8 +118,19 @@ pub fn event_id(m: &KafkaMessage) -> String {
     }
 }
 
+/// A message on the events topic that is not a forwarded event; the dead letter's reason.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "not_event: the value is not a forwarded event ({{id, source, event}}): {error} at line {} column {}",
+    error.line(),
+    error.column()
+)]
+struct NotForwarded {
+    error: serde_json::Error,
+}
+
 /// A webhook event forwarded by an ingress instance: `{id, source, event}`.
-fn forwarded(m: &KafkaMessage) -> Result<(String, String, Event), String> {
+fn forwarded(m: &KafkaMessage) -> Result<(String, String, Event), NotForwarded> {
     #[derive(serde::Deserialize)]
     struct Body {
         id: String,
@@ -127,13 +138,7 @@ fn forwarded(m: &KafkaMessage) -> Result<(String, String, Event), String> {
         event: Event,
     }
     let v = m.value.as_deref().unwrap_or_default();
-    let b: Body = serde_json::from_slice(v).map_err(|e| {
-        format!(
-            "not_event: the value is not a forwarded event ({{id, source, event}}): {e} at line {} column {}",
-            e.line(),
-            e.column()
-        )
-    })?;
+    let b: Body = serde_json::from_slice(v).map_err(|error| NotForwarded { error })?;
     Ok((b.id, b.source, b.event))
 }
 
@@ -148,7 +153,7 @@ impl KafkaSink {
         if events_topic == Some(m.topic.as_str()) {
             let (id, source, ev) = match forwarded(&m) {
                 Ok(f) => f,
-                Err(e) => return Verdict::Reject(e),
+                Err(e) => return Verdict::Reject(e.to_string()),
             };
             let wf = accept::workflows_for(app, &source, &ev).await;
             return verdict(accept::accept(app, id, &source, &ev, &wf).await);
@@ -229,5 +234,30 @@ impl Sink for KafkaSink {
 
     fn can_record(&self) -> bool {
         self.app.store.writable()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_that_is_not_a_forwarded_event_says_where() {
+        let m = |value: &str| KafkaMessage {
+            topic: "events".into(),
+            partition: 0,
+            offset: 1,
+            key: None,
+            headers: Vec::new(),
+            timestamp: None,
+            value: Some(value.as_bytes().to_vec()),
+        };
+        let e = forwarded(&m("{\"id\": 1}")).unwrap_err().to_string();
+        assert!(
+            e.starts_with(
+                "not_event: the value is not a forwarded event ({id, source, event}): invalid type"
+            ) && e.ends_with(" at line 1 column 8"),
+            "{e}"
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Errors of the expression language: where in the expression text, and what was expected.
 
+use crate::filter::PatternError;
 use std::ops::Range;
 
 /// A syntax error; `span` is a byte range in the text that was parsed.
@@ -40,4 +41,19 @@ impl EvalError {
             message: message.into(),
         }
     }
+}
+
+/// Why a host gave no `hashFiles` hash. The evaluator puts `hashFiles: ` before it, once
+/// (an [`EvalError`] at the call), so these messages do not repeat the function's name.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum HashFilesError {
+    /// The host has no files to hash (the planner; hosts for tests).
+    #[error("not available here")]
+    Unavailable,
+    /// A run's host that was given no workspace.
+    #[error("no workspace on this host")]
+    NoWorkspace,
+    /// A pattern that is not one of GitHub's globs.
+    #[error(transparent)]
+    Pattern(#[from] PatternError),
 }

@@ -2,7 +2,7 @@
 //! and its `&&`/`||` that return operand values.
 
 use super::ast::{BinOp, Expr, ExprKind, ExprRef};
-use super::error::EvalError;
+use super::error::{EvalError, HashFilesError};
 use super::functions;
 use super::value::{same_instance, Value};
 use std::collections::HashMap;
@@ -24,9 +24,10 @@ pub trait Host {
     fn job_status(&self) -> JobStatus {
         JobStatus::Success
     }
-    fn hash_files(&self, patterns: &[String]) -> Result<String, String> {
+    /// `hashFiles(patterns)`; only a host with files can answer.
+    fn hash_files(&self, patterns: &[String]) -> Result<String, HashFilesError> {
         let _ = patterns;
-        Err("hashFiles is not available here".into())
+        Err(HashFilesError::Unavailable)
     }
 }
 

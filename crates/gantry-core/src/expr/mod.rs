@@ -20,7 +20,7 @@ mod tests;
 
 pub use ast::{Args, BinOp, Expr, ExprKind, ExprRef, Id, Node};
 pub use condition::{parse_condition, Condition};
-pub use error::{EvalError, ExprError};
+pub use error::{EvalError, ExprError, HashFilesError};
 pub use eval::{evaluate, loose_eq, Host, JobStatus, MapHost};
 pub use functions::to_json_text;
 pub use parser::{parse_expr, MAX_DEPTH};

@@ -10,6 +10,7 @@ mod files;
 use super::context::RunCtx;
 use super::env::{self, EnvMap};
 use super::error::EngineError;
+use super::error::ExpressionError;
 use super::host::RunHost;
 use super::report::{millis, Conclusion, LogStream, RunEvent};
 use super::step::{JobRunner, RunnerStart};
@@ -76,7 +77,11 @@ pub async fn run_job<B: ContainerBackend>(cx: Arc<RunCtx<B>>, start: JobStart) -
             BTreeMap::new(),
             Some(skip_reason(&start)),
         ),
-        Err(e) => (Conclusion::Failure, BTreeMap::new(), Some(cx.mask(&e))),
+        Err(e) => (
+            Conclusion::Failure,
+            BTreeMap::new(),
+            Some(cx.mask(&e.to_string())),
+        ),
     };
     if let (Some(r), Conclusion::Failure) = (&reason, conclusion) {
         cx.reporter.report(RunEvent::Log {
@@ -160,17 +165,21 @@ pub fn base_host<B: ContainerBackend>(cx: &RunCtx<B>, start: &JobStart) -> RunHo
 }
 
 /// Whether the job runs: its `if:` (default `success()`) with the needs' results.
-fn decide<B: ContainerBackend>(cx: &RunCtx<B>, start: &JobStart) -> Result<bool, String> {
+fn decide<B: ContainerBackend>(cx: &RunCtx<B>, start: &JobStart) -> Result<bool, EngineError> {
     if matches!(start.plan.condition, Decision::Now { value: false }) {
         return Ok(false);
     }
     let host = base_host(cx, start);
+    let failed = |error: ExpressionError| EngineError::JobCondition {
+        job: start.plan.id.clone(),
+        error,
+    };
     match start.plan.exec.if_.as_deref() {
         None => Ok(start.needs_status == JobStatus::Success),
         Some(t) => parse_condition(t)
-            .map_err(|e| format!("job `{}`: `if: {t}`: {e}", start.plan.id))?
+            .map_err(|e| failed(ExpressionError::condition(t, e)))?
             .evaluate(&host)
-            .map_err(|e| format!("job `{}`: `if: {t}`: {e}", start.plan.id)),
+            .map_err(|e| failed(ExpressionError::condition(t, e))),
     }
 }
 

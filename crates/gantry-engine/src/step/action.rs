@@ -45,8 +45,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         call: &StepCall<'_>,
         la: LoadedAction,
     ) -> Result<ActionCall, EngineError> {
-        let inputs = loaded_action::inputs(&la.plan, &call.plan.exec.with, &call.host)
-            .map_err(EngineError::Expression)?;
+        let inputs = loaded_action::inputs(&la.plan, &call.plan.exec.with, &call.host)?;
         let mut penv = self
             .env
             .process_env(&call.env, &call.files, &call.action_id);

@@ -24,6 +24,7 @@ pub use stopped::Stopped;
 use super::context::RunCtx;
 use super::env::{self, EnvMap};
 use super::error::EngineError;
+use super::error::ExpressionError;
 use super::host::RunHost;
 use super::layout::{JobLayout, StepFiles};
 use super::report::{millis, Conclusion, LogStream, RunEvent};
@@ -234,12 +235,13 @@ impl<B: ContainerBackend> JobRunner<B> {
     }
 
     /// Whether a step runs: its `if:` (default `success()`) with the job's status now.
-    fn condition(step: &StepPlan, host: &RunHost) -> Result<bool, String> {
+    fn condition(step: &StepPlan, host: &RunHost) -> Result<bool, ExpressionError> {
         match step.exec.if_.as_deref() {
             None => Ok(host.status == JobStatus::Success),
             Some(c) => parse_condition(c)
-                .map_err(|e| format!("`if: {c}`: {e}"))
-                .and_then(|cond| cond.evaluate(host).map_err(|e| format!("`if: {c}`: {e}"))),
+                .map_err(|e| ExpressionError::condition(c, e))?
+                .evaluate(host)
+                .map_err(|e| ExpressionError::condition(c, e)),
         }
     }
 
@@ -274,7 +276,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 self.started(&label, &name);
                 done.outcome = Conclusion::Failure;
                 done.conclusion = Conclusion::Failure;
-                done.reason = Some(e);
+                done.reason = Some(e.to_string());
                 return self.finish(scope, done);
             }
             Ok(true) => {}

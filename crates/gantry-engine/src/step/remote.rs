@@ -42,7 +42,10 @@ impl<B: ContainerBackend> JobRunner<B> {
             .actions
             .repository(repository, git_ref)
             .await
-            .map_err(err)?;
+            .map_err(|error| EngineError::ActionSource {
+                uses: uses.into(),
+                error,
+            })?;
         let base = container_dir(repository, git_ref);
         // Copied once per job: composite and JavaScript actions run from these files.
         if !self.chores.uploaded.contains(&base) {

@@ -5,6 +5,7 @@
 
 use super::sources::Workflows;
 use super::App;
+use gantry_engine::backend::ContainerBackend;
 use gantry_engine::Conclusion;
 use gantry_plan::event::Event;
 use gantry_plan::{plan, resolve::NoFiles, Decision, PlanOptions, WorkflowFile};
@@ -18,24 +19,30 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// The workflows an event of `source` is matched against.
-pub async fn workflows_for(app: &Arc<App>, source: &str, ev: &Event) -> Result<Workflows, String> {
+pub async fn workflows_for<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    source: &str,
+    ev: &Event,
+) -> Result<Workflows, String> {
     if let Some(name) = source.strip_prefix("hook:") {
         let hook = app
+            .settings
             .cfg
             .hooks
             .get(name)
             .ok_or_else(|| format!("no webhook named `{name}` is configured"))?;
-        return app.sources.of_hook(hook);
+        return app.sources.files.of_hook(hook);
     }
     if source == "kafka" {
         return app
-            .kafka_workflows
+            .sources
+            .kafka
             .as_ref()
             .map(|k| k.current())
             .ok_or_else(|| "no [kafka] section is configured".to_string());
     }
     let repo_name = ev.meta.repository.clone().unwrap_or_default();
-    let Some(repo) = app.cfg.repository(&repo_name) else {
+    let Some(repo) = app.settings.cfg.repository(&repo_name) else {
         return Err(format!("repository `{repo_name}` is not configured"));
     };
     if ev.name != "push" {
@@ -46,17 +53,17 @@ pub async fn workflows_for(app: &Arc<App>, source: &str, ev: &Event) -> Result<W
     }
     let sha = ev.meta.sha.clone().unwrap_or_default();
     if repo.path.is_none() {
-        let Some(fetch) = &app.github_fetch else {
+        let Some(fetch) = &app.sources.github else {
             return Err(format!(
                 "{} is on GitHub, but no GitHub client could be built",
                 repo.name
             ));
         };
-        return app.sources.at_sha_on_github(fetch, repo, &sha).await;
+        return app.sources.files.at_sha_on_github(fetch, repo, &sha).await;
     }
     let app2 = app.clone();
     let repo = repo.clone();
-    match tokio::task::spawn_blocking(move || app2.sources.at_sha(&repo, &sha)).await {
+    match tokio::task::spawn_blocking(move || app2.sources.files.at_sha(&repo, &sha)).await {
         Ok(r) => r,
         Err(e) => Err(e.to_string()),
     }
@@ -114,8 +121,8 @@ pub fn decide(ev: &Event, workflows: &Result<Workflows, String>) -> Decided {
 }
 
 /// Records the event and its runs (or finds them recorded before) and queues new runs.
-pub async fn accept(
-    app: &Arc<App>,
+pub async fn accept<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: String,
     source: &str,
     ev: &Event,
@@ -125,8 +132,8 @@ pub async fn accept(
     record(app, id, source, ev, d).await
 }
 
-pub async fn record(
-    app: &Arc<App>,
+pub async fn record<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: String,
     source: &str,
     ev: &Event,
@@ -145,6 +152,7 @@ pub async fn record(
         json!({ "event_id": event_id, "runs": runs, "not_matched": not_matched }).to_string()
     };
     let a = app
+        .runs
         .store
         .accept(
             NewEvent {
@@ -158,9 +166,9 @@ pub async fn record(
         )
         .await?;
     if a.duplicate {
-        app.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+        app.runs.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
     } else {
-        app.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+        app.runs.metrics.accepted.fetch_add(1, Ordering::Relaxed);
         for (r, q) in a.run_ids.iter().zip(queued) {
             if q {
                 super::scheduler::enqueue(app, *r).await;

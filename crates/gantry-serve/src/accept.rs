@@ -6,6 +6,7 @@
 use super::sources::SourceError;
 use super::sources::Workflows;
 use super::App;
+use gantry_engine::backend::ContainerBackend;
 use gantry_engine::Conclusion;
 use gantry_plan::event::Event;
 use gantry_plan::{plan, resolve::NoFiles, Decision, PlanOptions, WorkflowFile};
@@ -19,26 +20,32 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// The workflows an event of `source` is matched against.
-pub async fn workflows_for(
-    app: &Arc<App>,
+pub async fn workflows_for<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     source: &str,
     ev: &Event,
 ) -> Result<Workflows, SourceError> {
     if let Some(name) = source.strip_prefix("hook:") {
-        let hook = app.cfg.hooks.get(name).ok_or_else(|| SourceError::NoHook {
-            name: name.to_string(),
-        })?;
-        return app.sources.of_hook(hook);
+        let hook = app
+            .settings
+            .cfg
+            .hooks
+            .get(name)
+            .ok_or_else(|| SourceError::NoHook {
+                name: name.to_string(),
+            })?;
+        return app.sources.files.of_hook(hook);
     }
     if source == "kafka" {
         return app
-            .kafka_workflows
+            .sources
+            .kafka
             .as_ref()
             .map(|k| k.current())
             .ok_or(SourceError::NoKafka);
     }
     let repo_name = ev.meta.repository.clone().unwrap_or_default();
-    let Some(repo) = app.cfg.repository(&repo_name) else {
+    let Some(repo) = app.settings.cfg.repository(&repo_name) else {
         return Err(SourceError::NoRepository { name: repo_name });
     };
     if ev.name != "push" {
@@ -49,16 +56,16 @@ pub async fn workflows_for(
     }
     let sha = ev.meta.sha.clone().unwrap_or_default();
     if repo.path.is_none() {
-        let Some(fetch) = &app.github_fetch else {
+        let Some(fetch) = &app.sources.github else {
             return Err(SourceError::NoGitHubClientFor {
                 repository: repo.name.clone(),
             });
         };
-        return app.sources.at_sha_on_github(fetch, repo, &sha).await;
+        return app.sources.files.at_sha_on_github(fetch, repo, &sha).await;
     }
     let app2 = app.clone();
     let repo = repo.clone();
-    tokio::task::spawn_blocking(move || app2.sources.at_sha(&repo, &sha)).await?
+    tokio::task::spawn_blocking(move || app2.sources.files.at_sha(&repo, &sha)).await?
 }
 
 /// Which workflows run for the event and which do not (and why).
@@ -113,8 +120,8 @@ pub fn decide(ev: &Event, workflows: &Result<Workflows, SourceError>) -> Decided
 }
 
 /// Records the event and its runs (or finds them recorded before) and queues new runs.
-pub async fn accept(
-    app: &Arc<App>,
+pub async fn accept<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: String,
     source: &str,
     ev: &Event,
@@ -124,8 +131,8 @@ pub async fn accept(
     record(app, id, source, ev, d).await
 }
 
-pub async fn record(
-    app: &Arc<App>,
+pub async fn record<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: String,
     source: &str,
     ev: &Event,
@@ -144,6 +151,7 @@ pub async fn record(
         json!({ "event_id": event_id, "runs": runs, "not_matched": not_matched }).to_string()
     };
     let a = app
+        .runs
         .store
         .accept(
             NewEvent {
@@ -157,9 +165,9 @@ pub async fn record(
         )
         .await?;
     if a.duplicate {
-        app.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+        app.runs.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
     } else {
-        app.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+        app.runs.metrics.accepted.fetch_add(1, Ordering::Relaxed);
         for (r, q) in a.run_ids.iter().zip(queued) {
             if q {
                 super::scheduler::enqueue(app, *r).await;

@@ -16,6 +16,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use gantry_engine::backend::ContainerBackend;
 use gantry_engine::Conclusion;
 use gantry_store::read;
 use gantry_store::ListFilter;
@@ -24,27 +25,26 @@ use gantry_store::Status;
 use serde::Deserialize;
 use serde_json::json;
 use std::convert::Infallible;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub fn router(app: Arc<App>) -> Router {
-    let limit = app.cfg.body_limit;
+pub fn router<B: ContainerBackend>(app: Arc<App<B>>) -> Router {
+    let limit = app.settings.cfg.body_limit;
     let read = Router::new()
-        .route("/api/runs", get(list))
-        .route("/api/runs/{id}", get(one))
-        .route("/api/runs/{id}/logs", get(logs))
-        .route("/metrics", get(metrics))
-        .route_layer(from_fn_with_state(app.clone(), auth::read));
+        .route("/api/runs", get(list::<B>))
+        .route("/api/runs/{id}", get(one::<B>))
+        .route("/api/runs/{id}/logs", get(logs::<B>))
+        .route("/metrics", get(metrics::<B>))
+        .route_layer(from_fn_with_state(app.clone(), auth::read::<B>));
     let operate = Router::new()
-        .route("/api/runs/{id}/cancel", post(cancel))
-        .route("/api/runs/{id}/rerun", post(rerun))
-        .route_layer(from_fn_with_state(app.clone(), auth::operate));
+        .route("/api/runs/{id}/cancel", post(cancel::<B>))
+        .route("/api/runs/{id}/rerun", post(rerun::<B>))
+        .route_layer(from_fn_with_state(app.clone(), auth::operate::<B>));
     Router::new()
-        .route("/hooks/github", post(ingress::github))
-        .route("/hooks/{name}", post(ingress::named))
+        .route("/hooks/github", post(ingress::github::<B>))
+        .route("/hooks/{name}", post(ingress::named::<B>))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
+        .route("/readyz", get(ready::<B>))
         .route("/", get(page))
         .route("/page.js", get(script))
         .route("/page.css", get(style))
@@ -85,12 +85,12 @@ async fn style() -> Response {
 }
 
 /// A JSON answer with the configured host paths replaced by labels.
-fn without_paths(app: &App, mut v: serde_json::Value) -> Response {
-    super::redact::walk(&mut v, &app.host_paths);
+fn without_paths<B: ContainerBackend>(app: &App<B>, mut v: serde_json::Value) -> Response {
+    super::redact::walk(&mut v, &app.intake.host_paths);
     Json(v).into_response()
 }
 
-fn store_error(app: &App, e: gantry_store::StoreError) -> Response {
+fn store_error<B: ContainerBackend>(app: &App<B>, e: gantry_store::StoreError) -> Response {
     if e.is_unavailable() {
         return ingress::store_unavailable(app, &ingress::unavailable_cause(&e));
     }
@@ -105,21 +105,29 @@ struct ListQuery {
     limit: Option<i64>,
 }
 
-async fn list(State(app): State<Arc<App>>, Query(q): Query<ListQuery>) -> Response {
+async fn list<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let f = ListFilter {
         status: q.status,
         workflow: q.workflow,
         event: q.event,
         limit: q.limit,
     };
-    match app.store.reader().and_then(|c| read::list_runs(&c, &f)) {
+    match app
+        .runs
+        .store
+        .reader()
+        .and_then(|c| read::list_runs(&c, &f))
+    {
         Ok(runs) => without_paths(&app, json!({ "runs": runs })),
         Err(e) => store_error(&app, e),
     }
 }
 
-async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
-    let c = match app.store.reader() {
+async fn one<B: ContainerBackend>(State(app): State<Arc<App<B>>>, Path(id): Path<i64>) -> Response {
+    let c = match app.runs.store.reader() {
         Ok(c) => c,
         Err(e) => return store_error(&app, e),
     };
@@ -137,8 +145,12 @@ async fn one(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
 }
 
 /// Logs as JSON, or — with `Accept: text/event-stream` — live until the run ends.
-async fn logs(State(app): State<Arc<App>>, Path(id): Path<i64>, headers: HeaderMap) -> Response {
-    let c = match app.store.reader() {
+async fn logs<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let c = match app.runs.store.reader() {
         Ok(c) => c,
         Err(e) => return store_error(&app, e),
     };
@@ -161,8 +173,8 @@ async fn logs(State(app): State<Arc<App>>, Path(id): Path<i64>, headers: HeaderM
         .into_response()
 }
 
-fn async_stream(
-    app: Arc<App>,
+fn async_stream<B: ContainerBackend>(
+    app: Arc<App<B>>,
     id: i64,
 ) -> impl futures_util::Stream<Item = Result<SseEvent, Infallible>> {
     futures_util::stream::unfold((0i64, false), move |(after, ended)| {
@@ -172,7 +184,7 @@ fn async_stream(
                 return None;
             }
             loop {
-                let Ok(c) = app.store.reader() else {
+                let Ok(c) = app.runs.store.reader() else {
                     return None;
                 };
                 let rows = read::logs_after(&c, id, after, 500).unwrap_or_default();
@@ -198,17 +210,18 @@ fn async_stream(
     })
 }
 
-async fn cancel(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
-    let running = app.running.lock().ok().and_then(|r| r.get(&id).cloned());
-    if let Some(s) = running {
-        s.cancel.cancel();
+async fn cancel<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path(id): Path<i64>,
+) -> Response {
+    if app.exec.cancel(id) {
         return (
             StatusCode::ACCEPTED,
             Json(json!({ "id": id, "cancelling": true })),
         )
             .into_response();
     }
-    let Ok(c) = app.store.reader() else {
+    let Ok(c) = app.runs.store.reader() else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "store",
@@ -224,10 +237,10 @@ async fn cancel(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
                 reason: Some("cancelled before it started".into()),
                 at: gantry_store::write::now_ms(),
             };
-            if let Err(e) = app.store.send(op) {
+            if let Err(e) = app.runs.store.send(op) {
                 return store_error(&app, e);
             }
-            if let Err(e) = app.store.flush().await {
+            if let Err(e) = app.runs.store.flush().await {
                 return store_error(&app, e);
             }
             (
@@ -247,15 +260,18 @@ async fn cancel(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
 }
 
 /// Runs the stored event's workflow again, as a new attempt of the same run.
-async fn rerun(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
-    if !app.accepting.load(Ordering::SeqCst) {
+async fn rerun<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path(id): Path<i64>,
+) -> Response {
+    if !app.intake.is_accepting() {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",
             "the service is shutting down".into(),
         );
     }
-    let Ok(c) = app.store.reader() else {
+    let Ok(c) = app.runs.store.reader() else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "store",
@@ -268,7 +284,7 @@ async fn rerun(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
             "busy",
             format!("run {id} is {}", r.status),
         ),
-        Ok(Some(r)) => match app.store.requeue(id).await {
+        Ok(Some(r)) => match app.runs.store.requeue(id).await {
             Ok(()) => {
                 enqueue(&app, id).await;
                 (
@@ -286,42 +302,49 @@ async fn rerun(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Response {
 
 /// Ready when accepting and the store can write: a load balancer sends events elsewhere
 /// while this instance's disk is full.
-async fn ready(State(app): State<Arc<App>>) -> Response {
-    if !app.accepting.load(Ordering::SeqCst) {
+async fn ready<B: ContainerBackend>(State(app): State<Arc<App<B>>>) -> Response {
+    if !app.intake.is_accepting() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    if !app.store.writable() {
-        let cause = app.store.unavailable_cause().unwrap_or_default();
+    if !app.runs.store.writable() {
+        let cause = app.runs.store.unavailable_cause().unwrap_or_default();
         let text = format!("the run store cannot write ({cause})");
         return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
     }
-    match app.store.reader() {
+    match app.runs.store.reader() {
         Ok(_) => "ready".into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+async fn metrics<B: ContainerBackend>(State(app): State<Arc<App<B>>>) -> Response {
     let runs = app
+        .runs
         .store
         .reader()
         .and_then(|c| read::counts(&c))
         .unwrap_or_default();
-    let mut text = app
-        .metrics
-        .render(&runs, app.cfg.kafka.as_ref().map(|_| &*app.kafka_stats));
+    let mut text = app.runs.metrics.render(
+        &runs,
+        app.settings
+            .cfg
+            .kafka
+            .as_ref()
+            .map(|_| &*app.intake.kafka_stats),
+    );
     text.push_str(&format!(
         "# TYPE gantry_store_writable gauge\ngantry_store_writable {}\n\
          # TYPE gantry_store_held_changes gauge\ngantry_store_held_changes {}\n",
-        u8::from(app.store.writable()),
-        app.store.held_changes()
+        u8::from(app.runs.store.writable()),
+        app.runs.store.held_changes()
     ));
     // Webhook bodies in memory (src/serve/body.rs): reserved now, of the budget.
     let budget = app
+        .settings
         .cfg
         .max_buffered_bytes()
         .min(tokio::sync::Semaphore::MAX_PERMITS);
-    let reserved = budget.saturating_sub(app.body_budget.available_permits());
+    let reserved = budget.saturating_sub(app.intake.body_budget.available_permits());
     text.push_str(&format!(
         "# TYPE gantry_ingress_body_bytes_reserved gauge\ngantry_ingress_body_bytes_reserved {reserved}\n\
          # TYPE gantry_ingress_body_bytes_budget gauge\ngantry_ingress_body_bytes_budget {budget}\n"

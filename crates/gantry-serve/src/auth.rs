@@ -15,6 +15,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use gantry_engine::backend::ContainerBackend;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
@@ -135,8 +136,12 @@ fn unauthorized(message: &str, invalid: bool) -> Response {
 }
 
 /// Checks the request's token against `needed`; `Err` is the 401 or 403 answer.
-fn authorize(app: &App, headers: &HeaderMap, needed: ApiScope) -> Result<(), Box<Response>> {
-    if app.api_tokens.is_empty() {
+fn authorize<B: ContainerBackend>(
+    app: &App<B>,
+    headers: &HeaderMap,
+    needed: ApiScope,
+) -> Result<(), Box<Response>> {
+    if app.intake.api_tokens.is_empty() {
         return Err(Box::new(unauthorized(
             "the API is closed: no [[api.tokens]] are configured",
             false,
@@ -148,7 +153,7 @@ fn authorize(app: &App, headers: &HeaderMap, needed: ApiScope) -> Result<(), Box
             false,
         )));
     };
-    let Some(known) = app.api_tokens.find(given) else {
+    let Some(known) = app.intake.api_tokens.find(given) else {
         return Err(Box::new(unauthorized(
             "the bearer token is not valid",
             true,
@@ -171,7 +176,7 @@ fn authorize(app: &App, headers: &HeaderMap, needed: ApiScope) -> Result<(), Box
 
 /// Whether a request's `Origin` (when it has one) is this service's own: the origin of
 /// `public_url`, or the request's `Host` under http or https.
-fn same_origin(app: &App, headers: &HeaderMap) -> bool {
+fn same_origin<B: ContainerBackend>(app: &App<B>, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };
@@ -179,7 +184,7 @@ fn same_origin(app: &App, headers: &HeaderMap) -> bool {
         return false;
     };
     let origin = origin.trim_end_matches('/');
-    if let Some(own) = app.cfg.public_url.as_deref().and_then(origin_of) {
+    if let Some(own) = app.settings.cfg.public_url.as_deref().and_then(origin_of) {
         if own.eq_ignore_ascii_case(origin) {
             return true;
         }
@@ -198,7 +203,11 @@ fn origin_of(url: &str) -> Option<String> {
 }
 
 /// Middleware of the read routes (runs, logs, metrics).
-pub async fn read(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+pub async fn read<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    req: Request,
+    next: Next,
+) -> Response {
     match authorize(&app, req.headers(), ApiScope::Read) {
         Ok(()) => next.run(req).await,
         Err(r) => *r,
@@ -206,7 +215,11 @@ pub async fn read(State(app): State<Arc<App>>, req: Request, next: Next) -> Resp
 }
 
 /// Middleware of the mutations (cancel, rerun): the `operate` scope, and no other origin.
-pub async fn operate(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+pub async fn operate<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    req: Request,
+    next: Next,
+) -> Response {
     if let Err(r) = authorize(&app, req.headers(), ApiScope::Operate) {
         return *r;
     }

@@ -20,6 +20,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header as h, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use gantry_engine::backend::ContainerBackend;
 use gantry_plan::event::{self, Event};
 use gantry_plan::signature;
 use gantry_store::StoreError;
@@ -38,8 +39,13 @@ pub fn error(status: StatusCode, reason: &str, message: String) -> Response {
 
 /// An error answered before the body was read whole: the connection is closed after it,
 /// so the rest of the body is never read.
-fn refuse(app: &App, status: StatusCode, reason: &'static str, message: String) -> Box<Response> {
-    app.metrics.reject(reason);
+fn refuse<B: ContainerBackend>(
+    app: &App<B>,
+    status: StatusCode,
+    reason: &'static str,
+    message: String,
+) -> Box<Response> {
+    app.runs.metrics.reject(reason);
     let mut r = error(status, reason, message);
     r.headers_mut()
         .insert(h::CONNECTION, HeaderValue::from_static("close"));
@@ -56,11 +62,11 @@ const RETRY_AFTER_SECS: u16 = 5;
 
 /// The answer while the store cannot record events: 503, `Retry-After`, and why in SQLite's
 /// words (a cause names no host path; configured paths are replaced all the same).
-pub fn store_unavailable(app: &App, cause: &str) -> Response {
-    app.metrics.reject("store_unavailable");
+pub fn store_unavailable<B: ContainerBackend>(app: &App<B>, cause: &str) -> Response {
+    app.runs.metrics.reject("store_unavailable");
     let message = format!(
         "the event was not accepted: the run store cannot write now ({}); send it again later",
-        redact::redact(cause, &app.host_paths)
+        redact::redact(cause, &app.intake.host_paths)
     );
     let mut r = error(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -80,9 +86,9 @@ pub fn unavailable_cause(e: &StoreError) -> String {
     }
 }
 
-fn check_open(app: &App) -> Result<(), Box<Response>> {
-    app.metrics.received.fetch_add(1, Ordering::Relaxed);
-    if !app.accepting.load(Ordering::SeqCst) {
+fn check_open<B: ContainerBackend>(app: &App<B>) -> Result<(), Box<Response>> {
+    app.runs.metrics.received.fetch_add(1, Ordering::Relaxed);
+    if !app.intake.is_accepting() {
         return Err(refuse(
             app,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -90,9 +96,9 @@ fn check_open(app: &App) -> Result<(), Box<Response>> {
             "the service is shutting down".into(),
         ));
     }
-    if !app.store.writable() {
+    if !app.runs.store.writable() {
         // Refused before the body is read: the connection closes after the answer.
-        let cause = app.store.unavailable_cause().unwrap_or_default();
+        let cause = app.runs.store.unavailable_cause().unwrap_or_default();
         let mut r = store_unavailable(app, &cause);
         r.headers_mut()
             .insert(h::CONNECTION, HeaderValue::from_static("close"));
@@ -103,11 +109,15 @@ fn check_open(app: &App) -> Result<(), Box<Response>> {
 
 /// The body, read within `body_limit`, `[ingress] body_timeout_secs` and the shared memory
 /// budget.
-async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Held, Box<Response>> {
+async fn read_body<B: ContainerBackend>(
+    app: &App<B>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Held, Box<Response>> {
     let spec = BodySpec {
-        limit: app.cfg.body_limit,
-        timeout: Duration::from_secs(app.cfg.ingress.body_timeout_secs),
-        budget: &app.body_budget,
+        limit: app.settings.cfg.body_limit,
+        timeout: Duration::from_secs(app.settings.cfg.ingress.body_timeout_secs),
+        budget: &app.intake.body_budget,
     };
     body::read(headers, body, spec).await.map_err(|e| {
         let (status, reason) = match &e {
@@ -121,8 +131,11 @@ async fn read_body(app: &App, headers: &HeaderMap, body: Body) -> Result<Held, B
 }
 
 /// A declared length above `body_limit`: 413 before anything is read.
-fn check_length(app: &App, headers: &HeaderMap) -> Result<(), Box<Response>> {
-    body::check_declared(headers, app.cfg.body_limit).map_err(|e| {
+fn check_length<B: ContainerBackend>(
+    app: &App<B>,
+    headers: &HeaderMap,
+) -> Result<(), Box<Response>> {
+    body::check_declared(headers, app.settings.cfg.body_limit).map_err(|e| {
         refuse(
             app,
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -132,7 +145,11 @@ fn check_length(app: &App, headers: &HeaderMap) -> Result<(), Box<Response>> {
     })
 }
 
-pub async fn github(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+pub async fn github<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     match github_event(&app, &headers, body).await {
         Ok((id, ev)) => settle(&app, id, "github", ev).await,
         Err(answer) => *answer,
@@ -140,15 +157,15 @@ pub async fn github(State(app): State<Arc<App>>, headers: HeaderMap, body: Body)
 }
 
 /// A GitHub delivery's id and event; `Err` is the answer to give now (an error, or pong).
-async fn github_event(
-    app: &App,
+async fn github_event<B: ContainerBackend>(
+    app: &App<B>,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(String, Event), Box<Response>> {
     check_open(app)?;
     let unauthorized =
         |reason, message: &str| refuse(app, StatusCode::UNAUTHORIZED, reason, message.to_string());
-    let Some(secret) = app.cfg.github_secret() else {
+    let Some(secret) = app.settings.cfg.github_secret() else {
         return Err(unauthorized(
             "no_secret",
             "no GitHub webhook secret is configured ([github] webhook_secret)",
@@ -196,8 +213,8 @@ async fn github_event(
     Ok((format!("github:{delivery}"), ev))
 }
 
-pub async fn named(
-    State(app): State<Arc<App>>,
+pub async fn named<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
     Path(name): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -209,14 +226,14 @@ pub async fn named(
 }
 
 /// A named hook's event id and event; `Err` is the error to answer.
-async fn named_event(
-    app: &App,
+async fn named_event<B: ContainerBackend>(
+    app: &App<B>,
     name: &str,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<(String, Event), Box<Response>> {
     check_open(app)?;
-    let Some(hook) = app.cfg.hooks.get(name) else {
+    let Some(hook) = app.settings.cfg.hooks.get(name) else {
         return Err(refuse(
             app,
             StatusCode::NOT_FOUND,
@@ -258,8 +275,8 @@ async fn named_event(
 }
 
 /// The `webhook` event of an authenticated hook request (a JSON body must parse).
-fn hook_event(
-    app: &App,
+fn hook_event<B: ContainerBackend>(
+    app: &App<B>,
     name: &str,
     hook: &super::config::HookConfig,
     headers: &HeaderMap,
@@ -294,12 +311,17 @@ fn hook_event(
 
 /// An authenticated event: forwarded to the events topic when this instance only ingests,
 /// else matched and recorded here.
-async fn settle(app: &Arc<App>, id: String, source: &str, ev: Event) -> Response {
-    if let Some(f) = &app.forwarder {
+async fn settle<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    id: String,
+    source: &str,
+    ev: Event,
+) -> Response {
+    if let Some(f) = &app.intake.forwarder {
         let body = json!({ "id": id, "source": source, "event": ev }).to_string();
         return match f.send(&id, body.as_bytes()).await {
             Ok(at) => {
-                app.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+                app.runs.metrics.accepted.fetch_add(1, Ordering::Relaxed);
                 (
                     StatusCode::ACCEPTED,
                     axum::Json(json!({ "event_id": id, "forwarded": at })),
@@ -307,7 +329,7 @@ async fn settle(app: &Arc<App>, id: String, source: &str, ev: Event) -> Response
                     .into_response()
             }
             Err(e) => {
-                app.metrics.reject("forward");
+                app.runs.metrics.reject("forward");
                 error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "forward",
@@ -335,8 +357,8 @@ fn uuid_like() -> String {
     )
 }
 
-async fn record(
-    app: &Arc<App>,
+async fn record<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: String,
     source: &str,
     ev: Event,
@@ -346,14 +368,14 @@ async fn record(
         Ok(a) => (
             StatusCode::ACCEPTED,
             [(h::CONTENT_TYPE, "application/json")],
-            redact::redact(&a.response, &app.host_paths),
+            redact::redact(&a.response, &app.intake.host_paths),
         )
             .into_response(),
         Err(e) if e.is_unavailable() => store_unavailable(app, &unavailable_cause(&e)),
         Err(e) => {
             tracing::error!(error = %e, "recording an event");
-            app.metrics.reject("store");
-            let message = redact::redact(&e.to_string(), &app.host_paths);
+            app.runs.metrics.reject("store");
+            let message = redact::redact(&e.to_string(), &app.intake.host_paths);
             error(StatusCode::SERVICE_UNAVAILABLE, "store", message)
         }
     }

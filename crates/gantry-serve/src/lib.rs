@@ -6,6 +6,7 @@
 
 mod accept;
 mod api;
+mod app;
 mod auth;
 mod body;
 pub mod cmd;
@@ -22,16 +23,15 @@ mod sources;
 mod tenants;
 mod topics;
 
+pub use app::App;
 pub use config::{ServeConfig, ServeConfigError};
 
+use app::{Execution, Intake, Outbound, Runs, Settings, WorkflowSources};
 use gantry_docker::DockerBackend;
-use gantry_engine::Signals;
 use gantry_secrets::{SecretStore, TenantSecrets};
 use gantry_store::Store;
 use metrics::Metrics;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -39,52 +39,6 @@ use tokio_util::sync::CancellationToken;
 /// [`scheduler::enqueue`]).
 const RUN_QUEUE: usize = 1024;
 
-/// What every handler and the scheduler share.
-pub struct App {
-    pub cfg: ServeConfig,
-    pub store: Store,
-    pub metrics: Arc<Metrics>,
-    pub sources: sources::Sources,
-    /// Recorded runs for the scheduler (bounded: see [`scheduler::enqueue`]).
-    pub queue: mpsc::Sender<i64>,
-    /// False once shutdown began: ingress answers 503.
-    pub accepting: AtomicBool,
-    /// Cancel handles of the runs executing now.
-    pub running: Mutex<HashMap<i64, Signals>>,
-    pub backend: Arc<DockerBackend>,
-    /// Every tenant's secrets; a run resolves only its own tenant's.
-    pub secrets: TenantSecrets,
-    /// This instance's directory on the scratch tmpfs: runs' step scripts and file commands.
-    pub run_root: std::path::PathBuf,
-    /// The operator's `[policy]`, shared by every plan and engine of the service.
-    pub policy: Arc<gantry_core::policy::Policy>,
-    /// Commit statuses on GitHub, when a token is configured.
-    pub statuses: Option<gantry_github::StatusReporter>,
-    /// `concurrency:` groups across runs.
-    pub groups: concurrency::Groups,
-    /// This instance's name in a shared run store.
-    pub instance: String,
-    /// The `on: kafka` workflows, when `[kafka]` is configured.
-    pub kafka_workflows: Option<topics::KafkaWorkflows>,
-    /// Where webhook events go when this instance only ingests (`forward_to_kafka`).
-    pub forwarder: Option<gantry_kafka::Forwarder>,
-    pub kafka_stats: Arc<gantry_kafka::SourceStats>,
-    /// The instance's one Kafka producer (when `[kafka]` is configured): run conclusions on
-    /// `publish:` topics, forwarded webhook events, dead letters.
-    pub kafka_producer: Option<gantry_kafka::Publisher>,
-    /// Workflow files and source tarballs of GitHub-hosted repositories.
-    pub github_fetch: Option<gantry_github::ActionFetcher>,
-    /// The API's bearer tokens (`[[api.tokens]]`), as digests.
-    pub api_tokens: auth::Tokens,
-    /// Bytes of webhook bodies in memory at once (`[ingress] max_buffered_bytes`).
-    pub body_budget: Arc<tokio::sync::Semaphore>,
-    /// Configured host paths and the labels ingress answers show instead.
-    pub host_paths: Vec<(String, String)>,
-}
-
-/// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
-/// then stops intake, lets running jobs finish for the grace period, cancels the rest and
-/// returns with the store flushed.
 /// The Kafka edge's parts: secret librdkafka properties (SASL passwords...) from the
 /// service's own secrets, one producer for dead letters, forwarded events and run
 /// conclusions, and the forwarder of webhook events when this instance only ingests.
@@ -140,16 +94,21 @@ fn github_fetcher(cfg: &ServeConfig) -> Option<gantry_github::ActionFetcher> {
     .ok()
 }
 
-pub async fn serve(
-    cfg: ServeConfig,
+/// The service's shared state on Docker, with the receiving end of its run queue and the
+/// Kafka source's secret properties.
+async fn assemble(
+    cfg: &ServeConfig,
     secrets: TenantSecrets,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(
+    Arc<App<DockerBackend>>,
+    mpsc::Receiver<i64>,
+    std::collections::BTreeMap<String, String>,
+)> {
     let instance = cfg.instance();
-    let run_root = scratch(&cfg, &instance)?;
-    warn_unused_tenants(&cfg, &secrets);
+    let run_root = scratch(cfg, &instance)?;
+    warn_unused_tenants(cfg, &secrets);
     let store = Store::open_as(&cfg.data_dir, &instance)?;
-    let (kafka_secrets, kafka_producer, forwarder) = kafka_parts(&cfg, &secrets).await?;
+    let (kafka_secrets, kafka_producer, forwarder) = kafka_parts(cfg, &secrets).await?;
     let api_tokens = auth::Tokens::resolve(&cfg.api)?;
     if api_tokens.is_empty() {
         tracing::warn!(
@@ -159,46 +118,60 @@ pub async fn serve(
     let backend = Arc::new(DockerBackend::connect().await?);
     gantry_engine::remove_stale(&*backend).await;
     let (tx, rx) = mpsc::channel(RUN_QUEUE);
-    let app = Arc::new(App {
-        cfg: cfg.clone(),
-        store,
-        metrics: Arc::new(Metrics::default()),
-        sources: sources::Sources::default(),
-        queue: tx,
-        accepting: AtomicBool::new(true),
-        running: Mutex::new(HashMap::new()),
-        backend,
-        secrets,
-        run_root,
-        policy: Arc::new(cfg.policy.clone()),
-        groups: concurrency::Groups::default(),
-        instance,
-        kafka_workflows: cfg
-            .kafka
-            .as_ref()
-            .map(|k| topics::KafkaWorkflows::new(k.workflows.clone())),
-        forwarder,
-        kafka_producer,
-        kafka_stats: Arc::default(),
-        github_fetch: github_fetcher(&cfg),
-        api_tokens,
-        host_paths: redact::host_paths(&cfg),
-        body_budget: Arc::new(tokio::sync::Semaphore::new(
-            cfg.max_buffered_bytes()
-                .min(tokio::sync::Semaphore::MAX_PERMITS),
-        )),
-        statuses: status_reporter(&cfg),
-    });
+    let body_budget = Arc::new(tokio::sync::Semaphore::new(
+        cfg.max_buffered_bytes()
+            .min(tokio::sync::Semaphore::MAX_PERMITS),
+    ));
+    let app = App {
+        settings: Settings {
+            cfg: cfg.clone(),
+            policy: Arc::new(cfg.policy.clone()),
+            instance,
+            run_root,
+            secrets,
+        },
+        sources: WorkflowSources {
+            files: sources::Sources::default(),
+            kafka: cfg
+                .kafka
+                .as_ref()
+                .map(|k| topics::KafkaWorkflows::new(k.workflows.clone())),
+            github: github_fetcher(cfg),
+        },
+        runs: Runs {
+            store,
+            queue: tx,
+            metrics: Arc::new(Metrics::default()),
+        },
+        exec: Execution::new(backend),
+        intake: Intake::new(api_tokens, body_budget, redact::host_paths(cfg), forwarder),
+        outbound: Outbound {
+            statuses: status_reporter(cfg),
+            kafka_producer,
+        },
+    };
+    Ok((Arc::new(app), rx, kafka_secrets))
+}
+
+/// Starts the service and runs until `shutdown` is cancelled (SIGTERM/Ctrl-C in the CLI);
+/// then stops intake, lets running jobs finish for the grace period, cancels the rest and
+/// returns with the store flushed.
+pub async fn serve(
+    cfg: ServeConfig,
+    secrets: TenantSecrets,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let (app, rx, kafka_secrets) = assemble(&cfg, secrets).await?;
     let recovered = scheduler::recover(&app).await?;
     let sched = tokio::spawn(scheduler::run(app.clone(), recovered, rx, shutdown.clone()));
     let source = cfg
         .kafka
         .clone()
         .filter(|k| k.consume)
-        .zip(app.kafka_producer.clone())
+        .zip(app.outbound.kafka_producer.clone())
         .map(|(k, producer)| {
             let sink = Arc::new(topics::KafkaSink { app: app.clone() });
-            let (stats, stop) = (app.kafka_stats.clone(), shutdown.clone());
+            let (stats, stop) = (app.intake.kafka_stats.clone(), shutdown.clone());
             tokio::spawn(async move {
                 if let Err(e) =
                     gantry_kafka::run_source(&k, &kafka_secrets, producer, sink, stats, stop).await
@@ -216,7 +189,7 @@ pub async fn serve(
     let limits = listener::Limits::from_config(&cfg);
     let server = tokio::spawn(listener::serve(listener, router, limits, stop));
     shutdown.cancelled().await;
-    app.accepting.store(false, Ordering::SeqCst);
+    app.intake.stop_accepting();
     // Consumption stops first (committing what was recorded), then running jobs drain.
     if let Some(s) = source {
         let _ = s.await;
@@ -224,12 +197,12 @@ pub async fn serve(
     let _ = sched.await;
     server_stop.cancel();
     let _ = server.await;
-    if let Err(e) = app.store.flush().await {
+    if let Err(e) = app.runs.store.flush().await {
         // Runs whose end is not on disk are found in progress at the next start.
         tracing::error!(error = %e, "stopping with changes the run store could not write");
     }
     // Every run has ended: this instance's scratch directory holds nothing worth keeping.
-    let _ = std::fs::remove_dir_all(&app.run_root);
+    let _ = std::fs::remove_dir_all(&app.settings.run_root);
     Ok(())
 }
 

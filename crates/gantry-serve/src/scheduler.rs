@@ -13,6 +13,7 @@ use super::reporter::StoreReporter;
 use super::sources::SourceError;
 use super::sources::Workflows;
 use super::App;
+use gantry_engine::backend::ContainerBackend;
 use gantry_engine::{Conclusion, Engine, EngineConfig, RunRequest, Signals};
 use gantry_github::State;
 use gantry_plan::event::Event;
@@ -32,14 +33,17 @@ use tracing::Instrument;
 
 /// After a start: runs this instance left in progress are run again while their attempts
 /// last (else marked interrupted), and queued runs are picked up. Returns the runs to queue.
-pub async fn recover(app: &Arc<App>) -> anyhow::Result<Vec<i64>> {
-    let c = app.store.reader()?;
+pub async fn recover<B: ContainerBackend>(app: &Arc<App<B>>) -> anyhow::Result<Vec<i64>> {
+    let c = app.runs.store.reader()?;
+    // Read before the requeues below make the interrupted runs queued too: each run is
+    // handed to the scheduler once (twice, it would run twice at the same time).
+    let queued = read::runs_with_status(&c, Status::Queued, &app.settings.instance)?;
     let mut queue = Vec::new();
-    for r in read::runs_with_status(&c, Status::InProgress, &app.instance)? {
+    for r in read::runs_with_status(&c, Status::InProgress, &app.settings.instance)? {
         // The interrupted attempt's checkout may hold what its steps wrote.
         let _ = std::fs::remove_dir_all(work_dir(app, r.id));
-        if r.attempt < app.cfg.max_attempts {
-            app.store.requeue(r.id).await?;
+        if r.attempt < app.settings.cfg.max_attempts {
+            app.runs.store.requeue(r.id).await?;
             tracing::info!(
                 run = r.id,
                 attempt = r.attempt + 1,
@@ -47,23 +51,22 @@ pub async fn recover(app: &Arc<App>) -> anyhow::Result<Vec<i64>> {
             );
             queue.push(r.id);
         } else {
-            app.store.send(Op::Run {
+            app.runs.store.send(Op::Run {
                 run: r.id,
                 status: Status::Interrupted,
                 conclusion: Some(Conclusion::Failure),
                 reason: Some(format!(
                     "gantry stopped while the run was in progress (attempt {} of {}); not run again",
-                    r.attempt, app.cfg.max_attempts
+                    r.attempt, app.settings.cfg.max_attempts
                 )),
                 at: now_ms(),
             })?;
         }
     }
-    for r in read::runs_with_status(&c, Status::Queued, &app.instance)? {
-        queue.push(r.id);
-    }
-    app.store.flush().await?;
-    app.metrics
+    queue.extend(queued.iter().map(|r| r.id));
+    app.runs.store.flush().await?;
+    app.runs
+        .metrics
         .queue_depth
         .fetch_add(queue.len() as i64, Ordering::Relaxed);
     Ok(queue)
@@ -71,10 +74,10 @@ pub async fn recover(app: &Arc<App>) -> anyhow::Result<Vec<i64>> {
 
 /// Hands a recorded run to the scheduler, waiting while its queue is full: the run is
 /// durable already, the wait only slows down whoever brought the event.
-pub async fn enqueue(app: &App, id: i64) {
-    app.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
-    if app.queue.send(id).await.is_err() {
-        app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+pub async fn enqueue<B: ContainerBackend>(app: &App<B>, id: i64) {
+    app.runs.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+    if app.runs.queue.send(id).await.is_err() {
+        app.runs.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
         tracing::info!(
             run = id,
             "the scheduler has stopped: the run stays queued for the next start"
@@ -84,10 +87,14 @@ pub async fn enqueue(app: &App, id: i64) {
 
 /// The tenant of a queued run, from its stored event ("" when the store cannot say: such a
 /// run fails in `execute` anyway).
-fn tenant_of_run(app: &App, c: Option<&gantry_store::Connection>, id: i64) -> String {
+fn tenant_of_run<B: ContainerBackend>(
+    app: &App<B>,
+    c: Option<&gantry_store::Connection>,
+    id: i64,
+) -> String {
     match c.map(|c| read::run_origin(c, id)) {
         Some(Ok(Some((source, repo)))) => {
-            super::tenants::of(&app.cfg, &source, repo.as_deref()).name
+            super::tenants::of(&app.settings.cfg, &source, repo.as_deref()).name
         }
         _ => String::new(),
     }
@@ -97,15 +104,16 @@ fn tenant_of_run(app: &App, c: Option<&gantry_store::Connection>, id: i64) -> St
 /// waits (the runs are in the store; only their ids are held here).
 const MAX_WAITING: usize = 10_000;
 
-pub async fn run(
-    app: Arc<App>,
+pub async fn run<B: ContainerBackend>(
+    app: Arc<App<B>>,
     recovered: Vec<i64>,
     mut rx: mpsc::Receiver<i64>,
     shutdown: CancellationToken,
 ) {
-    let capacity = app.cfg.capacity.max(1);
-    let cap = app.cfg.tenant_capacity.unwrap_or(capacity).max(1);
+    let capacity = app.settings.cfg.capacity.max(1);
+    let cap = app.settings.cfg.tenant_capacity.unwrap_or(capacity).max(1);
     let reader = app
+        .runs
         .store
         .reader()
         .map_err(|e| tracing::warn!(error = %e, "no store reader for tenants: one shared turn"))
@@ -130,7 +138,7 @@ pub async fn run(
                 break;
             };
             waiting -= 1;
-            app.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+            app.runs.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
             let app = app.clone();
             let run = async move { execute(&app, id).await };
             let task = tasks.spawn(run.instrument(tracing::info_span!("run", run = id)));
@@ -155,21 +163,22 @@ pub async fn run(
         }
     }
     // Drain: running jobs may finish within the grace period; then they are cancelled.
-    let grace = Duration::from_secs(app.cfg.shutdown_grace_secs);
+    let grace = Duration::from_secs(app.settings.cfg.shutdown_grace_secs);
     let all_done = async { while tasks.join_next().await.is_some() {} };
     if tokio::time::timeout(grace, all_done).await.is_err() {
-        if let Ok(r) = app.running.lock() {
-            for s in r.values() {
-                s.cancel.cancel();
-            }
-        }
+        app.exec.cancel_all();
         while tasks.join_next().await.is_some() {}
     }
 }
 
 /// Records the run's end. The store keeps it until it can write it (a full disk), so the run
 /// ends recorded; only a stopped writer loses it, and then the next start marks the run.
-fn finish(app: &App, id: i64, conclusion: Conclusion, reason: Option<String>) {
+fn finish<B: ContainerBackend>(
+    app: &App<B>,
+    id: i64,
+    conclusion: Conclusion,
+    reason: Option<String>,
+) {
     tracing::info!(run = id, conclusion = conclusion.as_str(), "run finished");
     record(
         app,
@@ -184,20 +193,20 @@ fn finish(app: &App, id: i64, conclusion: Conclusion, reason: Option<String>) {
 }
 
 /// Sends a change of the run to the store, saying so when the store has stopped.
-fn record(app: &App, op: Op) {
-    if let Err(e) = app.store.send(op) {
+fn record<B: ContainerBackend>(app: &App<B>, op: Op) {
+    if let Err(e) = app.runs.store.send(op) {
         tracing::error!(error = %e, "a run's change was not recorded");
     }
 }
 
 /// Where run `id` gets its checkout (or empty workspace) while it runs.
-fn work_dir(app: &App, id: i64) -> PathBuf {
-    app.cfg.data_dir.join("work").join(id.to_string())
+fn work_dir<B: ContainerBackend>(app: &App<B>, id: i64) -> PathBuf {
+    app.settings.cfg.data_dir.join("work").join(id.to_string())
 }
 
 /// The workflows and workspace of a stored event.
-fn prepare(
-    app: &App,
+fn prepare<B: ContainerBackend>(
+    app: &App<B>,
     id: i64,
     source: &str,
     ev: &Event,
@@ -208,13 +217,14 @@ fn prepare(
     let _ = std::fs::remove_dir_all(&work);
     if let Some(name) = source.strip_prefix("hook:") {
         let hook = app
+            .settings
             .cfg
             .hooks
             .get(name)
             .ok_or_else(|| SourceError::HookGone {
                 name: name.to_string(),
             })?;
-        let workflows = app.sources.of_hook(hook)?;
+        let workflows = app.sources.files.of_hook(hook)?;
         return match &hook.workspace {
             Some(w) => Ok((workflows, w.clone(), false)),
             None => {
@@ -224,9 +234,15 @@ fn prepare(
         };
     }
     if source == "kafka" {
-        let k = app.cfg.kafka.as_ref().ok_or(SourceError::KafkaGone)?;
+        let k = app
+            .settings
+            .cfg
+            .kafka
+            .as_ref()
+            .ok_or(SourceError::KafkaGone)?;
         let workflows = app
-            .kafka_workflows
+            .sources
+            .kafka
             .as_ref()
             .map(|w| w.current())
             .unwrap_or_default();
@@ -240,6 +256,7 @@ fn prepare(
     }
     let name = ev.meta.repository.clone().unwrap_or_default();
     let repo = app
+        .settings
         .cfg
         .repository(&name)
         .ok_or(SourceError::RepositoryGone { name })?;
@@ -247,14 +264,14 @@ fn prepare(
     if let Some(tree) = downloaded {
         // A GitHub repository: the tarball at the sha (cached) is copied, so runs cannot
         // change the cache.
-        let workflows = app.sources.of_tree(&repo.name, &sha, &tree)?;
+        let workflows = app.sources.files.of_tree(&repo.name, &sha, &tree)?;
         copy_tree(&tree, &work).map_err(|error| SourceError::Copy {
             path: tree.clone(),
             error,
         })?;
         return Ok((workflows, work, true));
     }
-    let workflows = app.sources.at_sha(repo, &sha)?;
+    let workflows = app.sources.files.at_sha(repo, &sha)?;
     let path = repo.path.as_ref().ok_or(SourceError::NoLocalPath)?;
     gantry_load::git::export_tree(path, &sha, &work)?;
     Ok((workflows, work, true))
@@ -262,8 +279,8 @@ fn prepare(
 
 /// Puts the run's conclusion on the topic its workflow's `on: kafka` `publish:` names, in
 /// the background (retried, logged, never failing the run).
-fn publish_result(
-    app: &Arc<App>,
+fn publish_result<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: i64,
     model: &gantry_core::model::Workflow,
     row: &read::RunRow,
@@ -290,15 +307,17 @@ fn publish_result(
         "conclusion": conclusion.as_str(),
         "reason": reason,
         "finished_at": now_ms(),
-        "instance": app.instance,
+        "instance": app.settings.instance,
     })
     .to_string();
     let app = app.clone();
     let key = row.event_id.clone();
     let ce_id = format!("run-{id}-{}", row.attempt);
     tokio::spawn(async move {
-        let Some(p) = &app.kafka_producer else { return };
-        let source = format!("gantry/{}", app.instance);
+        let Some(p) = &app.outbound.kafka_producer else {
+            return;
+        };
+        let source = format!("gantry/{}", app.settings.instance);
         let headers = [
             ("ce_specversion", "1.0"),
             ("ce_type", "dev.gantry.run.completed"),
@@ -328,16 +347,26 @@ fn publish_result(
 }
 
 /// The source tree of a push to a GitHub-hosted repository, downloaded at the sha.
-async fn download(app: &App, source: &str, ev: &Event) -> Result<Option<PathBuf>, SourceError> {
+async fn download<B: ContainerBackend>(
+    app: &App<B>,
+    source: &str,
+    ev: &Event,
+) -> Result<Option<PathBuf>, SourceError> {
     if source != "github" {
         return Ok(None);
     }
     let name = ev.meta.repository.clone().unwrap_or_default();
-    let Some(repo) = app.cfg.repository(&name).filter(|r| r.path.is_none()) else {
+    let Some(repo) = app
+        .settings
+        .cfg
+        .repository(&name)
+        .filter(|r| r.path.is_none())
+    else {
         return Ok(None);
     };
     let fetch = app
-        .github_fetch
+        .sources
+        .github
         .as_ref()
         .ok_or(SourceError::NoGitHubClient)?;
     let sha = ev.meta.sha.clone().unwrap_or_default();
@@ -365,12 +394,15 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()
 /// The run and its event when the run is still queued. A read the store fails is tried
 /// again (a run is never left queued because of it) until the service shuts down, when the
 /// run stays queued for the next start.
-async fn queued_run(app: &Arc<App>, id: i64) -> Option<(read::RunRow, read::EventRow)> {
+async fn queued_run<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    id: i64,
+) -> Option<(read::RunRow, read::EventRow)> {
     let mut wait = Duration::from_millis(200);
     loop {
         match load(app, id) {
             Ok(found) => return found,
-            Err(e) if app.accepting.load(Ordering::SeqCst) => {
+            Err(e) if app.intake.is_accepting() => {
                 tracing::error!(error = %e, "reading a queued run; trying again");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(5));
@@ -384,11 +416,11 @@ async fn queued_run(app: &Arc<App>, id: i64) -> Option<(read::RunRow, read::Even
 }
 
 /// `None`: nothing to run (gone, no longer queued, or its event missing: then failed).
-fn load(
-    app: &App,
+fn load<B: ContainerBackend>(
+    app: &App<B>,
     id: i64,
 ) -> Result<Option<(read::RunRow, read::EventRow)>, gantry_store::StoreError> {
-    let c = app.store.reader()?;
+    let c = app.runs.store.reader()?;
     let Some(row) = read::run(&c, id)? else {
         tracing::warn!("a queued run is not in the store");
         return Ok(None);
@@ -428,7 +460,7 @@ fn failed(reason: impl ToString) -> Stop {
     (Conclusion::Failure, reason.to_string())
 }
 
-async fn execute(app: &Arc<App>, id: i64) {
+async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
     let Some((row, event_row)) = queued_run(app, id).await else {
         return;
     };
@@ -437,9 +469,7 @@ async fn execute(app: &Arc<App>, id: i64) {
         Err((conclusion, reason)) => return finish(app, id, conclusion, Some(reason)),
     };
     let signals = Signals::default();
-    if let Ok(mut r) = app.running.lock() {
-        r.insert(id, signals.clone());
-    }
+    app.exec.track(id, signals.clone());
     let group = ready.plan.concurrency.as_ref().map(|c| {
         let cancel = matches!(
             c.cancel_in_progress,
@@ -464,7 +494,7 @@ async fn execute(app: &Arc<App>, id: i64) {
     if let Some((repo, sha)) = status_target.clone() {
         let (app, name) = (app.clone(), ready.name.clone());
         tokio::spawn(async move {
-            if let Some(s) = &app.statuses {
+            if let Some(s) = &app.outbound.statuses {
                 s.set(&repo, &sha, &name, id, State::Pending, "running")
                     .await;
             }
@@ -474,14 +504,12 @@ async fn execute(app: &Arc<App>, id: i64) {
         (ready.workspace.clone(), ready.temporary, ready.name.clone());
     let model = ready.model.clone();
     let result = run_engine(app, id, &row, ready, signals).await;
-    if let Ok(mut r) = app.running.lock() {
-        r.remove(&id);
-    }
+    app.exec.forget(id);
     if let Some((g, _)) = &group {
-        app.groups.leave(g, id);
+        app.exec.groups.leave(g, id);
     }
     let (state, description) = conclude(app, id, &row, &model, result);
-    if let (Some((repo, sha)), Some(s)) = (status_target, &app.statuses) {
+    if let (Some((repo, sha)), Some(s)) = (status_target, &app.outbound.statuses) {
         s.set(&repo, &sha, &name, id, state, &description).await;
     }
     if temporary {
@@ -493,8 +521,8 @@ async fn execute(app: &Arc<App>, id: i64) {
 
 /// Reads the run's event, fetches and checks its workflow sources, plans it and scopes the
 /// tenant's secrets; any of these failing ends the run before it starts.
-async fn ready(
-    app: &Arc<App>,
+async fn ready<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: i64,
     row: &read::RunRow,
     event_row: &read::EventRow,
@@ -512,11 +540,12 @@ async fn ready(
             .map_err(failed)?;
     let platforms = app
         .sources
-        .platforms(&app.cfg.platforms)
+        .files
+        .platforms(&app.settings.cfg.platforms)
         .map_err(|e| failed(format!("[platforms]: {e}")))?;
     let opts = PlanOptions {
         platforms: platforms.clone(),
-        policy: app.policy.clone(),
+        policy: app.settings.policy.clone(),
         ..PlanOptions::default()
     };
     let p = gantry_load::plan(&ev, &workflows, &opts, &workspace);
@@ -539,8 +568,12 @@ async fn ready(
         return Err((Conclusion::Skipped, reason));
     };
     // Only the tenant's secrets, and a secret it does not have fails the run now.
-    let tenant = super::tenants::of(&app.cfg, &event_row.source, ev.meta.repository.as_deref());
-    let secrets = app.secrets.tenant(tenant);
+    let tenant = super::tenants::of(
+        &app.settings.cfg,
+        &event_row.source,
+        ev.meta.repository.as_deref(),
+    );
+    let secrets = app.settings.secrets.tenant(tenant);
     secrets
         .check(&super::tenants::secret_names(&plan))
         .map_err(failed)?;
@@ -558,8 +591,14 @@ async fn ready(
 
 /// Joins the run's concurrency group, cancelling the run it replaces or waiting for its
 /// turn; false when the run must not start (cancelled while waiting).
-async fn enter_group(app: &Arc<App>, id: i64, g: &str, cancel: bool, signals: &Signals) -> bool {
-    let (entry, replaced) = app.groups.enter(g, id, signals.clone(), cancel);
+async fn enter_group<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    id: i64,
+    g: &str,
+    cancel: bool,
+    signals: &Signals,
+) -> bool {
+    let (entry, replaced) = app.exec.groups.enter(g, id, signals.clone(), cancel);
     if let Some(old) = replaced {
         let reason = format!("replaced by run {id} in concurrency group `{g}`");
         finish(app, old, Conclusion::Cancelled, Some(reason));
@@ -585,12 +624,10 @@ async fn enter_group(app: &Arc<App>, id: i64, g: &str, cancel: bool, signals: &S
         _ = signals.cancel.cancelled() => false,
     };
     if go {
-        app.groups.started(g, id, signals.clone());
+        app.exec.groups.started(g, id, signals.clone());
         return true;
     }
-    if let Ok(mut r) = app.running.lock() {
-        r.remove(&id);
-    }
+    app.exec.forget(id);
     if signals.cancel.is_cancelled() {
         let reason = "cancelled while waiting for its concurrency group".to_string();
         finish(app, id, Conclusion::Cancelled, Some(reason));
@@ -599,8 +636,8 @@ async fn enter_group(app: &Arc<App>, id: i64, g: &str, cancel: bool, signals: &S
 }
 
 /// Records the run as started and runs its plan on the engine, reporting to the store.
-async fn run_engine(
-    app: &Arc<App>,
+async fn run_engine<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: i64,
     row: &read::RunRow,
     ready: Ready,
@@ -622,16 +659,17 @@ async fn run_engine(
         // Each job gets its own copy: the service never bind-mounts a tree into a job, not
         // even its own export (jobs of one run must not see each other's changes).
         copy_workspace: true,
-        max_jobs: app.cfg.capacity.max(1),
-        run_root: app.run_root.clone(),
-        policy: app.policy.clone(),
+        max_jobs: app.settings.cfg.capacity.max(1),
+        run_root: app.settings.run_root.clone(),
+        policy: app.settings.policy.clone(),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(app.backend.clone(), config).with_secrets(Arc::new(ready.secrets));
+    let engine =
+        Engine::new(app.exec.backend.clone(), config).with_secrets(Arc::new(ready.secrets));
     let reporter = Arc::new(StoreReporter {
-        store: app.store.clone(),
+        store: app.runs.store.clone(),
         run: id,
-        metrics: app.metrics.clone(),
+        metrics: app.runs.metrics.clone(),
     });
     let req = RunRequest {
         run_id: id.to_string(),
@@ -645,8 +683,8 @@ async fn run_engine(
 }
 
 /// Records how the run ended and publishes it; the commit status to set and its text.
-fn conclude(
-    app: &Arc<App>,
+fn conclude<B: ContainerBackend>(
+    app: &Arc<App<B>>,
     id: i64,
     row: &read::RunRow,
     model: &gantry_core::model::Workflow,
@@ -671,3 +709,6 @@ fn conclude(
     let description = reason.unwrap_or_else(|| conclusion.as_str().into());
     (state, description)
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,6 +8,7 @@
 use super::sources::{check, Loaded, Workflows};
 use super::{accept, App};
 use gantry_core::model::TriggerConfig;
+use gantry_engine::backend::ContainerBackend;
 use gantry_kafka::{pattern, BoxFuture, Sink, Verdict};
 use gantry_plan::event::{Event, KafkaMessage};
 use gantry_store::StoreError;
@@ -99,8 +100,8 @@ impl KafkaWorkflows {
     }
 }
 
-pub struct KafkaSink {
-    pub app: Arc<App>,
+pub struct KafkaSink<B: ContainerBackend> {
+    pub app: Arc<App<B>>,
 }
 
 /// The event id of a message: its CloudEvents id when it has one, else where it is.
@@ -142,10 +143,11 @@ fn forwarded(m: &KafkaMessage) -> Result<(String, String, Event), NotForwarded> 
     Ok((b.id, b.source, b.event))
 }
 
-impl KafkaSink {
+impl<B: ContainerBackend> KafkaSink<B> {
     async fn one(&self, m: KafkaMessage, workflows: &Workflows) -> Verdict {
         let app = &self.app;
         let events_topic = app
+            .settings
             .cfg
             .kafka
             .as_ref()
@@ -158,7 +160,12 @@ impl KafkaSink {
             let wf = accept::workflows_for(app, &source, &ev).await;
             return verdict(accept::accept(app, id, &source, &ev, &wf).await);
         }
-        let require_json = app.cfg.kafka.as_ref().is_some_and(|k| k.require_json);
+        let require_json = app
+            .settings
+            .cfg
+            .kafka
+            .as_ref()
+            .is_some_and(|k| k.require_json);
         if require_json {
             if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(
                 m.value.as_deref().unwrap_or_default(),
@@ -172,7 +179,13 @@ impl KafkaSink {
         }
         let id = event_id(&m);
         let mut ev = m.into_event();
-        if let Some(r) = app.cfg.kafka.as_ref().and_then(|k| k.repository.clone()) {
+        if let Some(r) = app
+            .settings
+            .cfg
+            .kafka
+            .as_ref()
+            .and_then(|k| k.repository.clone())
+        {
             ev.meta.repository = Some(r);
         }
         verdict(accept::accept(app, id, "kafka", &ev, &Ok(workflows.clone())).await)
@@ -189,15 +202,16 @@ fn verdict(r: Result<gantry_store::Accepted, StoreError>) -> Verdict {
     }
 }
 
-impl Sink for KafkaSink {
+impl<B: ContainerBackend> Sink for KafkaSink<B> {
     fn topics(&self) -> Vec<String> {
-        let Some(k) = &self.app.kafka_workflows else {
+        let Some(k) = &self.app.sources.kafka else {
             return Vec::new();
         };
         k.refresh();
         let mut t = k.topics();
         if let Some(e) = self
             .app
+            .settings
             .cfg
             .kafka
             .as_ref()
@@ -212,7 +226,8 @@ impl Sink for KafkaSink {
         Box::pin(async move {
             let workflows = self
                 .app
-                .kafka_workflows
+                .sources
+                .kafka
                 .as_ref()
                 .map(|k| k.current())
                 .unwrap_or_default();
@@ -225,15 +240,16 @@ impl Sink for KafkaSink {
     fn has_room(&self) -> bool {
         let limit = self
             .app
+            .settings
             .cfg
             .kafka
             .as_ref()
             .map_or(1000, |k| k.max_queued_runs) as i64;
-        self.app.metrics.queue_depth.load(Ordering::Relaxed) < limit
+        self.app.runs.metrics.queue_depth.load(Ordering::Relaxed) < limit
     }
 
     fn can_record(&self) -> bool {
-        self.app.store.writable()
+        self.app.runs.store.writable()
     }
 }
 

@@ -1,0 +1,432 @@
+//! The scheduler without Docker: the fake backend, a real run store in a temporary
+//! directory, hook events accepted as ingress accepts them. A run goes queued → in progress
+//! → completed with its jobs, steps and log lines recorded; a failing step fails the run
+//! with its reason; cancel-in-progress cancels the older run of a concurrency group; a run
+//! whose workflow no longer matches, or that needs a secret its tenant lacks, ends before
+//! anything starts; a run left in progress by a crash runs again.
+
+use super::*;
+use crate::accept;
+use crate::config::ServeConfig;
+use gantry_engine::backend::fake::{Call, FakeBackend, Script, When};
+use gantry_engine::backend::{
+    BackendError, BuildSpec, ContainerSpec, ExecSpec, Health, Leftovers, NetworkSpec, OutputTx,
+    RegistryAuth,
+};
+use gantry_store::read::RunRow;
+
+const DEPLOY: &str = r#"
+on:
+  webhook:
+    names: [deploy]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - id: greet
+        run: echo hello
+      - id: after
+        run: echo after
+"#;
+
+/// One run at a time per group, a newer run cancelling the one in progress; each run's
+/// `WHICH` comes from its event's body.
+const CONCURRENT: &str = r#"
+on:
+  webhook:
+    names: [deploy]
+concurrency:
+  group: deploy
+  cancel-in-progress: true
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - id: slow
+        run: sleep 600
+        env:
+          WHICH: ${{ github.event.body.which }}
+"#;
+
+/// A service's state on `backend` with the hook `deploy` whose one workflow is `workflow`,
+/// all in `dir`.
+struct Setup<B: ContainerBackend> {
+    dir: tempfile::TempDir,
+    app: Arc<App<B>>,
+    rx: Option<mpsc::Receiver<i64>>,
+}
+
+fn setup<B: ContainerBackend>(backend: Arc<B>, workflow: &str) -> Setup<B> {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = dir.path().join("hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    std::fs::write(hooks.join("deploy.yml"), workflow).unwrap();
+    let text = format!(
+        "data_dir = {:?}\ncapacity = 4\nshutdown_grace_secs = 600\n\
+         [platforms]\nubuntu-latest = \"runner:1\"\n\
+         [hooks.deploy]\ntoken = \"hook-token\"\nworkflows = {:?}\n",
+        dir.path().join("data").display().to_string(),
+        hooks.display().to_string(),
+    );
+    let cfg = ServeConfig::parse(&text).unwrap();
+    let (app, rx) = App::for_tests(cfg, backend, dir.path().join("scratch"));
+    Setup {
+        dir,
+        app,
+        rx: Some(rx),
+    }
+}
+
+impl<B: ContainerBackend> Setup<B> {
+    /// Accepts a `deploy` hook call with a JSON `body` as ingress does (recorded, queued);
+    /// its run ids.
+    async fn accept(&self, key: &str, body: &str) -> Vec<i64> {
+        let headers = [("content-type".to_string(), "application/json".to_string())];
+        let ev = gantry_plan::event::webhook_call("deploy", &headers, body.as_bytes());
+        let workflows = accept::workflows_for(&self.app, "hook:deploy", &ev).await;
+        let id = format!("hook:deploy:{key}");
+        let a = accept::accept(&self.app, id, "hook:deploy", &ev, &workflows)
+            .await
+            .unwrap();
+        a.run_ids
+    }
+
+    /// The scheduler's loop with shutdown already asked for: it takes every queued run (the
+    /// capacity is above the runs of a test) and waits for them to end within the grace
+    /// period (long), then returns with the store flushed.
+    async fn run_queued(&mut self, recovered: Vec<i64>) {
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let rx = self.rx.take().expect("the scheduler runs once");
+        run(self.app.clone(), recovered, rx, stop).await;
+        self.app.runs.store.flush().await.unwrap();
+    }
+
+    /// Empties the scheduler's queue, as a crash does (the runs stay in the store).
+    fn lose_queue(&mut self) {
+        let rx = self.rx.as_mut().expect("the scheduler has not run");
+        while rx.try_recv().is_ok() {}
+    }
+
+    fn run_row(&self, id: i64) -> RunRow {
+        let c = self.app.runs.store.reader().unwrap();
+        read::run(&c, id).unwrap().expect("the run")
+    }
+
+    /// The run's own status changes (not its jobs' or steps'), oldest first.
+    fn history(&self, id: i64) -> Vec<Status> {
+        let c = self.app.runs.store.reader().unwrap();
+        read::changes(&c, id)
+            .unwrap()
+            .into_iter()
+            .filter(|ch| ch.job.is_none() && ch.step.is_none())
+            .map(|ch| ch.status)
+            .collect()
+    }
+
+    fn logs(&self, id: i64) -> Vec<String> {
+        let c = self.app.runs.store.reader().unwrap();
+        let rows = read::logs_after(&c, id, 0, i64::MAX).unwrap();
+        rows.into_iter().map(|l| l.line).collect()
+    }
+}
+
+fn ended(row: &RunRow) -> (Status, Option<Conclusion>) {
+    (row.status, row.conclusion)
+}
+
+#[tokio::test]
+async fn an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs() {
+    let fake = Arc::new(FakeBackend::new());
+    fake.script(
+        When::Env("GITHUB_ACTION".into(), "greet".into()),
+        Script::default().stdout("hello from the fake\n"),
+    );
+    let mut s = setup(fake.clone(), DEPLOY);
+    let ids = s.accept("1", "{}").await;
+    let [id] = ids[..] else {
+        panic!("one run: {ids:?}")
+    };
+    assert_eq!(ended(&s.run_row(id)), (Status::Queued, None));
+    s.run_queued(Vec::new()).await;
+    let row = s.run_row(id);
+    assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Success)));
+    assert_eq!(row.reason, None);
+    assert_eq!(
+        s.history(id),
+        [Status::Queued, Status::InProgress, Status::Completed]
+    );
+    let c = s.app.runs.store.reader().unwrap();
+    let jobs = read::jobs(&c, id).unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].conclusion, Some(Conclusion::Success));
+    let steps: Vec<_> = jobs[0]
+        .steps
+        .iter()
+        .map(|st| (st.name.as_str(), st.conclusion))
+        .collect();
+    let ok = Some(Conclusion::Success);
+    assert!(
+        steps.contains(&("greet", ok)) && steps.contains(&("after", ok)),
+        "{steps:?}"
+    );
+    let logs = s.logs(id);
+    assert!(logs.iter().any(|l| l == "hello from the fake"), "{logs:?}");
+    assert!(fake.live().is_empty(), "left behind: {:?}", fake.live());
+    let work = s.dir.path().join("data/work").join(id.to_string());
+    assert!(!work.exists(), "the run's workspace copy is removed");
+}
+
+#[tokio::test]
+async fn a_step_exiting_1_fails_the_run_with_the_reason_and_skips_the_rest() {
+    let fake = Arc::new(FakeBackend::new());
+    fake.script(
+        When::Env("GITHUB_ACTION".into(), "greet".into()),
+        Script::exit(1).stderr("no such host\n"),
+    );
+    let mut s = setup(fake.clone(), DEPLOY);
+    let [id] = s.accept("1", "{}").await[..] else {
+        panic!("one run")
+    };
+    s.run_queued(Vec::new()).await;
+    let row = s.run_row(id);
+    assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Failure)));
+    let reason = row.reason.expect("a failed run says why");
+    assert!(reason.contains("greet"), "{reason}");
+    let c = s.app.runs.store.reader().unwrap();
+    let jobs = read::jobs(&c, id).unwrap();
+    let step = |name: &str| {
+        let st = jobs[0].steps.iter().find(|st| st.name == name);
+        st.and_then(|st| st.conclusion)
+    };
+    assert_eq!(step("greet"), Some(Conclusion::Failure));
+    assert_ne!(step("after"), Some(Conclusion::Success));
+    assert!(s.logs(id).iter().any(|l| l == "no such host"));
+}
+
+#[tokio::test]
+async fn cancel_in_progress_cancels_the_older_run_and_the_newer_runs_after_it() {
+    let held = Arc::new(Held::new("WHICH", "old"));
+    let s = setup(held.clone(), CONCURRENT);
+    let [old] = s.accept("old", r#"{"which":"old"}"#).await[..] else {
+        panic!("one run")
+    };
+    let [new] = s.accept("new", r#"{"which":"new"}"#).await[..] else {
+        panic!("one run")
+    };
+    let app = s.app.clone();
+    let first = tokio::spawn(async move { execute(&app, old).await });
+    // The older run's step is running when the newer one enters the group.
+    held.started.cancelled().await;
+    s.app.runs.store.flush().await.unwrap();
+    assert_eq!(s.run_row(old).status, Status::InProgress);
+    execute(&s.app, new).await;
+    first.await.unwrap();
+    s.app.runs.store.flush().await.unwrap();
+    let (old_row, new_row) = (s.run_row(old), s.run_row(new));
+    assert_eq!(
+        ended(&old_row),
+        (Status::Completed, Some(Conclusion::Cancelled))
+    );
+    assert_eq!(
+        ended(&new_row),
+        (Status::Completed, Some(Conclusion::Success))
+    );
+    let killed = held.fake.execs().iter().any(|e| {
+        let cmd = e.cmd.join(" ");
+        cmd.contains("kill -TERM")
+    });
+    assert!(killed, "the older run's step was signalled");
+    let waited = s.logs(new);
+    assert!(
+        waited.contains(&"waiting for concurrency group `deploy`".to_string()),
+        "{waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_run_whose_workflow_no_longer_matches_ends_skipped_without_starting() {
+    let fake = Arc::new(FakeBackend::new());
+    let mut s = setup(fake.clone(), DEPLOY);
+    let [id] = s.accept("1", "{}").await[..] else {
+        panic!("one run")
+    };
+    // Changed while the run waited: it is for another hook now.
+    let other = DEPLOY.replace("names: [deploy]", "names: [other]");
+    std::fs::write(s.dir.path().join("hooks/deploy.yml"), other).unwrap();
+    s.run_queued(Vec::new()).await;
+    let row = s.run_row(id);
+    assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Skipped)));
+    assert_eq!(
+        row.reason.as_deref(),
+        Some("the workflow no longer matches the event")
+    );
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+}
+
+#[tokio::test]
+async fn a_secret_the_tenant_lacks_fails_the_run_before_anything_starts() {
+    let fake = Arc::new(FakeBackend::new());
+    let workflow = DEPLOY.replace(
+        "run: echo after",
+        "run: echo after\n        env:\n          TOKEN: ${{ secrets.DEPLOY_TOKEN }}",
+    );
+    let mut s = setup(fake.clone(), &workflow);
+    let [id] = s.accept("1", "{}").await[..] else {
+        panic!("one run")
+    };
+    s.run_queued(Vec::new()).await;
+    let row = s.run_row(id);
+    assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Failure)));
+    let reason = row.reason.unwrap_or_default();
+    assert!(reason.contains("DEPLOY_TOKEN"), "{reason}");
+    assert_eq!(s.history(id), [Status::Queued, Status::Completed]);
+    assert!(fake.calls().is_empty(), "{:?}", fake.calls());
+}
+
+#[tokio::test]
+async fn a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt() {
+    let fake = Arc::new(FakeBackend::new());
+    let mut s = setup(fake.clone(), DEPLOY);
+    let [id] = s.accept("1", "{}").await[..] else {
+        panic!("one run")
+    };
+    // The crashed process had started it, and its queue is gone.
+    s.lose_queue();
+    let started = Op::Run {
+        run: id,
+        status: Status::InProgress,
+        conclusion: None,
+        reason: None,
+        at: now_ms(),
+    };
+    s.app.runs.store.send(started).unwrap();
+    s.app.runs.store.flush().await.unwrap();
+    let recovered = recover(&s.app).await.unwrap();
+    assert_eq!(recovered, [id], "handed to the scheduler once");
+    assert_eq!(s.run_row(id).attempt, 2);
+    s.run_queued(recovered).await;
+    let row = s.run_row(id);
+    assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Success)));
+    assert_eq!(row.attempt, 2);
+    let runs = fake
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, Call::CreateContainer(_)))
+        .count();
+    assert_eq!(runs, 1, "one job container, for the second attempt");
+}
+
+/// The fake backend, except that a command whose environment has `hold` runs until the
+/// step is signalled (as `sleep` would under Docker): the test knows when it started.
+struct Held {
+    fake: FakeBackend,
+    hold: (String, String),
+    /// Cancelled once the held command runs.
+    started: CancellationToken,
+    /// Cancelled when the engine signals a step's process (`kill -TERM`...).
+    signalled: CancellationToken,
+}
+
+impl Held {
+    fn new(name: &str, value: &str) -> Held {
+        Held {
+            fake: FakeBackend::new(),
+            hold: (name.to_string(), value.to_string()),
+            started: CancellationToken::new(),
+            signalled: CancellationToken::new(),
+        }
+    }
+}
+
+impl ContainerBackend for Held {
+    async fn exec(&self, id: &str, spec: &ExecSpec, out: OutputTx) -> Result<i64, BackendError> {
+        let (k, v) = &self.hold;
+        if spec.env.iter().any(|(ek, ev)| ek == k && ev == v) {
+            self.started.cancel();
+            self.signalled.cancelled().await;
+        }
+        if spec.cmd.iter().any(|a| a.contains("kill -")) {
+            self.signalled.cancel();
+        }
+        self.fake.exec(id, spec, out).await
+    }
+
+    async fn image_present(&self, image: &str) -> Result<bool, BackendError> {
+        self.fake.image_present(image).await
+    }
+
+    async fn pull_image(&self, image: &str, a: Option<RegistryAuth>) -> Result<(), BackendError> {
+        self.fake.pull_image(image, a).await
+    }
+
+    async fn build_image(&self, spec: BuildSpec, out: OutputTx) -> Result<(), BackendError> {
+        self.fake.build_image(spec, out).await
+    }
+
+    async fn image_env(&self, image: &str) -> Result<Vec<String>, BackendError> {
+        self.fake.image_env(image).await
+    }
+
+    async fn create_network(&self, spec: &NetworkSpec) -> Result<String, BackendError> {
+        self.fake.create_network(spec).await
+    }
+
+    async fn ensure_network(&self, spec: &NetworkSpec) -> Result<String, BackendError> {
+        self.fake.ensure_network(spec).await
+    }
+
+    async fn remove_network(&self, id: &str) -> Result<(), BackendError> {
+        self.fake.remove_network(id).await
+    }
+
+    async fn create_container(&self, spec: &ContainerSpec) -> Result<String, BackendError> {
+        self.fake.create_container(spec).await
+    }
+
+    async fn start_container(&self, id: &str) -> Result<(), BackendError> {
+        self.fake.start_container(id).await
+    }
+
+    async fn run_container(&self, id: &str, out: OutputTx) -> Result<i64, BackendError> {
+        self.fake.run_container(id, out).await
+    }
+
+    async fn upload(&self, id: &str, dest: &str, tar: Vec<u8>) -> Result<(), BackendError> {
+        self.fake.upload(id, dest, tar).await
+    }
+
+    async fn pids(&self, id: &str) -> Result<(u64, Option<u64>), BackendError> {
+        self.fake.pids(id).await
+    }
+
+    async fn health(&self, id: &str) -> Result<Health, BackendError> {
+        self.fake.health(id).await
+    }
+
+    async fn kill_container(&self, id: &str, signal: &str) -> Result<(), BackendError> {
+        self.signalled.cancel();
+        self.fake.kill_container(id, signal).await
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<(), BackendError> {
+        self.fake.remove_container(id).await
+    }
+
+    async fn labelled(&self, label: &str) -> Result<Leftovers, BackendError> {
+        self.fake.labelled(label).await
+    }
+
+    async fn create_volume(
+        &self,
+        name: &str,
+        labels: &[(String, String)],
+        in_memory: bool,
+    ) -> Result<(), BackendError> {
+        self.fake.create_volume(name, labels, in_memory).await
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), BackendError> {
+        self.fake.remove_volume(name).await
+    }
+}

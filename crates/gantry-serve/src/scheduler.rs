@@ -528,7 +528,7 @@ async fn ready(
         return Err(failed(format!("{} is gone", row.workflow_file)));
     };
     if !outcome.errors.is_empty() {
-        return Err(failed(outcome.errors.join("; ")));
+        return Err(failed(outcome.errors_text()));
     }
     let model = workflows
         .iter()

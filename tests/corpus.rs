@@ -204,7 +204,7 @@ fn every_corpus_workflow_plans_for_a_push_and_a_dispatch() {
                 for w in &p.workflows {
                     for e in &w.errors {
                         // A reusable workflow outside the corpus is a gap in the data, not a bug.
-                        if e.contains("which does not exist") {
+                        if e.to_string().contains("which does not exist") {
                             missing_calls += 1;
                         } else {
                             problems.push(format!("{path} ({}): {e}", ev.name));

@@ -126,7 +126,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .workflows
         .iter()
         .filter(|w| w.matched && !w.errors.is_empty())
-        .map(|w| format!("{}: {}", w.file, w.errors.join("; ")))
+        .map(|w| format!("{}: {}", w.file, w.errors_text()))
         .collect();
     if !blocked.is_empty() {
         for b in &blocked {

@@ -23,7 +23,7 @@ impl Loaded {
         WorkflowFile {
             path: &self.path,
             workflow: self.workflow.as_deref(),
-            errors: self.errors.iter().map(ToString::to_string).collect(),
+            errors: self.errors.clone(),
         }
     }
 }
@@ -89,8 +89,9 @@ mod tests {
             .collect();
         assert_eq!(names, ["a.yaml", "b.yml"]);
         assert!(loaded[0].errors.is_empty());
-        let e = loaded[1].as_file().errors[0].clone();
-        assert!(e.contains("b.yml:2:") && e.ends_with(']'), "{e}");
+        let e = &loaded[1].as_file().errors[0];
+        assert_eq!((e.line, e.file.rsplit('/').next()), (2, Some("b.yml")));
+        assert!(e.to_string().ends_with(']'), "{e}");
         let missing = read_dir(&d.path().join("none")).unwrap_err().to_string();
         assert!(missing.starts_with("cannot read "), "{missing}");
     }

@@ -8,7 +8,8 @@ use super::error::PlanError;
 use super::inputs::{type_inputs, InputError};
 use super::jobs::{plan_job, JobCx};
 use super::platform::PlatformMap;
-use super::resolve::Resolver;
+use super::problem::WorkflowProblem;
+use super::resolve::{FileProblem, Resolver};
 use super::types::*;
 use crate::event::Event;
 use crate::matching::match_workflow;
@@ -34,7 +35,7 @@ pub struct WorkflowFile<'a> {
     /// `None` when the file could not be read into a workflow at all.
     pub workflow: Option<&'a Workflow>,
     /// Validation errors in the file (with `file:line:col`), which keep it from running.
-    pub errors: Vec<String>,
+    pub errors: Vec<FileProblem>,
 }
 
 pub fn plan(
@@ -80,7 +81,12 @@ fn plan_workflow(
     let Some(wf) = file.workflow else {
         out.reasons
             .push("the file is not a readable workflow".into());
-        out.errors = file.errors.clone();
+        out.errors = file
+            .errors
+            .iter()
+            .cloned()
+            .map(WorkflowProblem::from)
+            .collect();
         return out;
     };
     if let Some(n) = &wf.name {
@@ -93,13 +99,18 @@ fn plan_workflow(
         return out;
     }
     if !file.errors.is_empty() {
-        out.errors = file.errors.clone();
+        out.errors = file
+            .errors
+            .iter()
+            .cloned()
+            .map(WorkflowProblem::from)
+            .collect();
         return out;
     }
     let inputs = match workflow_inputs(wf, ev) {
         Ok(i) => i,
         Err(errs) => {
-            out.errors = errs.iter().map(ToString::to_string).collect();
+            out.errors = errs.into_iter().map(WorkflowProblem::from).collect();
             return out;
         }
     };
@@ -131,7 +142,7 @@ fn plan_workflow(
     let jobs = match plan_jobs(&cx) {
         Ok(j) => j,
         Err(e) => {
-            out.errors.push(e.to_string());
+            out.errors.push(e.into());
             return out;
         }
     };
@@ -165,10 +176,14 @@ fn policy_errors(
     path: &str,
     jobs: &[JobPlan],
     policy: &gantry_core::policy::Policy,
-) -> Vec<String> {
-    let mut errors: Vec<String> = gantry_core::policy::check_workflow(wf, policy)
+) -> Vec<WorkflowProblem> {
+    let refused = |file: &str, refusal: &gantry_core::policy::Located| WorkflowProblem::Refused {
+        file: file.to_string(),
+        refusal: refusal.clone(),
+    };
+    let mut errors: Vec<WorkflowProblem> = gantry_core::policy::check_workflow(wf, policy)
         .iter()
-        .map(|l| l.render(path))
+        .map(|l| refused(path, l))
         .collect();
     let mut seen: Vec<*const CallSource> = Vec::new();
     for j in jobs {
@@ -178,7 +193,7 @@ fn policy_errors(
         }
         seen.push(std::sync::Arc::as_ptr(call));
         let file = j.called_from.as_deref().unwrap_or(path);
-        errors.extend(call.refusals.iter().map(|l| l.render(file)));
+        errors.extend(call.refusals.iter().map(|l| refused(file, l)));
     }
     errors
 }

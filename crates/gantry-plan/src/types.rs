@@ -34,7 +34,7 @@ pub struct WorkflowOutcome {
     pub reasons: Vec<String>,
     /// Problems that keep a matched workflow from running (invalid file, missing input...).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<String>,
+    pub errors: Vec<crate::WorkflowProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<WorkflowPlan>,
 }

@@ -557,7 +557,7 @@ async fn ready<B: ContainerBackend>(
         return Err(failed(format!("{} is gone", row.workflow_file)));
     };
     if !outcome.errors.is_empty() {
-        return Err(failed(outcome.errors.join("; ")));
+        return Err(failed(outcome.errors_text()));
     }
     let model = workflows
         .iter()

@@ -63,6 +63,33 @@ fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
+/// The problems that keep `file` from running, as the plan shows them.
+fn file_problems(file: &WorkflowFile<'_>) -> Vec<WorkflowProblem> {
+    file.errors
+        .iter()
+        .cloned()
+        .map(WorkflowProblem::from)
+        .collect()
+}
+
+/// The contexts a workflow's own expressions see when it is planned.
+fn workflow_host(
+    ev: &Event,
+    name: &str,
+    path: &str,
+    inputs: &Object,
+    opts: &PlanOptions,
+) -> PlanHost {
+    let mut host = PlanHost::default();
+    host.contexts
+        .insert("github", github_context(ev, name, path));
+    host.contexts
+        .insert("inputs", Value::object(inputs.clone()));
+    host.contexts
+        .insert("vars", Value::object(opts.vars.clone()));
+    host
+}
+
 fn plan_workflow(
     ev: &Event,
     file: &WorkflowFile<'_>,
@@ -81,12 +108,7 @@ fn plan_workflow(
     let Some(wf) = file.workflow else {
         out.reasons
             .push("the file is not a readable workflow".into());
-        out.errors = file
-            .errors
-            .iter()
-            .cloned()
-            .map(WorkflowProblem::from)
-            .collect();
+        out.errors = file_problems(file);
         return out;
     };
     if let Some(n) = &wf.name {
@@ -99,12 +121,7 @@ fn plan_workflow(
         return out;
     }
     if !file.errors.is_empty() {
-        out.errors = file
-            .errors
-            .iter()
-            .cloned()
-            .map(WorkflowProblem::from)
-            .collect();
+        out.errors = file_problems(file);
         return out;
     }
     let inputs = match workflow_inputs(wf, ev) {
@@ -114,13 +131,7 @@ fn plan_workflow(
             return out;
         }
     };
-    let mut host = PlanHost::default();
-    host.contexts
-        .insert("github", github_context(ev, &out.name, file.path));
-    host.contexts
-        .insert("inputs", Value::object(inputs.clone()));
-    host.contexts
-        .insert("vars", Value::object(opts.vars.clone()));
+    let host = workflow_host(ev, &out.name, file.path, &inputs, opts);
     let run_name = wf
         .run_name
         .as_ref()

@@ -4,8 +4,8 @@
 # the event was committed to the run store (fsync) first. Reports accepted deliveries per
 # second and latency to the 202 (p50/p99/max).
 # Usage: scripts/bench-serve.sh [CONNECTIONS] [SECONDS]
-# With GANTRY_BASE=/path/to/an/older/gantry the same load first runs against that build (a
-# build from before `[api]` existed, so its config has no token), then against this one.
+# With GANTRY_BASE=/path/to/an/older/gantry the same load first runs against that build
+# (one with `[api]` tokens), then against this one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 conns="${1:-32}"
@@ -64,9 +64,8 @@ TOML
     echo "events recorded by the service: $runs"
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
 }
+api="$(printf '[[api.tokens]]\nname = "bench"\nscope = "read"\ntoken_env = "GANTRY_BENCH_TOKEN"\n')"
 if [ -n "${GANTRY_BASE:-}" ]; then
-    bench "$GANTRY_BASE" "" ""
+    bench "$GANTRY_BASE" "$api" "Authorization: Bearer bench-read-token-0123456789"
 fi
-bench "$PWD/target/release/gantry" \
-    "$(printf '[[api.tokens]]\nname = "bench"\nscope = "read"\ntoken_env = "GANTRY_BENCH_TOKEN"\n')" \
-    "Authorization: Bearer bench-read-token-0123456789"
+bench "$PWD/target/release/gantry" "$api" "Authorization: Bearer bench-read-token-0123456789"

@@ -87,7 +87,11 @@ pub fn open(path: &std::path::Path) -> Result<Connection, StoreError> {
     let c = Connection::open(path).map_err(sql("open"))?;
     c.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(sql("busy timeout"))?;
-    c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+    // temp_store=MEMORY: the statement journal of the writer's savepoints (one per change,
+    // so a refused change is undone alone) stays in memory instead of a temporary file.
+    c.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;",
+    )
         .map_err(sql("pragmas"))?;
     Ok(c)
 }

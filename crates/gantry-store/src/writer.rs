@@ -20,8 +20,10 @@ use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
-/// Messages in one transaction at most, and changes held at most while the store is down.
+/// Changes held at most while the store is down.
 const BATCH: usize = 1024;
+/// Messages in one transaction at most (one fsync for all of them: group commit).
+const TRANSACTION: usize = 4096;
 /// How long the store stays down before the writer tries again.
 pub const RETRY: Duration = Duration::from_secs(1);
 
@@ -220,7 +222,7 @@ fn collect(rx: &mut mpsc::Receiver<Msg>, rt: &Runtime) -> (Vec<Msg>, bool) {
         return (Vec::new(), false);
     };
     let mut batch = vec![first];
-    while batch.len() < BATCH {
+    while batch.len() < TRANSACTION {
         match rx.try_recv() {
             Ok(m) => batch.push(m),
             Err(_) => break,
@@ -253,12 +255,7 @@ fn attempt_in<T>(
     }
     let t = tx.as_mut()?;
     let outcome = if scoped {
-        t.savepoint().and_then(|sp| match f(&sp) {
-            Ok(v) => sp.commit().map(|()| Ok(v)),
-            Err(e) if is_store_fault(&e) => Err(e),
-            // Dropping the savepoint rolls the operation back.
-            Err(e) => Ok(Err(e)),
-        })
+        in_savepoint(t, f)
     } else {
         match f(t) {
             Err(e) if is_store_fault(&e) => Err(e),
@@ -266,6 +263,26 @@ fn attempt_in<T>(
         }
     };
     outcome.map_err(|e| *fault = Some(e)).ok()
+}
+
+/// Runs `f` in a savepoint made with cached statements (rusqlite's `Transaction::savepoint`
+/// parses `SAVEPOINT`/`RELEASE` anew each time). Accepts, the bulk of writes under load,
+/// do without one (see `apply::accept`).
+/// `Ok(Err)`: `f` was refused and undone; `Err`: the store failed (the transaction is lost).
+fn in_savepoint<T>(
+    c: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<rusqlite::Result<T>> {
+    let run = |sql: &str| c.prepare_cached(sql)?.execute([]).map(drop);
+    run("SAVEPOINT op")?;
+    match f(c) {
+        Ok(v) => run("RELEASE op").map(|()| Ok(v)),
+        Err(e) if is_store_fault(&e) => Err(e),
+        Err(e) => {
+            run("ROLLBACK TO op")?;
+            run("RELEASE op").map(|()| Err(e))
+        }
+    }
 }
 
 /// Applies a change; a refused one is said and dropped.
@@ -296,7 +313,10 @@ fn request(
             respond,
             reply,
         } => {
-            let r = attempt(tx, fault, |c| apply::accept(c, owner, event, runs, respond));
+            // Unscoped: a refused accept undoes itself (see `apply::accept`).
+            let r = attempt_in(tx, fault, false, |c| {
+                apply::accept(c, owner, event, runs, respond)
+            });
             Reply::Accepted(reply, r.map(|r| r.map_err(named("record event"))))
         }
         Msg::Requeue { run, reply } => {

@@ -140,6 +140,27 @@ impl FetcherConfig {
 }
 
 impl ActionFetcher {
+    /// The GitHub client and `owner`/`repo` of `repository`, or why there is none: not
+    /// `owner/repo`, or no client (offline) and so only what is cached.
+    fn client_for<'r>(
+        &self,
+        repository: &'r str,
+        git_ref: &str,
+    ) -> Result<(&Octocrab, &'r str, &'r str), FetchError> {
+        let (owner, repo) = repository
+            .split_once('/')
+            .ok_or_else(|| FetchError::NotFound {
+                repository: repository.into(),
+                git_ref: git_ref.into(),
+            })?;
+        let client = self.client.as_ref().ok_or_else(|| FetchError::NotCached {
+            repository: repository.into(),
+            git_ref: git_ref.into(),
+            cache: self.cfg.cache_dir.display().to_string(),
+        })?;
+        Ok((client, owner, repo))
+    }
+
     /// The workflow files (`.github/workflows/*.yml|yaml`) of a GitHub repository at a ref,
     /// through the contents API: a push is planned without downloading the whole tree.
     /// No workflow directory means no workflows.
@@ -148,18 +169,7 @@ impl ActionFetcher {
         repository: &str,
         git_ref: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, FetchError> {
-        let not_found = || FetchError::NotFound {
-            repository: repository.into(),
-            git_ref: git_ref.into(),
-        };
-        let (owner, repo) = repository.split_once('/').ok_or_else(not_found)?;
-        let Some(client) = &self.client else {
-            return Err(FetchError::NotCached {
-                repository: repository.into(),
-                git_ref: git_ref.into(),
-                cache: self.cfg.cache_dir.display().to_string(),
-            });
-        };
+        let (client, owner, repo) = self.client_for(repository, git_ref)?;
         let classify = |e: octocrab::Error| {
             let status = match &e {
                 octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
@@ -167,14 +177,11 @@ impl ActionFetcher {
             };
             FetchError::from_status(repository, git_ref, status, e.to_string())
         };
-        let listing = match client
-            .repos(owner, repo)
-            .get_content()
-            .path(".github/workflows")
-            .r#ref(git_ref)
-            .send()
-            .await
-        {
+        let content = |path: String| {
+            let handler = client.repos(owner, repo);
+            async move { handler.get_content().path(path).r#ref(git_ref).send().await }
+        };
+        let listing = match content(".github/workflows".into()).await {
             Ok(l) => l.items,
             Err(e) => {
                 return match classify(e) {
@@ -185,25 +192,17 @@ impl ActionFetcher {
         };
         let mut out = Vec::new();
         for item in listing {
-            if item.r#type != "file"
-                || !(item.name.ends_with(".yml") || item.name.ends_with(".yaml"))
-            {
+            let yaml = item.name.ends_with(".yml") || item.name.ends_with(".yaml");
+            if item.r#type != "file" || !yaml {
                 continue;
             }
-            let file = client
-                .repos(owner, repo)
-                .get_content()
-                .path(&item.path)
-                .r#ref(git_ref)
-                .send()
-                .await
-                .map_err(classify)?;
+            let file = content(item.path.clone()).await.map_err(classify)?;
             let text = file
                 .items
                 .first()
                 .and_then(|c| c.decoded_content())
                 .unwrap_or_default();
-            out.push((item.path.clone(), text.into_bytes()));
+            out.push((item.path, text.into_bytes()));
         }
         out.sort();
         Ok(out)
@@ -224,19 +223,26 @@ impl ActionFetcher {
         if dir.join(COMPLETE).is_file() {
             return Ok(dir);
         }
-        let (owner, repo) = repository
-            .split_once('/')
-            .ok_or_else(|| FetchError::NotFound {
+        let bytes = self.tarball(repository, git_ref).await?;
+        let target = dir.clone();
+        let installed = tokio::task::spawn_blocking(move || install(&bytes, &target))
+            .await
+            .map_err(|e| FetchError::Network {
                 repository: repository.into(),
                 git_ref: git_ref.into(),
+                message: e.to_string(),
             })?;
-        let Some(client) = &self.client else {
-            return Err(FetchError::NotCached {
-                repository: repository.into(),
-                git_ref: git_ref.into(),
-                cache: self.cfg.cache_dir.display().to_string(),
-            });
-        };
+        installed.map_err(|source| FetchError::Archive {
+            repository: repository.into(),
+            git_ref: git_ref.into(),
+            source,
+        })?;
+        Ok(dir)
+    }
+
+    /// The repository's tarball at the ref, downloaded whole.
+    async fn tarball(&self, repository: &str, git_ref: &str) -> Result<bytes::Bytes, FetchError> {
+        let (client, owner, repo) = self.client_for(repository, git_ref)?;
         let net = |message: String| FetchError::Network {
             repository: repository.into(),
             git_ref: git_ref.into(),
@@ -257,35 +263,25 @@ impl ActionFetcher {
             ));
         }
         use http_body_util::BodyExt;
-        let bytes = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| net(e.to_string()))?
-            .to_bytes();
-        let target = dir.clone();
-        let parent = dir.parent().map(Path::to_path_buf).unwrap_or_default();
-        let result = tokio::task::spawn_blocking(move || -> Result<(), ExtractError> {
-            std::fs::create_dir_all(&parent).map_err(ExtractError::Io)?;
-            let tmp = tempfile::Builder::new()
-                .prefix(".download-")
-                .tempdir_in(&parent)
-                .map_err(ExtractError::Io)?;
-            unpack(&bytes, tmp.path())?;
-            std::fs::write(tmp.path().join(COMPLETE), b"").map_err(ExtractError::Io)?;
-            let _ = std::fs::remove_dir_all(&target);
-            let kept = tmp.keep();
-            std::fs::rename(&kept, &target).map_err(ExtractError::Io)
-        })
-        .await
-        .map_err(|e| net(e.to_string()))?;
-        result.map_err(|source| FetchError::Archive {
-            repository: repository.into(),
-            git_ref: git_ref.into(),
-            source,
-        })?;
-        Ok(dir)
+        let body = resp.into_body().collect().await;
+        Ok(body.map_err(|e| net(e.to_string()))?.to_bytes())
     }
+}
+
+/// Unpacks a tarball beside `target` and renames it into place, marked complete, so that a
+/// half-written download is never taken for a cached one.
+fn install(bytes: &[u8], target: &Path) -> Result<(), ExtractError> {
+    let parent = target.parent().map(Path::to_path_buf).unwrap_or_default();
+    std::fs::create_dir_all(&parent).map_err(ExtractError::Io)?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".download-")
+        .tempdir_in(&parent)
+        .map_err(ExtractError::Io)?;
+    unpack(bytes, tmp.path())?;
+    std::fs::write(tmp.path().join(COMPLETE), b"").map_err(ExtractError::Io)?;
+    let _ = std::fs::remove_dir_all(target);
+    let kept = tmp.keep();
+    std::fs::rename(&kept, target).map_err(ExtractError::Io)
 }
 
 impl ActionSource for ActionFetcher {

@@ -12,12 +12,13 @@ use gantry_plan::event::KafkaMessage;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{DefaultProducerContext, FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::runtime::Runtime;
 use tokio_util::sync::CancellationToken;
 
 /// A sink that holds every batch until released, and keeps failing messages keyed `retry`.
@@ -137,8 +138,13 @@ fn spawn_source(
     (stats, stop, task)
 }
 
-#[test]
-fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
+/// A one-broker mock cluster with the `events` and `dead` topics, its bootstrap address,
+/// and a runtime for the source.
+fn cluster_with_topics() -> (
+    MockCluster<'static, DefaultProducerContext>,
+    String,
+    Runtime,
+) {
     let cluster = MockCluster::new(1).unwrap();
     cluster.create_topic("events", 1, 1).unwrap();
     cluster.create_topic("dead", 1, 1).unwrap();
@@ -148,11 +154,22 @@ fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
         .enable_all()
         .build()
         .unwrap();
+    (cluster, bootstrap, rt)
+}
+
+fn producer(bootstrap: &str) -> FutureProducer {
+    ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap()
+}
+
+#[test]
+fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
+    // The mock broker lives as long as `_cluster` does.
+    let (_cluster, bootstrap, rt) = cluster_with_topics();
     rt.block_on(async {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .create()
-            .unwrap();
+        let producer = producer(&bootstrap);
         for (i, key) in ["a", "b", "retry", "c", "d"].iter().enumerate() {
             producer
                 .send(
@@ -237,20 +254,10 @@ fn offsets_are_committed_only_after_recording_and_failures_are_dead_lettered() {
 
 #[test]
 fn a_sink_without_room_pauses_consumption_until_it_has_room() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic("events", 1, 1).unwrap();
-    cluster.create_topic("dead", 1, 1).unwrap();
-    let bootstrap = cluster.bootstrap_servers();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    // The mock broker lives as long as `_cluster` does.
+    let (_cluster, bootstrap, rt) = cluster_with_topics();
     rt.block_on(async {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .create()
-            .unwrap();
+        let producer = producer(&bootstrap);
         let gate = Gate::new(true, false);
         let (stats, stop, task) = spawn_source(&bootstrap, &gate);
         wait_until(10, "paused", || stats.paused.load(Ordering::SeqCst)).await;
@@ -282,20 +289,10 @@ fn a_sink_without_room_pauses_consumption_until_it_has_room() {
 
 #[test]
 fn a_sink_that_cannot_record_holds_the_batch_without_counting_or_committing() {
-    let cluster = MockCluster::new(1).unwrap();
-    cluster.create_topic("events", 1, 1).unwrap();
-    cluster.create_topic("dead", 1, 1).unwrap();
-    let bootstrap = cluster.bootstrap_servers();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    // The mock broker lives as long as `_cluster` does.
+    let (_cluster, bootstrap, rt) = cluster_with_topics();
     rt.block_on(async {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .create()
-            .unwrap();
+        let producer = producer(&bootstrap);
         for i in 0..3 {
             producer
                 .send(

@@ -11,6 +11,7 @@ use gantry_engine::Conclusion;
 use gantry_plan::event::Event;
 use gantry_plan::{plan, resolve::NoFiles, Decision, PlanOptions, WorkflowFile};
 use gantry_store::Accepted;
+use gantry_store::Answer;
 use gantry_store::NewEvent;
 use gantry_store::NewRun;
 use gantry_store::Status;
@@ -138,6 +139,26 @@ pub async fn record<B: ContainerBackend>(
     ev: &Event,
     d: Decided,
 ) -> Result<Accepted, StoreError> {
+    let submitted = submit(app, id, source, ev, d).await?;
+    settle(app, submitted).await
+}
+
+/// An accept handed to the store, its answer still to come.
+pub struct Submitted {
+    answer: Answer<Accepted>,
+    /// Per run, whether it waits to execute here (not decided at once).
+    queued: Vec<bool>,
+}
+
+/// Hands the event and its runs to the store without waiting for the commit (see
+/// [`gantry_store::Store::submit_accept`]).
+pub async fn submit<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    id: String,
+    source: &str,
+    ev: &Event,
+    d: Decided,
+) -> Result<Submitted, StoreError> {
     let queued: Vec<bool> = d.runs.iter().map(|r| r.status == Status::Queued).collect();
     let payload = serde_json::to_string(ev).unwrap_or_default();
     let event_id = id.clone();
@@ -150,25 +171,27 @@ pub async fn record<B: ContainerBackend>(
             .collect();
         json!({ "event_id": event_id, "runs": runs, "not_matched": not_matched }).to_string()
     };
-    let a = app
-        .runs
-        .store
-        .accept(
-            NewEvent {
-                id,
-                source: source.into(),
-                name: ev.name.clone(),
-                payload,
-            },
-            d.runs,
-            respond,
-        )
-        .await?;
+    let event = NewEvent {
+        id,
+        source: source.into(),
+        name: ev.name.clone(),
+        payload,
+    };
+    let answer = app.runs.store.submit_accept(event, d.runs, respond).await?;
+    Ok(Submitted { answer, queued })
+}
+
+/// Waits for the store's answer, counts it, and queues the new runs that execute here.
+pub async fn settle<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    s: Submitted,
+) -> Result<Accepted, StoreError> {
+    let a = s.answer.wait().await?;
     if a.duplicate {
         app.runs.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
     } else {
         app.runs.metrics.accepted.fetch_add(1, Ordering::Relaxed);
-        for (r, q) in a.run_ids.iter().zip(queued) {
+        for (r, q) in a.run_ids.iter().zip(s.queued) {
             if q {
                 super::scheduler::enqueue(app, *r).await;
             }

@@ -5,8 +5,9 @@
 //! message consumed again after a rebalance or a crash creates no second run. Messages on
 //! the events topic are webhook events forwarded by an ingress instance.
 
+use super::accept::{self, Submitted};
 use super::sources::{check, Loaded, Workflows};
-use super::{accept, App};
+use super::App;
 use gantry_core::model::TriggerConfig;
 use gantry_engine::backend::ContainerBackend;
 use gantry_kafka::{pattern, BoxFuture, Sink, Verdict};
@@ -144,7 +145,8 @@ fn forwarded(m: &KafkaMessage) -> Result<(String, String, Event), NotForwarded> 
 }
 
 impl<B: ContainerBackend> KafkaSink<B> {
-    async fn one(&self, m: KafkaMessage, workflows: &Workflows) -> Verdict {
+    /// Decides a message and hands it to the store; `Err`: its verdict is known already.
+    async fn submit(&self, m: KafkaMessage, workflows: &Workflows) -> Result<Submitted, Verdict> {
         let app = &self.app;
         let events_topic = app
             .settings
@@ -153,12 +155,12 @@ impl<B: ContainerBackend> KafkaSink<B> {
             .as_ref()
             .and_then(|k| k.events_topic.as_deref());
         if events_topic == Some(m.topic.as_str()) {
-            let (id, source, ev) = match forwarded(&m) {
-                Ok(f) => f,
-                Err(e) => return Verdict::Reject(e.to_string()),
-            };
+            let (id, source, ev) = forwarded(&m).map_err(|e| Verdict::Reject(e.to_string()))?;
             let wf = accept::workflows_for(app, &source, &ev).await;
-            return verdict(accept::accept(app, id, &source, &ev, &wf).await);
+            let d = accept::decide(&ev, &wf);
+            return accept::submit(app, id, &source, &ev, d)
+                .await
+                .map_err(|e| verdict(Err(e)));
         }
         let require_json = app
             .settings
@@ -170,11 +172,11 @@ impl<B: ContainerBackend> KafkaSink<B> {
             if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(
                 m.value.as_deref().unwrap_or_default(),
             ) {
-                return Verdict::Reject(format!(
+                return Err(Verdict::Reject(format!(
                     "not_json: the value is not JSON (require_json): {e} at line {} column {}",
                     e.line(),
                     e.column()
-                ));
+                )));
             }
         }
         let id = event_id(&m);
@@ -188,7 +190,10 @@ impl<B: ContainerBackend> KafkaSink<B> {
         {
             ev.meta.repository = Some(r);
         }
-        verdict(accept::accept(app, id, "kafka", &ev, &Ok(workflows.clone())).await)
+        let d = accept::decide(&ev, &Ok(workflows.clone()));
+        accept::submit(app, id, "kafka", &ev, d)
+            .await
+            .map_err(|e| verdict(Err(e)))
     }
 }
 
@@ -231,9 +236,20 @@ impl<B: ContainerBackend> Sink for KafkaSink<B> {
                 .as_ref()
                 .map(|k| k.current())
                 .unwrap_or_default();
-            // All at once: the store commits them together (one transaction, one fsync).
-            let all = batch.into_iter().map(|m| self.one(m, &workflows));
-            futures_util::future::join_all(all).await
+            // All handed over before any answer is awaited: the store commits them
+            // together (one transaction, one fsync).
+            let mut submitted = Vec::with_capacity(batch.len());
+            for m in batch {
+                submitted.push(self.submit(m, &workflows).await);
+            }
+            let mut verdicts = Vec::with_capacity(submitted.len());
+            for s in submitted {
+                verdicts.push(match s {
+                    Ok(s) => verdict(accept::settle(&self.app, s).await),
+                    Err(v) => v,
+                });
+            }
+            verdicts
         })
     }
 

@@ -23,7 +23,7 @@ pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow}
 /// so that callers need not depend on rusqlite themselves.
 pub use rusqlite::Connection;
 pub use status::{Progress, Status, UnknownStatus};
-pub use write::{Accepted, NewEvent, NewRun, Op, Store};
+pub use write::{Accepted, Answer, NewEvent, NewRun, Op, Store};
 pub use writer::RETRY;
 
 #[cfg(test)]

@@ -132,6 +132,9 @@ pub async fn accept<B: ContainerBackend>(
     record(app, id, source, ev, d).await
 }
 
+/// Records the event and its runs and queues them, in a task of its own: a caller that
+/// stops waiting (a client gone between the commit and the answer) must not leave a run
+/// recorded but never handed to the scheduler.
 pub async fn record<B: ContainerBackend>(
     app: &Arc<App<B>>,
     id: String,
@@ -139,8 +142,16 @@ pub async fn record<B: ContainerBackend>(
     ev: &Event,
     d: Decided,
 ) -> Result<Accepted, StoreError> {
-    let submitted = submit(app, id, source, ev, d).await?;
-    settle(app, submitted).await
+    let prepared = prepare(id, source, ev, d);
+    let app = app.clone();
+    let task = tokio::spawn(async move {
+        let submitted = submit_prepared(&app, prepared).await?;
+        settle(&app, submitted).await
+    });
+    task.await.map_err(|e| {
+        let e = std::io::Error::other(format!("recording an event stopped: {e}"));
+        StoreError::Io(e)
+    })?
 }
 
 /// An accept handed to the store, its answer still to come.
@@ -150,15 +161,15 @@ pub struct Submitted {
     queued: Vec<bool>,
 }
 
-/// Hands the event and its runs to the store without waiting for the commit (see
-/// [`gantry_store::Store::submit_accept`]).
-pub async fn submit<B: ContainerBackend>(
-    app: &Arc<App<B>>,
-    id: String,
-    source: &str,
-    ev: &Event,
-    d: Decided,
-) -> Result<Submitted, StoreError> {
+/// What the store is given for an event: the event, its runs, and how its answer is built.
+struct Prepared {
+    event: NewEvent,
+    runs: Vec<NewRun>,
+    respond: Box<dyn FnOnce(&[i64]) -> String + Send>,
+    queued: Vec<bool>,
+}
+
+fn prepare(id: String, source: &str, ev: &Event, d: Decided) -> Prepared {
     let queued: Vec<bool> = d.runs.iter().map(|r| r.status == Status::Queued).collect();
     let payload = serde_json::to_string(ev).unwrap_or_default();
     let event_id = id.clone();
@@ -177,8 +188,39 @@ pub async fn submit<B: ContainerBackend>(
         name: ev.name.clone(),
         payload,
     };
-    let answer = app.runs.store.submit_accept(event, d.runs, respond).await?;
-    Ok(Submitted { answer, queued })
+    Prepared {
+        event,
+        runs: d.runs,
+        respond: Box::new(respond),
+        queued,
+    }
+}
+
+/// Hands the event and its runs to the store without waiting for the commit (see
+/// [`gantry_store::Store::submit_accept`]).
+pub async fn submit<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    id: String,
+    source: &str,
+    ev: &Event,
+    d: Decided,
+) -> Result<Submitted, StoreError> {
+    submit_prepared(app, prepare(id, source, ev, d)).await
+}
+
+async fn submit_prepared<B: ContainerBackend>(
+    app: &App<B>,
+    p: Prepared,
+) -> Result<Submitted, StoreError> {
+    let answer = app
+        .runs
+        .store
+        .submit_accept(p.event, p.runs, p.respond)
+        .await?;
+    Ok(Submitted {
+        answer,
+        queued: p.queued,
+    })
 }
 
 /// Waits for the store's answer, counts it, and queues the new runs that execute here.

@@ -41,6 +41,8 @@ pub(crate) struct Settings {
     pub(crate) run_root: PathBuf,
     /// Every tenant's secrets; a run resolves only its own tenant's.
     pub(crate) secrets: TenantSecrets,
+    /// How often the scheduler sweeps the store for queued runs nobody holds.
+    pub(crate) sweep: std::time::Duration,
 }
 
 /// Where an event's workflow files (and a GitHub repository's tree) come from.
@@ -187,6 +189,7 @@ impl<B: ContainerBackend> App<B> {
                 instance: "test".into(),
                 run_root,
                 secrets: TenantSecrets::default(),
+                sweep: std::time::Duration::from_millis(200),
                 cfg,
             },
             sources: WorkflowSources {

@@ -129,6 +129,7 @@ async fn assemble(
             instance,
             run_root,
             secrets,
+            sweep: scheduler::SWEEP,
         },
         sources: WorkflowSources {
             files: sources::Sources::default(),

@@ -12,7 +12,8 @@
 //!
 //! The body read timeout is the ingress's (src/serve/body.rs): only webhooks read bodies.
 //! Shutdown is graceful: the listener closes, requests in flight finish, idle connections
-//! are closed, and the loop waits for the rest up to a bound.
+//! are closed, and the loop waits for the rest up to a bound. A request read whole is
+//! handled even when its client closes before the answer (see `half_close` below).
 
 use axum::Router;
 use hyper::server::conn::http1;
@@ -52,8 +53,12 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, stop: 
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
+    // half_close: a client that sends its whole request and closes (a webhook sender giving
+    // up, or one that never reads answers) still has its request handled; without it hyper
+    // drops the handler at the first EOF it reads, part way through recording the event.
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
+        .half_close(true)
         .keep_alive(true);
     loop {
         let slot = tokio::select! {

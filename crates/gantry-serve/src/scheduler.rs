@@ -5,10 +5,12 @@
 //! fails the run before anything starts), run by the engine with its files on the scratch
 //! tmpfs and reported into the store. After a crash, runs found in progress are marked
 //! interrupted and run again while their attempts last (their old workspaces removed);
-//! queued runs are picked up. On shutdown, running jobs get a grace period, then are
+//! queued runs are picked up. A run is handed over by the request that recorded it (in a
+//! task that outlives the request) and, should that hand-over be lost, found by a sweep of
+//! the store every few seconds; it starts only once the store's writer has claimed it
+//! (queued → in progress), so a run handed over twice starts once. On shutdown, running jobs get a grace period, then are
 //! cancelled (and cleaned up); queued runs stay queued for the next start.
 
-use super::fair::FairQueue;
 use super::reporter::StoreReporter;
 use super::sources::SourceError;
 use super::sources::Workflows;
@@ -22,7 +24,6 @@ use gantry_store::read;
 use gantry_store::write::now_ms;
 use gantry_store::Op;
 use gantry_store::Status;
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -104,6 +105,10 @@ fn tenant_of_run<B: ContainerBackend>(
 /// waits (the runs are in the store; only their ids are held here).
 const MAX_WAITING: usize = 10_000;
 
+/// How often the store is swept for queued runs nobody holds, and how old (since recorded)
+/// a run must be to be taken so: younger ones are still being handed over.
+pub const SWEEP: Duration = Duration::from_secs(5);
+
 pub async fn run<B: ContainerBackend>(
     app: Arc<App<B>>,
     recovered: Vec<i64>,
@@ -118,47 +123,43 @@ pub async fn run<B: ContainerBackend>(
         .reader()
         .map_err(|e| tracing::warn!(error = %e, "no store reader for tenants: one shared turn"))
         .ok();
-    let mut fair = FairQueue::default();
-    let mut waiting = 0usize;
+    let mut held = Held::default();
     for id in recovered {
-        fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
-        waiting += 1;
+        held.admit(&tenant_of_run(&app, reader.as_ref(), id), id);
     }
-    let mut tenants: HashMap<tokio::task::Id, String> = HashMap::new();
     let mut tasks = tokio::task::JoinSet::new();
+    let every = app.settings.sweep;
+    let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         // Everything already sent is queued before a slot is given: the turn sees all tenants.
-        while waiting < MAX_WAITING {
+        while held.waiting() < MAX_WAITING {
             let Ok(id) = rx.try_recv() else { break };
-            fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
-            waiting += 1;
+            handed(
+                &app,
+                &mut held,
+                &tenant_of_run(&app, reader.as_ref(), id),
+                id,
+            );
         }
-        while fair.running() < capacity {
-            let Some((tenant, id)) = fair.pop(cap) else {
-                break;
-            };
-            waiting -= 1;
+        while let Some((t, id)) = held.next(capacity, cap) {
             app.runs.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
             let app = app.clone();
             let run = async move { execute(&app, id).await };
             let task = tasks.spawn(run.instrument(tracing::info_span!("run", run = id)));
-            tenants.insert(task.id(), tenant);
+            held.started(task.id(), t, id);
         }
         tokio::select! {
-            id = rx.recv(), if waiting < MAX_WAITING => {
+            id = rx.recv(), if held.waiting() < MAX_WAITING => {
                 let Some(id) = id else { break };
-                fair.push(&tenant_of_run(&app, reader.as_ref(), id), id);
-                waiting += 1;
+                handed(&app, &mut held, &tenant_of_run(&app, reader.as_ref(), id), id);
             }
+            _ = sweep.tick() => swept(&app, &mut held, reader.as_ref()),
             _ = shutdown.cancelled() => break,
             Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
-                let task = match done {
+                held.ended(match done {
                     Ok((task, ())) => task,
                     Err(e) => e.id(),
-                };
-                if let Some(t) = tenants.remove(&task) {
-                    fair.done(&t);
-                }
+                });
             }
         }
     }
@@ -168,6 +169,42 @@ pub async fn run<B: ContainerBackend>(
     if tokio::time::timeout(grace, all_done).await.is_err() {
         app.exec.cancel_all();
         while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// A run handed over by whoever recorded it ([`enqueue`] counted it); one held already
+/// (found by a sweep first) is not held twice.
+fn handed<B: ContainerBackend>(app: &App<B>, held: &mut Held, tenant: &str, id: i64) {
+    if !held.admit(tenant, id) {
+        app.runs.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Holds the queued runs of this instance that nobody holds: ones whose hand-over was lost
+/// (a request dropped between the commit and the hand-over, a store that failed under the
+/// scheduler). A run taken twice so still starts once: the store's claim decides.
+fn swept<B: ContainerBackend>(
+    app: &App<B>,
+    held: &mut Held,
+    reader: Option<&gantry_store::Connection>,
+) {
+    let room = MAX_WAITING.saturating_sub(held.waiting());
+    let (Some(c), true) = (reader, room > 0) else {
+        return;
+    };
+    let before = now_ms() - app.settings.sweep.as_millis() as i64;
+    let ids = match read::queued_before(c, &app.settings.instance, before, room) {
+        Ok(ids) => ids,
+        Err(e) => return tracing::error!(error = %e, "sweeping the store for queued runs"),
+    };
+    for id in ids {
+        if !held.holds(id) && held.admit(&tenant_of_run(app, reader, id), id) {
+            app.runs.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(
+                run = id,
+                "a queued run nobody held is picked up by the sweep"
+            );
+        }
     }
 }
 
@@ -391,27 +428,35 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()
     Ok(())
 }
 
-/// The run and its event when the run is still queued. A read the store fails is tried
-/// again (a run is never left queued because of it) until the service shuts down, when the
-/// run stays queued for the next start.
+/// The run and its event, once this instance has claimed the queued run (see
+/// [`gantry_store::Store::claim`]): a run handed over twice starts once. A store that
+/// cannot read or write now makes the run wait (tried again with backoff), never fail;
+/// on shutdown it stays queued for the next start.
 async fn queued_run<B: ContainerBackend>(
     app: &Arc<App<B>>,
     id: i64,
 ) -> Option<(read::RunRow, read::EventRow)> {
     let mut wait = Duration::from_millis(200);
     loop {
-        match load(app, id) {
-            Ok(found) => return found,
-            Err(e) if app.intake.is_accepting() => {
-                tracing::error!(error = %e, "reading a queued run; trying again");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "reading a queued run while shutting down: it stays queued");
-                return None;
-            }
+        let error = match load(app, id) {
+            Ok(None) => return None,
+            Ok(Some(found)) => match app.runs.store.claim(id).await {
+                Ok(true) => return Some(found),
+                Ok(false) => {
+                    tracing::debug!("taken or run already: not run again");
+                    return None;
+                }
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        if !app.intake.is_accepting() {
+            tracing::warn!(error = %error, "a queued run while shutting down: it stays queued");
+            return None;
         }
+        tracing::error!(error = %error, "taking a queued run; trying again");
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(5));
     }
 }
 
@@ -635,7 +680,7 @@ async fn enter_group<B: ContainerBackend>(
     false
 }
 
-/// Records the run as started and runs its plan on the engine, reporting to the store.
+/// Runs the claimed run's plan on the engine, reporting to the store.
 async fn run_engine<B: ContainerBackend>(
     app: &Arc<App<B>>,
     id: i64,
@@ -643,17 +688,8 @@ async fn run_engine<B: ContainerBackend>(
     ready: Ready,
     signals: Signals,
 ) -> Result<gantry_engine::RunResult, gantry_engine::EngineError> {
+    // Recorded in progress already: when it was claimed.
     tracing::info!(workflow = %row.workflow_file, attempt = row.attempt, "run started");
-    record(
-        app,
-        Op::Run {
-            run: id,
-            status: Status::InProgress,
-            conclusion: None,
-            reason: None,
-            at: now_ms(),
-        },
-    );
     let config = EngineConfig {
         workspace: ready.workspace.clone(),
         // Each job gets its own copy: the service never bind-mounts a tree into a job, not
@@ -710,5 +746,8 @@ fn conclude<B: ContainerBackend>(
     (state, description)
 }
 
+mod held;
 #[cfg(test)]
 mod tests;
+
+use held::Held;

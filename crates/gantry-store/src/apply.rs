@@ -118,6 +118,22 @@ pub fn requeue(c: &Connection, owner: &str, run: i64) -> rusqlite::Result<()> {
     change(c, run, (None, None), (Status::Queued, None, None), now_ms())
 }
 
+/// Takes run `run` for instance `owner` when it is queued for it (see `Msg::Claim`).
+pub fn claim(c: &Connection, owner: &str, run: i64) -> rusqlite::Result<bool> {
+    let at = now_ms();
+    let taken = c
+        .prepare_cached(
+            "UPDATE runs SET status = ?3, started_at = ?4, owner = ?2
+             WHERE id = ?1 AND status = ?5 AND (owner = ?2 OR owner = '')",
+        )?
+        .execute(params![run, owner, Status::InProgress, at, Status::Queued])?;
+    if taken == 0 {
+        return Ok(false);
+    }
+    change(c, run, (None, None), (Status::InProgress, None, None), at)?;
+    Ok(true)
+}
+
 /// A status and the conclusion and reason beside it.
 type Change<'a> = (Status, Option<&'a str>, Option<&'a str>);
 

@@ -284,6 +284,30 @@ pub fn run_origin(
     .map_err(sql("read a run's origin"))
 }
 
+/// Up to `limit` queued runs of instance `owner` (or of no instance) recorded before
+/// `before` (ms), oldest first: what a sweep hands to the scheduler.
+pub fn queued_before(
+    c: &Connection,
+    owner: &str,
+    before: i64,
+    limit: usize,
+) -> Result<Vec<i64>, StoreError> {
+    let mut s = c
+        .prepare_cached(
+            "SELECT id FROM runs WHERE status = ?1 AND (owner = ?2 OR owner = '') AND created_at < ?3
+             ORDER BY id LIMIT ?4",
+        )
+        .map_err(sql("queued runs"))?;
+    let ids = s
+        .query_map(params![Status::Queued, owner, before, limit as i64], |r| {
+            r.get(0)
+        })
+        .map_err(sql("queued runs"))?
+        .collect::<Result<Vec<i64>, _>>()
+        .map_err(sql("queued runs"))?;
+    Ok(ids)
+}
+
 /// How many runs there are by status and conclusion.
 pub fn counts(c: &Connection) -> Result<Vec<(Status, Option<Conclusion>, i64)>, StoreError> {
     let mut s = c

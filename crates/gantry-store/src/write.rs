@@ -122,6 +122,14 @@ pub enum Msg {
         run: i64,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
+    /// Takes a queued run for this instance to execute: true when it was queued (it is in
+    /// progress now), false when it is not queued any more (run, or taken, already).
+    /// Decided in the writer, after every change sent before, so a run handed to the
+    /// scheduler twice (by its request and by a sweep) starts once.
+    Claim {
+        run: i64,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
     /// Answers once everything sent before is committed.
     Flush(oneshot::Sender<Result<(), StoreError>>),
 }
@@ -238,6 +246,13 @@ impl Store {
         })
         .await?;
         Ok(Answer(rx))
+    }
+
+    /// See [`Msg::Claim`].
+    pub async fn claim(&self, run: i64) -> Result<bool, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.push(Msg::Claim { run, reply }).await?;
+        Answer(rx).wait().await
     }
 
     pub async fn requeue(&self, run: i64) -> Result<(), StoreError> {

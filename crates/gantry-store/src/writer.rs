@@ -51,6 +51,10 @@ enum Reply {
         oneshot::Sender<Result<(), StoreError>>,
         Option<Result<(), StoreError>>,
     ),
+    Claimed(
+        oneshot::Sender<Result<bool, StoreError>>,
+        Option<Result<bool, StoreError>>,
+    ),
 }
 
 /// Starts the writer thread on `conn`.
@@ -323,6 +327,10 @@ fn request(
             let r = attempt(tx, fault, |c| apply::requeue(c, owner, run));
             Reply::Unit(reply, r.map(|r| r.map_err(named("requeue run"))))
         }
+        Msg::Claim { run, reply } => {
+            let r = attempt(tx, fault, |c| apply::claim(c, owner, run));
+            Reply::Claimed(reply, r.map(|r| r.map_err(named("claim run"))))
+        }
         Msg::Flush(reply) => Reply::Unit(reply, Some(Ok(()))),
         Msg::Write(_) => unreachable!("changes are applied by the transaction itself"),
     }
@@ -333,6 +341,7 @@ fn refuse(msg: Msg) -> Reply {
     match msg {
         Msg::Accept { reply, .. } => Reply::Accepted(reply, None),
         Msg::Requeue { reply, .. } | Msg::Flush(reply) => Reply::Unit(reply, None),
+        Msg::Claim { reply, .. } => Reply::Claimed(reply, None),
         Msg::Write(_) => unreachable!("changes are held, not refused"),
     }
 }
@@ -349,6 +358,7 @@ impl Reply {
         let delivered = match self {
             Reply::Accepted(tx, r) => tx.send(settle(r, failure)).is_ok(),
             Reply::Unit(tx, r) => tx.send(settle(r, failure)).is_ok(),
+            Reply::Claimed(tx, r) => tx.send(settle(r, failure)).is_ok(),
         };
         if !delivered {
             tracing::debug!("a run store request's caller stopped waiting for its answer");

@@ -131,6 +131,21 @@ impl<B: ContainerBackend> Setup<B> {
     }
 }
 
+/// Runs the scheduler (with `recovered` runs) until run `id` has ended (or 20 s passed),
+/// then stops it.
+async fn run_until_ended<B: ContainerBackend>(s: &mut Setup<B>, id: i64, recovered: Vec<i64>) {
+    let stop = CancellationToken::new();
+    let rx = s.rx.take().expect("the scheduler runs once");
+    let sched = tokio::spawn(run(s.app.clone(), recovered, rx, stop.clone()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while s.run_row(id).status != Status::Completed && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    sched.await.unwrap();
+    s.app.runs.store.flush().await.unwrap();
+}
+
 fn ended(row: &RunRow) -> (Status, Option<Conclusion>) {
     (row.status, row.conclusion)
 }
@@ -280,7 +295,11 @@ async fn a_secret_the_tenant_lacks_fails_the_run_before_anything_starts() {
     assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Failure)));
     let reason = row.reason.unwrap_or_default();
     assert!(reason.contains("DEPLOY_TOKEN"), "{reason}");
-    assert_eq!(s.history(id), [Status::Queued, Status::Completed]);
+    // Taken by this instance (claimed: in progress), then ended before any job started.
+    assert_eq!(
+        s.history(id),
+        [Status::Queued, Status::InProgress, Status::Completed]
+    );
     assert!(fake.calls().is_empty(), "{:?}", fake.calls());
 }
 
@@ -429,4 +448,63 @@ impl ContainerBackend for Held {
     async fn remove_volume(&self, name: &str) -> Result<(), BackendError> {
         self.fake.remove_volume(name).await
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once() {
+    let backend = Arc::new(FakeBackend::new());
+    let mut s = setup(backend.clone(), DEPLOY);
+    let id = s.accept("lost", "{}").await[0];
+    // As when the request that recorded it was dropped before handing it over (so it was
+    // never counted as waiting either).
+    s.lose_queue();
+    s.app.runs.metrics.queue_depth.store(0, Ordering::Relaxed);
+    run_until_ended(&mut s, id, Vec::new()).await;
+    assert_eq!(
+        ended(&s.run_row(id)),
+        (Status::Completed, Some(Conclusion::Success))
+    );
+    assert_eq!(
+        s.history(id),
+        [Status::Queued, Status::InProgress, Status::Completed]
+    );
+    assert_eq!(s.app.runs.metrics.queue_depth.load(Ordering::Relaxed), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_handed_over_twice_starts_once() {
+    let backend = Arc::new(FakeBackend::new());
+    let mut s = setup(backend.clone(), DEPLOY);
+    let id = s.accept("twice", "{}").await[0];
+    // Handed over by its request (in the queue) and found again (as after a start).
+    s.app
+        .runs
+        .metrics
+        .queue_depth
+        .fetch_add(1, Ordering::Relaxed);
+    run_until_ended(&mut s, id, vec![id]).await;
+    assert_eq!(
+        s.history(id),
+        [Status::Queued, Status::InProgress, Status::Completed]
+    );
+    let starts = backend
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, Call::CreateContainer(_)))
+        .count();
+    assert_eq!(starts, 1, "{:?}", backend.calls());
+    assert_eq!(s.app.runs.metrics.queue_depth.load(Ordering::Relaxed), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_no_longer_queued_is_not_claimed_again() {
+    let backend = Arc::new(FakeBackend::new());
+    let s = setup(backend, DEPLOY);
+    let id = s.accept("once", "{}").await[0];
+    assert!(s.app.runs.store.claim(id).await.unwrap(), "queued: claimed");
+    assert!(
+        !s.app.runs.store.claim(id).await.unwrap(),
+        "in progress: not again"
+    );
+    assert_eq!(s.run_row(id).status, Status::InProgress);
 }

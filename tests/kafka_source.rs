@@ -63,8 +63,12 @@ impl Sink for Gate {
                 .collect()
         })
     }
-    fn has_room(&self) -> bool {
-        self.room.load(Ordering::SeqCst)
+    fn room(&self) -> usize {
+        if self.room.load(Ordering::SeqCst) {
+            usize::MAX
+        } else {
+            0
+        }
     }
     fn can_record(&self) -> bool {
         !self.down.load(Ordering::SeqCst)

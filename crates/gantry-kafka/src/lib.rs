@@ -50,9 +50,12 @@ pub trait Sink: Send + Sync + 'static {
     fn topics(&self) -> Vec<String>;
     /// Records a batch; one verdict per message, in the same order.
     fn record(&self, batch: Vec<KafkaMessage>) -> BoxFuture<'_, Vec<Verdict>>;
-    /// False while the runner's queue is full: the source pauses its partitions (still
-    /// polling, so the group does not evict it) until there is room again.
-    fn has_room(&self) -> bool;
+    /// How many messages the sink can take now without its queue going over its limit
+    /// (0: full). The source takes no more than that into a batch, and pauses its
+    /// partitions (still polling, so the group does not evict it) while it is 0; pausing
+    /// drops what librdkafka fetched ahead, to be fetched again on resume, so nothing
+    /// beyond the room is consumed.
+    fn room(&self) -> usize;
     /// False while the sink cannot record anything (its store cannot write): the source
     /// pauses as when there is no room, and a batch it holds waits for this to turn true.
     fn can_record(&self) -> bool {

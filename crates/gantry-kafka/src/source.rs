@@ -129,7 +129,8 @@ pub async fn run_source(
             }
             next_reload = Instant::now() + reload;
         }
-        paused = pause_unless_room(&consumer, sink.as_ref(), paused);
+        let room = sink.room();
+        paused = pause_unless_room(&consumer, sink.as_ref(), room, paused);
         stats.paused.store(paused, Ordering::Relaxed);
         let first = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -144,7 +145,9 @@ pub async fn run_source(
                 continue;
             }
         }
-        while batch.len() < MAX_BATCH {
+        // No more than fits: what librdkafka fetched beyond is dropped by the pause below
+        // and fetched again on resume.
+        while batch.len() < MAX_BATCH.min(room) {
             match consumer.recv().now_or_never() {
                 Some(Ok(m)) => batch.push(owned(&m)),
                 Some(Err(e)) => tracing::warn!(error = %e, "kafka: consuming"),
@@ -170,11 +173,16 @@ pub async fn run_source(
     Ok(())
 }
 
-/// Pauses the assigned partitions while the sink is full or cannot record, resumes them
-/// when it can again (`paused`: they were paused); whether they are paused now. Re-paused
-/// each turn, as a rebalance brings unpaused partitions.
-fn pause_unless_room(consumer: &StreamConsumer<Ctx>, sink: &dyn Sink, paused: bool) -> bool {
-    let room = sink.has_room() && sink.can_record();
+/// Pauses the assigned partitions while the sink is full (`room` 0) or cannot record,
+/// resumes them when it can again (`paused`: they were paused); whether they are paused
+/// now. Re-paused each turn, as a rebalance brings unpaused partitions.
+fn pause_unless_room(
+    consumer: &StreamConsumer<Ctx>,
+    sink: &dyn Sink,
+    room: usize,
+    paused: bool,
+) -> bool {
+    let room = room > 0 && sink.can_record();
     if let Ok(assigned) = consumer.assignment() {
         let changed = if !room {
             consumer.pause(&assigned)

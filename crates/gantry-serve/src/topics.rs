@@ -253,7 +253,11 @@ impl<B: ContainerBackend> Sink for KafkaSink<B> {
         })
     }
 
-    fn has_room(&self) -> bool {
+    /// Room for messages within `max_queued_runs`: a message makes at most one run per
+    /// `on: kafka` workflow, so the room is counted in those (exact with one workflow). An
+    /// empty queue takes at least one message, so a limit below the workflows' number
+    /// cannot stop consumption for good.
+    fn room(&self) -> usize {
         let limit = self
             .app
             .settings
@@ -261,7 +265,18 @@ impl<B: ContainerBackend> Sink for KafkaSink<B> {
             .kafka
             .as_ref()
             .map_or(1000, |k| k.max_queued_runs) as i64;
-        self.app.runs.metrics.queue_depth.load(Ordering::Relaxed) < limit
+        let queued = self.app.runs.metrics.queue_depth.load(Ordering::Relaxed);
+        let per_message = self
+            .app
+            .sources
+            .kafka
+            .as_ref()
+            .map_or(1, |k| k.current().len().max(1)) as i64;
+        match (limit - queued.max(0)).max(0) {
+            0 => 0,
+            _ if queued <= 0 => ((limit / per_message).max(1)) as usize,
+            free => (free / per_message) as usize,
+        }
     }
 
     fn can_record(&self) -> bool {

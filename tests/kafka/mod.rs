@@ -106,6 +106,15 @@ impl Broker {
         assert!(s.success(), "creating topic {name}");
     }
 
+    pub fn delete_topic(&self, name: &str) {
+        let s = Command::new(tansu_binary())
+            .args(["topic", "delete", name])
+            .args(["--broker", &self.url])
+            .status()
+            .unwrap();
+        assert!(s.success(), "deleting topic {name}");
+    }
+
     pub fn producer(&self) -> FutureProducer {
         ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
@@ -319,6 +328,14 @@ impl Gantry {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
             .unwrap_or(0)
+    }
+
+    /// Whether the process still runs (a crash, a segfault, ends it).
+    pub fn alive(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(c) => matches!(c.try_wait(), Ok(None)),
+            None => false,
+        }
     }
 
     pub fn kill9(&mut self) {

@@ -27,6 +27,8 @@ pub struct Service {
     pub sha: String,
     /// The service's stderr (appended across restarts).
     pub log: PathBuf,
+    /// More environment for the service's process (set before [`Service::start`]).
+    pub env: Vec<(String, String)>,
 }
 
 fn git(repo: &Path, args: &[&str]) -> String {
@@ -127,6 +129,7 @@ impl Service {
             config,
             repo,
             sha,
+            env: Vec::new(),
         }
     }
 
@@ -146,6 +149,7 @@ impl Service {
             .arg(&self.config)
             .env("GANTRY_TEST_TOKEN", API_TOKEN)
             .env("GANTRY_TEST_READ_TOKEN", READ_TOKEN)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

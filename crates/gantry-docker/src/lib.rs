@@ -74,6 +74,17 @@ async fn forward(
 }
 
 impl ContainerBackend for DockerBackend {
+    async fn ping(&self) -> Result<(), BackendError> {
+        self.docker
+            .ping()
+            .await
+            .map(drop)
+            .map_err(|e| BackendError::Unreachable {
+                endpoint: self.endpoint.clone(),
+                message: e.to_string(),
+            })
+    }
+
     async fn image_present(&self, image: &str) -> Result<bool, BackendError> {
         match self.docker.inspect_image(image).await {
             Ok(_) => Ok(true),

@@ -14,6 +14,24 @@ pub async fn remove_leftovers<B: ContainerBackend>(backend: &B, label: &str) -> 
     }
 }
 
+/// Removes what run `run_id` of this process left (after the runtime was lost under it:
+/// its containers may have outlived the connection to them). Each engine run labels its
+/// resources `<run_id>-<unique>` (see `schedule::instance_id`).
+pub async fn remove_run_leftovers<B: ContainerBackend>(backend: &B, run_id: &str) -> usize {
+    let me = std::process::id().to_string();
+    let prefix = format!("{run_id}-");
+    let of_run = |r: &Resource| {
+        r.labels.get(LABEL_PID) == Some(&me)
+            && r.labels
+                .get(LABEL_RUN)
+                .is_some_and(|v| v.starts_with(&prefix))
+    };
+    match backend.labelled(LABEL_RUN).await {
+        Ok(l) => remove(backend, &l, of_run).await,
+        Err(_) => 0,
+    }
+}
+
 /// Removes resources left by gantry processes that are gone (on this machine).
 pub async fn remove_stale<B: ContainerBackend>(backend: &B) -> usize {
     match backend.labelled(LABEL_RUN).await {

@@ -32,7 +32,7 @@ mod step;
 mod workspace;
 
 pub use action_source::{ActionDirError, ActionSource, ActionSourceError, NoRemote, Overrides};
-pub use cleanup::{remove_leftovers, remove_stale};
+pub use cleanup::{remove_leftovers, remove_run_leftovers, remove_stale};
 pub use error::{EngineError, ExprFailure, ExpressionError};
 pub use host::{hash_files, hex, RunHost};
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};

@@ -165,9 +165,12 @@ pub struct Submitted {
 struct Prepared {
     event: NewEvent,
     runs: Vec<NewRun>,
-    respond: Box<dyn FnOnce(&[i64]) -> String + Send>,
+    respond: Respond,
     queued: Vec<bool>,
 }
+
+/// Builds the stored answer from the run ids the store gives the event's runs.
+type Respond = Box<dyn FnOnce(&[i64]) -> String + Send>;
 
 fn prepare(id: String, source: &str, ev: &Event, d: Decided) -> Prepared {
     let queued: Vec<bool> = d.runs.iter().map(|r| r.status == Status::Queued).collect();

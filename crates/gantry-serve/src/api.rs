@@ -311,6 +311,11 @@ async fn ready<B: ContainerBackend>(State(app): State<Arc<App<B>>>) -> Response 
         let text = format!("the run store cannot write ({cause})");
         return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
     }
+    if !app.exec.runtime_up() {
+        // Events are still taken (the store can write); their runs wait for the runtime.
+        let text = "the container runtime does not answer: runs wait for it";
+        return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
+    }
     match app.runs.store.reader() {
         Ok(_) => "ready".into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
@@ -334,9 +339,11 @@ async fn metrics<B: ContainerBackend>(State(app): State<Arc<App<B>>>) -> Respons
     );
     text.push_str(&format!(
         "# TYPE gantry_store_writable gauge\ngantry_store_writable {}\n\
-         # TYPE gantry_store_held_changes gauge\ngantry_store_held_changes {}\n",
+         # TYPE gantry_store_held_changes gauge\ngantry_store_held_changes {}\n\
+         # TYPE gantry_runtime_up gauge\ngantry_runtime_up {}\n",
         u8::from(app.runs.store.writable()),
-        app.runs.store.held_changes()
+        app.runs.store.held_changes(),
+        u8::from(app.exec.runtime_up())
     ));
     // Webhook bodies in memory (src/serve/body.rs): reserved now, of the budget.
     let budget = app

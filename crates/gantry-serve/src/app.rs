@@ -70,6 +70,11 @@ pub(crate) struct Execution<B: ContainerBackend> {
     running: Mutex<HashMap<i64, Signals>>,
     /// `concurrency:` groups across runs.
     pub(crate) groups: concurrency::Groups,
+    /// Whether the container runtime answers (see `runtime_watch`).
+    pub(crate) runtime: tokio::sync::watch::Sender<bool>,
+    /// How many times the runtime stopped answering since the start: a run that saw this
+    /// change lost its runtime on the way.
+    pub(crate) outages: std::sync::atomic::AtomicU64,
 }
 
 /// What the edges (webhooks, API, Kafka source) hold.
@@ -102,7 +107,15 @@ impl<B: ContainerBackend> Execution<B> {
             backend,
             running: Mutex::new(HashMap::new()),
             groups: concurrency::Groups::default(),
+            // Answering: the service pinged it before starting.
+            runtime: tokio::sync::watch::Sender::new(true),
+            outages: std::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// Whether the container runtime answered its last ping.
+    pub(crate) fn runtime_up(&self) -> bool {
+        *self.runtime.borrow()
     }
 
     /// Keeps the cancel handle of run `id` while it executes.

@@ -18,6 +18,7 @@ mod listener;
 mod metrics;
 mod redact;
 mod reporter;
+mod runtime_watch;
 mod scheduler;
 mod sources;
 mod tenants;
@@ -165,6 +166,7 @@ pub async fn serve(
     let (app, rx, kafka_secrets) = assemble(&cfg, secrets).await?;
     let recovered = scheduler::recover(&app).await?;
     let sched = tokio::spawn(scheduler::run(app.clone(), recovered, rx, shutdown.clone()));
+    let runtime = tokio::spawn(runtime_watch::watch(app.clone(), shutdown.clone()));
     let source = cfg
         .kafka
         .clone()
@@ -196,6 +198,7 @@ pub async fn serve(
         let _ = s.await;
     }
     let _ = sched.await;
+    let _ = runtime.await;
     server_stop.cancel();
     let _ = server.await;
     if let Err(e) = app.runs.store.flush().await {

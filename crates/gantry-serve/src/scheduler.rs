@@ -128,6 +128,8 @@ pub async fn run<B: ContainerBackend>(
         held.admit(&tenant_of_run(&app, reader.as_ref(), id), id);
     }
     let mut tasks = tokio::task::JoinSet::new();
+    // No run starts while the container runtime does not answer: they wait, queued.
+    let mut runtime = app.exec.runtime.subscribe();
     let every = app.settings.sweep;
     let mut sweep = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
@@ -141,7 +143,12 @@ pub async fn run<B: ContainerBackend>(
                 id,
             );
         }
-        while let Some((t, id)) = held.next(capacity, cap) {
+        let slots = if *runtime.borrow_and_update() {
+            capacity
+        } else {
+            0
+        };
+        while let Some((t, id)) = held.next(slots, cap) {
             app.runs.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
             let app = app.clone();
             let run = async move { execute(&app, id).await };
@@ -154,6 +161,7 @@ pub async fn run<B: ContainerBackend>(
                 handed(&app, &mut held, &tenant_of_run(&app, reader.as_ref(), id), id);
             }
             _ = sweep.tick() => swept(&app, &mut held, reader.as_ref()),
+            Ok(()) = runtime.changed() => {}
             _ = shutdown.cancelled() => break,
             Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
                 held.ended(match done {
@@ -548,18 +556,61 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
     let (workspace, temporary, name) =
         (ready.workspace.clone(), ready.temporary, ready.name.clone());
     let model = ready.model.clone();
+    let outages = app.exec.outages.load(Ordering::SeqCst);
     let result = run_engine(app, id, &row, ready, signals).await;
     app.exec.forget(id);
     if let Some((g, _)) = &group {
         app.exec.groups.leave(g, id);
     }
+    let succeeded = matches!(&result, Ok(r) if r.conclusion != Conclusion::Failure);
+    if !succeeded && super::runtime_watch::lost_since(app, outages).await {
+        lost_runtime(app, id, &row).await;
+        remove_workspace(id, temporary, &workspace);
+        return;
+    }
     let (state, description) = conclude(app, id, &row, &model, result);
     if let (Some((repo, sha)), Some(s)) = (status_target, &app.outbound.statuses) {
         s.set(&repo, &sha, &name, id, state, &description).await;
     }
+    remove_workspace(id, temporary, &workspace);
+}
+
+fn remove_workspace(id: i64, temporary: bool, workspace: &std::path::Path) {
     if temporary {
-        if let Err(e) = std::fs::remove_dir_all(&workspace) {
+        if let Err(e) = std::fs::remove_dir_all(workspace) {
             tracing::warn!(run = id, "removing the run's workspace copy: {e}");
+        }
+    }
+}
+
+/// The container runtime was lost while the run was in progress: its failure is not the
+/// run's. Once the runtime answers again, what the run left is removed and the run goes
+/// again as its next attempt while attempts last (as after a crash of the service; the
+/// sweep hands it to the scheduler), else it fails saying why. On shutdown it stays in
+/// progress, for the next start to recover.
+async fn lost_runtime<B: ContainerBackend>(app: &Arc<App<B>>, id: i64, row: &read::RunRow) {
+    tracing::warn!(run = id, "the container runtime was lost during the run");
+    if !super::runtime_watch::back(app).await {
+        return;
+    }
+    let removed = gantry_engine::remove_run_leftovers(&*app.exec.backend, &id.to_string()).await;
+    let max = app.settings.cfg.max_attempts;
+    if row.attempt >= max {
+        let reason = format!(
+            "the container runtime was lost while the run was in progress (attempt {} of {max}); not run again",
+            row.attempt
+        );
+        return finish(app, id, Conclusion::Failure, Some(reason));
+    }
+    match app.runs.store.requeue(id).await {
+        Ok(()) => tracing::info!(
+            run = id,
+            attempt = row.attempt + 1,
+            removed,
+            "run again: the container runtime was lost during its last attempt"
+        ),
+        Err(e) => {
+            tracing::error!(run = id, error = %e, "requeueing a run after the runtime was lost; the next start recovers it")
         }
     }
 }

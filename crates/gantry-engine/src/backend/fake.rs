@@ -97,6 +97,8 @@ struct State {
     scripts: Vec<(When, Script)>,
     missing: HashSet<String>,
     health: HashMap<String, Health>,
+    /// The runtime does not answer (see [`FakeBackend::unreachable`]).
+    down: bool,
 }
 
 /// The fake backend; see the module's documentation.
@@ -137,6 +139,11 @@ impl FakeBackend {
     /// Scripts the processes `when` matches (earlier scripts take precedence).
     pub fn script(&self, when: When, script: Script) {
         self.with(|s| s.scripts.push((when, script)));
+    }
+
+    /// Makes the runtime answer no ping (`true`) or answer again (`false`).
+    pub fn unreachable(&self, down: bool) {
+        self.with(|s| s.down = down);
     }
 
     /// An image that is not present and cannot be pulled.
@@ -243,6 +250,16 @@ fn carries(labels: &[(String, String)], label: &str) -> bool {
 }
 
 impl ContainerBackend for FakeBackend {
+    async fn ping(&self) -> Result<(), BackendError> {
+        match self.with(|s| s.down) {
+            true => Err(BackendError::Unreachable {
+                endpoint: "fake".into(),
+                message: "the fake runtime is down".into(),
+            }),
+            false => Ok(()),
+        }
+    }
+
     async fn image_present(&self, image: &str) -> Result<bool, BackendError> {
         self.record(Call::ImagePresent(image.to_string()));
         Ok(!self.with(|s| s.missing.contains(image)))

@@ -19,6 +19,9 @@ use std::future::Future;
 /// What a run needs from a container runtime. Every resource it creates carries the labels
 /// the caller gives, so that leftovers can be found and removed after a crash.
 pub trait ContainerBackend: Send + Sync + 'static {
+    /// Whether the runtime answers at all (the service waits for it while it does not,
+    /// rather than failing runs).
+    fn ping(&self) -> impl Future<Output = Result<(), BackendError>> + Send;
     /// Whether the image exists locally.
     fn image_present(&self, image: &str)
         -> impl Future<Output = Result<bool, BackendError>> + Send;

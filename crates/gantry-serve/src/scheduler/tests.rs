@@ -359,6 +359,10 @@ impl Held {
 }
 
 impl ContainerBackend for Held {
+    async fn ping(&self) -> Result<(), BackendError> {
+        self.fake.ping().await
+    }
+
     async fn exec(&self, id: &str, spec: &ExecSpec, out: OutputTx) -> Result<i64, BackendError> {
         let (k, v) = &self.hold;
         if spec.env.iter().any(|(ek, ev)| ek == k && ev == v) {
@@ -507,4 +511,51 @@ async fn a_run_no_longer_queued_is_not_claimed_again() {
         "in progress: not again"
     );
     assert_eq!(s.run_row(id).status, Status::InProgress);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_runs_wait_while_the_runtime_does_not_answer_and_run_when_it_does() {
+    let backend = Arc::new(FakeBackend::new());
+    let mut s = setup(backend.clone(), DEPLOY);
+    backend.unreachable(true);
+    let stop = CancellationToken::new();
+    let watch = tokio::spawn(crate::runtime_watch::watch(s.app.clone(), stop.clone()));
+    let rx = s.rx.take().unwrap();
+    let sched = tokio::spawn(run(s.app.clone(), Vec::new(), rx, stop.clone()));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while s.app.exec.runtime_up() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(!s.app.exec.runtime_up(), "the watcher saw the runtime down");
+    let id = s.accept("waits", "{}").await[0];
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        s.run_row(id).status,
+        Status::Queued,
+        "no run starts meanwhile"
+    );
+    assert!(
+        !backend
+            .calls()
+            .iter()
+            .any(|c| matches!(c, Call::CreateContainer(_))),
+        "{:?}",
+        backend.calls()
+    );
+    backend.unreachable(false);
+    while s.run_row(id).status != Status::Completed && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    sched.await.unwrap();
+    watch.await.unwrap();
+    s.app.runs.store.flush().await.unwrap();
+    assert_eq!(
+        ended(&s.run_row(id)),
+        (Status::Completed, Some(Conclusion::Success))
+    );
+    assert_eq!(
+        s.history(id),
+        [Status::Queued, Status::InProgress, Status::Completed]
+    );
 }

@@ -53,27 +53,54 @@ fn ready(addr: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A dev server on `port` with root token `root`, its home in `dir`.
+fn spawn_dev(dir: &std::path::Path, port: u16) -> Child {
+    Command::new(bao_binary())
+        .args([
+            "server",
+            "-dev",
+            "-dev-root-token-id=root",
+            "-dev-no-store-token",
+        ])
+        .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
+        .env("HOME", dir)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 impl Bao {
+    /// Stops the server (Vault becomes unreachable at its address).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts a fresh dev server at the same address (a dev server keeps nothing: the test
+    /// puts its secrets again).
+    pub fn restart(&mut self) {
+        self.stop();
+        let port: u16 = self.addr.rsplit(':').next().unwrap().parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        self.child = spawn_dev(self.dir.path(), port);
+        while !ready(&self.addr) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(200));
+                self.child = spawn_dev(self.dir.path(), port);
+            }
+            assert!(Instant::now() < deadline, "OpenBao did not come back");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     pub fn start() -> Bao {
-        let bin = bao_binary();
         let dir = tempfile::tempdir().unwrap();
         for _ in 0..5 {
             let port = free_pair();
             let addr = format!("http://127.0.0.1:{port}");
-            let mut child = Command::new(&bin)
-                .args([
-                    "server",
-                    "-dev",
-                    "-dev-root-token-id=root",
-                    "-dev-no-store-token",
-                ])
-                .arg(format!("-dev-listen-address=127.0.0.1:{port}"))
-                .env("HOME", dir.path())
-                .current_dir(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
+            let mut child = spawn_dev(dir.path(), port);
             let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
                 if ready(&addr) {

@@ -521,6 +521,9 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
         Ok(ready) => ready,
         Err((conclusion, reason)) => return finish(app, id, conclusion, Some(reason)),
     };
+    if !secrets_reachable(app, id, &ready).await {
+        return remove_workspace(id, ready.temporary, &ready.workspace);
+    }
     let signals = Signals::default();
     app.exec.track(id, signals.clone());
     let group = ready.plan.concurrency.as_ref().map(|c| {
@@ -683,6 +686,31 @@ async fn ready<B: ContainerBackend>(
         workspace,
         temporary,
     })
+}
+
+/// Waits while Vault does not answer for the run's secrets (tried with backoff, said in the
+/// log): a secret store that is down makes runs wait, not fail. Any other answer is left to
+/// the engine, which reports it on the job that needs the secret. False once shutdown
+/// began: the run stays in progress, and the next start runs it again.
+async fn secrets_reachable<B: ContainerBackend>(app: &App<B>, id: i64, ready: &Ready) -> bool {
+    let names = super::tenants::secret_names(&ready.plan);
+    if names.is_empty() {
+        return true;
+    }
+    let mut wait = Duration::from_secs(1);
+    loop {
+        let cause = match ready.secrets.fetch(&names).await {
+            Err(e @ gantry_secrets::SecretError::Unreachable { .. }) => e.to_string(),
+            // The values are read again by the engine, job by job; these are dropped.
+            _ => return true,
+        };
+        if !app.intake.is_accepting() {
+            return false;
+        }
+        tracing::warn!(run = id, cause = %cause, "the secret store does not answer: the run waits");
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(15));
+    }
 }
 
 /// Joins the run's concurrency group, cancelling the run it replaces or waiting for its

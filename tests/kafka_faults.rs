@@ -54,17 +54,7 @@ fn a_backlog_larger_than_max_queued_runs_never_queues_more_than_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let wf = write_dir(dir.path(), "workflows", &[("slow.yml", SLOW)]);
     // The whole backlog is on the topic before the service starts: one fetch brings all.
-    let p = broker.producer();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            for n in 0..N {
-                let value = format!("{{\"n\": {n}}}");
-                send(&p, "backlog", None, None, &[], value.as_bytes()).await;
-            }
-        });
+    produce(&broker, "backlog", 0..N as i64);
     let data = dir.path().join("data");
     let kafka = format!("group_id = \"backlog\"\nmax_queued_runs = {LIMIT}\n");
     let g = Gantry::start(dir.path(), "a", &data, &wf, &broker, &kafka);

@@ -310,6 +310,15 @@ impl Service {
         v.to_string()
     }
 
+    /// Waits until run `id` is completed and asserts it succeeded on attempt `attempt`.
+    pub fn wait_success(&self, id: i64, attempt: i64) -> Value {
+        let run = self.wait_run(id, 120);
+        let log = self.log_text();
+        assert_eq!(run["run"]["conclusion"], "success", "{run}\n{log}");
+        assert_eq!(run["run"]["attempt"], attempt, "{run}");
+        run
+    }
+
     /// Waits until the run is completed (or interrupted) and returns it with its jobs.
     pub fn wait_run(&self, id: i64, secs: u64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(secs);

@@ -146,6 +146,18 @@ async fn run_until_ended<B: ContainerBackend>(s: &mut Setup<B>, id: i64, recover
     s.app.runs.store.flush().await.unwrap();
 }
 
+/// Run `id` ended `success`, having been started once.
+fn assert_succeeded_once<B: ContainerBackend>(s: &Setup<B>, id: i64) {
+    assert_eq!(
+        ended(&s.run_row(id)),
+        (Status::Completed, Some(Conclusion::Success))
+    );
+    assert_eq!(
+        s.history(id),
+        [Status::Queued, Status::InProgress, Status::Completed]
+    );
+}
+
 fn ended(row: &RunRow) -> (Status, Option<Conclusion>) {
     (row.status, row.conclusion)
 }
@@ -464,14 +476,7 @@ async fn a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once() {
     s.lose_queue();
     s.app.runs.metrics.queue_depth.store(0, Ordering::Relaxed);
     run_until_ended(&mut s, id, Vec::new()).await;
-    assert_eq!(
-        ended(&s.run_row(id)),
-        (Status::Completed, Some(Conclusion::Success))
-    );
-    assert_eq!(
-        s.history(id),
-        [Status::Queued, Status::InProgress, Status::Completed]
-    );
+    assert_succeeded_once(&s, id);
     assert_eq!(s.app.runs.metrics.queue_depth.load(Ordering::Relaxed), 0);
 }
 
@@ -550,12 +555,5 @@ async fn queued_runs_wait_while_the_runtime_does_not_answer_and_run_when_it_does
     sched.await.unwrap();
     watch.await.unwrap();
     s.app.runs.store.flush().await.unwrap();
-    assert_eq!(
-        ended(&s.run_row(id)),
-        (Status::Completed, Some(Conclusion::Success))
-    );
-    assert_eq!(
-        s.history(id),
-        [Status::Queued, Status::InProgress, Status::Completed]
-    );
+    assert_succeeded_once(&s, id);
 }

@@ -1,6 +1,6 @@
 //! Clients that give up: each of 100 webhook senders writes its whole request and closes
 //! its socket at once, before any answer. Every event the service recorded must run, once
-//! (the hand-over to the scheduler outlives the request; a sweep of the store picks up any
+//! (a request read whole is handled to the end; a sweep of the store picks up any
 //! run whose hand-over was lost). Real `gantry serve`, real Docker.
 
 mod docker;

@@ -132,9 +132,10 @@ pub async fn accept<B: ContainerBackend>(
     record(app, id, source, ev, d).await
 }
 
-/// Records the event and its runs and queues them, in a task of its own: a caller that
-/// stops waiting (a client gone between the commit and the answer) must not leave a run
-/// recorded but never handed to the scheduler.
+/// Records the event and its runs and queues them. A caller that stops waiting part way
+/// (its request dropped between the commit and the hand-over) leaves its runs recorded and
+/// queued, and the scheduler's sweep picks them up (see `scheduler::swept`); the listener
+/// keeps handling a request whose client half-closed, so that is rare.
 pub async fn record<B: ContainerBackend>(
     app: &Arc<App<B>>,
     id: String,
@@ -142,16 +143,8 @@ pub async fn record<B: ContainerBackend>(
     ev: &Event,
     d: Decided,
 ) -> Result<Accepted, StoreError> {
-    let prepared = prepare(id, source, ev, d);
-    let app = app.clone();
-    let task = tokio::spawn(async move {
-        let submitted = submit_prepared(&app, prepared).await?;
-        settle(&app, submitted).await
-    });
-    task.await.map_err(|e| {
-        let e = std::io::Error::other(format!("recording an event stopped: {e}"));
-        StoreError::Io(e)
-    })?
+    let submitted = submit_prepared(app, prepare(id, source, ev, d)).await?;
+    settle(app, submitted).await
 }
 
 /// An accept handed to the store, its answer still to come.

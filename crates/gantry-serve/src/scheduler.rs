@@ -5,8 +5,8 @@
 //! fails the run before anything starts), run by the engine with its files on the scratch
 //! tmpfs and reported into the store. After a crash, runs found in progress are marked
 //! interrupted and run again while their attempts last (their old workspaces removed);
-//! queued runs are picked up. A run is handed over by the request that recorded it (in a
-//! task that outlives the request) and, should that hand-over be lost, found by a sweep of
+//! queued runs are picked up. A run is handed over by the request that recorded it and,
+//! should that hand-over be lost (the request dropped after the commit), found by a sweep of
 //! the store every few seconds; it starts only once the store's writer has claimed it
 //! (queued → in progress), so a run handed over twice starts once. On shutdown, running jobs get a grace period, then are
 //! cancelled (and cleaned up); queued runs stay queued for the next start.

@@ -170,25 +170,17 @@ impl ActionFetcher {
         git_ref: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, FetchError> {
         let (client, owner, repo) = self.client_for(repository, git_ref)?;
-        let classify = |e: octocrab::Error| {
-            let status = match &e {
-                octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
-                _ => None,
-            };
-            FetchError::from_status(repository, git_ref, status, e.to_string())
+        let at = Contents {
+            client,
+            owner,
+            repo,
+            git_ref,
         };
-        let content = |path: String| {
-            let handler = client.repos(owner, repo);
-            async move { handler.get_content().path(path).r#ref(git_ref).send().await }
-        };
-        let listing = match content(".github/workflows".into()).await {
+        let classify = |e| classify(repository, git_ref, e);
+        let listing = match at.get(".github/workflows").await.map_err(classify) {
             Ok(l) => l.items,
-            Err(e) => {
-                return match classify(e) {
-                    FetchError::NotFound { .. } => Ok(Vec::new()),
-                    other => Err(other),
-                }
-            }
+            Err(FetchError::NotFound { .. }) => return Ok(Vec::new()),
+            Err(other) => return Err(other),
         };
         let mut out = Vec::new();
         for item in listing {
@@ -196,13 +188,9 @@ impl ActionFetcher {
             if item.r#type != "file" || !yaml {
                 continue;
             }
-            let file = content(item.path.clone()).await.map_err(classify)?;
-            let text = file
-                .items
-                .first()
-                .and_then(|c| c.decoded_content())
-                .unwrap_or_default();
-            out.push((item.path, text.into_bytes()));
+            let file = at.get(&item.path).await.map_err(classify)?;
+            let text = file.items.first().and_then(|c| c.decoded_content());
+            out.push((item.path, text.unwrap_or_default().into_bytes()));
         }
         out.sort();
         Ok(out)
@@ -266,6 +254,38 @@ impl ActionFetcher {
         let body = resp.into_body().collect().await;
         Ok(body.map_err(|e| net(e.to_string()))?.to_bytes())
     }
+}
+
+/// A repository at a ref, read path by path through the contents API.
+struct Contents<'a> {
+    client: &'a Octocrab,
+    owner: &'a str,
+    repo: &'a str,
+    git_ref: &'a str,
+}
+
+impl Contents<'_> {
+    async fn get(
+        &self,
+        path: &str,
+    ) -> Result<octocrab::models::repos::ContentItems, octocrab::Error> {
+        let handler = self.client.repos(self.owner, self.repo);
+        handler
+            .get_content()
+            .path(path)
+            .r#ref(self.git_ref)
+            .send()
+            .await
+    }
+}
+
+/// What an API error means for fetching `repository` at `git_ref` (by its HTTP status).
+fn classify(repository: &str, git_ref: &str, e: octocrab::Error) -> FetchError {
+    let status = match &e {
+        octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
+        _ => None,
+    };
+    FetchError::from_status(repository, git_ref, status, e.to_string())
 }
 
 /// Unpacks a tarball beside `target` and renames it into place, marked complete, so that a

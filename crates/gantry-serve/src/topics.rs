@@ -60,6 +60,11 @@ impl KafkaWorkflows {
         self.state.lock().map(|s| s.1.clone()).unwrap_or_default()
     }
 
+    /// How many workflows are loaded (without copying them: asked before every batch).
+    pub fn count(&self) -> usize {
+        self.state.lock().map(|s| s.1.len()).unwrap_or_default()
+    }
+
     /// Re-reads the files when the directory changed.
     pub fn refresh(&self) {
         let Some(dir) = &self.dir else { return };
@@ -271,7 +276,7 @@ impl<B: ContainerBackend> Sink for KafkaSink<B> {
             .sources
             .kafka
             .as_ref()
-            .map_or(1, |k| k.current().len().max(1)) as i64;
+            .map_or(1, |k| k.count().max(1)) as i64;
         match (limit - queued.max(0)).max(0) {
             0 => 0,
             _ if queued <= 0 => ((limit / per_message).max(1)) as usize,

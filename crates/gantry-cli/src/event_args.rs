@@ -138,6 +138,7 @@ impl EventArgs {
             headers,
             value: self.value.as_deref().map(read_value).transpose()?,
             timestamp: None,
+            leader_epoch: None,
             ..KafkaMessage::default()
         }
         .into_event())

@@ -10,12 +10,14 @@ mod client;
 pub mod config;
 mod dead_letter;
 mod forward;
+mod guard;
 pub mod pattern;
 mod publish;
 mod source;
 
 pub use config::KafkaConfig;
 pub use forward::{Forwarded, Forwarder};
+pub use guard::metadata_guard_active;
 pub use publish::{Delivered, Publisher, Record};
 pub use source::{run_source, SourceError, SourceStats};
 

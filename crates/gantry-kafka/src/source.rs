@@ -78,8 +78,16 @@ fn owned(m: &BorrowedMessage<'_>) -> KafkaMessage {
         key: m.key().map(<[u8]>::to_vec),
         headers,
         timestamp: m.timestamp().to_millis(),
+        leader_epoch: leader_epoch(m),
         value: m.payload().map(<[u8]>::to_vec),
     }
+}
+
+/// The record's partition leader epoch; rdkafka has no accessor for it.
+fn leader_epoch(m: &BorrowedMessage<'_>) -> Option<i32> {
+    // SAFETY: `m.ptr()` is the live message `m` borrows; the call only reads it.
+    let epoch = unsafe { rdkafka::bindings::rd_kafka_message_leader_epoch(m.ptr()) };
+    (epoch >= 0).then_some(epoch)
 }
 
 /// Consumes until `shutdown`, then commits what was recorded and leaves the group. Dead
@@ -96,6 +104,9 @@ pub async fn run_source(
         brokers: cfg.brokers.clone(),
         error,
     };
+    if !crate::metadata_guard_active() {
+        tracing::warn!("kafka: built without the librdkafka metadata guard; deleting a subscribed topic may crash this process");
+    }
     let consumer: StreamConsumer<Ctx> = client::consumer(cfg, secret)
         .create_with_context(Ctx)
         .map_err(client_err)?;

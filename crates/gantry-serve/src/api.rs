@@ -316,6 +316,10 @@ async fn ready<B: ContainerBackend>(State(app): State<Arc<App<B>>>) -> Response 
         let text = "the container runtime does not answer: runs wait for it";
         return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
     }
+    if !app.exec.secrets.up() {
+        let text = "the secret store does not answer: runs that need secrets wait for it";
+        return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
+    }
     match app.runs.store.reader() {
         Ok(_) => "ready".into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
@@ -340,10 +344,12 @@ async fn metrics<B: ContainerBackend>(State(app): State<Arc<App<B>>>) -> Respons
     text.push_str(&format!(
         "# TYPE gantry_store_writable gauge\ngantry_store_writable {}\n\
          # TYPE gantry_store_held_changes gauge\ngantry_store_held_changes {}\n\
-         # TYPE gantry_runtime_up gauge\ngantry_runtime_up {}\n",
+         # TYPE gantry_runtime_up gauge\ngantry_runtime_up {}\n\
+         # TYPE gantry_secrets_up gauge\ngantry_secrets_up {}\n",
         u8::from(app.runs.store.writable()),
         app.runs.store.held_changes(),
-        u8::from(app.exec.runtime_up())
+        u8::from(app.exec.runtime_up()),
+        u8::from(app.exec.secrets.up())
     ));
     // Webhook bodies in memory (src/serve/body.rs): reserved now, of the budget.
     let budget = app

@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// What every handler and the scheduler share; `B` runs the containers.
 pub struct App<B: ContainerBackend> {
@@ -75,12 +76,16 @@ pub(crate) struct Execution<B: ContainerBackend> {
     /// How many times the runtime stopped answering since the start: a run that saw this
     /// change lost its runtime on the way.
     pub(crate) outages: std::sync::atomic::AtomicU64,
+    /// Whether the secret store answers (see `secrets_wait`).
+    pub(crate) secrets: Arc<super::secrets_wait::SecretsHealth>,
 }
 
 /// What the edges (webhooks, API, Kafka source) hold.
 pub(crate) struct Intake {
     /// False once shutdown began: ingress answers 503.
     accepting: AtomicBool,
+    /// Cancelled when shutdown begins, for waits that must end then.
+    stopping: CancellationToken,
     /// The API's bearer tokens (`[[api.tokens]]`), as digests.
     pub(crate) api_tokens: auth::Tokens,
     /// Bytes of webhook bodies in memory at once (`[ingress] max_buffered_bytes`).
@@ -110,6 +115,7 @@ impl<B: ContainerBackend> Execution<B> {
             // Answering: the service pinged it before starting.
             runtime: tokio::sync::watch::Sender::new(true),
             outages: std::sync::atomic::AtomicU64::new(0),
+            secrets: Arc::default(),
         }
     }
 
@@ -164,6 +170,7 @@ impl Intake {
     ) -> Intake {
         Intake {
             accepting: AtomicBool::new(true),
+            stopping: CancellationToken::new(),
             api_tokens,
             body_budget,
             host_paths,
@@ -180,6 +187,12 @@ impl Intake {
     /// Shutdown began: events and reruns are refused from now on.
     pub(crate) fn stop_accepting(&self) {
         self.accepting.store(false, Ordering::SeqCst);
+        self.stopping.cancel();
+    }
+
+    /// Cancelled once shutdown began.
+    pub(crate) fn stopping(&self) -> &CancellationToken {
+        &self.stopping
     }
 }
 

@@ -20,6 +20,7 @@ mod redact;
 mod reporter;
 mod runtime_watch;
 mod scheduler;
+mod secrets_wait;
 mod sources;
 mod tenants;
 mod topics;

@@ -12,6 +12,7 @@
 //! cancelled (and cleaned up); queued runs stay queued for the next start.
 
 use super::reporter::StoreReporter;
+use super::secrets_wait::Patient;
 use super::sources::SourceError;
 use super::sources::Workflows;
 use super::App;
@@ -697,20 +698,21 @@ async fn secrets_reachable<B: ContainerBackend>(app: &App<B>, id: i64, ready: &R
     if names.is_empty() {
         return true;
     }
-    let mut wait = Duration::from_secs(1);
-    loop {
-        let cause = match ready.secrets.fetch(&names).await {
-            Err(e @ gantry_secrets::SecretError::Unreachable { .. }) => e.to_string(),
-            // The values are read again by the engine, job by job; these are dropped.
-            _ => return true,
-        };
-        if !app.intake.is_accepting() {
-            return false;
-        }
-        tracing::warn!(run = id, cause = %cause, "the secret store does not answer: the run waits");
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(Duration::from_secs(15));
+    // Shutdown ends the wait: the run stays in progress, and the next start runs it again.
+    // The values are read again by the engine, job by job; these are dropped.
+    let answer = app
+        .exec
+        .secrets
+        .wait_for(app.intake.stopping(), || ready.secrets.fetch(&names))
+        .await;
+    let waited_out = matches!(answer, Err(gantry_secrets::SecretError::Unreachable { .. }));
+    if waited_out {
+        tracing::info!(
+            run = id,
+            "shutting down while the run waited for the secret store"
+        );
     }
+    !waited_out
 }
 
 /// Joins the run's concurrency group, cancelling the run it replaces or waiting for its
@@ -779,8 +781,11 @@ async fn run_engine<B: ContainerBackend>(
         policy: app.settings.policy.clone(),
         ..EngineConfig::default()
     };
-    let engine =
-        Engine::new(app.exec.backend.clone(), config).with_secrets(Arc::new(ready.secrets));
+    let engine = Engine::new(app.exec.backend.clone(), config).with_secrets(Arc::new(Patient {
+        inner: ready.secrets,
+        health: app.exec.secrets.clone(),
+        stop: signals.cancel.clone(),
+    }));
     let reporter = Arc::new(StoreReporter {
         store: app.runs.store.clone(),
         run: id,

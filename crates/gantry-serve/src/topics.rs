@@ -1,7 +1,7 @@
 //! Kafka events in the service: the `on: kafka` workflows (re-read when their directory
 //! changes, their topics subscribed to), and the [`Sink`] that turns a batch of consumed
 //! messages into recorded events and runs. The event id is `kafka:<topic>:<partition>:
-//! <offset>`, or the CloudEvents `ce_id` (with `ce_source`) when the message has one, so a
+//! <offset>:<leader epoch>:<timestamp>`, or the CloudEvents `ce_id` (with `ce_source`) when the message has one, so a
 //! message consumed again after a rebalance or a crash creates no second run. Messages on
 //! the events topic are webhook events forwarded by an ingress instance.
 
@@ -110,8 +110,13 @@ pub struct KafkaSink<B: ContainerBackend> {
     pub app: Arc<App<B>>,
 }
 
-/// The event id of a message: its CloudEvents id when it has one, else where it is.
+/// The event id of a message: its CloudEvents id when it has one, else where it is and
+/// which record is there. An offset alone is reused when a topic is deleted and created again
+/// or a log is truncated (an unclean leader election, a broker that lost its disk); the
+/// record's leader epoch and timestamp are stored with it, so a redelivery keeps the id and
+/// a different record at the same offset gets a new one (docs/kafka.md, "Event ids").
 pub fn event_id(m: &KafkaMessage) -> String {
+    let or_dash = |v: Option<i64>| v.map_or_else(|| "-".to_string(), |v| v.to_string());
     let header = |name: &str| {
         m.headers
             .iter()
@@ -121,7 +126,14 @@ pub fn event_id(m: &KafkaMessage) -> String {
     };
     match header("ce_id") {
         Some(id) => format!("kafka:ce:{}:{id}", header("ce_source").unwrap_or_default()),
-        None => format!("kafka:{}:{}:{}", m.topic, m.partition, m.offset),
+        None => format!(
+            "kafka:{}:{}:{}:{}:{}",
+            m.topic,
+            m.partition,
+            m.offset,
+            or_dash(m.leader_epoch.map(i64::from)),
+            or_dash(m.timestamp)
+        ),
     }
 }
 
@@ -302,6 +314,7 @@ mod tests {
             key: None,
             headers: Vec::new(),
             timestamp: None,
+            leader_epoch: None,
             value: Some(value.as_bytes().to_vec()),
         };
         let e = forwarded(&m("{\"id\": 1}")).unwrap_err().to_string();

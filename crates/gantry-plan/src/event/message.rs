@@ -14,6 +14,10 @@ pub struct KafkaMessage {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
     /// Milliseconds since the Unix epoch.
     pub timestamp: Option<i64>,
+    /// The partition leader epoch the record was written in (stored in its batch), when the
+    /// broker says: with the offset and timestamp it tells a record apart from another
+    /// written at the same offset after the log was truncated or the topic re-created.
+    pub leader_epoch: Option<i32>,
     pub value: Option<Vec<u8>>,
 }
 

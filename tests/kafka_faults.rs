@@ -2,7 +2,8 @@
 //! Docker: a backlog far larger than `max_queued_runs` is consumed without the queue of
 //! runs ever going over the limit (the source takes only what fits, and pauses); a topic
 //! deleted and created again under load neither crashes the service nor hides the new
-//! topic's messages as duplicates of the old one's.
+//! topic's messages as duplicates of the old one's; a broker lost and back with an empty log
+//! is reported, waited for, and its new messages run.
 
 mod docker;
 mod kafka;
@@ -43,6 +44,27 @@ fn most_queued_at_once(db: &std::path::Path) -> i64 {
     most
 }
 
+/// Runs that did not succeed, with the reasons of their jobs and steps and their logs.
+fn not_successful(db: &std::path::Path) -> String {
+    let c = rusqlite::Connection::open(db).unwrap();
+    let mut s = c
+        .prepare(
+            "SELECT r.id, r.conclusion, r.reason,
+                    (SELECT group_concat(coalesce(j.reason, ''), ' | ') FROM jobs j WHERE j.run_id = r.id),
+                    (SELECT group_concat(coalesce(s.reason, ''), ' | ') FROM steps s WHERE s.run_id = r.id),
+                    (SELECT group_concat(l.line, ' / ') FROM logs l WHERE l.run_id = r.id)
+             FROM runs r WHERE r.conclusion != 'success'",
+        )
+        .unwrap();
+    let rows = s
+        .query_map([], |r| {
+            let cols: Vec<Option<String>> = (1..6).map(|i| r.get(i).ok()).collect();
+            Ok(format!("run {}: {cols:?}", r.get::<_, i64>(0)?))
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+}
+
 #[test]
 fn a_backlog_larger_than_max_queued_runs_never_queues_more_than_the_limit() {
     docker::require_docker();
@@ -73,7 +95,7 @@ fn a_backlog_larger_than_max_queued_runs_never_queues_more_than_the_limit() {
                 .ok()?;
             (all == N as i64 && ok == N as i64).then_some(all)
         },
-        || tail(&g.log_text()).to_string(),
+        || format!("{}\n{}", tail(&g.log_text()), not_successful(&db)),
     );
     assert_eq!(done, N as i64);
     let most = most_queued_at_once(&db);
@@ -197,4 +219,67 @@ fn a_topic_deleted_and_created_again_under_load_is_waited_for_and_its_messages_r
         l.is_empty().then_some(l)
     });
     assert!(left.is_empty());
+}
+
+/// The broker dies and comes back at the same address with an empty log (a broker that
+/// lost its disk): the service says so in its log and metrics, waits, and the messages
+/// produced afterwards run though they reuse the offsets of ones already run.
+#[test]
+fn a_broker_lost_and_back_with_an_empty_log_is_reported_and_its_new_messages_run() {
+    docker::require_docker();
+    let mut broker = Broker::start();
+    broker.create_topic("churn", 1);
+    broker.create_topic("gantry.dead-letter", 1);
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write_dir(dir.path(), "workflows", &[("echo.yml", ECHO)]);
+    let data = dir.path().join("data");
+    let kafka =
+        "group_id = \"lost\"\n[kafka.options]\n\"topic.metadata.refresh.interval.ms\" = \"500\"\n";
+    let mut g = Gantry::start(dir.path(), "a", &data, &wf, &broker, kafka);
+    let db = data.join("gantry.db");
+    produce(&broker, "churn", 0..5);
+    wait_or_explain(
+        120,
+        "the first messages run",
+        || (runs_by_number(&db)?.len() == 5).then_some(()),
+        || tail(&g.log_text()).to_string(),
+    );
+    assert_eq!(g.metric("gantry_kafka_broker_up"), 1);
+    broker.kill();
+    wait_or_explain(
+        60,
+        "the brokers reported lost",
+        || {
+            let said = g.log_text().contains("kafka: the brokers do not answer");
+            (said && g.metric("gantry_kafka_broker_up") == 0).then_some(())
+        },
+        || tail(&g.log_text()).to_string(),
+    );
+    broker.restart();
+    broker.create_topic("churn", 1);
+    broker.create_topic("gantry.dead-letter", 1);
+    produce(&broker, "churn", 100..105);
+    let runs = wait_or_explain(
+        180,
+        "the messages produced after the restart run",
+        || {
+            let r = runs_by_number(&db)?;
+            (r.len() == 10 && unfinished(&db)? == 0).then_some(r)
+        },
+        || tail(&g.log_text()).to_string(),
+    );
+    assert!(
+        runs.values().all(|n| *n == 1),
+        "a message ran twice: {runs:?}"
+    );
+    wait_or_explain(
+        30,
+        "the brokers reported back",
+        || {
+            let said = g.log_text().contains("kafka: the brokers answer again");
+            (said && g.metric("gantry_kafka_broker_up") == 1).then_some(())
+        },
+        || tail(&g.log_text()).to_string(),
+    );
+    assert!(g.alive(), "{}", tail(&g.log_text()));
 }

@@ -47,48 +47,68 @@ pub struct Broker {
 
 impl Broker {
     pub fn start() -> Broker {
-        let bin = tansu_binary();
         let port = free_port();
         let cwd = tempfile::tempdir().unwrap();
         let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(&bin)
-            .current_dir(cwd.path())
+        let b = Broker {
+            child: Self::spawn(cwd.path(), &url),
+            bootstrap: format!("127.0.0.1:{port}"),
+            url,
+            _cwd: cwd,
+        };
+        b.wait_up();
+        b
+    }
+
+    fn spawn(cwd: &Path, url: &str) -> Child {
+        Command::new(tansu_binary())
+            .current_dir(cwd)
             .args([
                 "broker",
                 "--listener-url",
-                &url,
+                url,
                 "--advertised-listener-url",
-                &url,
+                url,
             ])
             .args(["--storage-engine", "memory://tansu/"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
-        let b = Broker {
-            child,
-            bootstrap: format!("127.0.0.1:{port}"),
-            url,
-            _cwd: cwd,
-        };
+            .unwrap()
+    }
+
+    fn wait_up(&self) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let ok = Command::new(&bin)
-                .args(["topic", "list", "--broker", &b.url])
+            let ok = Command::new(tansu_binary())
+                .args(["topic", "list", "--broker", &self.url])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status()
                 .is_ok_and(|s| s.success());
             if ok {
-                return b;
+                return;
             }
             assert!(
                 Instant::now() < deadline,
                 "tansu did not come up on {}",
-                b.url
+                self.url
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Kills the broker (its in-memory log is lost with it).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// A new broker at the same address, with an empty log: a broker that lost its disk.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.child = Self::spawn(self._cwd.path(), &self.url);
+        self.wait_up();
     }
 
     pub fn create_topic(&self, name: &str, partitions: u32) {
@@ -244,6 +264,8 @@ pub struct Gantry {
     pub base: String,
     pub config: PathBuf,
     pub log: PathBuf,
+    /// Its own scratch directory (tmpfs): instances of different tests may share a name.
+    _scratch: tempfile::TempDir,
 }
 
 impl Gantry {
@@ -258,11 +280,16 @@ impl Gantry {
     ) -> Gantry {
         let port = free_port();
         let config = dir.join(format!("{name}.toml"));
+        let scratch = tempfile::Builder::new()
+            .prefix("gantry-test-")
+            .tempdir_in("/dev/shm")
+            .unwrap();
         std::fs::write(
             &config,
             format!(
-                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ninstance_id = \"{name}\"\ncapacity = 2\nshutdown_grace_secs = 5\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[[api.tokens]]\nname = \"test\"\nscope = \"read\"\ntoken_env = \"GANTRY_TEST_TOKEN\"\n[kafka]\nbrokers = \"{}\"\nworkflows = \"{}\"\n{kafka}\n",
+                "listen = \"127.0.0.1:{port}\"\ndata_dir = \"{}\"\ninstance_id = \"{name}\"\nscratch_dir = \"{}\"\ncapacity = 2\nshutdown_grace_secs = 5\n[platforms]\nubuntu-latest = \"gantry/busybox:latest\"\n[[api.tokens]]\nname = \"test\"\nscope = \"read\"\ntoken_env = \"GANTRY_TEST_TOKEN\"\n[kafka]\nbrokers = \"{}\"\nworkflows = \"{}\"\n{kafka}\n",
                 data.display(),
+                scratch.path().display(),
                 broker.bootstrap,
                 workflows.display()
             ),
@@ -273,6 +300,7 @@ impl Gantry {
             base: format!("http://127.0.0.1:{port}"),
             log: dir.join(format!("{name}.log")),
             config,
+            _scratch: scratch,
         };
         g.spawn();
         g

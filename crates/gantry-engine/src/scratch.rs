@@ -192,7 +192,9 @@ pub fn process_dir(root: &Path) -> io::Result<PathBuf> {
 
 /// `gantry serve`: the instance's directory under `root`, emptied — whatever an earlier
 /// process of this instance left there (a crash) is removed — with an owner file naming this
-/// process, so that the directory goes even if the instance never starts again.
+/// process, so that the directory goes even if the instance never starts again. Refused while
+/// its owner is another live process: two processes of one `instance_id` on one machine
+/// would empty each other's job directories under running jobs.
 pub fn instance_dir(root: &Path, instance: &str) -> io::Result<PathBuf> {
     remove_stale(root);
     let safe: String = instance
@@ -206,7 +208,18 @@ pub fn instance_dir(root: &Path, instance: &str) -> io::Result<PathBuf> {
         .take(64)
         .collect();
     let hash = crate::hex(&Sha256::digest(instance.as_bytes())[..4]);
-    let dir = fresh_dir(&root.join(format!("serve-{safe}-{hash}")))?;
+    let dir = root.join(format!("serve-{safe}-{hash}"));
+    if let Ok(owner) = std::fs::read_to_string(dir.join(OWNER)) {
+        let owner = owner.trim();
+        if owner != me() && !gone(owner) {
+            let pid = owner.split('-').next().unwrap_or(owner);
+            return Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("instance `{instance}` is already running on this machine (process {pid}); give each process its own `instance_id` or `scratch_dir`"),
+            ));
+        }
+    }
+    let dir = fresh_dir(&dir)?;
     std::fs::write(dir.join(OWNER), me())?;
     Ok(dir)
 }
@@ -277,5 +290,23 @@ mod tests {
         // A live instance's directory stays.
         assert_eq!(remove_stale(root.path()), 0);
         assert!(again.is_dir());
+    }
+
+    #[test]
+    fn an_instance_directory_owned_by_another_live_process_is_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = instance_dir(root.path(), "shared").unwrap();
+        std::fs::write(dir.join("job"), "x").unwrap();
+        // Process 1 (init) with its real start time: another live process owns it.
+        let init = format!("1-{}", start_time(1).unwrap());
+        std::fs::write(dir.join(OWNER), &init).unwrap();
+        let e = instance_dir(root.path(), "shared").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert!(e.to_string().contains("already running"), "{e}");
+        assert!(dir.join("job").exists(), "its files are left alone");
+        // Once that owner is gone (a dead pid), the directory is taken over and emptied.
+        std::fs::write(dir.join(OWNER), format!("{}-5", u32::MAX)).unwrap();
+        let again = instance_dir(root.path(), "shared").unwrap();
+        assert!(!again.join("job").exists());
     }
 }

@@ -6,6 +6,7 @@
 //! consumed is behind the [`Sink`] trait, so the delivery guarantees (offsets stored only
 //! after the sink answers, commit on revocation, pause when full) are testable on their own.
 
+mod broker_health;
 mod client;
 pub mod config;
 mod dead_letter;

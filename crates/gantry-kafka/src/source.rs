@@ -7,7 +7,7 @@
 
 use super::dead_letter::{DeadLetter, Why};
 use super::publish::Publisher;
-use super::{client, KafkaConfig, Sink, Verdict};
+use super::{broker_health, client, KafkaConfig, Sink, Verdict};
 use futures_util::FutureExt;
 use gantry_plan::event::KafkaMessage;
 use rdkafka::consumer::{
@@ -40,11 +40,19 @@ pub struct SourceStats {
     pub recorded: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub paused: AtomicBool,
+    /// librdkafka said all brokers are down, and none answered since (`broker_health`).
+    pub broker_down: AtomicBool,
 }
 
-struct Ctx;
+struct Ctx {
+    stats: Arc<SourceStats>,
+}
 
-impl ClientContext for Ctx {}
+impl ClientContext for Ctx {
+    fn error(&self, error: KafkaError, reason: &str) {
+        broker_health::on_error(&self.stats, &error, reason);
+    }
+}
 
 impl ConsumerContext for Ctx {
     /// Offsets stored so far belong to recorded messages: commit them before the partitions
@@ -107,9 +115,15 @@ pub async fn run_source(
     if !crate::metadata_guard_active() {
         tracing::warn!("kafka: built without the librdkafka metadata guard; deleting a subscribed topic may crash this process");
     }
-    let consumer: StreamConsumer<Ctx> = client::consumer(cfg, secret)
-        .create_with_context(Ctx)
-        .map_err(client_err)?;
+    let ctx = Ctx {
+        stats: stats.clone(),
+    };
+    let consumer: Arc<StreamConsumer<Ctx>> = Arc::new(
+        client::consumer(cfg, secret)
+            .create_with_context(ctx)
+            .map_err(client_err)?,
+    );
+    let mut next_probe = Instant::now();
     let dead = DeadLetter::new(producer, &cfg.dead_letter_topic);
     let reload = Duration::from_secs(cfg.reload_secs.max(1));
     let mut subscribed: Vec<String> = Vec::new();
@@ -140,6 +154,10 @@ pub async fn run_source(
             }
             next_reload = Instant::now() + reload;
         }
+        if Instant::now() >= next_probe {
+            broker_health::probe(&consumer, &stats).await;
+            next_probe = Instant::now() + broker_health::PROBE_EVERY;
+        }
         let room = sink.room();
         paused = pause_unless_room(&consumer, sink.as_ref(), room, paused);
         stats.paused.store(paused, Ordering::Relaxed);
@@ -150,7 +168,10 @@ pub async fn run_source(
         };
         let mut batch = Vec::new();
         match first {
-            Ok(m) => batch.push(owned(&m)),
+            Ok(m) => {
+                broker_health::answered(&stats);
+                batch.push(owned(&m));
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "kafka: consuming");
                 continue;

@@ -60,6 +60,10 @@ impl Metrics {
                 "# TYPE gantry_kafka_paused gauge\ngantry_kafka_paused {}\n",
                 u8::from(k.paused.load(Ordering::Relaxed))
             ));
+            o.push_str(&format!(
+                "# TYPE gantry_kafka_broker_up gauge\ngantry_kafka_broker_up {}\n",
+                u8::from(!k.broker_down.load(Ordering::Relaxed))
+            ));
         }
         o.push_str("# TYPE gantry_events_received_total counter\n");
         o.push_str(&format!(

@@ -134,24 +134,7 @@ pub async fn run_source(
             break;
         }
         if Instant::now() >= next_reload {
-            let mut topics = sink.topics();
-            topics.sort();
-            topics.dedup();
-            if topics != subscribed {
-                if topics.is_empty() {
-                    consumer.unsubscribe();
-                } else {
-                    let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-                    consumer
-                        .subscribe(&refs)
-                        .map_err(|error| SourceError::Subscribe {
-                            topics: topics.clone(),
-                            error,
-                        })?;
-                    tracing::info!("kafka: subscribed to {}", topics.join(", "));
-                }
-                subscribed = topics;
-            }
+            resubscribe(&consumer, sink.as_ref(), &mut subscribed)?;
             next_reload = Instant::now() + reload;
         }
         if Instant::now() >= next_probe {
@@ -166,26 +149,15 @@ pub async fn run_source(
             m = consumer.recv() => m,
             _ = tokio::time::sleep(Duration::from_millis(200)) => continue,
         };
-        let mut batch = Vec::new();
-        match first {
-            Ok(m) => {
-                broker_health::answered(&stats);
-                batch.push(owned(&m));
-            }
+        let first = match first {
+            Ok(m) => owned(&m),
             Err(e) => {
                 tracing::warn!(error = %e, "kafka: consuming");
                 continue;
             }
-        }
-        // No more than fits: what librdkafka fetched beyond is dropped by the pause below
-        // and fetched again on resume.
-        while batch.len() < MAX_BATCH.min(room) {
-            match consumer.recv().now_or_never() {
-                Some(Ok(m)) => batch.push(owned(&m)),
-                Some(Err(e)) => tracing::warn!(error = %e, "kafka: consuming"),
-                None => break,
-            }
-        }
+        };
+        broker_health::answered(&stats);
+        let batch = read_batch(&consumer, first, room);
         stats
             .consumed
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -203,6 +175,52 @@ pub async fn run_source(
     }
     consumer.unsubscribe();
     Ok(())
+}
+
+/// Subscribes to the sink's topics when they changed since `subscribed`.
+fn resubscribe(
+    consumer: &StreamConsumer<Ctx>,
+    sink: &dyn Sink,
+    subscribed: &mut Vec<String>,
+) -> Result<(), SourceError> {
+    let mut topics = sink.topics();
+    topics.sort();
+    topics.dedup();
+    if topics == *subscribed {
+        return Ok(());
+    }
+    if topics.is_empty() {
+        consumer.unsubscribe();
+    } else {
+        let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&refs)
+            .map_err(|error| SourceError::Subscribe {
+                topics: topics.clone(),
+                error,
+            })?;
+        tracing::info!("kafka: subscribed to {}", topics.join(", "));
+    }
+    *subscribed = topics;
+    Ok(())
+}
+
+/// `first` and what else librdkafka has at hand, no more than fits (`room`): what it fetched
+/// beyond is dropped by the pause and fetched again on resume.
+fn read_batch(
+    consumer: &StreamConsumer<Ctx>,
+    first: KafkaMessage,
+    room: usize,
+) -> Vec<KafkaMessage> {
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH.min(room) {
+        match consumer.recv().now_or_never() {
+            Some(Ok(m)) => batch.push(owned(&m)),
+            Some(Err(e)) => tracing::warn!(error = %e, "kafka: consuming"),
+            None => break,
+        }
+    }
+    batch
 }
 
 /// Pauses the assigned partitions while the sink is full (`room` 0) or cannot record,

@@ -347,3 +347,37 @@ fn list_shows_triggers_and_jobs() {
         "{out}"
     );
 }
+
+/// GitHub runs a workflow whose references name nothing (the value is null) and whose
+/// job-level `if:` reads a job it depends on through another: `validate` warns (an error
+/// only under `--strict`, or `--strict=<rule>`), and `plan` plans it all the same.
+#[test]
+fn warnings_never_stop_a_plan_and_strict_makes_them_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = dir.path().join("w.yml");
+    std::fs::write(
+        &wf,
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{run: a}]\n  b:\n    needs: a\n    runs-on: ubuntu-latest\n    steps: [{run: b}]\n  c:\n    needs: b\n    if: needs.a.result == 'success'\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ steps.nope.outputs.x }}\n",
+    )
+    .unwrap();
+    let path = wf.to_str().unwrap();
+    let o = gantry(&["validate", path]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("0 errors, 1 warnings"), "{}", text(&o));
+    for strict in ["--strict", "--strict=reference", "--strict=key,reference"] {
+        let o = gantry(&["validate", strict, path]);
+        assert_eq!(o.status.code(), Some(1), "{strict}: {}", text(&o));
+        assert!(text(&o).contains("1 errors, 0 warnings"), "{}", text(&o));
+    }
+    let o = gantry(&["validate", "--strict=key", path]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let dir_arg = dir.path().to_str().unwrap();
+    let o = gantry(&["plan", "-W", dir_arg, "--event", "push"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("1 of 1 workflows will run"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("job c"), "{}", text(&o));
+}

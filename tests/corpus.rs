@@ -15,9 +15,10 @@ mod common;
 use common::{corpus, yaml_files};
 use std::path::PathBuf;
 
-/// Errors found on the corpus that tests elsewhere show to be genuine mistakes in those files
-/// (see `validate::tests`): four undefined step ids and one undocumented input type.
-const KNOWN_REAL_ERRORS: usize = 5;
+/// Errors found on the corpus that GitHub refuses too: one `workflow_dispatch` input whose
+/// `type: int` is none of GitHub's types (etcd-io/etcd antithesis-test.yml). The four
+/// undefined step ids are warnings: GitHub runs those files (the values are null).
+const KNOWN_REAL_ERRORS: usize = 1;
 
 #[test]
 fn every_corpus_file_parses_and_errors_stay_near_zero() {

@@ -3,6 +3,7 @@
 //! edge where files are read and output is printed; everything it calls is testable library code.
 
 mod console;
+mod eval;
 mod event_args;
 mod files;
 mod list;
@@ -24,6 +25,8 @@ pub enum Command {
     Plan(Box<plan::PlanArgs>),
     /// Run the workflows an event triggers, for real, in Docker.
     Run(Box<run::RunArgs>),
+    /// Evaluate one expression against contexts given as JSON; prints the result as JSON.
+    Eval(eval::EvalArgs),
     /// Send an event to a running `gantry serve` (e.g. from a git post-receive hook).
     #[command(subcommand)]
     Trigger(trigger::TriggerCommand),
@@ -42,6 +45,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::List(args) => list::run(args),
         Command::Plan(args) => plan::run(*args),
         Command::Run(args) => run::run(*args),
+        Command::Eval(args) => eval::run(args),
         Command::Trigger(cmd) => trigger::run(cmd),
     }
 }

@@ -23,6 +23,21 @@ pub struct ValidateArgs {
     /// Print only the counts per rule.
     #[arg(long)]
     pub summary: bool,
+    /// Report warnings as errors (exit 1), for CI: all of them, or only those of the rules
+    /// listed (`--strict=reference,key`). `plan`, `run` and `serve` never stop for warnings.
+    #[arg(long, value_name = "RULES", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub strict: Option<Vec<String>>,
+}
+
+/// Makes the warnings `strict` names errors (all when it names no rule).
+fn apply_strict(results: &mut [FileResult], strict: Option<&[String]>) {
+    let Some(rules) = strict else { return };
+    let chosen = |rule: &str| rules.is_empty() || rules.iter().any(|r| r == rule);
+    for d in results.iter_mut().flat_map(|r| r.diagnostics.iter_mut()) {
+        if d.severity == Severity::Warning && chosen(d.rule) {
+            d.severity = Severity::Error;
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -38,7 +53,8 @@ struct FileResult {
 }
 
 pub fn run(args: ValidateArgs) -> Result<ExitCode> {
-    let results = check_all(&args.paths, args.kind)?;
+    let mut results = check_all(&args.paths, args.kind)?;
+    apply_strict(&mut results, args.strict.as_deref());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let (mut errors, mut warnings) = (0usize, 0usize);

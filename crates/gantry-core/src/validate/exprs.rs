@@ -160,7 +160,7 @@ impl ExprChecker<'_, '_> {
                 );
                 return;
             }
-            match self.reference(r.name, r.part(0), r.part(1), scope) {
+            match self.reference(r.name, r.part(0), r.part(1), place, scope) {
                 Some((Severity::Error, msg)) => self.diags.error("reference", span(), msg),
                 Some((Severity::Warning, msg)) => self.diags.warning("reference", span(), msg),
                 None => {}
@@ -168,14 +168,15 @@ impl ExprChecker<'_, '_> {
         });
     }
 
-    /// Checks that what a reference names exists; returns the problem, if any. A step or job
-    /// that does not exist is an error (always a typo: the value is always null); a matrix
-    /// key, input or `github` property GitHub may still supply is a warning.
+    /// Checks that what a reference names exists; returns the problem, if any. GitHub runs a
+    /// workflow whatever its references name (one that names nothing is null), so most are
+    /// warnings; a job that is not among the job's dependencies at all stays an error.
     fn reference(
         &self,
         name: &str,
         first: Option<&str>,
         second: Option<&str>,
+        place: &Place,
         scope: &Scope<'_>,
     ) -> Option<(Severity, String)> {
         let error = |m: String| (Severity::Error, m);
@@ -185,7 +186,7 @@ impl ExprChecker<'_, '_> {
         // is lowered for the message only.
         match name {
             "steps" => steps_reference(first, second, scope),
-            "needs" => needs_reference(first, second, scope),
+            "needs" => needs_reference(first, second, place, scope),
             "matrix" => {
                 if !scope.has_matrix && scope.job.is_some() {
                     return Some(warning(format!(
@@ -239,7 +240,8 @@ fn is_one_of(p: &str, names: &[&str]) -> bool {
     names.iter().any(|n| n.eq_ignore_ascii_case(p))
 }
 
-/// `steps.<id>.<property>`: the step must run before this point and have an id.
+/// `steps.<id>.<property>`: the step should run before this point and have an id. GitHub
+/// runs the workflow either way (the value is null): warnings.
 fn steps_reference(
     first: &str,
     second: Option<&str>,
@@ -252,39 +254,52 @@ fn steps_reference(
             format!("steps with ids before it: {}", scope.steps.join(", "))
         };
         return Some((
-            Severity::Error,
-            format!("step `{first}` is not defined before this point ({known})"),
+            Severity::Warning,
+            format!("step `{first}` is not defined before this point ({known}): its value is null"),
         ));
     }
     match second {
         None => None,
         Some(p) if is_one_of(p, &["outputs", "outcome", "conclusion"]) => None,
-        Some(p) => Some((Severity::Error, format!("`steps.{first}.{}` does not exist; a step has `outputs`, `outcome` and `conclusion`", p.to_ascii_lowercase()))),
+        Some(p) => Some((Severity::Warning, format!("`steps.{first}.{}` is always null; a step has `outputs`, `outcome` and `conclusion`", p.to_ascii_lowercase()))),
     }
 }
 
-/// `needs.<job>.<property>`: the job must be listed in this job's `needs`.
+/// `needs.<job>.<property>`: the job should be listed in this job's `needs`. A job-level
+/// `if:` also sees the jobs it depends on through others (GitHub runs Electron's and Poetry's
+/// CI that way); the job's own id is null (a warning); any other job is an error.
 fn needs_reference(
     first: &str,
     second: Option<&str>,
+    place: &Place,
     scope: &Scope<'_>,
 ) -> Option<(Severity, String)> {
     let job = scope.job?;
-    if !job
-        .needs
-        .iter()
-        .any(|n| n.value.eq_ignore_ascii_case(first))
-    {
+    let is = |s: &str| s.eq_ignore_ascii_case(first);
+    let indirect = scope.ancestors.iter().any(|a| is(a));
+    if indirect && std::ptr::eq(place, &super::places::JOB_IF) {
+        return needs_property(first, second);
+    }
+    if is(&job.id.value) {
+        let m = format!("`needs.{first}` is always null: a job does not need itself");
+        return Some((Severity::Warning, m));
+    }
+    if !job.needs.iter().any(|n| is(&n.value)) {
         let listed: Vec<&str> = job.needs.iter().map(|n| n.value.as_str()).collect();
         return Some((Severity::Error, format!("job `{}` does not need `{first}` (needs: [{}]); add it to `needs` to read its results", job.id.value, listed.join(", "))));
     }
+    needs_property(first, second)
+}
+
+/// `needs.<job>.<property>`: a needed job has `outputs` and `result`.
+fn needs_property(first: &str, second: Option<&str>) -> Option<(Severity, String)> {
     match second {
         None => None,
         Some(p) if is_one_of(p, &["outputs", "result"]) => None,
         Some(p) => Some((
-            Severity::Error,
+            Severity::Warning,
             format!(
-                "`needs.{first}.{}` does not exist; a needed job has `outputs` and `result`",
+                "`needs.{first}.{}` is always null; a needed job has `outputs` and `result`",
                 p.to_ascii_lowercase()
             ),
         )),

@@ -17,6 +17,9 @@ pub struct Scope<'a> {
     pub matrix: Option<Vec<&'a str>>,
     /// Whether this job has a matrix at all.
     pub has_matrix: bool,
+    /// Jobs this job depends on only through other jobs (its needs' needs, and so on):
+    /// GitHub gives their results to a job-level `if:`.
+    pub ancestors: Vec<&'a str>,
 }
 
 /// Receives each expression-bearing string.
@@ -75,8 +78,30 @@ pub fn walk_workflow<'a>(wf: &'a Workflow, v: &mut impl Visitor<'a>) {
         }
     }
     for job in &wf.jobs {
-        walk_job(job, v);
+        walk_job(job, ancestors(wf, job), v);
     }
+}
+
+/// The jobs `job` depends on through other jobs, not directly (ids as written).
+fn ancestors<'a>(wf: &'a Workflow, job: &'a Job) -> Vec<&'a str> {
+    let find = |id: &str| wf.jobs.iter().find(|j| j.id.value.eq_ignore_ascii_case(id));
+    let direct: Vec<&str> = job.needs.iter().map(|n| n.value.as_str()).collect();
+    let mut seen: Vec<&'a str> = Vec::new();
+    let mut todo: Vec<&'a str> = direct.clone();
+    while let Some(id) = todo.pop() {
+        for n in find(id).map(|j| j.needs.as_slice()).unwrap_or_default() {
+            let n = n.value.as_str();
+            // A cycle is reported elsewhere; it must not loop here.
+            if !seen.iter().any(|s| s.eq_ignore_ascii_case(n))
+                && !n.eq_ignore_ascii_case(&job.id.value)
+            {
+                seen.push(n);
+                todo.push(n);
+            }
+        }
+    }
+    seen.retain(|s| !direct.iter().any(|d| d.eq_ignore_ascii_case(s)));
+    seen
 }
 
 fn matrix_keys(job: &Job) -> (bool, Option<Vec<&str>>) {
@@ -108,13 +133,14 @@ fn matrix_keys(job: &Job) -> (bool, Option<Vec<&str>>) {
     (true, Some(keys))
 }
 
-fn walk_job<'a>(job: &'a Job, v: &mut impl Visitor<'a>) {
+fn walk_job<'a>(job: &'a Job, ancestors: Vec<&'a str>, v: &mut impl Visitor<'a>) {
     let (has_matrix, matrix) = matrix_keys(job);
     let mut scope = Scope {
         job: Some(job),
         steps: Vec::new(),
         matrix,
         has_matrix,
+        ancestors,
     };
     if let Some(c) = &job.if_ {
         cond(v, c, &places::JOB_IF, &scope);

@@ -50,6 +50,7 @@ const PR_TYPES: &[&str] = &[
     "demilestoned",
     "enqueued",
     "dequeued",
+    "stacked",
 ];
 
 macro_rules! ev {
@@ -135,7 +136,9 @@ pub static EVENTS: &[EventSpec] = &[
             "milestoned",
             "demilestoned",
             "typed",
-            "untyped"
+            "untyped",
+            "field_added",
+            "field_removed"
         ]
     ),
     ev!("kafka", Special),
@@ -164,6 +167,12 @@ pub static EVENTS: &[EventSpec] = &[
     ),
     ev!("public", None),
     ev!("pull_request", PullRequest, PR_TYPES),
+    // Accepted by GitHub; its docs point comments on pull requests to `issue_comment`.
+    ev!(
+        "pull_request_comment",
+        Types,
+        &["created", "edited", "deleted"]
+    ),
     ev!(
         "pull_request_review",
         Types,

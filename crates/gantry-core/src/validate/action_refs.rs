@@ -32,8 +32,21 @@ fn report(uses: &Uses, src: &Source<'_>, diags: &mut Diagnostics) {
         } else {
             at.span
         };
-        diags.error("uses", span, e.message.as_str());
+        if blank_in_repository(v, e.offset) {
+            let m = format!("{}: GitHub accepts the file, but no repository has such a name, so the step fails when it runs", e.message);
+            diags.warning("uses", span, m);
+        } else {
+            diags.error("uses", span, e.message.as_str());
+        }
     }
+}
+
+/// White space in the `owner/repo` part of a remote reference: GitHub reads the file, and
+/// only resolving the action fails.
+fn blank_in_repository(v: &str, offset: usize) -> bool {
+    let remote = !v.starts_with("docker://") && !v.starts_with("./") && !v.starts_with("$/");
+    let at = v.find('@').unwrap_or(v.len());
+    remote && offset < at && v[offset..].starts_with(char::is_whitespace)
 }
 
 pub fn check_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostics) {

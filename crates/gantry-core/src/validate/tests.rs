@@ -90,7 +90,7 @@ fn triggers() {
         wf("unknown event", "on: pusj\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(1, 5, "event", E, "did you mean `push`?")]),
         wf("list of events", "on: [push, pull_request, kafka]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(1, 26, "event", E, "needs a configuration naming its `topics`")]),
         wf("both branches and branches-ignore", "on:\n  push:\n    branches: [a]\n    branches-ignore: [b]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(4, 22, "event", E, "cannot use both")]),
-        wf("unknown activity type", "on:\n  issues:\n    types: [opened, shut]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 21, "event", E, "unknown activity type `shut`")]),
+        wf("unknown activity type", "on:\n  issues:\n    types: [opened, shut]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 21, "event", W, "unknown activity type `shut`")]),
         wf("filter GitHub ignores", "on:\n  pull_request:\n    tags: [v1]\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 5, "key", W, "GitHub ignores it")]),
         wf("kafka ok", "on:\n  kafka:\n    topics: [orders]\n    key: 'eu-*'\n    headers: {type: created}\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
         wf("kafka publish", "on:\n  kafka:\n    topics: [orders]\n    publish: order-results\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
@@ -216,6 +216,29 @@ fn expressions() {
         wf("call outputs use jobs", "on:\n  workflow_call:\n    outputs:\n      v:\n        value: ${{ jobs.a.outputs.v }} ${{ jobs.z.outputs.v }}\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(5, 44, "reference", E, "job `z` does not exist")]),
         wf("job timeout expression", "on: push\njobs:\n  a:\n    runs-on: x\n    timeout-minutes: ${{ steps.x.outputs.t }}\n    steps: [{run: a}]\n", &[(5, 26, "context", E, "context `steps` is not available in `jobs.<job_id>.timeout-minutes`")]),
         Case { name: "action inputs", kind: FileKind::Action, src: "name: a\ninputs:\n  who: {default: x}\nruns:\n  using: composite\n  steps:\n    - run: echo ${{ inputs.who }} ${{ inputs.whom }} ${{ secrets.X }}\n      shell: bash\n", want: &[(7, 39, "reference", W, "no input `whom` is declared (inputs: who)"), (7, 58, "context", E, "context `secrets` is not available in composite step")] },
+    ]);
+}
+
+/// Files GitHub runs: nothing here is an error; what GitHub ignores is a warning.
+#[test]
+fn github_accepts() {
+    let jobs = "jobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n";
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    run(&[
+        // GitHub: `copilot-requests` is a permission scope.
+        wf("copilot-requests permission", leak(format!("on: push\npermissions:\n  copilot-requests: write\n{jobs}")), &[]),
+        // GitHub: a job may set `cancel-timeout-minutes`.
+        wf("cancel-timeout-minutes", "on: push\njobs:\n  a:\n    runs-on: x\n    cancel-timeout-minutes: 5\n    steps: [{run: a}]\n", &[]),
+        // GitHub ignores a top-level `description` and unknown keys under `workflow_dispatch`.
+        wf("top-level description", leak(format!("description: d\non: push\n{jobs}")), &[(1, 1, "key", W, "GitHub ignores it")]),
+        wf("unknown key under workflow_dispatch", leak(format!("on:\n  workflow_dispatch:\n    note: x\n{jobs}")), &[(3, 5, "key", W, "GitHub ignores it")]),
+        // GitHub added these activity types and accepts `pull_request_comment`.
+        wf("new activity types", leak(format!("on:\n  issues:\n    types: [field_added, field_removed]\n  pull_request:\n    types: [stacked]\n  pull_request_comment:\n{jobs}")), &[]),
+        // GitHub does not check activity types: one it does not know never matches.
+        wf("unknown activity type is a warning", leak(format!("on:\n  issues:\n    types: [shut]\n{jobs}")), &[(3, 13, "event", W, "unknown activity type `shut`")]),
+        // GitHub reads the file; only resolving the action fails.
+        wf("space in a repository name", leak(format!("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: some owner/repo@v1\n")), &[(6, 19, "uses", W, "cannot contain white space")]),
+        Case { name: "unknown action input keys", kind: FileKind::Action, src: "name: a\ndescription: d\ninputs:\n  x:\n    type: string\n    deprecation-message: old\nruns:\n  using: node20\n  main: index.js\n", want: &[(5, 5, "key", W, "GitHub ignores it"), (6, 5, "key", W, "did you mean `deprecationMessage`?")] },
     ]);
 }
 

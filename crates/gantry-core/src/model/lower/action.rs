@@ -79,7 +79,9 @@ fn lower_inputs(node: &Node, cx: &mut Cx<'_>) -> Vec<ActionInput> {
                 "deprecationMessage" => {
                     input.deprecation_message = cx.string(&p.value, "`deprecationMessage`")
                 }
-                _ => cx.unknown_key(
+                // GitHub ignores keys it does not know in action metadata (`type:`,
+                // `deprecation-message`): a warning, never an error.
+                _ => cx.ignored_key(
                     p,
                     k,
                     &what,

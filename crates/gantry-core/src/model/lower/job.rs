@@ -24,6 +24,7 @@ const STEPS_JOB_KEYS: &[&str] = &[
     "if",
     "steps",
     "timeout-minutes",
+    "cancel-timeout-minutes",
     "strategy",
     "continue-on-error",
     "container",
@@ -98,6 +99,11 @@ pub fn lower_job(entry: &Entry, cx: &mut Cx<'_>) -> Option<Job> {
                 job.continue_on_error = cx.bool_or_expr(v, "job `continue-on-error`")
             }
             "timeout-minutes" => job.timeout_minutes = cx.num_or_expr(v, "job `timeout-minutes`"),
+            // GitHub's grace for a cancelled job's steps; checked, not applied (Gantry's
+            // cancellation grace is the service's `shutdown_grace_secs`).
+            "cancel-timeout-minutes" => {
+                cx.num_or_expr(v, "job `cancel-timeout-minutes`");
+            }
             "runs-on" => steps.runs_on = lower_runs_on(v, cx),
             "container" => steps.container = lower_container(v, cx, "job `container`"),
             "services" => steps.services = lower_services(v, cx),

@@ -198,7 +198,9 @@ fn lower_filters(node: &Node, cx: &mut Cx<'_>, spec: &events::EventSpec, what: &
         if !spec.types.is_empty() {
             for t in &types.value {
                 if !spec.types.contains(&t.value.as_str()) {
-                    cx.diags.error(
+                    // GitHub does not check activity types (new ones appear often): a type
+                    // it does not know never matches, so it is a warning.
+                    cx.diags.warning(
                         "event",
                         t.span,
                         format!(
@@ -321,7 +323,8 @@ fn lower_dispatch(node: &Node, cx: &mut Cx<'_>, what: &str) -> Inputs {
                     DISPATCH_INPUT_KEYS,
                 )
             }
-            _ => cx.unknown_key(e, key, what, &["inputs"]),
+            // GitHub ignores other keys under `workflow_dispatch`.
+            _ => cx.ignored_key(e, key, what, &["inputs"]),
         }
     }
     inputs

@@ -67,6 +67,8 @@ pub fn lower_workflow(root: &Node, cx: &mut Cx<'_>) -> Workflow {
                     }
                 }
             }
+            // GitHub runs workflows with a top-level `description` (it shows nowhere).
+            "description" => cx.ignored_key(e, key, "the workflow", TOP_KEYS),
             _ => cx.unknown_key(e, key, "the workflow", TOP_KEYS),
         }
     }
@@ -92,6 +94,7 @@ const SCOPES: &[&str] = &[
     "checks",
     "code-quality",
     "contents",
+    "copilot-requests",
     "deployments",
     "discussions",
     "id-token",

@@ -381,3 +381,33 @@ fn warnings_never_stop_a_plan_and_strict_makes_them_errors() {
     );
     assert!(text(&o).contains("job c"), "{}", text(&o));
 }
+
+/// `gantry validate` follows a local reusable workflow from the caller's workspace and
+/// reports a broken contract at the caller, naming the callee's declaration.
+#[test]
+fn validate_checks_calls_against_the_called_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let wfs = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&wfs).unwrap();
+    std::fs::write(
+        wfs.join("callee.yml"),
+        "on:\n  workflow_call:\n    inputs:\n      env: {type: string, required: true}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{run: a}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        wfs.join("caller.yml"),
+        "on: push\njobs:\n  call:\n    uses: ./.github/workflows/callee.yml\n    with:\n      stage: prod\n  gone:\n    uses: ./.github/workflows/gone.yml\n",
+    )
+    .unwrap();
+    let caller = wfs.join("caller.yml");
+    let o = gantry(&["validate", caller.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    for want in [
+        "caller.yml:4:11: error: input `env` is required by `./.github/workflows/callee.yml` and has no default (declared at ./.github/workflows/callee.yml:4:7)",
+        "caller.yml:6:7: error: input `stage` is not declared by `./.github/workflows/callee.yml` (inputs: env) [call]",
+        "caller.yml:8:11: error: `./.github/workflows/gone.yml` is not in the workspace [call]",
+    ] {
+        assert!(out.contains(want), "want {want:?} in:\n{out}");
+    }
+}

@@ -176,6 +176,29 @@ fn check_all(roots: &[PathBuf], kind: Option<KindArg>) -> Result<Vec<FileResult>
     })
 }
 
+/// Checks of the local reusable workflows `wf` calls, read from its workspace: the directory
+/// holding the `.github` the file is in. A file outside one (a directory of collected
+/// workflows) has its callees looked up beside it by file name, and one not there is not
+/// checked: that workspace is not known.
+fn cross_file(path: &std::path::Path, wf: &gantry_core::model::Workflow) -> Vec<Diagnostic> {
+    use gantry_core::model::JobKind;
+    if !wf.jobs.iter().any(|j| matches!(j.kind, JobKind::Call(_))) {
+        return Vec::new();
+    }
+    let root = path
+        .ancestors()
+        .find(|a| a.file_name().is_some_and(|n| n == ".github"))
+        .and_then(std::path::Path::parent);
+    let beside = path.parent().unwrap_or(std::path::Path::new("."));
+    let read = |rel: &str| match root {
+        Some(root) => std::fs::read_to_string(root.join(rel)).ok(),
+        None => std::fs::read_to_string(beside.join(rel.rsplit('/').next()?)).ok(),
+    };
+    let mut diags = gantry_core::diag::Diagnostics::new();
+    gantry_core::validate::check_calls(wf, &read, root.is_some(), &mut diags);
+    diags.into_sorted()
+}
+
 fn check_one(path: &std::path::Path, kind: Option<KindArg>, buf: &mut Vec<u8>) -> FileResult {
     use std::io::Read;
     let name = path.display().to_string();
@@ -191,7 +214,10 @@ fn check_one(path: &std::path::Path, kind: Option<KindArg>, buf: &mut Vec<u8>) -
     // holds a typical workflow, so open, read, read (end of file) and close are enough.
     match std::fs::File::open(path).and_then(|f| f.take(u64::MAX).read_to_end(buf)) {
         Ok(_) => {
-            let checked = check_bytes(buf, kind);
+            let mut checked = check_bytes(buf, kind);
+            if let Some(wf) = &checked.workflow {
+                checked.diagnostics.extend(cross_file(path, wf));
+            }
             let text = if checked.diagnostics.is_empty() {
                 Vec::new()
             } else {

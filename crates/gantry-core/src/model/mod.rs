@@ -22,3 +22,4 @@ pub use strategy::*;
 pub use trigger::*;
 pub use uses::*;
 pub use workflow::*;
+pub use lower::PERMISSION_SCOPES;

@@ -5,6 +5,7 @@
 //! and the contexts they may use, triggers, `uses:` references).
 
 mod action_refs;
+mod calls;
 mod exprs;
 mod ids;
 mod locate;
@@ -14,6 +15,7 @@ mod places;
 mod triggers;
 mod walk;
 
+pub use calls::{check_calls, ReadFile};
 pub use ids::flatten as flatten_steps;
 pub use locate::LineIndex;
 
@@ -213,6 +215,8 @@ fn declared_inputs(wf: &Workflow) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_github_errors;
 
 #[cfg(test)]
 pub(crate) mod tests_support;

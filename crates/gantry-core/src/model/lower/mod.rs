@@ -13,6 +13,7 @@ mod workflow;
 
 pub use action::lower_action;
 pub use workflow::lower_workflow;
+pub use workflow::SCOPES as PERMISSION_SCOPES;
 
 use crate::diag::Diagnostics;
 use crate::model::spanned::{BoolOrExpr, Env, NumOrExpr, Spanned, Str, StrMap};

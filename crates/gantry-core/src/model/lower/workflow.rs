@@ -87,7 +87,8 @@ pub fn lower_workflow(root: &Node, cx: &mut Cx<'_>) -> Workflow {
     wf
 }
 
-const SCOPES: &[&str] = &[
+/// The `permissions` scopes GitHub knows.
+pub const SCOPES: &[&str] = &[
     "actions",
     "artifact-metadata",
     "attestations",

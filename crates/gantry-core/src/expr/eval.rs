@@ -1,8 +1,9 @@
 //! Evaluation against caller-supplied contexts, with GitHub's coercion rules for comparison
 //! and its `&&`/`||` that return operand values.
 
-use super::ast::{BinOp, Expr, ExprKind, ExprRef};
+use super::ast::{BinOp, Expr, ExprKind, ExprRef, Id};
 use super::error::{EvalError, HashFilesError};
+use super::fold::{cmp_ignore_case, eq_ignore_case};
 use super::functions;
 use super::value::{same_instance, Value};
 use std::collections::HashMap;
@@ -58,8 +59,9 @@ impl Host for MapHost {
     }
 }
 
-/// GitHub's `==`: same types compare directly (strings ignoring case, arrays and objects by
-/// identity); different types are compared as numbers.
+/// GitHub's `==`: same types compare directly (strings ignoring case as .NET's
+/// `OrdinalIgnoreCase` does, arrays and objects by identity); different types are compared
+/// as numbers.
 pub fn loose_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Null, Value::Null) => true,
@@ -76,22 +78,15 @@ pub fn loose_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn eq_ignore_case(x: &str, y: &str) -> bool {
-    if x.is_ascii() && y.is_ascii() {
-        x.eq_ignore_ascii_case(y)
-    } else {
-        x.to_lowercase() == y.to_lowercase()
-    }
-}
-
-/// `<` and friends: strings compare ignoring case, everything else as numbers (NaN is
-/// never less, greater or equal).
+/// `<` and friends: strings compare ignoring case (upper-case folding, by UTF-16 code
+/// units, see [`super::fold`]), everything else as numbers (NaN is never less, greater or
+/// equal).
 fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
     use std::cmp::Ordering;
     let ord = match (a, b) {
         // The same array or object is equal to itself, so `<=` and `>=` hold.
         _ if same_instance(a, b) => Some(Ordering::Equal),
-        (Value::String(x), Value::String(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
+        (Value::String(x), Value::String(y)) => Some(cmp_ignore_case(x, y)),
         _ => a.to_number().partial_cmp(&b.to_number()),
     };
     match (op, ord) {
@@ -139,9 +134,48 @@ fn index(base: &Value, key: &Value) -> Value {
                 Value::Null
             }
         }
-        Value::Object(_) => base.get(&key.to_text()),
+        // An array or object key is no property name: GitHub gives null, not `obj['Object']`.
+        Value::Object(_) if key.is_primitive() => base.get(&key.to_text()),
         _ => Value::Null,
     }
+}
+
+/// A run of one logical operator (`a && b && c`, parsed as `(a && b) && c`), evaluated
+/// without recursing once per operand: GitHub flattens such a run into one node, so it may
+/// be thousands of operands long. `&&` returns the first falsy operand (or the last), `||`
+/// the first truthy one (or the last).
+fn logical(expr: ExprRef<'_>, op: BinOp, host: &dyn Host) -> Result<Value, EvalError> {
+    let mut rights = Vec::new();
+    let mut first = expr;
+    while let ExprKind::Binary(o, a, b) = first.kind() {
+        if *o != op {
+            break;
+        }
+        rights.push(*b);
+        first = first.at(*a);
+    }
+    let mut value = evaluate_node(first, host)?;
+    for b in rights.into_iter().rev() {
+        if value.truthy() == (op == BinOp::Or) {
+            break;
+        }
+        value = evaluate_node(expr.at(b), host)?;
+    }
+    Ok(value)
+}
+
+/// A binary operation `a op b`: `&&`/`||` return an operand, the comparisons a boolean.
+fn binary(expr: ExprRef<'_>, op: BinOp, a: Id, b: Id, host: &dyn Host) -> Result<Value, EvalError> {
+    if matches!(op, BinOp::And | BinOp::Or) {
+        return logical(expr, op, host);
+    }
+    let left = evaluate_node(expr.at(a), host)?;
+    let right = evaluate_node(expr.at(b), host)?;
+    Ok(Value::Bool(match op {
+        BinOp::Eq => loose_eq(&left, &right),
+        BinOp::Ne => !loose_eq(&left, &right),
+        _ => compare(op, &left, &right),
+    }))
 }
 
 fn eval(expr: ExprRef<'_>, host: &dyn Host) -> Result<Val, EvalError> {
@@ -197,26 +231,7 @@ fn eval(expr: ExprRef<'_>, host: &dyn Host) -> Result<Val, EvalError> {
             Ok(Val::Filtered(out))
         }
         ExprKind::Not(inner) => one(Value::Bool(!evaluate(*inner, host)?.truthy())),
-        ExprKind::Binary(op, a, b) => {
-            let left = evaluate(*a, host)?;
-            match op {
-                BinOp::And => {
-                    if !left.truthy() {
-                        return one(left);
-                    }
-                    one(evaluate(*b, host)?)
-                }
-                BinOp::Or => {
-                    if left.truthy() {
-                        return one(left);
-                    }
-                    one(evaluate(*b, host)?)
-                }
-                BinOp::Eq => one(Value::Bool(loose_eq(&left, &evaluate(*b, host)?))),
-                BinOp::Ne => one(Value::Bool(!loose_eq(&left, &evaluate(*b, host)?))),
-                _ => one(Value::Bool(compare(*op, &left, &evaluate(*b, host)?))),
-            }
-        }
+        ExprKind::Binary(op, a, b) => one(binary(expr, *op, *a, *b, host)?),
         // Arguments are evaluated lazily, as GitHub does: `case(true, 'x', bad)` is fine.
         ExprKind::Call { name, args, .. } => {
             one(functions::call(name, expr.args(args), expr.span(), host)?)

@@ -4,6 +4,7 @@
 use super::ast::Args;
 use super::error::EvalError;
 use super::eval::{evaluate_node, loose_eq, Host, JobStatus};
+use super::fold::fold;
 use super::value::Value;
 use std::ops::Range;
 
@@ -190,16 +191,7 @@ pub fn call(
                     .map_err(|m| EvalError::new(span, format!("hashFiles: {m}")))?,
             )
         }
-        "case" => {
-            let mut i = 0;
-            while i + 1 < args.len() {
-                if arg(i)?.truthy() {
-                    return arg(i + 1);
-                }
-                i += 2;
-            }
-            arg(args.len() - 1)?
-        }
+        "case" => call_case(&args, &arg)?,
         "success" => Value::Bool(host.job_status() == JobStatus::Success),
         "failure" => Value::Bool(host.job_status() == JobStatus::Failure),
         "cancelled" => Value::Bool(host.job_status() == JobStatus::Cancelled),
@@ -211,11 +203,44 @@ pub fn call(
 /// An argument evaluated on demand (`Null` past the end).
 type Arg<'f> = dyn Fn(usize) -> Result<Value, EvalError> + 'f;
 
-fn primitive(v: &Value) -> bool {
-    !matches!(v, Value::Array(_) | Value::Object(_))
+/// `case(pred1, val1, ..., default)`: the value after the first true predicate. Predicates
+/// are evaluated in order, and only until one is true; each must be a boolean, as GitHub
+/// requires ("case predicate must evaluate to a boolean value"), not merely truthy.
+fn call_case(args: &Args<'_>, arg: &Arg<'_>) -> Result<Value, EvalError> {
+    for i in (0..args.len() - 1).step_by(2) {
+        match arg(i)? {
+            Value::Bool(true) => return arg(i + 1),
+            Value::Bool(false) => {}
+            other => {
+                let span = args.get(i).map_or(0..0, |a| a.span());
+                return Err(EvalError::new(
+                    span,
+                    format!(
+                        "case predicate must evaluate to a boolean value, but argument {} is {}",
+                        i + 1,
+                        described(&other)
+                    ),
+                ));
+            }
+        }
+    }
+    arg(args.len() - 1)
 }
 
-/// `contains(array, item)` by loose equality; `contains(text, part)` ignoring case.
+/// A value's kind with its article, for messages: `a number`, `an object`, `null`.
+fn described(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// `contains(array, item)` by loose equality; `contains(text, part)` ignoring case (see
+/// [`super::fold`]), false when `part` is an array or object.
 fn call_contains(arg: &Arg<'_>) -> Result<Value, EvalError> {
     Ok(match arg(0)? {
         Value::Array(items) if items.is_empty() => Value::Bool(false),
@@ -223,9 +248,12 @@ fn call_contains(arg: &Arg<'_>) -> Result<Value, EvalError> {
             let needle = arg(1)?;
             Value::Bool(items.iter().any(|x| loose_eq(x, &needle)))
         }
-        hay if primitive(&hay) => {
-            Value::Bool(lower(&hay.to_text()).contains(&lower(&arg(1)?.to_text())))
-        }
+        hay if hay.is_primitive() => match arg(1)? {
+            part if part.is_primitive() => {
+                Value::Bool(fold(&hay.to_text()).contains(&fold(&part.to_text())))
+            }
+            _ => Value::Bool(false),
+        },
         _ => Value::Bool(false),
     })
 }
@@ -234,14 +262,14 @@ fn call_contains(arg: &Arg<'_>) -> Result<Value, EvalError> {
 /// argument is not evaluated when the first is one).
 fn call_affix(starts: bool, arg: &Arg<'_>) -> Result<Value, EvalError> {
     let left = arg(0)?;
-    if !primitive(&left) {
+    if !left.is_primitive() {
         return Ok(Value::Bool(false));
     }
     let right = arg(1)?;
-    if !primitive(&right) {
+    if !right.is_primitive() {
         return Ok(Value::Bool(false));
     }
-    let (l, r) = (lower(&left.to_text()), lower(&right.to_text()));
+    let (l, r) = (fold(&left.to_text()), fold(&right.to_text()));
     Ok(Value::Bool(if starts {
         l.starts_with(&r)
     } else {
@@ -249,14 +277,15 @@ fn call_affix(starts: bool, arg: &Arg<'_>) -> Result<Value, EvalError> {
     }))
 }
 
-/// `join(array, sep = ",")`; the separator is evaluated only when it separates something.
+/// `join(array, sep = ",")`; the separator is evaluated only when it separates something,
+/// and used only when it is a primitive (converted to text: `join(a, 1)`, `join(a, null)`);
+/// an array or object separator leaves the default, as on GitHub.
 fn call_join(n: usize, arg: &Arg<'_>) -> Result<Value, EvalError> {
     Ok(match arg(0)? {
         Value::Array(items) => {
-            let sep = if items.len() > 1 && n > 1 {
-                arg(1)?.to_text()
-            } else {
-                ",".into()
+            let sep = match (items.len() > 1 && n > 1).then(|| arg(1)).transpose()? {
+                Some(sep) if sep.is_primitive() => sep.to_text(),
+                _ => ",".into(),
             };
             Value::str(
                 &items
@@ -269,10 +298,6 @@ fn call_join(n: usize, arg: &Arg<'_>) -> Result<Value, EvalError> {
         Value::Object(_) => Value::str(""),
         other => Value::str(&other.to_text()),
     })
-}
-
-fn lower(s: &str) -> String {
-    s.to_lowercase()
 }
 
 fn clip(s: &str) -> String {

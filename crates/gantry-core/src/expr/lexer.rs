@@ -96,20 +96,18 @@ fn number(src: &str, i: usize) -> Result<(Tok<'_>, usize), ExprError> {
         j += 1;
     }
     let text = &src[i..j];
-    let n = match text {
-        "-Infinity" => Some(f64::NEG_INFINITY),
-        "+Infinity" => Some(f64::INFINITY),
-        _ => super::value::parse_number(text)
-            .filter(|_| !text.trim().is_empty() && text != "-" && text != "+"),
-    };
+    // As GitHub's lexer: the token is whatever `ParseNumber` reads, unless that is NaN, so
+    // `-1.5`, `+1`, `-Infinity` are numbers and `-0xFF`, `-NaN` are not.
+    let n = super::value::parse_number(text).filter(|n| !n.is_nan());
     match n {
         Some(n) => Ok((Tok::Number(n), j - i)),
         None => Err(ExprError::new(i..j, format!("`{text}` is not a number"))),
     }
 }
 
-/// An identifier or keyword starting at `i`.
-fn word(src: &str, i: usize) -> (Tok<'_>, usize) {
+/// An identifier or keyword starting at `i`; after a `.` always a property name, as in
+/// GitHub's lexer (`a.true`, `a.NaN`, `a.Infinity`).
+fn word(src: &str, i: usize, after_dot: bool) -> (Tok<'_>, usize) {
     let b = src.as_bytes();
     let j = i
         + 1
@@ -119,6 +117,7 @@ fn word(src: &str, i: usize) -> (Tok<'_>, usize) {
             .unwrap_or(b.len() - i - 1);
     let word = &src[i..j];
     let tok = match word {
+        _ if after_dot => Tok::Ident(word),
         "null" => Tok::Null,
         "true" => Tok::Bool(true),
         "false" => Tok::Bool(false),
@@ -185,7 +184,11 @@ pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
                 one(Tok::Dot)
             }
             b'0'..=b'9' | b'.' | b'-' | b'+' => number(src, i)?,
-            c if is_ident_start(c) => word(src, i),
+            c if is_ident_start(c) => word(
+                src,
+                i,
+                out.last().is_some_and(|t: &Token| t.tok == Tok::Dot),
+            ),
             _ => return Err(unexpected(src, i)),
         };
         out.push(Token {

@@ -7,6 +7,7 @@ mod ast;
 mod condition;
 mod error;
 mod eval;
+mod fold;
 mod functions;
 mod json;
 mod lexer;
@@ -17,6 +18,8 @@ mod value;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_github;
 
 pub use ast::{Args, BinOp, Expr, ExprKind, ExprRef, Id, Node};
 pub use condition::{parse_condition, Condition};

@@ -1,27 +1,42 @@
 //! The recursive-descent parser, with GitHub's precedence (highest first): grouping,
 //! `[]` and `.`, `!`, `< <= > >=`, `== !=`, `&&`, `||`. Functions are checked here, as
-//! GitHub does: an unknown function or a wrong number of arguments is a syntax error.
+//! GitHub does: an unknown function or a wrong number of arguments is a syntax error, and
+//! so is nesting deeper than [`MAX_DEPTH`] (see [`Parser::height`]).
 
 use super::ast::{BinOp, Expr, ExprKind, Id, Node};
 use super::error::ExprError;
 use super::functions::lookup;
 use super::lexer::{lex, Tok, Token};
 
-/// How deep expressions may nest; GitHub stops at 50, deeper input must not overflow the stack.
+/// How deep expressions may nest; GitHub stops at 50 ("Exceeded max expression depth 50"),
+/// deeper input must not overflow the stack.
 pub const MAX_DEPTH: usize = 50;
+
+fn too_deep(span: std::ops::Range<usize>) -> ExprError {
+    ExprError::new(
+        span,
+        format!(
+            "the expression nests deeper than {MAX_DEPTH} levels \
+             (GitHub: Exceeded max expression depth {MAX_DEPTH})"
+        ),
+    )
+}
 
 /// Parses the text inside `${{ }}` (or a bare `if:` condition).
 pub fn parse_expr(src: &str) -> Result<Expr, ExprError> {
     let tokens = lex(src)?;
     if tokens.is_empty() {
+        // GitHub refuses `${{ }}` too: "An expression was expected".
         return Err(ExprError::new(
             0..src.len(),
-            "empty expression: expected a value, a context or a function call",
+            "empty expression (GitHub: An expression was expected): \
+             write a value, a context or a function call",
         ));
     }
     let mut p = Parser {
         src,
         nodes: Vec::with_capacity(tokens.len()),
+        heights: Vec::with_capacity(tokens.len()),
         tokens,
         pos: 0,
         depth: 0,
@@ -45,6 +60,8 @@ struct Parser<'a> {
     depth: usize,
     /// The tree being built; every parsing function pushes its node and returns its index.
     nodes: Vec<Node>,
+    /// Each node's height as GitHub counts depth (see [`Parser::height`]).
+    heights: Vec<u8>,
     /// Call arguments, each call's contiguous (see [`Expr`]).
     args: Vec<Id>,
     /// Arguments of the calls being parsed, moved to `args` when their call closes.
@@ -113,9 +130,55 @@ impl<'a> Parser<'a> {
         self.tokens.get(self.pos).map(|t| &t.tok)
     }
 
-    fn push(&mut self, kind: ExprKind, span: std::ops::Range<usize>) -> Id {
+    /// Adds a node; an error when it makes the tree deeper than GitHub allows.
+    fn push(&mut self, kind: ExprKind, span: std::ops::Range<usize>) -> Result<Id, ExprError> {
+        let height = self.height(&kind);
+        if height > MAX_DEPTH {
+            return Err(too_deep(span));
+        }
         self.nodes.push(Node { kind, span });
-        (self.nodes.len() - 1) as Id
+        self.heights.push(height as u8);
+        Ok((self.nodes.len() - 1) as Id)
+    }
+
+    /// A node's height, GitHub's measure of depth (the runner's `CheckMaxDepth` counts the
+    /// nodes from the root down to each leaf): one more than its highest child. A literal or
+    /// context is 1; every `!`, `.name`, `[index]`, `.*`/`[*]`, operator and call adds a
+    /// level. A run of `&&` (or of `||`) is one node, as GitHub flattens it; a parenthesised
+    /// group adds a level too, as in GitHub's language service (see [`Parser::group`]).
+    fn height(&self, kind: &ExprKind) -> usize {
+        let h = |id: Id| usize::from(self.heights[id as usize]);
+        // A child that continues the same `&&`/`||` run shares its parent's level.
+        let operand = |op: BinOp, id: Id| match self.nodes[id as usize].kind {
+            ExprKind::Binary(o, ..) if o == op && matches!(op, BinOp::And | BinOp::Or) => h(id) - 1,
+            _ => h(id),
+        };
+        1 + match kind {
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Number(_)
+            | ExprKind::Str(_)
+            | ExprKind::Context(_) => 0,
+            ExprKind::Property(b, _) | ExprKind::Filter(b) | ExprKind::Not(b) => h(*b),
+            ExprKind::Index(b, k) => h(*b).max(h(*k)),
+            ExprKind::Binary(op, a, b) => operand(*op, *a).max(operand(*op, *b)),
+            ExprKind::Call { args, .. } => self.args[args.start as usize..args.end as usize]
+                .iter()
+                .map(|&a| h(a))
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    /// A parenthesised group is its inner node, spanning the parentheses, one level higher.
+    fn group(&mut self, inner: Id, span: std::ops::Range<usize>) -> Result<Id, ExprError> {
+        let height = usize::from(self.heights[inner as usize]) + 1;
+        if height > MAX_DEPTH {
+            return Err(too_deep(span));
+        }
+        self.heights[inner as usize] = height as u8;
+        self.nodes[inner as usize].span = span;
+        Ok(inner)
     }
 
     fn span_of(&self, id: Id) -> std::ops::Range<usize> {
@@ -126,13 +189,12 @@ impl<'a> Parser<'a> {
         self.src.len()..self.src.len()
     }
 
+    /// Before recursing into `!`, `(`, `[` or a call: each of those adds a level to the
+    /// tree too, so this stops input that is too deep before it can overflow the stack.
     fn enter(&mut self, at: usize) -> Result<(), ExprError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(ExprError::new(
-                at..at + 1,
-                format!("the expression nests deeper than {MAX_DEPTH} levels"),
-            ));
+            return Err(too_deep(at..at + 1));
         }
         Ok(())
     }
@@ -155,7 +217,7 @@ impl<'a> Parser<'a> {
             }
             let right = self.binary(prec + 1)?;
             let span = self.span_of(left).start..self.span_of(right).end;
-            left = self.push(ExprKind::Binary(op, left, right), span);
+            left = self.push(ExprKind::Binary(op, left, right), span)?;
         }
         Ok(left)
     }
@@ -180,7 +242,7 @@ impl<'a> Parser<'a> {
             let inner = self.unary()?;
             self.depth -= 1;
             let s = span.start..self.span_of(inner).end;
-            return Ok(self.push(ExprKind::Not(inner), s));
+            return self.push(ExprKind::Not(inner), s);
         }
         self.postfix()
     }
@@ -222,7 +284,7 @@ impl<'a> Parser<'a> {
                         self.pos += 1;
                         let end = self.expect(Tok::RBracket, "`]`", open)?;
                         let s = self.span_of(e).start..end;
-                        e = self.push(ExprKind::Filter(e), s);
+                        e = self.push(ExprKind::Filter(e), s)?;
                         continue;
                     }
                     self.enter(open)?;
@@ -230,7 +292,7 @@ impl<'a> Parser<'a> {
                     self.depth -= 1;
                     let end = self.expect(Tok::RBracket, "`]`", open)?;
                     let s = self.span_of(e).start..end;
-                    e = self.push(ExprKind::Index(e, index), s);
+                    e = self.push(ExprKind::Index(e, index), s)?;
                 }
                 _ => return Ok(e),
             }
@@ -261,12 +323,13 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    /// What follows a `.` after `e`: a property (keywords too: `a.true`) or `*`.
+    /// What follows a `.` after `e`: a property (the lexer makes every word after a `.` a
+    /// name: `a.true`, `a.NaN`) or `*`.
     fn after_dot(&mut self, e: Id) -> Result<Id, ExprError> {
         let dot = self.tokens[self.pos].span.clone();
         self.pos += 1;
         let next = match self.peek() {
-            Some(Tok::Ident(_) | Tok::Null | Tok::Bool(_) | Tok::Star) => self.take(),
+            Some(Tok::Ident(_) | Tok::Star) => self.take(),
             _ => self.tokens.get(self.pos).cloned(),
         };
         match next {
@@ -276,17 +339,7 @@ impl<'a> Parser<'a> {
             }) => {
                 self.pos += 1;
                 let s = self.span_of(e).start..span.end;
-                Ok(self.push(ExprKind::Property(e, name.into()), s))
-            }
-            // `a.true`, `a.null`: keywords are fine as property names.
-            Some(Token {
-                tok: Tok::Null | Tok::Bool(_),
-                span,
-            }) => {
-                self.pos += 1;
-                let name = &self.src[span.clone()];
-                let s = self.span_of(e).start..span.end;
-                Ok(self.push(ExprKind::Property(e, name.into()), s))
+                self.push(ExprKind::Property(e, name.into()), s)
             }
             Some(Token {
                 tok: Tok::Star,
@@ -294,7 +347,7 @@ impl<'a> Parser<'a> {
             }) => {
                 self.pos += 1;
                 let s = self.span_of(e).start..span.end;
-                Ok(self.push(ExprKind::Filter(e), s))
+                self.push(ExprKind::Filter(e), s)
             }
             Some(t) => Err(ExprError::new(
                 t.span.clone(),
@@ -328,9 +381,7 @@ impl<'a> Parser<'a> {
                 let inner = self.or()?;
                 self.depth -= 1;
                 let end = self.expect(Tok::RParen, "`)`", span.start)?;
-                // The group is its inner node, spanning the parentheses.
-                self.nodes[inner as usize].span = span.start..end;
-                return Ok(inner);
+                return self.group(inner, span.start..end);
             }
             Tok::Ident(name) => {
                 if self.peek() == Some(&Tok::LParen) {
@@ -348,7 +399,7 @@ impl<'a> Parser<'a> {
                 ))
             }
         };
-        Ok(self.push(kind, span))
+        self.push(kind, span)
     }
 
     fn call(&mut self, name: &str, name_span: std::ops::Range<usize>) -> Result<Id, ExprError> {
@@ -385,13 +436,13 @@ impl<'a> Parser<'a> {
         self.args.extend(self.arg_stack.drain(base..));
         let args = first..self.args.len() as Id;
         let span = name_span.start..end;
-        Ok(self.push(
+        self.push(
             ExprKind::Call {
                 name: f.name,
                 name_span,
                 args,
             },
             span,
-        ))
+        )
     }
 }

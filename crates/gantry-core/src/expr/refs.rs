@@ -94,12 +94,29 @@ fn collect<'e>(expr: ExprRef<'e>, f: &mut impl FnMut(RefView<'e>)) {
         ExprKind::Property(a, _) | ExprKind::Filter(a) | ExprKind::Not(a) => {
             collect(expr.at(*a), f)
         }
-        ExprKind::Index(a, b) | ExprKind::Binary(_, a, b) => {
+        ExprKind::Index(a, b) => {
             collect(expr.at(*a), f);
             collect(expr.at(*b), f);
         }
+        ExprKind::Binary(..) => collect_operands(expr, f),
         ExprKind::Call { args, .. } => expr.args(args).iter().for_each(|a| collect(a, f)),
         _ => {}
+    }
+}
+
+/// The operands of a chain of binary operators (`a && b && c`, nested to the left), in
+/// source order, recursing only into the operands: a run of `&&` or `||` may be thousands
+/// long (GitHub counts it as one level).
+fn collect_operands<'e>(expr: ExprRef<'e>, f: &mut impl FnMut(RefView<'e>)) {
+    let mut rights = Vec::new();
+    let mut left = expr;
+    while let ExprKind::Binary(_, a, b) = left.kind() {
+        rights.push(*b);
+        left = left.at(*a);
+    }
+    collect(left, f);
+    for b in rights.into_iter().rev() {
+        collect(expr.at(b), f);
     }
 }
 

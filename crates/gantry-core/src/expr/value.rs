@@ -42,6 +42,11 @@ impl Value {
         }
     }
 
+    /// Null, a boolean, a number or a string (GitHub's `IsPrimitive`).
+    pub fn is_primitive(&self) -> bool {
+        !matches!(self, Value::Array(_) | Value::Object(_))
+    }
+
     /// GitHub's truthiness: false, 0, -0, NaN, '' and null are falsy.
     pub fn truthy(&self) -> bool {
         match self {
@@ -141,13 +146,20 @@ pub fn same_instance(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Parses a string as GitHub does when coercing: surrounding white space allowed, decimal
-/// with optional sign, fraction and exponent, `0x` hex and `0o` octal, `Infinity`, `NaN`;
-/// the empty (or all-blank) string is 0.
+/// Parses a string as GitHub does when coercing (the runner's `ParseNumber`): surrounding
+/// white space allowed, decimal with optional sign, fraction and exponent, `Infinity`, `NaN`,
+/// and unsigned `0x` hex and `0o` octal (lower-case prefix only: `-0x10` and `0X10` are not
+/// numbers); the empty (or all-blank) string is 0.
 pub fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
     if t.is_empty() {
         return Some(0.0);
+    }
+    if let Some(h) = t.strip_prefix("0x") {
+        return radix_number(h, 16);
+    }
+    if let Some(o) = t.strip_prefix("0o") {
+        return radix_number(o, 8);
     }
     let (neg, body) = match t.as_bytes()[0] {
         b'-' => (true, &t[1..]),
@@ -155,18 +167,6 @@ pub fn parse_number(s: &str) -> Option<f64> {
         _ => (false, t),
     };
     let sign = if neg { -1.0 } else { 1.0 };
-    // Hex and octal are read as 32-bit two's complement, as GitHub's runner reads them:
-    // `0xffffffff` is -1, and more than 32 bits is not a number.
-    if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        return u32::from_str_radix(h, 16)
-            .ok()
-            .map(|v| sign * f64::from(v as i32));
-    }
-    if let Some(o) = body.strip_prefix("0o") {
-        return u32::from_str_radix(o, 8)
-            .ok()
-            .map(|v| sign * f64::from(v as i32));
-    }
     match body {
         "Infinity" => return Some(sign * f64::INFINITY),
         "NaN" => return Some(f64::NAN),
@@ -205,8 +205,19 @@ pub fn parse_number(s: &str) -> Option<f64> {
     body.parse::<f64>().ok().map(|v| sign * v)
 }
 
-/// Number → text as GitHub prints it: integers without a fraction, `NaN`, `Infinity`,
-/// very large or small magnitudes in exponent form (`1E+21`).
+/// The digits after `0x` or `0o`, read as 32-bit two's complement as GitHub's runner reads
+/// them: `0xffffffff` is -1, and more than 32 bits (or any other character) is not a number.
+fn radix_number(digits: &str, radix: u32) -> Option<f64> {
+    let ok = !digits.is_empty() && digits.chars().all(|c| c.is_digit(radix));
+    ok.then(|| u32::from_str_radix(digits, radix).ok())
+        .flatten()
+        .map(|v| f64::from(v as i32))
+}
+
+/// Number → text as GitHub prints it (.NET's `ToString("G15")`, as the runner's
+/// `ConvertToString`): 15 significant digits, trailing zeros dropped; fixed-point when the
+/// decimal exponent is from -4 to 14, otherwise `1.5E+15` / `1E-05` (a sign and at least
+/// two exponent digits); `-0` prints as `0`; `NaN`, `Infinity`, `-Infinity` as words.
 pub fn format_number(n: f64) -> String {
     if n.is_nan() {
         return "NaN".into();
@@ -221,18 +232,37 @@ pub fn format_number(n: f64) -> String {
     if n == 0.0 {
         return "0".into();
     }
-    let a = n.abs();
-    if n.fract() == 0.0 && a < 1e15 {
+    // The common case: an integer of at most 15 digits prints as itself.
+    if n.fract() == 0.0 && n.abs() < 1e15 {
         return format!("{}", n as i64);
     }
-    if !(1e-5..1e15).contains(&a) {
-        let s = format!("{n:E}");
-        return match s.split_once('E') {
-            Some((m, e)) if !e.starts_with('-') => format!("{m}E+{e}"),
-            _ => s,
-        };
+    // Rust's exact formatting rounds to 15 significant digits: `-d.dddddddddddddde±x`.
+    let sci = format!("{n:.14e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let digits = digits.trim_end_matches('0');
+    let sign = if n < 0.0 { "-" } else { "" };
+    format!("{sign}{}", g15_layout(digits, exp))
+}
+
+/// Significant `digits` (no trailing zeros, at least one) with the decimal exponent of the
+/// first, laid out as `G` does.
+fn g15_layout(digits: &str, exp: i32) -> String {
+    if (-4..15).contains(&exp) {
+        if exp < 0 {
+            return format!("0.{}{digits}", "0".repeat((-exp - 1) as usize));
+        }
+        let int_len = exp as usize + 1;
+        if digits.len() <= int_len {
+            return format!("{digits}{}", "0".repeat(int_len - digits.len()));
+        }
+        return format!("{}.{}", &digits[..int_len], &digits[int_len..]);
     }
-    format!("{n}")
+    let (first, rest) = digits.split_at(1);
+    let point = if rest.is_empty() { "" } else { "." };
+    let exp_sign = if exp < 0 { '-' } else { '+' };
+    format!("{first}{point}{rest}E{exp_sign}{:02}", exp.abs())
 }
 
 #[cfg(test)]
@@ -299,7 +329,8 @@ mod tests {
             (f64::NAN, "NaN"),
             (f64::INFINITY, "Infinity"),
             (-0.0, "0"),
-            (2.5e-7, "2.5E-7"),
+            // GitHub: .NET's G15 writes at least two exponent digits
+            (2.5e-7, "2.5E-07"),
         ];
         for (n, want) in cases {
             assert_eq!(format_number(*n), *want);

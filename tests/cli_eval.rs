@@ -112,3 +112,60 @@ fn a_contexts_file_that_is_not_an_object_is_refused_by_name() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("expected a JSON object of contexts"), "{err}");
 }
+
+/// The places where GitHub's expression engine is exact in a way that is easy to get wrong,
+/// through the binary (the library's tables are in gantry-core's `expr/tests_github.rs`).
+#[test]
+fn github_exactness_through_the_binary() {
+    let f = tempfile::NamedTempFile::new().unwrap();
+    let ctx = serde_json::json!({
+        "obj": {"Infinity": "inf", "NaN": "nan", "Object": "named Object"},
+        "needs": {"build": {"result": "success"}, "lint": {"result": "failure"}}
+    });
+    std::fs::write(f.path(), ctx.to_string()).unwrap();
+    let path = f.path().to_str().unwrap();
+    let deep = format!("{}true", "!".repeat(60));
+    let rows: Vec<(&str, Option<&str>)> = vec![
+        // Comparison folds with ToUpperInvariant: 'A' < '[' (0x41 < 0x5B).
+        ("'A' < '['", Some("true")),
+        ("'ς' == 'Σ'", Some("true")),
+        ("'i' == 'İ'", Some("false")),
+        ("startsWith('ßtraße', 'ß')", Some("true")),
+        // Depth 50 counts every `!`.
+        (&deep, None),
+        // case(): a predicate must be a boolean.
+        ("case(1, 'a', 'b')", None),
+        // A collection as an index key yields null.
+        ("obj[fromJSON('{}')]", Some("null")),
+        // join: an array or object separator keeps the default `,`; primitives are text.
+        ("join(fromJSON('[\"a\",\"b\"]'), fromJSON('{}'))", Some("\"a,b\"")),
+        ("join(fromJSON('[\"a\",\"b\"]'), 1)", Some("\"a1b\"")),
+        // A sign before a hex literal is a lexing error.
+        ("-0xFF", None),
+        ("-1.5", Some("-1.5")),
+        // Words after a dot are property names.
+        ("obj.Infinity", Some("\"inf\"")),
+        ("obj.NaN", Some("\"nan\"")),
+        // GitHub's template readers refuse an empty `${{ }}`.
+        ("${{ }}", None),
+        // Numbers print with 15 significant digits (G15).
+        ("0.84551240822557006", Some("0.84551240822557")),
+        ("1000000000000000", Some("1E+15")),
+        // White space is what .NET says it is (a non-breaking space too).
+        ("1\u{a0}==\u{a0}1", Some("true")),
+        // A job's `if:` may name jobs: their results decide.
+        ("success('build')", Some("true")),
+        ("failure('build', 'lint')", Some("true")),
+    ];
+    for (expr, want) in rows {
+        // `--`: an expression may start with `-`.
+        let o = eval(&["--contexts", path, "--", expr]);
+        match want {
+            Some(w) => {
+                assert!(o.status.success(), "{expr}: {}", String::from_utf8_lossy(&o.stderr));
+                assert_eq!(stdout(&o), w, "{expr}");
+            }
+            None => assert_eq!(o.status.code(), Some(1), "{expr}: {}", stdout(&o)),
+        }
+    }
+}

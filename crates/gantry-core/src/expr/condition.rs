@@ -23,6 +23,14 @@ pub enum Condition {
 pub fn parse_condition(s: &str) -> Result<Condition, ExprError> {
     let trimmed_start = s.len() - s.trim_start().len();
     let t = s.trim();
+    // GitHub: an empty condition (`if: ""`) is `success()`.
+    if t.is_empty() {
+        return Ok(Condition::Expr {
+            expr: parse_expr("success()")?,
+            offset: 0,
+            implicit_success: false,
+        });
+    }
     if t.contains("${{") {
         let tpl = parse_template(s)?;
         return Ok(match tpl.into_single() {

@@ -60,10 +60,13 @@ const FUNCTIONS: &[Function] = &[
         min: 3,
         max: usize::MAX,
     },
+    // A job's `if:` may name the needed jobs whose status counts: `success('build')`
+    // (GitHub's JOB_IF_CONTEXT allows `success(0,MAX)` and `failure(0,MAX)`; validation
+    // allows the arguments nowhere else).
     Function {
         name: "success",
         min: 0,
-        max: 0,
+        max: usize::MAX,
     },
     Function {
         name: "always",
@@ -73,7 +76,7 @@ const FUNCTIONS: &[Function] = &[
     Function {
         name: "failure",
         min: 0,
-        max: 0,
+        max: usize::MAX,
     },
     Function {
         name: "cancelled",
@@ -192,12 +195,35 @@ pub fn call(
             )
         }
         "case" => call_case(&args, &arg)?,
+        "success" if !args.is_empty() => named_jobs(host, args.len(), &arg, true)?,
+        "failure" if !args.is_empty() => named_jobs(host, args.len(), &arg, false)?,
         "success" => Value::Bool(host.job_status() == JobStatus::Success),
         "failure" => Value::Bool(host.job_status() == JobStatus::Failure),
         "cancelled" => Value::Bool(host.job_status() == JobStatus::Cancelled),
         "always" => Value::Bool(true),
         _ => return Err(EvalError::new(span, format!("unknown function `{name}`"))),
     })
+}
+
+/// `success('a', 'b')`: every named needed job succeeded; `failure('a', 'b')`: any of them
+/// failed — their `needs.<id>.result`. A name that is not a needed job has no result.
+fn named_jobs(
+    host: &dyn Host,
+    n: usize,
+    arg: &Arg<'_>,
+    all_succeed: bool,
+) -> Result<Value, EvalError> {
+    let needs = host.context("needs").unwrap_or(Value::Null);
+    let mut results = Vec::with_capacity(n);
+    for i in 0..n {
+        let id = arg(i)?.to_text();
+        results.push(needs.get(&id).get("result").to_text());
+    }
+    Ok(Value::Bool(if all_succeed {
+        results.iter().all(|r| r == "success")
+    } else {
+        results.iter().any(|r| r == "failure")
+    }))
 }
 
 /// An argument evaluated on demand (`Null` past the end).

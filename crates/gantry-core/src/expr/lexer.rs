@@ -153,8 +153,14 @@ pub fn lex(src: &str) -> Result<Vec<Token<'_>>, ExprError> {
         let start = i;
         let one = |t: Tok<'static>| (t, 1);
         let (tok, len) = match c {
-            b' ' | b'\t' | b'\n' | b'\r' => {
+            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => {
                 i += 1;
+                continue;
+            }
+            // GitHub's lexer skips what .NET's `char.IsWhiteSpace` calls white space, which
+            // includes the non-breaking space editors and web pages put in.
+            0x80.. if src[i..].starts_with(char::is_whitespace) => {
+                i += src[i..].chars().next().map_or(1, char::len_utf8);
                 continue;
             }
             b'(' => one(Tok::LParen),

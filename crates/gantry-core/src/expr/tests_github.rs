@@ -393,3 +393,45 @@ fn g15_text_is_the_value_rounded_to_15_digits() {
         );
     }
 }
+
+#[test]
+fn non_breaking_and_other_unicode_spaces_separate_tokens() {
+    // GitHub: the lexer skips what .NET's `char.IsWhiteSpace` calls white space (U+00A0,
+    // U+2003, U+3000 ...), as editors and web pages paste them.
+    check(&[
+        ("1\u{a0}==\u{a0}1", json!(true)),
+        ("\u{2003}list[0]\u{3000}", json!("a")),
+    ]);
+}
+
+#[test]
+fn status_functions_with_job_names_read_their_results() {
+    // GitHub: a job's `if:` allows `success(job...)` and `failure(job...)` (JOB_IF_CONTEXT
+    // `success(0,MAX)`, `failure(0,MAX)`): the named needed jobs' results decide.
+    let needs = json!({"build": {"result": "success"}, "lint": {"result": "failure"}});
+    let h = MapHost::new().with("needs", Value::from_json(&needs));
+    for (src, want) in [
+        ("success('build')", true),
+        ("success('build', 'lint')", false),
+        ("failure('lint')", true),
+        ("failure('build')", false),
+        ("success('nobody')", false),
+    ] {
+        let e = parse_expr(src).unwrap();
+        assert!(matches!(evaluate(&e, &h).unwrap(), Value::Bool(b) if b == want), "{src}");
+    }
+}
+
+#[test]
+fn an_empty_condition_is_success() {
+    // GitHub (workflow-parser `convertToIfCondition`): an empty `if:` is `success()`.
+    for src in ["", "  "] {
+        let c = parse_condition(src).unwrap();
+        assert!(c.evaluate(&MapHost::new()).unwrap(), "{src:?}");
+        let failed = MapHost {
+            status: JobStatus::Failure,
+            ..MapHost::new()
+        };
+        assert!(!c.evaluate(&failed).unwrap(), "{src:?} after a failure");
+    }
+}

@@ -112,19 +112,31 @@ impl ExprChecker<'_, '_> {
         // Only calls not allowed here are reported: most expressions have none.
         for node in expr.nodes() {
             if let ExprKind::Call {
-                name, name_span, ..
+                name,
+                name_span,
+                args,
             } = &node.kind
             {
                 let status = matches!(*name, "success" | "failure" | "cancelled" | "always");
+                let r = name_span;
+                let span = || r.start + offset..r.end + offset;
                 if (status && !place.status_functions)
                     || (*name == "hashFiles" && !place.hash_files)
                 {
-                    let r = name_span;
-                    let span = self.span_in(text, at, r.start + offset..r.end + offset);
+                    let span = self.span_in(text, at, span());
                     self.diags.error(
                         "function",
                         span,
                         format!("`{name}()` cannot be used in {}", place.name),
+                    );
+                } else if status && !args.is_empty() && !std::ptr::eq(place, &super::places::JOB_IF)
+                {
+                    // GitHub allows `success(job...)` and `failure(job...)` in a job's `if:` only.
+                    let span = self.span_in(text, at, span());
+                    self.diags.error(
+                        "function",
+                        span,
+                        format!("`{name}` takes job names only in a job's `if:`; here it takes no arguments"),
                     );
                 }
             }

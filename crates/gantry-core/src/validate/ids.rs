@@ -1,10 +1,16 @@
-//! Checks of step ids: well formed, unique within their job, not GitHub's reserved prefix.
+//! Checks of ids. Step ids: well formed, unique within their job, not GitHub's reserved
+//! prefix. Job ids (whose form lowering checks): unique ignoring case, not `__`-prefixed,
+//! under 100 characters.
 
 use crate::diag::Diagnostics;
-use crate::model::{Action, JobKind, RunsKind, Step, StepAction, Workflow};
+use crate::model::{Action, Job, JobKind, RunsKind, Step, StepAction, Workflow};
 use std::collections::HashMap;
 
+/// GitHub's `WorkflowConstants.MaxNodeNameLength`: an id must be shorter.
+const MAX_ID_LENGTH: usize = 100;
+
 pub fn check_workflow(wf: &Workflow, diags: &mut Diagnostics) {
+    check_job_ids(&wf.jobs, diags);
     for job in &wf.jobs {
         if let JobKind::Steps(s) = &job.kind {
             check_steps(&s.steps, diags);
@@ -16,6 +22,52 @@ pub fn check_action(action: &Action, diags: &mut Diagnostics) {
     if let Some(runs) = &action.runs {
         if let RunsKind::Composite { steps } = &runs.kind {
             check_steps(steps, diags);
+        }
+    }
+}
+
+/// GitHub reads `jobs:` keys ignoring case (`TemplateReader`: "'MY-JOB' is already
+/// defined"), and `IdBuilder.TryAddKnownId` refuses ids starting with `__` or of 100
+/// characters and more. Ids of the wrong form are reported by lowering, and the same key
+/// twice as a duplicate key: GitHub reports those once too.
+fn check_job_ids(jobs: &[Job], diags: &mut Diagnostics) {
+    let mut seen: HashMap<String, &Job> = HashMap::new();
+    for job in jobs {
+        let (s, span) = (job.id.value.as_str(), job.id.span);
+        let well_formed = s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if well_formed && s.starts_with("__") {
+            diags.error(
+                "id",
+                span,
+                format!("job id `{s}` starts with `__`, which GitHub reserves for ids it makes"),
+            );
+        }
+        if well_formed && s.len() >= MAX_ID_LENGTH {
+            diags.error(
+                "id",
+                span,
+                format!(
+                    "job id `{s}` is {} characters long; GitHub takes at most {}",
+                    s.len(),
+                    MAX_ID_LENGTH - 1
+                ),
+            );
+        }
+        match seen.get(&s.to_lowercase()) {
+            Some(first) if first.id.value != s => {
+                let at = first.id.span.start;
+                diags.error(
+                    "id",
+                    span,
+                    format!("job id `{s}` is already used by job `{}` at line {}, column {}: GitHub compares job ids ignoring case", first.id.value, at.line, at.col),
+                );
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(s.to_lowercase(), job);
+            }
         }
     }
 }

@@ -8,11 +8,13 @@ mod action_refs;
 mod calls;
 mod exprs;
 mod ids;
+mod limits;
 mod locate;
 mod matrix;
 mod needs;
 mod places;
 mod triggers;
+mod values;
 mod walk;
 
 pub use calls::{check_calls, ReadFile};
@@ -137,6 +139,7 @@ fn check_in(text: &str, kind: FileKind, arena: &Bump) -> Checked {
     match kind {
         FileKind::Workflow => {
             let wf = lower_workflow(&root, &mut Cx::new(&mut diags));
+            limits::check_tree(&root, text, &mut diags);
             validate_workflow(&wf, &src, &mut diags);
             Checked {
                 workflow: Some(wf),
@@ -167,6 +170,8 @@ pub fn validate_workflow(wf: &Workflow, src: &Source<'_>, diags: &mut Diagnostic
     matrix::check(wf, diags);
     triggers::check(wf, src, diags);
     ids::check_workflow(wf, diags);
+    values::check_workflow(wf, diags);
+    limits::check_conditions(wf, diags);
     action_refs::check_workflow(wf, src, diags);
     let mut checker = exprs::ExprChecker {
         src,

@@ -4,7 +4,7 @@
 use super::{check_text, FileKind};
 use crate::diag::Severity;
 
-struct Case {
+pub(super) struct Case {
     name: &'static str,
     kind: FileKind,
     src: &'static str,
@@ -15,7 +15,7 @@ struct Case {
 const E: Severity = Severity::Error;
 const W: Severity = Severity::Warning;
 
-fn wf(
+pub(super) fn wf(
     name: &'static str,
     src: &'static str,
     want: &'static [(u32, u32, &'static str, Severity, &'static str)],
@@ -28,7 +28,7 @@ fn wf(
     }
 }
 
-fn run(cases: &[Case]) {
+pub(super) fn run(cases: &[Case]) {
     let mut failures = Vec::new();
     for c in cases {
         let got = check_text(c.src, c.kind).diagnostics;
@@ -237,7 +237,13 @@ fn github_accepts() {
         // GitHub does not check activity types: one it does not know never matches.
         wf("unknown activity type is a warning", leak(format!("on:\n  issues:\n    types: [shut]\n{jobs}")), &[(3, 13, "event", W, "unknown activity type `shut`")]),
         // GitHub reads the file; only resolving the action fails.
-        wf("space in a repository name", leak(format!("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: some owner/repo@v1\n")), &[(6, 19, "uses", W, "cannot contain white space")]),
+        wf("space in a repository name", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: some owner/repo@v1\n", &[(6, 19, "uses", W, "cannot contain white space")]),
+        // GitHub: an empty `if:` is `success()`; a job's `if:` may name jobs in `success()`.
+        wf("empty if", "on: push\njobs:\n  a:\n    if: ''\n    runs-on: x\n    steps:\n      - run: a\n        if: ''\n", &[]),
+        wf("success with a job name in a job if", "on: push\njobs:\n  b:\n    runs-on: x\n    steps: [{run: b}]\n  a:\n    needs: b\n    if: success('b') || failure('b')\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
+        wf("success with a job name in a step if", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: a\n        if: success('b')\n", &[(7, 13, "function", E, "takes job names only in a job's `if:`")]),
+        // GitHub's lexer takes a non-breaking space for white space.
+        wf("non-breaking space in an expression", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{\u{a0}github.sha }}\n", &[]),
         Case { name: "unknown action input keys", kind: FileKind::Action, src: "name: a\ndescription: d\ninputs:\n  x:\n    type: string\n    deprecation-message: old\nruns:\n  using: node20\n  main: index.js\n", want: &[(5, 5, "key", W, "GitHub ignores it"), (6, 5, "key", W, "did you mean `deprecationMessage`?")] },
     ]);
 }

@@ -258,6 +258,16 @@ fn lower_environment(node: &Node, cx: &mut Cx<'_>) -> Option<Environment> {
             _ => cx.unknown_key(e, key, "`environment`", &["name", "url", "deployment"]),
         }
     }
+    // GitHub's schema: `name` is required in `job-environment-mapping` (its key check
+    // ignores case and is skipped when a key is an expression).
+    let has = |f: &dyn Fn(&str) -> bool| entries.iter().any(|e| e.key.as_str().is_some_and(f));
+    if !has(&|k| k.eq_ignore_ascii_case("name")) && !has(&|k| k.contains("${{")) {
+        cx.diags.error(
+            "required",
+            node.span,
+            "`environment` needs a `name` when it is a mapping: GitHub refuses the file without one (\"Required property is missing: name\")",
+        );
+    }
     Some(env)
 }
 

@@ -261,7 +261,41 @@ fn needs_of(jobs: &[JobPlan], state: &[State], jp: &JobPlan) -> Option<(Object, 
             (s, _) => s,
         };
     }
-    Some((needs, status))
+    Some((needs, fold_ancestors(jobs, state, jp, status)))
+}
+
+/// The status a job's `if:` sees also counts the jobs it depends on through others: on
+/// GitHub a job whose ancestor failed or was cancelled is skipped by `success()`, even when
+/// the job between them ran (`if: always()`). Only `needs` holds the direct ones.
+fn fold_ancestors(
+    jobs: &[JobPlan],
+    state: &[State],
+    jp: &JobPlan,
+    mut status: JobStatus,
+) -> JobStatus {
+    let mut seen: Vec<String> = jp.needs.clone();
+    let mut todo: Vec<usize> = jp.needs.iter().flat_map(|n| legs_of(jobs, n)).collect();
+    while let Some(k) = todo.pop() {
+        for n in &jobs[k].needs {
+            if seen.contains(n) {
+                continue;
+            }
+            seen.push(n.clone());
+            for leg in legs_of(jobs, n) {
+                todo.push(leg);
+                if let State::Done(r) = &state[leg] {
+                    status = match (status, r.conclusion) {
+                        (JobStatus::Cancelled, _) | (_, Conclusion::Cancelled) => {
+                            JobStatus::Cancelled
+                        }
+                        (_, Conclusion::Failure) => JobStatus::Failure,
+                        (s, _) => s,
+                    };
+                }
+            }
+        }
+    }
+    status
 }
 
 /// Whether the job's matrix already runs `strategy.max-parallel` legs.

@@ -294,6 +294,30 @@ async fn a_job_starts_after_the_jobs_it_needs_and_is_skipped_when_one_fails() {
     assert!(b.live().is_empty());
 }
 
+/// GitHub: a job whose ancestor failed is skipped by the implicit `success()`, even when
+/// the job between them ran because of `if: always()`.
+#[tokio::test]
+async fn a_failure_two_jobs_up_skips_a_job_even_through_an_always_job() {
+    let b = Arc::new(FakeBackend::new());
+    exits(&b, "bad", 1);
+    let mut jobs = vec![
+        job("broken", &[], vec![step("bad")]),
+        job("report", &["broken"], vec![step("two")]),
+        job("deploy", &["report"], vec![step("three")]),
+        job("notify", &["report"], vec![step("four")]),
+    ];
+    for k in [1, 3] {
+        jobs[k].exec.if_ = Some("always()".into());
+        jobs[k].condition = Decision::AtRunTime {
+            expression: "always()".into(),
+        };
+    }
+    let ran = run(&b, jobs).await;
+    assert_eq!(ran.job("report").conclusion, Conclusion::Success);
+    assert_eq!(ran.job("deploy").conclusion, Conclusion::Skipped);
+    assert_eq!(ran.job("notify").conclusion, Conclusion::Success);
+}
+
 #[tokio::test]
 async fn outputs_pass_from_a_step_to_its_job_and_to_the_jobs_that_need_it() {
     let b = Arc::new(FakeBackend::new());

@@ -418,7 +418,10 @@ fn status_functions_with_job_names_read_their_results() {
         ("success('nobody')", false),
     ] {
         let e = parse_expr(src).unwrap();
-        assert!(matches!(evaluate(&e, &h).unwrap(), Value::Bool(b) if b == want), "{src}");
+        assert!(
+            matches!(evaluate(&e, &h).unwrap(), Value::Bool(b) if b == want),
+            "{src}"
+        );
     }
 }
 

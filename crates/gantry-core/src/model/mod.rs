@@ -16,10 +16,10 @@ pub mod uses;
 pub mod workflow;
 
 pub use action::*;
+pub use lower::PERMISSION_SCOPES;
 pub use spanned::*;
 pub use step::*;
 pub use strategy::*;
 pub use trigger::*;
 pub use uses::*;
 pub use workflow::*;
-pub use lower::PERMISSION_SCOPES;

@@ -108,8 +108,9 @@ fn check_steps(steps: &[Step], diags: &mut Diagnostics) {
                 format!("step id `{s}` must start with a letter or `_` and contain only letters, digits, `-` and `_`"),
             );
         }
+        // GitHub's `IdBuilder.TryAddKnownId` refuses it for steps as for jobs.
         if s.len() > 2 && s[..2].eq_ignore_ascii_case("__") {
-            diags.warning(
+            diags.error(
                 "id",
                 id.span,
                 format!("step id `{s}` starts with `__`, which GitHub reserves"),

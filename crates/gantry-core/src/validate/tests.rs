@@ -242,6 +242,8 @@ fn github_accepts() {
         wf("empty if", "on: push\njobs:\n  a:\n    if: ''\n    runs-on: x\n    steps:\n      - run: a\n        if: ''\n", &[]),
         wf("success with a job name in a job if", "on: push\njobs:\n  b:\n    runs-on: x\n    steps: [{run: b}]\n  a:\n    needs: b\n    if: success('b') || failure('b')\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
         wf("success with a job name in a step if", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: a\n        if: success('b')\n", &[(7, 13, "function", E, "takes job names only in a job's `if:`")]),
+        // GitHub (ConvertToJobContainer): an empty job `container:` is no container.
+        wf("empty job container", "on: push\njobs:\n  a:\n    runs-on: x\n    container:\n    steps: [{run: a}]\n  b:\n    runs-on: x\n    container: ''\n    steps: [{run: b}]\n", &[]),
         // GitHub's lexer takes a non-breaking space for white space.
         wf("non-breaking space in an expression", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo ${{\u{a0}github.sha }}\n", &[]),
         Case { name: "unknown action input keys", kind: FileKind::Action, src: "name: a\ndescription: d\ninputs:\n  x:\n    type: string\n    deprecation-message: old\nruns:\n  using: node20\n  main: index.js\n", want: &[(5, 5, "key", W, "GitHub ignores it"), (6, 5, "key", W, "did you mean `deprecationMessage`?")] },

@@ -38,6 +38,8 @@ fn job_ids() {
         wf("job ids equal", "on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{run: a}]\n  a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(6, 3, "key", E, "already defined at line 3")]),
         // IdBuilder.TryAddKnownId: "The identifier '__a' is invalid. IDs starting with '__'
         // are reserved."
+        // GitHub (IdBuilder.TryAddKnownId, also called by ConvertToStep): step ids too.
+        wf("step id starting with __", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: __s\n        run: a\n", &[(6, 13, "id", E, "step id `__s` starts with `__`")]),
         wf("job id starting with __", "on: push\njobs:\n  __a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 3, "id", E, "job id `__a` starts with `__`, which GitHub reserves")]),
         wf("job id starting with one _", "on: push\njobs:\n  _a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),
         // IdBuilder.TryAddKnownId: an id "must be less than 100 characters"

@@ -105,6 +105,8 @@ pub fn lower_job(entry: &Entry, cx: &mut Cx<'_>) -> Option<Job> {
                 cx.num_or_expr(v, "job `cancel-timeout-minutes`");
             }
             "runs-on" => steps.runs_on = lower_runs_on(v, cx),
+            // GitHub takes an empty job `container:` (null or `''`) as no container.
+            "container" if is_empty_scalar(v) => {}
             "container" => steps.container = lower_container(v, cx, "job `container`"),
             "services" => steps.services = lower_services(v, cx),
             "snapshot" => steps.snapshot = lower_snapshot(v, cx),
@@ -301,4 +303,9 @@ fn lower_snapshot(node: &Node, cx: &mut Cx<'_>) -> Option<Str> {
         return None;
     }
     cx.string(node, "`snapshot`")
+}
+
+/// A null or empty-string scalar.
+fn is_empty_scalar(v: &Node) -> bool {
+    v.is_null() || matches!(&v.kind, NodeKind::Scalar(s) if s.text.is_empty())
 }

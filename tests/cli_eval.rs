@@ -138,7 +138,10 @@ fn github_exactness_through_the_binary() {
         // A collection as an index key yields null.
         ("obj[fromJSON('{}')]", Some("null")),
         // join: an array or object separator keeps the default `,`; primitives are text.
-        ("join(fromJSON('[\"a\",\"b\"]'), fromJSON('{}'))", Some("\"a,b\"")),
+        (
+            "join(fromJSON('[\"a\",\"b\"]'), fromJSON('{}'))",
+            Some("\"a,b\""),
+        ),
         ("join(fromJSON('[\"a\",\"b\"]'), 1)", Some("\"a1b\"")),
         // A sign before a hex literal is a lexing error.
         ("-0xFF", None),
@@ -162,7 +165,11 @@ fn github_exactness_through_the_binary() {
         let o = eval(&["--contexts", path, "--", expr]);
         match want {
             Some(w) => {
-                assert!(o.status.success(), "{expr}: {}", String::from_utf8_lossy(&o.stderr));
+                assert!(
+                    o.status.success(),
+                    "{expr}: {}",
+                    String::from_utf8_lossy(&o.stderr)
+                );
                 assert_eq!(stdout(&o), w, "{expr}");
             }
             None => assert_eq!(o.status.code(), Some(1), "{expr}: {}", stdout(&o)),

@@ -44,6 +44,14 @@ jobs:
           echo "env-file=$FROM_ENV_FILE level=$LEVEL"
           mytool
           echo "output=${{ steps.out.outputs.greeting }} outcome=${{ steps.out.outcome }}"
+      # GitHub: `shell:` may be an expression.
+      - name: shell from an expression
+        shell: ${{ env.WF_ONLY == 'wf' && 'bash' || 'sh' }}
+        run: echo "expr-shell bash=${BASH_VERSION:+yes}"
+      # GitHub: a step's `if:` sees what earlier steps wrote to GITHUB_ENV.
+      - name: if sees GITHUB_ENV
+        if: env.FROM_ENV_FILE == 'set by step 2'
+        run: echo "if-saw-env-file"
       - name: step env beats GITHUB_ENV
         env:
           LEVEL: step-again
@@ -95,6 +103,8 @@ fn run_steps_env_outputs_and_file_commands() {
         "{first}"
     );
     assert!(first.contains("tool ran"), "{first}");
+    assert!(first.contains("if-saw-env-file"), "{first}");
+    assert!(first.contains("expr-shell bash=yes"), "{first}");
     assert!(
         first.contains("output=hello world outcome=success"),
         "{first}"

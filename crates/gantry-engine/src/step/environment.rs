@@ -99,12 +99,10 @@ impl JobEnv {
 }
 
 impl<B: ContainerBackend> JobRunner<B> {
-    /// The environment a step's process gets, and its host for expressions.
-    pub(super) fn step_env(
-        &self,
-        step: &StepPlan,
-        scope: &Scope,
-    ) -> Result<(EnvMap, RunHost), EngineError> {
+    /// The `env` context where a step's `if:`, `name` and `continue-on-error` are evaluated:
+    /// the job's `env:` (inside a composite action, the calling step's), then what earlier
+    /// steps wrote to `GITHUB_ENV` — as GitHub builds it.
+    pub(super) fn context_env(&self, scope: &Scope) -> EnvMap {
         let mut env = scope
             .base_env
             .clone()
@@ -112,6 +110,16 @@ impl<B: ContainerBackend> JobRunner<B> {
         for (k, v) in &self.env.from_file {
             env.insert(k.clone(), v.clone());
         }
+        env
+    }
+
+    /// The environment a step's process gets, and its host for expressions.
+    pub(super) fn step_env(
+        &self,
+        step: &StepPlan,
+        scope: &Scope,
+    ) -> Result<(EnvMap, RunHost), EngineError> {
+        let mut env = self.context_env(scope);
         if let Some(path) = &scope.action_path {
             env.insert("GITHUB_ACTION_PATH".into(), path.clone());
         }

@@ -255,7 +255,7 @@ impl<B: ContainerBackend> JobRunner<B> {
 
     async fn run_one(&mut self, step: &StepPlan, scope: &mut Scope, label: String) {
         let t0 = Instant::now();
-        let host = self.step_host(scope, self.env.user());
+        let host = self.step_host(scope, &self.context_env(scope));
         let name = match &step.exec.name {
             Some(n) => env::eval_text(n, &host).unwrap_or_else(|_| n.clone()),
             None => step.name.clone(),
@@ -334,7 +334,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         match &step.exec.continue_on_error {
             Some(Setting::Value(b)) => *b,
             Some(Setting::Expr(e)) => {
-                let host = self.step_host(scope, self.env.user());
+                let host = self.step_host(scope, &self.context_env(scope));
                 env::eval_value(e, &host)
                     .map(|v| v.truthy())
                     .unwrap_or(false)
@@ -439,7 +439,7 @@ impl<B: ContainerBackend> JobRunner<B> {
 
     /// The job's `outputs:`, evaluated with the final steps context.
     pub fn job_outputs(&self, outputs: &[(String, String)]) -> BTreeMap<String, String> {
-        let host = self.step_host(&self.progress.root, self.env.user());
+        let host = self.step_host(&self.progress.root, &self.context_env(&self.progress.root));
         let mut out = BTreeMap::new();
         for (k, v) in outputs {
             match env::eval_text(v, &host) {

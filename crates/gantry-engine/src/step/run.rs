@@ -16,6 +16,14 @@ impl<B: ContainerBackend> JobRunner<B> {
         run_shell: Option<&str>,
     ) -> Result<StepResult, EngineError> {
         let text = env::eval_text(script, &call.host).map_err(EngineError::Expression)?;
+        // `shell:` (or `defaults.run.shell`) may be an expression: `${{ env.MY_SHELL }}`.
+        let run_shell = match run_shell {
+            Some(s) if s.contains("${{") => {
+                Some(env::eval_text(s, &call.host).map_err(EngineError::Expression)?)
+            }
+            other => other.map(str::to_string),
+        };
+        let run_shell = run_shell.as_deref();
         let working_dir = self.env.working_dir(call.plan, &call.host)?;
         let env = self
             .env

@@ -44,6 +44,15 @@ jobs:
           echo "env-file=$FROM_ENV_FILE level=$LEVEL"
           mytool
           echo "output=${{ steps.out.outputs.greeting }} outcome=${{ steps.out.outcome }}"
+      # GitHub: `set-env` works only with ACTIONS_ALLOW_UNSECURE_COMMANDS=true.
+      - name: unsecure commands
+        env:
+          ACTIONS_ALLOW_UNSECURE_COMMANDS: true
+        run: echo "::set-env name=OLD_STYLE::allowed"
+      - name: set-env refused
+        run: echo "::set-env name=REFUSED::value"
+      - name: read unsecure
+        run: echo "old-style=$OLD_STYLE refused=${REFUSED:-unset}"
       # GitHub: `shell:` may be an expression.
       - name: shell from an expression
         shell: ${{ env.WF_ONLY == 'wf' && 'bash' || 'sh' }}
@@ -105,6 +114,8 @@ fn run_steps_env_outputs_and_file_commands() {
     assert!(first.contains("tool ran"), "{first}");
     assert!(first.contains("if-saw-env-file"), "{first}");
     assert!(first.contains("expr-shell bash=yes"), "{first}");
+    assert!(first.contains("old-style=allowed refused=unset"), "{first}");
+    assert!(first.contains("`set-env` command is disabled"), "{first}");
     assert!(
         first.contains("output=hello world outcome=success"),
         "{first}"

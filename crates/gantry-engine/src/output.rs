@@ -17,6 +17,8 @@ const MAX_LINE: usize = 1 << 20;
 pub struct CommandEffects {
     pub outputs: Vec<(String, String)>,
     pub path: Vec<String>,
+    /// `::set-env::` values, only with `ACTIONS_ALLOW_UNSECURE_COMMANDS`.
+    pub env: Vec<(String, String)>,
     pub state: Vec<(String, String)>,
     /// The last lines, masked, to quote when the step fails.
     pub tail: Vec<String>,
@@ -29,6 +31,9 @@ pub struct OutputCx {
     pub step: String,
     /// Show `::debug::` lines (`ACTIONS_STEP_DEBUG`).
     pub debug: bool,
+    /// `ACTIONS_ALLOW_UNSECURE_COMMANDS=true` in the step's env: `::set-env::` and
+    /// `::add-path::` work, as on GitHub (disabled otherwise).
+    pub unsecure_commands: bool,
 }
 
 struct Lines {
@@ -186,13 +191,20 @@ impl Lines {
                 );
                 self.effects.outputs.push((name, value));
             }
+            Command::SetEnv { name, value } if self.cx.unsecure_commands => {
+                self.effects.env.push((name, value))
+            }
             Command::SetEnv { name, .. } => self.emit(
                 LogStream::System,
                 &format!(
                     "error: the `set-env` command is disabled (as on GitHub); write `{name}=...` to $GITHUB_ENV"
                 ),
             ),
-            Command::AddPath(p) => self.effects.path.push(p),
+            Command::AddPath(p) if self.cx.unsecure_commands => self.effects.path.push(p),
+            Command::AddPath(_) => self.emit(
+                LogStream::System,
+                "error: the `add-path` command is disabled (as on GitHub); write the directory to $GITHUB_PATH",
+            ),
             Command::SaveState { name, value } => self.effects.state.push((name, value)),
         }
     }
@@ -204,6 +216,14 @@ mod tests {
     use crate::report::Collect;
 
     async fn run(masker: Masker, chunks: Vec<(Stream, Vec<u8>)>) -> (Vec<String>, CommandEffects) {
+        run_with(masker, chunks, false).await
+    }
+
+    async fn run_with(
+        masker: Masker,
+        chunks: Vec<(Stream, Vec<u8>)>,
+        unsecure_commands: bool,
+    ) -> (Vec<String>, CommandEffects) {
         let collect = Arc::new(Collect::default());
         let cx = OutputCx {
             reporter: collect.clone(),
@@ -211,6 +231,7 @@ mod tests {
             job: "j".into(),
             step: "1".into(),
             debug: false,
+            unsecure_commands,
         };
         let (tx, rx) = crate::backend::output_channel();
         let h = spawn(cx, rx);
@@ -262,7 +283,28 @@ mod tests {
             "{lines:?}"
         );
         assert_eq!(fx.outputs, vec![("o".to_string(), "v".to_string())]);
+        // GitHub disables `add-path` unless ACTIONS_ALLOW_UNSECURE_COMMANDS is true.
+        assert!(fx.path.is_empty(), "{:?}", fx.path);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("`add-path` command is disabled")),
+            "{lines:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unsecure_commands_work_when_the_step_allows_them() {
+        let text = "::set-env name=COLOR::blue\n::add-path::/opt/x\n";
+        let (lines, fx) = run_with(
+            Masker::default(),
+            vec![(Stream::Stdout, text.as_bytes().to_vec())],
+            true,
+        )
+        .await;
+        assert_eq!(fx.env, vec![("COLOR".to_string(), "blue".to_string())]);
         assert_eq!(fx.path, vec!["/opt/x".to_string()]);
+        assert!(!lines.iter().any(|l| l.contains("disabled")), "{lines:?}");
     }
 
     #[tokio::test]

@@ -64,5 +64,8 @@ impl<B: ContainerBackend> JobRunner<B> {
         for p in effects.path.iter().rev() {
             self.env.add_path(p.clone());
         }
+        for (k, v) in &effects.env {
+            self.env.set_from_file(k.clone(), v.clone());
+        }
     }
 }

@@ -35,8 +35,13 @@ pub struct StepContainer {
 }
 
 impl<B: ContainerBackend> JobRunner<B> {
-    pub(super) fn output_cx(&self, label: &str) -> OutputCx {
+    /// How a step's output is read; `env` is the step's (for `ACTIONS_ALLOW_UNSECURE_COMMANDS`).
+    pub(super) fn output_cx(&self, label: &str, env: &[(String, String)]) -> OutputCx {
+        let unsecure_commands = env
+            .iter()
+            .any(|(k, v)| k == "ACTIONS_ALLOW_UNSECURE_COMMANDS" && v.eq_ignore_ascii_case("true"));
         OutputCx {
+            unsecure_commands,
             reporter: self.cx.reporter.clone(),
             masker: self.cx.masker.clone(),
             job: self.site.key.clone(),
@@ -77,14 +82,14 @@ impl<B: ContainerBackend> JobRunner<B> {
             "sh".to_string(),
         ];
         cmd.extend(command.argv);
+        let (tx, rx) = output_channel();
+        let out = output::spawn(self.output_cx(label, &command.env), rx);
         let spec = ExecSpec {
             cmd,
             env: command.env,
             working_dir: Some(command.working_dir),
             user: self.cx.cfg.policy.user.clone(),
         };
-        let (tx, rx) = output_channel();
-        let out = output::spawn(self.output_cx(label), rx);
         let backend = self.cx.backend.clone();
         let container = self.site.container.clone();
         let mut fut = Box::pin(async move { backend.exec(&container, &spec, tx).await });
@@ -155,9 +160,9 @@ impl<B: ContainerBackend> JobRunner<B> {
         step: StepContainer,
     ) -> Result<StepResult, EngineError> {
         let timeout = step.timeout;
-        let spec = self.step_container_spec(step);
         let (tx, rx) = output_channel();
-        let out = output::spawn(self.output_cx(label), rx);
+        let out = output::spawn(self.output_cx(label, &step.env), rx);
+        let spec = self.step_container_spec(step);
         let id = match self.cx.backend.create_container(&spec).await {
             Ok(id) => id,
             Err(e) => {

@@ -73,7 +73,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         image: &str,
     ) -> Result<String, EngineError> {
         let (out_tx, out_rx) = output_channel();
-        let build_log = output::spawn(self.output_cx(call.label), out_rx);
+        let build_log = output::spawn(self.output_cx(call.label, &[]), out_rx);
         match image.strip_prefix("docker://") {
             Some(img) => {
                 let r = ensure_image(&self.cx, img, None).await;

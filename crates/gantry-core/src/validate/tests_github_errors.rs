@@ -39,6 +39,8 @@ fn job_ids() {
         // IdBuilder.TryAddKnownId: "The identifier '__a' is invalid. IDs starting with '__'
         // are reserved."
         // GitHub (IdBuilder.TryAddKnownId, also called by ConvertToStep): step ids too.
+        // GitHub refuses a container's credentials with an empty password.
+        wf("empty credentials password", "on: push\njobs:\n  a:\n    runs-on: x\n    container:\n      image: x\n      credentials:\n        username: u\n        password: ''\n    steps: [{run: a}]\n", &[(9, 19, "type", E, "`credentials.password` must not be empty")]),
         wf("step id starting with __", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - id: __s\n        run: a\n", &[(6, 13, "id", E, "step id `__s` starts with `__`")]),
         wf("job id starting with __", "on: push\njobs:\n  __a:\n    runs-on: x\n    steps: [{run: a}]\n", &[(3, 3, "id", E, "job id `__a` starts with `__`, which GitHub reserves")]),
         wf("job id starting with one _", "on: push\njobs:\n  _a:\n    runs-on: x\n    steps: [{run: a}]\n", &[]),

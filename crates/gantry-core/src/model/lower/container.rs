@@ -38,8 +38,9 @@ pub fn lower_container(node: &Node, cx: &mut Cx<'_>, what: &str) -> Option<Conta
                 for ce in cred {
                     let Some(k) = cx.key(ce) else { continue };
                     match k {
-                        "username" => user = cx.string(&ce.value, "`credentials.username`"),
-                        "password" => pass = cx.string(&ce.value, "`credentials.password`"),
+                        // GitHub refuses empty credentials.
+                        "username" => user = non_empty(cx, &ce.value, "`credentials.username`"),
+                        "password" => pass = non_empty(cx, &ce.value, "`credentials.password`"),
                         _ => cx.unknown_key(ce, k, "`credentials`", &["username", "password"]),
                     }
                 }
@@ -78,4 +79,15 @@ pub fn lower_services(node: &Node, cx: &mut Cx<'_>) -> Vec<(Str, Container)> {
         }
     }
     out
+}
+
+/// A string that is neither null nor empty.
+fn non_empty(cx: &mut Cx<'_>, node: &Node, what: &str) -> Option<Str> {
+    let s = cx.required_string(node, what)?;
+    if s.value.is_empty() {
+        cx.diags
+            .error("type", node.span, format!("{what} must not be empty"));
+        return None;
+    }
+    Some(s)
 }

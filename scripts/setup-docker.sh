@@ -4,6 +4,8 @@
 #   gantry/busybox:latest  - busybox-static in a FROM-scratch image (1 MB, builds in a second)
 #   gantry/runner:bookworm - a Debian rootfs from debootstrap (bash, git, curl, python3, nodejs),
 #                            the default image for `runs-on: ubuntu-*` (cached as a tarball)
+#   gantry-test/redis:7    - Debian's redis-server on the runner image, a real database for the
+#                            services tests (its .debs fetched with apt, cached)
 # Idempotent: whatever is already there is reused. Users with a registry need none of this.
 set -euo pipefail
 
@@ -83,6 +85,28 @@ if ! docker image inspect gantry/runner:bookworm >/dev/null 2>&1; then
     echo "setup-docker: importing gantry/runner:bookworm"
     docker import -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         -c 'CMD ["/bin/bash"]' "$tarball" gantry/runner:bookworm >/dev/null
+fi
+
+if ! docker image inspect gantry-test/redis:7 >/dev/null 2>&1; then
+    debs="$cache/redis-debs"
+    if ! ls "$debs"/redis-tools_*.deb >/dev/null 2>&1; then
+        echo "setup-docker: fetching Debian's redis-server packages"
+        mkdir -p "$debs"
+        # The runner image lacks these; the rest redis needs is in it.
+        pkgs=(redis-server redis-tools liblzf1 libjemalloc2 libatomic1)
+        (cd "$debs" && { apt-get download "${pkgs[@]}" 2>/dev/null ||
+            { apt-get update -qq && apt-get download "${pkgs[@]}"; }; })
+    fi
+    ctx="$(mktemp -d)"
+    mkdir "$ctx/root"
+    for d in "$debs"/*.deb; do dpkg-deb -x "$d" "$ctx/root"; done
+    # Only usr/: the image merges /lib into /usr/lib, and a real lib/ from a package
+    # (systemd units) would replace that link.
+    printf '%s\n' 'FROM gantry/runner:bookworm' 'COPY root/usr/ /usr/' \
+        'CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--save", ""]' \
+        >"$ctx/Dockerfile"
+    docker build -q -t gantry-test/redis:7 "$ctx" >/dev/null
+    rm -rf "$ctx"
 fi
 
 # Example actions whose Dockerfiles start FROM the busybox image build on demand in Gantry;

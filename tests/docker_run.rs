@@ -260,6 +260,8 @@ jobs:
 }
 
 #[test]
+/// Services after their health check: at `localhost` from a job without `container:` (and
+/// by name, also from a `docker://` step), by name from a job with one.
 fn services_are_reachable_by_name_after_their_health_check() {
     build_image(
         "gantry-test/httpd:latest",
@@ -276,21 +278,37 @@ jobs:
       web:
         image: gantry-test/httpd:latest
         options: --health-cmd "wget -qO- http://127.0.0.1:8080/ >/dev/null" --health-interval 1s --health-retries 20
+        ports:
+          - 8080
     steps:
       - run: wget -qO- http://web:8080/index.html
+      # GitHub: a job without `container:` reaches its services at localhost.
+      - run: wget -qO- http://localhost:${{ job.services.web.ports['8080'] }}/index.html
       - name: a container action reaches it too
         uses: docker://gantry/busybox:latest
         with:
           entrypoint: wget
           args: -qO- http://web:8080/index.html
       - run: echo "service id ${{ job.services.web.id != '' }}"
+  in-container:
+    runs-on: ubuntu-latest
+    # With `container:`, services are reached by name (as on GitHub).
+    container: gantry/busybox:latest
+    services:
+      web:
+        image: gantry-test/httpd:latest
+        options: --health-cmd "wget -qO- http://127.0.0.1:8080/ >/dev/null" --health-interval 1s --health-retries 20
+    steps:
+      - run: wget -qO- http://web:8080/index.html
 "#,
     );
     let r = ws.run(&[]);
     assert_eq!(r.code(), Some(0), "{}", r.debug());
     let lines = r.lines("svc").join("\n");
-    assert_eq!(lines.matches("served-by-service").count(), 2, "{lines}");
+    assert_eq!(lines.matches("served-by-service").count(), 3, "{lines}");
     assert!(lines.contains("service id true"), "{lines}");
+    let lines = r.lines("in-container").join("\n");
+    assert_eq!(lines.matches("served-by-service").count(), 1, "{lines}");
 }
 
 #[test]
@@ -493,4 +511,47 @@ jobs:
     for leak in ["outer-secret-1", "np-2", "inherited-3"] {
         assert!(!r.stdout.contains(leak), "{leak} leaked");
     }
+}
+
+/// The CI pattern of most projects: a database service reached at `localhost:<port>` from a
+/// job without `container:` (GitHub publishes service ports on the runner's host; Gantry's
+/// services share the job container's network namespace). A real Redis (Debian's
+/// redis-server, built by scripts/setup-docker.sh) stores and returns a value.
+#[test]
+fn a_database_service_is_reached_at_localhost_from_a_job_without_container() {
+    let img = std::process::Command::new("docker")
+        .args(["image", "inspect", "gantry-test/redis:7"])
+        .output()
+        .unwrap();
+    assert!(
+        img.status.success(),
+        "the image gantry-test/redis:7 is missing: run scripts/setup-docker.sh"
+    );
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  db:
+    runs-on: self-hosted
+    services:
+      redis:
+        image: gantry-test/redis:7
+        ports:
+          - 6379:6379
+        options: --health-cmd "redis-cli ping" --health-interval 1s --health-retries 30
+    steps:
+      - name: talk to redis on localhost
+        shell: bash
+        run: |
+          exec 3<>/dev/tcp/localhost/${{ job.services.redis.ports['6379'] }}
+          printf 'SET greeting from-the-service\r\nGET greeting\r\n' >&3
+          for i in 1 2 3; do read -r line <&3; echo "redis said: ${line%$'\r'}"; done
+"#,
+    );
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let lines = r.lines("db").join("\n");
+    assert!(lines.contains("redis said: +OK"), "{lines}");
+    assert!(lines.contains("redis said: from-the-service"), "{lines}");
 }

@@ -45,6 +45,9 @@ pub struct JobContainers {
     job: ContainerSpec,
     credentials: Option<RegistryAuth>,
     services: Vec<ServiceSpec>,
+    /// The job has no `container:`: its services share the job container's network
+    /// namespace (see `start`).
+    on_localhost: bool,
 }
 
 impl JobContainers {
@@ -67,6 +70,7 @@ impl JobContainers {
             image: image.to_string(),
             job,
             credentials: container.and_then(|c| registry_auth(c, host)),
+            on_localhost: container.is_none(),
             services,
         })
     }
@@ -88,16 +92,28 @@ impl JobContainers {
             .map_err(|e| EngineError::Unsupported(format!("job `{}`: {e}", jp.key)))?;
         let has_services = !self.services.is_empty();
         let network = job_network(cx, names, has_services, created).await?;
-        let services = start_services(cx, start, self.services, &network, created).await?;
         let mut spec = self.job;
         spec.network = Some(network.clone());
         if has_services {
             // Services reach the job container by its job id on the job's network.
             spec.aliases = vec![jp.id.clone()];
         }
-        let id = cx.backend.create_container(&spec).await?;
-        created.containers.push(id.clone());
-        cx.backend.start_container(&id).await?;
+        let (services, id) = if self.on_localhost && has_services {
+            // GitHub: a job without `container:` reaches its services at `localhost` (the
+            // runner publishes their ports on its host). Here the services join the job
+            // container's network namespace, as containers of a pod do; the job container
+            // also answers to the services' names on the job network, so a `docker://` step
+            // reaches them by name as before.
+            spec.aliases
+                .extend(self.services.iter().map(|s| s.id.clone()));
+            let id = start_job_container(cx, &spec, created).await?;
+            let shared = format!("container:{id}");
+            let services = start_services(cx, start, self.services, &shared, created).await?;
+            (services, id)
+        } else {
+            let services = start_services(cx, start, self.services, &network, created).await?;
+            (services, start_job_container(cx, &spec, created).await?)
+        };
         let mut container = Object::new();
         container.insert("id".into(), Value::str(&id));
         container.insert("network".into(), Value::str(&network));
@@ -108,6 +124,17 @@ impl JobContainers {
         host.set("job", Value::object(job_ctx));
         Ok(id)
     }
+}
+
+async fn start_job_container<B: ContainerBackend>(
+    cx: &RunCtx<B>,
+    spec: &ContainerSpec,
+    created: &mut Created,
+) -> Result<String, EngineError> {
+    let id = cx.backend.create_container(spec).await?;
+    created.containers.push(id.clone());
+    cx.backend.start_container(&id).await?;
+    Ok(id)
 }
 
 fn registry_auth(c: &ContainerTemplate, host: &RunHost) -> Option<RegistryAuth> {
@@ -335,13 +362,21 @@ async fn start_services<B: ContainerBackend>(
             .await
             .map_err(|e| EngineError::Unsupported(format!("service `{}`: {e}", s.id)))?;
         s.spec.network = Some(network.to_string());
+        let ports = if network.starts_with("container:") {
+            // In the job's network namespace: its ports are the job's own, nothing is
+            // published (Docker refuses publishing there) and it has no aliases of its own.
+            s.spec.aliases.clear();
+            shared_ports(std::mem::take(&mut s.spec.ports))
+        } else {
+            Object::new()
+        };
         let id = cx.backend.create_container(&s.spec).await?;
         created.containers.push(id.clone());
         cx.backend.start_container(&id).await?;
         let mut svc = Object::new();
         svc.insert("id".into(), Value::str(&id));
         svc.insert("network".into(), Value::str(network));
-        svc.insert("ports".into(), Value::object(Object::new()));
+        svc.insert("ports".into(), Value::object(ports));
         ctx.insert(s.id.clone(), Value::object(svc));
         started.push((s.id, id));
     }
@@ -349,6 +384,18 @@ async fn start_services<B: ContainerBackend>(
         wait_healthy(cx, start, &sid, &id).await?;
     }
     Ok(ctx)
+}
+
+/// `job.services.<id>.ports` of a service on the job's localhost: each container port maps
+/// to itself (`5432:5432`, `5432`, `5432/tcp` all give `{"5432": "5432"}`).
+fn shared_ports(specs: Vec<String>) -> Object {
+    let mut out = Object::new();
+    for p in specs {
+        let container = p.rsplit(':').next().unwrap_or(&p);
+        let port = container.split('/').next().unwrap_or(container).to_string();
+        out.insert(port.clone(), Value::str(&port));
+    }
+    out
 }
 
 async fn wait_healthy<B: ContainerBackend>(

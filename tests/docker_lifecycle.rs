@@ -181,6 +181,16 @@ fs.appendFileSync(process.env.GITHUB_OUTPUT, 'greeting=from-js\n');
         "actions/js/post.js",
         "console.log(`post sees state ${process.env.STATE_started}`);\n",
     );
+    // `post-if: failure()`: its post step is skipped when the job succeeds.
+    ws.write(
+        "actions/onfail/action.yml",
+        "name: onfail\nruns:\n  using: node20\n  main: main.js\n  post: post.js\n  post-if: failure()\n",
+    );
+    ws.write("actions/onfail/main.js", "console.log('onfail main');\n");
+    ws.write(
+        "actions/onfail/post.js",
+        "console.log('onfail post ran');\n",
+    );
     ws.workflow(
         r#"
 on: push
@@ -192,6 +202,7 @@ jobs:
         uses: ./actions/js
         with:
           who: gantry
+      - uses: ./actions/onfail
       - run: echo "output ${{ steps.js.outputs.greeting }}"
 "#,
     );
@@ -208,6 +219,11 @@ jobs:
     assert!(
         pos("output from-js") < pos("post sees state yes"),
         "post steps run after the job's steps"
+    );
+    assert!(pos("onfail main") < pos("output from-js"));
+    assert!(
+        !lines.iter().any(|l| l.contains("onfail post ran")),
+        "post-if: failure() after a success: {lines:?}"
     );
 }
 

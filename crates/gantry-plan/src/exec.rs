@@ -117,6 +117,8 @@ pub struct DockerRuns {
     pub entrypoint: Option<String>,
     pub pre_entrypoint: Option<String>,
     pub post_entrypoint: Option<String>,
+    /// When the post step runs (`runs.post-if`; GitHub's default is `always()`).
+    pub post_if: Option<String>,
     pub args: Vec<String>,
     pub env: EnvTemplate,
 }
@@ -127,6 +129,8 @@ pub struct NodeRuns {
     pub using: String,
     pub main: Option<String>,
     pub post: Option<String>,
+    /// When the post step runs (`runs.post-if`; GitHub's default is `always()`).
+    pub post_if: Option<String>,
 }
 
 /// A shared, immutable action plan (a step kind holds one; post steps keep it).

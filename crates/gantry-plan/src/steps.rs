@@ -216,6 +216,7 @@ pub fn action_plan(
             entrypoint: d.entrypoint.as_ref().map(|e| e.value.clone()),
             pre_entrypoint: d.pre_entrypoint.as_ref().map(|e| e.value.clone()),
             post_entrypoint: d.post_entrypoint.as_ref().map(|e| e.value.clone()),
+            post_if: d.post_if.as_ref().map(|e| e.value.clone()),
             args: d.args.iter().map(|a| a.value.clone()).collect(),
             env: templates::env(&d.env),
         }),
@@ -233,6 +234,7 @@ pub fn action_plan(
             using,
             main: n.main.as_ref().map(|m| m.value.clone()),
             post: n.post.as_ref().map(|p| p.value.clone()),
+            post_if: n.post_if.as_ref().map(|p| p.value.clone()),
         }),
         RunsKind::Unknown => {
             return Err(NotRunnable {

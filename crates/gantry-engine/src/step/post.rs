@@ -9,6 +9,7 @@ use crate::error::EngineError;
 use crate::layout::WORKSPACE;
 use crate::loaded_action::input_var;
 use crate::report::{millis, Conclusion, RunEvent};
+use gantry_core::expr::parse_condition;
 use std::time::Instant;
 
 /// What a post step runs.
@@ -32,6 +33,8 @@ pub struct Post {
     pub state: Vec<(String, String)>,
     /// The main step's process environment.
     pub env: EnvMap,
+    /// `runs.post-if` (GitHub's default: `always()`).
+    pub condition: Option<String>,
 }
 
 impl<B: ContainerBackend> JobRunner<B> {
@@ -42,6 +45,10 @@ impl<B: ContainerBackend> JobRunner<B> {
                 break;
             }
             let t0 = Instant::now();
+            if !self.post_runs(&post) {
+                self.report_post(&post, t0, Conclusion::Skipped, None);
+                continue;
+            }
             self.started(&post.label, &post.name);
             let (outcome, reason) = match self.run_post(&post).await {
                 Ok(r) => (r.outcome, r.reason),
@@ -50,16 +57,40 @@ impl<B: ContainerBackend> JobRunner<B> {
             if outcome == Conclusion::Failure {
                 self.progress.root.failed = true;
             }
-            self.cx.reporter.report(RunEvent::StepFinished {
-                job: self.site.key.clone(),
-                step: post.label.clone(),
-                name: post.name.clone(),
-                outcome,
-                conclusion: outcome,
-                reason: reason.map(|r| self.cx.mask(&r)),
-                duration_ms: millis(t0.elapsed()),
-            });
+            self.report_post(&post, t0, outcome, reason);
         }
+    }
+
+    /// Whether a post step runs: its action's `post-if` (default `always()`), with the job's
+    /// status after its steps. A condition that cannot be evaluated is said, and skips it.
+    fn post_runs(&self, post: &Post) -> bool {
+        let Some(c) = post.condition.as_deref() else {
+            return true;
+        };
+        let root = &self.progress.root;
+        let host = self.step_host(root, &self.context_env(root));
+        let decided = parse_condition(c)
+            .map_err(|e| e.to_string())
+            .and_then(|cond| cond.evaluate(&host).map_err(|e| e.to_string()));
+        match decided {
+            Ok(runs) => runs,
+            Err(e) => {
+                self.log(Some(&post.label), format!("post-if `{c}`: {e}"));
+                false
+            }
+        }
+    }
+
+    fn report_post(&self, post: &Post, t0: Instant, outcome: Conclusion, reason: Option<String>) {
+        self.cx.reporter.report(RunEvent::StepFinished {
+            job: self.site.key.clone(),
+            step: post.label.clone(),
+            name: post.name.clone(),
+            outcome,
+            conclusion: outcome,
+            reason: reason.map(|r| self.cx.mask(&r)),
+            duration_ms: millis(t0.elapsed()),
+        });
     }
 
     async fn run_post(&mut self, post: &Post) -> Result<StepResult, EngineError> {

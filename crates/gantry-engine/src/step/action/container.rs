@@ -59,6 +59,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 inputs: a.inputs,
                 state: Vec::new(),
                 env: penv.into_iter().collect(),
+                condition: d.post_if.clone(),
             });
         }
         Ok(r)

@@ -57,6 +57,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 inputs: a.inputs,
                 state,
                 env: a.penv.into_iter().collect(),
+                condition: n.post_if.clone(),
             });
         }
         Ok(r)

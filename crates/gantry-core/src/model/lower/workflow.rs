@@ -12,6 +12,7 @@ use crate::yaml::tree::{Node, NodeKind};
 
 const TOP_KEYS: &[&str] = &[
     "name",
+    "description",
     "run-name",
     "on",
     "permissions",
@@ -67,8 +68,11 @@ pub fn lower_workflow(root: &Node, cx: &mut Cx<'_>) -> Workflow {
                     }
                 }
             }
-            // GitHub runs workflows with a top-level `description` (it shows nowhere).
-            "description" => cx.ignored_key(e, key, "the workflow", TOP_KEYS),
+            // GitHub's workflow schema (workflow-v1.0.json, `workflow-description`) has a
+            // top-level `description`; nothing uses it.
+            "description" => {
+                cx.string(v, "`description`");
+            }
             _ => cx.unknown_key(e, key, "the workflow", TOP_KEYS),
         }
     }

@@ -277,3 +277,15 @@ pub fn export_tree(repo: &Path, sha: &str, dest: &Path) -> Result<(), GitError> 
             stderr: e.to_string(),
         })
 }
+
+/// Whether the repository has commit `sha`.
+pub fn has_commit(repo: &Path, sha: &str) -> bool {
+    commit_of(repo, sha).is_some()
+}
+
+/// Fetches every remote of the repository (a mirror catching up with a push it heard of
+/// before it had the commit); false when it has no remote or the fetch failed.
+pub fn fetch_remotes(repo: &Path) -> bool {
+    let remotes = git(repo, &["remote"]).unwrap_or_default();
+    !remotes.trim().is_empty() && git(repo, &["fetch", "--quiet", "--all"]).is_ok()
+}

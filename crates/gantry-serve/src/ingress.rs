@@ -339,6 +339,19 @@ async fn settle<B: ContainerBackend>(
         };
     }
     let workflows = accept::workflows_for(app, source, &ev).await;
+    if let Err(e @ SourceError::CommitNotYet { .. }) = &workflows {
+        // Not recorded, so a redelivery is decided afresh (a recorded answer would be
+        // replayed, and the push never run).
+        app.runs.metrics.reject("commit_not_yet");
+        let mut r = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "commit_not_yet",
+            e.to_string(),
+        );
+        r.headers_mut()
+            .insert(h::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        return r;
+    }
     record(app, id, source, ev, workflows).await
 }
 

@@ -32,6 +32,12 @@ pub enum SourceError {
     NotHandled { event: String, repository: String },
     #[error("{repository} is on GitHub, but no GitHub client could be built")]
     NoGitHubClientFor { repository: String },
+    /// The push names a commit the local repository does not have yet (and fetching its
+    /// remotes did not bring it): nothing is decided or recorded, the sender tries again.
+    #[error(
+        "commit {sha} is not in repository `{repository}` yet; deliver the event again once it is"
+    )]
+    CommitNotYet { repository: String, sha: String },
     #[error("no GitHub client could be built")]
     NoGitHubClient,
     #[error("{repository} is not a local repository")]
@@ -62,6 +68,29 @@ pub enum SourceError {
     /// The blocking task reading them panicked or was cancelled.
     #[error(transparent)]
     Task(#[from] tokio::task::JoinError),
+}
+
+/// Tries for the pushed commit: a push can reach the service before the local repository
+/// has its commit (a mirror that syncs on its own schedule). The remotes are fetched and the
+/// repository is looked at again for up to about two seconds; a blocking caller's thread.
+fn wait_for_commit(path: &Path, repository: &str, sha: &str) -> Result<(), SourceError> {
+    use gantry_load::git::{fetch_remotes, has_commit};
+    for attempt in 0..8 {
+        if has_commit(path, sha) {
+            return Ok(());
+        }
+        if attempt == 0 {
+            fetch_remotes(path);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    if has_commit(path, sha) {
+        return Ok(());
+    }
+    Err(SourceError::CommitNotYet {
+        repository: repository.to_string(),
+        sha: sha.to_string(),
+    })
 }
 
 #[derive(Default)]
@@ -100,7 +129,15 @@ impl Sources {
                 repository: repo.name.clone(),
             });
         };
-        let files = gantry_load::git::workflow_files_at(path, sha)?;
+        let files = match gantry_load::git::workflow_files_at(path, sha) {
+            Ok(files) => files,
+            // Only a failed read costs the look for the commit.
+            Err(e) if gantry_load::git::has_commit(path, sha) => return Err(e.into()),
+            Err(_) => {
+                wait_for_commit(path, &repo.name, sha)?;
+                gantry_load::git::workflow_files_at(path, sha)?
+            }
+        };
         Ok(self.keep(&repo.name, sha, files))
     }
 

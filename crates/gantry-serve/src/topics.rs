@@ -174,6 +174,9 @@ impl<B: ContainerBackend> KafkaSink<B> {
         if events_topic == Some(m.topic.as_str()) {
             let (id, source, ev) = forwarded(&m).map_err(|e| Verdict::Reject(e.to_string()))?;
             let wf = accept::workflows_for(app, &source, &ev).await;
+            if let Err(e @ super::sources::SourceError::CommitNotYet { .. }) = &wf {
+                return Err(Verdict::Retry(e.to_string()));
+            }
             let d = accept::decide(&ev, &wf);
             return accept::submit(app, id, &source, &ev, d)
                 .await

@@ -58,6 +58,20 @@ fn node_value(n: &Node, host: &PlanHost) -> Option<Value> {
     })
 }
 
+/// A matrix dimension written as a list. An item that is an expression yielding an array is
+/// spliced into the list (GitHub: `os: [a, "${{ fromJSON(needs.setup.outputs.more) }}"]`
+/// gives `a` and each element); a literal nested list stays one value.
+fn dimension_values(items: &[Node], host: &PlanHost) -> Option<Vec<Value>> {
+    let mut out = Vec::with_capacity(items.len());
+    for i in items {
+        match (node_value(i, host)?, &i.kind) {
+            (Value::Array(a), NodeKind::Scalar(_)) => out.extend(a.iter().cloned()),
+            (v, _) => out.push(v),
+        }
+    }
+    Some(out)
+}
+
 fn objects(v: &Value) -> Vec<Object> {
     match v {
         Value::Array(items) => items
@@ -106,11 +120,9 @@ fn matrix_spec(m: &Matrix, host: &PlanHost) -> Result<MatrixSpec, AtRunTime> {
             let mut spec = MatrixSpec::default();
             for (k, dim) in &map.dims {
                 let values = match &dim.value {
-                    Dimension::Values(items) => items
-                        .iter()
-                        .map(|i| node_value(i, host))
-                        .collect::<Option<Vec<_>>>()
-                        .ok_or_else(|| later(&k.value))?,
+                    Dimension::Values(items) => {
+                        dimension_values(items, host).ok_or_else(|| later(&k.value))?
+                    }
                     Dimension::Expr(e) => match decide::template(e, host) {
                         Some(Value::Array(a)) => (*a).clone(),
                         _ => return Err(later(e)),
@@ -688,4 +700,47 @@ fn plan_call(
         j.called_from = Some(uses.to_string());
     }
     Ok(jobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gantry_core::validate::{check_text, FileKind};
+
+    /// The values of the first job's matrix dimension, as JSON text.
+    fn dimension(os: &str) -> String {
+        let text = format!("on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        os: {os}\n    steps: [{{run: a}}]\n");
+        let wf = check_text(&text, FileKind::Workflow).workflow.unwrap();
+        let m = wf.jobs[0]
+            .strategy
+            .as_ref()
+            .unwrap()
+            .matrix
+            .as_ref()
+            .unwrap();
+        let Matrix::Map(map) = &m.value else {
+            panic!("a map")
+        };
+        let Dimension::Values(items) = &map.dims[0].1.value else {
+            panic!("values")
+        };
+        let values = dimension_values(items, &PlanHost::default()).unwrap();
+        Value::array(values).to_json().to_string()
+    }
+
+    #[test]
+    fn an_expression_item_yielding_an_array_is_spliced() {
+        // GitHub: the array an item's expression yields is spliced into the dimension; a
+        // literal nested list stays one value.
+        for (os, want) in [
+            (
+                r#"[a, "${{ fromJSON('[\"b\",\"c\"]') }}"]"#,
+                r#"["a","b","c"]"#,
+            ),
+            ("[a, [b, c]]", r#"["a",["b","c"]]"#),
+            (r#"[a, "${{ 'b' }}"]"#, r#"["a","b"]"#),
+        ] {
+            assert_eq!(dimension(os), want, "{os}");
+        }
+    }
 }

@@ -227,6 +227,9 @@ fn github_accepts() {
     run(&[
         // GitHub: `copilot-requests` is a permission scope.
         wf("copilot-requests permission", leak(format!("on: push\npermissions:\n  copilot-requests: write\n{jobs}")), &[]),
+        // GitHub's schema: `id-token` and `copilot-requests` take `write` or `none`, `models`
+        // and `vulnerability-alerts` `read` or `none`.
+        wf("one-level permissions", leak(format!("on: push\npermissions:\n  id-token: read\n  models: read\n  vulnerability-alerts: read\n  copilot-requests: read\n{jobs}")), &[(3, 13, "permissions", E, "must be `write` or `none`"), (6, 21, "permissions", E, "must be `write` or `none`")]),
         // GitHub: a job may set `cancel-timeout-minutes`.
         wf("cancel-timeout-minutes", "on: push\njobs:\n  a:\n    runs-on: x\n    cancel-timeout-minutes: 5\n    steps: [{run: a}]\n", &[]),
         // GitHub ignores a top-level `description` and unknown keys under `workflow_dispatch`.

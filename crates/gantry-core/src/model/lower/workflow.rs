@@ -111,6 +111,7 @@ pub const SCOPES: &[&str] = &[
     "repository-projects",
     "security-events",
     "statuses",
+    "vulnerability-alerts",
 ];
 
 pub fn lower_permissions(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<Permissions>> {
@@ -140,18 +141,24 @@ pub fn lower_permissions(node: &Node, cx: &mut Cx<'_>) -> Option<Spanned<Permiss
                 let Some(level) = cx.string(&e.value, "a permission level") else {
                     continue;
                 };
-                let allowed: &[&str] = if k.value == "id-token" || k.value == "models" {
-                    &["write", "read", "none"]
-                } else {
-                    &["read", "write", "none"]
+                // GitHub's workflow schema (`permission-level-*`): most scopes take any level;
+                // these take one level or `none`.
+                let allowed: &[&str] = match k.value.as_str() {
+                    "id-token" | "copilot-requests" => &["write", "none"],
+                    "models" | "vulnerability-alerts" => &["read", "none"],
+                    _ => &["read", "write", "none"],
                 };
                 if !allowed.contains(&level.value.as_str()) {
+                    let levels = match allowed {
+                        [a, b] => format!("`{a}` or `{b}`"),
+                        _ => "`read`, `write` or `none`".to_string(),
+                    };
                     cx.diags.error(
                         "permissions",
                         level.span,
                         format!(
-                            "permission `{}` must be `read`, `write` or `none`, not `{}`",
-                            k.value, level.value
+                            "permission `{}` must be {}, not `{}`",
+                            k.value, levels, level.value
                         ),
                     );
                 }

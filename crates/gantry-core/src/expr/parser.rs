@@ -138,11 +138,22 @@ impl<'a> Parser<'a> {
     }
 
     /// Adds a node; an error when it makes the tree deeper than GitHub allows.
+    #[inline]
     fn push(&mut self, kind: ExprKind, span: std::ops::Range<usize>) -> Result<Id, ExprError> {
         if !self.measure {
             self.nodes.push(Node { kind, span });
             return Ok((self.nodes.len() - 1) as Id);
         }
+        self.push_measured(kind, span)
+    }
+
+    /// [`Parser::push`] for an expression long enough to be too deep.
+    #[inline(never)]
+    fn push_measured(
+        &mut self,
+        kind: ExprKind,
+        span: std::ops::Range<usize>,
+    ) -> Result<Id, ExprError> {
         let height = self.height(&kind);
         if height > MAX_DEPTH {
             return Err(too_deep(span));

@@ -82,8 +82,13 @@ pub fn walk_workflow<'a>(wf: &'a Workflow, v: &mut impl Visitor<'a>) {
     }
 }
 
-/// The jobs `job` depends on through other jobs, not directly (ids as written).
+/// The jobs `job` depends on through other jobs, not directly (ids as written). Only a
+/// job-level `if:` reads them: a job without one gets none (most jobs; the search is
+/// quadratic in the jobs of a wide workflow).
 fn ancestors<'a>(wf: &'a Workflow, job: &'a Job) -> Vec<&'a str> {
+    if job.if_.is_none() || job.needs.is_empty() {
+        return Vec::new();
+    }
     let find = |id: &str| wf.jobs.iter().find(|j| j.id.value.eq_ignore_ascii_case(id));
     let direct: Vec<&str> = job.needs.iter().map(|n| n.value.as_str()).collect();
     let mut seen: Vec<&'a str> = Vec::new();

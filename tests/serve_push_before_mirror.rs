@@ -8,7 +8,7 @@ mod docker;
 mod serve;
 
 use serde_json::Value;
-use serve::{Service, SECRET};
+use serve::Service;
 use std::path::Path;
 use std::process::Command;
 
@@ -36,23 +36,8 @@ fn git(repo: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
-/// A push of `sha` with delivery id `delivery`.
 fn push(s: &Service, delivery: &str, sha: &str) -> (u16, String) {
-    let mut v: Value = serde_json::from_str(&s.push_payload()).unwrap();
-    v["after"] = Value::String(sha.to_string());
-    v["head_commit"]["id"] = Value::String(sha.to_string());
-    let body = v.to_string();
-    let sig = gantry_plan::signature::sign(SECRET.as_bytes(), body.as_bytes());
-    s.post(
-        "/hooks/github",
-        &[
-            ("X-GitHub-Event", "push"),
-            ("X-GitHub-Delivery", delivery),
-            ("X-Hub-Signature-256", &sig),
-            ("Content-Type", "application/json"),
-        ],
-        body.as_bytes(),
-    )
+    s.push_sha(delivery, sha)
 }
 
 #[test]

@@ -288,7 +288,15 @@ impl Service {
 
     /// A signed GitHub push delivery of this repository's commit.
     pub fn push(&self, delivery: &str) -> (u16, String) {
-        let body = self.push_payload();
+        self.push_sha(delivery, &self.sha)
+    }
+
+    /// A push of `sha` (which the repository may not have).
+    pub fn push_sha(&self, delivery: &str, sha: &str) -> (u16, String) {
+        let mut v: Value = serde_json::from_str(&self.push_payload()).unwrap();
+        v["after"] = Value::String(sha.to_string());
+        v["head_commit"]["id"] = Value::String(sha.to_string());
+        let body = v.to_string();
         let sig = gantry_plan::signature::sign(SECRET.as_bytes(), body.as_bytes());
         self.post(
             "/hooks/github",

@@ -41,7 +41,7 @@ fn showcase_reports_every_problem_with_positions() {
     for want in [
         "showcase.yml:5:28: error: invalid pattern `release/[z-a]`",
         "showcase.yml:7:14: error: invalid cron `61 * * * *`: invalid minute value 61",
-        "showcase.yml:14:23: error: step `compil` is not defined before this point",
+        "showcase.yml:14:23: warning: step `compil` is not defined before this point",
         "showcase.yml:15:15: error: `actions/checkout` has no `@ref`: pin it to a tag, branch or commit SHA",
         "showcase.yml:16:38: error: invalid expression: the expression ends after an operator",
         "showcase.yml:18:20: error: job `test` needs `lint`, which is not a job in this workflow",

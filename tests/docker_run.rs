@@ -1,6 +1,7 @@
 //! `gantry run` against the real Docker engine: run steps and shells, env precedence, file
 //! and workflow commands, outputs between steps and jobs, container/Dockerfile/composite
-//! actions, services, matrices, failure propagation, continue-on-error and timeouts.
+//! actions, services, matrices, failure propagation, continue-on-error and timeouts; a run
+//! in a directory without git.
 
 mod docker;
 
@@ -471,5 +472,48 @@ jobs:
     );
     for leak in ["outer-secret-1", "np-2", "inherited-3"] {
         assert!(!r.stdout.contains(leak), "{leak} leaked");
+    }
+}
+
+#[test]
+fn run_without_git_is_a_synthetic_push_of_the_working_tree() {
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on:
+  push:
+    branches: [main]
+    paths: ['src/**']
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "sha=$GITHUB_SHA repo=$GITHUB_REPOSITORY ref=$GITHUB_REF"
+          echo "expr=${{ github.sha }} ${{ github.repository }}"
+          cat notes.txt
+"#,
+    );
+    ws.write("notes.txt", "from the working tree\n");
+    // No --payload, no -W, no --workspace: the directory itself, which is no repository.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["run", "--format", "json"])
+        .args(["-P", "ubuntu-latest=gantry/busybox:latest"])
+        .current_dir(ws.path())
+        .env("GIT_CEILING_DIRECTORIES", ws.path().parent().unwrap())
+        .output()
+        .unwrap();
+    let r = docker::Run::from(o);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    assert_eq!(r.conclusion(), "success");
+    let name = ws.path().file_name().unwrap().to_string_lossy();
+    let zero = "0000000000000000000000000000000000000000";
+    let lines = r.lines("show");
+    for want in [
+        format!("sha={zero} repo=local/{name} ref=refs/heads/main"),
+        format!("expr={zero} local/{name}"),
+        "from the working tree".to_string(),
+    ] {
+        assert!(lines.contains(&want), "missing {want:?} in {lines:#?}");
     }
 }

@@ -54,6 +54,7 @@ pub fn plan(
             git_ref: ev.meta.git_ref.clone(),
             sha: ev.meta.sha.clone(),
             action: ev.meta.action.clone(),
+            synthetic: ev.meta.synthetic,
         },
         workflows,
     }

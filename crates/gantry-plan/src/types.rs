@@ -23,6 +23,10 @@ pub struct EventSummary {
     pub sha: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// The event was made up from defaults: a push of a working tree that is no git
+    /// repository (`"synthetic": true`; absent otherwise).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]

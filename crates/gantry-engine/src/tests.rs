@@ -294,6 +294,29 @@ async fn a_job_starts_after_the_jobs_it_needs_and_is_skipped_when_one_fails() {
     assert!(b.live().is_empty());
 }
 
+/// A job with `if: COND` (decided at run time).
+fn with_job_if(mut j: JobPlan, cond: &str) -> JobPlan {
+    j.exec.if_ = Some(cond.into());
+    j.condition = Decision::AtRunTime {
+        expression: cond.into(),
+    };
+    j
+}
+
+#[tokio::test]
+async fn failure_holds_after_a_job_skipped_because_of_a_failure() {
+    let b = Arc::new(FakeBackend::new());
+    exits(&b, "bad", 1);
+    let jobs = vec![
+        job("broken", &[], vec![step("bad")]),
+        job("skipped", &["broken"], vec![step("one")]),
+        with_job_if(job("report", &["skipped"], vec![step("two")]), "failure()"),
+    ];
+    let ran = run(&b, jobs).await;
+    assert_eq!(ran.job("skipped").conclusion, Conclusion::Skipped);
+    assert_eq!(ran.job("report").conclusion, Conclusion::Success);
+}
+
 #[tokio::test]
 async fn outputs_pass_from_a_step_to_its_job_and_to_the_jobs_that_need_it() {
     let b = Arc::new(FakeBackend::new());

@@ -113,6 +113,7 @@ fn skip_reason(start: &JobStart) -> String {
     match start.needs_status {
         JobStatus::Success => "its `if:` condition is false".into(),
         JobStatus::Failure => "a job it needs failed".into(),
+        JobStatus::Skipped => "a job it needs was skipped".into(),
         JobStatus::Cancelled => "the run was cancelled".into(),
     }
 }

@@ -1,7 +1,7 @@
 //! `gantry run` against the real Docker engine: run steps and shells, env precedence, file
 //! and workflow commands, outputs between steps and jobs, container/Dockerfile/composite
 //! actions, services, matrices, failure propagation, continue-on-error and timeouts; a run
-//! in a directory without git.
+//! in a directory without git, and jobs whose `runs-on` has no image (skipped, not failed).
 
 mod docker;
 
@@ -516,4 +516,65 @@ jobs:
     ] {
         assert!(lines.contains(&want), "missing {want:?} in {lines:#?}");
     }
+}
+
+#[test]
+fn a_runs_on_without_an_image_is_skipped_and_fails_nothing() {
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  build:
+    strategy:
+      # fail-fast (the default) would cancel the ubuntu leg if the macos one failed.
+      matrix:
+        os: [ubuntu-latest, macos-latest]
+    runs-on: ${{ matrix.os }}
+    steps:
+      - run: sleep 2; echo "built on ${{ matrix.os }}"
+  after:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "build was ${{ needs.build.result }}"
+  mac-only:
+    runs-on: macos-latest
+    steps:
+      - run: echo never
+  after-mac:
+    needs: mac-only
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo never
+  report:
+    needs: mac-only
+    if: always()
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "mac-only was ${{ needs.mac-only.result }}"
+"#,
+    );
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    assert_eq!(r.conclusion(), "success");
+    assert_eq!(r.job("build (ubuntu-latest)")["conclusion"], "success");
+    assert!(r
+        .lines("build (ubuntu-latest)")
+        .contains(&"built on ubuntu-latest".to_string()));
+    for job in ["build (macos-latest)", "mac-only"] {
+        let j = r.job(job);
+        assert_eq!(j["conclusion"], "skipped", "{job}: {j}");
+        assert_eq!(
+            j["reason"],
+            "no image for runs-on [macos-latest]; map a label with -P macos-latest=IMAGE"
+        );
+        assert!(r.lines(job).is_empty(), "{job} ran: {:?}", r.lines(job));
+    }
+    assert!(r.lines("after").contains(&"build was success".to_string()));
+    assert_eq!(r.job("after-mac")["conclusion"], "skipped");
+    assert_eq!(r.job("after-mac")["reason"], "a job it needs was skipped");
+    assert!(r
+        .lines("report")
+        .contains(&"mac-only was skipped".to_string()));
 }

@@ -36,6 +36,7 @@ fn job(id: &str, needs: &[&str], steps: Vec<StepPlan>) -> JobPlan {
         needs: needs.iter().map(|n| n.to_string()).collect(),
         condition: Decision::Now { value: true },
         skip_reason: None,
+        no_image: false,
         matrix: None,
         runs_on: vec!["x".into()],
         image: Some("runner:1".into()),
@@ -301,6 +302,46 @@ fn with_job_if(mut j: JobPlan, cond: &str) -> JobPlan {
         expression: cond.into(),
     };
     j
+}
+
+#[tokio::test]
+async fn a_job_without_an_image_is_skipped_and_so_are_the_jobs_that_need_it() {
+    let b = Arc::new(FakeBackend::new());
+    let mut mac = job("mac", &[], vec![step("never")]);
+    mac.image = None;
+    mac.no_image = true;
+    mac.skip_reason = Some("no image for runs-on [macos-latest]; map a label with -P".into());
+    let jobs = vec![
+        mac,
+        job("linux", &[], vec![step("one")]),
+        job("after", &["mac"], vec![step("two")]),
+        with_job_if(
+            job("on-failure", &["mac"], vec![step("three")]),
+            "failure()",
+        ),
+        with_job_if(job("anyway", &["mac"], vec![step("four")]), "!cancelled()"),
+    ];
+    let ran = run(&b, jobs).await;
+    let (ok, skip) = (Conclusion::Success, Conclusion::Skipped);
+    let got: Vec<(&str, Conclusion)> = ["mac", "linux", "after", "on-failure", "anyway"]
+        .into_iter()
+        .map(|k| (k, ran.job(k).conclusion))
+        .collect();
+    let want = vec![
+        ("mac", skip),
+        ("linux", ok),
+        ("after", skip),
+        ("on-failure", skip),
+        ("anyway", ok),
+    ];
+    assert_eq!(got, want);
+    assert!(ran.job("mac").reason.as_deref().unwrap().contains("-P"));
+    assert_eq!(
+        ran.job("after").reason.as_deref(),
+        Some("a job it needs was skipped")
+    );
+    assert_eq!(ran.result.conclusion, Conclusion::Success);
+    assert!(b.created().iter().all(|c| !c.name.ends_with("-mac")));
 }
 
 #[tokio::test]

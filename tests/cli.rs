@@ -411,3 +411,33 @@ fn validate_checks_calls_against_the_called_file() {
         assert!(out.contains(want), "want {want:?} in:\n{out}");
     }
 }
+
+/// A job whose `runs-on` has no image is planned as skipped, with the `-P` to add; a `-P`
+/// that maps the label gives it its image.
+#[test]
+fn plan_skips_a_job_without_an_image_and_names_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = write(
+        dir.path(),
+        "mac.yml",
+        b"on: push\njobs:\n  mac:\n    runs-on: macos-latest\n    steps: [{run: echo}]\n",
+    );
+    let wf = wf.to_str().unwrap();
+    let payload = "tests/fixtures/events/push.json";
+    let base = ["plan", "--format", "json", "-W", wf, "--payload", payload];
+    let job = |extra: &[&str]| {
+        let o = gantry(&[&base[..], extra].concat());
+        assert!(o.status.success(), "{}", text(&o));
+        let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        plan["workflows"][0]["run"]["jobs"][0].clone()
+    };
+    let unmapped = job(&[]);
+    assert_eq!(unmapped["no_image"], true, "{unmapped}");
+    assert_eq!(
+        unmapped["skip_reason"],
+        "no image for runs-on [macos-latest]; map a label with -P macos-latest=IMAGE"
+    );
+    let mapped = job(&["-P", "macos-latest=gantry/busybox:latest"]);
+    assert_eq!(mapped["image"], "gantry/busybox:latest", "{mapped}");
+    assert!(mapped.get("no_image").is_none() && mapped.get("skip_reason").is_none());
+}

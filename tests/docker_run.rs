@@ -1,6 +1,7 @@
 //! `gantry run` against the real Docker engine: run steps and shells, env precedence, file
 //! and workflow commands, outputs between steps and jobs, container/Dockerfile/composite
-//! actions, services, matrices, failure propagation, continue-on-error and timeouts.
+//! actions, services, matrices, failure propagation, continue-on-error and timeouts; a run
+//! in a directory without git, and jobs whose `runs-on` has no image (skipped, not failed).
 
 mod docker;
 
@@ -554,4 +555,108 @@ jobs:
     let lines = r.lines("db").join("\n");
     assert!(lines.contains("redis said: +OK"), "{lines}");
     assert!(lines.contains("redis said: from-the-service"), "{lines}");
+}
+
+#[test]
+fn run_without_git_is_a_synthetic_push_of_the_working_tree() {
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on:
+  push:
+    branches: [main]
+    paths: ['src/**']
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          echo "sha=$GITHUB_SHA repo=$GITHUB_REPOSITORY ref=$GITHUB_REF"
+          echo "expr=${{ github.sha }} ${{ github.repository }}"
+          cat notes.txt
+"#,
+    );
+    ws.write("notes.txt", "from the working tree\n");
+    // No --payload, no -W, no --workspace: the directory itself, which is no repository.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_gantry"))
+        .args(["run", "--format", "json"])
+        .args(["-P", "ubuntu-latest=gantry/busybox:latest"])
+        .current_dir(ws.path())
+        .env("GIT_CEILING_DIRECTORIES", ws.path().parent().unwrap())
+        .output()
+        .unwrap();
+    let r = docker::Run::from(o);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    assert_eq!(r.conclusion(), "success");
+    let name = ws.path().file_name().unwrap().to_string_lossy();
+    let zero = "0000000000000000000000000000000000000000";
+    let lines = r.lines("show");
+    for want in [
+        format!("sha={zero} repo=local/{name} ref=refs/heads/main"),
+        format!("expr={zero} local/{name}"),
+        "from the working tree".to_string(),
+    ] {
+        assert!(lines.contains(&want), "missing {want:?} in {lines:#?}");
+    }
+}
+
+#[test]
+fn a_runs_on_without_an_image_is_skipped_and_fails_nothing() {
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  build:
+    strategy:
+      # fail-fast (the default) would cancel the ubuntu leg if the macos one failed.
+      matrix:
+        os: [ubuntu-latest, macos-latest]
+    runs-on: ${{ matrix.os }}
+    steps:
+      - run: sleep 2; echo "built on ${{ matrix.os }}"
+  after:
+    needs: build
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "build was ${{ needs.build.result }}"
+  mac-only:
+    runs-on: macos-latest
+    steps:
+      - run: echo never
+  after-mac:
+    needs: mac-only
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo never
+  report:
+    needs: mac-only
+    if: always()
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "mac-only was ${{ needs.mac-only.result }}"
+"#,
+    );
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    assert_eq!(r.conclusion(), "success");
+    assert_eq!(r.job("build (ubuntu-latest)")["conclusion"], "success");
+    assert!(r
+        .lines("build (ubuntu-latest)")
+        .contains(&"built on ubuntu-latest".to_string()));
+    for job in ["build (macos-latest)", "mac-only"] {
+        let j = r.job(job);
+        assert_eq!(j["conclusion"], "skipped", "{job}: {j}");
+        assert_eq!(
+            j["reason"],
+            "no image for runs-on [macos-latest]; map a label with -P macos-latest=IMAGE"
+        );
+        assert!(r.lines(job).is_empty(), "{job} ran: {:?}", r.lines(job));
+    }
+    assert!(r.lines("after").contains(&"build was success".to_string()));
+    assert_eq!(r.job("after-mac")["conclusion"], "skipped");
+    assert_eq!(r.job("after-mac")["reason"], "a job it needs was skipped");
+    assert!(r
+        .lines("report")
+        .contains(&"mac-only was skipped".to_string()));
 }

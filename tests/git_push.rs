@@ -1,6 +1,6 @@
 //! A push event derived from a real local git repository: refs, shas, changed files, commits.
 
-use gantry_load::git::{push_from_repo, GitError, PushQuery};
+use gantry_load::git::{is_repository, push_from_repo, GitError, PushQuery};
 use std::path::Path;
 use std::process::Command;
 
@@ -98,4 +98,30 @@ fn a_ref_that_does_not_exist_is_a_clear_error() {
     let not_repo = tempfile::tempdir().unwrap();
     let err = push_from_repo(not_repo.path(), &PushQuery::default()).unwrap_err();
     assert!(err.to_string().contains("is not a git repository"), "{err}");
+}
+
+#[test]
+fn only_a_directory_git_finds_no_repository_in_is_not_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, plain, broken) = (
+        tmp.path().join("repo"),
+        tmp.path().join("plain"),
+        tmp.path().join("broken"),
+    );
+    for d in [&repo, &plain, &broken] {
+        std::fs::create_dir(d).unwrap();
+    }
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(broken.join(".git"), "gitdir: /nonexistent/gantry\n").unwrap();
+    assert!(is_repository(&repo).unwrap());
+    assert!(!is_repository(&plain).unwrap());
+    let err = is_repository(&broken).unwrap_err();
+    assert!(matches!(err, GitError::Failed { .. }), "{err}");
+    let err = push_from_repo(&plain, &PushQuery::default()).unwrap_err();
+    assert!(matches!(err, GitError::NotARepo { .. }), "{err}");
+    let missing = tmp.path().join("missing");
+    assert!(
+        is_repository(&missing).is_err(),
+        "a missing directory is no answer"
+    );
 }

@@ -3,8 +3,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use gantry_load::git::{push_from_repo, PushQuery};
-use gantry_plan::event::{self, Event, KafkaMessage};
+use gantry_load::git::{push_from_repo, GitError, PushQuery};
+use gantry_plan::event::{self, Event, KafkaMessage, SyntheticPush, ZERO_SHA};
 use std::path::PathBuf;
 
 #[derive(Args, Debug, Clone)]
@@ -15,7 +15,8 @@ pub struct EventArgs {
     /// A JSON payload file for the event (GitHub's webhook payload, or Gantry's kafka/webhook shape).
     #[arg(long)]
     pub payload: Option<PathBuf>,
-    /// The git repository a push (or dispatch) is read from.
+    /// The git repository a push (or dispatch) is read from. When it is left at `.` and
+    /// that is no git repository, a push is a synthetic one of the working tree.
     #[arg(long, default_value = ".")]
     pub repo: PathBuf,
     /// Ref of a push or dispatch (`main`, `refs/tags/v1`); default: the checked-out branch.
@@ -60,6 +61,15 @@ fn pair(s: &str, what: &str) -> Result<(String, String)> {
     }
 }
 
+/// `main` as `refs/heads/main`; a full ref as it is.
+fn full_ref(name: &str) -> String {
+    if name.starts_with("refs/") {
+        name.to_string()
+    } else {
+        format!("refs/heads/{name}")
+    }
+}
+
 fn read_value(v: &str) -> Result<Vec<u8>> {
     match v.strip_prefix('@') {
         Some(path) => std::fs::read(path).with_context(|| format!("cannot read {path}")),
@@ -79,14 +89,7 @@ impl EventArgs {
             return self.payload_event(path);
         }
         let mut ev = match self.event.as_str() {
-            "push" => {
-                let q = PushQuery {
-                    git_ref: self.git_ref.clone(),
-                    sha: self.sha.clone(),
-                    before: self.before.clone(),
-                };
-                push_from_repo(&self.repo, &q)?.into_event()
-            }
+            "push" => self.push_event()?,
             "kafka" => self.kafka_event()?,
             "webhook" => self.webhook_event()?,
             "workflow_dispatch" => self.dispatch_event()?,
@@ -121,6 +124,50 @@ impl EventArgs {
             ev.meta.inputs.extend(self.input_pairs()?);
         }
         Ok(ev)
+    }
+
+    /// A push read from the repository or, when `--repo` is left at `.` and git says that
+    /// is no repository, a synthetic push of the working tree (as act does).
+    fn push_event(&self) -> Result<Event> {
+        let q = PushQuery {
+            git_ref: self.git_ref.clone(),
+            sha: self.sha.clone(),
+            before: self.before.clone(),
+        };
+        match push_from_repo(&self.repo, &q) {
+            Ok(spec) => Ok(spec.into_event()),
+            Err(GitError::NotARepo { .. }) if self.repo.as_os_str() == "." => self.synthetic_push(),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The push of a working tree without git: repository `local/<directory name>`, ref
+    /// `--ref` (default `refs/heads/main`), sha `--sha` (default the zero sha, clearly no
+    /// commit), changed files unknown.
+    fn synthetic_push(&self) -> Result<Event> {
+        let dir = std::fs::canonicalize(&self.repo)
+            .with_context(|| format!("cannot read the directory {}", self.repo.display()))?;
+        if self.before.is_some() {
+            bail!(
+                "--before needs a git repository, and {} is not one",
+                dir.display()
+            )
+        }
+        let sha = match &self.sha {
+            Some(s) if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) => s.clone(),
+            Some(s) => bail!(
+                "--sha `{s}`: without a git repository a commit must be given as 40 hex digits"
+            ),
+            None => ZERO_SHA.to_string(),
+        };
+        let name = dir
+            .file_name()
+            .map_or_else(|| "repository".into(), |n| n.to_string_lossy().into_owned());
+        Ok(event::synthetic_push(SyntheticPush {
+            repository: format!("local/{name}"),
+            git_ref: full_ref(self.git_ref.as_deref().unwrap_or("main")),
+            sha,
+        }))
     }
 
     fn kafka_event(&self) -> Result<Event> {
@@ -172,16 +219,7 @@ impl EventArgs {
         let (git_ref, sha) = match push_from_repo(&self.repo, &q) {
             Ok(p) => (p.git_ref, Some(p.after)),
             Err(_) if self.git_ref.is_some() || self.repo.as_os_str() == "." => (
-                self.git_ref
-                    .clone()
-                    .map(|r| {
-                        if r.starts_with("refs/") {
-                            r
-                        } else {
-                            format!("refs/heads/{r}")
-                        }
-                    })
-                    .unwrap_or_else(|| "refs/heads/main".into()),
+                full_ref(self.git_ref.as_deref().unwrap_or("main")),
                 self.sha.clone(),
             ),
             Err(e) => return Err(e.into()),

@@ -53,6 +53,7 @@ impl PlanArgs {
         };
         Ok(PlanOptions {
             platforms,
+            platform_hint: gantry_plan::platform::PlatformHint::Flag,
             job: self.job.clone(),
             vars,
             secret_sources: Vec::new(),

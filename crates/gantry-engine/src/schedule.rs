@@ -255,9 +255,14 @@ fn needs_of(jobs: &[JobPlan], state: &[State], jp: &JobPlan) -> Option<(Object, 
             }
         }
         needs.insert(short, entry);
+        let result = match result {
+            Conclusion::Skipped if ancestor_failed(jobs, state, n) => Conclusion::Failure,
+            r => r,
+        };
         status = match (status, result) {
             (JobStatus::Cancelled, _) | (_, Conclusion::Cancelled) => JobStatus::Cancelled,
-            (_, Conclusion::Failure | Conclusion::Skipped) => JobStatus::Failure,
+            (JobStatus::Failure, _) | (_, Conclusion::Failure) => JobStatus::Failure,
+            (JobStatus::Skipped, _) | (_, Conclusion::Skipped) => JobStatus::Skipped,
             (s, _) => s,
         };
     }
@@ -296,6 +301,20 @@ fn fold_ancestors(
         }
     }
     status
+}
+
+/// Whether the need `n` failed, or was skipped after a failure further up its chain: on
+/// GitHub `failure()` holds when any ancestor failed, while a job skipped for its own
+/// reasons (its `if:`, no image) leaves `failure()` false.
+fn ancestor_failed(jobs: &[JobPlan], state: &[State], n: &str) -> bool {
+    legs_of(jobs, n).into_iter().any(|k| match &state[k] {
+        State::Done(r) if r.conclusion == Conclusion::Failure => true,
+        State::Done(r) if r.conclusion == Conclusion::Skipped => jobs[k]
+            .needs
+            .iter()
+            .any(|up| ancestor_failed(jobs, state, up)),
+        _ => false,
+    })
 }
 
 /// Whether the job's matrix already runs `strategy.max-parallel` legs.

@@ -36,6 +36,7 @@ fn job(id: &str, needs: &[&str], steps: Vec<StepPlan>) -> JobPlan {
         needs: needs.iter().map(|n| n.to_string()).collect(),
         condition: Decision::Now { value: true },
         skip_reason: None,
+        no_image: false,
         matrix: None,
         runs_on: vec!["x".into()],
         image: Some("runner:1".into()),
@@ -294,6 +295,69 @@ async fn a_job_starts_after_the_jobs_it_needs_and_is_skipped_when_one_fails() {
     assert!(b.live().is_empty());
 }
 
+/// A job with `if: COND` (decided at run time).
+fn with_job_if(mut j: JobPlan, cond: &str) -> JobPlan {
+    j.exec.if_ = Some(cond.into());
+    j.condition = Decision::AtRunTime {
+        expression: cond.into(),
+    };
+    j
+}
+
+#[tokio::test]
+async fn a_job_without_an_image_is_skipped_and_so_are_the_jobs_that_need_it() {
+    let b = Arc::new(FakeBackend::new());
+    let mut mac = job("mac", &[], vec![step("never")]);
+    mac.image = None;
+    mac.no_image = true;
+    mac.skip_reason = Some("no image for runs-on [macos-latest]; map a label with -P".into());
+    let jobs = vec![
+        mac,
+        job("linux", &[], vec![step("one")]),
+        job("after", &["mac"], vec![step("two")]),
+        with_job_if(
+            job("on-failure", &["mac"], vec![step("three")]),
+            "failure()",
+        ),
+        with_job_if(job("anyway", &["mac"], vec![step("four")]), "!cancelled()"),
+    ];
+    let ran = run(&b, jobs).await;
+    let (ok, skip) = (Conclusion::Success, Conclusion::Skipped);
+    let got: Vec<(&str, Conclusion)> = ["mac", "linux", "after", "on-failure", "anyway"]
+        .into_iter()
+        .map(|k| (k, ran.job(k).conclusion))
+        .collect();
+    let want = vec![
+        ("mac", skip),
+        ("linux", ok),
+        ("after", skip),
+        ("on-failure", skip),
+        ("anyway", ok),
+    ];
+    assert_eq!(got, want);
+    assert!(ran.job("mac").reason.as_deref().unwrap().contains("-P"));
+    assert_eq!(
+        ran.job("after").reason.as_deref(),
+        Some("a job it needs was skipped")
+    );
+    assert_eq!(ran.result.conclusion, Conclusion::Success);
+    assert!(b.created().iter().all(|c| !c.name.ends_with("-mac")));
+}
+
+#[tokio::test]
+async fn failure_holds_after_a_job_skipped_because_of_a_failure() {
+    let b = Arc::new(FakeBackend::new());
+    exits(&b, "bad", 1);
+    let jobs = vec![
+        job("broken", &[], vec![step("bad")]),
+        job("skipped", &["broken"], vec![step("one")]),
+        with_job_if(job("report", &["skipped"], vec![step("two")]), "failure()"),
+    ];
+    let ran = run(&b, jobs).await;
+    assert_eq!(ran.job("skipped").conclusion, Conclusion::Skipped);
+    assert_eq!(ran.job("report").conclusion, Conclusion::Success);
+}
+
 /// GitHub: a job whose ancestor failed is skipped by the implicit `success()`, even when
 /// the job between them ran because of `if: always()`.
 #[tokio::test]
@@ -401,8 +465,22 @@ async fn a_missing_image_fails_the_job_and_a_service_gets_its_own_network() {
         .into_iter()
         .find(|c| c.image == "postgres:16")
         .unwrap();
-    assert_eq!(db.aliases, vec!["db".to_string()]);
-    assert_eq!(db.network.as_deref(), Some(networks[0].name.as_str()));
+    // A job without `container:` reaches its service at localhost: the service joins the
+    // job container's network namespace, and the job container answers to its name.
+    assert!(db.aliases.is_empty(), "{:?}", db.aliases);
+    assert!(
+        db.network
+            .as_deref()
+            .is_some_and(|n| n.starts_with("container:")),
+        "{:?}",
+        db.network
+    );
+    let job = b
+        .created()
+        .into_iter()
+        .find(|c| c.aliases.contains(&"db".to_string()))
+        .expect("the job container answers to the service's name");
+    assert_eq!(job.network.as_deref(), Some(networks[0].name.as_str()));
     assert!(b.live().is_empty(), "left behind: {:?}", b.live());
 }
 

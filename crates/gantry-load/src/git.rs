@@ -8,8 +8,12 @@ use std::process::Command;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
-    #[error("{path} is not a git repository (or git is not installed): {detail}")]
+    /// Git says the directory is in no repository (the case `gantry plan`/`run` replace with
+    /// a synthetic push); every other failure is one of the variants below.
+    #[error("{path} is not a git repository: {detail}")]
     NotARepo { path: PathBuf, detail: String },
+    #[error("cannot run `git` in {path} (is git installed?): {detail}")]
+    NoGit { path: PathBuf, detail: String },
     #[error("ref `{name}` does not exist in the repository at {repo}")]
     UnknownRef { repo: PathBuf, name: String },
     #[error("`git {args}` failed in {repo}: {stderr}")]
@@ -28,6 +32,13 @@ pub struct PushQuery {
     pub before: Option<String>,
 }
 
+fn no_git(repo: &Path, e: std::io::Error) -> GitError {
+    GitError::NoGit {
+        path: repo.into(),
+        detail: e.to_string(),
+    }
+}
+
 fn git(repo: &Path, args: &[&str]) -> Result<String, GitError> {
     let out = Command::new("git")
         .arg("-C")
@@ -35,10 +46,7 @@ fn git(repo: &Path, args: &[&str]) -> Result<String, GitError> {
         .args(["-c", "core.quotepath=off"])
         .args(args)
         .output()
-        .map_err(|e| GitError::NotARepo {
-            path: repo.into(),
-            detail: e.to_string(),
-        })?;
+        .map_err(|e| no_git(repo, e))?;
     if !out.status.success() {
         return Err(GitError::Failed {
             repo: repo.into(),
@@ -80,12 +88,43 @@ fn full_ref(repo: &Path, name: &str) -> Result<String, GitError> {
         })
 }
 
+/// Whether `repo` is in a git repository: `Ok(false)` only when git itself says it found
+/// none; git missing, a directory that cannot be entered, a `.git` that points nowhere or a
+/// repository git refuses (`safe.directory`) are errors. Git's messages are read untranslated (`LC_ALL=C`).
+pub fn is_repository(repo: &Path) -> Result<bool, GitError> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["rev-parse", "--git-dir"])
+        .env("LC_ALL", "C")
+        .env("LANGUAGE", "C")
+        .output()
+        .map_err(|e| no_git(repo, e))?;
+    if out.status.success() {
+        return Ok(true);
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    // "not a git repository (or any of the parent directories)", "(or any parent up to
+    // mount point ...)": git looked and found none. A broken `.git` file says
+    // "not a git repository: PATH", which is an error like any other.
+    if stderr.contains("not a git repository (or any") {
+        return Ok(false);
+    }
+    Err(GitError::Failed {
+        repo: repo.into(),
+        args: "rev-parse --git-dir".into(),
+        stderr,
+    })
+}
+
 /// Builds a push of `query.git_ref` (default: the checked-out branch) in `repo`.
 pub fn push_from_repo(repo: &Path, query: &PushQuery) -> Result<PushSpec, GitError> {
-    git(repo, &["rev-parse", "--git-dir"]).map_err(|e| GitError::NotARepo {
-        path: repo.into(),
-        detail: e.to_string(),
-    })?;
+    if !is_repository(repo)? {
+        return Err(GitError::NotARepo {
+            path: repo.into(),
+            detail: "git found no repository here or in any parent directory".into(),
+        });
+    }
     let git_ref = match &query.git_ref {
         Some(r) => full_ref(repo, r)?,
         None => git(repo, &["symbolic-ref", "--quiet", "HEAD"])
@@ -235,10 +274,7 @@ pub fn workflow_files_at(repo: &Path, sha: &str) -> Result<Vec<(String, Vec<u8>)
             .arg(repo)
             .args(["show", &format!("{sha}:{path}")])
             .output()
-            .map_err(|e| GitError::NotARepo {
-                path: repo.into(),
-                detail: e.to_string(),
-            })?;
+            .map_err(|e| no_git(repo, e))?;
         if bytes.status.success() {
             out.push((path.to_string(), bytes.stdout));
         }
@@ -253,10 +289,7 @@ pub fn export_tree(repo: &Path, sha: &str, dest: &Path) -> Result<(), GitError> 
         .arg(repo)
         .args(["archive", "--format=tar", sha])
         .output()
-        .map_err(|e| GitError::NotARepo {
-            path: repo.into(),
-            detail: e.to_string(),
-        })?;
+        .map_err(|e| no_git(repo, e))?;
     if !out.status.success() {
         return Err(GitError::Failed {
             repo: repo.into(),

@@ -7,7 +7,7 @@ use super::decide;
 use super::error::PlanError;
 use super::inputs::{type_inputs, InputError};
 use super::jobs::{plan_job, JobCx};
-use super::platform::PlatformMap;
+use super::platform::{PlatformHint, PlatformMap};
 use super::problem::WorkflowProblem;
 use super::resolve::{FileProblem, Resolver};
 use super::types::*;
@@ -20,6 +20,9 @@ use gantry_core::model::{TriggerConfig, Workflow};
 #[derive(Clone, Debug, Default)]
 pub struct PlanOptions {
     pub platforms: PlatformMap,
+    /// How the front maps labels (`-P`, `[platforms]`), for the reason of a job without
+    /// an image.
+    pub platform_hint: PlatformHint,
     /// Plan only this job (and the jobs it needs, transitively).
     pub job: Option<String>,
     pub vars: Object,
@@ -54,6 +57,7 @@ pub fn plan(
             git_ref: ev.meta.git_ref.clone(),
             sha: ev.meta.sha.clone(),
             action: ev.meta.action.clone(),
+            synthetic: ev.meta.synthetic,
         },
         workflows,
     }

@@ -465,6 +465,7 @@ fn leg_plan(cx: &JobCx<'_>, job: &Job, leg: &Leg, st: Strategy, host: &PlanHost)
             .map(|l| Value::object(l.clone()).to_json()),
         runs_on: Vec::new(),
         image: None,
+        no_image: false,
         services: Vec::new(),
         steps: Vec::new(),
         concurrency: job
@@ -547,15 +548,12 @@ fn fill_steps_job(cx: &JobCx<'_>, sj: &StepsJob, host: &PlanHost, plan: &mut Job
             .image_for(&labels)
             .map(|(img, _)| img.to_string()),
     };
-    if plan.image.is_none() && plan.skip_reason.is_none() {
-        let first = labels
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "ubuntu-latest".into());
-        plan.skip_reason = Some(format!(
-            "no image for runs-on [{}]; map a label with -P {first}=IMAGE",
-            labels.join(", ")
-        ));
+    if plan.image.is_none() {
+        // Nothing to run it in: the run skips it whatever its `if:` says.
+        plan.no_image = true;
+        if plan.skip_reason.is_none() {
+            plan.skip_reason = Some(cx.opts.platform_hint.no_image(&labels));
+        }
     }
     plan.runs_on = labels;
     plan.services = sj

@@ -74,9 +74,56 @@ impl PlatformMap {
     }
 }
 
+/// Where the user maps a `runs-on` label to an image, for the reason a job without an image
+/// gives: `-P LABEL=IMAGE` on the command line, the `[platforms]` table of `gantry serve`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PlatformHint {
+    #[default]
+    Flag,
+    Table,
+}
+
+impl PlatformHint {
+    /// Why a job with `labels` has no image, and how to give it one.
+    pub fn no_image(self, labels: &[String]) -> String {
+        let first = labels.first().map_or("ubuntu-latest", String::as_str);
+        let how = match self {
+            PlatformHint::Flag => format!("map a label with -P {first}=IMAGE"),
+            PlatformHint::Table => format!("map a label in [platforms] ({first} = \"IMAGE\")"),
+        };
+        format!("no image for runs-on [{}]; {how}", labels.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_job_without_an_image_is_told_how_its_front_maps_labels() {
+        let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let cases = [
+            (
+                PlatformHint::Flag,
+                labels(&["macos-latest"]),
+                "no image for runs-on [macos-latest]; map a label with -P macos-latest=IMAGE",
+            ),
+            (
+                PlatformHint::Table,
+                labels(&["macos-14", "arm64"]),
+                "no image for runs-on [macos-14, arm64]; \
+                 map a label in [platforms] (macos-14 = \"IMAGE\")",
+            ),
+            (
+                PlatformHint::Flag,
+                labels(&[]),
+                "no image for runs-on []; map a label with -P ubuntu-latest=IMAGE",
+            ),
+        ];
+        for (hint, labels, want) in cases {
+            assert_eq!(hint.no_image(&labels), want);
+        }
+    }
 
     #[test]
     fn first_mapped_label_wins_and_overrides_apply() {

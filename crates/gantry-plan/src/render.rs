@@ -76,6 +76,9 @@ pub fn render_text(plan: &Plan) -> String {
     if let Some(a) = &ev.action {
         let _ = write!(out, " (action {a})");
     }
+    if ev.synthetic {
+        out.push_str(" (no git repository: a synthetic push of the working tree)");
+    }
     out.push('\n');
     let matched = plan
         .workflows
@@ -151,4 +154,43 @@ pub fn render_text(plan: &Plan) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(event: EventSummary) -> String {
+        let plan = Plan {
+            event,
+            workflows: Vec::new(),
+        };
+        render_text(&plan)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn the_header_says_when_the_event_is_synthetic() {
+        let push = |synthetic| EventSummary {
+            name: "push".into(),
+            git_ref: Some("refs/heads/main".into()),
+            sha: Some("0000000000000000000000000000000000000000".into()),
+            action: None,
+            synthetic,
+        };
+        let cases = [
+            (
+                push(true),
+                "event push refs/heads/main @ 000000000000 \
+                 (no git repository: a synthetic push of the working tree)",
+            ),
+            (push(false), "event push refs/heads/main @ 000000000000"),
+        ];
+        for (event, want) in cases {
+            assert_eq!(header(event), want);
+        }
+    }
 }

@@ -23,6 +23,10 @@ pub struct EventSummary {
     pub sha: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// The event was made up from defaults: a push of a working tree that is no git
+    /// repository (`"synthetic": true`; absent otherwise).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -97,6 +101,11 @@ pub struct JobPlan {
     /// The image the job container starts from (platform map, or `container:`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// No image for its `runs-on` (and no `container:`): the job cannot run here, so a run
+    /// skips it whatever its `if:` says — as the plan shows — and `skip_reason` names the
+    /// label to map. Jobs that need it see it skipped.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_image: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services: Vec<ServicePlan>,
     pub steps: Vec<StepPlan>,

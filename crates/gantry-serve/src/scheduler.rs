@@ -645,6 +645,7 @@ async fn ready<B: ContainerBackend>(
         .map_err(|e| failed(format!("[platforms]: {e}")))?;
     let opts = PlanOptions {
         platforms: platforms.clone(),
+        platform_hint: gantry_plan::platform::PlatformHint::Table,
         policy: app.settings.policy.clone(),
         ..PlanOptions::default()
     };

@@ -8,11 +8,16 @@ use super::functions;
 use super::value::{same_instance, Value};
 use std::collections::HashMap;
 
+/// What the status functions see. For a job's `if:` it folds the results of the jobs it
+/// needs; `Skipped` (a needed job was skipped, none failed or was cancelled) makes
+/// `success()`, `failure()` and `cancelled()` all false, as on GitHub: only `always()` or
+/// `!cancelled()` run a job after a skipped one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum JobStatus {
     #[default]
     Success,
     Failure,
+    Skipped,
     Cancelled,
 }
 

@@ -228,6 +228,26 @@ fn status_functions_follow_the_host() {
 }
 
 #[test]
+fn after_a_skipped_need_only_always_and_not_cancelled_hold() {
+    let mut h = host();
+    h.status = JobStatus::Skipped;
+    let cases = [
+        ("success()", false),
+        ("failure()", false),
+        ("cancelled()", false),
+        ("always()", true),
+        ("!cancelled()", true),
+        // No status function: `success() && ...`, so the job is skipped.
+        ("true", false),
+        ("github.event_name != ''", false),
+    ];
+    for (src, want) in cases {
+        let got = parse_condition(src).unwrap().evaluate(&h).unwrap();
+        assert_eq!(got, want, "{src}");
+    }
+}
+
+#[test]
 fn evaluation_errors() {
     let err = |src: &str| evaluate(&parse_expr(src).unwrap(), &host()).unwrap_err();
     assert!(err("fromJSON('{nope')").message.contains("not valid JSON"));

@@ -59,6 +59,8 @@ pub async fn run_job<B: ContainerBackend>(cx: Arc<RunCtx<B>>, start: JobStart) -
         name: jp.name.clone(),
     });
     let (conclusion, outputs, reason) = match decide(&cx, &start) {
+        // The plan found nothing to run it in (no image for its `runs-on`): skipped.
+        Ok(true) if jp.no_image => (Conclusion::Skipped, BTreeMap::new(), jp.skip_reason.clone()),
         Ok(true) => {
             let mut created = Created::default();
             let r = run_started(&cx, &start, &mut created).await;
@@ -113,6 +115,7 @@ fn skip_reason(start: &JobStart) -> String {
     match start.needs_status {
         JobStatus::Success => "its `if:` condition is false".into(),
         JobStatus::Failure => "a job it needs failed".into(),
+        JobStatus::Skipped => "a job it needs was skipped".into(),
         JobStatus::Cancelled => "the run was cancelled".into(),
     }
 }

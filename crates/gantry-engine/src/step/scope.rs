@@ -49,6 +49,7 @@ impl Scope {
             Value::str(match h.status {
                 JobStatus::Success => "success",
                 JobStatus::Failure => "failure",
+                JobStatus::Skipped => "skipped",
                 JobStatus::Cancelled => "cancelled",
             }),
         );

@@ -11,7 +11,7 @@ mod webhook;
 pub use error::EventError;
 pub use github::{dispatch, schedule};
 pub use message::KafkaMessage;
-pub use push::{Commit, PushSpec, ZERO_SHA};
+pub use push::{synthetic_push, Commit, PushSpec, SyntheticPush, ZERO_SHA};
 pub use webhook::call as webhook_call;
 
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,10 @@ pub struct Meta {
     pub kafka: Option<KafkaMeta>,
     /// `webhook`: the hook's name.
     pub hook: Option<String>,
+    /// Made up from defaults, not read from anything (a push of a working tree that is no
+    /// git repository: [`synthetic_push`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub synthetic: bool,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -98,6 +98,38 @@ impl PushSpec {
     }
 }
 
+/// What a synthetic push is made of: the repository's name, the ref and the sha.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SyntheticPush {
+    /// `local/<directory name>`.
+    pub repository: String,
+    /// Full ref; `refs/heads/main` unless the user names one.
+    pub git_ref: String,
+    /// The zero sha unless the user names one: clearly no commit.
+    pub sha: String,
+}
+
+/// The push `gantry plan`/`run` stand for when the working tree is not a git repository,
+/// as act does: no commits, no pusher, changed files unknown (so `paths` filters cannot
+/// exclude it), neither `created` nor `deleted` (the zero sha as `after` would otherwise
+/// read as a deleted ref), and marked [`Meta::synthetic`].
+pub fn synthetic_push(s: SyntheticPush) -> Event {
+    let mut ev = PushSpec {
+        git_ref: s.git_ref,
+        before: Some(ZERO_SHA.to_string()),
+        after: s.sha,
+        repository: Some(s.repository),
+        ..PushSpec::default()
+    }
+    .into_event();
+    if let Value::Object(o) = &mut ev.payload {
+        o.insert("created".into(), Value::Bool(false));
+        o.insert("deleted".into(), Value::Bool(false));
+    }
+    ev.meta.synthetic = true;
+    ev
+}
+
 fn str_field<'a>(obj: &'a Map<String, Value>, field: &str) -> Result<Option<&'a str>, EventError> {
     match obj.get(field) {
         None | Some(Value::Null) => Ok(None),
@@ -171,4 +203,54 @@ pub fn from_payload(payload: Value) -> Result<Event, EventError> {
         },
         payload,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_synthetic_push_is_marked_and_neither_creates_nor_deletes() {
+        let cases = [
+            ("refs/heads/main", ZERO_SHA, "main"),
+            (
+                "refs/tags/v1",
+                "1234567890123456789012345678901234567890",
+                "v1",
+            ),
+        ];
+        for (git_ref, sha, short) in cases {
+            let ev = synthetic_push(SyntheticPush {
+                repository: "local/tree".into(),
+                git_ref: git_ref.into(),
+                sha: sha.into(),
+            });
+            assert!(ev.meta.synthetic, "{git_ref}");
+            assert_eq!(ev.name, "push");
+            assert_eq!(ev.ref_name(), Some(short));
+            assert_eq!(ev.meta.sha.as_deref(), Some(sha));
+            assert_eq!(ev.meta.repository.as_deref(), Some("local/tree"));
+            assert_eq!(ev.meta.changed_files, None, "unknown: paths cannot exclude");
+            let p = &ev.payload;
+            assert_eq!(
+                (p["created"].as_bool(), p["deleted"].as_bool()),
+                (Some(false), Some(false))
+            );
+            assert_eq!(p["repository"]["full_name"], "local/tree");
+            assert_eq!(p["commits"], json!([]));
+        }
+    }
+
+    #[test]
+    fn events_read_from_somewhere_are_not_synthetic() {
+        let ev = PushSpec {
+            git_ref: "refs/heads/main".into(),
+            after: "1234567890123456789012345678901234567890".into(),
+            ..PushSpec::default()
+        }
+        .into_event();
+        assert!(!ev.meta.synthetic);
+        let json = serde_json::to_value(&ev.meta).unwrap();
+        assert!(json.get("synthetic").is_none(), "{json}");
+    }
 }

@@ -5,6 +5,7 @@
 //! workflow files at a pushed sha here, and commit statuses go back from here. The only
 //! place that talks to GitHub.
 
+mod contents;
 mod extract;
 mod status;
 
@@ -162,38 +163,21 @@ impl ActionFetcher {
     }
 
     /// The workflow files (`.github/workflows/*.yml|yaml`) of a GitHub repository at a ref,
-    /// through the contents API: a push is planned without downloading the whole tree.
-    /// No workflow directory means no workflows.
+    /// through the contents API (see [`contents`]).
     pub async fn workflow_files(
         &self,
         repository: &str,
         git_ref: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, FetchError> {
         let (client, owner, repo) = self.client_for(repository, git_ref)?;
-        let at = Contents {
+        let at = contents::Contents {
             client,
             owner,
             repo,
+            repository,
             git_ref,
         };
-        let classify = |e| classify(repository, git_ref, e);
-        let listing = match at.get(".github/workflows").await.map_err(classify) {
-            Ok(l) => l.items,
-            Err(FetchError::NotFound { .. }) => return Ok(Vec::new()),
-            Err(other) => return Err(other),
-        };
-        let mut out = Vec::new();
-        for item in listing {
-            let yaml = item.name.ends_with(".yml") || item.name.ends_with(".yaml");
-            if item.r#type != "file" || !yaml {
-                continue;
-            }
-            let file = at.get(&item.path).await.map_err(classify)?;
-            let text = file.items.first().and_then(|c| c.decoded_content());
-            out.push((item.path, text.unwrap_or_default().into_bytes()));
-        }
-        out.sort();
-        Ok(out)
+        at.workflow_files().await
     }
 
     fn dir(&self, repository: &str, git_ref: &str) -> PathBuf {
@@ -254,38 +238,6 @@ impl ActionFetcher {
         let body = resp.into_body().collect().await;
         Ok(body.map_err(|e| net(e.to_string()))?.to_bytes())
     }
-}
-
-/// A repository at a ref, read path by path through the contents API.
-struct Contents<'a> {
-    client: &'a Octocrab,
-    owner: &'a str,
-    repo: &'a str,
-    git_ref: &'a str,
-}
-
-impl Contents<'_> {
-    async fn get(
-        &self,
-        path: &str,
-    ) -> Result<octocrab::models::repos::ContentItems, octocrab::Error> {
-        let handler = self.client.repos(self.owner, self.repo);
-        handler
-            .get_content()
-            .path(path)
-            .r#ref(self.git_ref)
-            .send()
-            .await
-    }
-}
-
-/// What an API error means for fetching `repository` at `git_ref` (by its HTTP status).
-fn classify(repository: &str, git_ref: &str, e: octocrab::Error) -> FetchError {
-    let status = match &e {
-        octocrab::Error::GitHub { source, .. } => Some(source.status_code.as_u16()),
-        _ => None,
-    };
-    FetchError::from_status(repository, git_ref, status, e.to_string())
 }
 
 /// Unpacks a tarball beside `target` and renames it into place, marked complete, so that a

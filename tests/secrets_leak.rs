@@ -192,18 +192,7 @@ fn wait_for_line(s: &Service, id: i64, line: &str) {
 /// tenant of hook `deploy`, and the leaking workflow on that hook.
 fn leak_service(bao: &Bao, scratch: &Scratch, conf: &Path) -> Service {
     bao.put_kv2("leak", json!({ "token": SERVE_VALUE }));
-    let token = conf.join("token");
-    std::fs::write(&token, "root").unwrap();
-    let secrets = conf.join("secrets.toml");
-    std::fs::write(
-        &secrets,
-        format!(
-            "[vault]\naddress = \"{}\"\ntoken_file = \"{}\"\n[tenants.\"hook:deploy\".secrets]\nTOKEN = \"secret/data/leak#token\"\n",
-            bao.addr,
-            token.display()
-        ),
-    )
-    .unwrap();
+    let secrets = bao.hook_secrets_config(conf, "secret/data/leak#token");
     let extra = format!(
         "max_attempts = 2\nscratch_dir = \"{}\"\nsecrets_config = \"{}\"",
         scratch.0.display(),

@@ -8,8 +8,7 @@ mod docker;
 mod serve;
 
 use serde_json::Value;
-use serve::Service;
-use std::path::Path;
+use serve::{git, Service};
 use std::process::Command;
 
 const CI: &str = r#"
@@ -20,21 +19,6 @@ jobs:
     steps:
       - run: echo "built the second commit"
 "#;
-
-fn git(repo: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
 
 fn push(s: &Service, delivery: &str, sha: &str) -> (u16, String) {
     s.push_sha(delivery, sha)

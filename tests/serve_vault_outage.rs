@@ -39,18 +39,7 @@ fn post(s: &Service, key: &str) -> i64 {
 
 /// `gantry serve` whose `deploy` hook's TOKEN is `secret/data/outage#token` in `bao`.
 fn service(bao: &Bao, conf: &std::path::Path, hook_workflow: &str) -> Service {
-    let token = conf.join("token");
-    std::fs::write(&token, "root").unwrap();
-    let secrets = conf.join("secrets.toml");
-    std::fs::write(
-        &secrets,
-        format!(
-            "[vault]\naddress = \"{}\"\ntoken_file = \"{}\"\n[tenants.\"hook:deploy\".secrets]\nTOKEN = \"secret/data/outage#token\"\n",
-            bao.addr,
-            token.display()
-        ),
-    )
-    .unwrap();
+    let secrets = bao.hook_secrets_config(conf, "secret/data/outage#token");
     let extra = format!("secrets_config = \"{}\"", secrets.display());
     Service::new("on: push\njobs: {}\n", hook_workflow, &extra)
 }

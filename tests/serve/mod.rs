@@ -31,7 +31,8 @@ pub struct Service {
     pub env: Vec<(String, String)>,
 }
 
-fn git(repo: &Path, args: &[&str]) -> String {
+/// `git ARGS` in `repo` with a test identity; its trimmed output.
+pub fn git(repo: &Path, args: &[&str]) -> String {
     let o = Command::new("git")
         .arg("-C")
         .arg(repo)

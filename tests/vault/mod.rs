@@ -72,6 +72,24 @@ fn spawn_dev(dir: &std::path::Path, port: u16) -> Child {
 }
 
 impl Bao {
+    /// A `secrets_config` file in `conf` for `gantry serve`: this server with the root
+    /// token, and hook `deploy`'s `TOKEN` from the KV v2 reference `reference`.
+    pub fn hook_secrets_config(&self, conf: &std::path::Path, reference: &str) -> PathBuf {
+        let token = conf.join("token");
+        std::fs::write(&token, "root").unwrap();
+        let secrets = conf.join("secrets.toml");
+        std::fs::write(
+            &secrets,
+            format!(
+                "[vault]\naddress = \"{}\"\ntoken_file = \"{}\"\n[tenants.\"hook:deploy\".secrets]\nTOKEN = \"{reference}\"\n",
+                self.addr,
+                token.display()
+            ),
+        )
+        .unwrap();
+        secrets
+    }
+
     /// Stops the server (Vault becomes unreachable at its address).
     pub fn stop(&mut self) {
         let _ = self.child.kill();

@@ -100,9 +100,9 @@ pub fn check_text(text: &str, kind: FileKind) -> Checked {
 
 fn check_in(text: &str, kind: FileKind, arena: &Bump) -> Checked {
     let mut diags = Diagnostics::new();
-    let root = match crate::yaml::parse_in(text, arena) {
-        Ok(Some(root)) => root,
-        Ok(None) => {
+    let (root, shape) = match crate::yaml::parse_shaped(text, arena) {
+        Ok((Some(root), shape)) => (root, shape),
+        Ok((None, _)) => {
             diags.error(
                 "yaml",
                 Span::at(Pos {
@@ -139,7 +139,7 @@ fn check_in(text: &str, kind: FileKind, arena: &Bump) -> Checked {
     match kind {
         FileKind::Workflow => {
             let wf = lower_workflow(&root, &mut Cx::new(&mut diags));
-            limits::check_tree(&root, text, &mut diags);
+            limits::check_tree(&root, shape, text, &mut diags);
             validate_workflow(&wf, &src, &mut diags);
             Checked {
                 workflow: Some(wf),

@@ -90,9 +90,11 @@ impl<'a> Parser<'a> {
                 }
             }
             if self.flow_pair(indent, b']')? {
-                // `key: value` in a sequence: a one-entry mapping.
+                // `key: value` in a sequence: a one-entry mapping, one level down. Its key
+                // was read before the mapping was known: its levels are counted now.
                 let entries = self.take_entries(self.items.len().saturating_sub(2));
-                self.leave();
+                let key_levels = entries.first().map_or(0, |e| levels(&e.key));
+                self.deepest = self.deepest.max(self.depth + 1 + key_levels);
                 let span = entries.first().map_or_else(Span::default, |e| {
                     Span::new(e.key.span.start, e.value.span.end)
                 });
@@ -133,9 +135,7 @@ impl<'a> Parser<'a> {
                     break;
                 }
             }
-            if self.flow_pair(indent, b'}')? {
-                self.leave();
-            } else {
+            if !self.flow_pair(indent, b'}')? {
                 self.push_null_after_top();
             }
         }
@@ -152,8 +152,9 @@ impl<'a> Parser<'a> {
 
     /// Parses `? key : value`, `key: value` or a lone node inside a flow collection that
     /// closes with `close`, pushing the key and (for a pair) the value. A pair returns
-    /// `true`, with one level entered for the mapping it makes.
+    /// `true`; in a sequence its value is read one level down, in the mapping it makes.
     fn flow_pair(&mut self, indent: i32, close: u8) -> Res<bool> {
+        let in_seq = close == b']';
         let start = self.cur.mark();
         let explicit = self.cur.peek() == b'?';
         if explicit {
@@ -168,7 +169,6 @@ impl<'a> Parser<'a> {
         self.cur.skip_ws_flow()?;
         if self.cur.peek() != b':' {
             if explicit {
-                self.enter()?;
                 self.push_null_after_top();
             }
             return Ok(explicit);
@@ -181,7 +181,9 @@ impl<'a> Parser<'a> {
             };
             return Err(self.cur.error(msg));
         }
-        self.enter()?;
+        if in_seq {
+            self.enter()?;
+        }
         self.cur.pos += 1;
         let colon = self.cur.mark();
         self.cur.skip_ws_flow()?;
@@ -190,7 +192,24 @@ impl<'a> Parser<'a> {
         } else {
             self.flow_node(indent)?;
         }
+        if in_seq {
+            self.leave();
+        }
         Ok(true)
+    }
+}
+
+/// The collections nested in `node`, itself included (a scalar has none).
+fn levels(node: &Node<'_>) -> usize {
+    match &node.kind {
+        NodeKind::Scalar(_) => 0,
+        NodeKind::Seq(items) => 1 + items.iter().map(levels).max().unwrap_or(0),
+        NodeKind::Map(entries) => {
+            let kids = entries
+                .iter()
+                .flat_map(|e| [levels(&e.key), levels(&e.value)]);
+            1 + kids.max().unwrap_or(0)
+        }
     }
 }
 

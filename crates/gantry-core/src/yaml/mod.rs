@@ -19,6 +19,6 @@ mod testutil;
 pub mod tree;
 
 pub use bumpalo::Bump;
-pub use parse::{parse, parse_in, YamlError, MAX_ALIAS_NODES, MAX_DEPTH};
+pub use parse::{parse, parse_in, parse_shaped, Shape, YamlError, MAX_ALIAS_NODES, MAX_DEPTH};
 #[cfg(test)]
 mod tests;

@@ -52,6 +52,27 @@ pub fn parse(src: &str) -> Result<Option<super::node::Node>, YamlError> {
 
 /// Parses one YAML document into `arena` (see [`super::tree`]).
 pub fn parse_in<'a>(src: &'a str, arena: &'a Bump) -> Result<Option<Node<'a>>, YamlError> {
+    parse_shaped(src, arena).map(|(root, _)| root)
+}
+
+/// What the parser learns about a tree on the way, so that checks over every node (depth,
+/// tags, very long values: `validate::limits`) can skip the walk when nothing could fail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// Collections nested around the deepest node, the root's included (aliases count
+    /// as the nodes they copy).
+    pub deepest: usize,
+    /// Whether any node carries an explicit tag.
+    pub tagged: bool,
+    /// The longest scalar's text, in bytes.
+    pub longest_scalar: usize,
+}
+
+/// [`parse_in`], and the tree's [`Shape`].
+pub fn parse_shaped<'a>(
+    src: &'a str,
+    arena: &'a Bump,
+) -> Result<(Option<Node<'a>>, Shape), YamlError> {
     if src.len() >= u32::MAX as usize {
         return Err(YamlError {
             pos: super::node::Pos {
@@ -67,8 +88,13 @@ pub fn parse_in<'a>(src: &'a str, arena: &'a Bump) -> Result<Option<Node<'a>>, Y
     let mut p = Parser::new(src, arena, pieces);
     p.cur.ascii_until = ascii_until;
     let result = p.document();
+    let shape = Shape {
+        deepest: p.deepest,
+        tagged: p.tagged,
+        longest_scalar: p.longest_scalar,
+    };
     PIECES.with(|s| s.set(p.pieces));
-    result
+    result.map(|root| (root, shape))
 }
 
 thread_local! {
@@ -90,6 +116,9 @@ pub(super) struct Parser<'a> {
     pub tag_handles: Vec<&'a str>,
     pub alias_nodes: usize,
     pub alias_bytes: usize,
+    /// See [`Shape`].
+    pub tagged: bool,
+    pub longest_scalar: usize,
     /// The node stack: every node-producing function pushes the node it parsed, and a
     /// collection takes its children (keys and values alternating, for a mapping) off
     /// it, so each node moves little and each collection's slice is allocated once, at
@@ -110,6 +139,8 @@ impl<'a> Parser<'a> {
             tag_handles: Vec::new(),
             alias_nodes: 0,
             alias_bytes: 0,
+            tagged: false,
+            longest_scalar: 0,
             // The stack holds only the children of the collections open around the cursor.
             items: Vec::with_capacity(64),
             pieces,
@@ -226,6 +257,7 @@ impl<'a> Parser<'a> {
     #[inline(always)]
     pub fn push_scalar(&mut self, text: &'a str, style: ScalarStyle, start: Mark, end: Mark) {
         let span = self.span(start, end);
+        self.longest_scalar = self.longest_scalar.max(text.len());
         self.items.push(Node {
             span,
             kind: NodeKind::Scalar(Scalar {

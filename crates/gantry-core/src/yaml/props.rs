@@ -119,6 +119,7 @@ impl<'a> Parser<'a> {
     /// A tag, kept without its `!`/`!!` (so `!!str` is `str`). A named handle (`!e!x`)
     /// must have been declared by a `%TAG` directive, as libyaml requires.
     fn tag(&mut self, flow: bool) -> Res<&'a str> {
+        self.tagged = true;
         let start = self.cur.mark();
         self.cur.pos += 1;
         let verbatim = self.cur.peek() == b'<';

@@ -2,8 +2,14 @@
 //! `X-GitHub-Delivery`) over keep-alive HTTP/1.1 connections, reporting accepted deliveries
 //! per second and the latency to the 202 (p50, p99, max).
 //!
-//! `cargo run --release --example webhook_load -- ADDR SECRET PAYLOAD_FILE [CONNECTIONS] [SECONDS]`
+//! `cargo run --release --example webhook_load -- ADDR SECRET PAYLOAD_FILE [CONNECTIONS] [SECONDS] [SHAS_FILE]`
+//!
+//! With `SHAS_FILE` (one commit sha per line) every delivery pushes the next sha in it: each
+//! `@SHA@` in the payload is replaced and the body signed again, so no two deliveries share
+//! a sha (the service's per-sha cache never answers) until the list runs out.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -45,47 +51,90 @@ async fn one(
     Ok(code)
 }
 
+/// What every connection sends.
+struct Load {
+    addr: String,
+    secret: String,
+    body: Vec<u8>,
+    /// The fixed body's signature, when no sha list is given.
+    sig: String,
+    shas: Vec<String>,
+    next: AtomicUsize,
+    deadline: Instant,
+    run: String,
+}
+
+impl Load {
+    /// The next delivery's body and signature.
+    fn delivery(&self) -> (Vec<u8>, String) {
+        if self.shas.is_empty() {
+            return (self.body.clone(), self.sig.clone());
+        }
+        let sha = &self.shas[self.next.fetch_add(1, Ordering::Relaxed) % self.shas.len()];
+        let text = String::from_utf8_lossy(&self.body).replace("@SHA@", sha);
+        let sig = gantry_plan::signature::sign(self.secret.as_bytes(), text.as_bytes());
+        (text.into_bytes(), sig)
+    }
+}
+
+/// One keep-alive connection sending until the deadline: latencies of the 202s, and how
+/// many deliveries were not accepted.
+async fn connection(load: Arc<Load>, c: usize) -> (Vec<Duration>, u64) {
+    let mut lat = Vec::new();
+    let mut bad = 0u64;
+    let connect = || TcpStream::connect(load.addr.clone());
+    let mut stream = BufReader::new(connect().await.expect("connect"));
+    let _ = stream.get_ref().set_nodelay(true);
+    let mut i = 0u64;
+    while Instant::now() < load.deadline {
+        let t0 = Instant::now();
+        let delivery = format!("load-{}-{c}-{i}", load.run);
+        let (body, sig) = load.delivery();
+        match one(&mut stream, &load.addr, &body, &sig, &delivery).await {
+            Ok(202) => lat.push(t0.elapsed()),
+            Ok(_) => bad += 1,
+            Err(_) => {
+                bad += 1;
+                stream = BufReader::new(connect().await.expect("reconnect"));
+            }
+        }
+        i += 1;
+    }
+    (lat, bad)
+}
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 4 {
-        eprintln!("usage: webhook_load ADDR SECRET PAYLOAD_FILE [CONNECTIONS] [SECONDS]");
+        eprintln!(
+            "usage: webhook_load ADDR SECRET PAYLOAD_FILE [CONNECTIONS] [SECONDS] [SHAS_FILE]"
+        );
         std::process::exit(2);
     }
-    let addr = args[1].clone();
-    let secret = args[2].clone();
     let body = std::fs::read(&args[3]).expect("payload file");
     let conns: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(32);
     let secs: u64 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(10);
-    let sig = gantry_plan::signature::sign(secret.as_bytes(), &body);
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let run = format!("{:x}", std::process::id());
-    let mut tasks = Vec::new();
-    for c in 0..conns {
-        let (addr, body, sig, run) = (addr.clone(), body.clone(), sig.clone(), run.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut lat = Vec::new();
-            let mut bad = 0u64;
-            let mut stream = BufReader::new(TcpStream::connect(&addr).await.expect("connect"));
-            let _ = stream.get_ref().set_nodelay(true);
-            let mut i = 0u64;
-            while Instant::now() < deadline {
-                let t0 = Instant::now();
-                let delivery = format!("load-{run}-{c}-{i}");
-                match one(&mut stream, &addr, &body, &sig, &delivery).await {
-                    Ok(202) => lat.push(t0.elapsed()),
-                    Ok(_) => bad += 1,
-                    Err(_) => {
-                        bad += 1;
-                        stream =
-                            BufReader::new(TcpStream::connect(&addr).await.expect("reconnect"));
-                    }
-                }
-                i += 1;
-            }
-            (lat, bad)
-        }));
-    }
+    let shas: Vec<String> = args.get(6).map_or_else(Vec::new, |f| {
+        let text = std::fs::read_to_string(f).expect("shas file");
+        text.lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    });
+    let load = Arc::new(Load {
+        addr: args[1].clone(),
+        sig: gantry_plan::signature::sign(args[2].as_bytes(), &body),
+        secret: args[2].clone(),
+        body,
+        shas,
+        next: AtomicUsize::new(0),
+        deadline: Instant::now() + Duration::from_secs(secs),
+        run: format!("{:x}", std::process::id()),
+    });
+    let tasks: Vec<_> = (0..conns)
+        .map(|c| tokio::spawn(connection(load.clone(), c)))
+        .collect();
     let t0 = Instant::now();
     let mut lat = Vec::new();
     let mut bad = 0;
@@ -95,6 +144,17 @@ async fn main() {
         bad += b;
     }
     let elapsed = t0.elapsed().as_secs_f64().min(secs as f64).max(0.001);
+    report(lat, bad, elapsed, conns);
+    let used = load.next.load(Ordering::Relaxed);
+    if !load.shas.is_empty() && used > load.shas.len() {
+        println!(
+            "the sha list ran out: {} deliveries repeated a sha",
+            used - load.shas.len()
+        );
+    }
+}
+
+fn report(mut lat: Vec<Duration>, bad: u64, elapsed: f64, conns: usize) {
     lat.sort();
     let pct = |p: f64| {
         lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))

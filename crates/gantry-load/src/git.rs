@@ -251,8 +251,31 @@ fn read_commits(repo: &Path, range: &str, max: usize) -> Result<Vec<Commit>, Git
     Ok(out)
 }
 
-/// The workflow files (`.github/workflows/*.yml|yaml`) of the tree at `sha`, as bytes.
+/// The workflow files (`.github/workflows/*.yml|yaml`, not in subdirectories: GitHub reads
+/// none) of the tree at `sha`, as bytes:
+/// read in-process for a full sha (see [`crate::objects`]), with `git` for anything else.
 pub fn workflow_files_at(repo: &Path, sha: &str) -> Result<Vec<(String, Vec<u8>)>, GitError> {
+    let Some(id) = crate::objects::full_id(sha) else {
+        return workflow_files_by_command(repo, sha);
+    };
+    match crate::objects::workflow_files(repo, id) {
+        Ok(Some(files)) => Ok(files),
+        Ok(None) => Err(GitError::UnknownRef {
+            repo: repo.into(),
+            name: sha.to_string(),
+        }),
+        Err(stderr) => Err(GitError::Failed {
+            repo: repo.into(),
+            args: format!("(read the tree of {sha})"),
+            stderr,
+        }),
+    }
+}
+
+pub(crate) fn workflow_files_by_command(
+    repo: &Path,
+    sha: &str,
+) -> Result<Vec<(String, Vec<u8>)>, GitError> {
     let listing = git(
         repo,
         &[
@@ -266,7 +289,10 @@ pub fn workflow_files_at(repo: &Path, sha: &str) -> Result<Vec<(String, Vec<u8>)
     )?;
     let mut out = Vec::new();
     for path in listing.lines() {
-        if !(path.ends_with(".yml") || path.ends_with(".yaml")) {
+        let in_dir = path
+            .strip_prefix(".github/workflows/")
+            .is_some_and(|name| !name.contains('/'));
+        if !in_dir || !(path.ends_with(".yml") || path.ends_with(".yaml")) {
             continue;
         }
         let bytes = Command::new("git")
@@ -311,9 +337,12 @@ pub fn export_tree(repo: &Path, sha: &str, dest: &Path) -> Result<(), GitError> 
         })
 }
 
-/// Whether the repository has commit `sha`.
+/// Whether the repository has commit `sha` (in-process for a full sha).
 pub fn has_commit(repo: &Path, sha: &str) -> bool {
-    commit_of(repo, sha).is_some()
+    match crate::objects::full_id(sha).map(|id| crate::objects::has_commit(repo, id)) {
+        Some(Ok(found)) => found,
+        Some(Err(_)) | None => commit_of(repo, sha).is_some(),
+    }
 }
 
 /// Fetches every remote of the repository (a mirror catching up with a push it heard of

@@ -6,6 +6,7 @@
 
 mod error;
 pub mod git;
+mod objects;
 mod resolver;
 mod workflows;
 

@@ -17,6 +17,9 @@ const WORKFLOWS: &str = ".github/workflows";
 /// Why a read failed, in words for [`super::git::GitError::Failed`].
 pub(crate) type ReadError = String;
 
+/// Files as (path in the repository, bytes).
+pub(crate) type Files = Vec<(String, Vec<u8>)>;
+
 /// The repositories opened so far, by the path the caller named.
 fn opened() -> &'static Mutex<HashMap<PathBuf, gix::ThreadSafeRepository>> {
     static OPENED: OnceLock<Mutex<HashMap<PathBuf, gix::ThreadSafeRepository>>> = OnceLock::new();
@@ -59,7 +62,7 @@ pub(crate) fn has_commit(path: &Path, id: ObjectId) -> Result<bool, ReadError> {
 pub(crate) fn workflow_files(
     path: &Path,
     id: ObjectId,
-) -> Result<Option<Vec<(String, Vec<u8>)>>, ReadError> {
+) -> Result<Option<Files>, ReadError> {
     let repo = open(path)?;
     let Some(object) = repo.try_find_object(id).map_err(|e| e.to_string())? else {
         return Ok(None);

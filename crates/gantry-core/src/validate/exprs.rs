@@ -288,15 +288,16 @@ fn needs_reference(
 ) -> Option<(Severity, String)> {
     let job = scope.job?;
     let is = |s: &str| s.eq_ignore_ascii_case(first);
-    let indirect = scope.ancestors.iter().any(|a| is(a));
-    if indirect && std::ptr::eq(place, &super::places::JOB_IF) {
+    let direct = job.needs.iter().any(|n| is(&n.value));
+    if !direct && std::ptr::eq(place, &super::places::JOB_IF) && scope.depends_through_others(first)
+    {
         return needs_property(first, second);
     }
     if is(&job.id.value) {
         let m = format!("`needs.{first}` is always null: a job does not need itself");
         return Some((Severity::Warning, m));
     }
-    if !job.needs.iter().any(|n| is(&n.value)) {
+    if !direct {
         let listed: Vec<&str> = job.needs.iter().map(|n| n.value.as_str()).collect();
         return Some((Severity::Error, format!("job `{}` does not need `{first}` (needs: [{}]); add it to `needs` to read its results", job.id.value, listed.join(", "))));
     }

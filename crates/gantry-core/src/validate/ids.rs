@@ -31,8 +31,7 @@ pub fn check_action(action: &Action, diags: &mut Diagnostics) {
 /// characters and more. Ids of the wrong form are reported by lowering, and the same key
 /// twice as a duplicate key: GitHub reports those once too.
 fn check_job_ids(jobs: &[Job], diags: &mut Diagnostics) {
-    let mut seen: HashMap<String, &Job> = HashMap::new();
-    for job in jobs {
+    for (i, job) in jobs.iter().enumerate() {
         let (s, span) = (job.id.value.as_str(), job.id.span);
         let well_formed = s
             .chars()
@@ -55,19 +54,19 @@ fn check_job_ids(jobs: &[Job], diags: &mut Diagnostics) {
                 ),
             );
         }
-        match seen.get(&s.to_lowercase()) {
-            Some(first) if first.id.value != s => {
-                let at = first.id.span.start;
-                diags.error(
-                    "id",
-                    span,
-                    format!("job id `{s}` is already used by job `{}` at line {}, column {}: GitHub compares job ids ignoring case", first.id.value, at.line, at.col),
-                );
-            }
-            Some(_) => {}
-            None => {
-                seen.insert(s.to_lowercase(), job);
-            }
+        // The first job whose id is the same but for case (one with the very same id is a
+        // duplicate key, reported as such).
+        let first = jobs[..i]
+            .iter()
+            .find(|j| j.id.value.eq_ignore_ascii_case(s) && j.id.value != s);
+        let already = |j: &&Job| j.id.value == s;
+        if let Some(first) = first.filter(|_| !jobs[..i].iter().any(|j| already(&j))) {
+            let at = first.id.span.start;
+            diags.error(
+                "id",
+                span,
+                format!("job id `{s}` is already used by job `{}` at line {}, column {}: GitHub compares job ids ignoring case", first.id.value, at.line, at.col),
+            );
         }
     }
 }

@@ -26,10 +26,10 @@ pub fn check_workflow(wf: &Workflow, diags: &mut Diagnostics) {
             }
         }
         if let Some(c) = &sj.container {
-            check_image(c, "the job's container", false, diags);
+            check_image(c, None, diags);
         }
         for (id, c) in &sj.services {
-            check_image(c, &format!("service `{}`", id.value), true, diags);
+            check_image(c, Some(&id.value), diags);
         }
     }
 }
@@ -56,28 +56,31 @@ fn group_problem(group: &str) -> Option<String> {
     }
 }
 
-/// `ConvertToJobContainer`: an image empty after `docker://` is refused; for a service an
-/// empty image too, while a job's `container: {image: ''}` only means no container.
-fn check_image(c: &Container, what: &str, service: bool, diags: &mut Diagnostics) {
+/// `ConvertToJobContainer`: an image empty after `docker://` is refused; for a service
+/// (`service` names it) an empty image too, while a job's `container: {image: ''}` only
+/// means no container.
+fn check_image(c: &Container, service: Option<&str>, diags: &mut Diagnostics) {
     let Some(image) = &c.image else {
         return;
     };
-    if has_expression(c) {
-        return;
-    }
     let prefixed = image.value.starts_with("docker://");
     let rest = image
         .value
         .strip_prefix("docker://")
         .unwrap_or(&image.value);
-    if rest.is_empty() && (prefixed || service) {
-        let after = if prefixed { " after `docker://`" } else { "" };
-        diags.error(
-            "required",
-            image.span,
-            format!("{what}: container image cannot be empty; name an image such as `postgres:16` (GitHub refuses an empty one{after})"),
-        );
+    if !rest.is_empty() || !(prefixed || service.is_some()) || has_expression(c) {
+        return;
     }
+    let what = match service {
+        Some(id) => format!("service `{id}`"),
+        None => "the job's container".to_string(),
+    };
+    let after = if prefixed { " after `docker://`" } else { "" };
+    diags.error(
+        "required",
+        image.span,
+        format!("{what}: container image cannot be empty; name an image such as `postgres:16` (GitHub refuses an empty one{after})"),
+    );
 }
 
 /// GitHub skips this early check when any value of the container is an expression.

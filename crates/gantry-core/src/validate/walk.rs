@@ -17,9 +17,23 @@ pub struct Scope<'a> {
     pub matrix: Option<Vec<&'a str>>,
     /// Whether this job has a matrix at all.
     pub has_matrix: bool,
-    /// Jobs this job depends on only through other jobs (its needs' needs, and so on):
-    /// GitHub gives their results to a job-level `if:`.
-    pub ancestors: Vec<&'a str>,
+    /// The workflow, for the jobs this job depends on through others (see
+    /// [`Scope::depends_through_others`]).
+    pub workflow: Option<&'a Workflow>,
+}
+
+impl Scope<'_> {
+    /// Whether this job depends on job `id` only through other jobs (its needs' needs, and
+    /// so on): GitHub gives their results to a job-level `if:`. Searched only when asked
+    /// (a reference outside the job's `needs`), not for every job.
+    pub fn depends_through_others(&self, id: &str) -> bool {
+        match (self.workflow, self.job) {
+            (Some(wf), Some(job)) => ancestors(wf, job)
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(id)),
+            _ => false,
+        }
+    }
 }
 
 /// Receives each expression-bearing string.
@@ -78,17 +92,12 @@ pub fn walk_workflow<'a>(wf: &'a Workflow, v: &mut impl Visitor<'a>) {
         }
     }
     for job in &wf.jobs {
-        walk_job(job, ancestors(wf, job), v);
+        walk_job(job, wf, v);
     }
 }
 
-/// The jobs `job` depends on through other jobs, not directly (ids as written). Only a
-/// job-level `if:` reads them: a job without one gets none (most jobs; the search is
-/// quadratic in the jobs of a wide workflow).
+/// The jobs `job` depends on through other jobs, not directly (ids as written).
 fn ancestors<'a>(wf: &'a Workflow, job: &'a Job) -> Vec<&'a str> {
-    if job.if_.is_none() || job.needs.is_empty() {
-        return Vec::new();
-    }
     let find = |id: &str| wf.jobs.iter().find(|j| j.id.value.eq_ignore_ascii_case(id));
     let direct: Vec<&str> = job.needs.iter().map(|n| n.value.as_str()).collect();
     let mut seen: Vec<&'a str> = Vec::new();
@@ -138,14 +147,14 @@ fn matrix_keys(job: &Job) -> (bool, Option<Vec<&str>>) {
     (true, Some(keys))
 }
 
-fn walk_job<'a>(job: &'a Job, ancestors: Vec<&'a str>, v: &mut impl Visitor<'a>) {
+fn walk_job<'a>(job: &'a Job, wf: &'a Workflow, v: &mut impl Visitor<'a>) {
     let (has_matrix, matrix) = matrix_keys(job);
     let mut scope = Scope {
         job: Some(job),
         steps: Vec::new(),
         matrix,
         has_matrix,
-        ancestors,
+        workflow: Some(wf),
     };
     if let Some(c) = &job.if_ {
         cond(v, c, &places::JOB_IF, &scope);

@@ -129,3 +129,53 @@ fn parallel_and_background_steps_overlap_and_keep_their_outputs_and_logs() {
     assert_eq!(run.conclusion(), "failure", "{dbg}");
     assert_eq!(run.code(), Some(1), "{dbg}");
 }
+
+const CANCEL: &str = r#"
+on: push
+jobs:
+  watch:
+    runs-on: ubuntu-latest
+    steps:
+      - id: monitor
+        background: true
+        run: |
+          trap 'echo "monitor stopped"; exit 143' TERM
+          echo "monitor up"
+          while true; do sleep 1; done
+      - name: work
+        run: sleep 1
+      - name: stop the monitor
+        cancel: monitor
+      - name: after
+        run: echo "monitor was ${{ steps.monitor.conclusion }}"
+"#;
+
+#[test]
+fn cancel_stops_a_background_step_in_its_container() {
+    let ws = Workspace::new();
+    ws.workflow(CANCEL);
+    let run = ws.run(&[]);
+    let dbg = run.debug();
+    let job = run.job("watch");
+    assert_eq!(job["conclusion"], "success", "{dbg}");
+    assert_eq!(
+        run.step("watch", "monitor")["conclusion"],
+        "cancelled",
+        "{dbg}"
+    );
+    assert_eq!(
+        run.step("watch", "stop the monitor")["conclusion"],
+        "success",
+        "{dbg}"
+    );
+    let lines = run.lines("watch");
+    assert!(lines.contains(&"monitor up".to_string()), "{dbg}");
+    assert!(
+        lines.contains(&"monitor was cancelled".to_string()),
+        "{dbg}"
+    );
+    // Stopped by its TERM, long before its grace period would have ended in a KILL.
+    let ms = job["duration_ms"].as_u64().unwrap_or(u64::MAX);
+    assert!(ms < 7500, "the job took {ms} ms\n{dbg}");
+    assert_eq!(run.code(), Some(0), "{dbg}");
+}

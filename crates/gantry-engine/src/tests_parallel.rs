@@ -236,3 +236,56 @@ async fn cancel_stops_a_background_step_which_fails_nothing() {
     assert_eq!(conclusion_of(&ran, "after"), OK);
     assert_eq!(conclusion_of(&ran, "wait-all"), OK);
 }
+
+#[tokio::test]
+async fn at_most_ten_background_steps_run_at_once() {
+    let b = Arc::new(FakeBackend::new());
+    let mut steps = Vec::new();
+    for i in 1..=10 {
+        let id = format!("s{i}");
+        scripted(&b, &id, Script::default().meet("ten", 10));
+        steps.push(background(step(&id)));
+    }
+    steps.push(background(step("eleventh")));
+    let ran = run(&b, vec![job("j", &[], numbered(steps))]).await;
+    assert_eq!(ran.result.conclusion, OK, "{:?}", ran.steps("j"));
+    // The ten meet, so they ran together; the eleventh had to wait for a slot.
+    let eleventh =
+        ran.at(|e| matches!(e, RunEvent::StepStarted { name, .. } if name == "eleventh"));
+    let first_end =
+        ran.at(|e| matches!(e, RunEvent::StepFinished { name, .. } if name.starts_with('s')));
+    assert!(
+        first_end < eleventh,
+        "the eleventh started before a slot was free"
+    );
+}
+
+#[tokio::test]
+async fn continue_on_error_waits_unknown_ids_and_control_steps_in_a_group() {
+    let b = Arc::new(FakeBackend::new());
+    scripted(&b, "flaky", Script::exit(1));
+    let mut flaky = background(step("flaky"));
+    flaky.exec.continue_on_error = Some(Setting::Value(true));
+    let steps = numbered(vec![
+        flaky,
+        wait(&["flaky", "nobody"]),
+        with_if(
+            step("saw"),
+            "steps.flaky.outcome == 'failure' && steps.flaky.conclusion == 'success'",
+        ),
+        group(vec![step("inside"), wait(&["flaky"])]),
+    ]);
+    let ran = run(&b, vec![job("j", &[], steps)]).await;
+    let seen: Vec<_> = ran.steps("j");
+    assert_eq!(seen[0], ("flaky".into(), FAILED, OK), "{seen:?}");
+    assert_eq!(seen[1], ("wait".into(), OK, OK), "{seen:?}");
+    assert_eq!(conclusion_of(&ran, "saw"), OK);
+    let said = ran.events.iter().any(|e| {
+        matches!(e,
+        RunEvent::Log { line, .. } if line.contains("`nobody` is no background step"))
+    });
+    assert!(said, "the unknown id is said");
+    // A wait cannot be a step of a group: it fails, and so does the job.
+    assert_eq!(conclusion_of(&ran, "inside"), OK);
+    assert_eq!(ran.result.conclusion, FAILED);
+}

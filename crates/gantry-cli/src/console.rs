@@ -1,7 +1,9 @@
 //! How `gantry run` shows a run: each job's steps and log lines prefixed with the job, a
 //! spinner per running job on a terminal (indicatif), or one JSON event per line with
 //! `--format json`. Everything printed is masked again here, as a last line of defence.
+//! While steps of a job run at the same time, each log line names its step (`[job] 2.1 |`).
 
+use crate::running::Running;
 use gantry_engine::mask::Masker;
 use gantry_engine::{Conclusion, LogStream, Reporter, RunEvent};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -14,6 +16,7 @@ pub struct Console {
     json: bool,
     masker: Masker,
     bars: Option<(MultiProgress, Mutex<HashMap<String, ProgressBar>>)>,
+    running: Mutex<Running>,
 }
 
 fn mark(c: Conclusion) -> &'static str {
@@ -52,7 +55,12 @@ impl Console {
         }
         let bars = (!json && std::io::stderr().is_terminal())
             .then(|| (MultiProgress::new(), Mutex::new(HashMap::new())));
-        Console { json, masker, bars }
+        Console {
+            json,
+            masker,
+            bars,
+            running: Mutex::new(Running::default()),
+        }
     }
 
     pub fn mask(&self, s: &str) -> String {
@@ -92,6 +100,11 @@ impl Console {
                 }
             }
         }
+    }
+
+    fn running<T>(&self, f: impl FnOnce(&mut Running) -> T) -> T {
+        let mut r = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut r)
     }
 
     fn spinner(&self, job: &str, msg: Option<String>) {
@@ -136,13 +149,25 @@ impl Reporter for Console {
                 self.print(&format!("[{job}] ▶ job {name}"));
                 self.spinner(&job, Some("starting".into()));
             }
-            RunEvent::StepStarted { job, name, .. } => {
+            RunEvent::StepStarted { job, step, name } => {
+                self.running(|r| r.started(&job, &step));
                 self.print(&format!("[{job}] ▶ {name}"));
                 self.spinner(&job, Some(name));
             }
             RunEvent::Log {
-                job, stream, line, ..
-            } => self.print(&format!("[{job}]   {} {line}", bar(stream))),
+                job,
+                step,
+                stream,
+                line,
+            } => {
+                let beside = step
+                    .as_deref()
+                    .filter(|s| self.running(|r| r.beside(&job, s)));
+                match beside {
+                    Some(s) => self.print(&format!("[{job}] {s} {} {line}", bar(stream))),
+                    None => self.print(&format!("[{job}]   {} {line}", bar(stream))),
+                }
+            }
             RunEvent::Group { job, title, .. } => match title {
                 Some(t) => self.print(&format!("[{job}]   ▸ {t}")),
                 None => self.print(&format!("[{job}]   ◂")),
@@ -155,20 +180,23 @@ impl Reporter for Console {
             }
             RunEvent::StepFinished {
                 job,
+                step,
                 name,
                 outcome,
                 conclusion,
                 reason,
                 duration_ms,
-                ..
-            } => self.print(&step_line(&StepEnd {
-                job: &job,
-                name: &name,
-                outcome,
-                conclusion,
-                reason: reason.as_deref(),
-                duration_ms,
-            })),
+            } => {
+                self.running(|r| r.finished(&job, &step));
+                self.print(&step_line(&StepEnd {
+                    job: &job,
+                    name: &name,
+                    outcome,
+                    conclusion,
+                    reason: reason.as_deref(),
+                    duration_ms,
+                }));
+            }
             RunEvent::JobFinished {
                 job,
                 conclusion,

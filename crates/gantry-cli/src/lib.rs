@@ -9,6 +9,7 @@ mod files;
 mod list;
 mod plan;
 mod run;
+mod running;
 mod trigger;
 mod validate;
 

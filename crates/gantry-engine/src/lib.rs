@@ -186,3 +186,5 @@ impl<B: ContainerBackend> Engine<B> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_parallel;

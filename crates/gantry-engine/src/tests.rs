@@ -8,7 +8,7 @@ use gantry_plan::{
     Decision, EnvTemplate, JobExec, JobPlan, Setting, StepEnvironment, StepExec, StepKind, StepPlan,
 };
 
-fn step(id: &str) -> StepPlan {
+pub(crate) fn step(id: &str) -> StepPlan {
     StepPlan {
         index: 0,
         id: Some(id.to_string()),
@@ -28,7 +28,7 @@ fn with_if(mut s: StepPlan, cond: &str) -> StepPlan {
     s
 }
 
-fn job(id: &str, needs: &[&str], steps: Vec<StepPlan>) -> JobPlan {
+pub(crate) fn job(id: &str, needs: &[&str], steps: Vec<StepPlan>) -> JobPlan {
     JobPlan {
         id: id.to_string(),
         key: id.to_string(),
@@ -56,25 +56,25 @@ fn job(id: &str, needs: &[&str], steps: Vec<StepPlan>) -> JobPlan {
 }
 
 /// Makes the step with id `id` exit with `code`.
-fn exits(b: &FakeBackend, id: &str, code: i64) {
+pub(crate) fn exits(b: &FakeBackend, id: &str, code: i64) {
     b.script(
         When::Env("GITHUB_ACTION".into(), id.into()),
         Script::exit(code),
     );
 }
 
-struct Ran {
-    result: RunResult,
-    events: Vec<RunEvent>,
+pub(crate) struct Ran {
+    pub(crate) result: RunResult,
+    pub(crate) events: Vec<RunEvent>,
 }
 
 impl Ran {
-    fn job(&self, key: &str) -> &JobResult {
+    pub(crate) fn job(&self, key: &str) -> &JobResult {
         self.result.jobs.iter().find(|j| j.key == key).unwrap()
     }
 
     /// `(step label, outcome, conclusion)` of a job's finished steps, in order.
-    fn steps(&self, job: &str) -> Vec<(String, Conclusion, Conclusion)> {
+    pub(crate) fn steps(&self, job: &str) -> Vec<(String, Conclusion, Conclusion)> {
         self.events
             .iter()
             .filter_map(|e| match e {
@@ -101,12 +101,12 @@ impl Ran {
     }
 
     /// Where in the event stream something happened, for ordering assertions.
-    fn at(&self, what: impl Fn(&RunEvent) -> bool) -> usize {
+    pub(crate) fn at(&self, what: impl Fn(&RunEvent) -> bool) -> usize {
         self.events.iter().position(what).expect("the event")
     }
 }
 
-async fn run(backend: &Arc<FakeBackend>, jobs: Vec<JobPlan>) -> Ran {
+pub(crate) async fn run(backend: &Arc<FakeBackend>, jobs: Vec<JobPlan>) -> Ran {
     run_with(backend, jobs, Arc::new(NoRemote)).await
 }
 

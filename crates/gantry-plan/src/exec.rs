@@ -52,6 +52,19 @@ pub struct StepExec {
     pub uses: Option<String>,
     /// `with:` as written, in order.
     pub with: Vec<(String, String)>,
+    /// `background:` (2026 syntax): the step starts and the job goes on without waiting.
+    pub background: Option<Setting<bool>>,
+}
+
+/// What a `wait`, `wait-all` or `cancel` step (2026 syntax) does to background steps.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Control {
+    /// `wait: [ids]`: until these background steps end.
+    Wait(Vec<String>),
+    /// `wait-all:`: until every background step started so far ends.
+    WaitAll,
+    /// `cancel: id`: stop that background step.
+    Cancel(String),
 }
 
 /// A job's texts, evaluated when it starts or ends.

@@ -42,7 +42,7 @@ pub fn step_kind(k: &StepKind) -> String {
             format!("remote action {repository}{p}@{git_ref}")
         }
         StepKind::Parallel { steps } => format!("parallel group of {}", steps.len()),
-        StepKind::Control { what } => what.clone(),
+        StepKind::Control { what, .. } => what.clone(),
         StepKind::Invalid { reason, .. } => format!("INVALID: {reason}"),
     }
 }

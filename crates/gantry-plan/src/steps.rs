@@ -7,7 +7,7 @@
 
 use super::context::PlanHost;
 use super::decide;
-use super::exec::{ActionPlan, ActionRuns, DockerRuns, NodeRuns};
+use super::exec::{ActionPlan, ActionRuns, Control, DockerRuns, NodeRuns};
 use super::resolve::{ActionLookup, Resolver};
 use super::templates;
 use super::types::{Decision, StepKind, StepPlan};
@@ -83,20 +83,20 @@ pub fn step_kind(step: &Step, cx: &StepsCx<'_>) -> StepKind {
         }
         StepAction::Uses { uses, .. } => uses_kind(uses, cx),
         StepAction::Parallel(_) => StepKind::Parallel { steps: Vec::new() },
-        StepAction::Wait(ids) => StepKind::Control {
-            what: format!(
-                "wait for {}",
-                ids.iter()
-                    .map(|i| i.value.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        },
+        StepAction::Wait(ids) => {
+            let ids: Vec<String> = ids.iter().map(|i| i.value.clone()).collect();
+            StepKind::Control {
+                what: format!("wait for {}", ids.join(", ")),
+                control: Control::Wait(ids),
+            }
+        }
         StepAction::WaitAll(_) => StepKind::Control {
             what: "wait for every background step".into(),
+            control: Control::WaitAll,
         },
         StepAction::Cancel(id) => StepKind::Control {
             what: format!("cancel {}", id.value),
+            control: Control::Cancel(id.value.clone()),
         },
         StepAction::Invalid => StepKind::Invalid {
             reason: "the step has neither `run` nor `uses`".into(),

@@ -64,6 +64,7 @@ pub fn step(step: &Step) -> StepExec {
         working_directory: text(&step.working_directory),
         uses,
         with,
+        background: step.background.as_ref().map(|b| flag(&b.value)),
     }
 }
 

@@ -3,7 +3,7 @@
 //! never values. What execution needs beyond the rendered plan (templates, resolved
 //! actions) rides along in `#[serde(skip)]` fields: see [`super::exec`].
 
-use super::exec::{JobExec, PassedSecrets, SharedAction, StepExec};
+use super::exec::{Control, JobExec, PassedSecrets, SharedAction, StepExec};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -264,6 +264,8 @@ pub enum StepKind {
     /// `wait`, `wait-all`, `cancel` of background steps.
     Control {
         what: String,
+        #[serde(skip)]
+        control: Control,
     },
     /// A step that cannot run; why.
     Invalid {

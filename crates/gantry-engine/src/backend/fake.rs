@@ -18,7 +18,16 @@ pub struct Script {
     pub exit_code: i64,
     /// (variable, text): appends `text` to the file the process's variable names.
     pub writes: Vec<(String, String)>,
+    /// (name, n): before ending, the process waits until `n` processes have met at the
+    /// rendezvous `name` — which only happens when they run at the same time (after
+    /// [`MEET_TIMEOUT`] alone it exits 99).
+    pub meet: Option<(String, usize)>,
+    /// The process runs until a step is signalled (`kill -TERM`), then exits 143.
+    pub until_signalled: bool,
 }
+
+/// How long a process waits at a rendezvous before giving up (see [`Script::meet`]).
+pub const MEET_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Script {
     pub fn exit(code: i64) -> Script {
@@ -41,6 +50,18 @@ impl Script {
             stream: Stream::Stderr,
             bytes: text.as_bytes().to_vec(),
         });
+        self
+    }
+
+    /// Waits for `n` processes at the rendezvous `name` (see [`Script::meet`]).
+    pub fn meet(mut self, name: &str, n: usize) -> Script {
+        self.meet = Some((name.to_string(), n));
+        self
+    }
+
+    /// Runs until signalled (see [`Script::until_signalled`]).
+    pub fn until_signalled(mut self) -> Script {
+        self.until_signalled = true;
         self
     }
 
@@ -99,12 +120,15 @@ struct State {
     health: HashMap<String, Health>,
     /// The runtime does not answer (see [`FakeBackend::unreachable`]).
     down: bool,
+    rendezvous: HashMap<String, std::sync::Arc<tokio::sync::Barrier>>,
 }
 
 /// The fake backend; see the module's documentation.
 #[derive(Default)]
 pub struct FakeBackend {
     state: Mutex<State>,
+    /// Counts `kill` signals sent to steps; wakes processes that run until signalled.
+    signals: tokio::sync::watch::Sender<u64>,
 }
 
 /// A process as scripts see it: its environment and its words.
@@ -207,7 +231,14 @@ impl FakeBackend {
     }
 
     /// Plays a script: its writes through `container`'s bind mounts, then its output.
-    async fn play(&self, container: &str, env: &[(String, String)], script: Script, out: OutputTx) {
+    /// Returns the exit code when waiting changed it.
+    async fn play(
+        &self,
+        container: &str,
+        env: &[(String, String)],
+        script: Script,
+        out: OutputTx,
+    ) -> Option<i64> {
         let mounts = self.with(|s| s.containers.get(container).map(|c| c.mounts.clone()));
         for (var, text) in &script.writes {
             let Some((_, path)) = env.iter().find(|(k, _)| k == var) else {
@@ -230,6 +261,34 @@ impl FakeBackend {
         }
         for chunk in script.output {
             let _ = out.send(chunk).await;
+        }
+        if let Some((name, n)) = &script.meet {
+            let barrier = self.with(|s| {
+                s.rendezvous
+                    .entry(name.clone())
+                    .or_insert_with(|| std::sync::Arc::new(tokio::sync::Barrier::new(*n)))
+                    .clone()
+            });
+            if tokio::time::timeout(MEET_TIMEOUT, barrier.wait())
+                .await
+                .is_err()
+            {
+                return Some(99);
+            }
+        }
+        if script.until_signalled {
+            let mut rx = self.signals.subscribe();
+            let _ = rx.changed().await;
+            return Some(143);
+        }
+        None
+    }
+
+    /// A signal to a step's process (the engine's `kill -TERM`): wakes processes running
+    /// until signalled.
+    fn signalled(&self, spec: &ExecSpec) {
+        if spec.cmd.iter().any(|w| w.contains("kill -")) {
+            self.signals.send_modify(|n| *n += 1);
         }
     }
 }
@@ -343,11 +402,11 @@ impl ContainerBackend for FakeBackend {
         };
         let script = self.script_for(&p);
         let code = script.exit_code;
-        self.play(id, &spec.env, script, out).await;
-        Ok(code)
+        Ok(self.play(id, &spec.env, script, out).await.unwrap_or(code))
     }
 
     async fn exec(&self, id: &str, spec: &ExecSpec, out: OutputTx) -> Result<i64, BackendError> {
+        self.signalled(spec);
         self.record(Call::Exec {
             container: id.to_string(),
             spec: spec.clone(),
@@ -359,8 +418,7 @@ impl ContainerBackend for FakeBackend {
         };
         let script = self.script_for(&p);
         let code = script.exit_code;
-        self.play(id, &spec.env, script, out).await;
-        Ok(code)
+        Ok(self.play(id, &spec.env, script, out).await.unwrap_or(code))
     }
 
     async fn upload(&self, id: &str, dest: &str, _: Vec<u8>) -> Result<(), BackendError> {

@@ -47,7 +47,7 @@ impl<B: ContainerBackend> JobRunner<B> {
     ) -> Result<ActionCall, EngineError> {
         let inputs = loaded_action::inputs(&la.plan, &call.plan.exec.with, &call.host)?;
         let mut penv = self
-            .env
+            .job_env()
             .process_env(&call.env, &call.files, &call.action_id);
         for (k, v) in &inputs {
             penv.push((input_var(k), v.clone()));
@@ -71,7 +71,7 @@ impl<B: ContainerBackend> JobRunner<B> {
     /// Runs a prepared action by what it runs (remote actions, whose kind the plan could
     /// not know).
     pub(super) async fn run_action(
-        &mut self,
+        &self,
         call: &StepCall<'_>,
         a: ActionCall,
     ) -> Result<StepResult, EngineError> {

@@ -3,6 +3,7 @@
 //! `GITHUB_ENV`, then the step's own `env`; `PATH` is the image's with what steps added
 //! through `GITHUB_PATH` in front. Also the step's working directory.
 
+use super::file_commands::EnvChange;
 use super::scope::Scope;
 use super::JobRunner;
 use crate::backend::ContainerBackend;
@@ -48,14 +49,15 @@ impl JobEnv {
         &self.user
     }
 
-    /// A value a step wrote to `GITHUB_ENV`, for the steps after it.
-    pub fn set_from_file(&mut self, name: String, value: String) {
-        self.from_file.insert(name, value);
-    }
-
-    /// A directory a step put in front of `PATH`.
-    pub fn add_path(&mut self, dir: String) {
-        self.path_add.insert(0, dir);
+    /// What a step wrote to `GITHUB_ENV` (a value for the steps after it) or `GITHUB_PATH`
+    /// (a directory in front of `PATH`).
+    pub fn change(&mut self, change: EnvChange) {
+        match change {
+            EnvChange::Set(name, value) => {
+                self.from_file.insert(name, value);
+            }
+            EnvChange::Path(dir) => self.path_add.insert(0, dir),
+        }
     }
 
     /// Everything the process sees: runner defaults, then the user's env, then the files.
@@ -103,11 +105,9 @@ impl<B: ContainerBackend> JobRunner<B> {
     /// the job's `env:` (inside a composite action, the calling step's), then what earlier
     /// steps wrote to `GITHUB_ENV` — as GitHub builds it.
     pub(super) fn context_env(&self, scope: &Scope) -> EnvMap {
-        let mut env = scope
-            .base_env
-            .clone()
-            .unwrap_or_else(|| self.env.user.clone());
-        for (k, v) in &self.env.from_file {
+        let job = self.job_env();
+        let mut env = scope.base_env.clone().unwrap_or_else(|| job.user.clone());
+        for (k, v) in &job.from_file {
             env.insert(k.clone(), v.clone());
         }
         env

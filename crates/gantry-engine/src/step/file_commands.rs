@@ -1,6 +1,7 @@
 //! After each step: what it wrote to `GITHUB_ENV`, `GITHUB_OUTPUT`, `GITHUB_PATH` and
 //! `GITHUB_STEP_SUMMARY`, and what its workflow commands asked for (`::set-output`,
-//! `::add-path::`), applied to the job and to the step's result.
+//! `::add-path::`), kept in the step's result: the job's env changes when the step
+//! settles (at once in the foreground, at its `wait` in the background).
 
 use super::{JobRunner, StepResult};
 use crate::backend::ContainerBackend;
@@ -12,9 +13,9 @@ use crate::protocol::file_commands::{parse_key_values, parse_path_file, FileComm
 use crate::report::RunEvent;
 
 impl<B: ContainerBackend> JobRunner<B> {
-    /// Reads what the step wrote to its file-command files.
+    /// Reads what the step wrote to its file-command files into its result.
     pub(super) fn apply_files(
-        &mut self,
+        &self,
         label: &str,
         files: &StepFiles,
         result: &mut StepResult,
@@ -35,7 +36,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 );
                 continue;
             }
-            self.env.set_from_file(k, v);
+            result.changes.push(EnvChange::Set(k, v));
         }
         for (k, v) in
             parse_key_values(&read("GITHUB_OUTPUT")?).map_err(|e| bad("GITHUB_OUTPUT", e))?
@@ -43,7 +44,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             result.outputs.insert(k, v);
         }
         for p in parse_path_file(&read("GITHUB_PATH")?).into_iter().rev() {
-            self.env.add_path(p);
+            result.changes.push(EnvChange::Path(p));
         }
         let summary = read("GITHUB_STEP_SUMMARY")?;
         if !summary.trim().is_empty() {
@@ -57,15 +58,24 @@ impl<B: ContainerBackend> JobRunner<B> {
     }
 
     /// Outputs and `PATH` entries a step's workflow commands set.
-    pub(super) fn absorb(&mut self, effects: &CommandEffects, result: &mut StepResult) {
+    pub(super) fn absorb(&self, effects: &CommandEffects, result: &mut StepResult) {
         for (k, v) in &effects.outputs {
             result.outputs.insert(k.clone(), v.clone());
         }
         for p in effects.path.iter().rev() {
-            self.env.add_path(p.clone());
+            result.changes.push(EnvChange::Path(p.clone()));
         }
         for (k, v) in &effects.env {
-            self.env.set_from_file(k.clone(), v.clone());
+            result.changes.push(EnvChange::Set(k.clone(), v.clone()));
         }
     }
+}
+
+/// A change a step makes to the environment of the steps after it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EnvChange {
+    /// `GITHUB_ENV` (or `::set-env::`).
+    Set(String, String),
+    /// `GITHUB_PATH` (or `::add-path::`).
+    Path(String),
 }

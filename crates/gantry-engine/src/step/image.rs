@@ -12,7 +12,7 @@ use crate::loaded_action::{ensure_image, input_var};
 
 impl<B: ContainerBackend> JobRunner<B> {
     pub(super) async fn docker_image(
-        &mut self,
+        &self,
         call: &StepCall<'_>,
         image: &str,
     ) -> Result<StepResult, EngineError> {
@@ -30,7 +30,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 message: e.to_string(),
             })?;
         let mut penv = self
-            .env
+            .job_env()
             .process_env(&call.env, &call.files, &call.action_id);
         penv.retain(|(k, _)| k != "PATH");
         for (k, v) in with {
@@ -44,6 +44,8 @@ impl<B: ContainerBackend> JobRunner<B> {
             args,
             env: penv,
             timeout: call.timeout,
+            stop: call.stop.clone(),
+            tag: call.tag.clone(),
         };
         self.container_step(call.label, step).await
     }

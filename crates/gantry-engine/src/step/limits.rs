@@ -75,12 +75,12 @@ impl<B: ContainerBackend> JobRunner<B> {
 
     /// After a failed `run:` step: if the memory or process limit was hit while it ran,
     /// the reason says so, with the limit and the policy key.
-    pub(super) async fn explain_failure(&mut self, result: &mut StepResult) {
+    pub(super) async fn explain_failure(&self, result: &mut StepResult) {
         if result.outcome != Conclusion::Failure {
             return;
         }
         let now = self.limit_counters().await;
-        let before = std::mem::replace(&mut self.chores.limits_seen, now);
+        let before = std::mem::replace(&mut super::lock(&self.chores).limits_seen, now);
         let policy = &self.cx.cfg.policy;
         let why = if now.oom_kills > before.oom_kills {
             format!(

@@ -1,15 +1,22 @@
-//! Running a job's planned steps in order inside its container: conditions with the job
-//! status, names and env evaluated at run time, file commands after each step,
-//! `steps.<id>` outcomes and outputs, and post steps in reverse order at the end.
+//! Running a job's planned steps inside its container: conditions with the job status,
+//! names and env evaluated at run time, file commands after each step, `steps.<id>`
+//! outcomes and outputs, and post steps in reverse order at the end.
 //!
 //! Each step's [`StepKind`] picks its executor (the shape of act's step factory): `run`
 //! ([`run`]), `docker_image` ([`image`]), `container_action`, `composite` and `node`
-//! ([`action`]), `remote` ([`remote`], which plans the downloaded action first),
-//! `parallel` and `control` (here).
+//! ([`action`]), `remote` ([`remote`], which plans the downloaded action first). How a
+//! scope's steps follow each other is [`flow`]; `parallel:` groups, `background:` steps and
+//! `wait`/`wait-all`/`cancel` are [`concurrent`].
+//!
+//! Steps may run at the same time, so the runner's methods take `&self`: what changes as
+//! steps end (the job's env, post steps, counters) sits behind short-lived locks, never
+//! held across an `await`.
 
 mod action;
+mod concurrent;
 mod environment;
 mod file_commands;
+mod flow;
 mod image;
 mod limits;
 mod post;
@@ -19,34 +26,41 @@ mod run;
 mod scope;
 mod stopped;
 
+pub use file_commands::EnvChange;
 pub use stopped::Stopped;
 
 use super::context::RunCtx;
 use super::env::{self, EnvMap};
 use super::error::EngineError;
-use super::error::ExpressionError;
 use super::host::RunHost;
 use super::layout::{JobLayout, StepFiles};
-use super::report::{millis, Conclusion, LogStream, RunEvent};
+use super::report::{Conclusion, LogStream, RunEvent};
 use crate::backend::ContainerBackend;
 use environment::JobEnv;
-use gantry_core::expr::{parse_condition, JobStatus, Object, Value};
+use gantry_core::expr::{JobStatus, Object, Value};
 use gantry_plan::{JobPlan, Setting, StepKind, StepPlan};
 use post::Post;
 use scope::Scope;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
 
 /// How long a step gets to stop after it is cancelled, before it is killed (GitHub: 7.5 s).
 const GRACE: Duration = Duration::from_millis(7500);
+
+/// How many background steps (`parallel:` groups' steps included) run at once in a job;
+/// more wait for a slot (GitHub's limit).
+const BACKGROUND_SLOTS: usize = 10;
 
 pub struct StepResult {
     pub outcome: Conclusion,
     pub outputs: BTreeMap<String, String>,
     pub reason: Option<String>,
+    /// What the step wrote to `GITHUB_ENV`/`GITHUB_PATH` (and their workflow commands), in
+    /// order: applied to the job when the step settles, not while it runs.
+    pub changes: Vec<EnvChange>,
 }
 
 impl StepResult {
@@ -55,8 +69,15 @@ impl StepResult {
             outcome: Conclusion::Success,
             outputs: BTreeMap::new(),
             reason: None,
+            changes: Vec::new(),
         }
     }
+}
+
+/// A lock that a panicking holder left poisoned still guards consistent data here (every
+/// critical section is a plain assignment or push).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Where a job's steps run: the job's key, its container and its files.
@@ -78,12 +99,11 @@ struct Progress {
     first_failure: Option<String>,
 }
 
-/// Work beside the steps: containers being removed in the background, remote actions
-/// already copied into the job container, the limit counters after the last failure.
+/// Work beside the steps: containers being removed in the background, the limit counters
+/// after the last failure.
 #[derive(Default)]
 struct Chores {
     removals: Vec<tokio::task::JoinHandle<()>>,
-    uploaded: Vec<String>,
     limits_seen: limits::LimitCounters,
 }
 
@@ -92,11 +112,16 @@ pub struct JobRunner<B: ContainerBackend> {
     site: Site,
     /// The job's contexts, without the per-step ones (`steps`, `env`, `job.status`).
     host: RunHost,
-    env: JobEnv,
+    env: Mutex<JobEnv>,
     /// Cancelled by the job's timeout, fail-fast or Ctrl-C.
     token: CancellationToken,
-    progress: Progress,
-    chores: Chores,
+    progress: Mutex<Progress>,
+    chores: Mutex<Chores>,
+    /// Remote actions already copied into the job container (held while one is copied,
+    /// so that concurrent steps copy it once).
+    uploaded: tokio::sync::Mutex<Vec<String>>,
+    /// Slots for the job's background steps ([`BACKGROUND_SLOTS`]).
+    slots: Arc<Semaphore>,
 }
 
 /// What a job's runner starts from.
@@ -126,6 +151,8 @@ pub struct StepCall<'a> {
     /// `GITHUB_ACTION`: the step's id, else `__run_<n>`.
     pub action_id: String,
     pub timeout: Option<Duration>,
+    /// Stops the step: the job's cancellation, or a `cancel:` of this background step.
+    pub stop: CancellationToken,
 }
 
 impl StepCall<'_> {
@@ -133,18 +160,6 @@ impl StepCall<'_> {
     fn uses(&self) -> &str {
         self.plan.exec.uses.as_deref().unwrap_or("")
     }
-}
-
-/// How a step ended, for the `steps` context and the reporter.
-struct Done<'a> {
-    id: Option<&'a str>,
-    label: &'a str,
-    name: &'a str,
-    t0: Instant,
-    outcome: Conclusion,
-    conclusion: Conclusion,
-    outputs: BTreeMap<String, String>,
-    reason: Option<String>,
 }
 
 impl<B: ContainerBackend> JobRunner<B> {
@@ -155,12 +170,12 @@ impl<B: ContainerBackend> JobRunner<B> {
         };
         let jp = start.plan;
         JobRunner {
-            env: JobEnv::new(
+            env: Mutex::new(JobEnv::new(
                 env::defaults(&github, &jp.id),
                 start.env,
                 start.base_path,
                 jp.exec.default_working_directory.clone(),
-            ),
+            )),
             site: Site {
                 key: jp.key.clone(),
                 container: start.container,
@@ -169,8 +184,10 @@ impl<B: ContainerBackend> JobRunner<B> {
             cx: start.cx,
             host: start.host,
             token: start.token,
-            progress: Progress::default(),
-            chores: Chores::default(),
+            progress: Mutex::new(Progress::default()),
+            chores: Mutex::new(Chores::default()),
+            uploaded: tokio::sync::Mutex::new(Vec::new()),
+            slots: Arc::new(Semaphore::new(BACKGROUND_SLOTS)),
         }
     }
 
@@ -184,10 +201,18 @@ impl<B: ContainerBackend> JobRunner<B> {
         &self.host
     }
 
+    fn progress(&self) -> MutexGuard<'_, Progress> {
+        lock(&self.progress)
+    }
+
+    fn job_env(&self) -> MutexGuard<'_, JobEnv> {
+        lock(&self.env)
+    }
+
     fn status(&self, scope: &Scope) -> JobStatus {
         if self.token.is_cancelled() {
             JobStatus::Cancelled
-        } else if self.progress.root.failed || scope.failed {
+        } else if self.progress().root.failed || scope.failed {
             JobStatus::Failure
         } else {
             JobStatus::Success
@@ -209,136 +234,18 @@ impl<B: ContainerBackend> JobRunner<B> {
     }
 
     pub async fn run_steps(&mut self, steps: &[StepPlan]) {
-        let mut root = std::mem::take(&mut self.progress.root);
+        let mut root = std::mem::take(&mut self.progress().root);
         self.run_scope(steps, &mut root).await;
-        self.progress.root = root;
+        self.progress().root = root;
     }
 
-    async fn run_scope(&mut self, steps: &[StepPlan], scope: &mut Scope) {
-        for (i, step) in steps.iter().enumerate() {
-            let label = format!("{}{}", scope.prefix, i + 1);
-            match &step.kind {
-                StepKind::Parallel { steps: inner } => {
-                    Box::pin(self.parallel(inner, scope, &label)).await
-                }
-                _ => self.run_one(step, scope, label).await,
-            }
-        }
-    }
-
-    /// The `parallel` executor (2026 syntax): Gantry runs the group's steps one after
-    /// another, labelled under the group.
-    async fn parallel(&mut self, steps: &[StepPlan], scope: &mut Scope, label: &str) {
-        let saved = std::mem::replace(&mut scope.prefix, format!("{label}."));
-        self.run_scope(steps, scope).await;
-        scope.prefix = saved;
-    }
-
-    /// Whether a step runs: its `if:` (default `success()`) with the job's status now.
-    fn condition(step: &StepPlan, host: &RunHost) -> Result<bool, ExpressionError> {
-        match step.exec.if_.as_deref() {
-            None => Ok(host.status == JobStatus::Success),
-            Some(c) => parse_condition(c)
-                .map_err(|e| ExpressionError::condition(c, e))?
-                .evaluate(host)
-                .map_err(|e| ExpressionError::condition(c, e)),
-        }
-    }
-
-    fn started(&self, label: &str, name: &str) {
-        self.cx.reporter.report(RunEvent::StepStarted {
-            job: self.site.key.clone(),
-            step: label.to_string(),
-            name: name.to_string(),
-        });
-    }
-
-    async fn run_one(&mut self, step: &StepPlan, scope: &mut Scope, label: String) {
-        let t0 = Instant::now();
-        let host = self.step_host(scope, &self.context_env(scope));
-        let name = match &step.exec.name {
-            Some(n) => env::eval_text(n, &host).unwrap_or_else(|_| n.clone()),
-            None => step.name.clone(),
-        };
-        let mut done = Done {
-            id: step.id.as_deref(),
-            label: &label,
-            name: &name,
-            t0,
-            outcome: Conclusion::Skipped,
-            conclusion: Conclusion::Skipped,
-            outputs: BTreeMap::new(),
-            reason: None,
-        };
-        match Self::condition(step, &host) {
-            Ok(false) => return self.finish(scope, done),
-            Err(e) => {
-                self.started(&label, &name);
-                done.outcome = Conclusion::Failure;
-                done.conclusion = Conclusion::Failure;
-                done.reason = Some(e.to_string());
-                return self.finish(scope, done);
-            }
-            Ok(true) => {}
-        }
-        self.started(&label, &name);
-        // Everything the step logs (and the backend beneath it) is inside its span.
-        let span = tracing::info_span!("step", step = %label);
-        let executed = self
-            .execute(step, scope, &label, &name)
-            .instrument(span)
-            .await;
-        let (outcome, outputs, reason) = match executed {
-            Ok(r) => (r.outcome, r.outputs, r.reason),
-            Err(e) => (Conclusion::Failure, BTreeMap::new(), Some(e.to_string())),
-        };
-        done.conclusion = if outcome == Conclusion::Failure && self.continue_on_error(step, scope) {
-            Conclusion::Success
-        } else {
-            outcome
-        };
-        done.outcome = outcome;
-        done.outputs = outputs;
-        done.reason = reason;
-        self.finish(scope, done);
-    }
-
-    /// Records a finished (or skipped) step: the `steps` context, the job's first
-    /// failure, and the reporter.
-    fn finish(&mut self, scope: &mut Scope, done: Done<'_>) {
-        if let Some(id) = done.id {
-            scope.record(id, &done.outputs, done.outcome, done.conclusion);
-        }
-        if done.conclusion == Conclusion::Failure {
-            scope.failed = true;
-            if self.progress.first_failure.is_none() {
-                let (label, name) = (done.label, done.name);
-                self.progress.first_failure = Some(match &done.reason {
-                    Some(r) => format!("step {label} `{name}` failed: {r}"),
-                    None => format!("step {label} `{name}` failed"),
-                });
-            }
-        }
-        self.cx.reporter.report(RunEvent::StepFinished {
-            job: self.site.key.clone(),
-            step: done.label.to_string(),
-            name: done.name.to_string(),
-            outcome: done.outcome,
-            conclusion: done.conclusion,
-            reason: done.reason.map(|r| self.cx.mask(&r)),
-            duration_ms: millis(done.t0.elapsed()),
-        });
-    }
-
-    fn continue_on_error(&self, step: &StepPlan, scope: &Scope) -> bool {
+    /// `continue-on-error`, evaluated with the host the step's `if:` saw.
+    fn continue_on_error(step: &StepPlan, host: &RunHost) -> bool {
         match &step.exec.continue_on_error {
             Some(Setting::Value(b)) => *b,
-            Some(Setting::Expr(e)) => {
-                let host = self.step_host(scope, &self.context_env(scope));
-                env::eval_value(e, &host)
-                    .map(|v| v.truthy())
-                    .unwrap_or(false)
-            }
+            Some(Setting::Expr(e)) => env::eval_value(e, host)
+                .map(|v| v.truthy())
+                .unwrap_or(false),
             None => false,
         }
     }
@@ -352,18 +259,22 @@ impl<B: ContainerBackend> JobRunner<B> {
         (minutes.is_finite() && minutes > 0.0).then(|| Duration::from_secs_f64(minutes * 60.0))
     }
 
-    /// Evaluates what every step needs, then hands the step to its kind's executor.
+    /// A step's number within the job: names its files and containers.
+    fn next_tag(&self) -> String {
+        let mut p = self.progress();
+        p.counter += 1;
+        format!("{}", p.counter)
+    }
+
+    /// Hands a step, its env and host evaluated, to its kind's executor.
     async fn execute(
-        &mut self,
+        &self,
         step: &StepPlan,
-        scope: &mut Scope,
-        label: &str,
-        name: &str,
+        at: flow::StepAt<'_>,
+        (env, host): (EnvMap, RunHost),
     ) -> Result<StepResult, EngineError> {
-        let (env, host) = self.step_env(step, scope)?;
         let timeout = Self::timeout(step, &host);
-        self.progress.counter += 1;
-        let tag = format!("{}", self.progress.counter);
+        let tag = self.next_tag();
         let files = self
             .site
             .layout
@@ -372,22 +283,23 @@ impl<B: ContainerBackend> JobRunner<B> {
         let action_id = step.id.clone().unwrap_or_else(|| format!("__run_{tag}"));
         let call = StepCall {
             plan: step,
-            label,
-            name,
+            label: at.label,
+            name: at.name,
             tag,
             env,
             host,
             files,
             action_id,
             timeout,
+            stop: at.stop.clone(),
         };
         let mut result = self.dispatch(&call).await?;
-        self.apply_files(label, &call.files, &mut result)?;
+        self.apply_files(at.label, &call.files, &mut result)?;
         Ok(result)
     }
 
     /// The step factory: one executor per kind.
-    async fn dispatch(&mut self, call: &StepCall<'_>) -> Result<StepResult, EngineError> {
+    async fn dispatch(&self, call: &StepCall<'_>) -> Result<StepResult, EngineError> {
         match &call.plan.kind {
             StepKind::Run {
                 script, run_shell, ..
@@ -410,11 +322,9 @@ impl<B: ContainerBackend> JobRunner<B> {
                 path,
                 git_ref,
             } => self.remote(call, repository, path, git_ref).await,
-            // Background steps run in the foreground in Gantry, so there is nothing left
-            // to wait for or cancel.
-            StepKind::Control { .. } => Ok(StepResult::success()),
-            StepKind::Parallel { .. } => Err(EngineError::Unsupported(
-                "a parallel group runs as its steps".into(),
+            // The scope runs these itself ([`flow`], [`concurrent`]).
+            StepKind::Control { .. } | StepKind::Parallel { .. } => Err(EngineError::Unsupported(
+                "a parallel group or control step as a process".into(),
             )),
             StepKind::Invalid { reason, error } => Err(match (&call.plan.exec.uses, error) {
                 (Some(uses), Some(message)) => EngineError::Action {
@@ -432,14 +342,15 @@ impl<B: ContainerBackend> JobRunner<B> {
 
     /// Waits for the background removal of step containers.
     pub async fn drain(&mut self) {
-        for r in self.chores.removals.drain(..) {
+        let removals = std::mem::take(&mut lock(&self.chores).removals);
+        for r in removals {
             let _ = r.await;
         }
     }
 
     /// The job's `outputs:`, evaluated with the final steps context.
     pub fn job_outputs(&self, outputs: &[(String, String)]) -> BTreeMap<String, String> {
-        let host = self.step_host(&self.progress.root, &self.context_env(&self.progress.root));
+        let host = self.root_host();
         let mut out = BTreeMap::new();
         for (k, v) in outputs {
             match env::eval_text(v, &host) {
@@ -452,9 +363,23 @@ impl<B: ContainerBackend> JobRunner<B> {
         out
     }
 
+    /// The host of the job's own scope after its steps (job outputs, post steps' `if`).
+    fn root_host(&self) -> RunHost {
+        let p = self.progress();
+        let status = if self.token.is_cancelled() {
+            JobStatus::Cancelled
+        } else if p.root.failed {
+            JobStatus::Failure
+        } else {
+            JobStatus::Success
+        };
+        p.root.host(&self.host, status, &self.context_env(&p.root))
+    }
+
     pub fn conclusion(&self) -> (Conclusion, Option<String>) {
-        if self.progress.root.failed {
-            (Conclusion::Failure, self.progress.first_failure.clone())
+        let p = self.progress();
+        if p.root.failed {
+            (Conclusion::Failure, p.first_failure.clone())
         } else if self.token.is_cancelled() {
             (Conclusion::Cancelled, Some("cancelled".into()))
         } else {

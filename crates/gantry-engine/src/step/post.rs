@@ -40,7 +40,10 @@ pub struct Post {
 impl<B: ContainerBackend> JobRunner<B> {
     /// Post steps, last registered first; they run unless the job was force-stopped.
     pub async fn run_posts(&mut self) {
-        while let Some(post) = self.progress.posts.pop() {
+        loop {
+            let Some(post) = self.progress().posts.pop() else {
+                break;
+            };
             if self.cx.signals.force.is_cancelled() {
                 break;
             }
@@ -55,7 +58,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 Err(e) => (Conclusion::Failure, Some(e.to_string())),
             };
             if outcome == Conclusion::Failure {
-                self.progress.root.failed = true;
+                self.progress().root.failed = true;
             }
             self.report_post(&post, t0, outcome, reason);
         }
@@ -67,8 +70,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         let Some(c) = post.condition.as_deref() else {
             return true;
         };
-        let root = &self.progress.root;
-        let host = self.step_host(root, &self.context_env(root));
+        let host = self.root_host();
         let decided = parse_condition(c)
             .map_err(|e| e.to_string())
             .and_then(|cond| cond.evaluate(&host).map_err(|e| e.to_string()));
@@ -93,7 +95,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         });
     }
 
-    async fn run_post(&mut self, post: &Post) -> Result<StepResult, EngineError> {
+    async fn run_post(&self, post: &Post) -> Result<StepResult, EngineError> {
         let mut env: Vec<(String, String)> = post.env.clone().into_iter().collect();
         for (k, v) in &post.state {
             env.push((format!("STATE_{k}"), v.clone()));
@@ -101,15 +103,15 @@ impl<B: ContainerBackend> JobRunner<B> {
         for (k, v) in &post.inputs {
             env.push((input_var(k), v.clone()));
         }
-        self.progress.counter += 1;
+        let tag = self.next_tag();
         match &post.run {
             PostRun::Node { script } => {
-                let tag = format!("{}", self.progress.counter);
                 let command = Command {
                     argv: vec!["node".into(), script.clone()],
                     working_dir: WORKSPACE.into(),
                     env,
                     timeout: None,
+                    stop: self.stop_token(),
                 };
                 let (r, _) = self.exec(&post.label, &tag, command).await?;
                 Ok(r)
@@ -121,6 +123,8 @@ impl<B: ContainerBackend> JobRunner<B> {
                     args: Vec::new(),
                     env,
                     timeout: None,
+                    stop: self.stop_token(),
+                    tag,
                 };
                 self.container_step(&post.label, step).await
             }

@@ -22,6 +22,7 @@ pub struct Command {
     pub working_dir: String,
     pub env: Vec<(String, String)>,
     pub timeout: Option<Duration>,
+    pub stop: CancellationToken,
 }
 
 /// A container to run as a step (`docker://` images, container actions).
@@ -32,6 +33,9 @@ pub struct StepContainer {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub timeout: Option<Duration>,
+    pub stop: CancellationToken,
+    /// The step's tag (names the container).
+    pub tag: String,
 }
 
 impl<B: ContainerBackend> JobRunner<B> {
@@ -55,9 +59,9 @@ impl<B: ContainerBackend> JobRunner<B> {
         }
     }
 
-    /// The token that stops a step: the job's, or, for a step that starts after
-    /// cancellation (`if: always()`), only a second Ctrl-C.
-    fn stop_token(&self) -> CancellationToken {
+    /// The token that stops a post step: the job's, or, for one that starts after
+    /// cancellation, only a second Ctrl-C.
+    pub(super) fn stop_token(&self) -> CancellationToken {
         if self.token.is_cancelled() {
             self.cx.signals.force.clone()
         } else {
@@ -67,7 +71,7 @@ impl<B: ContainerBackend> JobRunner<B> {
 
     /// Runs a command in the job container with output handling, timeout and cancellation.
     pub(super) async fn exec(
-        &mut self,
+        &self,
         label: &str,
         tag: &str,
         command: Command,
@@ -94,7 +98,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         let container = self.site.container.clone();
         let mut fut = Box::pin(async move { backend.exec(&container, &spec, tx).await });
         let stopped = self
-            .wait_or_stop(&mut fut, command.timeout, &pid_path)
+            .wait_or_stop(&mut fut, (command.timeout, &command.stop), &pid_path)
             .await;
         drop(fut);
         let effects = out.await.unwrap_or_default();
@@ -109,13 +113,13 @@ impl<B: ContainerBackend> JobRunner<B> {
     async fn wait_or_stop<F>(
         &self,
         fut: &mut F,
-        timeout: Option<Duration>,
+        (timeout, stop): (Option<Duration>, &CancellationToken),
         pid_path: &str,
     ) -> Stopped
     where
         F: Future<Output = Result<i64, BackendError>> + Unpin,
     {
-        let why = match first_of(fut, timeout, &self.stop_token()).await {
+        let why = match first_of(fut, timeout, stop).await {
             Ok(finished) => return finished,
             Err(why) => why,
         };
@@ -155,11 +159,12 @@ impl<B: ContainerBackend> JobRunner<B> {
     /// A container step: `docker run` of the image with the job's mounts; removed in the
     /// background once it ends.
     pub(super) async fn container_step(
-        &mut self,
+        &self,
         label: &str,
         step: StepContainer,
     ) -> Result<StepResult, EngineError> {
         let timeout = step.timeout;
+        let stop = step.stop.clone();
         let (tx, rx) = output_channel();
         let out = output::spawn(self.output_cx(label, &step.env), rx);
         let spec = self.step_container_spec(step);
@@ -174,7 +179,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         let backend = self.cx.backend.clone();
         let cid = id.clone();
         let mut fut = Box::pin(async move { backend.run_container(&cid, tx).await });
-        let stopped = match first_of(&mut fut, timeout, &self.stop_token()).await {
+        let stopped = match first_of(&mut fut, timeout, &stop).await {
             Ok(finished) => finished,
             Err(why) => {
                 self.kill(&id, &mut fut).await;
@@ -183,9 +188,11 @@ impl<B: ContainerBackend> JobRunner<B> {
         };
         drop(fut);
         let backend = self.cx.backend.clone();
-        self.chores.removals.push(tokio::spawn(async move {
-            let _ = backend.remove_container(&id).await;
-        }));
+        super::lock(&self.chores)
+            .removals
+            .push(tokio::spawn(async move {
+                let _ = backend.remove_container(&id).await;
+            }));
         let effects = out.await.unwrap_or_default();
         let mut result = stopped.into_result()?;
         self.absorb(&effects, &mut result);
@@ -213,7 +220,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 "gantry-{}-{}-step{}",
                 self.cx.run_id,
                 self.cx.slug(key),
-                self.progress.counter
+                step.tag
             ),
             image: step.image,
             entrypoint: step.entrypoint.map(|e| vec![e]),

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 impl<B: ContainerBackend> JobRunner<B> {
     pub(super) async fn remote(
-        &mut self,
+        &self,
         call: &StepCall<'_>,
         repository: &str,
         path: &str,
@@ -27,7 +27,7 @@ impl<B: ContainerBackend> JobRunner<B> {
     }
 
     async fn fetch(
-        &mut self,
+        &self,
         uses: &str,
         repository: &str,
         path: &str,
@@ -48,13 +48,15 @@ impl<B: ContainerBackend> JobRunner<B> {
             })?;
         let base = container_dir(repository, git_ref);
         // Copied once per job: composite and JavaScript actions run from these files.
-        if !self.chores.uploaded.contains(&base) {
+        let mut uploaded = self.uploaded.lock().await;
+        if !uploaded.contains(&base) {
             self.upload(&root, &base).await.map_err(|e| match e {
                 EngineError::Io { what, source } => err(format!("{what}: {source}")),
                 other => other,
             })?;
-            self.chores.uploaded.push(base.clone());
+            uploaded.push(base.clone());
         }
+        drop(uploaded);
         let (dir, cdir) = if path.is_empty() {
             (root, base)
         } else {

@@ -10,7 +10,7 @@ use crate::shell;
 
 impl<B: ContainerBackend> JobRunner<B> {
     pub(super) async fn run(
-        &mut self,
+        &self,
         call: &StepCall<'_>,
         script: &str,
         run_shell: Option<&str>,
@@ -24,10 +24,11 @@ impl<B: ContainerBackend> JobRunner<B> {
             other => other.map(str::to_string),
         };
         let run_shell = run_shell.as_deref();
-        let working_dir = self.env.working_dir(call.plan, &call.host)?;
-        let env = self
-            .env
-            .process_env(&call.env, &call.files, &call.action_id);
+        let (working_dir, env) = {
+            let job = self.job_env();
+            let wd = job.working_dir(call.plan, &call.host)?;
+            (wd, job.process_env(&call.env, &call.files, &call.action_id))
+        };
         let probe = shell::command(run_shell, "");
         let (host_path, path) = self
             .site
@@ -43,6 +44,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             working_dir,
             env,
             timeout: call.timeout,
+            stop: call.stop.clone(),
         };
         let (r, _) = self.exec(call.label, &call.tag, command).await?;
         Ok(r)

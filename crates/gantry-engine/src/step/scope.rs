@@ -7,6 +7,7 @@ use crate::host::RunHost;
 use crate::report::Conclusion;
 use gantry_core::expr::{JobStatus, Object, Value};
 use std::collections::BTreeMap;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Default)]
 pub struct Scope {
@@ -20,6 +21,9 @@ pub struct Scope {
     pub failed: bool,
     /// Inside a composite action: the env of the step that called it.
     pub base_env: Option<EnvMap>,
+    /// Inside a composite action: what stops the step that called it (its steps stop
+    /// with it); the job's token otherwise.
+    pub stop: Option<CancellationToken>,
 }
 
 impl Scope {

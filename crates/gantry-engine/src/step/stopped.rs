@@ -34,6 +34,7 @@ impl Stopped {
             outcome,
             outputs: BTreeMap::new(),
             reason,
+            changes: Vec::new(),
         })
     }
 }

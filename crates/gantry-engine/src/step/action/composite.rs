@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 impl<B: ContainerBackend> JobRunner<B> {
     pub(in crate::step) async fn composite(
-        &mut self,
+        &self,
         call: &StepCall<'_>,
         a: ActionCall,
     ) -> Result<StepResult, EngineError> {
@@ -32,9 +32,11 @@ impl<B: ContainerBackend> JobRunner<B> {
             prefix: format!("{}.", call.label),
             failed: false,
             base_env: Some(call.env.clone()),
+            stop: Some(call.stop.clone()),
         };
-        Box::pin(self.run_scope(steps, &mut inner)).await;
-        let ohost = self.step_host(&inner, self.env.user());
+        self.inner_scope(steps, &mut inner).await;
+        let user = self.job_env().user().clone();
+        let ohost = self.step_host(&inner, &user);
         let mut outputs = BTreeMap::new();
         for (name, value) in &plan.outputs {
             if let Some(v) = value {
@@ -44,7 +46,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         Ok(StepResult {
             outcome: if inner.failed {
                 Conclusion::Failure
-            } else if self.token.is_cancelled() {
+            } else if call.stop.is_cancelled() {
                 Conclusion::Cancelled
             } else {
                 Conclusion::Success
@@ -53,6 +55,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             reason: inner
                 .failed
                 .then(|| format!("a step of {} failed", a.la.uses)),
+            changes: Vec::new(),
         })
     }
 }

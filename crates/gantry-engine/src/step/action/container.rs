@@ -16,7 +16,7 @@ use gantry_plan::{ActionRuns, DockerRuns};
 
 impl<B: ContainerBackend> JobRunner<B> {
     pub(in crate::step) async fn container_action(
-        &mut self,
+        &self,
         call: &StepCall<'_>,
         a: ActionCall,
     ) -> Result<StepResult, EngineError> {
@@ -34,6 +34,8 @@ impl<B: ContainerBackend> JobRunner<B> {
                 args: Vec::new(),
                 env: penv.clone(),
                 timeout: call.timeout,
+                stop: call.stop.clone(),
+                tag: call.tag.clone(),
             };
             let r = self.container_step(call.label, step).await?;
             if r.outcome != Conclusion::Success {
@@ -46,10 +48,12 @@ impl<B: ContainerBackend> JobRunner<B> {
             args,
             env: penv.clone(),
             timeout: call.timeout,
+            stop: call.stop.clone(),
+            tag: call.tag.clone(),
         };
         let r = self.container_step(call.label, step).await?;
         if let Some(post) = &d.post_entrypoint {
-            self.progress.posts.push(Post {
+            self.progress().posts.push(Post {
                 label: format!("post {}", call.label),
                 name: format!("Post {}", call.name),
                 run: PostRun::Container {
@@ -68,7 +72,7 @@ impl<B: ContainerBackend> JobRunner<B> {
     /// The action's image: `docker://` pulled when missing, else built from its
     /// Dockerfile (the build's log is the step's).
     async fn action_image(
-        &mut self,
+        &self,
         call: &StepCall<'_>,
         la: &LoadedAction,
         image: &str,

@@ -14,7 +14,7 @@ use gantry_plan::ActionRuns;
 
 impl<B: ContainerBackend> JobRunner<B> {
     pub(in crate::step) async fn node(
-        &mut self,
+        &self,
         call: &StepCall<'_>,
         a: ActionCall,
     ) -> Result<StepResult, EngineError> {
@@ -41,6 +41,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             working_dir: WORKSPACE.to_string(),
             env: a.penv.clone(),
             timeout: call.timeout,
+            stop: call.stop.clone(),
         };
         let (r, effects) = self.exec(call.label, &call.tag, command).await?;
         let mut state = effects.state.clone();
@@ -48,7 +49,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             state.extend(parse_key_values(&text).unwrap_or_default());
         }
         if let Some(post) = &n.post {
-            self.progress.posts.push(Post {
+            self.progress().posts.push(Post {
                 label: format!("post {}", call.label),
                 name: format!("Post {}", call.name),
                 run: PostRun::Node {

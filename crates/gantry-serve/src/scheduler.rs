@@ -306,7 +306,7 @@ fn prepare<B: ContainerBackend>(
         .cfg
         .repository(&name)
         .ok_or(SourceError::RepositoryGone { name })?;
-    let sha = ev.meta.sha.clone().unwrap_or_default();
+    let sha = super::pull_requests::revision(ev);
     if let Some(tree) = downloaded {
         // A GitHub repository: the tarball at the sha (cached) is copied, so runs cannot
         // change the cache.
@@ -415,8 +415,8 @@ async fn download<B: ContainerBackend>(
         .github
         .as_ref()
         .ok_or(SourceError::NoGitHubClient)?;
-    let sha = ev.meta.sha.clone().unwrap_or_default();
-    Ok(Some(fetch.repository(&repo.name, &sha).await?))
+    let rev = super::pull_requests::revision(ev);
+    Ok(Some(fetch.repository(&repo.name, &rev).await?))
 }
 
 /// Copies a directory tree (files, directories, symbolic links as links).
@@ -539,12 +539,13 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
             return;
         }
     }
-    // Pushes from GitHub get a commit status, set beside the run (never holding it up).
+    // Runs of GitHub deliveries get a commit status (a pull request's on its head commit),
+    // set beside the run (never holding it up).
     let status_target = (event_row.source == "github")
         .then(|| {
             Some((
                 ready.ev.meta.repository.clone()?,
-                ready.ev.meta.sha.clone()?,
+                gantry_plan::event::status_sha(&ready.ev)?,
             ))
         })
         .flatten();

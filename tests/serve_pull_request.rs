@@ -9,13 +9,9 @@
 mod docker;
 mod serve;
 
-use axum::extract::{Path, State};
-use axum::routing::post;
-use axum::{Json, Router};
 use serde_json::{json, Value};
+use serve::github::FakeGitHub;
 use serve::{git, Service, SECRET};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 const PAYLOAD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -60,45 +56,6 @@ jobs:
       - run: echo "closed merged=${{ github.event.pull_request.merged }} ref=$GITHUB_REF sha=$GITHUB_SHA"
 "#;
 
-/// Statuses posted: (`owner/repo@sha`, body).
-type Seen = Arc<Mutex<Vec<(String, Value)>>>;
-
-async fn status(
-    State(seen): State<Seen>,
-    Path((owner, repo, sha)): Path<(String, String, String)>,
-    Json(body): Json<Value>,
-) -> (axum::http::StatusCode, Json<Value>) {
-    seen.lock()
-        .unwrap()
-        .push((format!("{owner}/{repo}@{sha}"), body.clone()));
-    let answer = json!({
-        "url": "http://x", "avatar_url": null, "id": 1, "node_id": "n", "state": body["state"],
-        "description": body["description"], "target_url": body["target_url"],
-        "context": body["context"], "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": "2026-01-01T00:00:00Z", "creator": null
-    });
-    (axum::http::StatusCode::CREATED, Json(answer))
-}
-
-/// A local server playing GitHub's statuses API.
-fn fake_github() -> (String, Seen) {
-    let seen: Seen = Arc::default();
-    let state = seen.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async move {
-            let app = Router::new()
-                .route("/repos/{owner}/{repo}/statuses/{sha}", post(status))
-                .with_state(state);
-            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(l.local_addr().unwrap().port()).unwrap();
-            axum::serve(l, app).await.unwrap();
-        });
-    });
-    (format!("http://127.0.0.1:{}", rx.recv().unwrap()), seen)
-}
-
 /// What a delivery is about.
 struct Pr<'a> {
     action: &'a str,
@@ -133,11 +90,11 @@ fn payload(pr: &Pr) -> Value {
     v
 }
 
-/// Sends `pr` as a signed `pull_request` delivery; the 202 answer.
-fn deliver(s: &Service, delivery: &str, pr: &Pr) -> Value {
-    let body = payload(pr).to_string();
+/// Sends `body` as a signed `pull_request` delivery; the status and the answer.
+fn send(s: &Service, delivery: &str, body: &Value) -> (u16, String) {
+    let body = body.to_string();
     let sig = gantry_plan::signature::sign(SECRET.as_bytes(), body.as_bytes());
-    let (code, text) = s.post(
+    s.post(
         "/hooks/github",
         &[
             ("X-GitHub-Event", "pull_request"),
@@ -146,7 +103,12 @@ fn deliver(s: &Service, delivery: &str, pr: &Pr) -> Value {
             ("Content-Type", "application/json"),
         ],
         body.as_bytes(),
-    );
+    )
+}
+
+/// Sends `pr` as a signed `pull_request` delivery; the 202 answer.
+fn deliver(s: &Service, delivery: &str, pr: &Pr) -> Value {
+    let (code, text) = send(s, delivery, &payload(pr));
     assert_eq!(code, 202, "{text}\n{}", s.log_text());
     serde_json::from_str(&text).unwrap()
 }
@@ -190,8 +152,9 @@ fn commit(repo: &std::path::Path, files: &[(&str, &str)], message: &str) -> Stri
 /// `main`, a `feature` branch (rewriting the workflows' echo lines and adding
 /// `src/feature.txt`) and one more commit on `main` after it. (service, statuses, feature
 /// head, main's tip)
-fn setup() -> (Service, Seen, String, String) {
-    let (api, seen) = fake_github();
+fn setup() -> (Service, FakeGitHub, String, String) {
+    let github = FakeGitHub::start(&[]);
+    let api = &github.url;
     let s = Service::with_github(
         CI,
         "on: webhook\njobs: {}\n",
@@ -221,12 +184,12 @@ fn setup() -> (Service, Seen, String, String) {
     );
     git(repo, &["checkout", "-q", "main"]);
     let base = commit(repo, &[("base.txt", "more on main\n")], "main moves on");
-    (s, seen, head, base)
+    (s, github, head, base)
 }
 
 #[test]
 fn pull_request_deliveries_run_the_merge_commit_and_report_on_the_head() {
-    let (s, seen, head, base) = setup();
+    let (s, github, head, base) = setup();
     let opened = Pr {
         action: "opened",
         number: 1,
@@ -241,7 +204,11 @@ fn pull_request_deliveries_run_the_merge_commit_and_report_on_the_head() {
     );
     let pr_run = run_of(&answer, &["pr", "target"], "pr");
     let target_run = run_of(&answer, &["pr", "target"], "target");
+    // A redelivery answers the same and builds the same merge commit.
     let merge = git(&s.repo, &["rev-parse", "refs/pull/1/merge"]);
+    let again = deliver(&s, "pr-opened", &opened);
+    assert_eq!(again["runs"], answer["runs"], "{again:#}");
+    assert_eq!(git(&s.repo, &["rev-parse", "refs/pull/1/merge"]), merge);
     let parents = git(&s.repo, &["log", "-1", "--format=%P", &merge]);
     assert_eq!(parents, format!("{base} {head}"));
     // The pull_request workflow is the merge commit's (the head branch's version), run in
@@ -263,17 +230,17 @@ fn pull_request_deliveries_run_the_merge_commit_and_report_on_the_head() {
     let want = format!("event=pull_request_target ref=refs/heads/main sha={base} head=feature");
     assert!(logs.contains(&want), "want {want:?} in {logs}");
     // Statuses: pending then success for both runs, all on the head commit.
-    let statuses = wait_statuses(&seen, 4);
+    let statuses = github.statuses(4);
     assert!(
         statuses
             .iter()
-            .all(|(at, _)| at == &format!("octo-org/octo-repo@{head}")),
+            .all(|st| st.git_ref == format!("octo-org/octo-repo@{head}")),
         "{statuses:?}"
     );
     let mut contexts: Vec<String> = statuses
         .iter()
-        .filter(|(_, b)| b["state"] == "success")
-        .map(|(_, b)| b["context"].as_str().unwrap().to_string())
+        .filter(|st| st.body["state"] == "success")
+        .map(|st| st.body["context"].as_str().unwrap().to_string())
         .collect();
     contexts.sort();
     assert_eq!(contexts, ["gantry/pr", "gantry/target"]);
@@ -334,23 +301,9 @@ fn synchronize_then_close(s: &Service, head: &str, base: &str) {
     assert!(logs.contains(&want), "want {want:?} in {logs}");
 }
 
-/// Waits until `n` statuses were posted; them.
-fn wait_statuses(seen: &Seen, n: usize) -> Vec<(String, Value)> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while seen.lock().unwrap().len() < n {
-        assert!(
-            Instant::now() < deadline,
-            "statuses: {:?}",
-            seen.lock().unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    seen.lock().unwrap().clone()
-}
-
 #[test]
 fn paths_and_conflicts_decide_which_pull_request_workflows_run() {
-    let (s, _seen, _head, base) = setup();
+    let (s, _github, _head, base) = setup();
     let repo = &s.repo;
     // A pull request touching only docs: the `paths: ['src/**']` workflow does not run.
     git(repo, &["checkout", "-q", "-b", "docs", &base]);
@@ -366,6 +319,18 @@ fn paths_and_conflicts_decide_which_pull_request_workflows_run() {
         base: ("main", &main),
         merged: None,
     };
+    // A head commit the repository does not have: not yet, nothing recorded.
+    let missing = "0123456789abcdef0123456789abcdef01234567";
+    let early = Pr {
+        head: ("docs", missing),
+        ..only_docs
+    };
+    let (code, text) = send(&s, "pr-early", &payload(&early));
+    assert_eq!(code, 503, "{text}");
+    assert!(
+        text.contains("commit_not_yet") && text.contains(missing),
+        "{text}"
+    );
     let answer = deliver(&s, "pr-docs", &only_docs);
     let target = run_of(&answer, &["target"], "target");
     let excluded = not_matched(&answer, "pull_request", ".github/workflows/ci.yml");
@@ -407,4 +372,83 @@ fn not_matched(answer: &Value, event: &str, workflow: &str) -> String {
         .find(|n| n["event"] == event && n["workflow"].to_string().trim_matches('"') == workflow)
         .map(|n| n["reasons"].to_string())
         .unwrap_or_else(|| panic!("{workflow} on {event} not in {answer:#}"))
+}
+
+const HOSTED: &str = r#"name: hosted-pr
+on:
+  pull_request:
+    branches: [main]
+    paths: ['src/**']
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          cat notes.txt
+          echo "ref=$GITHUB_REF sha=$GITHUB_SHA head=$GITHUB_HEAD_REF base=$GITHUB_BASE_REF"
+"#;
+
+#[test]
+fn a_github_hosted_pull_request_runs_the_head_commit_and_reports_on_it() {
+    let github = FakeGitHub::start(&[
+        (".github/workflows/hosted.yml", HOSTED),
+        ("notes.txt", "from the tarball\n"),
+    ]);
+    let s = Service::with_github(
+        "on: push\njobs: {}\n",
+        "on: webhook\njobs: {}\n",
+        "public_url = \"http://gantry.example\"",
+        &format!(
+            "token = \"ghp_hosted\"\napi_url = \"{}\"\n[[repositories]]\nname = \"octo-org/hosted\"",
+            github.url
+        ),
+    );
+    let (head, base) = (
+        "5e3a1f0c9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f",
+        "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
+    );
+    let mut body = payload(&Pr {
+        action: "opened",
+        number: 4,
+        head: ("feature", head),
+        base: ("main", base),
+        merged: None,
+    });
+    body["repository"]["full_name"] = json!("octo-org/hosted");
+    body["repository"]["name"] = json!("hosted");
+    let (code, text) = send(&s, "hosted-pr", &body);
+    assert_eq!(code, 202, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let id = run_of(&answer, &["hosted-pr"], "hosted-pr");
+    let logs = logs_of(&s, id);
+    let want = format!("ref=refs/pull/4/merge sha={head} head=feature base=main");
+    assert!(
+        logs.contains("from the tarball") && logs.contains(&want),
+        "{logs}"
+    );
+    // pull_request read the head's workflows and tarball; pull_request_target the base's
+    // workflows (the base is the default branch); the statuses went to the head.
+    let seen = github.seen();
+    let refs_of = |what: &str| -> Vec<String> {
+        let mut r: Vec<String> = seen
+            .iter()
+            .filter(|x| x.what == what)
+            .map(|x| x.git_ref.clone())
+            .collect();
+        r.dedup();
+        r
+    };
+    assert_eq!(
+        refs_of("contents/.github/workflows"),
+        [head, base],
+        "{seen:?}"
+    );
+    assert_eq!(refs_of("tarball"), [head], "{seen:?}");
+    let statuses = github.statuses(2);
+    assert!(
+        statuses
+            .iter()
+            .all(|st| st.git_ref == format!("octo-org/hosted@{head}")),
+        "{statuses:?}"
+    );
 }

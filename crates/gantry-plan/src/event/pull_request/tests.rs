@@ -24,10 +24,20 @@ fn payload(action: &str, base: &str, merged: bool, default: &str) -> Value {
     })
 }
 
+/// (event, action, base branch, merged, default branch, GITHUB_REF, GITHUB_SHA)
+type Case = (
+    &'static str,
+    &'static str,
+    &'static str,
+    bool,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+);
+
 #[test]
 fn refs_and_shas_follow_githubs_table() {
-    // (event, action, base branch, merged, default branch, GITHUB_REF, GITHUB_SHA)
-    let cases: &[(&str, &str, &str, bool, &str, &str, Option<&str>)] = &[
+    let cases: &[Case] = &[
         (
             "pull_request",
             "opened",

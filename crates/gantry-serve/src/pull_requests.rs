@@ -155,6 +155,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_hosted_run_reads_the_events_commit_else_its_branch() {
+        let payload = |base: &str| {
+            json!({"action": "opened", "number": 2,
+                "pull_request": {"number": 2, "head": {"ref": "f", "sha": "h"}, "base": {"ref": base, "sha": "b"}},
+                "repository": {"full_name": "o/r", "default_branch": "main"}})
+        };
+        let cases = [
+            ("pull_request", "dev", "h"),
+            ("pull_request_target", "main", "b"),
+            ("pull_request_target", "dev", "main"),
+        ];
+        for (name, base, want) in cases {
+            let ev = gantry_plan::event::from_payload(name, payload(base)).unwrap();
+            assert_eq!(revision(&ev), want, "{name} into {base}");
+        }
+        let (id, ev) = (
+            "github:d".to_string(),
+            gantry_plan::event::from_payload("pull_request", payload("main")).unwrap(),
+        );
+        let ids: Vec<(String, String)> = events_of(id, ev)
+            .into_iter()
+            .map(|(id, ev)| (id, ev.name))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("github:d".to_string(), "pull_request".to_string()),
+                (
+                    "github:d:target".to_string(),
+                    "pull_request_target".to_string()
+                )
+            ]
+        );
+    }
+
+    #[test]
     fn a_delivery_answer_joins_its_events() {
         let pr = r#"{"event_id":"github:d","runs":[{"id":1,"workflow":"ci"}],"not_matched":[{"workflow":"t.yml","reasons":["r"]}]}"#;
         let target =

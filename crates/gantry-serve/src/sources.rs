@@ -166,9 +166,15 @@ impl Sources {
         Ok(self.keep(&repo.name, sha, files))
     }
 
+    /// Checks the files and caches them when `sha` names a commit (a branch name, read for
+    /// a GitHub-hosted `pull_request_target`, moves: never cached).
     fn keep(&self, repo: &str, sha: &str, files: Vec<(String, Vec<u8>)>) -> Workflows {
         let key = (repo.to_string(), sha.to_string());
         let loaded: Workflows = Arc::new(files.into_iter().map(|(p, b)| check(p, &b)).collect());
+        let is_sha = sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit());
+        if !is_sha {
+            return loaded;
+        }
         if let Ok(mut c) = self.cache.lock() {
             if c.len() > 256 {
                 c.clear();

@@ -35,75 +35,21 @@ type Case = (
     Option<&'static str>,
 );
 
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    ("pull_request", "opened", "main", false, "main", "refs/pull/5/merge", Some(HEAD)),
+    ("pull_request", "synchronize", "dev", false, "main", "refs/pull/5/merge", Some(HEAD)),
+    ("pull_request", "closed", "main", false, "main", "refs/pull/5/merge", Some(HEAD)),
+    ("pull_request", "closed", "dev", true, "main", "refs/heads/dev", Some(MERGED)),
+    ("pull_request_target", "opened", "main", false, "main", "refs/heads/main", Some(BASE)),
+    // The default branch's latest commit is not in the payload when it is not the base.
+    ("pull_request_target", "opened", "dev", false, "main", "refs/heads/main", None),
+    ("pull_request_target", "closed", "main", true, "main", "refs/heads/main", Some(BASE)),
+];
+
 #[test]
 fn refs_and_shas_follow_githubs_table() {
-    let cases: &[Case] = &[
-        (
-            "pull_request",
-            "opened",
-            "main",
-            false,
-            "main",
-            "refs/pull/5/merge",
-            Some(HEAD),
-        ),
-        (
-            "pull_request",
-            "synchronize",
-            "dev",
-            false,
-            "main",
-            "refs/pull/5/merge",
-            Some(HEAD),
-        ),
-        (
-            "pull_request",
-            "closed",
-            "main",
-            false,
-            "main",
-            "refs/pull/5/merge",
-            Some(HEAD),
-        ),
-        (
-            "pull_request",
-            "closed",
-            "dev",
-            true,
-            "main",
-            "refs/heads/dev",
-            Some(MERGED),
-        ),
-        (
-            "pull_request_target",
-            "opened",
-            "main",
-            false,
-            "main",
-            "refs/heads/main",
-            Some(BASE),
-        ),
-        // The default branch's latest commit is not in the payload when it is not the base.
-        (
-            "pull_request_target",
-            "opened",
-            "dev",
-            false,
-            "main",
-            "refs/heads/main",
-            None,
-        ),
-        (
-            "pull_request_target",
-            "closed",
-            "main",
-            true,
-            "main",
-            "refs/heads/main",
-            Some(BASE),
-        ),
-    ];
-    for &(name, action, base, merged, default, git_ref, sha) in cases {
+    for &(name, action, base, merged, default, git_ref, sha) in CASES {
         let ev = from_payload(name, payload(action, base, merged, default)).unwrap();
         let what = format!("{name} {action} into {base} (merged: {merged})");
         assert_eq!(ev.meta.git_ref.as_deref(), Some(git_ref), "{what}");

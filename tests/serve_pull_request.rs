@@ -388,13 +388,9 @@ jobs:
           echo "ref=$GITHUB_REF sha=$GITHUB_SHA head=$GITHUB_HEAD_REF base=$GITHUB_BASE_REF"
 "#;
 
-#[test]
-fn a_github_hosted_pull_request_runs_the_head_commit_and_reports_on_it() {
-    let github = FakeGitHub::start(&[
-        (".github/workflows/hosted.yml", HOSTED),
-        ("notes.txt", "from the tarball\n"),
-    ]);
-    let s = Service::with_github(
+/// The service with `octo-org/hosted` on GitHub, played by `github`.
+fn hosted_service(github: &FakeGitHub) -> Service {
+    Service::with_github(
         "on: push\njobs: {}\n",
         "on: webhook\njobs: {}\n",
         "public_url = \"http://gantry.example\"",
@@ -402,7 +398,16 @@ fn a_github_hosted_pull_request_runs_the_head_commit_and_reports_on_it() {
             "token = \"ghp_hosted\"\napi_url = \"{}\"\n[[repositories]]\nname = \"octo-org/hosted\"",
             github.url
         ),
-    );
+    )
+}
+
+#[test]
+fn a_github_hosted_pull_request_runs_the_head_commit_and_reports_on_it() {
+    let github = FakeGitHub::start(&[
+        (".github/workflows/hosted.yml", HOSTED),
+        ("notes.txt", "from the tarball\n"),
+    ]);
+    let s = hosted_service(&github);
     let (head, base) = (
         "5e3a1f0c9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f",
         "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
@@ -451,4 +456,51 @@ fn a_github_hosted_pull_request_runs_the_head_commit_and_reports_on_it() {
             .all(|st| st.git_ref == format!("octo-org/hosted@{head}")),
         "{statuses:?}"
     );
+}
+
+const NEEDS_SECRET: &str = r#"name: deploy-key
+on: pull_request
+jobs:
+  use:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "key=${{ secrets.DEPLOY_KEY }}"
+"#;
+
+#[test]
+fn pull_request_runs_of_a_fork_get_no_secrets() {
+    let (s, _github, _head, _base) = setup();
+    let repo = &s.repo;
+    let main = commit(
+        repo,
+        &[(".github/workflows/secret.yml", NEEDS_SECRET)],
+        "a workflow with a secret",
+    );
+    git(repo, &["checkout", "-q", "-b", "forked", &main]);
+    let head = commit(repo, &[("src/feature.txt", "from a fork\n")], "fork");
+    git(repo, &["checkout", "-q", "main"]);
+    let mut body = payload(&Pr {
+        action: "opened",
+        number: 5,
+        head: ("forked", &head),
+        base: ("main", &main),
+        merged: None,
+    });
+    body["pull_request"]["head"]["repo"]["full_name"] = json!("mallory/octo-repo");
+    body["pull_request"]["head"]["label"] = json!("mallory:forked");
+    let (code, text) = send(&s, "pr-fork", &body);
+    assert_eq!(code, 202, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let names = ["deploy-key", "pr", "target"];
+    let refused = s.wait_run(run_of(&answer, &names, "deploy-key"), 60);
+    assert_eq!(refused["run"]["conclusion"], "failure", "{refused:#}");
+    let why = refused.to_string();
+    assert!(
+        why.contains("#5 comes from a fork") && why.contains("DEPLOY_KEY"),
+        "{refused:#}"
+    );
+    // Runs that need no secret run, the fork's code included.
+    let logs = logs_of(&s, run_of(&answer, &names, "pr"));
+    assert!(logs.contains("from a fork"), "{logs}");
+    logs_of(&s, run_of(&answer, &names, "target"));
 }

@@ -669,16 +669,7 @@ async fn ready<B: ContainerBackend>(
         let reason = "the workflow no longer matches the event".to_string();
         return Err((Conclusion::Skipped, reason));
     };
-    // Only the tenant's secrets, and a secret it does not have fails the run now.
-    let tenant = super::tenants::of(
-        &app.settings.cfg,
-        &event_row.source,
-        ev.meta.repository.as_deref(),
-    );
-    let secrets = app.settings.secrets.tenant(tenant);
-    secrets
-        .check(&super::tenants::secret_names(&plan))
-        .map_err(failed)?;
+    let secrets = run_secrets(app, &event_row.source, &ev, &plan)?;
     Ok(Ready {
         ev,
         file: outcome.file,
@@ -689,6 +680,24 @@ async fn ready<B: ContainerBackend>(
         workspace,
         temporary,
     })
+}
+
+/// Only the tenant's secrets: a secret it does not have fails the run now, and so does any
+/// secret for a `pull_request` from a fork (see `pull_requests::fork_refusal`).
+fn run_secrets<B: ContainerBackend>(
+    app: &App<B>,
+    source: &str,
+    ev: &Event,
+    plan: &gantry_plan::WorkflowPlan,
+) -> Result<gantry_secrets::ScopedStore, Stop> {
+    let names = super::tenants::secret_names(plan);
+    if let Some(why) = super::pull_requests::fork_refusal(ev, &names) {
+        return Err(failed(why));
+    }
+    let tenant = super::tenants::of(&app.settings.cfg, source, ev.meta.repository.as_deref());
+    let secrets = app.settings.secrets.tenant(tenant);
+    secrets.check(&names).map_err(failed)?;
+    Ok(secrets)
 }
 
 /// Waits while Vault does not answer for the run's secrets (tried with backoff, said in the

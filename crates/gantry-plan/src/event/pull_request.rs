@@ -22,6 +22,9 @@ pub struct PullRequest {
     pub merged: bool,
     /// Once merged, the commit on the base branch (GitHub's `merge_commit_sha`).
     pub merge_commit_sha: Option<String>,
+    /// The head is in another repository than the base (`head.repo` is another repository,
+    /// or `null`: a fork deleted since), whose author may not be trusted with secrets.
+    pub from_fork: bool,
 }
 
 fn text(v: &Value, pointer: &str) -> Option<String> {
@@ -48,8 +51,14 @@ impl PullRequest {
         let action = text(p, "/action").unwrap_or_else(|| "opened".into());
         let merged = action == "closed"
             && p.pointer("/pull_request/merged").and_then(Value::as_bool) == Some(true);
+        let from_fork = match p.pointer("/pull_request/head/repo") {
+            Some(Value::Null) => true,
+            Some(repo) => repo.get("full_name") != p.pointer("/repository/full_name"),
+            None => false,
+        };
         Some(PullRequest {
             number,
+            from_fork,
             action,
             base_ref,
             base_sha: text(p, "/pull_request/base/sha"),

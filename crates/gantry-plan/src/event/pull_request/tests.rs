@@ -75,6 +75,7 @@ fn a_pull_request_says_which_commits_it_is_about() {
             default_branch: "main".into(),
             merged: true,
             merge_commit_sha: Some(MERGED.into()),
+            from_fork: false,
         }
     );
     assert_eq!(
@@ -114,4 +115,23 @@ fn a_pull_request_delivery_also_stands_for_pull_request_target() {
     .into_event();
     assert!(PullRequest::of(&push).is_none() && target_of(&push).is_none());
     assert_eq!(status_sha(&push).as_deref(), Some(HEAD));
+}
+
+#[test]
+fn a_head_in_another_repository_is_a_fork() {
+    // (head.repo, from a fork)
+    let cases = [
+        (None, false),
+        (Some(json!({"full_name": "octo-org/octo-repo"})), false),
+        (Some(json!({"full_name": "mallory/octo-repo"})), true),
+        (Some(Value::Null), true),
+    ];
+    for (repo, fork) in cases {
+        let mut p = payload("opened", "main", false, "main");
+        if let Some(r) = repo.clone() {
+            p["pull_request"]["head"]["repo"] = r;
+        }
+        let ev = from_payload("pull_request", p).unwrap();
+        assert_eq!(PullRequest::of(&ev).unwrap().from_fork, fork, "{repo:?}");
+    }
 }

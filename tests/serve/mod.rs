@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod github;
+
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -32,14 +32,14 @@ pub struct PushQuery {
     pub before: Option<String>,
 }
 
-fn no_git(repo: &Path, e: std::io::Error) -> GitError {
+pub(crate) fn no_git(repo: &Path, e: std::io::Error) -> GitError {
     GitError::NoGit {
         path: repo.into(),
         detail: e.to_string(),
     }
 }
 
-fn git(repo: &Path, args: &[&str]) -> Result<String, GitError> {
+pub(crate) fn git(repo: &Path, args: &[&str]) -> Result<String, GitError> {
     let out = Command::new("git")
         .arg("-C")
         .arg(repo)
@@ -57,7 +57,7 @@ fn git(repo: &Path, args: &[&str]) -> Result<String, GitError> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn commit_of(repo: &Path, rev: &str) -> Option<String> {
+pub(crate) fn commit_of(repo: &Path, rev: &str) -> Option<String> {
     git(
         repo,
         &[

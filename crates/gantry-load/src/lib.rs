@@ -6,6 +6,7 @@
 
 mod error;
 pub mod git;
+pub mod merge;
 mod objects;
 mod resolver;
 mod workflows;

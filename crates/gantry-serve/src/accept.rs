@@ -20,11 +20,13 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// The workflows an event of `source` is matched against.
+/// The workflows an event of `source` is matched against. A pull request event of a local
+/// repository is settled on the way (its sha and changed files: see `pull_requests`), so
+/// the event recorded is the one its runs read.
 pub async fn workflows_for<B: ContainerBackend>(
     app: &Arc<App<B>>,
     source: &str,
-    ev: &Event,
+    ev: &mut Event,
 ) -> Result<Workflows, SourceError> {
     if let Some(name) = source.strip_prefix("hook:") {
         let hook = app
@@ -49,24 +51,45 @@ pub async fn workflows_for<B: ContainerBackend>(
     let Some(repo) = app.settings.cfg.repository(&repo_name) else {
         return Err(SourceError::NoRepository { name: repo_name });
     };
-    if ev.name != "push" {
+    if !HANDLED.contains(&ev.name.as_str()) {
         return Err(SourceError::NotHandled {
             event: ev.name.clone(),
             repository: repo.name.clone(),
         });
     }
-    let sha = ev.meta.sha.clone().unwrap_or_default();
     if repo.path.is_none() {
         let Some(fetch) = &app.sources.github else {
             return Err(SourceError::NoGitHubClientFor {
                 repository: repo.name.clone(),
             });
         };
-        return app.sources.files.at_sha_on_github(fetch, repo, &sha).await;
+        let rev = super::pull_requests::revision(ev);
+        return app.sources.files.at_sha_on_github(fetch, repo, &rev).await;
     }
-    let app2 = app.clone();
-    let repo = repo.clone();
-    tokio::task::spawn_blocking(move || app2.sources.files.at_sha(&repo, &sha)).await?
+    let (app2, repo, mut owned) = (app.clone(), repo.clone(), ev.clone());
+    let (owned, workflows) = tokio::task::spawn_blocking(move || {
+        let workflows = local_workflows(&app2, &repo, &mut owned);
+        (owned, workflows)
+    })
+    .await?;
+    *ev = owned;
+    workflows
+}
+
+/// The GitHub events a configured repository's deliveries are run for.
+const HANDLED: &[&str] = &["push", "pull_request", "pull_request_target"];
+
+/// A local repository's workflows for `ev`, once a pull request event is settled. Blocking.
+fn local_workflows<B: ContainerBackend>(
+    app: &App<B>,
+    repo: &super::config::RepositoryConfig,
+    ev: &mut Event,
+) -> Result<Workflows, SourceError> {
+    if let Some(path) = &repo.path {
+        super::pull_requests::settle_local(repo, path, ev)?;
+    }
+    let sha = ev.meta.sha.clone().unwrap_or_default();
+    app.sources.files.at_sha(repo, &sha)
 }
 
 /// Which workflows run for the event and which do not (and why).

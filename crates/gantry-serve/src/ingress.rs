@@ -309,50 +309,70 @@ fn hook_event<B: ContainerBackend>(
     Ok((id, ev))
 }
 
-/// An authenticated event: forwarded to the events topic when this instance only ingests,
-/// else matched and recorded here.
+/// An authenticated delivery: its events (a GitHub `pull_request` is two: see
+/// `pull_requests`) forwarded to the events topic when this instance only ingests, else
+/// matched and recorded here. A commit not there yet for any of them records none.
 async fn settle<B: ContainerBackend>(
     app: &Arc<App<B>>,
     id: String,
     source: &str,
     ev: Event,
 ) -> Response {
+    let events = if source == "github" {
+        super::pull_requests::events_of(id, ev)
+    } else {
+        vec![(id, ev)]
+    };
     if let Some(f) = &app.intake.forwarder {
+        return forward(app, f, source, events).await;
+    }
+    let mut decided = Vec::new();
+    for (id, mut ev) in events {
+        let workflows = accept::workflows_for(app, source, &mut ev).await;
+        if let Err(e @ SourceError::CommitNotYet { .. }) = &workflows {
+            // Not recorded, so a redelivery is decided afresh (a recorded answer would be
+            // replayed, and the push never run).
+            app.runs.metrics.reject("commit_not_yet");
+            let mut r = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "commit_not_yet",
+                e.to_string(),
+            );
+            r.headers_mut()
+                .insert(h::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            return r;
+        }
+        decided.push((id, ev, workflows));
+    }
+    record(app, source, decided).await
+}
+
+/// Puts a delivery's events on the events topic, for the instances that run them.
+async fn forward<B: ContainerBackend>(
+    app: &App<B>,
+    f: &gantry_kafka::Forwarder,
+    source: &str,
+    events: Vec<(String, Event)>,
+) -> Response {
+    let first = events.first().map(|(id, _)| id.clone()).unwrap_or_default();
+    let mut at = None;
+    for (id, ev) in events {
         let body = json!({ "id": id, "source": source, "event": ev }).to_string();
-        return match f.send(&id, body.as_bytes()).await {
-            Ok(at) => {
-                app.runs.metrics.accepted.fetch_add(1, Ordering::Relaxed);
-                (
-                    StatusCode::ACCEPTED,
-                    axum::Json(json!({ "event_id": id, "forwarded": at })),
-                )
-                    .into_response()
-            }
+        match f.send(&id, body.as_bytes()).await {
+            Ok(sent) => at = Some(sent),
             Err(e) => {
                 app.runs.metrics.reject("forward");
-                error(
+                return error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "forward",
                     format!("the event could not be put on {}: {e}", f.topic),
-                )
+                );
             }
-        };
+        }
     }
-    let workflows = accept::workflows_for(app, source, &ev).await;
-    if let Err(e @ SourceError::CommitNotYet { .. }) = &workflows {
-        // Not recorded, so a redelivery is decided afresh (a recorded answer would be
-        // replayed, and the push never run).
-        app.runs.metrics.reject("commit_not_yet");
-        let mut r = error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "commit_not_yet",
-            e.to_string(),
-        );
-        r.headers_mut()
-            .insert(h::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
-        return r;
-    }
-    record(app, id, source, ev, workflows).await
+    app.runs.metrics.accepted.fetch_add(1, Ordering::Relaxed);
+    let answer = json!({ "event_id": first, "forwarded": at });
+    (StatusCode::ACCEPTED, axum::Json(answer)).into_response()
 }
 
 /// A unique id for events that bring none.
@@ -370,26 +390,30 @@ fn uuid_like() -> String {
     )
 }
 
+/// Records each event of a delivery with its runs; one answer for all of them.
 async fn record<B: ContainerBackend>(
     app: &Arc<App<B>>,
-    id: String,
     source: &str,
-    ev: Event,
-    workflows: Result<Workflows, SourceError>,
+    decided: Vec<(String, Event, Result<Workflows, SourceError>)>,
 ) -> Response {
-    match accept::accept(app, id, source, &ev, &workflows).await {
-        Ok(a) => (
-            StatusCode::ACCEPTED,
-            [(h::CONTENT_TYPE, "application/json")],
-            redact::redact(&a.response, &app.intake.host_paths),
-        )
-            .into_response(),
-        Err(e) if e.is_unavailable() => store_unavailable(app, &unavailable_cause(&e)),
-        Err(e) => {
-            tracing::error!(error = %e, "recording an event");
-            app.runs.metrics.reject("store");
-            let message = redact::redact(&e.to_string(), &app.intake.host_paths);
-            error(StatusCode::SERVICE_UNAVAILABLE, "store", message)
+    let mut answers = Vec::new();
+    for (id, ev, workflows) in decided {
+        match accept::accept(app, id, source, &ev, &workflows).await {
+            Ok(a) => answers.push((ev.name.clone(), a.response)),
+            Err(e) if e.is_unavailable() => return store_unavailable(app, &unavailable_cause(&e)),
+            Err(e) => {
+                tracing::error!(error = %e, "recording an event");
+                app.runs.metrics.reject("store");
+                let message = redact::redact(&e.to_string(), &app.intake.host_paths);
+                return error(StatusCode::SERVICE_UNAVAILABLE, "store", message);
+            }
         }
     }
+    let response = super::pull_requests::combine(&answers);
+    (
+        StatusCode::ACCEPTED,
+        [(h::CONTENT_TYPE, "application/json")],
+        redact::redact(&response, &app.intake.host_paths),
+    )
+        .into_response()
 }

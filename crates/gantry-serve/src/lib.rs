@@ -16,6 +16,7 @@ mod fair;
 mod ingress;
 mod listener;
 mod metrics;
+mod pull_requests;
 mod redact;
 mod reporter;
 mod runtime_watch;

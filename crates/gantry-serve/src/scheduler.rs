@@ -306,7 +306,7 @@ fn prepare<B: ContainerBackend>(
         .cfg
         .repository(&name)
         .ok_or(SourceError::RepositoryGone { name })?;
-    let sha = ev.meta.sha.clone().unwrap_or_default();
+    let sha = super::pull_requests::revision(ev);
     if let Some(tree) = downloaded {
         // A GitHub repository: the tarball at the sha (cached) is copied, so runs cannot
         // change the cache.
@@ -415,8 +415,8 @@ async fn download<B: ContainerBackend>(
         .github
         .as_ref()
         .ok_or(SourceError::NoGitHubClient)?;
-    let sha = ev.meta.sha.clone().unwrap_or_default();
-    Ok(Some(fetch.repository(&repo.name, &sha).await?))
+    let rev = super::pull_requests::revision(ev);
+    Ok(Some(fetch.repository(&repo.name, &rev).await?))
 }
 
 /// Copies a directory tree (files, directories, symbolic links as links).
@@ -539,12 +539,13 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
             return;
         }
     }
-    // Pushes from GitHub get a commit status, set beside the run (never holding it up).
+    // Runs of GitHub deliveries get a commit status (a pull request's on its head commit),
+    // set beside the run (never holding it up).
     let status_target = (event_row.source == "github")
         .then(|| {
             Some((
                 ready.ev.meta.repository.clone()?,
-                ready.ev.meta.sha.clone()?,
+                gantry_plan::event::status_sha(&ready.ev)?,
             ))
         })
         .flatten();
@@ -668,16 +669,7 @@ async fn ready<B: ContainerBackend>(
         let reason = "the workflow no longer matches the event".to_string();
         return Err((Conclusion::Skipped, reason));
     };
-    // Only the tenant's secrets, and a secret it does not have fails the run now.
-    let tenant = super::tenants::of(
-        &app.settings.cfg,
-        &event_row.source,
-        ev.meta.repository.as_deref(),
-    );
-    let secrets = app.settings.secrets.tenant(tenant);
-    secrets
-        .check(&super::tenants::secret_names(&plan))
-        .map_err(failed)?;
+    let secrets = run_secrets(app, &event_row.source, &ev, &plan)?;
     Ok(Ready {
         ev,
         file: outcome.file,
@@ -688,6 +680,24 @@ async fn ready<B: ContainerBackend>(
         workspace,
         temporary,
     })
+}
+
+/// Only the tenant's secrets: a secret it does not have fails the run now, and so does any
+/// secret for a `pull_request` from a fork (see `pull_requests::fork_refusal`).
+fn run_secrets<B: ContainerBackend>(
+    app: &App<B>,
+    source: &str,
+    ev: &Event,
+    plan: &gantry_plan::WorkflowPlan,
+) -> Result<gantry_secrets::ScopedStore, Stop> {
+    let names = super::tenants::secret_names(plan);
+    if let Some(why) = super::pull_requests::fork_refusal(ev, &names) {
+        return Err(failed(why));
+    }
+    let tenant = super::tenants::of(&app.settings.cfg, source, ev.meta.repository.as_deref());
+    let secrets = app.settings.secrets.tenant(tenant);
+    secrets.check(&names).map_err(failed)?;
+    Ok(secrets)
 }
 
 /// Waits while Vault does not answer for the run's secrets (tried with backoff, said in the

@@ -1,6 +1,7 @@
 //! Where a served event's workflows (and workspace) come from: a configured repository's
-//! `.github/workflows` at the pushed sha (read with git, cached per sha — a sha never
-//! changes), or a named hook's workflow directory.
+//! `.github/workflows` at the event's sha (read with git, cached per sha — a sha never
+//! changes; for pull requests, the sha `pull_requests` settles), or a named hook's workflow
+//! directory.
 
 use super::config::{HookConfig, RepositoryConfig};
 use gantry_github::ActionFetcher;
@@ -28,8 +29,18 @@ pub enum SourceError {
     NoKafka,
     #[error("repository `{name}` is not configured")]
     NoRepository { name: String },
-    #[error("`{event}` events of {repository} are not handled (only push)")]
+    #[error("`{event}` events of {repository} are not handled (only push, pull_request and pull_request_target)")]
     NotHandled { event: String, repository: String },
+    /// A pull request payload without a field the run needs.
+    #[error("pull request #{number}: the payload has no `pull_request.{field}`")]
+    PullRequestField { number: u64, field: &'static str },
+    /// The head does not merge cleanly into the base: GitHub runs no `pull_request`
+    /// workflow then (`pull_request_target` ones still run).
+    #[error("pull request #{number} has a merge conflict ({files}): no merge commit, so no pull_request workflow runs, as on GitHub")]
+    MergeConflict { number: u64, files: String },
+    /// `pull_request_target` runs the default branch, which the repository does not have.
+    #[error("branch `{branch}` is not in repository `{repository}`")]
+    NoBranch { repository: String, branch: String },
     #[error("{repository} is on GitHub, but no GitHub client could be built")]
     NoGitHubClientFor { repository: String },
     /// The push names a commit the local repository does not have yet (and fetching its
@@ -73,7 +84,7 @@ pub enum SourceError {
 /// Tries for the pushed commit: a push can reach the service before the local repository
 /// has its commit (a mirror that syncs on its own schedule). The remotes are fetched and the
 /// repository is looked at again for up to about two seconds; a blocking caller's thread.
-fn wait_for_commit(path: &Path, repository: &str, sha: &str) -> Result<(), SourceError> {
+pub(crate) fn wait_for_commit(path: &Path, repository: &str, sha: &str) -> Result<(), SourceError> {
     use gantry_load::git::{fetch_remotes, has_commit};
     for attempt in 0..8 {
         if has_commit(path, sha) {
@@ -155,9 +166,15 @@ impl Sources {
         Ok(self.keep(&repo.name, sha, files))
     }
 
+    /// Checks the files and caches them when `sha` names a commit (a branch name, read for
+    /// a GitHub-hosted `pull_request_target`, moves: never cached).
     fn keep(&self, repo: &str, sha: &str, files: Vec<(String, Vec<u8>)>) -> Workflows {
         let key = (repo.to_string(), sha.to_string());
         let loaded: Workflows = Arc::new(files.into_iter().map(|(p, b)| check(p, &b)).collect());
+        let is_sha = sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit());
+        if !is_sha {
+            return loaded;
+        }
         if let Ok(mut c) = self.cache.lock() {
             if c.len() > 256 {
                 c.clear();

@@ -172,8 +172,8 @@ impl<B: ContainerBackend> KafkaSink<B> {
             .as_ref()
             .and_then(|k| k.events_topic.as_deref());
         if events_topic == Some(m.topic.as_str()) {
-            let (id, source, ev) = forwarded(&m).map_err(|e| Verdict::Reject(e.to_string()))?;
-            let wf = accept::workflows_for(app, &source, &ev).await;
+            let (id, source, mut ev) = forwarded(&m).map_err(|e| Verdict::Reject(e.to_string()))?;
+            let wf = accept::workflows_for(app, &source, &mut ev).await;
             if let Err(e @ super::sources::SourceError::CommitNotYet { .. }) = &wf {
                 return Err(Verdict::Retry(e.to_string()));
             }

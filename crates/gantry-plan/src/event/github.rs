@@ -20,18 +20,13 @@ pub fn pull_request(name: &str, payload: Value) -> Result<Event, EventError> {
             hint: "a pull_request payload carries the pull request object".into(),
         })?;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-    let base_ref = text(pr.pointer("/base/ref"));
-    let head_ref = text(pr.pointer("/head/ref"));
-    let number = pr
-        .get("number")
-        .and_then(Value::as_u64)
-        .or_else(|| payload.get("number").and_then(Value::as_u64));
+    let (git_ref, sha) = pull_request_refs(name, &payload, pr);
     let meta = Meta {
-        git_ref: number.map(|n| format!("refs/pull/{n}/merge")),
-        sha: text(pr.pointer("/head/sha")),
+        git_ref,
+        sha,
         action: text(payload.get("action")).or(Some("opened".into())),
-        base_ref,
-        head_ref,
+        base_ref: text(pr.pointer("/base/ref")),
+        head_ref: text(pr.pointer("/head/ref")),
         repository: text(payload.pointer("/repository/full_name")),
         actor: text(payload.pointer("/sender/login")),
         ..Meta::default()
@@ -41,6 +36,35 @@ pub fn pull_request(name: &str, payload: Value) -> Result<Event, EventError> {
         payload,
         meta,
     })
+}
+
+/// `GITHUB_REF` and `GITHUB_SHA` as GitHub sets them for a pull request event, as far as
+/// the payload tells: `pull_request` runs the merge ref (`refs/pull/N/merge`; the head sha
+/// stands for its merge commit until the service builds it) except for a `closed` delivery of
+/// a merged pull request, which runs the base branch at the merge commit;
+/// `pull_request_target` runs the repository's default branch (since 2025-12-08), whose
+/// latest commit the payload knows only when it is the base branch.
+fn pull_request_refs(name: &str, payload: &Value, pr: &Value) -> (Option<String>, Option<String>) {
+    let text = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let base = text(pr, "/base/ref");
+    if name == "pull_request_target" {
+        let default = text(payload, "/repository/default_branch").or(base.clone());
+        let sha = text(pr, "/base/sha").filter(|_| default == base);
+        return (default.map(|d| format!("refs/heads/{d}")), sha);
+    }
+    let closed = payload.get("action").and_then(Value::as_str) == Some("closed");
+    if closed && pr.get("merged").and_then(Value::as_bool) == Some(true) {
+        let sha = text(pr, "/merge_commit_sha").or_else(|| text(pr, "/head/sha"));
+        return (base.map(|b| format!("refs/heads/{b}")), sha);
+    }
+    let number = pr
+        .get("number")
+        .and_then(Value::as_u64)
+        .or_else(|| payload.get("number").and_then(Value::as_u64));
+    (
+        number.map(|n| format!("refs/pull/{n}/merge")),
+        text(pr, "/head/sha"),
+    )
 }
 
 pub fn generic(name: &str, payload: Value) -> Event {

@@ -5,12 +5,14 @@
 mod error;
 mod github;
 mod message;
+mod pull_request;
 mod push;
 mod webhook;
 
 pub use error::EventError;
 pub use github::{dispatch, schedule};
 pub use message::KafkaMessage;
+pub use pull_request::{status_sha, target_of, PullRequest};
 pub use push::{synthetic_push, Commit, PushSpec, SyntheticPush, ZERO_SHA};
 pub use webhook::call as webhook_call;
 
@@ -68,12 +70,14 @@ pub struct KafkaMeta {
 }
 
 impl Event {
-    /// The short ref name (`main`, `v1.2`), as `github.ref_name`.
+    /// The short ref name (`main`, `v1.2`, `5/merge` for a pull request's merge ref), as
+    /// `github.ref_name`.
     pub fn ref_name(&self) -> Option<&str> {
         let r = self.meta.git_ref.as_deref()?;
         Some(
             r.strip_prefix("refs/heads/")
                 .or_else(|| r.strip_prefix("refs/tags/"))
+                .or_else(|| r.strip_prefix("refs/pull/"))
                 .unwrap_or(r),
         )
     }

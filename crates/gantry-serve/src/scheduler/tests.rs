@@ -82,8 +82,8 @@ impl<B: ContainerBackend> Setup<B> {
     /// its run ids.
     async fn accept(&self, key: &str, body: &str) -> Vec<i64> {
         let headers = [("content-type".to_string(), "application/json".to_string())];
-        let ev = gantry_plan::event::webhook_call("deploy", &headers, body.as_bytes());
-        let workflows = accept::workflows_for(&self.app, "hook:deploy", &ev).await;
+        let mut ev = gantry_plan::event::webhook_call("deploy", &headers, body.as_bytes());
+        let workflows = accept::workflows_for(&self.app, "hook:deploy", &mut ev).await;
         let id = format!("hook:deploy:{key}");
         let a = accept::accept(&self.app, id, "hook:deploy", &ev, &workflows)
             .await

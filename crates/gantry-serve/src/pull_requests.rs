@@ -1,0 +1,266 @@
+//! Pull request deliveries. GitHub starts two kinds of workflows from one `pull_request`
+//! activity, so a `pull_request` delivery `D` is recorded as two events: `D` (`pull_request`)
+//! and `D:target` (`pull_request_target`), answered together. For a local repository the
+//! commit each runs is settled here, before anything is recorded (the head commit must be in
+//! the repository, else the delivery is answered "not yet" as a push is):
+//!
+//! - `pull_request` runs the merge commit of head into base, built in the repository under
+//!   `refs/pull/N/merge` (`gantry_load::merge`); a conflict means no run, as on GitHub. A
+//!   `closed` delivery of a merged pull request runs its merge commit on the base branch.
+//! - `pull_request_target` runs the tip of the repository's default branch (GitHub's rule
+//!   since 2025-12-08; before, the base branch).
+//!
+//! Either way `paths` filters see the files the head changed since its merge base with the
+//! base. A `pull_request` run of a fork's pull request gets no secrets (`fork_refusal`). A GitHub-hosted repository gets none of this: its runs read the head commit (or, for
+//! `pull_request_target`, the base) through the API, and its changed files are unknown.
+
+use super::config::RepositoryConfig;
+use super::sources::{wait_for_commit, SourceError};
+use gantry_load::merge::{self, Merge, MergeSpec};
+use gantry_plan::event::{target_of, Event, PullRequest};
+use serde_json::{json, Value};
+use std::path::Path;
+
+/// The events of a GitHub delivery, with their ids: a `pull_request` delivery is two.
+pub fn events_of(id: String, ev: Event) -> Vec<(String, Event)> {
+    match target_of(&ev) {
+        Some(target) => {
+            let target_id = format!("{id}:target");
+            vec![(id, ev), (target_id, target)]
+        }
+        None => vec![(id, ev)],
+    }
+}
+
+/// What a run of `ev` reads from a GitHub-hosted repository: the event's commit, else its
+/// ref's short name (a `pull_request_target` into another branch than the default one).
+pub fn revision(ev: &Event) -> String {
+    ev.meta
+        .sha
+        .clone()
+        .or_else(|| ev.ref_name().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Settles a pull request event of the local repository at `path` in place: its sha (the
+/// commit its runs read and check out) and its changed files. Other events are left as they
+/// are. Blocking: git runs, and a missing commit is waited for a little.
+pub fn settle_local(
+    repo: &RepositoryConfig,
+    path: &Path,
+    ev: &mut Event,
+) -> Result<(), SourceError> {
+    let Some(pr) = PullRequest::of(ev) else {
+        return Ok(());
+    };
+    let missing = |what: &'static str| SourceError::PullRequestField {
+        number: pr.number,
+        field: what,
+    };
+    let head = pr.head_sha.clone().ok_or_else(|| missing("head.sha"))?;
+    wait_for_commit(path, &repo.name, &head)?;
+    let sha = if ev.name == "pull_request_target" {
+        default_tip(repo, path, &pr)?
+    } else if pr.merged {
+        let sha = pr
+            .merge_commit_sha
+            .clone()
+            .ok_or_else(|| missing("merge_commit_sha"))?;
+        wait_for_commit(path, &repo.name, &sha)?;
+        sha
+    } else {
+        let base = pr.base_sha.clone().ok_or_else(|| missing("base.sha"))?;
+        merged(repo, path, &pr, &base, &head)?
+    };
+    ev.meta.sha = Some(sha);
+    if let Some(base) = pr.base_sha.as_deref() {
+        if gantry_load::git::has_commit(path, base) {
+            ev.meta.changed_files = merge::changed_files(path, base, &head).ok();
+        }
+    }
+    Ok(())
+}
+
+/// The merge commit of `head` into `base` (`refs/pull/N/merge`); a conflict is an error
+/// that becomes the event's reason for running nothing.
+fn merged(
+    repo: &RepositoryConfig,
+    path: &Path,
+    pr: &PullRequest,
+    base: &str,
+    head: &str,
+) -> Result<String, SourceError> {
+    wait_for_commit(path, &repo.name, base)?;
+    let spec = MergeSpec {
+        number: pr.number,
+        base,
+        head,
+    };
+    match merge::merge_commit(path, spec)? {
+        Merge::Commit(sha) => Ok(sha),
+        Merge::Conflict { files } => Err(SourceError::MergeConflict {
+            number: pr.number,
+            files: files.join(", "),
+        }),
+    }
+}
+
+/// The default branch's latest commit in the repository; a repository without the branch
+/// falls back to the payload's base commit when the base is the default branch.
+fn default_tip(
+    repo: &RepositoryConfig,
+    path: &Path,
+    pr: &PullRequest,
+) -> Result<String, SourceError> {
+    if let Some(tip) = merge::branch_tip(path, &pr.default_branch) {
+        return Ok(tip);
+    }
+    match &pr.base_sha {
+        Some(base) if pr.base_ref == pr.default_branch => {
+            wait_for_commit(path, &repo.name, base)?;
+            Ok(base.clone())
+        }
+        _ => Err(SourceError::NoBranch {
+            repository: repo.name.clone(),
+            branch: pr.default_branch.clone(),
+        }),
+    }
+}
+
+/// Why a run of `ev` needing the secrets `names` must not start: a `pull_request` from a
+/// fork runs code its author wrote, and GitHub gives such runs no secrets (but
+/// `GITHUB_TOKEN`). GitHub passes empty values; Gantry refuses the run instead, saying why.
+/// `pull_request_target` runs the default branch's code and keeps its secrets.
+pub fn fork_refusal(ev: &Event, names: &[String]) -> Option<String> {
+    let pr = PullRequest::of(ev).filter(|pr| pr.from_fork && ev.name == "pull_request")?;
+    let wanted: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !n.eq_ignore_ascii_case("GITHUB_TOKEN"))
+        .collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "pull request #{} comes from a fork: its pull_request runs get no secrets, and this one needs {}",
+        pr.number,
+        wanted.join(", ")
+    ))
+}
+
+/// One answer for the events of a delivery: the first event's id, every event's id, their
+/// runs, and what did not match each (named by event).
+pub fn combine(answers: &[(String, String)]) -> String {
+    if let [(_, only)] = answers {
+        return only.clone();
+    }
+    let mut runs = Vec::new();
+    let mut not_matched = Vec::new();
+    let mut ids = Vec::new();
+    for (event, text) in answers {
+        let v: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        ids.push(v["event_id"].clone());
+        runs.extend(v["runs"].as_array().cloned().unwrap_or_default());
+        for mut n in v["not_matched"].as_array().cloned().unwrap_or_default() {
+            n["event"] = json!(event);
+            not_matched.push(n);
+        }
+    }
+    let first = ids.first().cloned().unwrap_or(Value::Null);
+    json!({ "event_id": first, "events": ids, "runs": runs, "not_matched": not_matched })
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hosted_run_reads_the_events_commit_else_its_branch() {
+        let payload = |base: &str| {
+            json!({"action": "opened", "number": 2,
+                "pull_request": {"number": 2, "head": {"ref": "f", "sha": "h"}, "base": {"ref": base, "sha": "b"}},
+                "repository": {"full_name": "o/r", "default_branch": "main"}})
+        };
+        let cases = [
+            ("pull_request", "dev", "h"),
+            ("pull_request_target", "main", "b"),
+            ("pull_request_target", "dev", "main"),
+        ];
+        for (name, base, want) in cases {
+            let ev = gantry_plan::event::from_payload(name, payload(base)).unwrap();
+            assert_eq!(revision(&ev), want, "{name} into {base}");
+        }
+        let (id, ev) = (
+            "github:d".to_string(),
+            gantry_plan::event::from_payload("pull_request", payload("main")).unwrap(),
+        );
+        let ids: Vec<(String, String)> = events_of(id, ev)
+            .into_iter()
+            .map(|(id, ev)| (id, ev.name))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("github:d".to_string(), "pull_request".to_string()),
+                (
+                    "github:d:target".to_string(),
+                    "pull_request_target".to_string()
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn runs_of_forks_get_no_secrets() {
+        let payload = json!({"action": "opened", "number": 6,
+            "pull_request": {"number": 6, "head": {"ref": "f", "sha": "h", "repo": {"full_name": "mallory/r"}},
+                "base": {"ref": "main", "sha": "b", "repo": {"full_name": "o/r"}}},
+            "repository": {"full_name": "o/r", "default_branch": "main"}});
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let from = |name: &str| gantry_plan::event::from_payload(name, payload.clone()).unwrap();
+        // (event, secrets the run needs, refused)
+        let cases = [
+            ("pull_request", names(&["DEPLOY_KEY", "GITHUB_TOKEN"]), true),
+            ("pull_request", names(&["github_token"]), false),
+            ("pull_request", names(&[]), false),
+            ("pull_request_target", names(&["DEPLOY_KEY"]), false),
+        ];
+        for (event, needs, refused) in cases {
+            let why = fork_refusal(&from(event), &needs);
+            assert_eq!(why.is_some(), refused, "{event} {needs:?}: {why:?}");
+            if let Some(why) = why {
+                assert!(
+                    why.contains("#6 comes from a fork") && why.contains("DEPLOY_KEY"),
+                    "{why}"
+                );
+                assert!(!why.contains("GITHUB_TOKEN"), "{why}");
+            }
+        }
+        let mut same = payload.clone();
+        same["pull_request"]["head"]["repo"]["full_name"] = json!("o/r");
+        let ev = gantry_plan::event::from_payload("pull_request", same).unwrap();
+        assert_eq!(fork_refusal(&ev, &names(&["DEPLOY_KEY"])), None);
+    }
+
+    #[test]
+    fn a_delivery_answer_joins_its_events() {
+        let pr = r#"{"event_id":"github:d","runs":[{"id":1,"workflow":"ci"}],"not_matched":[{"workflow":"t.yml","reasons":["r"]}]}"#;
+        let target =
+            r#"{"event_id":"github:d:target","runs":[{"id":2,"workflow":"t"}],"not_matched":[]}"#;
+        let one = combine(&[("pull_request".into(), pr.into())]);
+        assert_eq!(one, pr, "one event: its own answer");
+        let both: Value = serde_json::from_str(&combine(&[
+            ("pull_request".into(), pr.into()),
+            ("pull_request_target".into(), target.into()),
+        ]))
+        .unwrap();
+        assert_eq!(both["event_id"], "github:d");
+        assert_eq!(both["events"], json!(["github:d", "github:d:target"]));
+        assert_eq!(
+            both["runs"],
+            json!([{"id":1,"workflow":"ci"},{"id":2,"workflow":"t"}])
+        );
+        assert_eq!(both["not_matched"][0]["event"], "pull_request");
+    }
+}

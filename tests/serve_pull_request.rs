@@ -492,13 +492,18 @@ fn pull_request_runs_of_a_fork_get_no_secrets() {
     assert_eq!(code, 202, "{text}");
     let answer: Value = serde_json::from_str(&text).unwrap();
     let names = ["deploy-key", "pr", "target"];
-    let refused = s.wait_run(run_of(&answer, &names, "deploy-key"), 60);
-    assert_eq!(refused["run"]["conclusion"], "failure", "{refused:#}");
-    let why = refused.to_string();
-    assert!(
-        why.contains("#5 comes from a fork") && why.contains("DEPLOY_KEY"),
-        "{refused:#}"
-    );
+    // As on GitHub, the run goes ahead with the secret empty, though no store has it (the
+    // unit tests of `ScopedStore::withholding` show a configured value is not read either).
+    let id = run_of(&answer, &names, "deploy-key");
+    s.wait_success(id, 1);
+    let logs = s.get_json(&format!("/api/runs/{id}/logs"));
+    let lines: Vec<&str> = logs["logs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["line"].as_str())
+        .collect();
+    assert!(lines.contains(&"key="), "{logs:#}");
     // Runs that need no secret run, the fork's code included.
     let logs = logs_of(&s, run_of(&answer, &names, "pr"));
     assert!(logs.contains("from a fork"), "{logs}");

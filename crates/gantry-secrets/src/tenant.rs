@@ -41,6 +41,8 @@ enum Found {
     Vault(VaultRef),
     /// `GITHUB_TOKEN` nobody provides: empty.
     Token,
+    /// Any other secret of a run that gets none (see [`ScopedStore::withholding`]): empty.
+    Withheld,
     Missing,
 }
 
@@ -69,6 +71,7 @@ impl TenantSecrets {
         ScopedStore {
             all: self.clone(),
             tenant: None,
+            withheld: false,
         }
     }
 
@@ -77,6 +80,7 @@ impl TenantSecrets {
         ScopedStore {
             all: self.clone(),
             tenant: Some(tenant),
+            withheld: false,
         }
     }
 }
@@ -86,6 +90,8 @@ impl TenantSecrets {
 pub struct ScopedStore {
     all: TenantSecrets,
     tenant: Option<Tenant>,
+    /// Every secret but `GITHUB_TOKEN` reads as empty.
+    withheld: bool,
 }
 
 /// `name` as a TOML key: bare when it can be, else quoted.
@@ -105,7 +111,18 @@ impl ScopedStore {
         self.tenant.as_ref()
     }
 
+    /// This scope with every secret but `GITHUB_TOKEN` empty, as GitHub gives the
+    /// `pull_request` runs of a fork's pull request (code its author wrote): no value is
+    /// read, and a workflow that tests `secrets.X != ''` takes its no-secret path.
+    pub fn withholding(mut self) -> ScopedStore {
+        self.withheld = true;
+        self
+    }
+
     fn find(&self, name: &str) -> Found {
+        if self.withheld && name != "GITHUB_TOKEN" {
+            return Found::Withheld;
+        }
         let inner = &self.all.inner;
         let (shared, repository) = match &self.tenant {
             None => (true, None),
@@ -166,7 +183,7 @@ impl ScopedStore {
                     out.insert(n, v);
                 }
                 Found::Vault(r) => refs.push((n, r)),
-                Found::Token => {
+                Found::Token | Found::Withheld => {
                     out.insert(n, String::new());
                 }
                 Found::Missing => return Err(self.missing(&n)),
@@ -199,6 +216,7 @@ impl SecretStore for ScopedStore {
             Found::Value(_) => self.all.inner.fixed.source.clone(),
             Found::Vault(r) => format!("vault {r}"),
             Found::Token => "provided by gantry (empty unless given)".into(),
+            Found::Withheld => "withheld: empty, as GitHub gives a fork's pull request".into(),
             Found::Missing => self.missing(&n).to_string(),
         }
     }
@@ -277,5 +295,24 @@ shared = true
             service.check(&["DEPLOY".into()]),
             Err(SecretError::NotConfigured { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn a_withholding_scope_reads_every_secret_as_empty_without_a_source() {
+        let all = secrets();
+        // The Vault at 127.0.0.1:9 is never asked: a withheld secret reads nothing.
+        let fork = all.service().withholding();
+        let names = ["CLI".to_string(), "SERVICE_ONLY".into(), "NOWHERE".into()];
+        assert!(fork.check(&names).is_ok());
+        let values = fork.fetch(&names).await.unwrap();
+        assert!(values.values().all(String::is_empty), "{values:?}");
+        assert_eq!(values.len(), 3);
+        assert!(fork.describe("CLI").starts_with("withheld"));
+        let token = fork.fetch(&["GITHUB_TOKEN".into()]).await.unwrap();
+        assert_eq!(token["GITHUB_TOKEN"], "");
+        assert_eq!(
+            fork.describe("GITHUB_TOKEN"),
+            all.service().describe("GITHUB_TOKEN")
+        );
     }
 }

@@ -11,7 +11,7 @@
 //!   since 2025-12-08; before, the base branch).
 //!
 //! Either way `paths` filters see the files the head changed since its merge base with the
-//! base. A `pull_request` run of a fork's pull request gets no secrets (`fork_refusal`). A GitHub-hosted repository gets none of this: its runs read the head commit (or, for
+//! base. A `pull_request` run of a fork's pull request gets its secrets empty (`withholds_secrets`). A GitHub-hosted repository gets none of this: its runs read the head commit (or, for
 //! `pull_request_target`, the base) through the API, and its changed files are unknown.
 
 use super::config::RepositoryConfig;
@@ -127,25 +127,11 @@ fn default_tip(
     }
 }
 
-/// Why a run of `ev` needing the secrets `names` must not start: a `pull_request` from a
-/// fork runs code its author wrote, and GitHub gives such runs no secrets (but
-/// `GITHUB_TOKEN`). GitHub passes empty values; Gantry refuses the run instead, saying why.
+/// Whether the runs of `ev` get no secrets but `GITHUB_TOKEN`: a `pull_request` from a fork
+/// runs code its author wrote, and GitHub gives it every other secret as an empty value.
 /// `pull_request_target` runs the default branch's code and keeps its secrets.
-pub fn fork_refusal(ev: &Event, names: &[String]) -> Option<String> {
-    let pr = PullRequest::of(ev).filter(|pr| pr.from_fork && ev.name == "pull_request")?;
-    let wanted: Vec<&str> = names
-        .iter()
-        .map(String::as_str)
-        .filter(|n| !n.eq_ignore_ascii_case("GITHUB_TOKEN"))
-        .collect();
-    if wanted.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "pull request #{} comes from a fork: its pull_request runs get no secrets, and this one needs {}",
-        pr.number,
-        wanted.join(", ")
-    ))
+pub fn withholds_secrets(ev: &Event) -> bool {
+    ev.name == "pull_request" && PullRequest::of(ev).is_some_and(|pr| pr.from_fork)
 }
 
 /// One answer for the events of a delivery: the first event's id, every event's id, their
@@ -217,30 +203,22 @@ mod tests {
             "pull_request": {"number": 6, "head": {"ref": "f", "sha": "h", "repo": {"full_name": "mallory/r"}},
                 "base": {"ref": "main", "sha": "b", "repo": {"full_name": "o/r"}}},
             "repository": {"full_name": "o/r", "default_branch": "main"}});
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let from = |name: &str| gantry_plan::event::from_payload(name, payload.clone()).unwrap();
-        // (event, secrets the run needs, refused)
-        let cases = [
-            ("pull_request", names(&["DEPLOY_KEY", "GITHUB_TOKEN"]), true),
-            ("pull_request", names(&["github_token"]), false),
-            ("pull_request", names(&[]), false),
-            ("pull_request_target", names(&["DEPLOY_KEY"]), false),
-        ];
-        for (event, needs, refused) in cases {
-            let why = fork_refusal(&from(event), &needs);
-            assert_eq!(why.is_some(), refused, "{event} {needs:?}: {why:?}");
-            if let Some(why) = why {
-                assert!(
-                    why.contains("#6 comes from a fork") && why.contains("DEPLOY_KEY"),
-                    "{why}"
-                );
-                assert!(!why.contains("GITHUB_TOKEN"), "{why}");
-            }
-        }
+        let from =
+            |name: &str, p: &Value| gantry_plan::event::from_payload(name, p.clone()).unwrap();
         let mut same = payload.clone();
         same["pull_request"]["head"]["repo"]["full_name"] = json!("o/r");
-        let ev = gantry_plan::event::from_payload("pull_request", same).unwrap();
-        assert_eq!(fork_refusal(&ev, &names(&["DEPLOY_KEY"])), None);
+        let mut deleted = payload.clone();
+        deleted["pull_request"]["head"]["repo"] = Value::Null;
+        // (event, payload, secrets withheld)
+        let cases = [
+            ("pull_request", &payload, true),
+            ("pull_request", &deleted, true),
+            ("pull_request_target", &payload, false),
+            ("pull_request", &same, false),
+        ];
+        for (event, p, withheld) in cases {
+            assert_eq!(withholds_secrets(&from(event, p)), withheld, "{event} {p}");
+        }
     }
 
     #[test]

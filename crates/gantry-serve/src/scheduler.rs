@@ -682,8 +682,8 @@ async fn ready<B: ContainerBackend>(
     })
 }
 
-/// Only the tenant's secrets: a secret it does not have fails the run now, and so does any
-/// secret for a `pull_request` from a fork (see `pull_requests::fork_refusal`).
+/// Only the tenant's secrets: a secret it does not have fails the run now. A `pull_request`
+/// from a fork gets them all empty, as on GitHub (see `pull_requests::withholds_secrets`).
 fn run_secrets<B: ContainerBackend>(
     app: &App<B>,
     source: &str,
@@ -691,11 +691,11 @@ fn run_secrets<B: ContainerBackend>(
     plan: &gantry_plan::WorkflowPlan,
 ) -> Result<gantry_secrets::ScopedStore, Stop> {
     let names = super::tenants::secret_names(plan);
-    if let Some(why) = super::pull_requests::fork_refusal(ev, &names) {
-        return Err(failed(why));
-    }
     let tenant = super::tenants::of(&app.settings.cfg, source, ev.meta.repository.as_deref());
-    let secrets = app.settings.secrets.tenant(tenant);
+    let mut secrets = app.settings.secrets.tenant(tenant);
+    if super::pull_requests::withholds_secrets(ev) {
+        secrets = secrets.withholding();
+    }
     secrets.check(&names).map_err(failed)?;
     Ok(secrets)
 }

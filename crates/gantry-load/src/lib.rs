@@ -9,6 +9,8 @@ pub mod git;
 pub mod merge;
 mod objects;
 mod resolver;
+#[cfg(test)]
+mod testgit;
 mod workflows;
 
 pub use error::LoadError;

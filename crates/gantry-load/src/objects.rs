@@ -90,55 +90,21 @@ pub(crate) fn workflow_files(path: &Path, id: ObjectId) -> Result<Option<Files>,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::process::Command;
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@e",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
-
-    fn write(dir: &Path, path: &str, text: &str) {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
+    use crate::testgit::{commit, git};
 
     /// A repository with workflow files in several forms, committed, and its sha.
     fn repo() -> (tempfile::TempDir, String) {
         let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        git(d, &["init", "-q", "-b", "main"]);
-        for (path, text) in [
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        let files = [
             (".github/workflows/ci.yml", "on: push\n"),
             (".github/workflows/b.yaml", "on: pull_request\n"),
             (".github/workflows/notes.md", "not a workflow\n"),
             (".github/workflows/nested/deep.yml", "on: [push]\n"),
             (".github/other.yml", "outside\n"),
             ("src/x.yml", "outside\n"),
-        ] {
-            write(d, path, text);
-        }
-        git(d, &["add", "."]);
-        git(d, &["commit", "-q", "-m", "one"]);
-        let sha = git(d, &["rev-parse", "HEAD"]);
+        ];
+        let sha = commit(dir.path(), &files, "one");
         (dir, sha)
     }
 
@@ -175,10 +141,7 @@ mod tests {
         }
         assert_eq!(workflow_files(d, full_id(missing).unwrap()).unwrap(), None);
         // A commit made after the repository was first read is seen: the mirror fetched.
-        write(d, ".github/workflows/later.yml", "on: push\n");
-        git(d, &["add", "."]);
-        git(d, &["commit", "-q", "-m", "two"]);
-        let later = git(d, &["rev-parse", "HEAD"]);
+        let later = commit(d, &[(".github/workflows/later.yml", "on: push\n")], "two");
         assert!(has_commit(d, full_id(&later).unwrap()).unwrap());
         let files = workflow_files(d, full_id(&later).unwrap())
             .unwrap()

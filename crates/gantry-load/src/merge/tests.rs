@@ -2,29 +2,7 @@
 
 use super::*;
 
-fn sh(repo: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args(["-c", "user.name=t", "-c", "user.email=t@e"])
-        .args(["-c", "commit.gpgsign=false"])
-        .args(args)
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn commit(repo: &Path, files: &[(&str, &str)], message: &str) -> String {
-    for (path, text) in files {
-        let p = repo.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    sh(repo, &["add", "-A"]);
-    sh(repo, &["commit", "-q", "-m", message]);
-    sh(repo, &["rev-parse", "HEAD"])
-}
+use crate::testgit::{commit, git as sh};
 
 /// main: a.txt; feature (from main): b.txt and docs/x.md; main again: c.txt. The checkout is
 /// left on main with an uncommitted change.

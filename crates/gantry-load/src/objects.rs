@@ -59,10 +59,7 @@ pub(crate) fn has_commit(path: &Path, id: ObjectId) -> Result<bool, ReadError> {
 /// The `.yml`/`.yaml` files directly in `.github/workflows` (GitHub reads no
 /// subdirectory) in the tree of commit `id`, in name order, with their bytes; `Ok(None)`
 /// when the repository has no such commit.
-pub(crate) fn workflow_files(
-    path: &Path,
-    id: ObjectId,
-) -> Result<Option<Files>, ReadError> {
+pub(crate) fn workflow_files(path: &Path, id: ObjectId) -> Result<Option<Files>, ReadError> {
     let repo = open(path)?;
     let Some(object) = repo.try_find_object(id).map_err(|e| e.to_string())? else {
         return Ok(None);

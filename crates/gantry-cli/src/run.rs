@@ -109,7 +109,11 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         .context("starting the async runtime")?;
     // One source for the run: the repositories of remote reusable workflows are fetched
     // with it before planning, remote actions while the jobs run.
-    let actions = Arc::new(action_source(&args, &secrets)?);
+    // The GitHub client spawns its worker on the runtime it is built in.
+    let actions = {
+        let _in_runtime = rt.enter();
+        Arc::new(action_source(&args, &secrets)?)
+    };
     let remote = Remote {
         rt: &rt,
         actions: &*actions,

@@ -190,3 +190,51 @@ fn gantry_plan_reads_remote_workflows_without_downloading() {
         .collect();
     assert_eq!(keys, ["call/build", "call/nested/inner", "after"], "{text}");
 }
+
+/// A call whose matrix needs another job's output is planned again when that job is done:
+/// the remote workflow still comes from the repository fetched before the run.
+#[test]
+fn a_remote_call_with_a_run_time_matrix_is_planned_again_from_the_fetched_repository() {
+    let shared = tempfile::tempdir().unwrap();
+    shared_repository(shared.path());
+    let cache = tempfile::tempdir().unwrap();
+    let ws = docker::Workspace::new();
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  setup:
+    runs-on: ubuntu-latest
+    outputs:
+      list: ${{ steps.s.outputs.list }}
+    steps:
+      - id: s
+        run: echo 'list=["alpha","beta"]' >> "$GITHUB_OUTPUT"
+  call:
+    needs: setup
+    strategy:
+      matrix:
+        g: ${{ fromJSON(needs.setup.outputs.list) }}
+    uses: octo-org/shared/.github/workflows/build.yml@v1
+    with:
+      greeting: ${{ matrix.g }}
+  after:
+    needs: call
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "after the legs (${{ needs.call.result }})"
+"#,
+    );
+    let dir = format!("octo-org/shared@v1={}", shared.path().display());
+    let cache_s = cache.path().to_str().unwrap();
+    let r = ws.run(&["--action-dir", &dir, "--action-cache", cache_s, "--offline"]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let all = r.all_lines();
+    for want in [
+        "remote build says alpha x1",
+        "remote build says beta x1",
+        "after the legs (success)",
+    ] {
+        assert!(all.contains(want), "want {want:?}: {}", r.debug());
+    }
+}

@@ -381,6 +381,12 @@ pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, PlanError> {
                 fill_steps_job(cx, sj, &host, &mut plan);
                 out.push(plan);
             }
+            // A call whose matrix needs run-time contexts stays one placeholder: the run
+            // plans its legs (and each leg's call) once the jobs it needs are done.
+            JobKind::Call(call) if plan.at_run_time.is_some() => {
+                plan.called_from = Some(call.uses.as_str().to_string());
+                out.push(plan);
+            }
             JobKind::Call(call) => {
                 let leg_key = plan.key.clone();
                 out.extend(plan_call(cx, job, call, &host, plan, &leg_key)?)

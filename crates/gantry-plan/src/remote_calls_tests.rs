@@ -226,3 +226,23 @@ fn at_most_fifty_unique_reusable_workflows() {
         "{errors}"
     );
 }
+
+#[test]
+fn a_call_whose_matrix_needs_run_time_outputs_waits_for_the_run() {
+    let caller = format!("on: push\njobs:\n  setup:\n    runs-on: ubuntu-latest\n    steps: [{{run: echo}}]\n  call:\n    needs: setup\n    strategy:\n      matrix:\n        n: ${{{{ fromJSON(needs.setup.outputs.list) }}}}\n    uses: {AT}\n    with:\n      n: ${{{{ matrix.n }}}}\n");
+    let o = outcome(&caller, &[(AT, BUILD)], &[]);
+    let jobs = jobs(&o);
+    let keys: Vec<&str> = jobs.iter().map(|j| j.key.as_str()).collect();
+    assert_eq!(keys, ["setup", "call"], "one placeholder for the call");
+    let call = &jobs[1];
+    assert!(call.at_run_time.is_some(), "planned again at run time");
+    assert_eq!(call.called_from.as_deref(), Some(AT));
+    // At run time, with the outputs known, the legs each call the remote workflow.
+    let rt = call.at_run_time.as_ref().unwrap();
+    let needs = serde_json::json!({"setup": {"outputs": {"list": "[1, 2]"}, "result": "success"}});
+    let mut r = MemoryResolver::default();
+    r.remote.insert(AT.to_string(), wf(BUILD));
+    let legs = crate::replan_job(rt, Value::from_json(&needs), &r).unwrap();
+    let keys: Vec<&str> = legs.iter().map(|j| j.key.as_str()).collect();
+    assert_eq!(keys, ["call (1)/build", "call (2)/build"]);
+}

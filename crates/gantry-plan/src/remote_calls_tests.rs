@@ -246,3 +246,29 @@ fn a_call_whose_matrix_needs_run_time_outputs_waits_for_the_run() {
     let keys: Vec<&str> = legs.iter().map(|j| j.key.as_str()).collect();
     assert_eq!(keys, ["call (1)/build", "call (2)/build"]);
 }
+
+/// Inside a remote workflow, a `./` call left to run time (its matrix needs outputs) is
+/// still in that repository when the run plans it.
+#[test]
+fn a_run_time_call_inside_a_remote_workflow_stays_in_its_repository() {
+    let outer = "on: workflow_call\njobs:\n  setup:\n    runs-on: ubuntu-latest\n    steps: [{run: echo}]\n  fan:\n    needs: setup\n    strategy:\n      matrix:\n        n: ${{ fromJSON(needs.setup.outputs.list) }}\n    uses: ./.github/workflows/inner.yml\n";
+    let inner =
+        "on: workflow_call\njobs:\n  leaf:\n    runs-on: ubuntu-latest\n    steps: [{run: echo}]\n";
+    let inner_at = "octo-org/shared/.github/workflows/inner.yml@v1";
+    let caller = format!("on: push\njobs:\n  call:\n    uses: {AT}\n");
+    let o = outcome(&caller, &[(AT, outer), (inner_at, inner)], &[]);
+    let fan = jobs(&o)
+        .iter()
+        .find(|j| j.key == "call/fan")
+        .expect("call/fan");
+    let rt = fan.at_run_time.as_ref().expect("left to run time");
+    let needs = serde_json::json!({"setup": {"outputs": {"list": "[1]"}, "result": "success"}});
+    let mut r = MemoryResolver::default();
+    r.remote.insert(inner_at.to_string(), wf(inner));
+    // The workspace's file of the same path is not the one planned.
+    r.workflows
+        .insert(".github/workflows/inner.yml".into(), wf(BUILD));
+    let legs = crate::replan_job(rt, Value::from_json(&needs), &r).unwrap();
+    let keys: Vec<&str> = legs.iter().map(|j| j.key.as_str()).collect();
+    assert_eq!(keys, ["call/fan (1)/leaf"]);
+}

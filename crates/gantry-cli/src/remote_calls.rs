@@ -102,7 +102,11 @@ pub fn fetch(
         loaded, workspace, fetch_one,
     ));
     for (at, why) in repos.failures() {
-        tracing::debug!(repository = %at, reason = why, "a reusable workflow's repository is not available");
+        tracing::debug!(
+            repository = %at,
+            reason = why,
+            "a reusable workflow's repository is not available"
+        );
     }
     repos
 }

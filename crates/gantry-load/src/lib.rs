@@ -1,8 +1,8 @@
 //! Loading what a plan is made from, for both fronts (`gantry plan`/`run` and `gantry
 //! serve`): workflow files read and checked ([`Loaded`], errors as `file:line:col`), local
-//! actions and reusable workflows resolved in a workspace ([`FsResolver`]), the
-//! repositories of remote reusable workflows fetched before planning ([`fetch_remote_calls`]), the platform
-//! map parsed ([`platforms`]), and the plan for an event built from all of that
+//! actions and reusable workflows resolved in a workspace ([`FsResolver`]), the repositories
+//! of remote reusable workflows fetched before planning ([`fetch_remote_calls`]), the
+//! platform map parsed ([`platforms`]), and the plan for an event built from all of that
 //! ([`plan`]). Neither front imports the other; what they share lives here.
 
 mod error;

@@ -199,7 +199,7 @@ impl Resolver for MemoryResolver {
             Ok(None)
         } else {
             Err(RemoteError::NotFetched {
-                reason: format!("{} is not in the test's repositories", at.repo),
+                reason: format!("{} is not among the resolver's repositories", at.repo),
             })
         }
     }

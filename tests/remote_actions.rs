@@ -2,7 +2,7 @@
 //! ref, redirected to codeload as GitHub does): first use downloads, later uses hit the
 //! cache, concurrent uses download once, `--offline` works from the cache and says what to
 //! do on a miss, 404 and 401 name the repository, hostile archives write nothing outside,
-//! and `gantry run` runs a downloaded composite action.
+//! and `gantry run` runs a downloaded composite action and a downloaded reusable workflow.
 
 mod docker;
 
@@ -67,6 +67,8 @@ async fn codeload(
     let top = format!("{owner}-{repo}-abc123");
     let body = if repo == "evil" {
         tarball(&top, &[("../../escaped", "x")])
+    } else if repo == "workflows" {
+        tarball(&top, &[(".github/workflows/greet.yml", &format!("on:\n  workflow_call:\n    inputs:\n      who: {{ type: string, required: true }}\njobs:\n  greet:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"downloaded workflow ({git_ref}) greets ${{{{ inputs.who }}}}\"\n"))])
     } else {
         tarball(&top, &[
             ("action.yml", "name: hi\ninputs:\n  who: { default: world }\nruns:\n  using: composite\n  steps:\n    - shell: sh\n      run: sh \"$GITHUB_ACTION_PATH/hi.sh\" \"${{ inputs.who }}\"\n"),
@@ -215,4 +217,37 @@ fn gantry_run_uses_a_downloaded_action() {
     let r = ws.run(&["--github-api", &api, "--action-cache", cache_s, "--offline"]);
     assert_eq!(r.code(), Some(0), "{}", r.debug());
     assert_eq!(fake.downloads.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn gantry_run_calls_a_downloaded_reusable_workflow() {
+    let (api, fake) = fake_github();
+    let cache = tempfile::tempdir().unwrap();
+    let ws = docker::Workspace::new();
+    ws.workflow("on: push\njobs:\n  call:\n    uses: octo/workflows/.github/workflows/greet.yml@v2\n    with:\n      who: gantry\n");
+    let cache_s = cache.path().to_str().unwrap();
+    let r = ws.run(&["--github-api", &api, "--action-cache", cache_s]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    assert!(
+        r.lines("call/greet")
+            .join("\n")
+            .contains("downloaded workflow (v2) greets gantry"),
+        "{}",
+        r.debug()
+    );
+    // Offline, from the cache: nothing downloaded again.
+    let r = ws.run(&["--github-api", &api, "--action-cache", cache_s, "--offline"]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    assert_eq!(fake.downloads.load(Ordering::SeqCst), 1);
+    // A repository GitHub does not have: the plan names the call and GitHub's answer.
+    ws.workflow(
+        "on: push\njobs:\n  call:\n    uses: octo/missing/.github/workflows/greet.yml@v2\n",
+    );
+    let r = ws.run(&["--github-api", &api, "--action-cache", cache_s]);
+    assert_eq!(r.code(), Some(1), "{}", r.debug());
+    let all = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        all.contains("job `call` calls octo/missing/.github/workflows/greet.yml@v2, which was not fetched: octo/missing@v2 was not found on GitHub"),
+        "{all}"
+    );
 }

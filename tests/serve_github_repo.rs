@@ -1,6 +1,8 @@
 //! A repository hosted on GitHub (no local path): on a push, `gantry serve` reads the
 //! workflow files at the pushed sha through the contents API and runs them in the source
 //! tarball downloaded at that sha — both from a local HTTP server playing the GitHub API.
+//! A workflow calling a reusable workflow of another GitHub repository gets that repository
+//! from the same server before it is planned.
 
 mod docker;
 mod serve;
@@ -10,6 +12,9 @@ use serve::github::FakeGitHub;
 use serve::{Service, SECRET};
 
 const HOSTED_WORKFLOW: &str = "name: hosted\non:\n  push:\n    branches: [main]\njobs:\n  show:\n    runs-on: ubuntu-latest\n    steps:\n      - run: cat notes.txt && echo \"sha=$GITHUB_SHA\"\n";
+
+/// A reusable workflow, served in every repository's tarball (`octo-org/shared` included).
+const SHARED_WORKFLOW: &str = "on:\n  workflow_call:\n    inputs:\n      who: { type: string, required: true }\n    outputs:\n      said:\n        value: ${{ jobs.greet.outputs.said }}\njobs:\n  greet:\n    runs-on: ubuntu-latest\n    outputs:\n      said: ${{ steps.g.outputs.said }}\n    steps:\n      - id: g\n        run: |\n          echo \"shared workflow greets ${{ inputs.who }}\"\n          echo \"said=hi-${{ inputs.who }}\" >> \"$GITHUB_OUTPUT\"\n";
 
 fn fake_github() -> FakeGitHub {
     FakeGitHub::start(&[
@@ -75,4 +80,32 @@ fn a_push_to_a_github_hosted_repository_runs_its_workflows_in_the_tarball_at_the
     );
     assert!(seen.iter().all(|s| s.git_ref == sha), "{seen:?}");
     assert!(seen[0].auth.contains("ghp_hosted"), "{seen:?}");
+}
+
+#[test]
+fn a_run_calls_a_reusable_workflow_of_another_github_repository() {
+    let github = FakeGitHub::start(&[(".github/workflows/build.yml", SHARED_WORKFLOW)]);
+    let api = &github.url;
+    let caller = "on: push\njobs:\n  call:\n    uses: octo-org/shared/.github/workflows/build.yml@v1\n    with:\n      who: serve\n  after:\n    needs: call\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo \"caller saw ${{ needs.call.outputs.said }}\"\n";
+    let s = Service::with_github(
+        caller,
+        "on: push\njobs: {}\n",
+        "",
+        &format!("token = \"ghp_hosted\"\napi_url = \"{api}\"\n"),
+    );
+    let (code, text) = s.push("remote-call-1");
+    assert_eq!(code, 202, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    let id = answer["runs"][0]["id"].as_i64().unwrap();
+    s.wait_success(id, 1);
+    let logs = s.get_json(&format!("/api/runs/{id}/logs")).to_string();
+    assert!(logs.contains("shared workflow greets serve"), "{logs}");
+    assert!(logs.contains("caller saw hi-serve"), "{logs}");
+    let downloads: Vec<String> = github
+        .seen()
+        .into_iter()
+        .filter(|s| s.what == "tarball")
+        .map(|s| s.git_ref)
+        .collect();
+    assert_eq!(downloads, ["v1"], "the shared repository is downloaded once, at the ref");
 }

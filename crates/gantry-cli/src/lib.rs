@@ -8,6 +8,7 @@ mod event_args;
 mod files;
 mod list;
 mod plan;
+mod remote_calls;
 mod run;
 mod running;
 mod trigger;

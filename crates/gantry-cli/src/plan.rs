@@ -1,6 +1,7 @@
 //! `gantry plan`: what an event would run, and why each workflow does or does not match.
 
 use super::event_args::EventArgs;
+use super::remote_calls::{self, ActionArgs, Fetching};
 use super::{files, Format};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -35,6 +36,8 @@ pub struct PlanArgs {
     /// Without it the default policy applies (docs/security.md).
     #[arg(long, env = "GANTRY_POLICY", value_name = "FILE")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub actions: ActionArgs,
 }
 
 impl PlanArgs {
@@ -62,17 +65,38 @@ impl PlanArgs {
     }
 
     /// Builds the plan: reads and validates the workflow files, builds the event, plans.
+    /// Remote reusable workflows are read from `--action-dir` and the action cache only.
     pub fn build(&self) -> Result<gantry_plan::Plan> {
-        Ok(self.build_with_sources()?.plan)
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the async runtime")?;
+        let remote = Remote {
+            rt: &rt,
+            actions: &self.actions.cached()?,
+            how: Fetching::CacheOnly,
+        };
+        Ok(self.build_with_sources(remote)?.plan)
     }
 
     /// The plan together with the event it was made for and where its secrets come
-    /// from, which is what `gantry run` executes.
-    pub fn build_with_sources(&self) -> Result<Planned> {
+    /// from, which is what `gantry run` executes; the repositories of remote reusable
+    /// workflows are fetched from `remote` first.
+    pub fn build_with_sources(&self, remote: Remote<'_>) -> Result<Planned> {
         let event = self.event.build()?;
         let opts = self.options()?;
         let loaded = gantry_load::read_paths(&files::collect(&self.workflows)?)?;
-        let mut plan = gantry_load::plan(&event, &loaded, &opts, &self.workspace);
+        let cache = self.actions.cache_dir();
+        let repos = remote_calls::fetch(
+            remote.rt,
+            &loaded,
+            &self.workspace,
+            remote.actions,
+            remote.how,
+            &cache,
+        );
+        let mut plan =
+            gantry_load::plan_with_remote(&event, &loaded, &opts, &self.workspace, repos.clone());
         let repository = event
             .meta
             .repository
@@ -85,6 +109,7 @@ impl PlanArgs {
             event,
             store,
             options: opts,
+            remote: repos,
         })
     }
 }
@@ -97,6 +122,15 @@ pub struct Planned {
     pub store: gantry_secrets::ChainStore,
     /// The options it was planned with (the policy and `vars` the engine runs with too).
     pub options: PlanOptions,
+    /// The repositories of remote reusable workflows it was planned with.
+    pub remote: gantry_load::RemoteRepos,
+}
+
+/// Where planning gets the repositories of remote reusable workflows, and how.
+pub struct Remote<'a> {
+    pub rt: &'a tokio::runtime::Runtime,
+    pub actions: &'a dyn gantry_engine::ActionSource,
+    pub how: Fetching,
 }
 
 /// Every secret in the plan says where it comes from (never its value).

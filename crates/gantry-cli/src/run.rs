@@ -4,7 +4,8 @@
 //! second Ctrl-C stops at once (still removing what was created).
 
 use super::console::Console;
-use super::plan::PlanArgs;
+use super::plan::{PlanArgs, Remote};
+use super::remote_calls::Fetching;
 use super::Format;
 use anyhow::{Context, Result};
 use clap::Args;
@@ -40,17 +41,12 @@ pub struct RunArgs {
     /// step scripts and file commands are written to that disk).
     #[arg(long)]
     pub allow_disk_scratch: bool,
-    /// Use a local directory for a remote action's repository: owner/repo@ref=PATH
-    /// (repeatable; like act's local repository option).
-    #[arg(long = "action-dir", value_name = "OWNER/REPO@REF=PATH")]
-    pub action_dirs: Vec<String>,
-    /// Use only actions already in the action cache; never download.
+    /// Use only repositories already in the action cache (or `--action-dir`); never
+    /// download (remote actions and remote reusable workflows alike).
     #[arg(long)]
     pub offline: bool,
-    /// Where downloaded actions are kept (default ~/.cache/gantry/actions).
-    #[arg(long, env = "GANTRY_ACTION_CACHE")]
-    pub action_cache: Option<PathBuf>,
-    /// The GitHub API remote actions are downloaded from (GitHub Enterprise, tests).
+    /// The GitHub API remote actions and reusable workflows are downloaded from (GitHub
+    /// Enterprise, tests).
     #[arg(
         long,
         env = "GANTRY_GITHUB_API",
@@ -76,19 +72,13 @@ fn scratch_dir(args: &RunArgs) -> Result<scratch::RemoveOnDrop> {
     Ok(scratch::RemoveOnDrop(own))
 }
 
-/// Where remote actions come from: `--action-dir` copies first, then the download cache.
+/// Where remote actions and reusable workflows come from: `--action-dir` copies first,
+/// then the download cache.
 fn action_source(
     args: &RunArgs,
     secrets: &std::collections::BTreeMap<String, String>,
 ) -> Result<Overrides> {
-    let mut dirs = Vec::new();
-    for spec in &args.action_dirs {
-        dirs.push(Overrides::parse(spec)?);
-    }
-    let cache = args.action_cache.clone().unwrap_or_else(|| {
-        PathBuf::from(std::env::var("HOME").unwrap_or_else(|_| ".".into()))
-            .join(".cache/gantry/actions")
-    });
+    let cache = args.plan.actions.cache_dir();
     let token = secrets
         .get("GITHUB_TOKEN")
         .cloned()
@@ -101,10 +91,7 @@ fn action_source(
         token,
     }
     .build()?;
-    Ok(Overrides {
-        dirs,
-        fallback: Arc::new(fetcher),
-    })
+    args.plan.actions.overrides(Arc::new(fetcher))
 }
 
 fn run_id() -> String {
@@ -115,8 +102,24 @@ fn run_id() -> String {
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let planned = args.plan.build_with_sources()?;
     let secrets = args.plan.secrets.load()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    // One source for the run: the repositories of remote reusable workflows are fetched
+    // with it before planning, remote actions while the jobs run.
+    // The GitHub client spawns its worker on the runtime it is built in.
+    let actions = {
+        let _in_runtime = rt.enter();
+        Arc::new(action_source(&args, &secrets)?)
+    };
+    let remote = Remote {
+        rt: &rt,
+        actions: &*actions,
+        how: Fetching::Download,
+    };
+    let planned = args.plan.build_with_sources(remote)?;
     let console = Arc::new(Console::new(args.plan.format == Format::Json, &secrets));
     if args.plan.format == Format::Text {
         console.header(&render_text(&planned.plan));
@@ -134,10 +137,6 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::FAILURE);
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
     let own = scratch_dir(&args)?;
     rt.block_on(async move {
         let backend = Arc::new(DockerBackend::connect().await.with_context(|| {
@@ -154,19 +153,19 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             vars: options.vars,
             ..EngineConfig::default()
         };
-        let actions = action_source(&args, &secrets)?;
         let engine = Engine::new(backend, config)
             .with_secrets(Arc::new(planned.store))
-            .with_actions(Arc::new(actions));
+            .with_actions(actions);
         let signals = Signals::default();
         spawn_ctrl_c(signals.clone(), console.clone());
         let mut worst = Conclusion::Success;
         let mut number = 0;
         for w in &planned.plan.workflows {
-            let Some(req) = RunRequest::from_outcome(w, &planned.event, run_id(), number + 1)
+            let Some(mut req) = RunRequest::from_outcome(w, &planned.event, run_id(), number + 1)
             else {
                 continue;
             };
+            req.remote = planned.remote.clone();
             number += 1;
             let result = engine.run(req, console.clone(), signals.clone()).await?;
             worst = match (worst, result.conclusion) {

@@ -36,6 +36,8 @@ pub struct RunCtx<B: ContainerBackend> {
     pub store: Arc<dyn SecretStore>,
     /// Where remote actions' files come from.
     pub actions: Arc<dyn super::ActionSource>,
+    /// The repositories of remote reusable workflows fetched before planning.
+    pub remote: gantry_plan::remote::RemoteRepos,
 }
 
 impl<B: ContainerBackend> RunCtx<B> {

@@ -90,6 +90,9 @@ pub struct RunRequest {
     pub workflow_name: String,
     pub plan: WorkflowPlan,
     pub event: Event,
+    /// The repositories of remote reusable workflows fetched before planning: a job left to
+    /// run time (a matrix over `needs` outputs) that calls one is planned again from them.
+    pub remote: gantry_plan::remote::RemoteRepos,
 }
 
 impl RunRequest {
@@ -112,6 +115,7 @@ impl RunRequest {
             workflow_name: outcome.name.clone(),
             plan,
             event: event.clone(),
+            remote: Default::default(),
         })
     }
 }

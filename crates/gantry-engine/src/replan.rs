@@ -4,19 +4,22 @@
 //! ([`gantry_plan::resolve::find_action`]) and planned by
 //! [`gantry_plan::steps::action_plan`] — and a job whose matrix needs the outputs of the
 //! jobs it needs, planned again by [`gantry_plan::replan_job`] once they are done. Local
-//! actions and called workflows are resolved in the workspace, as the planner does. This
-//! is the one place in the engine that reads action or workflow files.
+//! actions and called workflows are resolved in the workspace, remote reusable workflows in
+//! the repositories fetched before planning, as the planner does. This is the one place in
+//! the engine that reads action or workflow files.
 
 use super::error::EngineError;
 use gantry_core::expr::{Object, Value};
 use gantry_core::model::Workflow;
+use gantry_plan::remote::{RemoteAt, RemoteError, RemoteRepos};
 use gantry_plan::resolve::{called_workflow, find_action, ActionLookup, InvalidWorkflow, Resolver};
 use gantry_plan::steps::action_plan;
 use gantry_plan::{replan_job, ActionPlan, JobPlan, PlanError, RunTimeJob};
 use std::path::Path;
 
-/// Local actions (`./path`) and called workflows, in the workspace.
-struct Workspace<'a>(&'a Path);
+/// Local actions (`./path`) and called workflows, in the workspace; remote reusable
+/// workflows from the repositories fetched before planning.
+struct Workspace<'a>(&'a Path, &'a RemoteRepos);
 
 fn read_action(dir: &Path) -> ActionLookup {
     find_action(dir, dir.is_dir(), |p| std::fs::read(p).ok())
@@ -33,6 +36,9 @@ impl Resolver for Workspace<'_> {
             Err(_) => Ok(None),
         }
     }
+    fn remote_workflow(&self, at: &RemoteAt) -> Result<Option<Workflow>, RemoteError> {
+        self.1.workflow(at, |p| std::fs::read(p).ok())
+    }
 }
 
 /// The legs of a job whose matrix was left to run time, now that the jobs it needs are
@@ -41,8 +47,13 @@ pub fn job_legs(
     rt: &RunTimeJob,
     needs: &Object,
     workspace: &Path,
+    remote: &RemoteRepos,
 ) -> Result<Vec<JobPlan>, PlanError> {
-    replan_job(rt, Value::object(needs.clone()), &Workspace(workspace))
+    replan_job(
+        rt,
+        Value::object(needs.clone()),
+        &Workspace(workspace, remote),
+    )
 }
 
 /// Plans the downloaded action in `dir` (`path` inside its repository), for `uses`.
@@ -57,9 +68,14 @@ pub fn remote_action(
         message,
     };
     match read_action(dir) {
-        ActionLookup::Found { action, file } => {
-            action_plan(&action, path, &file, &Workspace(workspace), 1).map_err(|n| err(n.error))
-        }
+        ActionLookup::Found { action, file } => action_plan(
+            &action,
+            path,
+            &file,
+            &Workspace(workspace, &RemoteRepos::default()),
+            1,
+        )
+        .map_err(|n| err(n.error)),
         ActionLookup::Missing { error } | ActionLookup::Invalid { error, .. } => Err(err(error)),
     }
 }

@@ -91,6 +91,7 @@ fn run_ctx<B: ContainerBackend>(
         image_locks: Default::default(),
         store: engine.secrets.clone(),
         actions: engine.actions.clone(),
+        remote: req.remote.clone(),
     })
 }
 
@@ -430,7 +431,7 @@ impl Board {
         let Some(rt) = self.jobs[i].at_run_time.take() else {
             return;
         };
-        match super::replan::job_legs(&rt, needs, &cx.cfg.workspace) {
+        match super::replan::job_legs(&rt, needs, &cx.cfg.workspace, &cx.remote) {
             Ok(legs) if legs.is_empty() => {
                 let jp = &mut self.jobs[i];
                 jp.condition = Decision::Now { value: false };

@@ -145,6 +145,7 @@ async fn run_with(
             payload: serde_json::json!({}),
             meta: Default::default(),
         },
+        remote: Default::default(),
     };
     let collect = Arc::new(Collect::default());
     let result = engine

@@ -1,19 +1,23 @@
 //! Loading what a plan is made from, for both fronts (`gantry plan`/`run` and `gantry
 //! serve`): workflow files read and checked ([`Loaded`], errors as `file:line:col`), local
-//! actions and reusable workflows resolved in a workspace ([`FsResolver`]), the platform
-//! map parsed ([`platforms`]), and the plan for an event built from all of that
+//! actions and reusable workflows resolved in a workspace ([`FsResolver`]), the repositories
+//! of remote reusable workflows fetched before planning ([`fetch_remote_calls`]), the
+//! platform map parsed ([`platforms`]), and the plan for an event built from all of that
 //! ([`plan`]). Neither front imports the other; what they share lives here.
 
 mod error;
 pub mod git;
 pub mod merge;
 mod objects;
+mod remote;
 mod resolver;
 #[cfg(test)]
 mod testgit;
 mod workflows;
 
 pub use error::LoadError;
+pub use gantry_plan::remote::{RemoteRepos, RepoAt};
+pub use remote::{fetch_remote_calls, remote_calls};
 pub use resolver::FsResolver;
 pub use workflows::{check, read_dir, read_paths, Loaded};
 
@@ -46,11 +50,25 @@ pub fn platforms<S: AsRef<str>>(
 }
 
 /// The plan of `workflows` for `event`, local actions and reusable workflows read from
-/// `workspace`.
+/// `workspace`; a call of another repository's reusable workflow is an error naming it
+/// (nothing was fetched: see [`plan_with_remote`]).
 pub fn plan(event: &Event, workflows: &[Loaded], opts: &PlanOptions, workspace: &Path) -> Plan {
+    plan_with_remote(event, workflows, opts, workspace, RemoteRepos::default())
+}
+
+/// [`plan`], with the repositories of remote reusable workflows fetched before planning
+/// ([`fetch_remote_calls`]).
+pub fn plan_with_remote(
+    event: &Event,
+    workflows: &[Loaded],
+    opts: &PlanOptions,
+    workspace: &Path,
+    remote: RemoteRepos,
+) -> Plan {
     let files: Vec<WorkflowFile<'_>> = workflows.iter().map(Loaded::as_file).collect();
     let resolver = FsResolver {
         root: workspace.to_path_buf(),
+        remote,
     };
     gantry_plan::plan(event, &files, opts, &resolver)
 }

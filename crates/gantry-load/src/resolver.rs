@@ -1,12 +1,17 @@
-//! Reading local actions and reusable workflows from the workspace for the planner; the
-//! checks of what is read are the planner's own ([`gantry_plan::resolve`]).
+//! Reading local actions and reusable workflows from the workspace for the planner, and
+//! remote reusable workflows from the repositories fetched before planning
+//! ([`crate::fetch_remote_calls`]); the checks of what is read are the planner's own
+//! ([`gantry_plan::resolve`]).
 
 use gantry_core::model::Workflow;
+use gantry_plan::remote::{RemoteAt, RemoteError, RemoteRepos};
 use gantry_plan::resolve::{called_workflow, find_action, ActionLookup, InvalidWorkflow, Resolver};
 use std::path::PathBuf;
 
 pub struct FsResolver {
     pub root: PathBuf,
+    /// Repositories of remote reusable workflows, fetched before planning (or why not).
+    pub remote: RemoteRepos,
 }
 
 impl Resolver for FsResolver {
@@ -21,5 +26,9 @@ impl Resolver for FsResolver {
             return Ok(None);
         };
         called_workflow(&bytes, &p.display().to_string())
+    }
+
+    fn remote_workflow(&self, at: &RemoteAt) -> Result<Option<Workflow>, RemoteError> {
+        self.remote.workflow(at, |p| std::fs::read(p).ok())
     }
 }

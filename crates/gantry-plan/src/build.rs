@@ -153,6 +153,8 @@ fn plan_workflow(
         depth: 0,
         prefix: String::new(),
         outer_needs: Vec::new(),
+        repo: None,
+        called: &std::cell::RefCell::new(std::collections::BTreeSet::new()),
     };
     let jobs = match plan_jobs(&cx) {
         Ok(j) => j,

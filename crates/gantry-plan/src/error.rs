@@ -1,5 +1,6 @@
 //! Why a workflow's jobs could not be planned: a `needs` cycle, a matrix, a job planned
-//! again at run time, a call of a local reusable workflow. Kept as data until rendered:
+//! again at run time, a call of a reusable workflow (local, or fetched from another
+//! repository). Kept as data until rendered:
 //! the plan shows each as one line of its workflow's `errors`, the engine as a job's reason.
 
 use crate::dag::Cycle;
@@ -21,11 +22,34 @@ pub enum PlanError {
         "job `{job}`: its matrix cannot be evaluated with the jobs it needs done: {expression}"
     )]
     MatrixAtRunTime { job: String, expression: String },
-    #[error("job `{job}` calls {uses}, nesting reusable workflows deeper than {depth} levels")]
+    /// GitHub connects at most `levels` levels of workflows (the top-level caller and
+    /// `levels - 1` reusable workflows below it).
+    #[error(
+        "job `{job}` calls {uses}, connecting more than {levels} levels of workflows \
+         (GitHub's limit: the caller and {} levels of reusable workflows)",
+        levels - 1
+    )]
     CallTooDeep {
         job: String,
         uses: String,
-        depth: usize,
+        levels: usize,
+    },
+    #[error(
+        "job `{job}` calls {uses}, more than {limit} unique reusable workflows for one \
+         workflow, nested calls included (GitHub's limit)"
+    )]
+    TooManyCalled {
+        job: String,
+        uses: String,
+        limit: usize,
+    },
+    /// A reusable workflow of another repository that the front did not fetch before
+    /// planning; `reason` says why (download failed, `--offline` and not cached, ...).
+    #[error("job `{job}` calls {uses}, which was not fetched: {reason}")]
+    CalledNotFetched {
+        job: String,
+        uses: String,
+        reason: String,
     },
     #[error("job `{job}` calls {uses}, which does not exist")]
     CalledMissing { job: String, uses: String },
@@ -74,9 +98,19 @@ mod tests {
                 PlanError::CallTooDeep {
                     job: job.clone(),
                     uses: uses.clone(),
-                    depth: 4,
+                    levels: 10,
                 },
-                "job `j` calls ./w.yml, nesting reusable workflows deeper than 4 levels",
+                "job `j` calls ./w.yml, connecting more than 10 levels of workflows \
+                 (GitHub's limit: the caller and 9 levels of reusable workflows)",
+            ),
+            (
+                PlanError::CalledNotFetched {
+                    job: job.clone(),
+                    uses: "o/r/.github/workflows/w.yml@v1".into(),
+                    reason: "o/r@v1 is not in the action cache".into(),
+                },
+                "job `j` calls o/r/.github/workflows/w.yml@v1, which was not fetched: \
+                 o/r@v1 is not in the action cache",
             ),
             (
                 PlanError::CallInputs {

@@ -1,5 +1,6 @@
 //! Planning one job: its matrix legs, image, steps, conditions, env and secret names — or,
-//! for a job that calls a local reusable workflow, the called workflow's jobs.
+//! for a job that calls a reusable workflow (in the workspace, or another repository's as
+//! the front fetched it), the called workflow's jobs.
 
 use super::build::{concurrency_plan, plan_jobs, PlanOptions};
 use super::context::PlanHost;
@@ -7,17 +8,18 @@ use super::decide;
 use super::error::PlanError;
 use super::inputs::type_inputs;
 use super::matrix::{expand, leg_label, MatrixSpec};
+use super::remote::{
+    call_target, CallTarget, RemoteError, RepoAt, MAX_CALL_LEVELS, MAX_UNIQUE_CALLED,
+};
 use super::resolve::Resolver;
 use super::steps::{plan_steps, StepsCx};
 use super::templates;
 use super::types::*;
-use gantry_core::action_ref::ActionRef;
 use gantry_core::expr::{context_refs, parse_template, Object, Value};
 use gantry_core::model::*;
 use gantry_core::yaml::node::{Node, NodeKind, Resolved};
-
-/// GitHub lets reusable workflows nest four levels deep; a loop must not recurse forever.
-const MAX_CALL_DEPTH: usize = 4;
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 pub struct JobCx<'a> {
     pub workflow: &'a Workflow,
@@ -30,6 +32,12 @@ pub struct JobCx<'a> {
     pub prefix: String,
     /// What the calling job needs: the called workflow's first jobs wait for it too.
     pub outer_needs: Vec<String>,
+    /// The repository this workflow is in when it is another repository's (a remote
+    /// reusable workflow): its `./` calls are in that repository at the same ref, as on
+    /// GitHub. `None`: the workspace.
+    pub repo: Option<RepoAt>,
+    /// The reusable workflows the top-level workflow calls so far (GitHub limits how many).
+    pub called: &'a RefCell<BTreeSet<String>>,
 }
 
 /// YAML node → expression value, evaluating `${{ }}` strings with what is known now.
@@ -373,6 +381,12 @@ pub fn plan_job(cx: &JobCx<'_>, job: &Job) -> Result<Vec<JobPlan>, PlanError> {
                 fill_steps_job(cx, sj, &host, &mut plan);
                 out.push(plan);
             }
+            // A call whose matrix needs run-time contexts stays one placeholder: the run
+            // plans its legs (and each leg's call) once the jobs it needs are done.
+            JobKind::Call(call) if plan.at_run_time.is_some() => {
+                plan.called_from = Some(call.uses.as_str().to_string());
+                out.push(plan);
+            }
             JobKind::Call(call) => {
                 let leg_key = plan.key.clone();
                 out.extend(plan_call(cx, job, call, &host, plan, &leg_key)?)
@@ -393,6 +407,7 @@ fn run_time_job(cx: &JobCx<'_>, job: &Job) -> RunTimeJob {
         depth: cx.depth,
         prefix: cx.prefix.clone(),
         outer_needs: cx.outer_needs.clone(),
+        repo: cx.repo.clone(),
     }
 }
 
@@ -415,6 +430,8 @@ pub fn replan_job(
         depth: rt.depth,
         prefix: rt.prefix.clone(),
         outer_needs: rt.outer_needs.clone(),
+        repo: rt.repo.clone(),
+        called: &RefCell::new(BTreeSet::new()),
     };
     let job = rt
         .workflow
@@ -578,25 +595,53 @@ fn fill_steps_job(cx: &JobCx<'_>, sj: &StepsJob, host: &PlanHost, plan: &mut Job
     plan.steps = plan_steps(&sj.steps, &cx, &mut 0);
 }
 
-/// The called workflow at `local` and its `on: workflow_call` declaration.
-fn called_workflow(
-    cx: &JobCx<'_>,
-    job: &Job,
-    uses: &str,
-    local: &str,
-) -> Result<(Workflow, WorkflowCall), PlanError> {
-    let (job, uses) = (job.id.value.clone(), uses.to_string());
-    if cx.depth >= MAX_CALL_DEPTH {
+/// Counts `shown` among the reusable workflows this top-level workflow calls, and refuses
+/// a call past GitHub's limits: levels of nesting, unique workflows.
+fn within_limits(cx: &JobCx<'_>, job: &str, shown: &str) -> Result<(), PlanError> {
+    let (job, uses) = (job.to_string(), shown.to_string());
+    // The calling workflow is at level `depth + 1`; the called one would be one below.
+    if cx.depth + 2 > MAX_CALL_LEVELS {
         return Err(PlanError::CallTooDeep {
             job,
             uses,
-            depth: MAX_CALL_DEPTH,
+            levels: MAX_CALL_LEVELS,
         });
     }
-    let called = match cx.resolver.workflow(local) {
+    let mut called = cx.called.borrow_mut();
+    called.insert(uses.clone());
+    if called.len() > MAX_UNIQUE_CALLED {
+        return Err(PlanError::TooManyCalled {
+            job,
+            uses,
+            limit: MAX_UNIQUE_CALLED,
+        });
+    }
+    Ok(())
+}
+
+/// The called workflow at `target` (`shown` in messages) and its `on: workflow_call`
+/// declaration.
+fn called_workflow(
+    cx: &JobCx<'_>,
+    job: &Job,
+    target: &CallTarget,
+    shown: &str,
+) -> Result<(Workflow, WorkflowCall), PlanError> {
+    within_limits(cx, &job.id.value, shown)?;
+    let (job, uses) = (job.id.value.clone(), shown.to_string());
+    let found = match target {
+        CallTarget::Local(local) => cx.resolver.workflow(local).map_err(RemoteError::Invalid),
+        CallTarget::Remote(at) => cx.resolver.remote_workflow(at),
+    };
+    let called = match found {
         Ok(Some(w)) => w,
         Ok(None) => return Err(PlanError::CalledMissing { job, uses }),
-        Err(error) => return Err(PlanError::CalledInvalid { job, uses, error }),
+        Err(RemoteError::Invalid(error)) => {
+            return Err(PlanError::CalledInvalid { job, uses, error })
+        }
+        Err(RemoteError::NotFetched { reason }) => {
+            return Err(PlanError::CalledNotFetched { job, uses, reason })
+        }
     };
     let Some(TriggerConfig::Call(decl)) = called
         .on
@@ -638,24 +683,15 @@ fn call_source(
     }
 }
 
-fn plan_call(
-    cx: &JobCx<'_>,
+/// The call's `with:` typed against the called workflow's inputs: values known now, and
+/// expressions left to run time.
+fn call_inputs(
     job: &Job,
     call: &CallJob,
+    decl: &WorkflowCall,
+    shown: &str,
     host: &PlanHost,
-    mut plan: JobPlan,
-    leg_key: &str,
-) -> Result<Vec<JobPlan>, PlanError> {
-    let uses = call.uses.as_str();
-    // A job's `uses:` was parsed as a job's when lowered: a local one is a workflow file.
-    let Ok(ActionRef::Local { path: local, .. }) = &call.uses.parsed else {
-        plan.called_from = Some(uses.to_string());
-        plan.skip_reason.get_or_insert_with(|| {
-            format!("calls the remote reusable workflow {uses}, fetched at run time")
-        });
-        return Ok(vec![plan]);
-    };
-    let (called, decl) = called_workflow(cx, job, uses, local)?;
+) -> Result<(Object, Vec<(String, String)>), PlanError> {
     let mut given: Vec<(String, String)> = Vec::new();
     let mut later: Vec<(String, String)> = Vec::new();
     for (k, v) in call.with.iter() {
@@ -667,22 +703,67 @@ fn plan_call(
     let inputs =
         type_inputs(&decl.inputs, &given, &later).map_err(|errors| PlanError::CallInputs {
             job: job.id.value.clone(),
-            uses: uses.to_string(),
+            uses: shown.to_string(),
             errors,
         })?;
+    Ok((inputs, later))
+}
+
+/// Where a job's `uses:` points from the workflow `cx` is in, and how messages name it: as
+/// written for a workspace file, `owner/repo/PATH@REF` for another repository's.
+fn target_of(cx: &JobCx<'_>, job: &Job, call: &CallJob) -> Result<(CallTarget, String), PlanError> {
+    let target = call
+        .uses
+        .parsed
+        .as_ref()
+        .ok()
+        .and_then(|u| call_target(u, cx.repo.as_ref()));
+    match target {
+        Some(t @ CallTarget::Local(_)) => Ok((t, call.uses.as_str().to_string())),
+        Some(CallTarget::Remote(at)) => {
+            let shown = at.to_string();
+            Ok((CallTarget::Remote(at), shown))
+        }
+        None => Err(PlanError::NotCallable {
+            job: job.id.value.clone(),
+            uses: call.uses.as_str().to_string(),
+        }),
+    }
+}
+
+fn plan_call(
+    cx: &JobCx<'_>,
+    job: &Job,
+    call: &CallJob,
+    host: &PlanHost,
+    plan: JobPlan,
+    leg_key: &str,
+) -> Result<Vec<JobPlan>, PlanError> {
+    let (target, shown) = target_of(cx, job, call)?;
+    let (called, decl) = called_workflow(cx, job, &target, &shown)?;
+    let (inputs, later) = call_inputs(job, call, &decl, &shown, host)?;
     let mut inner_host = cx.host.clone();
     inner_host
         .contexts
         .insert("inputs", Value::object(inputs.clone()));
+    let path = match &target {
+        CallTarget::Local(local) => local.as_str(),
+        CallTarget::Remote(_) => shown.as_str(),
+    };
     let inner = JobCx {
         workflow: &called,
-        path: local,
+        path,
         opts: cx.opts,
         resolver: cx.resolver,
         host: &inner_host,
         depth: cx.depth + 1,
         prefix: format!("{leg_key}/"),
         outer_needs: plan.needs.clone(),
+        repo: match &target {
+            CallTarget::Local(_) => cx.repo.clone(),
+            CallTarget::Remote(at) => Some(at.repo.clone()),
+        },
+        called: cx.called,
     };
     let mut jobs = plan_jobs(&inner)?;
     let source = call_source(cx, call, &called, &decl, (inputs, later), leg_key);
@@ -695,7 +776,7 @@ fn plan_call(
             j.condition = Decision::Now { value: false };
             j.skip_reason = Some(format!("the calling job: {r}"));
         }
-        j.called_from = Some(uses.to_string());
+        j.called_from = Some(shown.clone());
     }
     Ok(jobs)
 }

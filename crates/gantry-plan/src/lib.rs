@@ -17,6 +17,9 @@ pub mod matching;
 pub mod matrix;
 pub mod platform;
 mod problem;
+pub mod remote;
+#[cfg(test)]
+mod remote_calls_tests;
 pub mod render;
 pub mod resolve;
 pub mod signature;

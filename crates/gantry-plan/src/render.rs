@@ -63,6 +63,14 @@ fn steps(out: &mut String, list: &[StepPlan], indent: &str) {
     }
 }
 
+/// For a call whose matrix is known only at run time (one placeholder job): what it calls.
+fn later_call(j: &crate::JobPlan) -> Option<String> {
+    let (called, _) = j.called_from.as_ref().zip(j.at_run_time.as_ref())?;
+    Some(format!(
+        "calls {called} for each leg of its matrix, planned when the jobs it needs are done"
+    ))
+}
+
 pub fn render_text(plan: &Plan) -> String {
     let mut out = String::new();
     let ev = &plan.event;
@@ -134,6 +142,9 @@ pub fn render_text(plan: &Plan) -> String {
             }
             if let Some(r) = &j.skip_reason {
                 let _ = writeln!(out, "    skipped: {r}");
+            }
+            if let Some(note) = later_call(j) {
+                let _ = writeln!(out, "    {note}");
             }
             if let Some(img) = &j.image {
                 let _ = writeln!(out, "    image: {img} (runs-on {})", j.runs_on.join(", "));

@@ -1,9 +1,10 @@
-//! What the planner needs from outside: local actions' metadata and local reusable
-//! workflows. The planner stays pure: the loading layer supplies a resolver that reads the
+//! What the planner needs from outside: local actions' metadata, local reusable workflows
+//! and the reusable workflows of other repositories that the front fetched before planning. The planner stays pure: the loading layer supplies a resolver that reads the
 //! workspace, and the checks of what it reads are here, once ([`find_action`],
 //! [`check_workflow`]), so that `gantry plan`, `gantry run`, the service and the engine's
 //! run-time planning of downloaded actions say the same `file:line:col` things.
 
+use crate::remote::{RemoteAt, RemoteError, NOT_FETCHED_HERE};
 use gantry_core::diag::{Diagnostic, Severity};
 use gantry_core::model::{Action, Workflow};
 use gantry_core::validate::{check_bytes, FileKind};
@@ -72,6 +73,15 @@ pub trait Resolver {
     /// The workflow file at `path` (relative to the workspace): `Ok(None)` when there is
     /// none; `Err` (`file:line:col: ...`) when it is invalid.
     fn workflow(&self, path: &str) -> Result<Option<Workflow>, InvalidWorkflow>;
+    /// The reusable workflow at `at` in another repository, from the repositories the front
+    /// fetched before planning: `Ok(None)` when the fetched repository has no such file.
+    /// By default nothing was fetched.
+    fn remote_workflow(&self, at: &RemoteAt) -> Result<Option<Workflow>, RemoteError> {
+        let _ = at;
+        Err(RemoteError::NotFetched {
+            reason: NOT_FETCHED_HERE.to_string(),
+        })
+    }
 }
 
 /// Finds and checks `action.yml` (or `action.yaml`) in `dir`. Reading is the caller's
@@ -159,6 +169,8 @@ impl Resolver for NoFiles {
 pub struct MemoryResolver {
     pub actions: HashMap<String, Action>,
     pub workflows: HashMap<String, Workflow>,
+    /// Workflows of other repositories, as if fetched (`owner/repo/PATH@REF` → workflow).
+    pub remote: HashMap<String, Workflow>,
 }
 
 impl Resolver for MemoryResolver {
@@ -174,6 +186,22 @@ impl Resolver for MemoryResolver {
     }
     fn workflow(&self, path: &str) -> Result<Option<Workflow>, InvalidWorkflow> {
         Ok(self.workflows.get(path).cloned())
+    }
+    fn remote_workflow(&self, at: &RemoteAt) -> Result<Option<Workflow>, RemoteError> {
+        if let Some(w) = self.remote.get(&at.to_string()) {
+            return Ok(Some(w.clone()));
+        }
+        let fetched = self.remote.keys().any(|k| {
+            k.starts_with(&format!("{}/", at.repo.repository))
+                && k.ends_with(&format!("@{}", at.repo.git_ref))
+        });
+        if fetched {
+            Ok(None)
+        } else {
+            Err(RemoteError::NotFetched {
+                reason: format!("{} is not among the resolver's repositories", at.repo),
+            })
+        }
     }
 }
 

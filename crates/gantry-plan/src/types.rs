@@ -151,6 +151,8 @@ pub struct RunTimeJob {
     pub depth: usize,
     pub prefix: String,
     pub outer_needs: Vec<String>,
+    /// The repository the job's workflow is in when it is a remote reusable workflow.
+    pub repo: Option<crate::remote::RepoAt>,
 }
 
 /// A call of a local reusable workflow, as its jobs need it at run time: the called

@@ -505,6 +505,27 @@ struct Ready {
     workspace: PathBuf,
     /// The workspace is this run's own copy, removed at the end.
     temporary: bool,
+    /// The repositories of remote reusable workflows it was planned with.
+    remote: gantry_load::RemoteRepos,
+}
+
+/// The repositories of the remote reusable workflows `workflows` call, fetched (and cached)
+/// with the service's GitHub client; without one, none (the plan names each such call).
+async fn remote_repos<B: ContainerBackend>(
+    app: &App<B>,
+    workflows: &[gantry_load::Loaded],
+    workspace: &std::path::Path,
+) -> gantry_load::RemoteRepos {
+    let Some(github) = &app.sources.github else {
+        return gantry_load::RemoteRepos::default();
+    };
+    let fetch = |at: gantry_load::RepoAt| async move {
+        github
+            .repository(&at.repository, &at.git_ref)
+            .await
+            .map_err(|e| e.to_string())
+    };
+    gantry_load::fetch_remote_calls(workflows, workspace, fetch).await
 }
 
 /// A run that ends before it starts: its conclusion and why.
@@ -650,7 +671,8 @@ async fn ready<B: ContainerBackend>(
         policy: app.settings.policy.clone(),
         ..PlanOptions::default()
     };
-    let p = gantry_load::plan(&ev, &workflows, &opts, &workspace);
+    let remote = remote_repos(app, &workflows, &workspace).await;
+    let p = gantry_load::plan_with_remote(&ev, &workflows, &opts, &workspace, remote.clone());
     let Some(outcome) = p
         .workflows
         .into_iter()
@@ -679,6 +701,7 @@ async fn ready<B: ContainerBackend>(
         secrets,
         workspace,
         temporary,
+        remote,
     })
 }
 
@@ -809,6 +832,7 @@ async fn run_engine<B: ContainerBackend>(
         workflow_name: ready.name,
         plan: ready.plan,
         event: ready.ev,
+        remote: ready.remote,
     };
     engine.run(req, reporter, signals).await
 }

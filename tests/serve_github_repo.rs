@@ -107,5 +107,9 @@ fn a_run_calls_a_reusable_workflow_of_another_github_repository() {
         .filter(|s| s.what == "tarball")
         .map(|s| s.git_ref)
         .collect();
-    assert_eq!(downloads, ["v1"], "the shared repository is downloaded once, at the ref");
+    assert_eq!(
+        downloads,
+        ["v1"],
+        "the shared repository is downloaded once, at the ref"
+    );
 }

@@ -9,6 +9,7 @@ mod api;
 mod app;
 mod auth;
 mod body;
+mod checked;
 pub mod cmd;
 mod concurrency;
 pub mod config;

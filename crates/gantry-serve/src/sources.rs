@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// Reading and checking are the loading layer's, shared with the CLI.
 pub use gantry_load::{check, Loaded};
 
-pub type Workflows = Arc<Vec<Loaded>>;
+pub use super::checked::Workflows;
 
 /// Why an event has no workflows or workspace: what it names is not configured (or no
 /// longer, when a stored event runs), or reading them failed. Shown as an event's
@@ -107,6 +107,8 @@ pub(crate) fn wait_for_commit(path: &Path, repository: &str, sha: &str) -> Resul
 #[derive(Default)]
 pub struct Sources {
     cache: Mutex<HashMap<(String, String), Workflows>>,
+    /// Files already checked, by content (most new commits leave the workflows alone).
+    checked: super::checked::Checked,
     /// `[platforms]`, parsed once (the configuration does not change while serving).
     platforms: OnceLock<Result<PlatformMap, LoadError>>,
 }
@@ -170,7 +172,7 @@ impl Sources {
     /// a GitHub-hosted `pull_request_target`, moves: never cached).
     fn keep(&self, repo: &str, sha: &str, files: Vec<(String, Vec<u8>)>) -> Workflows {
         let key = (repo.to_string(), sha.to_string());
-        let loaded: Workflows = Arc::new(files.into_iter().map(|(p, b)| check(p, &b)).collect());
+        let loaded: Workflows = self.checked.of(files);
         let is_sha = sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit());
         if !is_sha {
             return loaded;

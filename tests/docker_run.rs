@@ -660,3 +660,63 @@ jobs:
         .lines("report")
         .contains(&"mac-only was skipped".to_string()));
 }
+
+#[test]
+fn a_matrix_from_a_needed_jobs_outputs_runs_real_legs() {
+    // GitHub's run-time matrix: the dimension's name and values come from `setup`'s
+    // outputs, an item yielding an array is spliced in, and `include` adds to a leg.
+    let ws = Workspace::new();
+    ws.workflow(
+        r#"
+on: push
+jobs:
+  setup:
+    runs-on: ubuntu-latest
+    outputs:
+      key: ${{ steps.s.outputs.key }}
+      list: ${{ steps.s.outputs.list }}
+    steps:
+      - id: s
+        run: |
+          echo 'key=os' >> "$GITHUB_OUTPUT"
+          echo 'list=["bookworm","trixie"]' >> "$GITHUB_OUTPUT"
+  test:
+    needs: setup
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        ${{ needs.setup.outputs.key }}: ${{ fromJSON(needs.setup.outputs.list) }}
+        n: [1, "${{ fromJSON('[2]') }}"]
+        include:
+          - os: trixie
+            n: 2
+            extra: yes
+    steps:
+      - run: echo "leg os=${{ matrix.os }} n=${{ matrix.n }} extra=${{ matrix.extra }}"
+"#,
+    );
+    let r = ws.run(&[]);
+    assert_eq!(r.code(), Some(0), "{}", r.debug());
+    let mut legs = Vec::new();
+    // A leg's name lists its values, an included one's too (as GitHub names it).
+    for values in ["bookworm, 1", "bookworm, 2", "trixie, 1", "trixie, 2, yes"] {
+        let name = format!("test ({values})");
+        assert_eq!(
+            r.job(&name)["conclusion"],
+            "success",
+            "{name}: {}",
+            r.debug()
+        );
+        legs.push(r.lines(&name).join("\n"));
+    }
+    assert!(
+        legs[0].contains("leg os=bookworm n=1 extra="),
+        "{}",
+        legs[0]
+    );
+    assert!(
+        legs[3].contains("leg os=trixie n=2 extra=yes"),
+        "{}",
+        legs[3]
+    );
+}

@@ -80,6 +80,15 @@ fn dimension_values(items: &[Node], host: &PlanHost) -> Option<Vec<Value>> {
     Some(out)
 }
 
+/// A dimension's name: as written, or what its expression gives (GitHub evaluates
+/// `${{ }}` in matrix keys like values); `None` when only run time can tell.
+fn dimension_key(key: &str, host: &PlanHost) -> Option<String> {
+    if !key.contains("${{") {
+        return Some(key.to_string());
+    }
+    decide::template(key, host).map(|v| v.to_text())
+}
+
 fn objects(v: &Value) -> Vec<Object> {
     match v {
         Value::Array(items) => items
@@ -136,7 +145,10 @@ fn matrix_spec(m: &Matrix, host: &PlanHost) -> Result<MatrixSpec, AtRunTime> {
                         _ => return Err(later(e)),
                     },
                 };
-                spec.dims.push((k.value.clone(), values));
+                spec.dims.push((
+                    dimension_key(&k.value, host).ok_or_else(|| later(&k.value))?,
+                    values,
+                ));
             }
             for (list, slot) in [
                 (&map.include, &mut spec.include),
@@ -821,5 +833,39 @@ mod tests {
         ] {
             assert_eq!(dimension(os), want, "{os}");
         }
+    }
+
+    /// The names of a matrix's dimensions once expanded now, or `None` when it waits for
+    /// the run.
+    fn dimension_names(matrix: &str, host: &PlanHost) -> Option<Vec<String>> {
+        let text = format!("on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n{matrix}    steps: [{{run: a}}]\n");
+        let wf = check_text(&text, FileKind::Workflow).workflow.unwrap();
+        let m = wf.jobs[0]
+            .strategy
+            .as_ref()
+            .unwrap()
+            .matrix
+            .as_ref()
+            .unwrap();
+        let spec = matrix_spec(&m.value, host).ok()?;
+        Some(spec.dims.into_iter().map(|(k, _)| k).collect())
+    }
+
+    #[test]
+    fn expressions_in_matrix_keys_name_their_dimension() {
+        // GitHub evaluates `${{ }}` in a matrix's keys as in its values: with what is known
+        // when the job is planned, else once the run knows (`needs` outputs).
+        let host = PlanHost::default();
+        let names = |m: &str| dimension_names(m, &host);
+        let both = ["os".to_string(), "node".to_string()];
+        assert_eq!(
+            names("        ${{ format('o{0}', 's') }}: [a, b]\n        node: [1]\n").as_deref(),
+            Some(&both[..])
+        );
+        assert_eq!(
+            names("        os: [a]\n        \"${{ 'node' }}\": [1]\n").as_deref(),
+            Some(&both[..])
+        );
+        assert_eq!(names("        ${{ needs.setup.outputs.key }}: [a]\n"), None);
     }
 }

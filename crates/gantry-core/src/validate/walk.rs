@@ -142,6 +142,10 @@ fn matrix_keys(job: &Job) -> (bool, Option<Vec<&str>>) {
             }
         }
     }
+    // A key written as an expression is named only when the matrix is expanded.
+    if keys.iter().any(|k| k.contains("${{")) {
+        return (true, None);
+    }
     let mut seen = std::collections::HashSet::new();
     keys.retain(|k| seen.insert(k.to_ascii_lowercase()));
     (true, Some(keys))

@@ -5,7 +5,7 @@
 # (p50/p99/max):
 #   same sha      one sha over and over, a workflow that does not match: the per-sha cache
 #                 answers almost every delivery (redeliveries, retries);
-#   new sha       a new commit in every delivery (the repository holds 60,000), same workflow:
+#   new sha       a new commit in every delivery (the repository holds 100,000), same workflow:
 #                 the workflow files are read from the repository each time;
 #   new sha, run  as above, plus a workflow that matches every push: each delivery also
 #                 records a run (its one job has `if: false`, so the run is planned, and
@@ -55,8 +55,8 @@ PY
     git -C "$dir" rev-list main >"$dir.shas"
 }
 make_repo "$work/repo" 1
-make_repo "$work/repo-new" 60000
-make_repo "$work/repo-run" 60000 yes
+make_repo "$work/repo-new" 100000
+make_repo "$work/repo-run" 100000 yes
 sha="$(cat "$work/repo.shas")"
 python3 - "$sha" tests/fixtures/events/push.json "$work" <<'PY'
 import json, sys

@@ -408,6 +408,7 @@ fn a_github_hosted_pull_request_runs_the_head_commit_and_reports_on_it() {
         ("notes.txt", "from the tarball\n"),
     ]);
     let s = hosted_service(&github);
+    github.set_changed(&["src/app.rs"]);
     let (head, base) = (
         "5e3a1f0c9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f",
         "6113728f27ae82c7b1a177c8d03f9e96e0adf246",
@@ -449,12 +450,26 @@ fn a_github_hosted_pull_request_runs_the_head_commit_and_reports_on_it() {
         "{seen:?}"
     );
     assert_eq!(refs_of("tarball"), [head], "{seen:?}");
+    assert_eq!(refs_of("compare"), [format!("{base}...{head}")], "{seen:?}");
     let statuses = github.statuses(2);
     assert!(
         statuses
             .iter()
             .all(|st| st.git_ref == format!("octo-org/hosted@{head}")),
         "{statuses:?}"
+    );
+    // A pull request that changed only docs: its `paths: ['src/**']` workflow does not run.
+    github.set_changed(&["docs/guide.md"]);
+    body["action"] = json!("synchronize");
+    body["pull_request"]["head"]["sha"] = json!("7e3a1f0c9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f");
+    let (code, text) = send(&s, "hosted-pr-docs", &body);
+    assert_eq!(code, 202, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert!(!text.contains("\"workflow\":\"hosted-pr\""), "{answer:#}");
+    let reasons = answer["not_matched"].to_string();
+    assert!(
+        reasons.contains("matches `paths`") && reasons.contains("docs/guide.md"),
+        "{answer:#}"
     );
 }
 

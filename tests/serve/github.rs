@@ -1,7 +1,8 @@
 //! A local HTTP server playing the parts of GitHub's API that `gantry serve` uses for a
 //! GitHub-hosted repository: the contents API (the `.github/workflows` listing and its
-//! files), the source tarball, and commit statuses. Every repository and ref gets the same
-//! files; what was asked for is recorded.
+//! files), the source tarball, the compare API (the files a pull request changed, once
+//! set), and commit statuses. Every repository and ref gets the same files; what was asked
+//! for is recorded.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -26,12 +27,15 @@ pub struct Seen {
 struct Fake {
     files: Arc<Vec<(String, String)>>,
     seen: Arc<Mutex<Vec<Seen>>>,
+    /// What the compare API answers; `None`: 404.
+    changed: Arc<Mutex<Option<Vec<String>>>>,
 }
 
 /// The server's base URL (for `[github] api_url`) and what it sees.
 pub struct FakeGitHub {
     pub url: String,
     pub seen: Arc<Mutex<Vec<Seen>>>,
+    changed: Arc<Mutex<Option<Vec<String>>>>,
 }
 
 impl FakeGitHub {
@@ -45,8 +49,9 @@ impl FakeGitHub {
                     .collect(),
             ),
             seen: Arc::default(),
+            changed: Arc::default(),
         };
-        let seen = fake.seen.clone();
+        let (seen, changed) = (fake.seen.clone(), fake.changed.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Runtime::new().unwrap();
@@ -54,6 +59,7 @@ impl FakeGitHub {
                 let app = Router::new()
                     .route("/repos/{owner}/{repo}/contents/{*path}", get(contents))
                     .route("/repos/{owner}/{repo}/tarball/{sha}", get(tarball_route))
+                    .route("/repos/{owner}/{repo}/compare/{basehead}", get(compare))
                     .route("/repos/{owner}/{repo}/statuses/{sha}", post(status))
                     .with_state(fake);
                 let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -62,7 +68,12 @@ impl FakeGitHub {
             });
         });
         let url = format!("http://127.0.0.1:{}", rx.recv().unwrap());
-        FakeGitHub { url, seen }
+        FakeGitHub { url, seen, changed }
+    }
+
+    /// The files the compare API says a pull request changed, from now on.
+    pub fn set_changed(&self, files: &[&str]) {
+        *self.changed.lock().unwrap() = Some(files.iter().map(|f| f.to_string()).collect());
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -154,6 +165,25 @@ async fn contents(
         return (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response();
     }
     Json(listing).into_response()
+}
+
+async fn compare(
+    State(fake): State<Fake>,
+    Path((_o, _r, basehead)): Path<(String, String, String)>,
+) -> Response {
+    fake.seen.lock().unwrap().push(Seen {
+        what: "compare".into(),
+        git_ref: basehead,
+        auth: String::new(),
+        body: Value::Null,
+    });
+    match fake.changed.lock().unwrap().clone() {
+        Some(files) => {
+            let files: Vec<Value> = files.iter().map(|f| json!({ "filename": f })).collect();
+            Json(json!({ "files": files })).into_response()
+        }
+        None => (StatusCode::NOT_FOUND, Json(json!({"message": "Not Found"}))).into_response(),
+    }
 }
 
 /// A gzipped tarball of `files` under one top directory, as GitHub serves it.

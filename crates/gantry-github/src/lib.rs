@@ -5,6 +5,7 @@
 //! workflow files at a pushed sha here, and commit statuses go back from here. The only
 //! place that talks to GitHub.
 
+mod compare;
 mod contents;
 mod extract;
 mod status;
@@ -160,6 +161,18 @@ impl ActionFetcher {
             cache: self.cfg.cache_dir.display().to_string(),
         })?;
         Ok((client, owner, repo))
+    }
+
+    /// The files `head` changed since its merge base with `base` (a pull request's diff,
+    /// the first 300 as GitHub's `paths` filters see them), through the compare API.
+    pub async fn changed_files(
+        &self,
+        repository: &str,
+        base: &str,
+        head: &str,
+    ) -> Result<Vec<String>, FetchError> {
+        let (client, _, _) = self.client_for(repository, head)?;
+        compare::changed_files(client, repository, base, head).await
     }
 
     /// The workflow files (`.github/workflows/*.yml|yaml`) of a GitHub repository at a ref,

@@ -63,6 +63,7 @@ pub async fn workflows_for<B: ContainerBackend>(
                 repository: repo.name.clone(),
             });
         };
+        super::pull_requests::settle_hosted(fetch, &repo.name, ev).await;
         let rev = super::pull_requests::revision(ev);
         return app.sources.files.at_sha_on_github(fetch, repo, &rev).await;
     }

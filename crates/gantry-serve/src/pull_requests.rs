@@ -12,7 +12,8 @@
 //!
 //! Either way `paths` filters see the files the head changed since its merge base with the
 //! base. A `pull_request` run of a fork's pull request gets its secrets empty (`withholds_secrets`). A GitHub-hosted repository gets none of this: its runs read the head commit (or, for
-//! `pull_request_target`, the base) through the API, and its changed files are unknown.
+//! `pull_request_target`, the base) through the API, and its changed files come from the
+//! compare API (`settle_hosted`).
 
 use super::config::RepositoryConfig;
 use super::sources::{wait_for_commit, SourceError};
@@ -40,6 +41,25 @@ pub fn revision(ev: &Event) -> String {
         .clone()
         .or_else(|| ev.ref_name().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// Gives a pull request event of a GitHub-hosted repository its changed files, from the
+/// compare API (`base...head`), for `paths` filters. When GitHub does not answer they stay
+/// unknown, which no `paths` filter excludes, and the log says why.
+pub async fn settle_hosted(fetch: &gantry_github::ActionFetcher, repository: &str, ev: &mut Event) {
+    let Some(pr) = PullRequest::of(ev) else {
+        return;
+    };
+    let (Some(base), Some(head)) = (pr.base_sha.clone(), pr.head_sha.clone()) else {
+        return;
+    };
+    match fetch.changed_files(repository, &base, &head).await {
+        Ok(files) => ev.meta.changed_files = Some(files),
+        Err(e) => tracing::warn!(
+            "pull request #{} of {repository}: its changed files are unknown, so `paths` filters exclude nothing: {e}",
+            pr.number
+        ),
+    }
 }
 
 /// Settles a pull request event of the local repository at `path` in place: its sha (the

@@ -798,18 +798,18 @@ mod tests {
     use super::*;
     use gantry_core::validate::{check_text, FileKind};
 
+    /// The matrix of a job whose `strategy.matrix` holds `lines` (indented 8 spaces).
+    fn matrix_of(lines: &str) -> Matrix {
+        let text = format!("on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n{lines}    steps: [{{run: a}}]\n");
+        let wf = check_text(&text, FileKind::Workflow).workflow.unwrap();
+        let strategy = wf.jobs[0].strategy.as_ref().unwrap();
+        strategy.matrix.as_ref().unwrap().value.clone()
+    }
+
     /// The values of the first job's matrix dimension, as JSON text.
     fn dimension(os: &str) -> String {
-        let text = format!("on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        os: {os}\n    steps: [{{run: a}}]\n");
-        let wf = check_text(&text, FileKind::Workflow).workflow.unwrap();
-        let m = wf.jobs[0]
-            .strategy
-            .as_ref()
-            .unwrap()
-            .matrix
-            .as_ref()
-            .unwrap();
-        let Matrix::Map(map) = &m.value else {
+        let m = matrix_of(&format!("        os: {os}\n"));
+        let Matrix::Map(map) = &m else {
             panic!("a map")
         };
         let Dimension::Values(items) = &map.dims[0].1.value else {
@@ -838,16 +838,7 @@ mod tests {
     /// The names of a matrix's dimensions once expanded now, or `None` when it waits for
     /// the run.
     fn dimension_names(matrix: &str, host: &PlanHost) -> Option<Vec<String>> {
-        let text = format!("on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n{matrix}    steps: [{{run: a}}]\n");
-        let wf = check_text(&text, FileKind::Workflow).workflow.unwrap();
-        let m = wf.jobs[0]
-            .strategy
-            .as_ref()
-            .unwrap()
-            .matrix
-            .as_ref()
-            .unwrap();
-        let spec = matrix_spec(&m.value, host).ok()?;
+        let spec = matrix_spec(&matrix_of(matrix), host).ok()?;
         Some(spec.dims.into_iter().map(|(k, _)| k).collect())
     }
 

@@ -11,6 +11,7 @@ mod plan;
 mod remote_calls;
 mod run;
 mod running;
+mod services;
 mod trigger;
 mod validate;
 

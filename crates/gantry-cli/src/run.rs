@@ -53,6 +53,47 @@ pub struct RunArgs {
         default_value = "https://api.github.com"
     )]
     pub github_api: String,
+    /// The Node runtimes JavaScript actions run with (`node20/`, `node24/`), mounted
+    /// read-only into job containers; scripts/setup-node.sh installs them (default:
+    /// ~/.cache/gantry/externals).
+    #[arg(long, env = "GANTRY_EXTERNALS")]
+    pub externals: Option<PathBuf>,
+    /// The tool cache (`RUNNER_TOOL_CACHE`) where `setup-*` actions keep tools across runs
+    /// (default: ~/.cache/gantry/tool_cache).
+    #[arg(long, env = "GANTRY_TOOL_CACHE")]
+    pub tool_cache: Option<PathBuf>,
+    /// Where the artifact and cache services keep their data; caches outlive the run, so
+    /// the next run restores them (default: ~/.cache/gantry/results).
+    #[arg(long, env = "GANTRY_RESULTS_DIR")]
+    pub results_dir: Option<PathBuf>,
+    /// Another local repository jobs may check out (`actions/checkout` with
+    /// `repository: OWNER/NAME`), served read-only by Gantry's git server (repeatable).
+    #[arg(long = "git-repository", value_name = "OWNER/NAME=DIR")]
+    pub git_repositories: Vec<String>,
+}
+
+/// `~/.cache/gantry/<name>`: Gantry's per-user directories.
+fn user_cache(name: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("gantry").join(name)
+}
+
+/// The externals and the tool cache (created when missing).
+fn runner_dirs(args: &RunArgs) -> Result<(PathBuf, PathBuf)> {
+    let externals = args
+        .externals
+        .clone()
+        .unwrap_or_else(|| user_cache("externals"));
+    let tool_cache = args
+        .tool_cache
+        .clone()
+        .unwrap_or_else(|| user_cache("tool_cache"));
+    std::fs::create_dir_all(&tool_cache)
+        .with_context(|| format!("--tool-cache {}: creating it", tool_cache.display()))?;
+    Ok((externals, tool_cache))
 }
 
 /// Per-run files on tmpfs, in this process's own directory under the scratch root (removed
@@ -101,8 +142,13 @@ fn run_id() -> String {
     format!("{}{:03}", now.as_secs(), std::process::id() % 1000)
 }
 
-pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let secrets = args.plan.secrets.load()?;
+pub fn run(mut args: RunArgs) -> Result<ExitCode> {
+    let mut secrets = args.plan.secrets.load()?;
+    // `github.token`: `-s GITHUB_TOKEN`, else the environment's GITHUB_TOKEN.
+    if !secrets.contains_key("GITHUB_TOKEN") && std::env::var_os("GITHUB_TOKEN").is_some() {
+        args.plan.secrets.secrets.push("GITHUB_TOKEN".into());
+        secrets = args.plan.secrets.load()?;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -137,52 +183,106 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::FAILURE);
     }
+    if !secrets.contains_key("GITHUB_TOKEN") && planned.plan.workflows.iter().any(|w| w.matched) {
+        console.note(
+            "github.token: no GITHUB_TOKEN given (-s GITHUB_TOKEN, or the environment); jobs \
+             get a token of the run, which Gantry's git, artifact and cache services accept",
+        );
+    }
     let own = scratch_dir(&args)?;
-    rt.block_on(async move {
-        let backend = Arc::new(DockerBackend::connect().await.with_context(|| {
-            "Docker is needed to run workflows; start dockerd (scripts/setup-docker.sh does it) \
-             or set DOCKER_HOST"
-        })?);
-        let options = planned.options;
-        let config = EngineConfig {
-            workspace: args.plan.workspace.clone(),
-            copy_workspace: !args.bind,
-            policy: options.policy,
-            max_jobs: args.jobs,
-            run_root: own.0.clone(),
-            vars: options.vars,
-            ..EngineConfig::default()
+    let start = Start {
+        args: &args,
+        planned,
+        console,
+        actions,
+        run_root: own.0.clone(),
+    };
+    rt.block_on(execute(start))
+}
+
+/// What the run starts from, once planned.
+struct Start<'a> {
+    args: &'a RunArgs,
+    planned: super::plan::Planned,
+    console: Arc<Console>,
+    actions: Arc<Overrides>,
+    run_root: PathBuf,
+}
+
+/// Runs every matched workflow; the exit code of the worst conclusion.
+async fn execute(s: Start<'_>) -> Result<ExitCode> {
+    let Start {
+        args,
+        planned,
+        console,
+        actions,
+        run_root,
+    } = s;
+    let backend = Arc::new(DockerBackend::connect().await.with_context(|| {
+        "Docker is needed to run workflows; start dockerd (scripts/setup-docker.sh does it) \
+         or set DOCKER_HOST"
+    })?);
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let _stop_services = shutdown.clone().drop_guard();
+    let results_dir = args
+        .results_dir
+        .clone()
+        .unwrap_or_else(|| user_cache("results"));
+    let repository = planned.event.meta.repository.clone();
+    let (services, note) = super::services::start(
+        &backend,
+        args,
+        repository.as_deref(),
+        results_dir,
+        shutdown,
+    )
+    .await?;
+    if let Some(note) = note {
+        console.note(&note);
+    }
+    let options = planned.options;
+    let (externals, tool_cache) = runner_dirs(args)?;
+    let config = EngineConfig {
+        workspace: args.plan.workspace.clone(),
+        copy_workspace: !args.bind,
+        policy: options.policy,
+        max_jobs: args.jobs,
+        run_root,
+        vars: options.vars,
+        externals: Some(externals),
+        tool_cache: Some(tool_cache),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(backend, config)
+        .with_secrets(Arc::new(planned.store))
+        .with_actions(actions)
+        .with_services(services);
+    let signals = Signals::default();
+    spawn_ctrl_c(signals.clone(), console.clone());
+    let mut worst = Conclusion::Success;
+    let mut number = 0;
+    for w in &planned.plan.workflows {
+        let Some(mut req) = RunRequest::from_outcome(w, &planned.event, run_id(), number + 1)
+        else {
+            continue;
         };
-        let engine = Engine::new(backend, config)
-            .with_secrets(Arc::new(planned.store))
-            .with_actions(actions);
-        let signals = Signals::default();
-        spawn_ctrl_c(signals.clone(), console.clone());
-        let mut worst = Conclusion::Success;
-        let mut number = 0;
-        for w in &planned.plan.workflows {
-            let Some(mut req) = RunRequest::from_outcome(w, &planned.event, run_id(), number + 1)
-            else {
-                continue;
-            };
-            req.remote = planned.remote.clone();
-            number += 1;
-            let result = engine.run(req, console.clone(), signals.clone()).await?;
-            worst = match (worst, result.conclusion) {
-                (Conclusion::Failure, _) | (_, Conclusion::Failure) => Conclusion::Failure,
-                (Conclusion::Cancelled, _) | (_, Conclusion::Cancelled) => Conclusion::Cancelled,
-                _ => Conclusion::Success,
-            };
-            if signals.cancel.is_cancelled() {
-                break;
-            }
+        req.remote = planned.remote.clone();
+        number += 1;
+        let result = engine.run(req, console.clone(), signals.clone()).await?;
+        worst = match (worst, result.conclusion) {
+            (Conclusion::Failure, _) | (_, Conclusion::Failure) => Conclusion::Failure,
+            (Conclusion::Cancelled, _) | (_, Conclusion::Cancelled) => Conclusion::Cancelled,
+            _ => Conclusion::Success,
+        };
+        if signals.cancel.is_cancelled() {
+            break;
         }
-        console.finish();
-        Ok(match worst {
-            Conclusion::Success | Conclusion::Skipped => ExitCode::SUCCESS,
-            Conclusion::Failure => ExitCode::FAILURE,
-            Conclusion::Cancelled => ExitCode::from(130),
-        })
+    }
+    console.finish();
+    Ok(match worst {
+        Conclusion::Success | Conclusion::Skipped => ExitCode::SUCCESS,
+        Conclusion::Failure => ExitCode::FAILURE,
+        Conclusion::Cancelled => ExitCode::from(130),
     })
 }
 

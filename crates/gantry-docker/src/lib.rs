@@ -236,6 +236,19 @@ impl ContainerBackend for DockerBackend {
         ))
     }
 
+    async fn network_gateway(&self, name: &str) -> Result<Option<std::net::IpAddr>, BackendError> {
+        let n = self
+            .docker
+            .inspect_network(name, None::<q::InspectNetworkOptions>)
+            .await
+            .map_err(|e| BackendError::api("inspect network", name, e))?;
+        let configs = n.ipam.and_then(|i| i.config).unwrap_or_default();
+        Ok(configs
+            .iter()
+            .filter_map(|c| c.gateway.as_deref())
+            .find_map(|g| g.parse::<std::net::IpAddr>().ok().filter(|ip| ip.is_ipv4())))
+    }
+
     async fn remove_network(&self, id: &str) -> Result<(), BackendError> {
         gone_is_ok(self.docker.remove_network(id).await)
             .map_err(|e| BackendError::api("remove network", id, e))

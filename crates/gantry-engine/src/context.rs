@@ -38,6 +38,11 @@ pub struct RunCtx<B: ContainerBackend> {
     pub actions: Arc<dyn super::ActionSource>,
     /// The repositories of remote reusable workflows fetched before planning.
     pub remote: gantry_plan::remote::RemoteRepos,
+    /// What the host serves jobs (artifacts, caches, the git server).
+    pub services: Arc<dyn super::JobServices>,
+    /// `github.token` when no `GITHUB_TOKEN` secret is given: a random token of this run,
+    /// which Gantry's own services accept (GitHub's API would not).
+    pub run_token: String,
 }
 
 impl<B: ContainerBackend> RunCtx<B> {

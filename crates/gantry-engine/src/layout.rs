@@ -17,6 +17,9 @@ pub const FILE_COMMANDS: &str = "/github/file_commands";
 pub const HOME: &str = "/github/home";
 pub const RUNNER_TEMP: &str = "/github/runner_temp";
 pub const TOOL_CACHE: &str = "/github/tool_cache";
+/// The runner's externals (the Node runtimes), as GitHub's runner mounts them into job
+/// containers.
+pub const EXTERNALS: &str = "/__e";
 /// Each secret the job uses, as a file named after it (mode 0400), on a tmpfs volume.
 pub const SECRETS: &str = "/run/secrets";
 
@@ -38,6 +41,10 @@ pub struct JobLayout {
     /// `[policy] user` as numbers: the job's files on the host are given to it, so that a
     /// non-root step can write its file commands and temp files.
     pub owner: Option<(u32, u32)>,
+    /// The Node runtimes, mounted read-only at [`EXTERNALS`].
+    pub externals: Option<PathBuf>,
+    /// A persistent tool cache mounted at [`TOOL_CACHE`] instead of the job's empty one.
+    pub tool_cache: Option<PathBuf>,
 }
 
 /// A tar of one file per secret, mode 0400, owned by root or by the policy's user, for the
@@ -89,6 +96,8 @@ impl JobLayout {
             workspace,
             secrets: None,
             owner: None,
+            externals: None,
+            tool_cache: None,
         })
     }
 
@@ -138,14 +147,31 @@ impl JobLayout {
                 kind: MountKind::Volume,
             },
         };
+        let tool_cache = match &self.tool_cache {
+            Some(dir) => Mount {
+                source: dir.display().to_string(),
+                target: TOOL_CACHE.into(),
+                read_only: false,
+                kind: MountKind::Bind,
+            },
+            None => bind("tool_cache", TOOL_CACHE),
+        };
         let mut mounts = vec![
             workspace,
             bind("workflow", WORKFLOW_DIR),
             bind("file_commands", FILE_COMMANDS),
             bind("home", HOME),
             bind("runner_temp", RUNNER_TEMP),
-            bind("tool_cache", TOOL_CACHE),
+            tool_cache,
         ];
+        if let Some(dir) = &self.externals {
+            mounts.push(Mount {
+                source: dir.display().to_string(),
+                target: EXTERNALS.into(),
+                read_only: true,
+                kind: MountKind::Bind,
+            });
+        }
         if let Some(v) = &self.secrets {
             mounts.push(Mount {
                 source: v.clone(),

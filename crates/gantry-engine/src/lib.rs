@@ -27,6 +27,7 @@ pub mod replan;
 mod report;
 mod schedule;
 pub mod scratch;
+mod services;
 mod shell;
 mod step;
 mod workspace;
@@ -35,7 +36,9 @@ pub use action_source::{ActionDirError, ActionSource, ActionSourceError, NoRemot
 pub use cleanup::{remove_leftovers, remove_run_leftovers, remove_stale};
 pub use error::{EngineError, ExprFailure, ExpressionError};
 pub use host::{hash_files, hex, RunHost};
+pub use job::services_address;
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
+pub use services::{JobIdentity, JobServices, NoServices, ServiceGrant};
 pub use shell::{command as shell_command, ShellCommand};
 
 use crate::backend::ContainerBackend;
@@ -65,6 +68,13 @@ pub struct EngineConfig {
     pub service_timeout: std::time::Duration,
     /// What workflows may ask of the host, and the confinement every container gets.
     pub policy: Arc<gantry_core::policy::Policy>,
+    /// The Node runtimes JavaScript actions declare (`node20/bin/node`, `node24/bin/node`),
+    /// mounted read-only into job containers at `/__e` as GitHub's runner mounts its own;
+    /// `None` runs them with the image's `node` (tests with a fake backend).
+    pub externals: Option<PathBuf>,
+    /// A persistent tool cache (`RUNNER_TOOL_CACHE`) that `setup-*` actions find tools in
+    /// across runs; `None` gives each job an empty one.
+    pub tool_cache: Option<PathBuf>,
 }
 
 impl Default for EngineConfig {
@@ -77,6 +87,8 @@ impl Default for EngineConfig {
             vars: Object::new(),
             service_timeout: std::time::Duration::from_secs(300),
             policy: Arc::default(),
+            externals: None,
+            tool_cache: None,
         }
     }
 }
@@ -148,6 +160,7 @@ pub struct Engine<B: ContainerBackend> {
     config: Arc<EngineConfig>,
     secrets: Arc<dyn SecretStore>,
     actions: Arc<dyn ActionSource>,
+    services: Arc<dyn JobServices>,
 }
 
 impl<B: ContainerBackend> Engine<B> {
@@ -157,7 +170,15 @@ impl<B: ContainerBackend> Engine<B> {
             config: Arc::new(config),
             secrets: Arc::new(gantry_secrets::ChainStore::default()),
             actions: Arc::new(NoRemote),
+            services: Arc::new(NoServices),
         }
+    }
+
+    /// What the host serves jobs: artifact and cache services, the git server (by default:
+    /// nothing).
+    pub fn with_services(mut self, services: Arc<dyn JobServices>) -> Engine<B> {
+        self.services = services;
+        self
     }
 
     /// Where remote actions come from (by default: nowhere, with a message saying so).

@@ -56,6 +56,14 @@ fn instance_id(run_id: &str) -> String {
     )
 }
 
+/// A random token for the run (`github.token` unless a `GITHUB_TOKEN` secret is given).
+fn run_token() -> Result<String, EngineError> {
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| EngineError::io("making the run's token", std::io::Error::other(e)))?;
+    Ok(format!("gantry_{}", crate::host::hex(&bytes)))
+}
+
 /// What the run's jobs share; its directory on the scratch tmpfs is created here.
 fn run_ctx<B: ContainerBackend>(
     engine: &Engine<B>,
@@ -92,6 +100,8 @@ fn run_ctx<B: ContainerBackend>(
         store: engine.secrets.clone(),
         actions: engine.actions.clone(),
         remote: req.remote.clone(),
+        services: engine.services.clone(),
+        run_token: run_token()?,
     })
 }
 

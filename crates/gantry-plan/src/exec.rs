@@ -141,6 +141,10 @@ pub struct NodeRuns {
     /// `node20`, `node24`.
     pub using: String,
     pub main: Option<String>,
+    /// Run at the start of the job, before any step (`runs.pre`).
+    pub pre: Option<String>,
+    /// When the pre step runs (`runs.pre-if`; GitHub's default is `always()`).
+    pub pre_if: Option<String>,
     pub post: Option<String>,
     /// When the post step runs (`runs.post-if`; GitHub's default is `always()`).
     pub post_if: Option<String>,

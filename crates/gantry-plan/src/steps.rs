@@ -233,6 +233,8 @@ pub fn action_plan(
         RunsKind::Node(n) => ActionRuns::Node(NodeRuns {
             using,
             main: n.main.as_ref().map(|m| m.value.clone()),
+            pre: n.pre.as_ref().map(|p| p.value.clone()),
+            pre_if: n.pre_if.as_ref().map(|p| p.value.clone()),
             post: n.post.as_ref().map(|p| p.value.clone()),
             post_if: n.post_if.as_ref().map(|p| p.value.clone()),
         }),

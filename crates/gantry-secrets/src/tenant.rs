@@ -215,7 +215,7 @@ impl SecretStore for ScopedStore {
         match self.find(&n) {
             Found::Value(_) => self.all.inner.fixed.source.clone(),
             Found::Vault(r) => format!("vault {r}"),
-            Found::Token => "provided by gantry (empty unless given)".into(),
+            Found::Token => "provided by gantry (a token of the run unless given)".into(),
             Found::Withheld => "withheld: empty, as GitHub gives a fork's pull request".into(),
             Found::Missing => self.missing(&n).to_string(),
         }

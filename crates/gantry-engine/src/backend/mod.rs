@@ -54,6 +54,14 @@ pub trait ContainerBackend: Send + Sync + 'static {
         spec: &NetworkSpec,
     ) -> impl Future<Output = Result<String, BackendError>> + Send;
     fn remove_network(&self, id: &str) -> impl Future<Output = Result<(), BackendError>> + Send;
+    /// The host's address on a network (its gateway): where the network's containers reach
+    /// services on the host. `None` when the engine does not say (fakes).
+    fn network_gateway(
+        &self,
+        _name: &str,
+    ) -> impl Future<Output = Result<Option<std::net::IpAddr>, BackendError>> + Send {
+        async { Ok(None) }
+    }
 
     fn create_container(
         &self,

@@ -193,6 +193,27 @@ pub async fn give_workspace<B: ContainerBackend>(
     }
 }
 
+/// Where job containers reach services Gantry runs on the host (the artifact, cache and
+/// git servers): the host's address on the shared network jobs without services join,
+/// which containers on a job's own network reach too (the host routes between its
+/// bridges). Creates that network when it does not exist yet.
+pub async fn services_address<B: ContainerBackend>(
+    backend: &B,
+) -> Result<Option<std::net::IpAddr>, EngineError> {
+    backend.ensure_network(&isolated_network()).await?;
+    Ok(backend.network_gateway(ISOLATED).await?)
+}
+
+fn isolated_network() -> NetworkSpec {
+    NetworkSpec {
+        name: ISOLATED.to_string(),
+        bridge: Some(ISOLATED_BRIDGE.to_string()),
+        labels: vec![(LABEL_SHARED.to_string(), "isolated".to_string())],
+        internal: false,
+        icc: false,
+    }
+}
+
 /// The job's network. Without services: one shared network where containers cannot reach
 /// each other (creating a network per job costs ~60 ms on the way to the first step), or
 /// none at all under `[policy] egress = "none"`. With services: a network of the job's
@@ -210,13 +231,7 @@ async fn job_network<B: ContainerBackend>(
         return Ok("none".to_string());
     }
     if !has_services {
-        let spec = NetworkSpec {
-            name: ISOLATED.to_string(),
-            bridge: Some(ISOLATED_BRIDGE.to_string()),
-            labels: vec![(LABEL_SHARED.to_string(), "isolated".to_string())],
-            internal: false,
-            icc: false,
-        };
+        let spec = isolated_network();
         cx.backend.ensure_network(&spec).await?;
         return Ok(spec.name);
     }

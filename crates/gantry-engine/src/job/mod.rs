@@ -5,7 +5,9 @@
 //! comes from the job's plan ([`JobPlan`] and its [`gantry_plan::JobExec`]).
 
 mod containers;
+pub use containers::services_address;
 mod files;
+mod granted;
 
 use super::context::RunCtx;
 use super::env::{self, EnvMap};
@@ -208,6 +210,7 @@ async fn run_started<B: ContainerBackend>(
     };
     // Secrets first: a job whose secrets cannot all be had never starts a container.
     let secrets = files::job_secrets(cx, jp, &mut host).await?;
+    let (action_env, _granted) = granted::open(cx, jp, &mut host);
     let user_env = job_env(jp, &mut host)?;
     let (layout, secret_files) = files::job_files(cx, &names, &secrets, created).await?;
     // Every container of the job is specified and judged by the policy before any starts.
@@ -227,6 +230,7 @@ async fn run_started<B: ContainerBackend>(
         layout,
         host,
         env: user_env,
+        action_env,
         base_path,
         token: start.token.child_token(),
     });
@@ -272,6 +276,7 @@ async fn run_steps<B: ContainerBackend>(
             t.cancel();
         })
     });
+    runner.run_pres(&jp.steps).await;
     runner.run_steps(&jp.steps).await;
     runner.run_posts().await;
     runner.drain().await;

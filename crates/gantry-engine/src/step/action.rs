@@ -5,6 +5,7 @@
 mod composite;
 mod container;
 mod node;
+pub(super) mod runtime;
 
 use super::{JobRunner, StepCall, StepResult};
 use crate::backend::ContainerBackend;
@@ -31,8 +32,13 @@ pub struct ActionCall {
 impl<B: ContainerBackend> JobRunner<B> {
     /// A local action as the plan resolved it, at its place in the workspace.
     pub(super) fn local(&self, call: &StepCall<'_>, action: &SharedAction) -> LoadedAction {
+        self.local_action(call.uses(), action)
+    }
+
+    /// [`JobRunner::local`] by its `uses:`.
+    pub(super) fn local_action(&self, uses: &str, action: &SharedAction) -> LoadedAction {
         LoadedAction {
-            uses: call.uses().to_string(),
+            uses: uses.to_string(),
             plan: action.clone(),
             host_dir: self.cx.cfg.workspace.join(&action.dir),
             container_dir: format!("{WORKSPACE}/{}", action.dir),
@@ -49,6 +55,13 @@ impl<B: ContainerBackend> JobRunner<B> {
         let mut penv = self
             .job_env()
             .process_env(&call.env, &call.files, &call.action_id);
+        // The services' variables, unless the workflow set its own (a job may, say, choose
+        // the cache protocol with `ACTIONS_CACHE_SERVICE_V2`).
+        for (k, v) in &self.action_env {
+            if !penv.iter().any(|(name, _)| name == k) {
+                penv.push((k.clone(), v.clone()));
+            }
+        }
         for (k, v) in &inputs {
             penv.push((input_var(k), v.clone()));
         }

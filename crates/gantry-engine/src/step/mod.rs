@@ -20,6 +20,7 @@ mod flow;
 mod image;
 mod limits;
 mod post;
+mod pre;
 mod process;
 mod remote;
 mod run;
@@ -94,6 +95,8 @@ struct Progress {
     root: Scope,
     /// Post steps registered by main steps, run last first.
     posts: Vec<Post>,
+    /// What each pre step saved (`GITHUB_STATE`), by its main step's label.
+    pre_state: std::collections::HashMap<String, Vec<(String, String)>>,
     /// Steps started so far (names their files and containers).
     counter: usize,
     first_failure: Option<String>,
@@ -122,6 +125,8 @@ pub struct JobRunner<B: ContainerBackend> {
     uploaded: tokio::sync::Mutex<Vec<String>>,
     /// Slots for the job's background steps ([`BACKGROUND_SLOTS`]).
     slots: Arc<Semaphore>,
+    /// What actions' processes get from the host's services.
+    action_env: Vec<(String, String)>,
 }
 
 /// What a job's runner starts from.
@@ -133,6 +138,8 @@ pub struct RunnerStart<'a, B: ContainerBackend> {
     pub host: RunHost,
     /// The workflow's and job's `env:`, evaluated.
     pub env: EnvMap,
+    /// What actions' processes get from the host's services (`ACTIONS_RUNTIME_TOKEN`...).
+    pub action_env: Vec<(String, String)>,
     /// The image's `PATH`.
     pub base_path: String,
     pub token: CancellationToken,
@@ -188,6 +195,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             chores: Mutex::new(Chores::default()),
             uploaded: tokio::sync::Mutex::new(Vec::new()),
             slots: Arc::new(Semaphore::new(BACKGROUND_SLOTS)),
+            action_env: start.action_env,
         }
     }
 

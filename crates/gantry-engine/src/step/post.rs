@@ -14,8 +14,8 @@ use std::time::Instant;
 
 /// What a post step runs.
 pub enum PostRun {
-    /// `node <script>` in the job container.
-    Node { script: String },
+    /// `<node> <script>` in the job container, with the node its main step ran with.
+    Node { node: String, script: String },
     /// The action's image with its `post-entrypoint`.
     Container {
         image: String,
@@ -105,9 +105,9 @@ impl<B: ContainerBackend> JobRunner<B> {
         }
         let tag = self.next_tag();
         match &post.run {
-            PostRun::Node { script } => {
+            PostRun::Node { node, script } => {
                 let command = Command {
-                    argv: vec!["node".into(), script.clone()],
+                    argv: vec![node.clone(), script.clone()],
                     working_dir: WORKSPACE.into(),
                     env,
                     timeout: None,

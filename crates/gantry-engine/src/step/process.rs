@@ -76,21 +76,16 @@ impl<B: ContainerBackend> JobRunner<B> {
         tag: &str,
         command: Command,
     ) -> Result<(StepResult, CommandEffects), EngineError> {
-        let (pid_host, pid_path) = self.site.layout.temp_file(&format!("step-{tag}.pid"));
-        let _ = std::fs::remove_file(&pid_host);
-        // The wrapper records the process id, so that a cancelled step can be signalled.
-        let mut cmd = vec![
-            "sh".to_string(),
-            "-c".to_string(),
-            format!("echo $$ > {pid_path}; exec \"$@\""),
-            "sh".to_string(),
-        ];
-        cmd.extend(command.argv);
+        // The command is started as it is, with its environment (a shell in between would
+        // drop variables whose names hold `-`, such as `INPUT_GITHUB-TOKEN`); a marker in
+        // its environment, which its children inherit, finds it again to stop it.
+        let mut env = command.env;
+        env.push((STEP_MARKER.to_string(), tag.to_string()));
         let (tx, rx) = output_channel();
-        let out = output::spawn(self.output_cx(label, &command.env), rx);
+        let out = output::spawn(self.output_cx(label, &env), rx);
         let spec = ExecSpec {
-            cmd,
-            env: command.env,
+            cmd: command.argv,
+            env,
             working_dir: Some(command.working_dir),
             user: self.cx.cfg.policy.user.clone(),
         };
@@ -98,7 +93,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         let container = self.site.container.clone();
         let mut fut = Box::pin(async move { backend.exec(&container, &spec, tx).await });
         let stopped = self
-            .wait_or_stop(&mut fut, (command.timeout, &command.stop), &pid_path)
+            .wait_or_stop(&mut fut, (command.timeout, &command.stop), tag)
             .await;
         drop(fut);
         let effects = out.await.unwrap_or_default();
@@ -108,13 +103,13 @@ impl<B: ContainerBackend> JobRunner<B> {
         Ok((result, effects))
     }
 
-    /// Waits for `fut`; on timeout or cancellation signals the step's process group (TERM,
+    /// Waits for `fut`; on timeout or cancellation signals the step's processes (TERM,
     /// then KILL after the grace period) and stops waiting if it still does not end.
     async fn wait_or_stop<F>(
         &self,
         fut: &mut F,
         (timeout, stop): (Option<Duration>, &CancellationToken),
-        pid_path: &str,
+        tag: &str,
     ) -> Stopped
     where
         F: Future<Output = Result<i64, BackendError>> + Unpin,
@@ -124,7 +119,7 @@ impl<B: ContainerBackend> JobRunner<B> {
             Err(why) => why,
         };
         for signal in ["TERM", "KILL"] {
-            self.signal(pid_path, signal).await;
+            self.signal(tag, signal).await;
             let grace = if signal == "TERM" {
                 GRACE
             } else {
@@ -140,13 +135,10 @@ impl<B: ContainerBackend> JobRunner<B> {
         why
     }
 
-    async fn signal(&self, pid_path: &str, signal: &str) {
+    /// Signals every process of the step: those whose environment holds its marker.
+    async fn signal(&self, tag: &str, signal: &str) {
         let spec = ExecSpec {
-            cmd: vec![
-                "sh".into(),
-                "-c".into(),
-                format!("p=$(cat {pid_path} 2>/dev/null) && {{ kill -{signal} -- -$p 2>/dev/null || kill -{signal} $p; }}"),
-            ],
+            cmd: vec!["sh".into(), "-c".into(), signal_script(tag, signal)],
             ..Default::default()
         };
         let _ = self
@@ -258,4 +250,16 @@ where
         _ = sleep => Err(Stopped::TimedOut(timeout.unwrap_or_default())),
         _ = token.cancelled() => Err(Stopped::Cancelled),
     }
+}
+
+/// The variable that marks a step's processes (`<n>`: the step's number in the job).
+const STEP_MARKER: &str = "GANTRY_STEP";
+
+/// A `sh` script that sends `signal` to every process whose environment has
+/// `GANTRY_STEP=<tag>`: `/proc/<pid>/environ`, NUL-separated, read with `tr` and `grep`,
+/// which every image with a shell has (busybox too).
+fn signal_script(tag: &str, signal: &str) -> String {
+    format!(
+        "for d in /proc/[0-9]*; do tr '\\0' '\\n' < \"$d/environ\" 2>/dev/null | grep -qx '{STEP_MARKER}={tag}' && kill -{signal} \"${{d#/proc/}}\" 2>/dev/null; done; true"
+    )
 }

@@ -26,7 +26,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         self.run_action(call, a).await
     }
 
-    async fn fetch(
+    pub(super) async fn fetch(
         &self,
         uses: &str,
         repository: &str,

@@ -3,7 +3,7 @@
 use super::step::lower_steps;
 use super::Cx;
 use crate::model::action::*;
-use crate::model::Str;
+use crate::model::{Spanned, Str};
 use crate::yaml::node::Span;
 use crate::yaml::tree::{Entry, Node};
 
@@ -75,6 +75,11 @@ fn lower_inputs(node: &Node, cx: &mut Cx<'_>) -> Vec<ActionInput> {
             match k {
                 "description" => input.description = cx.string(&p.value, "`description`"),
                 "required" => input.required = Some(p.value.to_owned_node()),
+                // `default: null` (or `~`, or nothing) is an empty string on GitHub, not
+                // the text `null`.
+                "default" if p.value.is_null() => {
+                    input.default = Some(Spanned::new(String::new(), p.value.span))
+                }
                 "default" => input.default = cx.string(&p.value, "`default`"),
                 "deprecationMessage" => {
                     input.deprecation_message = cx.string(&p.value, "`deprecationMessage`")
@@ -253,4 +258,30 @@ fn is_node(using: &str) -> bool {
     using
         .strip_prefix("node")
         .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::validate::{check_text, FileKind};
+
+    /// GitHub passes an input whose `default:` is YAML null as an empty string
+    /// (actions/checkout declares `filter: default: null`); a quoted `'null'` stays text.
+    #[test]
+    fn a_null_default_is_an_empty_string() {
+        for (default, want) in [
+            ("null", Some("")),
+            ("~", Some("")),
+            ("", Some("")),
+            ("'null'", Some("null")),
+            ("x", Some("x")),
+        ] {
+            let src = format!(
+                "name: a\ndescription: d\ninputs:\n  f:\n    default: {default}\nruns:\n  using: node20\n  main: i.js\n"
+            );
+            let checked = check_text(&src, FileKind::Action);
+            let action = checked.action.expect("an action");
+            let got = action.inputs[0].default.as_ref().map(|d| d.value.as_str());
+            assert_eq!(got, want, "default: {default}");
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! The `node` executor (`runs.using: node20`/`node24`): the action's `main` script under
-//! `node` in the job container; `post:` is queued as a post step with the state the main
-//! script saved.
+//! the declared runtime's `node` in the job container, started directly with its
+//! environment (no shell: `sh` drops variables whose names hold `-`, such as
+//! `INPUT_GITHUB-TOKEN`); `post:` is queued as a post step with the state the main script
+//! saved.
 
-use super::ActionCall;
+use super::{runtime, ActionCall};
 use crate::backend::ContainerBackend;
 use crate::error::EngineError;
 use crate::layout::WORKSPACE;
@@ -30,21 +32,25 @@ impl<B: ContainerBackend> JobRunner<B> {
             .main
             .clone()
             .ok_or_else(|| err(format!("{}: `runs.main` is missing", plan.file)))?;
-        let argv = vec![
-            "sh".into(),
-            "-c".into(),
-            "command -v node >/dev/null 2>&1 || { echo \"node is not installed in the job image; JavaScript actions need it\" >&2; exit 127; }; exec node \"$0\"".into(),
-            format!("{}/{}", a.la.container_dir, main),
-        ];
+        let node = runtime::node_binary(&n.using, self.cx.cfg.externals.as_deref()).map_err(err)?;
+        let argv = vec![node.clone(), format!("{}/{}", a.la.container_dir, main)];
+        // What its pre step saved, as `STATE_*` (GitHub gives it to main and post).
+        let pre_state = self.progress().pre_state.get(call.label).cloned();
+        let pre_state = pre_state.unwrap_or_default();
+        let mut env = a.penv.clone();
+        for (k, v) in &pre_state {
+            env.push((format!("STATE_{k}"), v.clone()));
+        }
         let command = Command {
             argv,
             working_dir: WORKSPACE.to_string(),
-            env: a.penv.clone(),
+            env,
             timeout: call.timeout,
             stop: call.stop.clone(),
         };
         let (r, effects) = self.exec(call.label, &call.tag, command).await?;
-        let mut state = effects.state.clone();
+        let mut state = pre_state;
+        state.extend(effects.state.iter().cloned());
         if let Ok(text) = call.files.read("GITHUB_STATE") {
             state.extend(parse_key_values(&text).unwrap_or_default());
         }
@@ -53,6 +59,7 @@ impl<B: ContainerBackend> JobRunner<B> {
                 label: format!("post {}", call.label),
                 name: format!("Post {}", call.name),
                 run: PostRun::Node {
+                    node,
                     script: format!("{}/{}", a.la.container_dir, post),
                 },
                 inputs: a.inputs,

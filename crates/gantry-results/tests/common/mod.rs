@@ -240,6 +240,8 @@ fn runner_env(job: &Job, files: &Path) -> Vec<(String, String)> {
         ("GITHUB_API_URL", "https://api.github.com".into()),
         ("GITHUB_ACTIONS", "true".into()),
         ("CI", "true".into()),
+        // Debug lines name the protocol each client chose; the tests check them.
+        ("RUNNER_DEBUG", "1".into()),
         ("RUNNER_OS", "Linux".into()),
         ("RUNNER_ARCH", "X64".into()),
     ]

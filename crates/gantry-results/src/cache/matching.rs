@@ -94,7 +94,8 @@ mod tests {
 
     #[test]
     fn scopes_follow_githubs_rules() {
-        let cases: &[(&str, Option<&str>, Option<&str>, &[&str])] = &[
+        type Case<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a [&'a str]);
+        let cases: &[Case] = &[
             ("refs/heads/main", None, Some("main"), &["refs/heads/main"]),
             (
                 "refs/heads/feat",
@@ -132,7 +133,8 @@ mod tests {
         let both = vec![feat.to_string(), main.to_string()];
         let only_main = vec![main.to_string()];
         let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let cases: Vec<(&str, Vec<String>, &str, &Vec<String>, Option<i64>)> = vec![
+        type Case<'a> = (&'a str, Vec<String>, &'a str, &'a Vec<String>, Option<i64>);
+        let cases: Vec<Case> = vec![
             ("linux-deps-aaa", keys(&[]), "v1", &only_main, Some(1)),
             ("linux-deps", keys(&[]), "v1", &only_main, Some(6)),
             (

@@ -19,9 +19,14 @@ pub struct Harness {
 }
 
 pub async fn start(protocol: CacheProtocol) -> Harness {
+    start_with(|config| config.cache_protocol = protocol).await
+}
+
+/// The service with a configuration the test adjusts.
+pub async fn start_with(adjust: impl FnOnce(&mut ResultsConfig)) -> Harness {
     let storage = tempfile::tempdir().unwrap();
     let mut config = ResultsConfig::new(StorageConfig::Directory(storage.path().join("store")));
-    config.cache_protocol = protocol;
+    adjust(&mut config);
     let service = ResultsService::new(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}/", listener.local_addr().unwrap());

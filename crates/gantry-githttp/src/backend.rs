@@ -20,8 +20,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, ChildStderr, ChildStdin, ChildStdout};
 use tokio::task::JoinHandle;
 use tokio::time::{timeout_at, Instant};
-use tokio_util::io::ReaderStream;
 
+use crate::body_tail::{BodyTail, Feeder};
 use crate::cgi_env::{environment, CgiRequest};
 use crate::cgi_response::{self, CgiHead, Parsed};
 use crate::{GitHttpError, GitServerConfig};
@@ -46,14 +46,19 @@ pub(crate) async fn serve(
     let seconds = config.request_timeout.as_secs();
     let mut child = spawn(config, &request)?;
     let (stdin, mut stdout, stderr) = pipes(&mut child)?;
-    let mut feeder = tokio::spawn(feed(body, stdin, config.max_request_body));
+    let mut feeder = Some(tokio::spawn(feed(body, stdin, config.max_request_body)));
     let stderr = tokio::spawn(collect(stderr));
     let max = config.max_response_header;
     let (head, rest) = timeout_at(deadline, read_head(&mut stdout, &mut feeder, max))
         .await
         .map_err(|_| GitHttpError::Timeout { seconds })??;
     tokio::spawn(supervise(child, stderr, deadline));
-    Ok(respond(head, rest, stdout))
+    let tail = BodyTail {
+        stdout,
+        feeder,
+        deadline,
+    };
+    Ok(respond(head, rest, tail))
 }
 
 fn spawn(config: &GitServerConfig, request: &CgiRequest) -> Result<Child, GitHttpError> {
@@ -97,14 +102,14 @@ async fn feed(body: Body, mut stdin: ChildStdin, limit: u64) -> Result<(), GitHt
 }
 
 /// Reads stdout until the CGI head is complete; returns it and the body bytes read after it.
-/// Watches the feeder meanwhile, so a too-large body ends the request at once.
+/// Watches the feeder meanwhile (taking it once it is done), so a too-large body ends the
+/// request at once.
 async fn read_head(
     stdout: &mut ChildStdout,
-    feeder: &mut JoinHandle<Result<(), GitHttpError>>,
+    feeder: &mut Option<Feeder>,
     max: usize,
 ) -> Result<(CgiHead, Vec<u8>), GitHttpError> {
     let mut buf = Vec::with_capacity(1024);
-    let mut fed = false;
     loop {
         match cgi_response::parse(&buf).map_err(GitHttpError::BadCgiResponse)? {
             Parsed::Complete(head) => {
@@ -124,17 +129,27 @@ async fn read_head(
                     return Err(GitHttpError::BadCgiResponse(reason.to_string()));
                 }
             }
-            done = &mut *feeder, if !fed => {
-                fed = true;
-                done.map_err(|e| GitHttpError::RequestBody(e.to_string()))??;
+            done = wait_feeder(feeder), if feeder.is_some() => {
+                *feeder = None;
+                done?;
             }
         }
     }
 }
 
+/// The feeder's outcome, once it is done (pending while `feeder` is `None`).
+async fn wait_feeder(feeder: &mut Option<Feeder>) -> Result<(), GitHttpError> {
+    match feeder {
+        Some(handle) => handle
+            .await
+            .map_err(|e| GitHttpError::RequestBody(e.to_string()))?,
+        None => std::future::pending().await,
+    }
+}
+
 /// The HTTP response: the backend's status and headers, and its stdout as a streamed body. An
 /// error status gets a short fixed body instead of whatever the backend wrote.
-fn respond(head: CgiHead, rest: Vec<u8>, stdout: ChildStdout) -> Response {
+fn respond(head: CgiHead, rest: Vec<u8>, tail: BodyTail) -> Response {
     if head.status.is_client_error() || head.status.is_server_error() {
         tracing::warn!(status = %head.status, "git http-backend answered an error");
         let reason = head.status.canonical_reason().unwrap_or("error");
@@ -143,7 +158,7 @@ fn respond(head: CgiHead, rest: Vec<u8>, stdout: ChildStdout) -> Response {
     let first = futures_util::stream::iter(
         (!rest.is_empty()).then(|| Ok::<Bytes, std::io::Error>(Bytes::from(rest))),
     );
-    let body = Body::from_stream(first.chain(ReaderStream::new(stdout)));
+    let body = Body::from_stream(first.chain(tail.into_stream()));
     let mut response = Response::new(body);
     *response.status_mut() = head.status;
     *response.headers_mut() = head.headers;

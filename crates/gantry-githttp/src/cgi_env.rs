@@ -120,7 +120,9 @@ mod tests {
             .collect()
     }
 
-    fn get<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    type Env = [(String, String)];
+
+    fn get<'a>(env: &'a Env, name: &str) -> Option<&'a str> {
         env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
@@ -137,7 +139,7 @@ mod tests {
             ],
         );
         let get_refs = env_of(Service::InfoRefs, &[("content-length", "x")]);
-        let cases: &[(&[(String, String)], &str, Option<&str>)] = &[
+        let cases: &[(&Env, &str, Option<&str>)] = &[
             (&post, "REQUEST_METHOD", Some("POST")),
             (&post, "GIT_PROJECT_ROOT", Some("/srv/r.git")),
             (&post, "PATH_INFO", Some("/git-upload-pack")),

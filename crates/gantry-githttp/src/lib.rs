@@ -9,6 +9,7 @@
 mod access;
 mod api;
 mod backend;
+mod body_tail;
 mod cgi_env;
 mod cgi_response;
 mod config;

@@ -95,89 +95,69 @@ mod tests {
     use super::{route, Route, Service};
     use axum::http::Method;
 
-    fn fetch(repo: &str, service: Service) -> Route {
-        Route::Fetch {
+    const UP: &str = "service=git-upload-pack";
+    const RECEIVE: &str = "service=git-receive-pack";
+
+    /// (method, path, query ("" for none), expected: "refs <repo>", "pack <repo>", "push",
+    /// "405" or "404").
+    const CASES: &[(&str, &str, &str, &str)] = &[
+        ("GET", "/o/r/info/refs", UP, "refs o/r"),
+        ("GET", "/O/R.git/info/refs", UP, "refs o/r"),
+        ("POST", "/o/r/git-upload-pack", "", "pack o/r"),
+        ("POST", "/o/r.git/git-upload-pack", "", "pack o/r"),
+        ("GET", "/api/v3/info/refs", UP, "refs api/v3"),
+        ("GET", "/o/r/info/refs", RECEIVE, "push"),
+        ("POST", "/o/r/git-receive-pack", "", "push"),
+        ("POST", "/o/r/info/refs", UP, "405"),
+        ("GET", "/o/r/git-upload-pack", "", "405"),
+        ("GET", "/o/r/info/refs", "", "404"),
+        (
+            "GET",
+            "/o/r/info/refs",
+            "service=git-upload-pack&service=x",
+            "404",
+        ),
+        ("GET", "/o/r/info/refs", "service=git-upload-archive", "404"),
+        ("GET", "/o/r/HEAD", "", "404"),
+        ("GET", "/o/r/objects/info/packs", "", "404"),
+        ("GET", "/o/r/objects/ab/cdef", "", "404"),
+        ("GET", "/o/r/info/refs/", UP, "404"),
+        ("GET", "/o/r/config", "", "404"),
+        ("GET", "/o/r", "", "404"),
+        ("GET", "/", "", "404"),
+        ("GET", "", "", "404"),
+        ("GET", "/../r/info/refs", UP, "404"),
+        ("GET", "/o/../info/refs", UP, "404"),
+        ("GET", "/o/r/../../etc/info/refs", UP, "404"),
+        ("GET", "/o/%2e%2e/info/refs", UP, "404"),
+        ("GET", "/o//r/info/refs", UP, "404"),
+        ("GET", "//o/r/info/refs", UP, "404"),
+        ("GET", "/o/r/x/info/refs", UP, "404"),
+    ];
+
+    fn expected(text: &str) -> Route {
+        let fetch = |repo: &str, service| Route::Fetch {
             repo: repo.to_string(),
             service,
+        };
+        match text.split_once(' ') {
+            Some(("refs", repo)) => fetch(repo, Service::InfoRefs),
+            Some(("pack", repo)) => fetch(repo, Service::UploadPack),
+            _ => match text {
+                "push" => Route::Push,
+                "405" => Route::MethodNotAllowed,
+                _ => Route::NotFound,
+            },
         }
     }
 
     #[test]
     fn routes() {
-        let get = Method::GET;
-        let post = Method::POST;
-        let upload = Some("service=git-upload-pack");
-        let receive = Some("service=git-receive-pack");
-        let cases: Vec<(&Method, &str, Option<&str>, Route)> = vec![
-            (
-                &get,
-                "/o/r/info/refs",
-                upload,
-                fetch("o/r", Service::InfoRefs),
-            ),
-            (
-                &get,
-                "/O/R.git/info/refs",
-                upload,
-                fetch("o/r", Service::InfoRefs),
-            ),
-            (
-                &post,
-                "/o/r/git-upload-pack",
-                None,
-                fetch("o/r", Service::UploadPack),
-            ),
-            (
-                &post,
-                "/o/r.git/git-upload-pack",
-                None,
-                fetch("o/r", Service::UploadPack),
-            ),
-            (&get, "/o/r/info/refs", receive, Route::Push),
-            (&post, "/o/r/git-receive-pack", None, Route::Push),
-            (&post, "/o/r/info/refs", upload, Route::MethodNotAllowed),
-            (&get, "/o/r/git-upload-pack", None, Route::MethodNotAllowed),
-            (&get, "/o/r/info/refs", None, Route::NotFound),
-            (
-                &get,
-                "/o/r/info/refs",
-                Some("service=git-upload-pack&service=x"),
-                Route::NotFound,
-            ),
-            (
-                &get,
-                "/o/r/info/refs",
-                Some("service=git-upload-archive"),
-                Route::NotFound,
-            ),
-            (&get, "/o/r/HEAD", None, Route::NotFound),
-            (&get, "/o/r/objects/info/packs", None, Route::NotFound),
-            (&get, "/o/r/objects/ab/cdef", None, Route::NotFound),
-            (&get, "/o/r/info/refs/", upload, Route::NotFound),
-            (&get, "/o/r/config", None, Route::NotFound),
-            (&get, "/o/r", None, Route::NotFound),
-            (&get, "/", None, Route::NotFound),
-            (&get, "", None, Route::NotFound),
-            (&get, "/../r/info/refs", upload, Route::NotFound),
-            (&get, "/o/../info/refs", upload, Route::NotFound),
-            (&get, "/o/r/../../etc/info/refs", upload, Route::NotFound),
-            (&get, "/o/%2e%2e/info/refs", upload, Route::NotFound),
-            (&get, "/o//r/info/refs", upload, Route::NotFound),
-            (&get, "//o/r/info/refs", upload, Route::NotFound),
-            (&get, "/o/r/x/info/refs", upload, Route::NotFound),
-            (
-                &get,
-                "/api/v3/info/refs",
-                upload,
-                fetch("api/v3", Service::InfoRefs),
-            ),
-        ];
-        for (method, path, query, expected) in cases {
-            assert_eq!(
-                route(method, path, query),
-                expected,
-                "{method} {path} {query:?}"
-            );
+        for (method, path, query, want) in CASES {
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let query = (!query.is_empty()).then_some(*query);
+            let got = route(&method, path, query);
+            assert_eq!(got, expected(want), "{method} {path} {query:?}");
         }
     }
 }

@@ -94,6 +94,39 @@ fn shallow_fetch_by_sha(protocol: &str) {
 }
 
 #[test]
+fn a_partial_clone_gets_its_filter() {
+    let fixture = Fixture::new();
+    let served = Served::start(&fixture, GitServerConfig::default());
+    served.grant(TOKEN, &[REPO]);
+    let dest = fixture.fresh_dir("partial");
+    let home = &fixture.home;
+    let url = served.url_with_token(TOKEN, REPO);
+    git(
+        &dest,
+        home,
+        &[
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            "--no-checkout",
+            &url,
+            ".",
+        ],
+    );
+    assert_eq!(
+        git(&dest, home, &["config", "remote.origin.partialclonefilter"]),
+        "blob:none"
+    );
+    // No blob came with the clone: the server applied the filter rather than ignoring it.
+    let missing = git(
+        &dest,
+        home,
+        &["rev-list", "--objects", "--missing=print", "HEAD"],
+    );
+    assert!(missing.lines().any(|l| l.starts_with('?')), "{missing}");
+}
+
+#[test]
 fn push_is_refused_even_with_a_valid_token() {
     let fixture = Fixture::new();
     let served = Served::start(&fixture, GitServerConfig::default());

@@ -48,13 +48,17 @@ fn drawn() -> Graph {
         .expect("docs/architecture.md has a ```mermaid block");
     let mut graph = Graph::new();
     for line in block.lines() {
-        if let Some((from, to)) = line.trim().split_once("-->") {
+        let line = line.trim();
+        if let Some((from, to)) = line.split_once("-->") {
             let (from, to) = (from.trim().to_string(), to.trim().to_string());
             if from == "gantry" {
                 continue;
             }
             graph.entry(to.clone()).or_default();
             graph.entry(from).or_default().insert(to);
+        } else if line.starts_with("gantry-") {
+            // A crate on a line of its own: a node with no Gantry dependency.
+            graph.entry(line.to_string()).or_default();
         }
     }
     graph

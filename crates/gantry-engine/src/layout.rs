@@ -183,6 +183,20 @@ impl JobLayout {
         mounts
     }
 
+    /// Writes a file into the job's home directory (on tmpfs, readable by its owner only).
+    pub fn write_home(&self, name: &str, text: &str) -> io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = self.host_dir.join("home").join(name);
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&path)?;
+        std::io::Write::write_all(&mut f, text.as_bytes())?;
+        self.own(&path)
+    }
+
     /// Host path of a file in the job's temp directory (seen at `RUNNER_TEMP/name`).
     pub fn temp_file(&self, name: &str) -> (PathBuf, String) {
         (

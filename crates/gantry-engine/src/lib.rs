@@ -38,7 +38,7 @@ pub use error::{EngineError, ExprFailure, ExpressionError};
 pub use host::{hash_files, hex, RunHost};
 pub use job::services_address;
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
-pub use services::{JobIdentity, JobServices, NoServices, ServiceGrant};
+pub use services::{GitAccess, JobIdentity, JobServices, NoServices, ServiceGrant};
 pub use shell::{command as shell_command, ShellCommand};
 
 use crate::backend::ContainerBackend;

@@ -29,12 +29,26 @@ pub struct ServiceGrant {
     /// Variables for the processes of actions (`ACTIONS_RUNTIME_TOKEN`, `ACTIONS_RESULTS_URL`,
     /// ...): GitHub gives them to actions, not to `run:` steps.
     pub action_env: Vec<(String, String)>,
-    /// `github.server_url` / `api_url` / `graphql_url` where the git server answers.
-    pub server_url: Option<String>,
+    /// The git server and the repositories the job may fetch from it.
+    pub git: Option<GitAccess>,
+    /// `github.api_url` / `graphql_url`: where Gantry answers the API calls official actions
+    /// make (checkout asks a repository's default branch).
     pub api_url: Option<String>,
     pub graphql_url: Option<String>,
     /// Values to mask in everything printed or stored (tokens).
     pub secrets: Vec<String>,
+}
+
+/// Git repositories served to a job. `github.server_url` stays `https://github.com` (the
+/// artifact and cache clients take any other host for GitHub Enterprise Server and refuse
+/// to work); the job's git configuration sends fetches of these repositories' GitHub URLs
+/// to the server instead, with the job's token.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GitAccess {
+    /// `http://<address>:<port>` of the git server.
+    pub base_url: String,
+    /// `owner/name` of each repository the job may fetch.
+    pub repositories: Vec<String>,
 }
 
 /// The host's services for jobs.

@@ -8,7 +8,7 @@
 //! Both fronts (`gantry run`, `gantry serve`) start it the same way; neither imports the
 //! other, so the composition lives here.
 
-use gantry_engine::{JobIdentity, JobServices, ServiceGrant};
+use gantry_engine::{GitAccess, JobIdentity, JobServices, ServiceGrant};
 use gantry_githttp::{GitServer, GitServerConfig};
 use gantry_results::{JobGrant, ResultsConfig, ResultsService};
 use std::collections::HashMap;
@@ -154,10 +154,19 @@ impl JobServices for HostServices {
         readable.extend(lock(&self.shared).iter().cloned());
         readable.retain(|r| !r.is_empty());
         let expires = SystemTime::now() + GIT_GRANT;
-        match self.git.grant(&job.token, &readable, expires) {
-            Ok(()) => *lock(&self.holders).entry(job.token.clone()).or_default() += 1,
-            Err(e) => tracing::warn!(job = %job.job_key, error = %e, "no git access for the job"),
-        }
+        let git = match self.git.grant(&job.token, &readable, expires) {
+            Ok(()) => {
+                *lock(&self.holders).entry(job.token.clone()).or_default() += 1;
+                Some(GitAccess {
+                    base_url: self.base_url.clone(),
+                    repositories: readable,
+                })
+            }
+            Err(e) => {
+                tracing::warn!(job = %job.job_key, error = %e, "no git access for the job");
+                None
+            }
+        };
         let secrets = action_env
             .iter()
             .filter(|(k, _)| k == "ACTIONS_RUNTIME_TOKEN")
@@ -165,7 +174,7 @@ impl JobServices for HostServices {
             .collect();
         ServiceGrant {
             action_env,
-            server_url: Some(self.base_url.clone()),
+            git,
             api_url: Some(format!("{}/api/v3", self.base_url)),
             graphql_url: Some(format!("{}/api/graphql", self.base_url)),
             secrets,

@@ -22,13 +22,15 @@ impl Drop for Granted {
     }
 }
 
-/// Opens the job's grant: sets the `github` URLs in `host`, masks its tokens, and returns
-/// the variables for the job's actions.
-pub fn open<B: ContainerBackend>(
-    cx: &RunCtx<B>,
-    jp: &JobPlan,
-    host: &mut RunHost,
-) -> (Vec<(String, String)>, Granted) {
+/// What a job was granted: the variables for its actions and the git server's address.
+pub struct Opened {
+    pub action_env: Vec<(String, String)>,
+    pub git: Option<crate::services::GitAccess>,
+    pub _guard: Granted,
+}
+
+/// Opens the job's grant: sets the `github` API URLs in `host`, masks its tokens.
+pub fn open<B: ContainerBackend>(cx: &RunCtx<B>, jp: &JobPlan, host: &mut RunHost) -> Opened {
     let github = match Host::context(host, "github") {
         Some(Value::Object(g)) => (*g).clone(),
         _ => Object::new(),
@@ -42,7 +44,6 @@ pub fn open<B: ContainerBackend>(
     }
     let mut github = github;
     for (key, value) in [
-        ("server_url", &grant.server_url),
         ("api_url", &grant.api_url),
         ("graphql_url", &grant.graphql_url),
     ] {
@@ -51,11 +52,58 @@ pub fn open<B: ContainerBackend>(
         }
     }
     host.set("github", Value::object(github));
-    let granted = Granted {
+    let guard = Granted {
         services: cx.services.clone(),
         id,
     };
-    (grant.action_env, granted)
+    Opened {
+        action_env: grant.action_env,
+        git: grant.git,
+        _guard: guard,
+    }
+}
+
+/// The job's `~/.gitconfig` (HOME is the job's own directory on tmpfs): fetches of each
+/// served repository's GitHub URL go to Gantry's git server, with the job's token (in the
+/// URL, since checkout's own credentials are configured for `https://github.com`).
+pub fn git_config(git: &crate::services::GitAccess, token: &str) -> String {
+    let (scheme, rest) = git
+        .base_url
+        .split_once("://")
+        .unwrap_or(("http", git.base_url.as_str()));
+    let token: String = token
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let mut out = String::new();
+    for repo in &git.repositories {
+        out.push_str(&format!(
+            "[url \"{scheme}://x-access-token:{token}@{rest}/{repo}\"]\n\tinsteadOf = https://github.com/{repo}\n"
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn git_config_sends_served_repositories_to_the_server() {
+        let git = crate::services::GitAccess {
+            base_url: "http://172.18.0.1:4100".into(),
+            repositories: vec!["octo/app".into(), "octo/other".into()],
+        };
+        let text = super::git_config(&git, "tok/en");
+        assert_eq!(
+            text,
+            "[url \"http://x-access-token:tok%2Fen@172.18.0.1:4100/octo/app\"]\n\tinsteadOf = https://github.com/octo/app\n\
+             [url \"http://x-access-token:tok%2Fen@172.18.0.1:4100/octo/other\"]\n\tinsteadOf = https://github.com/octo/other\n"
+        );
+    }
 }
 
 fn identity<B: ContainerBackend>(cx: &RunCtx<B>, jp: &JobPlan, github: &Object) -> JobIdentity {

@@ -210,9 +210,15 @@ async fn run_started<B: ContainerBackend>(
     };
     // Secrets first: a job whose secrets cannot all be had never starts a container.
     let secrets = files::job_secrets(cx, jp, &mut host).await?;
-    let (action_env, _granted) = granted::open(cx, jp, &mut host);
+    let opened = granted::open(cx, jp, &mut host);
     let user_env = job_env(jp, &mut host)?;
     let (layout, secret_files) = files::job_files(cx, &names, &secrets, created).await?;
+    if let Some(git) = &opened.git {
+        let token = env::eval_text("${{ github.token }}", &host).unwrap_or_default();
+        layout
+            .write_home(".gitconfig", &granted::git_config(git, &token))
+            .map_err(|e| EngineError::io("writing the job's git configuration", e))?;
+    }
     // Every container of the job is specified and judged by the policy before any starts.
     let at = At {
         file: jp.called_from.as_deref().unwrap_or(&cx.file),
@@ -230,7 +236,7 @@ async fn run_started<B: ContainerBackend>(
         layout,
         host,
         env: user_env,
-        action_env,
+        action_env: opened.action_env,
         base_path,
         token: start.token.child_token(),
     });

@@ -42,8 +42,8 @@ impl ResultsError {
             Self::PermissionDenied(_) => "permission_denied",
             Self::NotFound(_) => "not_found",
             Self::AlreadyExists(_) => "already_exists",
-            Self::InvalidArgument(_) => "invalid_argument",
-            Self::TooLarge(_) => "resource_exhausted",
+            // Not `resource_exhausted`: Twirp maps it to 429, which the clients retry.
+            Self::InvalidArgument(_) | Self::TooLarge(_) => "invalid_argument",
             Self::FailedPrecondition(_) => "failed_precondition",
             Self::Storage(_) | Self::Config(_) | Self::Metadata { .. } | Self::Token(_) => {
                 "internal"
@@ -51,7 +51,15 @@ impl ResultsError {
         }
     }
 
-    /// The HTTP status Twirp maps each code to, used for REST and blob answers too.
+    /// The HTTP status Twirp maps `twirp_code` to.
+    pub fn twirp_status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge(_) => StatusCode::BAD_REQUEST,
+            other => other.status(),
+        }
+    }
+
+    /// The HTTP status of REST and blob answers (413 for a body over its limit).
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
@@ -98,10 +106,11 @@ mod tests {
                 412,
             ),
             (ResultsError::Config("x".into()), "internal", 500),
+            (ResultsError::TooLarge("x".into()), "invalid_argument", 400),
         ];
         for (error, code, status) in cases {
             assert_eq!(error.twirp_code(), *code, "{error}");
-            assert_eq!(error.status().as_u16(), *status, "{error}");
+            assert_eq!(error.twirp_status().as_u16(), *status, "{error}");
         }
     }
 }

@@ -113,45 +113,21 @@ mod tests {
         let signer = UrlSigner::new(b"key-one");
         let other = UrlSigner::new(b"key-two");
         let good = parse(&signer.query("blob1", Access::Write, 100, 1000));
-        let cases: Vec<(&str, &UrlSigner, &str, Access, Grant, i64, bool)> = vec![
+        let with = |f: fn(&mut Grant)| {
+            let mut g = good.clone();
+            f(&mut g);
+            g
+        };
+        // (case, signer, blob, access, grant, now, accepted)
+        type Case<'a> = (&'a str, &'a UrlSigner, &'a str, Access, Grant, i64, bool);
+        let w = Access::Write;
+        let cases: Vec<Case> = vec![
+            ("valid", &signer, "blob1", w, good.clone(), 999, true),
+            ("at expiry", &signer, "blob1", w, good.clone(), 1000, true),
+            ("expired", &signer, "blob1", w, good.clone(), 1001, false),
+            ("other blob", &signer, "blob2", w, good.clone(), 999, false),
             (
-                "valid",
-                &signer,
-                "blob1",
-                Access::Write,
-                good.clone(),
-                999,
-                true,
-            ),
-            (
-                "at expiry",
-                &signer,
-                "blob1",
-                Access::Write,
-                good.clone(),
-                1000,
-                true,
-            ),
-            (
-                "expired",
-                &signer,
-                "blob1",
-                Access::Write,
-                good.clone(),
-                1001,
-                false,
-            ),
-            (
-                "other blob",
-                &signer,
-                "blob2",
-                Access::Write,
-                good.clone(),
-                999,
-                false,
-            ),
-            (
-                "read with write url",
+                "read",
                 &signer,
                 "blob1",
                 Access::Read,
@@ -159,36 +135,22 @@ mod tests {
                 999,
                 false,
             ),
-            (
-                "other key",
-                &other,
-                "blob1",
-                Access::Write,
-                good.clone(),
-                999,
-                false,
-            ),
+            ("other key", &other, "blob1", w, good.clone(), 999, false),
             (
                 "raised max",
                 &signer,
                 "blob1",
-                Access::Write,
-                Grant {
-                    max: 1 << 40,
-                    ..good.clone()
-                },
+                w,
+                with(|g| g.max = 1 << 40),
                 999,
                 false,
             ),
             (
-                "extended exp",
+                "later exp",
                 &signer,
                 "blob1",
-                Access::Write,
-                Grant {
-                    exp: 5000,
-                    ..good.clone()
-                },
+                w,
+                with(|g| g.exp = 5000),
                 999,
                 false,
             ),
@@ -196,11 +158,8 @@ mod tests {
                 "bad hex",
                 &signer,
                 "blob1",
-                Access::Write,
-                Grant {
-                    sig: "zz".into(),
-                    ..good.clone()
-                },
+                w,
+                with(|g| g.sig = "zz".into()),
                 999,
                 false,
             ),

@@ -10,14 +10,14 @@ use crate::ResultsError;
 
 /// A Twirp error answer; `code` is what the clients branch on.
 pub(crate) fn error(e: &ResultsError) -> Response {
-    if e.status().is_server_error() {
+    if e.twirp_status().is_server_error() {
         tracing::error!(error = %e, "results request failed");
     } else {
         tracing::debug!(error = %e, "results request refused");
     }
     let body = serde_json::json!({ "code": e.twirp_code(), "msg": e.to_string() });
     (
-        e.status(),
+        e.twirp_status(),
         [(CONTENT_TYPE, "application/json")],
         body.to_string(),
     )

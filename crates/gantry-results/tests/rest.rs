@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{start, start_with, Harness, JobSpec};
+use common::{start, start_on, start_with, Harness, JobSpec};
 use gantry_results::CacheProtocol;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -251,4 +251,30 @@ async fn sweep_expires_unused_caches_and_old_artifacts() {
     assert!(h.service.list_artifacts(9).await.unwrap().is_empty());
     assert!(h.service.list_caches("o/r").await.unwrap().is_empty());
     assert_eq!(restore_v2(&h, &t, "k").await["ok"], false);
+}
+
+#[tokio::test]
+async fn a_restart_keeps_entries_and_refuses_old_tokens() {
+    let h = start(CacheProtocol::V2).await;
+    let old = token(&h, 1, "o/r");
+    save_v2(&h, &old, "kept", b"survives").await;
+    let restarted = start_on(h.storage, |_| {}).await;
+    let (status, _) = twirp(
+        &restarted,
+        &format!("{CACHE_V2}/GetCacheEntryDownloadURL"),
+        Some(&old),
+        json!({"key": "kept", "version": "v"}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "keys are drawn per process"
+    );
+    let fresh = token(&restarted, 2, "o/r");
+    let found = restore_v2(&restarted, &fresh, "kept").await;
+    let body = reqwest::get(found["signed_download_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(body.bytes().await.unwrap().as_ref(), b"survives");
 }

@@ -100,59 +100,72 @@ pub(crate) async fn handle(
     if let Err(e) = check_run(&claims, &method, &body) {
         return error(&e);
     }
-    let inner = &svc.inner;
     match method.as_str() {
-        "CreateArtifact" => respond(
-            async {
-                let req: CreateReq = parse(&method, &body)?;
-                let url = inner
-                    .artifact_create(&claims, &req.name, req.expires_at)
-                    .await?;
-                Ok(UploadAnswer {
-                    ok: true,
-                    signed_upload_url: url,
-                })
-            }
-            .await,
-        ),
-        "FinalizeArtifact" => respond(
-            async {
-                let req: FinalizeReq = parse(&method, &body)?;
-                let id = inner
-                    .artifact_finalize(&claims, &req.name, req.size, req.hash.as_deref())
-                    .await?;
-                Ok(IdAnswer {
-                    ok: true,
-                    artifact_id: id,
-                })
-            }
-            .await,
-        ),
+        "CreateArtifact" => respond(create(&svc, &claims, &body).await),
+        "FinalizeArtifact" => respond(finalize(&svc, &claims, &body).await),
         "ListArtifacts" => respond(list(&svc, &claims, &body).await),
-        "GetSignedArtifactURL" => respond(
-            async {
-                let req: NameReq = parse(&method, &body)?;
-                let url = inner.artifact_signed_url(&claims, &req.name).await?;
-                Ok(UrlAnswer { signed_url: url })
-            }
-            .await,
-        ),
-        "DeleteArtifact" => respond(
-            async {
-                let req: NameReq = parse(&method, &body)?;
-                let id = inner.artifact_delete(&claims, &req.name).await?;
-                Ok(IdAnswer {
-                    ok: true,
-                    artifact_id: id,
-                })
-            }
-            .await,
-        ),
+        "GetSignedArtifactURL" => respond(signed_url(&svc, &claims, &body).await),
+        "DeleteArtifact" => respond(delete(&svc, &claims, &body).await),
         other => error(&ResultsError::NotFound(format!(
             "an ArtifactService method (CreateArtifact, FinalizeArtifact, ListArtifacts, \
              GetSignedArtifactURL, DeleteArtifact), not {other}"
         ))),
     }
+}
+
+async fn create(
+    svc: &ResultsService,
+    claims: &Claims,
+    body: &[u8],
+) -> Result<UploadAnswer, ResultsError> {
+    let req: CreateReq = parse("CreateArtifact", body)?;
+    let url = svc
+        .inner
+        .artifact_create(claims, &req.name, req.expires_at)
+        .await?;
+    Ok(UploadAnswer {
+        ok: true,
+        signed_upload_url: url,
+    })
+}
+
+async fn finalize(
+    svc: &ResultsService,
+    claims: &Claims,
+    body: &[u8],
+) -> Result<IdAnswer, ResultsError> {
+    let req: FinalizeReq = parse("FinalizeArtifact", body)?;
+    let id = svc
+        .inner
+        .artifact_finalize(claims, &req.name, req.size, req.hash.as_deref())
+        .await?;
+    Ok(IdAnswer {
+        ok: true,
+        artifact_id: id,
+    })
+}
+
+async fn signed_url(
+    svc: &ResultsService,
+    claims: &Claims,
+    body: &[u8],
+) -> Result<UrlAnswer, ResultsError> {
+    let req: NameReq = parse("GetSignedArtifactURL", body)?;
+    let url = svc.inner.artifact_signed_url(claims, &req.name).await?;
+    Ok(UrlAnswer { signed_url: url })
+}
+
+async fn delete(
+    svc: &ResultsService,
+    claims: &Claims,
+    body: &[u8],
+) -> Result<IdAnswer, ResultsError> {
+    let req: NameReq = parse("DeleteArtifact", body)?;
+    let id = svc.inner.artifact_delete(claims, &req.name).await?;
+    Ok(IdAnswer {
+        ok: true,
+        artifact_id: id,
+    })
 }
 
 /// A request naming a run must name the token's run.

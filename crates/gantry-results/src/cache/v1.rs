@@ -1,7 +1,7 @@
 //! Cache v1: the REST API at `ACTIONS_CACHE_URL` + `_apis/artifactcache/`: look up, list,
 //! reserve, upload chunks by `Content-Range`, commit. Errors are `{"message": ...}`.
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path as AxPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,9 +30,18 @@ fn auth(svc: &ResultsService, headers: &HeaderMap) -> Result<Claims, ResultsErro
     svc.inner.tokens.verify_header(headers)
 }
 
+/// Bodies are parsed after authentication (an extractor would answer first).
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ResultsError> {
+    serde_json::from_slice(body)
+        .map_err(|e| ResultsError::InvalidArgument(format!("a JSON body: {e}")))
+}
+
+/// Fields default to empty so that authentication is checked before the query.
 #[derive(Deserialize)]
 pub(crate) struct LookupQuery {
+    #[serde(default)]
     keys: String,
+    #[serde(default)]
     version: String,
 }
 
@@ -54,6 +63,11 @@ pub(crate) async fn lookup(
 ) -> Response {
     let result = async {
         let claims = auth(&svc, &headers)?;
+        if query.keys.is_empty() || query.version.is_empty() {
+            return Err(ResultsError::InvalidArgument(
+                "keys and version query parameters".into(),
+            ));
+        }
         let keys: Vec<String> = query.keys.split(',').map(str::to_string).collect();
         let (primary, restore) = keys
             .split_first()
@@ -135,10 +149,11 @@ pub(crate) struct ReserveBody {
 pub(crate) async fn reserve(
     State(svc): State<ResultsService>,
     headers: HeaderMap,
-    Json(body): Json<ReserveBody>,
+    body: Bytes,
 ) -> Response {
     let result = async {
         let claims = auth(&svc, &headers)?;
+        let body: ReserveBody = parse_body(&body)?;
         svc.inner
             .cache_reserve(&claims, &body.key, &body.version, body.cache_size)
             .await
@@ -203,10 +218,11 @@ pub(crate) async fn commit(
     State(svc): State<ResultsService>,
     AxPath(id): AxPath<i64>,
     headers: HeaderMap,
-    Json(body): Json<CommitBody>,
+    body: Bytes,
 ) -> Response {
     let result = async {
         let claims = auth(&svc, &headers)?;
+        let body: CommitBody = parse_body(&body)?;
         svc.inner.cache_commit_chunks(&claims, id, body.size).await
     }
     .await;

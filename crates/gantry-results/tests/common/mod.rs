@@ -24,7 +24,11 @@ pub async fn start(protocol: CacheProtocol) -> Harness {
 
 /// The service with a configuration the test adjusts.
 pub async fn start_with(adjust: impl FnOnce(&mut ResultsConfig)) -> Harness {
-    let storage = tempfile::tempdir().unwrap();
+    start_on(tempfile::tempdir().unwrap(), adjust).await
+}
+
+/// The service over an existing storage folder (as after a restart).
+pub async fn start_on(storage: TempDir, adjust: impl FnOnce(&mut ResultsConfig)) -> Harness {
     let mut config = ResultsConfig::new(StorageConfig::Directory(storage.path().join("store")));
     adjust(&mut config);
     let service = ResultsService::new(config).unwrap();

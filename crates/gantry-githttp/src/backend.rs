@@ -29,6 +29,9 @@ use crate::{GitHttpError, GitServerConfig};
 /// How much of the backend's stderr is kept for the log.
 const STDERR_KEPT: usize = 4096;
 
+/// How long a finished or killed backend's stderr is waited for.
+const STDERR_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Runs `request` (its body in `body`) and answers with the backend's response.
 pub(crate) async fn serve(
     config: &GitServerConfig,
@@ -49,9 +52,17 @@ pub(crate) async fn serve(
     let mut feeder = Some(tokio::spawn(feed(body, stdin, config.max_request_body)));
     let stderr = tokio::spawn(collect(stderr));
     let max = config.max_response_header;
-    let (head, rest) = timeout_at(deadline, read_head(&mut stdout, &mut feeder, max))
+    let head = timeout_at(deadline, read_head(&mut stdout, &mut feeder, max))
         .await
-        .map_err(|_| GitHttpError::Timeout { seconds })??;
+        .unwrap_or(Err(GitHttpError::Timeout { seconds }));
+    let (head, rest) = match head {
+        Ok(found) => found,
+        Err(e) => {
+            // Ended now (killed unless already gone), with its stderr logged.
+            tokio::spawn(supervise(child, stderr, Instant::now()));
+            return Err(e);
+        }
+    };
     tokio::spawn(supervise(child, stderr, deadline));
     let tail = BodyTail {
         stdout,
@@ -179,24 +190,26 @@ async fn collect(mut stderr: ChildStderr) -> String {
     String::from_utf8_lossy(&kept).into_owned()
 }
 
-/// Waits for the backend to exit, killing it at the deadline, and logs how it ended.
+/// Waits for the backend to exit, killing it at the deadline, and logs how it ended (with the
+/// start of its stderr when it failed).
 async fn supervise(mut child: Child, stderr: JoinHandle<String>, deadline: Instant) {
-    let status = match timeout_at(deadline, child.wait()).await {
-        Ok(status) => status,
-        Err(_) => {
-            tracing::warn!("git http-backend ran past the request timeout; killing it");
-            if let Err(e) = child.kill().await {
-                tracing::warn!(error = %e, "killing git http-backend failed");
-            }
-            return;
-        }
+    let failure = match timeout_at(deadline, child.wait()).await {
+        Ok(Ok(status)) if status.success() => None,
+        Ok(Ok(status)) => Some(status.to_string()),
+        Ok(Err(e)) => Some(format!("waiting for it failed: {e}")),
+        Err(_) => Some(match child.kill().await {
+            Ok(()) => "killed: still running at its deadline".to_string(),
+            Err(e) => format!("killing it at its deadline failed: {e}"),
+        }),
     };
-    let stderr = stderr.await.unwrap_or_default();
-    match status {
-        Ok(status) if status.success() => tracing::debug!("git http-backend done"),
-        Ok(status) => tracing::warn!(%status, stderr = %stderr.trim(), "git http-backend failed"),
-        Err(e) => tracing::warn!(error = %e, "waiting for git http-backend failed"),
-    }
+    let Some(failure) = failure else {
+        tracing::debug!("git http-backend done");
+        return;
+    };
+    // A killed backend's helpers (upload-pack) may hold stderr open a moment longer.
+    let stderr = tokio::time::timeout(STDERR_WAIT, stderr).await;
+    let stderr = stderr.ok().and_then(Result::ok).unwrap_or_default();
+    tracing::warn!(ended = %failure, stderr = %stderr.trim(), "git http-backend failed");
 }
 
 /// The status a failed request gets, and the short message shown to the client (no host

@@ -18,8 +18,8 @@ pub enum GitHttpError {
     /// `grant` was given an empty token.
     #[error("empty token: expected a non-empty token to grant")]
     EmptyToken,
-    /// `git http-backend` could not be started.
-    #[error("could not start `git http-backend`: {0}")]
+    /// The host's `git` could not be started.
+    #[error("could not start the host's `git`: {0}")]
     Spawn(#[source] std::io::Error),
     /// Reading from or writing to the backend process failed.
     #[error("i/o with `git http-backend` failed: {0}")]
@@ -36,6 +36,9 @@ pub enum GitHttpError {
     /// The request did not finish within the configured time.
     #[error("request timed out after {seconds} s")]
     Timeout { seconds: u64 },
+    /// `git rev-parse --show-object-format` did not name an object format.
+    #[error("`git rev-parse --show-object-format` failed ({status}): expected sha1 or sha256")]
+    ObjectFormat { status: String },
     /// The repository's HEAD could not be read.
     #[error("reading the repository's HEAD failed: {0}")]
     ReadHead(#[source] std::io::Error),

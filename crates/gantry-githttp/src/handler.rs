@@ -1,7 +1,6 @@
 //! The git endpoint: route the request, decide access, hand it to the backend, and turn every
 //! refusal or failure into a short plain-text answer (never a host path, never a token).
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -37,7 +36,7 @@ pub(crate) async fn git(State(server): State<GitServer>, request: Request) -> Re
     };
     tracing::debug!(repository = %repo, ?service, "git request");
     let request = CgiRequest::new(git_dir, service, &parts.headers);
-    match backend::serve(server.config(), request, Body::new(body)).await {
+    match backend::serve(server.config(), request, body).await {
         Ok(response) => response,
         Err(e) => {
             tracing::warn!(repository = %repo, error = %e, "git request failed");

@@ -46,11 +46,15 @@ impl GitServer {
     }
 
     /// The routes: `/{owner}/{repo}/info/refs`, `/{owner}/{repo}/git-upload-pack` (each also
-    /// with `.git`), and `GET /api/v3/repos/{owner}/{repo}` (checkout asks it for the default
-    /// branch). The caller binds the listener.
+    /// with `.git`), and `GET /api/v3/repos/{owner}/{repo}` and `.../hash-algorithm` (the two
+    /// REST calls checkout makes). The caller binds the listener.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/api/v3/repos/{owner}/{repo}", get(crate::api::repository))
+            .route(
+                "/api/v3/repos/{owner}/{repo}/hash-algorithm",
+                get(crate::api::hash_algorithm),
+            )
             .fallback(crate::handler::git)
             .with_state(self.clone())
     }

@@ -171,6 +171,26 @@ fn submodules(version: &str) {
     post_removes_credentials(&s, &main);
 }
 
+/// v6 asks the REST API for the object format before `git init` when it has no sha; a SHA-256
+/// repository must come out as one.
+#[test]
+fn v6_checks_out_a_sha256_repository() {
+    let s = setup("v6.1.0");
+    let (modern, head) = s.fixture.sha256_repository();
+    s.served
+        .server
+        .add_repository("owner/modern", modern)
+        .unwrap();
+    s.served.grant(TOKEN, &[REPO, OTHER, "owner/modern"]);
+    s.checkout.run_main(
+        &s.job,
+        &[("repository", "owner/modern"), ("path", "modern")],
+    );
+    assert_eq!(s.in_workspace("modern", &["rev-parse", "HEAD"]), head);
+    let format = s.in_workspace("modern", &["rev-parse", "--show-object-format"]);
+    assert_eq!(format, "sha256");
+}
+
 #[test]
 fn v4_default_is_a_shallow_checkout_of_the_event_sha_and_post_removes_credentials() {
     default_checkout("v4.4.0");

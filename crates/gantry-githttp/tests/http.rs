@@ -159,6 +159,20 @@ async fn the_rest_api_gives_the_default_branch_to_granted_tokens() {
         assert_eq!(body["full_name"], OTHER);
     }
     assert_eq!(get(&url, None).await.status(), StatusCode::UNAUTHORIZED);
+    let (modern, _) = fixture.sha256_repository();
+    served
+        .server
+        .add_repository("owner/modern", modern)
+        .unwrap();
+    served.grant(TOKEN, &[OTHER, "owner/modern"]);
+    for (repo, format) in [(OTHER, "sha1"), ("owner/modern", "sha256")] {
+        let url = format!("{}/api/v3/repos/{repo}/hash-algorithm", served.url);
+        let response = get(&url, Some(&format!("token {TOKEN}"))).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: serde_json::Value =
+            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["hash_algorithm"], format);
+    }
     let hidden = format!("{}/api/v3/repos/{REPO}", served.url);
     let response = get(&hidden, Some(&format!("token {TOKEN}"))).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
@@ -229,6 +243,32 @@ async fn request_bodies_over_the_limit_are_refused() {
         Ok((status, _)) => assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE),
         Err(e) => assert!(e.is_body() || e.is_request() || e.is_decode(), "{e}"),
     }
+}
+
+#[tokio::test]
+async fn a_gzip_request_body_is_inflated_by_the_backend() {
+    use std::io::Write;
+    let fixture = Fixture::new();
+    let served = Served::start(&fixture, GitServerConfig::default());
+    served.grant(TOKEN, &[REPO]);
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gzip.write_all(&upload_pack_request(&fixture.main, 50))
+        .unwrap();
+    let response = Client::new()
+        .post(format!("{}/{REPO}/git-upload-pack", served.url))
+        .header("authorization", basic(TOKEN))
+        .header("content-type", "application/x-git-upload-pack-request")
+        .header("content-encoding", "gzip")
+        .body(gzip.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let pack = response.bytes().await.unwrap();
+    assert!(
+        pack.windows(4).any(|w| w == b"PACK"),
+        "no pack in the answer"
+    );
 }
 
 #[tokio::test]

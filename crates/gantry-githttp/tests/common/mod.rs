@@ -136,6 +136,19 @@ impl Fixture {
         }
     }
 
+    /// A SHA-256 repository (one commit on `main`) beside the others, not yet served: its git
+    /// directory and head.
+    pub fn sha256_repository(&self) -> (PathBuf, String) {
+        let work = self.fresh_dir("src/owner/modern");
+        git(
+            &work,
+            &self.home,
+            &["init", "-q", "-b", "main", "--object-format=sha256"],
+        );
+        let head = commit_file(&work, &self.home, "modern.txt", "sha-256 objects");
+        (work.join(".git"), head)
+    }
+
     /// A fresh empty directory under the fixture.
     pub fn fresh_dir(&self, name: &str) -> PathBuf {
         let path = self.dir.path().join(name);

@@ -28,6 +28,8 @@ fi
 echo
 echo "==> Docker engine and offline images"
 scripts/setup-docker.sh
+echo "==> Node runtimes for JavaScript actions"
+scripts/setup-node.sh >/dev/null
 run run -W workflows --event push --payload tests/fixtures/events/push.json
 run run -W workflows --event kafka --topic orders --key eu-42 --header type=created --value '{"id":"o-1","amount":1250}'
 run run -W workflows --event webhook --hook deploy --value '{"environment":"staging"}'

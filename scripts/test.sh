@@ -41,6 +41,10 @@ python3 scripts/fn-lengths.py crates src tests
 step "docker engine and offline images (for the gantry run tests)"
 scripts/setup-docker.sh
 
+step "Node runtimes for JavaScript actions (node20, node24 from npm's official binaries)"
+GANTRY_EXTERNALS="$(scripts/setup-node.sh)"
+export GANTRY_EXTERNALS
+
 step "headless Chromium (the real browser for the page's cross-site test)"
 scripts/setup-browser.sh
 

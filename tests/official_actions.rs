@@ -51,7 +51,12 @@ fn action_dirs() -> Vec<String> {
 fn git(dir: &Path, args: &[&str]) -> String {
     let o = Command::new("git")
         .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-        .args(["-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
@@ -71,7 +76,12 @@ fn repository(dir: &Path, name: &str, commits: usize, files: &[(&str, &str)]) {
     git(dir, &["init", "-q"]);
     git(
         dir,
-        &["remote", "add", "origin", &format!("https://github.com/{name}.git")],
+        &[
+            "remote",
+            "add",
+            "origin",
+            &format!("https://github.com/{name}.git"),
+        ],
     );
     for (rel, text) in files {
         let p = dir.join(rel);
@@ -117,7 +127,12 @@ fn gantry_run(repo: &Path, state: &Path, extra: &[&str]) -> Run {
     require_docker();
     let out = Command::new(env!("CARGO_BIN_EXE_gantry"))
         .arg("run")
-        .args(["--format", "json", "-P", "ubuntu-latest=gantry/runner:bookworm"])
+        .args([
+            "--format",
+            "json",
+            "-P",
+            "ubuntu-latest=gantry/runner:bookworm",
+        ])
         .args(action_dirs())
         .arg("--results-dir")
         .arg(state.join("results"))
@@ -229,7 +244,12 @@ jobs:
 fn artifacts_pass_from_one_job_to_a_dependent_one() {
     let d = tempfile::tempdir().unwrap();
     let app = d.path().join("app");
-    repository(&app, "octo/app", 1, &[(".github/workflows/ci.yml", ARTIFACTS)]);
+    repository(
+        &app,
+        "octo/app",
+        1,
+        &[(".github/workflows/ci.yml", ARTIFACTS)],
+    );
     let run = gantry_run(&app, d.path(), &[]);
     assert_success(&run);
     let used = run.lines("use").join("\n");
@@ -268,11 +288,22 @@ fn a_cache_saved_by_one_run_is_restored_by_the_next_over_both_protocols() {
             1,
             &[(".github/workflows/ci.yml", &wf), ("lock.txt", "v1")],
         );
-        let first = gantry_run(&app, d.path(), &[]);
+        // Debug output says which protocol the client spoke.
+        let debug = ["--var", "ACTIONS_STEP_DEBUG=true"];
+        let first = gantry_run(&app, d.path(), &debug);
         assert_success(&first);
         let lines = first.lines("build").join("\n");
-        assert!(lines.contains("hit=false content=none"), "{protocol}: {lines}");
-        let second = gantry_run(&app, d.path(), &[]);
+        assert!(
+            lines.contains(&format!("Cache service version: {protocol}")),
+            "{protocol}: {lines}"
+        );
+        // actions/cache leaves `cache-hit` unset on a miss.
+        assert!(lines.contains("hit= content=none"), "{protocol}: {lines}");
+        assert!(
+            lines.contains("Cache saved with key: deps-"),
+            "{protocol}: {lines}"
+        );
+        let second = gantry_run(&app, d.path(), &debug);
         assert_success(&second);
         let lines = second.lines("build").join("\n");
         assert!(
@@ -323,7 +354,10 @@ fn seed_tool_cache(tool_cache: &Path) {
         .trim()
         .trim_start_matches('v')
         .to_string();
-    assert_eq!(version, "20.20.2", "the node20 scripts/setup-node.sh installs");
+    assert_eq!(
+        version, "20.20.2",
+        "the node20 scripts/setup-node.sh installs"
+    );
     let dest = tool_cache.join("node").join(&version);
     std::fs::create_dir_all(&dest).unwrap();
     let o = Command::new("cp")

@@ -229,14 +229,9 @@ async fn execute(s: Start<'_>) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| user_cache("results"));
     let repository = planned.event.meta.repository.clone();
-    let (services, note) = super::services::start(
-        &backend,
-        args,
-        repository.as_deref(),
-        results_dir,
-        shutdown,
-    )
-    .await?;
+    let (services, note) =
+        super::services::start(&backend, args, repository.as_deref(), results_dir, shutdown)
+            .await?;
     if let Some(note) = note {
         console.note(&note);
     }

@@ -71,7 +71,9 @@ impl SecretStore for ChainStore {
         }
         match &self.vault {
             Some(v) if v.reference(&n).is_some() => v.describe(&n),
-            _ if n == "GITHUB_TOKEN" => "provided by gantry (a token of the run unless given)".into(),
+            _ if n == "GITHUB_TOKEN" => {
+                "provided by gantry (a token of the run unless given)".into()
+            }
             _ => "not configured".into(),
         }
     }

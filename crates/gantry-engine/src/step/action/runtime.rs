@@ -62,7 +62,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let e = node_binary("node24", Some(d.path())).unwrap_err();
         assert!(e.contains("scripts/setup-node.sh"), "{e}");
-        assert!(!e.contains(&d.path().display().to_string()), "no host path: {e}");
+        assert!(
+            !e.contains(&d.path().display().to_string()),
+            "no host path: {e}"
+        );
         std::fs::create_dir_all(d.path().join("node24/bin")).unwrap();
         std::fs::write(d.path().join("node24/bin/node"), b"").unwrap();
         assert_eq!(

@@ -8,27 +8,10 @@
 
 mod docker;
 
-use docker::{require_docker, Run};
+use docker::{official_action as official, require_docker, Run};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The official actions: `GANTRY_OFFICIAL_ACTIONS`, else `../shared/official-actions`.
-fn official(name: &str) -> PathBuf {
-    let root = std::env::var_os("GANTRY_OFFICIAL_ACTIONS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/official-actions")
-        });
-    let dir = root.join(name);
-    assert!(
-        dir.join("action.yml").is_file(),
-        "GitHub's official actions are missing: {} has no action.yml (they live in \
-         ../shared/official-actions beside the project; GANTRY_OFFICIAL_ACTIONS overrides)",
-        dir.display()
-    );
-    dir
-}
 
 /// `--action-dir` for each official action the tests use.
 fn action_dirs() -> Vec<String> {

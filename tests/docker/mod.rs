@@ -195,3 +195,20 @@ pub fn build_image(tag: &str, dockerfile: &str) {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// The official actions: `GANTRY_OFFICIAL_ACTIONS`, else `../shared/official-actions`.
+pub fn official_action(name: &str) -> PathBuf {
+    let root = std::env::var_os("GANTRY_OFFICIAL_ACTIONS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/official-actions")
+        });
+    let dir = root.join(name);
+    assert!(
+        dir.join("action.yml").is_file(),
+        "GitHub's official actions are missing: {} has no action.yml (they live in \
+         ../shared/official-actions beside the project; GANTRY_OFFICIAL_ACTIONS overrides)",
+        dir.display()
+    );
+    dir
+}

@@ -97,6 +97,8 @@ impl Default for EngineConfig {
 pub struct RunRequest {
     pub run_id: String,
     pub run_number: u64,
+    /// `github.run_attempt`: 1, then one more for each time the run is run again.
+    pub attempt: u32,
     /// The workflow file, as the plan names it.
     pub file: String,
     pub workflow_name: String,
@@ -123,6 +125,7 @@ impl RunRequest {
         Some(RunRequest {
             run_id,
             run_number,
+            attempt: 1,
             file: outcome.file.clone(),
             workflow_name: outcome.name.clone(),
             plan,

@@ -36,7 +36,7 @@ fn github(req: &RunRequest) -> Object {
     };
     o.insert("run_id".into(), Value::str(&req.run_id));
     o.insert("run_number".into(), Value::str(&req.run_number.to_string()));
-    o.insert("run_attempt".into(), Value::str("1"));
+    o.insert("run_attempt".into(), Value::str(&req.attempt.to_string()));
     o.insert("workspace".into(), Value::str(WORKSPACE));
     o.insert("event_path".into(), Value::str(EVENT_PATH));
     // Set per job from the secret store when the job uses it.

@@ -6,7 +6,8 @@
 /// Who a job is, as the services scope what it may read and write.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobIdentity {
-    /// The run's id (unique per run) and attempt.
+    /// The run's id and attempt (`<github.run_id>.<github.run_attempt>`), unique per run
+    /// attempt: artifacts belong to it.
     pub run_id: String,
     /// The job's key in the run (`build`, `test (ubuntu, 18)`).
     pub job_key: String,

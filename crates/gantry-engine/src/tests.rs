@@ -135,6 +135,7 @@ async fn run_with(
         inputs: serde_json::Map::new(),
     };
     let req = RunRequest {
+        attempt: 1,
         run_id: "7".into(),
         run_number: 7,
         file: ".github/workflows/w.yml".into(),

@@ -118,6 +118,24 @@ impl HostServices {
         &self.results
     }
 
+    /// The artifacts of attempt `attempt` of run `run_id` (as the engine names runs).
+    pub async fn artifacts(
+        &self,
+        run_id: &str,
+        attempt: u32,
+    ) -> Result<Vec<gantry_results::ArtifactSummary>, HostServicesError> {
+        let key = numeric_run_id(&format!("{run_id}.{attempt}"));
+        Ok(self.results.list_artifacts(key).await?)
+    }
+
+    /// The caches of `repository` (`owner/name`).
+    pub async fn caches(
+        &self,
+        repository: &str,
+    ) -> Result<Vec<gantry_results::CacheSummary>, HostServicesError> {
+        Ok(self.results.list_caches(repository).await?)
+    }
+
     /// Where job containers reach the services.
     pub fn base_url(&self) -> &str {
         &self.base_url

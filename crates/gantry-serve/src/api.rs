@@ -34,6 +34,8 @@ pub fn router<B: ContainerBackend>(app: Arc<App<B>>) -> Router {
         .route("/api/runs", get(list::<B>))
         .route("/api/runs/{id}", get(one::<B>))
         .route("/api/runs/{id}/logs", get(logs::<B>))
+        .route("/api/runs/{id}/artifacts", get(artifacts::<B>))
+        .route("/api/repositories/{owner}/{name}/caches", get(caches::<B>))
         .route("/metrics", get(metrics::<B>))
         .route_layer(from_fn_with_state(app.clone(), auth::read::<B>));
     let operate = Router::new()
@@ -142,6 +144,50 @@ async fn one<B: ContainerBackend>(State(app): State<Arc<App<B>>>, Path(id): Path
         Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
         Err(e) => store_error(&app, e),
     }
+}
+
+/// The artifacts the run's current attempt uploaded (name, size, created, expires).
+async fn artifacts<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path(id): Path<i64>,
+) -> Response {
+    let run = match app.runs.store.reader().and_then(|c| read::run(&c, id)) {
+        Ok(Some(run)) => run,
+        Ok(None) => return error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
+        Err(e) => return store_error(&app, e),
+    };
+    let Some(services) = &app.exec.services else {
+        return Json(json!({ "artifacts": [] })).into_response();
+    };
+    let attempt = u32::try_from(run.attempt).unwrap_or(1);
+    match services.artifacts(&id.to_string(), attempt).await {
+        Ok(list) => Json(json!({ "artifacts": list })).into_response(),
+        Err(e) => results_error(e),
+    }
+}
+
+/// A repository's caches (key, version, ref, size, last used).
+async fn caches<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path((owner, name)): Path<(String, String)>,
+) -> Response {
+    let Some(services) = &app.exec.services else {
+        return Json(json!({ "caches": [] })).into_response();
+    };
+    match services.caches(&format!("{owner}/{name}")).await {
+        Ok(list) => Json(json!({ "caches": list })).into_response(),
+        Err(e) => results_error(e),
+    }
+}
+
+/// The artifact and cache store failed: said in the log, a short answer to the client.
+fn results_error(e: gantry_jobsvc::HostServicesError) -> Response {
+    tracing::error!(error = %e, "reading the artifact and cache store");
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "store_unavailable",
+        "the artifact and cache store could not be read".to_string(),
+    )
 }
 
 /// Logs as JSON, or — with `Accept: text/event-stream` — live until the run ends.

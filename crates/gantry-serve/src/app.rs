@@ -78,6 +78,12 @@ pub(crate) struct Execution<B: ContainerBackend> {
     pub(crate) outages: std::sync::atomic::AtomicU64,
     /// Whether the secret store answers (see `secrets_wait`).
     pub(crate) secrets: Arc<super::secrets_wait::SecretsHealth>,
+    /// The artifact, cache and git services jobs reach (`[runner]`), when they run.
+    pub(crate) services: Option<Arc<gantry_jobsvc::HostServices>>,
+    /// Stops them, once no run executes any more.
+    pub(crate) services_stop: CancellationToken,
+    /// Where remote actions come from (`[runner] actions`, then GitHub).
+    pub(crate) actions: Arc<dyn gantry_engine::ActionSource>,
 }
 
 /// What the edges (webhooks, API, Kafka source) hold.
@@ -116,7 +122,27 @@ impl<B: ContainerBackend> Execution<B> {
             runtime: tokio::sync::watch::Sender::new(true),
             outages: std::sync::atomic::AtomicU64::new(0),
             secrets: Arc::default(),
+            services: None,
+            services_stop: CancellationToken::new(),
+            actions: Arc::new(gantry_engine::NoRemote),
         }
+    }
+
+    /// With where remote actions come from.
+    pub(crate) fn with_actions(mut self, actions: Arc<dyn gantry_engine::ActionSource>) -> Self {
+        self.actions = actions;
+        self
+    }
+
+    /// With the jobs' services and what stops them.
+    pub(crate) fn with_services(
+        mut self,
+        services: Option<Arc<gantry_jobsvc::HostServices>>,
+        stop: CancellationToken,
+    ) -> Execution<B> {
+        self.services = services;
+        self.services_stop = stop;
+        self
     }
 
     /// Whether the container runtime answered its last ping.

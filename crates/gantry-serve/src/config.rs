@@ -102,6 +102,55 @@ pub struct ServeConfig {
     /// Who may use the API (`[[api.tokens]]`); none configured means the API is closed.
     #[serde(default)]
     pub api: ApiConfig,
+    /// What jobs get from the host: artifact, cache and git services, Node runtimes.
+    #[serde(default)]
+    pub runner: RunnerConfig,
+}
+
+/// `[runner]`: see docs/serve.md.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerConfig {
+    /// Serve artifacts, caches and git to jobs (default: true).
+    #[serde(default = "default_true")]
+    pub services: bool,
+    /// The services' port on the host's address on Gantry's network (0: any free one).
+    #[serde(default)]
+    pub port: u16,
+    /// Where artifacts and caches are kept: `{ directory = "..." }` (default: `results`
+    /// under `data_dir`) or `{ s3 = { bucket, endpoint, region, ... } }`.
+    pub storage: Option<gantry_results::StorageConfig>,
+    /// The cache protocol jobs are told to use (`v2`, GitHub's current, or `v1`).
+    #[serde(default)]
+    pub cache_protocol: gantry_results::CacheProtocol,
+    /// Sizes and retention of artifacts and caches.
+    #[serde(default)]
+    pub limits: gantry_results::Limits,
+    /// The Node runtimes (`node20/`, `node24/`; default: GANTRY_EXTERNALS, else
+    /// ~/.cache/gantry/externals).
+    pub externals: Option<PathBuf>,
+    /// Remote actions served from local directories instead of GitHub
+    /// (`"actions/checkout@v4" = "/srv/actions/checkout"`), as `gantry run --action-dir`.
+    #[serde(default)]
+    pub actions: BTreeMap<String, PathBuf>,
+}
+
+impl Default for RunnerConfig {
+    fn default() -> Self {
+        RunnerConfig {
+            services: true,
+            port: 0,
+            storage: None,
+            cache_protocol: Default::default(),
+            limits: Default::default(),
+            externals: None,
+            actions: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -15,6 +15,7 @@ mod concurrency;
 pub mod config;
 mod fair;
 mod ingress;
+mod job_services;
 mod listener;
 mod metrics;
 mod pull_requests;
@@ -121,6 +122,8 @@ async fn assemble(
     }
     let backend = Arc::new(DockerBackend::connect().await?);
     gantry_engine::remove_stale(&*backend).await;
+    let services_stop = CancellationToken::new();
+    let services = job_services::start(cfg, &*backend, services_stop.clone()).await?;
     let (tx, rx) = mpsc::channel(RUN_QUEUE);
     let body_budget = Arc::new(tokio::sync::Semaphore::new(
         cfg.max_buffered_bytes()
@@ -148,7 +151,9 @@ async fn assemble(
             queue: tx,
             metrics: Arc::new(Metrics::default()),
         },
-        exec: Execution::new(backend),
+        exec: Execution::new(backend)
+            .with_services(services, services_stop)
+            .with_actions(job_services::action_source(cfg, github_fetcher(cfg))?),
         intake: Intake::new(api_tokens, body_budget, redact::host_paths(cfg), forwarder),
         outbound: Outbound {
             statuses: status_reporter(cfg),
@@ -202,6 +207,8 @@ pub async fn serve(
     }
     let _ = sched.await;
     let _ = runtime.await;
+    // No job runs any more: the artifact, cache and git services can stop.
+    app.exec.services_stop.cancel();
     server_stop.cancel();
     let _ = server.await;
     if let Err(e) = app.runs.store.flush().await {

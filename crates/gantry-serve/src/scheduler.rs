@@ -805,6 +805,13 @@ async fn run_engine<B: ContainerBackend>(
 ) -> Result<gantry_engine::RunResult, gantry_engine::EngineError> {
     // Recorded in progress already: when it was claimed.
     tracing::info!(workflow = %row.workflow_file, attempt = row.attempt, "run started");
+    let runner = &app.settings.cfg.runner;
+    let tenant = ready
+        .secrets
+        .tenant()
+        .map_or("default", |t| t.name.as_str());
+    let tool_cache = super::job_services::tool_cache(&app.settings.cfg, tenant)
+        .map_err(|e| gantry_engine::EngineError::io("creating the tenant's tool cache", e))?;
     let config = EngineConfig {
         workspace: ready.workspace.clone(),
         // Each job gets its own copy: the service never bind-mounts a tree into a job, not
@@ -813,19 +820,27 @@ async fn run_engine<B: ContainerBackend>(
         max_jobs: app.settings.cfg.capacity.max(1),
         run_root: app.settings.run_root.clone(),
         policy: app.settings.policy.clone(),
+        externals: Some(super::job_services::externals(runner)),
+        tool_cache: Some(tool_cache),
         ..EngineConfig::default()
     };
-    let engine = Engine::new(app.exec.backend.clone(), config).with_secrets(Arc::new(Patient {
-        inner: ready.secrets,
-        health: app.exec.secrets.clone(),
-        stop: signals.cancel.clone(),
-    }));
+    let mut engine =
+        Engine::new(app.exec.backend.clone(), config).with_secrets(Arc::new(Patient {
+            inner: ready.secrets,
+            health: app.exec.secrets.clone(),
+            stop: signals.cancel.clone(),
+        }));
+    if let Some(services) = &app.exec.services {
+        engine = engine.with_services(services.clone());
+    }
+    let engine = engine.with_actions(app.exec.actions.clone());
     let reporter = Arc::new(StoreReporter {
         store: app.runs.store.clone(),
         run: id,
         metrics: app.runs.metrics.clone(),
     });
     let req = RunRequest {
+        attempt: u32::try_from(row.attempt).unwrap_or(1),
         run_id: id.to_string(),
         run_number: id as u64,
         file: ready.file,

@@ -116,7 +116,8 @@ fn identity<B: ContainerBackend>(cx: &RunCtx<B>, jp: &JobPlan, github: &Object) 
         .and_then(|b| b.as_str())
         .map(str::to_string);
     JobIdentity {
-        run_id: cx.run_id.clone(),
+        // The run and its attempt (a run again gets artifact names of its own).
+        run_id: format!("{}.{}", text("run_id"), text("run_attempt")),
         job_key: jp.key.clone(),
         repository: text("repository"),
         git_ref: text("ref"),

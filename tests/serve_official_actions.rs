@@ -1,0 +1,105 @@
+//! GitHub's official actions, unmodified, in runs of the real `gantry serve` for a push to
+//! a local repository: checkout fetches the pushed commit from the service's git server,
+//! an artifact passes from one job to a dependent one, a cache saved by the first run is
+//! restored by the second, and the API lists the run's artifacts and the repository's
+//! caches; the repository the service reads is left as it was.
+
+mod docker;
+mod serve;
+
+use docker::official_action;
+use serve::{git, Service};
+
+const CI: &str = r#"name: official
+on: push
+jobs:
+  build:
+    runs-on: self-hosted
+    steps:
+      - uses: actions/checkout@v4
+      - run: |
+          test "$(git rev-parse HEAD)" = "$GITHUB_SHA"
+          echo "checked-out=$(cat README.md) commits=$(git rev-list --count HEAD)"
+          rm -rf .git
+      - uses: actions/cache@v4
+        id: cache
+        with:
+          path: deps
+          key: deps-${{ runner.os }}
+      - run: |
+          echo "hit=${{ steps.cache.outputs.cache-hit }} cached=$(cat deps/data 2>/dev/null || echo none)"
+          mkdir -p deps && echo "from the first run" > deps/data
+          echo "made by build" > made.txt
+      - uses: actions/upload-artifact@v4
+        with: { name: made, path: made.txt }
+  use:
+    needs: build
+    runs-on: self-hosted
+    steps:
+      - uses: actions/download-artifact@v4
+        with: { name: made }
+      - run: echo "downloaded=$(cat made.txt)"
+"#;
+
+/// `[runner] actions`: the official actions from their directories, as `--action-dir`.
+fn runner_table() -> String {
+    let mut t = String::from("[runner]\n[runner.actions]\n");
+    for (uses, dir) in [
+        ("actions/checkout@v4", "checkout@v4.4.0"),
+        ("actions/cache@v4", "cache@v4.3.0"),
+        ("actions/upload-artifact@v4", "upload-artifact@v4.6.2"),
+        ("actions/download-artifact@v4", "download-artifact@v4.3.0"),
+    ] {
+        t.push_str(&format!(
+            "\"{uses}\" = \"{}\"\n",
+            official_action(dir).display()
+        ));
+    }
+    t
+}
+
+fn logs(s: &Service, id: i64) -> String {
+    let v = s.get_json(&format!("/api/runs/{id}/logs"));
+    v["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["line"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn checkout_artifacts_and_cache_work_in_runs_of_the_service() {
+    let s = Service::new(CI, "", &runner_table());
+    let head = git(&s.repo, &["rev-parse", "HEAD"]);
+    let (code, text) = s.push("official-1");
+    assert_eq!(code, 202, "{text}");
+    let id = serde_json::from_str::<serde_json::Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap();
+    s.wait_success(id, 1);
+    let first = logs(&s, id);
+    assert!(first.contains("checked-out=hello commits=1"), "{first}");
+    assert!(first.contains("cached=none"), "{first}");
+    assert!(first.contains("downloaded=made by build"), "{first}");
+    let artifacts = s.get_json(&format!("/api/runs/{id}/artifacts"));
+    assert_eq!(artifacts["artifacts"][0]["name"], "made", "{artifacts}");
+    let caches = s.get_json("/api/repositories/octo-org/octo-repo/caches");
+    assert_eq!(caches["caches"][0]["key"], "deps-Linux", "{caches}");
+
+    let (code, text) = s.push("official-2");
+    assert_eq!(code, 202, "{text}");
+    let id = serde_json::from_str::<serde_json::Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap();
+    s.wait_success(id, 1);
+    let second = logs(&s, id);
+    assert!(
+        second.contains("hit=true cached=from the first run"),
+        "{second}"
+    );
+    // The service's repository is read, never changed by a job.
+    assert_eq!(git(&s.repo, &["rev-parse", "HEAD"]), head);
+    assert_eq!(git(&s.repo, &["status", "--porcelain"]), "");
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine of this kind, then runs them all:
-# a Docker engine with offline images, OpenBao (Vault API), Tansu (Kafka protocol), formatting, lints, unit and integration tests (the
+# a Docker engine with offline images, the Node runtimes, OpenBao (Vault API), Tansu (Kafka
+# protocol), moto (S3), formatting, lints, unit and integration tests (the
 # Docker ones against the real engine), and the corpus compatibility report.
 # Usage: scripts/test.sh            (from anywhere; CI calls it through .ci/run)
 set -euo pipefail
@@ -44,6 +45,10 @@ scripts/setup-docker.sh
 step "Node runtimes for JavaScript actions (node20, node24 from npm's official binaries)"
 GANTRY_EXTERNALS="$(scripts/setup-node.sh)"
 export GANTRY_EXTERNALS
+
+step "moto's S3 server (an S3-compatible bucket for the artifact and cache store's test)"
+GANTRY_MOTO="$(scripts/setup-s3.sh)"
+export GANTRY_MOTO
 
 step "headless Chromium (the real browser for the page's cross-site test)"
 scripts/setup-browser.sh

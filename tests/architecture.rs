@@ -100,6 +100,8 @@ fn layers_point_down_and_the_fronts_stay_apart() {
         ("gantry-engine", "gantry-store"),
         ("gantry-engine", "gantry-load"),
         ("gantry-engine", "gantry-kafka"),
+        ("gantry-engine", "gantry-jobsvc"),
+        ("gantry-engine", "gantry-results"),
         ("gantry-cli", "gantry-serve"),
         ("gantry-serve", "gantry-cli"),
     ] {

@@ -33,7 +33,9 @@ pub async fn start(
         git: Default::default(),
         port: 0,
     };
-    let (services, _task) = HostServices::start(addr, config, shutdown).await?;
+    let (services, _task) = HostServices::start(addr, config, shutdown.clone()).await?;
+    // What earlier runs left and has expired goes first.
+    services.spawn_sweeper(std::time::Duration::from_secs(3600), shutdown);
     if let (Some(name), Some(git_dir)) = (repository, git_dir(&args.plan.workspace)) {
         services.add_repository(name, git_dir)?;
     }

@@ -22,6 +22,16 @@ use tokio_util::sync::CancellationToken;
 /// How long a job's token opens the git server at most (a job ends long before).
 const GIT_GRANT: Duration = Duration::from_secs(24 * 3600);
 
+/// Job containers are untrusted clients: a request head must arrive within 30 s, an answer
+/// nobody reads is dropped after 5 minutes, and at most 512 connections are served at once
+/// (a job holding them all slows other jobs' artifact calls, never the service's API).
+const LIMITS: gantry_http::Limits = gantry_http::Limits {
+    header_timeout: Duration::from_secs(30),
+    write_timeout: Duration::from_secs(300),
+    max_connections: 512,
+    drain: Duration::from_secs(5),
+};
+
 #[derive(Debug, thiserror::Error)]
 pub enum HostServicesError {
     #[error("the artifact and cache services: {0}")]
@@ -77,14 +87,7 @@ impl HostServices {
             .map_err(|source| HostServicesError::Listen { addr: at, source })?;
         // The results routes are fixed paths; everything else is the git server's.
         let router = results.router().merge(git.router());
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "the jobs' services stopped");
-            }
-        });
+        let task = tokio::spawn(gantry_http::serve(listener, router, LIMITS, shutdown));
         tracing::info!(address = %bound, "serving artifacts, caches and git to jobs");
         let services = HostServices {
             results,
@@ -134,6 +137,33 @@ impl HostServices {
         repository: &str,
     ) -> Result<Vec<gantry_results::CacheSummary>, HostServicesError> {
         Ok(self.results.list_caches(repository).await?)
+    }
+
+    /// Removes expired artifacts, unused caches and abandoned uploads now, then every
+    /// `every`, until `stop`. A store that cannot be swept is said in the log each time.
+    pub fn spawn_sweeper(
+        self: &Arc<Self>,
+        every: Duration,
+        stop: CancellationToken,
+    ) -> JoinHandle<()> {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match me.results.sweep(chrono::Utc::now()).await {
+                    Ok(r) => tracing::debug!(
+                        artifacts = r.artifacts,
+                        caches = r.cache_entries,
+                        uploads = r.upload_objects,
+                        "swept expired artifacts and caches"
+                    ),
+                    Err(e) => tracing::error!(error = %e, "sweeping expired artifacts and caches"),
+                }
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+        })
     }
 
     /// Where job containers reach the services.

@@ -43,7 +43,8 @@ pub async fn start<B: ContainerBackend>(
         git: Default::default(),
         port: runner.port,
     };
-    let (services, _task) = HostServices::start(addr, config, stop).await?;
+    let (services, _task) = HostServices::start(addr, config, stop.clone()).await?;
+    services.spawn_sweeper(std::time::Duration::from_secs(3600), stop);
     for repo in &cfg.repositories {
         let Some(path) = &repo.path else { continue };
         match git_dir(path) {

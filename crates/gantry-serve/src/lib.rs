@@ -16,7 +16,6 @@ pub mod config;
 mod fair;
 mod ingress;
 mod job_services;
-mod listener;
 mod metrics;
 mod pull_requests;
 mod redact;
@@ -197,8 +196,8 @@ pub async fn serve(
     // The listener stays open while running jobs drain, answering 503 to new events.
     let server_stop = CancellationToken::new();
     let stop = server_stop.clone();
-    let limits = listener::Limits::from_config(&cfg);
-    let server = tokio::spawn(listener::serve(listener, router, limits, stop));
+    let limits = http_limits(&cfg);
+    let server = tokio::spawn(gantry_http::serve(listener, router, limits, stop));
     shutdown.cancelled().await;
     app.intake.stop_accepting();
     // Consumption stops first (committing what was recorded), then running jobs drain.
@@ -218,6 +217,17 @@ pub async fn serve(
     // Every run has ended: this instance's scratch directory holds nothing worth keeping.
     let _ = std::fs::remove_dir_all(&app.settings.run_root);
     Ok(())
+}
+
+/// The accept loop's limits: `[ingress]`'s timeouts and cap, the shutdown grace.
+fn http_limits(cfg: &ServeConfig) -> gantry_http::Limits {
+    use std::time::Duration;
+    gantry_http::Limits {
+        header_timeout: Duration::from_secs(cfg.ingress.header_timeout_secs),
+        write_timeout: Duration::from_secs(cfg.ingress.write_timeout_secs),
+        max_connections: cfg.ingress.max_connections.max(1),
+        drain: Duration::from_secs(cfg.shutdown_grace_secs.max(1)),
+    }
 }
 
 /// The instance's directory on the scratch root (checked to be tmpfs unless the operator

@@ -89,23 +89,6 @@ pub fn git_config(git: &crate::services::GitAccess, token: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn git_config_sends_served_repositories_to_the_server() {
-        let git = crate::services::GitAccess {
-            base_url: "http://172.18.0.1:4100".into(),
-            repositories: vec!["octo/app".into(), "octo/other".into()],
-        };
-        let text = super::git_config(&git, "tok/en");
-        assert_eq!(
-            text,
-            "[url \"http://x-access-token:tok%2Fen@172.18.0.1:4100/octo/app\"]\n\tinsteadOf = https://github.com/octo/app\n\
-             [url \"http://x-access-token:tok%2Fen@172.18.0.1:4100/octo/other\"]\n\tinsteadOf = https://github.com/octo/other\n"
-        );
-    }
-}
-
 fn identity<B: ContainerBackend>(cx: &RunCtx<B>, jp: &JobPlan, github: &Object) -> JobIdentity {
     let text = |k: &str| github.get(k).map(|v| v.to_text()).unwrap_or_default();
     let base_ref = Some(text("base_ref")).filter(|b| !b.is_empty());
@@ -125,5 +108,22 @@ fn identity<B: ContainerBackend>(cx: &RunCtx<B>, jp: &JobPlan, github: &Object) 
         default_branch,
         base_ref,
         token: text("token"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn git_config_sends_served_repositories_to_the_server() {
+        let git = crate::services::GitAccess {
+            base_url: "http://172.18.0.1:4100".into(),
+            repositories: vec!["octo/app".into(), "octo/other".into()],
+        };
+        let text = super::git_config(&git, "tok/en");
+        assert_eq!(
+            text,
+            "[url \"http://x-access-token:tok%2Fen@172.18.0.1:4100/octo/app\"]\n\tinsteadOf = https://github.com/octo/app\n\
+             [url \"http://x-access-token:tok%2Fen@172.18.0.1:4100/octo/other\"]\n\tinsteadOf = https://github.com/octo/other\n"
+        );
     }
 }

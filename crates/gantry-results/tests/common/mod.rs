@@ -29,7 +29,17 @@ pub async fn start_with(adjust: impl FnOnce(&mut ResultsConfig)) -> Harness {
 
 /// The service over an existing storage folder (as after a restart).
 pub async fn start_on(storage: TempDir, adjust: impl FnOnce(&mut ResultsConfig)) -> Harness {
-    let mut config = ResultsConfig::new(StorageConfig::Directory(storage.path().join("store")));
+    let store = StorageConfig::Directory(storage.path().join("store"));
+    start_with_storage(store, storage, adjust).await
+}
+
+/// The service over `store` (a directory or a bucket); `storage` is the test's scratch.
+pub async fn start_with_storage(
+    store: StorageConfig,
+    storage: TempDir,
+    adjust: impl FnOnce(&mut ResultsConfig),
+) -> Harness {
+    let mut config = ResultsConfig::new(store);
     adjust(&mut config);
     let service = ResultsService::new(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,7 +1,8 @@
-//! The service's accept loop, in place of `axum::serve` (which has no read timeouts and no
+//! Gantry's accept loop for every listener (the service's API and webhooks, the services
+//! jobs reach), in place of `axum::serve` (which has no read timeouts and no
 //! connection cap): HTTP/1.1 through hyper with
 //!
-//! - a header read timeout (`[ingress] header_timeout_secs`): a client that does not send
+//! - a header read timeout (the service's `[ingress] header_timeout_secs`): a client that does not send
 //!   a whole request head in time is disconnected; hyper starts this timer whenever the
 //!   connection waits for a request head, so it also closes idle keep-alive connections;
 //! - a write timeout (`write_timeout_secs`): a connection whose client reads nothing while
@@ -10,7 +11,8 @@
 //!   it accepts, so beyond the cap new connections wait in the kernel's accept queue (the
 //!   listen backlog) until a served one closes; nothing of theirs is read meanwhile.
 //!
-//! The body read timeout is the ingress's (src/serve/body.rs): only webhooks read bodies.
+//! A body read timeout is the handler's business (the service's ingress has one; the git
+//! server bounds each whole request).
 //! Shutdown is graceful: the listener closes, requests in flight finish, idle connections
 //! are closed, and the loop waits for the rest up to a bound. A request read whole is
 //! handled even when its client closes before the answer (see `half_close` below).
@@ -35,17 +37,6 @@ pub struct Limits {
     pub max_connections: usize,
     /// How long shutdown waits for open connections (long-lived log streams) to end.
     pub drain: Duration,
-}
-
-impl Limits {
-    pub fn from_config(cfg: &super::ServeConfig) -> Limits {
-        Limits {
-            header_timeout: Duration::from_secs(cfg.ingress.header_timeout_secs),
-            write_timeout: Duration::from_secs(cfg.ingress.write_timeout_secs),
-            max_connections: cfg.ingress.max_connections.max(1),
-            drain: Duration::from_secs(cfg.shutdown_grace_secs.max(1)),
-        }
-    }
 }
 
 /// Serves `router` on `listener` until `stop` is cancelled, then drains.

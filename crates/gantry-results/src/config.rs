@@ -38,7 +38,12 @@ pub enum StorageConfig {
         endpoint: Option<String>,
         region: String,
         access_key_id: String,
-        secret_access_key: String,
+        /// The secret key itself, or (better: it stays out of the file) the name of an
+        /// environment variable holding it, `secret_access_key_env`.
+        #[serde(default)]
+        secret_access_key: Option<String>,
+        #[serde(default)]
+        secret_access_key_env: Option<String>,
         #[serde(default)]
         allow_http: bool,
     },
@@ -82,13 +87,15 @@ impl StorageConfig {
                 region,
                 access_key_id,
                 secret_access_key,
+                secret_access_key_env,
                 allow_http,
             } => {
+                let secret = secret_key(secret_access_key, secret_access_key_env)?;
                 let mut builder = AmazonS3Builder::new()
                     .with_bucket_name(bucket)
                     .with_region(region)
                     .with_access_key_id(access_key_id)
-                    .with_secret_access_key(secret_access_key)
+                    .with_secret_access_key(secret)
                     .with_allow_http(*allow_http);
                 if let Some(endpoint) = endpoint {
                     builder = builder.with_endpoint(endpoint);
@@ -97,6 +104,24 @@ impl StorageConfig {
             }
         }
     }
+}
+
+/// The S3 secret key: given, or read from the named environment variable (whose name, never
+/// its value, an error may say).
+fn secret_key(given: &Option<String>, env: &Option<String>) -> Result<String, ResultsError> {
+    if let Some(key) = given {
+        return Ok(key.clone());
+    }
+    let Some(var) = env else {
+        return Err(ResultsError::Config(
+            "storage s3: expected secret_access_key or secret_access_key_env".into(),
+        ));
+    };
+    std::env::var(var).map_err(|_| {
+        ResultsError::Config(format!(
+            "storage s3: secret_access_key_env names `{var}`, which is not set"
+        ))
+    })
 }
 
 /// GitHub's limits, each overridable.
@@ -182,13 +207,14 @@ mod tests {
                 "cache_protocol = \"v1\"\nlimits = { artifact_retention_days = 5 }\n\
                  [storage.s3]\nbucket = \"b\"\nregion = \"us-east-1\"\n\
                  endpoint = \"http://127.0.0.1:9000\"\naccess_key_id = \"id\"\n\
-                 secret_access_key = \"sk\"\nallow_http = true",
+                 secret_access_key_env = \"RESULTS_S3_KEY\"\nallow_http = true",
                 StorageConfig::S3 {
                     bucket: "b".into(),
                     endpoint: Some("http://127.0.0.1:9000".into()),
                     region: "us-east-1".into(),
                     access_key_id: "id".into(),
-                    secret_access_key: "sk".into(),
+                    secret_access_key: None,
+                    secret_access_key_env: Some("RESULTS_S3_KEY".into()),
                     allow_http: true,
                 },
                 CacheProtocol::V1,
@@ -211,7 +237,8 @@ mod tests {
             endpoint: Some("http://127.0.0.1:9000".into()),
             region: "us-east-1".into(),
             access_key_id: "AKIDEXAMPLE".into(),
-            secret_access_key: "very-secret-value".into(),
+            secret_access_key: Some("very-secret-value".into()),
+            secret_access_key_env: None,
             allow_http: true,
         };
         let store = config.build().unwrap();
@@ -219,6 +246,21 @@ mod tests {
         let debug = format!("{config:?}");
         assert!(!debug.contains("very-secret-value"), "{debug}");
         assert!(debug.contains("cache"), "{debug}");
+    }
+
+    #[test]
+    fn an_s3_secret_from_an_unset_variable_is_an_error_naming_the_variable() {
+        let config = StorageConfig::S3 {
+            bucket: "cache".into(),
+            endpoint: None,
+            region: "us-east-1".into(),
+            access_key_id: "AKIDEXAMPLE".into(),
+            secret_access_key: None,
+            secret_access_key_env: Some("GANTRY_TEST_UNSET_S3_KEY".into()),
+            allow_http: false,
+        };
+        let e = config.build().err().expect("an error").to_string();
+        assert!(e.contains("`GANTRY_TEST_UNSET_S3_KEY`, which is not set"), "{e}");
     }
 
     #[test]

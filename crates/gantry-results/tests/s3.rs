@@ -94,7 +94,8 @@ async fn artifacts_and_caches_round_trip_through_an_s3_bucket() {
         endpoint: Some(moto.endpoint.clone()),
         region: "us-east-1".into(),
         access_key_id: "test".into(),
-        secret_access_key: "test".into(),
+        secret_access_key: Some("test".into()),
+        secret_access_key_env: None,
         allow_http: true,
     };
     let h = start_with_storage(store, tempfile::tempdir().unwrap(), |_| {}).await;

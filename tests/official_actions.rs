@@ -8,7 +8,7 @@
 
 mod docker;
 
-use docker::{official_action as official, require_docker, Run};
+use docker::{git, official_action as official, require_docker, Run, OFFICIAL};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,40 +16,11 @@ use std::process::Command;
 /// `--action-dir` for each official action the tests use.
 fn action_dirs() -> Vec<String> {
     let mut out = Vec::new();
-    for (uses, dir) in [
-        ("actions/checkout@v4", "checkout@v4.4.0"),
-        ("actions/checkout@v6", "checkout@v6.1.0"),
-        ("actions/upload-artifact@v4", "upload-artifact@v4.6.2"),
-        ("actions/download-artifact@v4", "download-artifact@v4.3.0"),
-        ("actions/cache@v4", "cache@v4.3.0"),
-        ("actions/github-script@v7", "github-script@v7.1.0"),
-        ("actions/setup-node@v4", "setup-node@v4.4.0"),
-    ] {
+    for (uses, dir) in OFFICIAL {
         out.push("--action-dir".into());
         out.push(format!("{uses}={}", official(dir).display()));
     }
     out
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .args(["-c", "user.name=T", "-c", "user.email=t@example.com"])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
 /// A repository with `commits` commits on `main`, a tag `v1` on the first, and `origin`

@@ -165,24 +165,13 @@ fn assert_docker_configs_clean(value: &str) {
     assert!(found.is_empty(), "in Docker's container configs: {found:?}");
 }
 
-fn logs(s: &Service, id: i64) -> String {
-    let v = s.get_json(&format!("/api/runs/{id}/logs"));
-    v["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|l| l["line"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 fn wait_for_line(s: &Service, id: i64, line: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
-    while !logs(s, id).contains(line) {
+    while !s.logs(id).contains(line) {
         assert!(
             Instant::now() < deadline,
             "no `{line}` in run {id}: {}",
-            logs(s, id)
+            s.logs(id)
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -229,7 +218,7 @@ fn check_mid_run(scratch: &Scratch, data: &Path) -> Vec<PathBuf> {
 
 /// The run's API answers hold no form of the value, and its logs show it was delivered.
 fn check_api(s: &Service, id: i64) {
-    let text = logs(s, id);
+    let text = s.logs(id);
     for line in ["inline ***", "container ***", "env *** output ***"] {
         assert!(
             text.contains(line),

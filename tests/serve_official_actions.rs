@@ -7,7 +7,7 @@
 mod docker;
 mod serve;
 
-use docker::official_action;
+use docker::{official_action, OFFICIAL};
 use serve::{git, Service};
 
 const CI: &str = r#"name: official
@@ -44,29 +44,13 @@ jobs:
 /// `[runner] actions`: the official actions from their directories, as `--action-dir`.
 fn runner_table() -> String {
     let mut t = String::from("[runner]\n[runner.actions]\n");
-    for (uses, dir) in [
-        ("actions/checkout@v4", "checkout@v4.4.0"),
-        ("actions/cache@v4", "cache@v4.3.0"),
-        ("actions/upload-artifact@v4", "upload-artifact@v4.6.2"),
-        ("actions/download-artifact@v4", "download-artifact@v4.3.0"),
-    ] {
+    for (uses, dir) in OFFICIAL {
         t.push_str(&format!(
             "\"{uses}\" = \"{}\"\n",
             official_action(dir).display()
         ));
     }
     t
-}
-
-fn logs(s: &Service, id: i64) -> String {
-    let v = s.get_json(&format!("/api/runs/{id}/logs"));
-    v["logs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|l| l["line"].as_str())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[test]
@@ -79,7 +63,7 @@ fn checkout_artifacts_and_cache_work_in_runs_of_the_service() {
         .as_i64()
         .unwrap();
     s.wait_success(id, 1);
-    let first = logs(&s, id);
+    let first = s.logs(id);
     assert!(first.contains("checked-out=hello commits=1"), "{first}");
     assert!(first.contains("cached=none"), "{first}");
     assert!(first.contains("downloaded=made by build"), "{first}");
@@ -94,7 +78,7 @@ fn checkout_artifacts_and_cache_work_in_runs_of_the_service() {
         .as_i64()
         .unwrap();
     s.wait_success(id, 1);
-    let second = logs(&s, id);
+    let second = s.logs(id);
     assert!(
         second.contains("hit=true cached=from the first run"),
         "{second}"

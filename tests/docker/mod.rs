@@ -212,3 +212,37 @@ pub fn official_action(name: &str) -> PathBuf {
     );
     dir
 }
+
+/// `uses:` of each official action the tests use, and its folder in the official actions.
+pub const OFFICIAL: &[(&str, &str)] = &[
+    ("actions/checkout@v4", "checkout@v4.4.0"),
+    ("actions/checkout@v6", "checkout@v6.1.0"),
+    ("actions/upload-artifact@v4", "upload-artifact@v4.6.2"),
+    ("actions/download-artifact@v4", "download-artifact@v4.3.0"),
+    ("actions/cache@v4", "cache@v4.3.0"),
+    ("actions/github-script@v7", "github-script@v7.1.0"),
+    ("actions/setup-node@v4", "setup-node@v4.4.0"),
+];
+
+/// `git ARGS` in `repo` with a test identity (new repositories on `main`); its trimmed output.
+pub fn git(repo: &Path, args: &[&str]) -> String {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(repo)
+        .args(["-c", "user.name=t", "-c", "user.email=t@e"])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}

@@ -9,7 +9,7 @@ pub mod github;
 
 use serde_json::Value;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,29 +33,7 @@ pub struct Service {
     pub env: Vec<(String, String)>,
 }
 
-/// `git ARGS` in `repo` with a test identity; its trimmed output.
-pub fn git(repo: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .arg("-C")
-        .arg(repo)
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@e",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
+pub use crate::docker::git;
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -319,6 +297,18 @@ impl Service {
         v["after"] = Value::String(self.sha.clone());
         v["head_commit"]["id"] = Value::String(self.sha.clone());
         v.to_string()
+    }
+
+    /// Run `id`'s log lines, joined.
+    pub fn logs(&self, id: i64) -> String {
+        let v = self.get_json(&format!("/api/runs/{id}/logs"));
+        v["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|l| l["line"].as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Waits until run `id` is completed and asserts it succeeded on attempt `attempt`.

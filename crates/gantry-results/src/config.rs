@@ -259,8 +259,11 @@ mod tests {
             secret_access_key_env: Some("GANTRY_TEST_UNSET_S3_KEY".into()),
             allow_http: false,
         };
-        let e = config.build().err().expect("an error").to_string();
-        assert!(e.contains("`GANTRY_TEST_UNSET_S3_KEY`, which is not set"), "{e}");
+        let e = config.build().expect_err("an error").to_string();
+        assert!(
+            e.contains("`GANTRY_TEST_UNSET_S3_KEY`, which is not set"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 mod docker;
 
-use docker::{git, official_action as official, require_docker, Run, OFFICIAL};
+use docker::{git, official_action as official, require_docker, seed_tool_cache, Run, OFFICIAL};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -285,44 +285,6 @@ jobs:
           node-version: 20.20.2
       - run: echo "node=$(node --version) from=$(command -v node)"
 "#;
-
-/// The tool cache as setup-node finds a version offline: `node/<version>/x64` and a
-/// `x64.complete` marker, filled from Gantry's own node20.
-fn seed_tool_cache(tool_cache: &Path) {
-    let externals = std::env::var_os("GANTRY_EXTERNALS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/gantry/externals")
-        });
-    let node20 = externals.join("node20");
-    assert!(
-        node20.join("bin/node").is_file(),
-        "Node 20 is missing from {}: run scripts/setup-node.sh",
-        externals.display()
-    );
-    let version = Command::new(node20.join("bin/node"))
-        .arg("--version")
-        .output()
-        .unwrap();
-    let version = String::from_utf8_lossy(&version.stdout)
-        .trim()
-        .trim_start_matches('v')
-        .to_string();
-    assert_eq!(
-        version, "20.20.2",
-        "the node20 scripts/setup-node.sh installs"
-    );
-    let dest = tool_cache.join("node").join(&version);
-    std::fs::create_dir_all(&dest).unwrap();
-    let o = Command::new("cp")
-        .arg("-a")
-        .arg(&node20)
-        .arg(dest.join("x64"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    std::fs::write(dest.join("x64.complete"), "").unwrap();
-}
 
 #[test]
 fn github_script_sees_the_event_and_setup_node_finds_the_tool_cache() {

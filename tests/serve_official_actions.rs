@@ -1,14 +1,15 @@
 //! GitHub's official actions, unmodified, in runs of the real `gantry serve` for a push to
 //! a local repository: checkout fetches the pushed commit from the service's git server,
 //! an artifact passes from one job to a dependent one, a cache saved by the first run is
-//! restored by the second, and the API lists the run's artifacts and the repository's
+//! restored by the second, github-script sees the event, setup-node finds the tenant's
+//! pre-seeded tool cache, and the API lists the run's artifacts and the repository's
 //! caches; the repository the service reads is left as it was.
 
 mod docker;
 mod serve;
 
-use docker::{official_action, OFFICIAL};
-use serve::{git, Service};
+use docker::{official_action, seed_tool_cache, OFFICIAL};
+use serve::{git, Service, API_TOKENS};
 
 const CI: &str = r#"name: official
 on: push
@@ -39,6 +40,16 @@ jobs:
       - uses: actions/download-artifact@v4
         with: { name: made }
       - run: echo "downloaded=$(cat made.txt)"
+  tools:
+    runs-on: self-hosted
+    steps:
+      - uses: actions/github-script@v7
+        with:
+          script: console.log(`script event=${context.eventName} sha=${context.sha}`)
+      - uses: actions/setup-node@v4
+        with:
+          node-version: 20.20.2
+      - run: echo "node=$(node --version) from=$(command -v node)"
 "#;
 
 /// `[runner] actions`: the official actions from their directories, as `--action-dir`.
@@ -54,8 +65,11 @@ fn runner_table() -> String {
 }
 
 #[test]
-fn checkout_artifacts_and_cache_work_in_runs_of_the_service() {
-    let s = Service::new(CI, "", &runner_table());
+fn the_official_actions_work_in_runs_of_the_service() {
+    let mut s = Service::configure(CI, "", &runner_table(), "", API_TOKENS);
+    // The repository's tenant's own tool cache, pre-seeded with Node 20 for setup-node.
+    seed_tool_cache(&s.data_dir().join("tool_cache/repo_octo-org_octo-repo"));
+    s.start();
     let head = git(&s.repo, &["rev-parse", "HEAD"]);
     let (code, text) = s.push("official-1");
     assert_eq!(code, 202, "{text}");
@@ -67,6 +81,14 @@ fn checkout_artifacts_and_cache_work_in_runs_of_the_service() {
     assert!(first.contains("checked-out=hello commits=1"), "{first}");
     assert!(first.contains("cached=none"), "{first}");
     assert!(first.contains("downloaded=made by build"), "{first}");
+    assert!(
+        first.contains(&format!("script event=push sha={head}")),
+        "{first}"
+    );
+    assert!(
+        first.contains("node=v20.20.2 from=/github/tool_cache/node/20.20.2/x64/bin/node"),
+        "{first}"
+    );
     let artifacts = s.get_json(&format!("/api/runs/{id}/artifacts"));
     assert_eq!(artifacts["artifacts"][0]["name"], "made", "{artifacts}");
     let caches = s.get_json("/api/repositories/octo-org/octo-repo/caches");

@@ -246,3 +246,41 @@ pub fn git(repo: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
+
+/// The tool cache as setup-node finds a version offline: `node/<version>/x64` and a
+/// `x64.complete` marker, filled from Gantry's own node20.
+pub fn seed_tool_cache(tool_cache: &Path) {
+    let externals = std::env::var_os("GANTRY_EXTERNALS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/gantry/externals")
+        });
+    let node20 = externals.join("node20");
+    assert!(
+        node20.join("bin/node").is_file(),
+        "Node 20 is missing from {}: run scripts/setup-node.sh",
+        externals.display()
+    );
+    let version = Command::new(node20.join("bin/node"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let version = String::from_utf8_lossy(&version.stdout)
+        .trim()
+        .trim_start_matches('v')
+        .to_string();
+    assert_eq!(
+        version, "20.20.2",
+        "the node20 scripts/setup-node.sh installs"
+    );
+    let dest = tool_cache.join("node").join(&version);
+    std::fs::create_dir_all(&dest).unwrap();
+    let o = Command::new("cp")
+        .arg("-a")
+        .arg(&node20)
+        .arg(dest.join("x64"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::write(dest.join("x64.complete"), "").unwrap();
+}

@@ -10,7 +10,7 @@ mod docker;
 
 use docker::{git, official_action as official, require_docker, seed_tool_cache, Run, OFFICIAL};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// `--action-dir` for each official action the tests use.

@@ -57,6 +57,10 @@ step "OpenBao server (the Vault API, for the secrets tests)"
 GANTRY_BAO="$(scripts/setup-vault.sh)"
 export GANTRY_BAO
 
+step "PostgreSQL server binaries (a throw-away cluster per test run, for the run store's suite)"
+GANTRY_PG_BIN="$(scripts/setup-postgres.sh)"
+export GANTRY_PG_BIN
+
 step "Tansu broker (the Kafka protocol, for the Kafka tests)"
 GANTRY_TANSU="$(scripts/setup-kafka.sh)"
 export GANTRY_TANSU

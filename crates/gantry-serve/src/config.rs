@@ -105,6 +105,9 @@ pub struct ServeConfig {
     /// What jobs get from the host: artifact, cache and git services, Node runtimes.
     #[serde(default)]
     pub runner: RunnerConfig,
+    /// Where the run store lives: no `url`, SQLite in `data_dir`; else PostgreSQL.
+    #[serde(default)]
+    pub store: gantry_store::StoreConfig,
 }
 
 /// `[runner]`: see docs/serve.md.

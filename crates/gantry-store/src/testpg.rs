@@ -36,7 +36,16 @@ pub struct Database {
 
 /// A fresh empty database (panics, saying how to fix it, when PostgreSQL cannot start).
 pub fn database() -> Database {
-    let cluster = shared();
+    create(shared())
+}
+
+/// A database on a cluster of its own, for a test that stops and starts the server.
+pub fn own_database() -> (Database, Arc<Cluster>) {
+    let cluster = Arc::new(Cluster::start());
+    (create(cluster.clone()), cluster)
+}
+
+fn create(cluster: Arc<Cluster>) -> Database {
     let name = format!(
         "t{}_{}",
         std::process::id(),
@@ -150,22 +159,36 @@ impl Cluster {
                 data,
             ],
         );
-        let opts = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=on",
-            c.port,
-            c.dir.path().display()
-        );
-        let log = c.dir.path().join("log");
-        let log = log.to_str().expect("a UTF-8 temporary path");
-        c.run(
-            "pg_ctl",
-            &["start", "-w", "-D", data, "-l", log, "-o", &opts],
-        );
+        c.start_server();
         c
     }
 
-    /// Runs one of the server's programs (as nobody when root); panics with its output.
-    fn run(&self, program: &str, args: &[&str]) {
+    /// Starts the server on the cluster's directory and port (again, after [`Cluster::stop`]).
+    pub fn start_server(&self) {
+        let data = self.dir.path().join("data");
+        let data = data.to_str().expect("a UTF-8 temporary path");
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=on",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("log");
+        let log = log.to_str().expect("a UTF-8 temporary path");
+        self.run(
+            "pg_ctl",
+            &["start", "-w", "-D", data, "-l", log, "-o", &opts],
+        );
+    }
+
+    /// Stops the server at once, as a crash would (`-m immediate`).
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data");
+        let data = data.to_str().expect("a UTF-8 temporary path");
+        self.run("pg_ctl", &["stop", "-w", "-m", "immediate", "-D", data]);
+    }
+
+    /// Runs one of the server's programs (as nobody when root).
+    fn output(&self, program: &str, args: &[&str]) -> std::io::Result<std::process::Output> {
         let exe = self.bin.join(program);
         let mut cmd = if self.as_nobody {
             let mut c = Command::new("runuser");
@@ -175,10 +198,14 @@ impl Cluster {
             Command::new(&exe)
         };
         // nobody cannot enter root's working directory (the crate's, under cargo test).
-        cmd.args(args).current_dir(self.dir.path());
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("starting {}: {e}: {FIX}", exe.display()));
+        cmd.args(args).current_dir(self.dir.path()).output()
+    }
+
+    /// As [`Cluster::output`]; panics with the program's output (and how to fix it) on failure.
+    fn run(&self, program: &str, args: &[&str]) {
+        let out = self
+            .output(program, args)
+            .unwrap_or_else(|e| panic!("starting {program} in {}: {e}: {FIX}", self.bin.display()));
         if !out.status.success() {
             let log = std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default();
             panic!(
@@ -194,16 +221,14 @@ impl Cluster {
 impl Drop for Cluster {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
-        if let Some(data) = data.to_str() {
-            let stop = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.run("pg_ctl", &["stop", "-m", "immediate", "-D", data]);
-            }));
-            if stop.is_err() {
-                eprintln!(
-                    "the test PostgreSQL cluster in {} did not stop",
-                    self.dir.path().display()
-                );
-            }
+        let Some(data) = data.to_str() else { return };
+        // A test may have stopped it already: then pg_ctl says so, and that is fine.
+        let stopped = self.output("pg_ctl", &["stop", "-w", "-m", "immediate", "-D", data]);
+        if stopped.is_err() {
+            eprintln!(
+                "the test PostgreSQL cluster in {} did not stop",
+                self.dir.path().display()
+            );
         }
     }
 }

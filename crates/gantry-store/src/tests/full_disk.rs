@@ -1,7 +1,7 @@
 //! SQLite on a disk that fills up: the store goes down, holds changes, refuses events, and
 //! comes back by itself once there is room.
 
-use super::{all_runs, event, log, run};
+use super::{all_runs, event, log, run, until_writable};
 use crate::read;
 use crate::*;
 
@@ -51,17 +51,6 @@ impl Drop for SmallDisk {
             .arg("-l")
             .arg(self.dir.path())
             .status();
-    }
-}
-
-async fn until_writable(store: &Store) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !store.writable() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the store stayed down"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
 

@@ -46,6 +46,18 @@ pub async fn all_runs(store: &Store) -> Vec<RunRow> {
     read::list_runs(&c, &all).await.unwrap()
 }
 
+/// Waits (up to 30 s) for the store to write again after it could not.
+pub async fn until_writable(store: &Store) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !store.writable() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store stayed down"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// Which backend a case runs against.
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
@@ -127,3 +139,4 @@ macro_rules! both_backends {
 mod conformance;
 mod full_disk;
 mod migrations;
+mod server_down;

@@ -90,14 +90,15 @@ pub fn pg(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreErro
 
 /// PostgreSQL failed because of the server or the connection, not because of the
 /// statement: no answer from the server at all (a closed connection, I/O), or a class of
-/// error that says so (08 connection, 53 resources such as a full disk, 57 operator
-/// intervention such as a shutdown, 58 system, XX internal).
+/// error that says so (08 connection, 40 transaction rolled back such as a deadlock, 53
+/// resources such as a full disk, 57 operator intervention such as a shutdown, 58 system,
+/// XX internal). The same statement may well succeed later: its change is kept, not dropped.
 pub fn is_pg_fault(e: &tokio_postgres::Error) -> bool {
     let Some(db) = e.as_db_error() else {
         return true;
     };
     let code = db.code().code();
-    ["08", "53", "57", "58", "XX"]
+    ["08", "40", "53", "57", "58", "XX"]
         .iter()
         .any(|class| code.starts_with(class))
 }

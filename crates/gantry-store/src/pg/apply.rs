@@ -185,9 +185,21 @@ pub async fn write(t: &Transaction<'_>, op: &Op, cx: &mut Ctx<'_>) -> Result<(),
             at,
         } => {
             let seq = next_seq(t, cx, *run).await?;
+            let kept = without_nul(line);
+            let line: &str = &kept;
             exec(t, "INSERT INTO logs (run_id, seq, job, step, stream, line, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[run, &seq, job, step, stream, line, at]).await.map(drop)
+                &[run, &seq, job, step, stream, &line, at]).await.map(drop)
         }
+    }
+}
+
+/// `line` as PostgreSQL's text can hold it: a NUL byte (which a container may print) becomes
+/// U+FFFD, where SQLite keeps it; without this the line would be refused, and dropped.
+fn without_nul(line: &str) -> std::borrow::Cow<'_, str> {
+    if line.contains('\0') {
+        line.replace('\0', "\u{FFFD}").into()
+    } else {
+        line.into()
     }
 }
 

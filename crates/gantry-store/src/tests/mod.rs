@@ -100,11 +100,16 @@ impl Place {
 
     /// A handle on the store here, as `Store::connect` opens it for the service.
     pub async fn open(&self) -> Store {
+        self.open_as("").await
+    }
+
+    /// A handle for instance `owner` (instances sharing one store).
+    pub async fn open_as(&self, owner: &str) -> Store {
         let dir = match self {
             Place::Sqlite(d) => d.path().to_path_buf(),
             Place::Postgres(_) => std::env::temp_dir().join("gantry-store-unused"),
         };
-        Store::connect(&self.config(), &dir, "").await.unwrap()
+        Store::connect(&self.config(), &dir, owner).await.unwrap()
     }
 
     /// Runs SQL on the store behind its writer's back (to plant what it would never write).
@@ -138,5 +143,7 @@ macro_rules! both_backends {
 // After the macro: macro_rules are in scope in what follows them.
 mod conformance;
 mod full_disk;
+mod instances;
 mod migrations;
+mod queries;
 mod server_down;

@@ -493,6 +493,23 @@ mod tests {
     }
 
     #[test]
+    fn the_store_is_sqlite_unless_a_url_names_postgres_and_its_password_is_not_shown() {
+        let c = ServeConfig::parse("").unwrap();
+        assert!(c.store.url.is_none(), "no [store]: SQLite in data_dir");
+        let text =
+            "[store]\nurl = \"postgres://gantry:inline-pw@db/gantry\"\npassword_env = \"PG_PW\"\n";
+        let c = ServeConfig::parse(text).unwrap();
+        assert_eq!(c.store.password_env.as_deref(), Some("PG_PW"));
+        let shown = format!("{c:?}");
+        assert!(shown.contains("postgres://gantry@db/gantry"), "{shown}");
+        assert!(!shown.contains("inline-pw"), "{shown}");
+        let e = ServeConfig::parse("[store]\nurll = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("urll"), "{e}");
+    }
+
+    #[test]
     fn settings_that_do_not_fit_say_which() {
         let table = [
             (

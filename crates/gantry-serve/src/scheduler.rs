@@ -121,7 +121,7 @@ pub async fn run<B: ContainerBackend>(
 ) {
     let capacity = app.settings.cfg.capacity.max(1);
     let cap = app.settings.cfg.tenant_capacity.unwrap_or(capacity).max(1);
-    let reader = app
+    let mut reader = app
         .runs
         .store
         .reader()
@@ -166,7 +166,13 @@ pub async fn run<B: ContainerBackend>(
                 let tenant = tenant_of_run(&app, reader.as_ref(), id).await;
                 handed(&app, &mut held, &tenant, id);
             }
-            _ = sweep.tick() => swept(&app, &mut held, reader.as_ref()).await,
+            _ = sweep.tick() => {
+                // A PostgreSQL connection lost meanwhile is replaced here, once a sweep.
+                if reader.as_ref().is_none_or(gantry_store::Reader::is_broken) {
+                    reader = app.runs.store.reader().await.ok();
+                }
+                swept(&app, &mut held, reader.as_ref()).await
+            }
             Ok(()) = runtime.changed() => {}
             _ = shutdown.cancelled() => break,
             Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {

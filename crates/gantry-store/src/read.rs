@@ -23,6 +23,17 @@ pub enum Reader {
     Postgres(deadpool_postgres::Object),
 }
 
+impl Reader {
+    /// The connection is gone (PostgreSQL restarted, the network dropped it): a reader kept
+    /// for long (the scheduler's) should take a new one. A SQLite connection never is.
+    pub fn is_broken(&self) -> bool {
+        match self {
+            Reader::Sqlite(_) => false,
+            Reader::Postgres(c) => c.is_closed(),
+        }
+    }
+}
+
 /// Runs a SQLite query on the reader's connection.
 fn on<T>(
     c: &Mutex<Connection>,

@@ -1,7 +1,8 @@
 //! PostgreSQL going away under the store (the counterpart of SQLite's full disk): accepting
 //! answers "unavailable" and the store says it is down; changes sent meanwhile are held, and
 //! once the server is back the writer's retry brings the store back by itself with every
-//! held change written, in order.
+//! held change written, in order. A reader kept across the outage says it is broken (the
+//! scheduler replaces its own so).
 
 use super::{all_runs, event, log, run, until_writable};
 use crate::read;
@@ -25,8 +26,13 @@ async fn a_server_that_goes_away_holds_changes_refuses_events_and_recovers_by_it
         .await
         .unwrap()
         .run_ids[0];
+    let kept = store.reader().await.unwrap();
+    assert!(!kept.is_broken());
     let c = cluster.clone();
     tokio::task::spawn_blocking(move || c.stop()).await.unwrap();
+    // A reader kept across the stop fails, and says it must be replaced.
+    assert!(read::run(&kept, id).await.is_err());
+    assert!(kept.is_broken());
     let refused = store
         .accept(event("during"), vec![run("w.yml")], |_| String::new())
         .await

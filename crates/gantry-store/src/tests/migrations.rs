@@ -64,3 +64,15 @@ async fn the_previous_version_is_migrated_to_the_latest_keeping_its_rows() {
     // The run has no owner: this instance (any instance) may claim it.
     assert!(store.claim(runs[0].id).await.unwrap());
 }
+
+/// Instances starting together on an empty database: each migration is applied once (the
+/// advisory lock), and both open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_apply_each_migration_once() {
+    let place = Backend::Postgres.place().await;
+    let (a, b) = tokio::join!(place.open_as("a"), place.open_as("b"));
+    let c = pool_of(&place).await;
+    let want: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+    assert_eq!(applied(&c).await, want);
+    assert!(all_runs(&a).await.is_empty() && all_runs(&b).await.is_empty());
+}

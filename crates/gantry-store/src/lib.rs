@@ -29,7 +29,7 @@ pub use status::{Progress, Status, UnknownStatus};
 pub use write::{Accepted, Answer, NewEvent, NewRun, Op, Store};
 pub use writer::RETRY;
 
-#[cfg(test)]
-mod testpg;
+#[cfg(any(test, feature = "testpg"))]
+pub mod testpg;
 #[cfg(test)]
 mod tests;

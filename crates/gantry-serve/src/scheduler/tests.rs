@@ -3,7 +3,8 @@
 //! → completed with its jobs, steps and log lines recorded; a failing step fails the run
 //! with its reason; cancel-in-progress cancels the older run of a concurrency group; a run
 //! whose workflow no longer matches, or that needs a secret its tenant lacks, ends before
-//! anything starts; a run left in progress by a crash runs again.
+//! anything starts; a run left in progress by a crash runs again. The cases marked so run on
+//! a live PostgreSQL store as well (`gantry_store::testpg`).
 
 use super::*;
 use crate::accept;
@@ -54,10 +55,68 @@ struct Setup<B: ContainerBackend> {
     dir: tempfile::TempDir,
     app: Arc<App<B>>,
     rx: Option<mpsc::Receiver<i64>>,
+    /// The PostgreSQL database of the store, when it is PostgreSQL.
+    _pg: Option<gantry_store::testpg::Database>,
+}
+
+/// Which run store a case runs on.
+#[derive(Clone, Copy)]
+enum On {
+    Sqlite,
+    Postgres,
+}
+
+async fn setup_on<B: ContainerBackend>(on: On, backend: Arc<B>, workflow: &str) -> Setup<B> {
+    if let On::Sqlite = on {
+        return setup(backend, workflow);
+    }
+    let db = tokio::task::spawn_blocking(gantry_store::testpg::database)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let mut s = setup_with(backend, workflow, Some(&db.url)).await;
+    s._pg = Some(db);
+    s
 }
 
 fn setup<B: ContainerBackend>(backend: Arc<B>, workflow: &str) -> Setup<B> {
     let dir = tempfile::tempdir().unwrap();
+    let (cfg, run_root) = config(&dir, workflow, None);
+    let (app, rx) = App::for_tests(cfg, backend, run_root);
+    Setup {
+        dir,
+        app,
+        rx: Some(rx),
+        _pg: None,
+    }
+}
+
+/// A setup whose run store is the PostgreSQL database at `url` (`[store] url`).
+async fn setup_with<B: ContainerBackend>(
+    backend: Arc<B>,
+    workflow: &str,
+    url: Option<&str>,
+) -> Setup<B> {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, run_root) = config(&dir, workflow, url);
+    let store = gantry_store::Store::connect(&cfg.store, &cfg.data_dir, "test")
+        .await
+        .unwrap();
+    let (app, rx) = App::for_tests_on(cfg, backend, run_root, store);
+    Setup {
+        dir,
+        app,
+        rx: Some(rx),
+        _pg: None,
+    }
+}
+
+/// The service's configuration for a test in `dir` (the hook `deploy` runs `workflow`),
+/// with `[store] url` when given; and the runs' scratch directory.
+fn config(
+    dir: &tempfile::TempDir,
+    workflow: &str,
+    url: Option<&str>,
+) -> (ServeConfig, std::path::PathBuf) {
     let hooks = dir.path().join("hooks");
     std::fs::create_dir_all(&hooks).unwrap();
     std::fs::write(hooks.join("deploy.yml"), workflow).unwrap();
@@ -68,13 +127,11 @@ fn setup<B: ContainerBackend>(backend: Arc<B>, workflow: &str) -> Setup<B> {
         dir.path().join("data").display().to_string(),
         hooks.display().to_string(),
     );
-    let cfg = ServeConfig::parse(&text).unwrap();
-    let (app, rx) = App::for_tests(cfg, backend, dir.path().join("scratch"));
-    Setup {
-        dir,
-        app,
-        rx: Some(rx),
-    }
+    let store = url
+        .map(|u| format!("[store]\nurl = {u:?}\n"))
+        .unwrap_or_default();
+    let cfg = ServeConfig::parse(&(text + &store)).unwrap();
+    (cfg, dir.path().join("scratch"))
 }
 
 impl<B: ContainerBackend> Setup<B> {
@@ -165,12 +222,24 @@ fn ended(row: &RunRow) -> (Status, Option<Conclusion>) {
 
 #[tokio::test]
 async fn an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs() {
+    an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs_on(On::Sqlite)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs_on_postgres()
+{
+    an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs_on(On::Postgres)
+        .await
+}
+
+async fn an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs_on(on: On) {
     let fake = Arc::new(FakeBackend::new());
     fake.script(
         When::Env("GITHUB_ACTION".into(), "greet".into()),
         Script::default().stdout("hello from the fake\n"),
     );
-    let mut s = setup(fake.clone(), DEPLOY);
+    let mut s = setup_on(on, fake.clone(), DEPLOY).await;
     let ids = s.accept("1", "{}").await;
     let [id] = ids[..] else {
         panic!("one run: {ids:?}")
@@ -318,8 +387,17 @@ async fn a_secret_the_tenant_lacks_fails_the_run_before_anything_starts() {
 
 #[tokio::test]
 async fn a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt() {
+    a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt_on_postgres() {
+    a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt_on(On::Postgres).await
+}
+
+async fn a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt_on(on: On) {
     let fake = Arc::new(FakeBackend::new());
-    let mut s = setup(fake.clone(), DEPLOY);
+    let mut s = setup_on(on, fake.clone(), DEPLOY).await;
     let [id] = s.accept("1", "{}").await[..] else {
         panic!("one run")
     };
@@ -469,8 +547,17 @@ impl ContainerBackend for Held {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once() {
+    a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once_on_postgres() {
+    a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once_on(On::Postgres).await
+}
+
+async fn a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once_on(on: On) {
     let backend = Arc::new(FakeBackend::new());
-    let mut s = setup(backend.clone(), DEPLOY);
+    let mut s = setup_on(on, backend.clone(), DEPLOY).await;
     let id = s.accept("lost", "{}").await[0];
     // As when the request that recorded it was dropped before handing it over (so it was
     // never counted as waiting either).

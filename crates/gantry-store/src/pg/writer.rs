@@ -58,21 +58,23 @@ pub fn start(
     Ok(())
 }
 
-/// Runs `work` in a savepoint on `t`. `Ok(Err)`: the operation was refused and undone;
-/// `Err`: the server failed (the transaction is lost).
+/// Runs `work` on `t`, which holds the savepoint `op` (set at [`begin`], set again after
+/// every operation). `Ok(Err)`: the operation was refused and undone; `Err`: the server
+/// failed (the transaction is lost). One round trip per operation besides its own
+/// statements: the savepoint is released and set again in one.
 async fn savepoint<T>(
     t: &Transaction<'_>,
     work: impl Future<Output = Result<T, tokio_postgres::Error>>,
 ) -> Result<Result<T, tokio_postgres::Error>, tokio_postgres::Error> {
-    t.batch_execute("SAVEPOINT op").await?;
     match work.await {
         Ok(v) => t
-            .batch_execute("RELEASE SAVEPOINT op")
+            .batch_execute("RELEASE SAVEPOINT op; SAVEPOINT op")
             .await
             .map(|()| Ok(v)),
         Err(e) if is_pg_fault(&e) => Err(e),
+        // The savepoint stays, for the next operation.
         Err(e) => t
-            .batch_execute("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")
+            .batch_execute("ROLLBACK TO SAVEPOINT op")
             .await
             .map(|()| Err(e)),
     }
@@ -230,9 +232,11 @@ const WRITERS: i64 = 0x6761_6e74_7277;
 /// store write one at a time, as SQLite's `BEGIN IMMEDIATE` makes them. Without it two
 /// writers' groups inserting the same events in different orders deadlock (seen with two
 /// instances given the same 100 deliveries at once), and PostgreSQL gives one group up.
+/// Then sets the savepoint the first operation runs in (see [`savepoint`]).
 async fn begin(c: &mut deadpool_postgres::Object) -> Result<Transaction<'_>, StoreError> {
     let tx = c.transaction().await.map_err(pg("begin"))?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITERS])
+    let lock = format!("SELECT pg_advisory_xact_lock({WRITERS}); SAVEPOINT op");
+    tx.batch_execute(&lock)
         .await
         .map_err(pg("take the writers' lock"))?;
     Ok(tx)

@@ -1,6 +1,7 @@
-//! The store's tests. `conformance`: one suite of behaviour, every case run against SQLite
-//! and against a live PostgreSQL (`crate::testpg`); `migrations`: PostgreSQL's schema from
-//! empty and from the version before; `full_disk`: SQLite on a disk that fills up.
+//! The store's tests. `conformance`, `instances`, `queries`: one suite of behaviour, every
+//! case run against SQLite and against a live PostgreSQL (`crate::testpg`); `migrations`: PostgreSQL's schema from
+//! empty and from the version before; `full_disk`: SQLite on a disk that fills up;
+//! `server_down`: PostgreSQL going away; `refused`: one change PostgreSQL refuses.
 
 use crate::read;
 use crate::testpg;
@@ -146,4 +147,5 @@ mod full_disk;
 mod instances;
 mod migrations;
 mod queries;
+mod refused;
 mod server_down;

@@ -13,7 +13,7 @@ mod apply;
 pub mod config;
 mod error;
 mod health;
-pub mod pg;
+mod pg;
 pub mod read;
 mod rows;
 mod schema;

@@ -1,6 +1,7 @@
-//! The store's handle: what can be written, and how it reaches the writer thread
-//! (src/store/writer.rs). The channel to the writer is bounded, so whoever produces writes
-//! faster than SQLite commits them (a container printing without pause) waits for room
+//! The store's handle: what can be written, and how it reaches the writer thread (`writer`
+//! for SQLite, `pg::writer` for PostgreSQL: the same messages either way), and where readers
+//! come from. The channel to the writer is bounded, so whoever produces writes
+//! faster than the store commits them (a container printing without pause) waits for room
 //! instead of growing memory; a request that needs an answer (accepting an event,
 //! requeueing a run, a flush) waits for the commit that holds it, so "accepted" always
 //! means "on disk".

@@ -57,7 +57,7 @@ step "OpenBao server (the Vault API, for the secrets tests)"
 GANTRY_BAO="$(scripts/setup-vault.sh)"
 export GANTRY_BAO
 
-step "PostgreSQL server binaries (a throw-away cluster per test run, for the run store's suite)"
+step "PostgreSQL server binaries (the run store tests start throw-away clusters from them)"
 GANTRY_PG_BIN="$(scripts/setup-postgres.sh)"
 export GANTRY_PG_BIN
 

@@ -57,6 +57,10 @@ step "OpenBao server (the Vault API, for the secrets tests)"
 GANTRY_BAO="$(scripts/setup-vault.sh)"
 export GANTRY_BAO
 
+step "PostgreSQL server binaries (the run store tests start throw-away clusters from them)"
+GANTRY_PG_BIN="$(scripts/setup-postgres.sh)"
+export GANTRY_PG_BIN
+
 step "Tansu broker (the Kafka protocol, for the Kafka tests)"
 GANTRY_TANSU="$(scripts/setup-kafka.sh)"
 export GANTRY_TANSU

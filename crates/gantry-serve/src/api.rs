@@ -117,24 +117,27 @@ async fn list<B: ContainerBackend>(
         event: q.event,
         limit: q.limit,
     };
-    match app
-        .runs
-        .store
-        .reader()
-        .and_then(|c| read::list_runs(&c, &f))
-    {
+    let runs = match app.runs.store.reader().await {
+        Ok(c) => read::list_runs(&c, &f).await,
+        Err(e) => Err(e),
+    };
+    match runs {
         Ok(runs) => without_paths(&app, json!({ "runs": runs })),
         Err(e) => store_error(&app, e),
     }
 }
 
 async fn one<B: ContainerBackend>(State(app): State<Arc<App<B>>>, Path(id): Path<i64>) -> Response {
-    let c = match app.runs.store.reader() {
+    let c = match app.runs.store.reader().await {
         Ok(c) => c,
         Err(e) => return store_error(&app, e),
     };
-    match read::run(&c, id) {
-        Ok(Some(run)) => match read::jobs(&c, id).and_then(|j| Ok((j, read::changes(&c, id)?))) {
+    let details = async {
+        let jobs = read::jobs(&c, id).await?;
+        Ok::<_, gantry_store::StoreError>((jobs, read::changes(&c, id).await?))
+    };
+    match read::run(&c, id).await {
+        Ok(Some(run)) => match details.await {
             Ok((jobs, history)) => without_paths(
                 &app,
                 json!({ "run": run, "jobs": jobs, "history": history }),
@@ -151,7 +154,11 @@ async fn artifacts<B: ContainerBackend>(
     State(app): State<Arc<App<B>>>,
     Path(id): Path<i64>,
 ) -> Response {
-    let run = match app.runs.store.reader().and_then(|c| read::run(&c, id)) {
+    let found = match app.runs.store.reader().await {
+        Ok(c) => read::run(&c, id).await,
+        Err(e) => Err(e),
+    };
+    let run = match found {
         Ok(Some(run)) => run,
         Ok(None) => return error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
         Err(e) => return store_error(&app, e),
@@ -196,11 +203,11 @@ async fn logs<B: ContainerBackend>(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let c = match app.runs.store.reader() {
+    let c = match app.runs.store.reader().await {
         Ok(c) => c,
         Err(e) => return store_error(&app, e),
     };
-    if !matches!(read::run(&c, id), Ok(Some(_))) {
+    if !matches!(read::run(&c, id).await, Ok(Some(_))) {
         return error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}"));
     }
     let wants_sse = headers
@@ -208,7 +215,7 @@ async fn logs<B: ContainerBackend>(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if !wants_sse {
-        return match read::logs_after(&c, id, 0, i64::MAX) {
+        return match read::logs_after(&c, id, 0, i64::MAX).await {
             Ok(l) => Json(json!({ "logs": l })).into_response(),
             Err(e) => store_error(&app, e),
         };
@@ -230,10 +237,12 @@ fn async_stream<B: ContainerBackend>(
                 return None;
             }
             loop {
-                let Ok(c) = app.runs.store.reader() else {
+                let Ok(c) = app.runs.store.reader().await else {
                     return None;
                 };
-                let rows = read::logs_after(&c, id, after, 500).unwrap_or_default();
+                let rows = read::logs_after(&c, id, after, 500)
+                    .await
+                    .unwrap_or_default();
                 if let Some(last) = rows.last() {
                     let next = last.seq;
                     let data = serde_json::to_string(&rows).unwrap_or_default();
@@ -243,6 +252,7 @@ fn async_stream<B: ContainerBackend>(
                     ));
                 }
                 let done = read::run(&c, id)
+                    .await
                     .ok()
                     .flatten()
                     .is_none_or(|r| r.status.is_final());
@@ -267,14 +277,14 @@ async fn cancel<B: ContainerBackend>(
         )
             .into_response();
     }
-    let Ok(c) = app.runs.store.reader() else {
+    let Ok(c) = app.runs.store.reader().await else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "store",
             "unavailable".into(),
         );
     };
-    match read::run(&c, id) {
+    match read::run(&c, id).await {
         Ok(Some(r)) if r.status == Status::Queued => {
             let op = Op::Run {
                 run: id,
@@ -317,14 +327,14 @@ async fn rerun<B: ContainerBackend>(
             "the service is shutting down".into(),
         );
     }
-    let Ok(c) = app.runs.store.reader() else {
+    let Ok(c) = app.runs.store.reader().await else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "store",
             "unavailable".into(),
         );
     };
-    match read::run(&c, id) {
+    match read::run(&c, id).await {
         Ok(Some(r)) if matches!(r.status, Status::Queued | Status::InProgress) => error(
             StatusCode::CONFLICT,
             "busy",
@@ -366,19 +376,17 @@ async fn ready<B: ContainerBackend>(State(app): State<Arc<App<B>>>) -> Response 
         let text = "the secret store does not answer: runs that need secrets wait for it";
         return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
     }
-    match app.runs.store.reader() {
+    match app.runs.store.reader().await {
         Ok(_) => "ready".into_response(),
         Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response(),
     }
 }
 
 async fn metrics<B: ContainerBackend>(State(app): State<Arc<App<B>>>) -> Response {
-    let runs = app
-        .runs
-        .store
-        .reader()
-        .and_then(|c| read::counts(&c))
-        .unwrap_or_default();
+    let runs = match app.runs.store.reader().await {
+        Ok(c) => read::counts(&c).await.unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let mut text = app.runs.metrics.render(
         &runs,
         app.settings

@@ -233,6 +233,16 @@ impl<B: ContainerBackend> App<B> {
         run_root: PathBuf,
     ) -> (Arc<App<B>>, mpsc::Receiver<i64>) {
         let store = Store::open_as(&cfg.data_dir, "test").expect("the run store");
+        Self::for_tests_on(cfg, backend, run_root, store)
+    }
+
+    /// As [`App::for_tests`], on a store opened already (PostgreSQL's, say).
+    pub(crate) fn for_tests_on(
+        cfg: ServeConfig,
+        backend: Arc<B>,
+        run_root: PathBuf,
+        store: Store,
+    ) -> (Arc<App<B>>, mpsc::Receiver<i64>) {
         let (queue, rx) = mpsc::channel(16);
         let api_tokens = auth::Tokens::resolve(&cfg.api).expect("the API tokens");
         let app = App {

@@ -105,6 +105,9 @@ pub struct ServeConfig {
     /// What jobs get from the host: artifact, cache and git services, Node runtimes.
     #[serde(default)]
     pub runner: RunnerConfig,
+    /// Where the run store lives: no `url`, SQLite in `data_dir`; else PostgreSQL.
+    #[serde(default)]
+    pub store: gantry_store::StoreConfig,
 }
 
 /// `[runner]`: see docs/serve.md.
@@ -487,6 +490,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("1:1:") && e.contains("listne"), "{e}");
+    }
+
+    #[test]
+    fn the_store_is_sqlite_unless_a_url_names_postgres_and_its_password_is_not_shown() {
+        let c = ServeConfig::parse("").unwrap();
+        assert!(c.store.url.is_none(), "no [store]: SQLite in data_dir");
+        let text =
+            "[store]\nurl = \"postgres://gantry:inline-pw@db/gantry\"\npassword_env = \"PG_PW\"\n";
+        let c = ServeConfig::parse(text).unwrap();
+        assert_eq!(c.store.password_env.as_deref(), Some("PG_PW"));
+        let shown = format!("{c:?}");
+        assert!(shown.contains("postgres://gantry@db/gantry"), "{shown}");
+        assert!(!shown.contains("inline-pw"), "{shown}");
+        let e = ServeConfig::parse("[store]\nurll = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("urll"), "{e}");
     }
 
     #[test]

@@ -111,7 +111,7 @@ async fn assemble(
     let instance = cfg.instance();
     let run_root = scratch(cfg, &instance)?;
     warn_unused_tenants(cfg, &secrets);
-    let store = Store::open_as(&cfg.data_dir, &instance)?;
+    let store = Store::connect(&cfg.store, &cfg.data_dir, &instance).await?;
     let (kafka_secrets, kafka_producer, forwarder) = kafka_parts(cfg, &secrets).await?;
     let api_tokens = auth::Tokens::resolve(&cfg.api)?;
     if api_tokens.is_empty() {

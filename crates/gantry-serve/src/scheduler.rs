@@ -36,12 +36,12 @@ use tracing::Instrument;
 /// After a start: runs this instance left in progress are run again while their attempts
 /// last (else marked interrupted), and queued runs are picked up. Returns the runs to queue.
 pub async fn recover<B: ContainerBackend>(app: &Arc<App<B>>) -> anyhow::Result<Vec<i64>> {
-    let c = app.runs.store.reader()?;
+    let c = app.runs.store.reader().await?;
     // Read before the requeues below make the interrupted runs queued too: each run is
     // handed to the scheduler once (twice, it would run twice at the same time).
-    let queued = read::runs_with_status(&c, Status::Queued, &app.settings.instance)?;
+    let queued = read::runs_with_status(&c, Status::Queued, &app.settings.instance).await?;
     let mut queue = Vec::new();
-    for r in read::runs_with_status(&c, Status::InProgress, &app.settings.instance)? {
+    for r in read::runs_with_status(&c, Status::InProgress, &app.settings.instance).await? {
         // The interrupted attempt's checkout may hold what its steps wrote.
         let _ = std::fs::remove_dir_all(work_dir(app, r.id));
         if r.attempt < app.settings.cfg.max_attempts {
@@ -89,13 +89,16 @@ pub async fn enqueue<B: ContainerBackend>(app: &App<B>, id: i64) {
 
 /// The tenant of a queued run, from its stored event ("" when the store cannot say: such a
 /// run fails in `execute` anyway).
-fn tenant_of_run<B: ContainerBackend>(
+async fn tenant_of_run<B: ContainerBackend>(
     app: &App<B>,
-    c: Option<&gantry_store::Connection>,
+    c: Option<&gantry_store::Reader>,
     id: i64,
 ) -> String {
-    match c.map(|c| read::run_origin(c, id)) {
-        Some(Ok(Some((source, repo)))) => {
+    let Some(c) = c else {
+        return String::new();
+    };
+    match read::run_origin(c, id).await {
+        Ok(Some((source, repo))) => {
             super::tenants::of(&app.settings.cfg, &source, repo.as_deref()).name
         }
         _ => String::new(),
@@ -118,15 +121,16 @@ pub async fn run<B: ContainerBackend>(
 ) {
     let capacity = app.settings.cfg.capacity.max(1);
     let cap = app.settings.cfg.tenant_capacity.unwrap_or(capacity).max(1);
-    let reader = app
+    let mut reader = app
         .runs
         .store
         .reader()
+        .await
         .map_err(|e| tracing::warn!(error = %e, "no store reader for tenants: one shared turn"))
         .ok();
     let mut held = Held::default();
     for id in recovered {
-        held.admit(&tenant_of_run(&app, reader.as_ref(), id), id);
+        held.admit(&tenant_of_run(&app, reader.as_ref(), id).await, id);
     }
     let mut tasks = tokio::task::JoinSet::new();
     // No run starts while the container runtime does not answer: they wait, queued.
@@ -140,7 +144,7 @@ pub async fn run<B: ContainerBackend>(
             handed(
                 &app,
                 &mut held,
-                &tenant_of_run(&app, reader.as_ref(), id),
+                &tenant_of_run(&app, reader.as_ref(), id).await,
                 id,
             );
         }
@@ -159,9 +163,16 @@ pub async fn run<B: ContainerBackend>(
         tokio::select! {
             id = rx.recv(), if held.waiting() < MAX_WAITING => {
                 let Some(id) = id else { break };
-                handed(&app, &mut held, &tenant_of_run(&app, reader.as_ref(), id), id);
+                let tenant = tenant_of_run(&app, reader.as_ref(), id).await;
+                handed(&app, &mut held, &tenant, id);
             }
-            _ = sweep.tick() => swept(&app, &mut held, reader.as_ref()),
+            _ = sweep.tick() => {
+                // A PostgreSQL connection lost meanwhile is replaced here, once a sweep.
+                if reader.as_ref().is_none_or(gantry_store::Reader::is_broken) {
+                    reader = app.runs.store.reader().await.ok();
+                }
+                swept(&app, &mut held, reader.as_ref()).await
+            }
             Ok(()) = runtime.changed() => {}
             _ = shutdown.cancelled() => break,
             Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => {
@@ -192,22 +203,22 @@ fn handed<B: ContainerBackend>(app: &App<B>, held: &mut Held, tenant: &str, id: 
 /// Holds the queued runs of this instance that nobody holds: ones whose hand-over was lost
 /// (a request dropped between the commit and the hand-over, a store that failed under the
 /// scheduler). A run taken twice so still starts once: the store's claim decides.
-fn swept<B: ContainerBackend>(
+async fn swept<B: ContainerBackend>(
     app: &App<B>,
     held: &mut Held,
-    reader: Option<&gantry_store::Connection>,
+    reader: Option<&gantry_store::Reader>,
 ) {
     let room = MAX_WAITING.saturating_sub(held.waiting());
     let (Some(c), true) = (reader, room > 0) else {
         return;
     };
     let before = now_ms() - app.settings.sweep.as_millis() as i64;
-    let ids = match read::queued_before(c, &app.settings.instance, before, room) {
+    let ids = match read::queued_before(c, &app.settings.instance, before, room).await {
         Ok(ids) => ids,
         Err(e) => return tracing::error!(error = %e, "sweeping the store for queued runs"),
     };
     for id in ids {
-        if !held.holds(id) && held.admit(&tenant_of_run(app, reader, id), id) {
+        if !held.holds(id) && held.admit(&tenant_of_run(app, reader, id).await, id) {
             app.runs.metrics.queue_depth.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 run = id,
@@ -447,7 +458,7 @@ async fn queued_run<B: ContainerBackend>(
 ) -> Option<(read::RunRow, read::EventRow)> {
     let mut wait = Duration::from_millis(200);
     loop {
-        let error = match load(app, id) {
+        let error = match load(app, id).await {
             Ok(None) => return None,
             Ok(Some(found)) => match app.runs.store.claim(id).await {
                 Ok(true) => return Some(found),
@@ -470,12 +481,12 @@ async fn queued_run<B: ContainerBackend>(
 }
 
 /// `None`: nothing to run (gone, no longer queued, or its event missing: then failed).
-fn load<B: ContainerBackend>(
+async fn load<B: ContainerBackend>(
     app: &App<B>,
     id: i64,
 ) -> Result<Option<(read::RunRow, read::EventRow)>, gantry_store::StoreError> {
-    let c = app.runs.store.reader()?;
-    let Some(row) = read::run(&c, id)? else {
+    let c = app.runs.store.reader().await?;
+    let Some(row) = read::run(&c, id).await? else {
         tracing::warn!("a queued run is not in the store");
         return Ok(None);
     };
@@ -483,7 +494,7 @@ fn load<B: ContainerBackend>(
         tracing::debug!(status = %row.status, "no longer queued: not run");
         return Ok(None);
     }
-    match read::event(&c, &row.event_id)? {
+    match read::event(&c, &row.event_id).await? {
         Some(event) => Ok(Some((row, event))),
         None => {
             let reason = "the run's event is missing".to_string();

@@ -17,6 +17,25 @@ pub enum StoreError {
     /// own words (`database or disk is full`), which name no path.
     #[error("the run store cannot write now ({cause})")]
     Unavailable { cause: String },
+    #[error("run store (PostgreSQL) {what}: {source}")]
+    Postgres {
+        what: &'static str,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// No connection to PostgreSQL could be had (the server is down or refuses us).
+    #[error("run store (PostgreSQL): no connection: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// A row holds text the store does not know (see [`UnknownStatus`]).
+    #[error("run store {what}: {source}")]
+    Unknown {
+        what: &'static str,
+        #[source]
+        source: crate::status::UnknownStatus,
+    },
+    /// The `[store]` settings are not usable; says which and what was expected.
+    #[error("[store] {0}")]
+    Config(String),
     #[error("run store: the writer has stopped")]
     Closed,
     #[error("run store: {0}")]
@@ -34,6 +53,9 @@ impl StoreError {
         match self {
             StoreError::Unavailable { .. } | StoreError::Closed | StoreError::Io(_) => true,
             StoreError::Sqlite { source, .. } => is_store_fault(source),
+            StoreError::Postgres { source, .. } => is_pg_fault(source),
+            StoreError::Pool(_) => true,
+            StoreError::Unknown { .. } | StoreError::Config(_) => false,
         }
     }
 }
@@ -60,6 +82,25 @@ pub fn is_store_fault(e: &rusqlite::Error) -> bool {
             | ErrorCode::NoLargeFileSupport
             | ErrorCode::OperationInterrupted
     )
+}
+
+pub fn pg(what: &'static str) -> impl FnOnce(tokio_postgres::Error) -> StoreError {
+    move |source| StoreError::Postgres { what, source }
+}
+
+/// PostgreSQL failed because of the server or the connection, not because of the
+/// statement: no answer from the server at all (a closed connection, I/O), or a class of
+/// error that says so (08 connection, 40 transaction rolled back such as a deadlock, 53
+/// resources such as a full disk, 57 operator intervention such as a shutdown, 58 system,
+/// XX internal). The same statement may well succeed later: its change is kept, not dropped.
+pub fn is_pg_fault(e: &tokio_postgres::Error) -> bool {
+    let Some(db) = e.as_db_error() else {
+        return true;
+    };
+    let code = db.code().code();
+    ["08", "40", "53", "57", "58", "XX"]
+        .iter()
+        .any(|class| code.starts_with(class))
 }
 
 #[cfg(test)]

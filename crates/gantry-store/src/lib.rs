@@ -1,6 +1,7 @@
 //! The run store: every accepted event, run, job, step, status change and log line, kept in
-//! SQLite in the data directory. One writer thread owns the connection and commits in
-//! groups — every request waiting at that moment shares one transaction and one fsync — so
+//! SQLite in the data directory, or in PostgreSQL when `[store] url` names one (`pg`; the
+//! same messages to a writer of its own, the same queries through [`Reader`]). One writer
+//! thread owns the connection and commits in groups — every request waiting at that moment shares one transaction and one fsync — so
 //! that an event is durable before its 202 and thousands of deliveries a second still fit.
 //! Readers open their own connections (WAL lets them read while the writer writes).
 //!
@@ -9,22 +10,26 @@
 //! until a write commits again.
 
 mod apply;
+pub mod config;
 mod error;
 mod health;
+mod pg;
 pub mod read;
+mod rows;
 mod schema;
+mod sqlite_read;
 pub mod status;
 pub mod write;
 mod writer;
 
+pub use config::StoreConfig;
 pub use error::StoreError;
-pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow};
-/// A read-only handle on the store ([`Store::reader`]) that [`read`]'s queries take; re-exported
-/// so that callers need not depend on rusqlite themselves.
-pub use rusqlite::Connection;
+pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, Reader, RunRow, StepRow};
 pub use status::{Progress, Status, UnknownStatus};
 pub use write::{Accepted, Answer, NewEvent, NewRun, Op, Store};
 pub use writer::RETRY;
 
+#[cfg(any(test, feature = "testpg"))]
+pub mod testpg;
 #[cfg(test)]
 mod tests;

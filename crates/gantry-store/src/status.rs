@@ -76,6 +76,17 @@ impl Progress {
     pub fn as_str(self) -> &'static str {
         Status::from(self).as_str()
     }
+
+    pub fn parse(text: &str) -> Result<Progress, UnknownStatus> {
+        match Status::parse(text)? {
+            Status::InProgress => Ok(Progress::InProgress),
+            Status::Completed => Ok(Progress::Completed),
+            _ => Err(UnknownStatus {
+                what: "job or step status",
+                text: text.to_string(),
+            }),
+        }
+    }
 }
 
 impl From<Progress> for Status {
@@ -135,14 +146,7 @@ impl ToSql for Progress {
 
 impl FromSql for Progress {
     fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
-        from_text(v, |text| match Status::parse(text)? {
-            Status::InProgress => Ok(Progress::InProgress),
-            Status::Completed => Ok(Progress::Completed),
-            _ => Err(UnknownStatus {
-                what: "job or step status",
-                text: text.to_string(),
-            }),
-        })
+        from_text(v, Progress::parse)
     }
 }
 

@@ -1,20 +1,22 @@
-//! The store's handle: what can be written, and how it reaches the writer thread
-//! (src/store/writer.rs). The channel to the writer is bounded, so whoever produces writes
-//! faster than SQLite commits them (a container printing without pause) waits for room
+//! The store's handle: what can be written, and how it reaches the writer thread (`writer`
+//! for SQLite, `pg::writer` for PostgreSQL: the same messages either way), and where readers
+//! come from. The channel to the writer is bounded, so whoever produces writes
+//! faster than the store commits them (a container printing without pause) waits for room
 //! instead of growing memory; a request that needs an answer (accepting an event,
 //! requeueing a run, a flush) waits for the commit that holds it, so "accepted" always
 //! means "on disk".
 
+use super::config::{redact, StoreConfig};
 use super::error::StoreError;
 use super::health::Health;
+use super::read::Reader;
 use super::schema;
 use super::status::Status;
 use super::writer;
 use gantry_engine::Conclusion;
-use rusqlite::Connection;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
@@ -138,8 +140,15 @@ pub enum Msg {
 #[derive(Clone)]
 pub struct Store {
     tx: mpsc::Sender<Msg>,
-    path: PathBuf,
+    readers: Readers,
     health: Arc<Health>,
+}
+
+/// Where readers come from: the SQLite file (a connection each), or PostgreSQL's pool.
+#[derive(Clone)]
+enum Readers {
+    Sqlite(PathBuf),
+    Postgres(deadpool_postgres::Pool),
 }
 
 pub fn now_ms() -> i64 {
@@ -164,16 +173,52 @@ impl Store {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let health = Arc::new(Health::default());
         writer::start(conn, rx, owner, health.clone())?;
-        Ok(Store { tx, path, health })
+        let readers = Readers::Sqlite(path);
+        Ok(Store {
+            tx,
+            readers,
+            health,
+        })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Opens the store `[store]` names for instance `owner`: PostgreSQL when it has a
+    /// `url` (migrating its schema first), else SQLite in `data_dir`.
+    pub async fn connect(
+        cfg: &StoreConfig,
+        data_dir: &Path,
+        owner: &str,
+    ) -> Result<Store, StoreError> {
+        let Some(pg) = cfg.postgres()? else {
+            return Self::open_as(data_dir, owner);
+        };
+        if let Some(url) = &cfg.url {
+            tracing::info!(url = %redact(url), "run store: PostgreSQL");
+        }
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let health = Arc::new(Health::default());
+        let pool = super::pg::open(&pg, rx, owner, health.clone()).await?;
+        Ok(Store {
+            tx,
+            readers: Readers::Postgres(pool),
+            health,
+        })
     }
 
-    /// A connection for reading (queries run beside the writer, thanks to WAL).
-    pub fn reader(&self) -> Result<Connection, StoreError> {
-        schema::open(&self.path)
+    /// The SQLite file, when the store is SQLite.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.readers {
+            Readers::Sqlite(path) => Some(path),
+            Readers::Postgres(_) => None,
+        }
+    }
+
+    /// A connection for reading: SQLite's run beside the writer (thanks to WAL),
+    /// PostgreSQL's come from a pool.
+    pub async fn reader(&self) -> Result<Reader, StoreError> {
+        match &self.readers {
+            Readers::Sqlite(path) => Ok(Reader::Sqlite(Mutex::new(schema::open(path)?))),
+            Readers::Postgres(pool) => Ok(Reader::Postgres(pool.get().await?)),
+        }
     }
 
     /// False from the first write the store could not commit for a reason of its own (a

@@ -21,9 +21,9 @@ use tokio::runtime::Runtime;
 use tokio::sync::{mpsc, oneshot};
 
 /// Changes held at most while the store is down.
-const BATCH: usize = 1024;
+pub(crate) const BATCH: usize = 1024;
 /// Messages in one transaction at most (one fsync for all of them: group commit).
-const TRANSACTION: usize = 4096;
+pub(crate) const TRANSACTION: usize = 4096;
 /// How long the store stays down before the writer tries again.
 pub const RETRY: Duration = Duration::from_secs(1);
 
@@ -42,7 +42,7 @@ struct Writer {
 
 /// An answer, sent once the transaction's fate is known. `None`: the request was not
 /// tried (the transaction had failed before it).
-enum Reply {
+pub(crate) enum Reply {
     Accepted(
         oneshot::Sender<Result<Accepted, StoreError>>,
         Option<Result<Accepted, StoreError>>,
@@ -337,7 +337,7 @@ fn request(
 }
 
 /// A request that is not tried (the store is down).
-fn refuse(msg: Msg) -> Reply {
+pub(crate) fn refuse(msg: Msg) -> Reply {
     match msg {
         Msg::Accept { reply, .. } => Reply::Accepted(reply, None),
         Msg::Requeue { reply, .. } | Msg::Flush(reply) => Reply::Unit(reply, None),
@@ -354,7 +354,7 @@ fn rejected(op: &Op, e: &rusqlite::Error) {
 
 impl Reply {
     /// Sends the answer; `failure`: the transaction was not committed, and why.
-    fn send(self, failure: Option<&str>) {
+    pub(crate) fn send(self, failure: Option<&str>) {
         let delivered = match self {
             Reply::Accepted(tx, r) => tx.send(settle(r, failure)).is_ok(),
             Reply::Unit(tx, r) => tx.send(settle(r, failure)).is_ok(),

@@ -3,7 +3,8 @@
 //! → completed with its jobs, steps and log lines recorded; a failing step fails the run
 //! with its reason; cancel-in-progress cancels the older run of a concurrency group; a run
 //! whose workflow no longer matches, or that needs a secret its tenant lacks, ends before
-//! anything starts; a run left in progress by a crash runs again.
+//! anything starts; a run left in progress by a crash runs again. The cases marked so run on
+//! a live PostgreSQL store as well (`gantry_store::testpg`).
 
 use super::*;
 use crate::accept;
@@ -54,10 +55,68 @@ struct Setup<B: ContainerBackend> {
     dir: tempfile::TempDir,
     app: Arc<App<B>>,
     rx: Option<mpsc::Receiver<i64>>,
+    /// The PostgreSQL database of the store, when it is PostgreSQL.
+    _pg: Option<gantry_store::testpg::Database>,
+}
+
+/// Which run store a case runs on.
+#[derive(Clone, Copy)]
+enum On {
+    Sqlite,
+    Postgres,
+}
+
+async fn setup_on<B: ContainerBackend>(on: On, backend: Arc<B>, workflow: &str) -> Setup<B> {
+    if let On::Sqlite = on {
+        return setup(backend, workflow);
+    }
+    let db = tokio::task::spawn_blocking(gantry_store::testpg::database)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let mut s = setup_with(backend, workflow, Some(&db.url)).await;
+    s._pg = Some(db);
+    s
 }
 
 fn setup<B: ContainerBackend>(backend: Arc<B>, workflow: &str) -> Setup<B> {
     let dir = tempfile::tempdir().unwrap();
+    let (cfg, run_root) = config(&dir, workflow, None);
+    let (app, rx) = App::for_tests(cfg, backend, run_root);
+    Setup {
+        dir,
+        app,
+        rx: Some(rx),
+        _pg: None,
+    }
+}
+
+/// A setup whose run store is the PostgreSQL database at `url` (`[store] url`).
+async fn setup_with<B: ContainerBackend>(
+    backend: Arc<B>,
+    workflow: &str,
+    url: Option<&str>,
+) -> Setup<B> {
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, run_root) = config(&dir, workflow, url);
+    let store = gantry_store::Store::connect(&cfg.store, &cfg.data_dir, "test")
+        .await
+        .unwrap();
+    let (app, rx) = App::for_tests_on(cfg, backend, run_root, store);
+    Setup {
+        dir,
+        app,
+        rx: Some(rx),
+        _pg: None,
+    }
+}
+
+/// The service's configuration for a test in `dir` (the hook `deploy` runs `workflow`),
+/// with `[store] url` when given; and the runs' scratch directory.
+fn config(
+    dir: &tempfile::TempDir,
+    workflow: &str,
+    url: Option<&str>,
+) -> (ServeConfig, std::path::PathBuf) {
     let hooks = dir.path().join("hooks");
     std::fs::create_dir_all(&hooks).unwrap();
     std::fs::write(hooks.join("deploy.yml"), workflow).unwrap();
@@ -68,13 +127,11 @@ fn setup<B: ContainerBackend>(backend: Arc<B>, workflow: &str) -> Setup<B> {
         dir.path().join("data").display().to_string(),
         hooks.display().to_string(),
     );
-    let cfg = ServeConfig::parse(&text).unwrap();
-    let (app, rx) = App::for_tests(cfg, backend, dir.path().join("scratch"));
-    Setup {
-        dir,
-        app,
-        rx: Some(rx),
-    }
+    let store = url
+        .map(|u| format!("[store]\nurl = {u:?}\n"))
+        .unwrap_or_default();
+    let cfg = ServeConfig::parse(&(text + &store)).unwrap();
+    (cfg, dir.path().join("scratch"))
 }
 
 impl<B: ContainerBackend> Setup<B> {
@@ -108,15 +165,16 @@ impl<B: ContainerBackend> Setup<B> {
         while rx.try_recv().is_ok() {}
     }
 
-    fn run_row(&self, id: i64) -> RunRow {
-        let c = self.app.runs.store.reader().unwrap();
-        read::run(&c, id).unwrap().expect("the run")
+    async fn run_row(&self, id: i64) -> RunRow {
+        let c = self.app.runs.store.reader().await.unwrap();
+        read::run(&c, id).await.unwrap().expect("the run")
     }
 
     /// The run's own status changes (not its jobs' or steps'), oldest first.
-    fn history(&self, id: i64) -> Vec<Status> {
-        let c = self.app.runs.store.reader().unwrap();
+    async fn history(&self, id: i64) -> Vec<Status> {
+        let c = self.app.runs.store.reader().await.unwrap();
         read::changes(&c, id)
+            .await
             .unwrap()
             .into_iter()
             .filter(|ch| ch.job.is_none() && ch.step.is_none())
@@ -124,9 +182,9 @@ impl<B: ContainerBackend> Setup<B> {
             .collect()
     }
 
-    fn logs(&self, id: i64) -> Vec<String> {
-        let c = self.app.runs.store.reader().unwrap();
-        let rows = read::logs_after(&c, id, 0, i64::MAX).unwrap();
+    async fn logs(&self, id: i64) -> Vec<String> {
+        let c = self.app.runs.store.reader().await.unwrap();
+        let rows = read::logs_after(&c, id, 0, i64::MAX).await.unwrap();
         rows.into_iter().map(|l| l.line).collect()
     }
 }
@@ -138,7 +196,7 @@ async fn run_until_ended<B: ContainerBackend>(s: &mut Setup<B>, id: i64, recover
     let rx = s.rx.take().expect("the scheduler runs once");
     let sched = tokio::spawn(run(s.app.clone(), recovered, rx, stop.clone()));
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while s.run_row(id).status != Status::Completed && std::time::Instant::now() < deadline {
+    while s.run_row(id).await.status != Status::Completed && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop.cancel();
@@ -147,13 +205,13 @@ async fn run_until_ended<B: ContainerBackend>(s: &mut Setup<B>, id: i64, recover
 }
 
 /// Run `id` ended `success`, having been started once.
-fn assert_succeeded_once<B: ContainerBackend>(s: &Setup<B>, id: i64) {
+async fn assert_succeeded_once<B: ContainerBackend>(s: &Setup<B>, id: i64) {
     assert_eq!(
-        ended(&s.run_row(id)),
+        ended(&s.run_row(id).await),
         (Status::Completed, Some(Conclusion::Success))
     );
     assert_eq!(
-        s.history(id),
+        s.history(id).await,
         [Status::Queued, Status::InProgress, Status::Completed]
     );
 }
@@ -164,27 +222,39 @@ fn ended(row: &RunRow) -> (Status, Option<Conclusion>) {
 
 #[tokio::test]
 async fn an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs() {
+    an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs_on(On::Sqlite)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs_on_postgres()
+{
+    an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs_on(On::Postgres)
+        .await
+}
+
+async fn an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and_logs_on(on: On) {
     let fake = Arc::new(FakeBackend::new());
     fake.script(
         When::Env("GITHUB_ACTION".into(), "greet".into()),
         Script::default().stdout("hello from the fake\n"),
     );
-    let mut s = setup(fake.clone(), DEPLOY);
+    let mut s = setup_on(on, fake.clone(), DEPLOY).await;
     let ids = s.accept("1", "{}").await;
     let [id] = ids[..] else {
         panic!("one run: {ids:?}")
     };
-    assert_eq!(ended(&s.run_row(id)), (Status::Queued, None));
+    assert_eq!(ended(&s.run_row(id).await), (Status::Queued, None));
     s.run_queued(Vec::new()).await;
-    let row = s.run_row(id);
+    let row = s.run_row(id).await;
     assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Success)));
     assert_eq!(row.reason, None);
     assert_eq!(
-        s.history(id),
+        s.history(id).await,
         [Status::Queued, Status::InProgress, Status::Completed]
     );
-    let c = s.app.runs.store.reader().unwrap();
-    let jobs = read::jobs(&c, id).unwrap();
+    let c = s.app.runs.store.reader().await.unwrap();
+    let jobs = read::jobs(&c, id).await.unwrap();
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0].conclusion, Some(Conclusion::Success));
     let steps: Vec<_> = jobs[0]
@@ -197,7 +267,7 @@ async fn an_accepted_run_is_queued_then_in_progress_then_succeeds_with_steps_and
         steps.contains(&("greet", ok)) && steps.contains(&("after", ok)),
         "{steps:?}"
     );
-    let logs = s.logs(id);
+    let logs = s.logs(id).await;
     assert!(logs.iter().any(|l| l == "hello from the fake"), "{logs:?}");
     assert!(fake.live().is_empty(), "left behind: {:?}", fake.live());
     let work = s.dir.path().join("data/work").join(id.to_string());
@@ -216,19 +286,19 @@ async fn a_step_exiting_1_fails_the_run_with_the_reason_and_skips_the_rest() {
         panic!("one run")
     };
     s.run_queued(Vec::new()).await;
-    let row = s.run_row(id);
+    let row = s.run_row(id).await;
     assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Failure)));
     let reason = row.reason.expect("a failed run says why");
     assert!(reason.contains("greet"), "{reason}");
-    let c = s.app.runs.store.reader().unwrap();
-    let jobs = read::jobs(&c, id).unwrap();
+    let c = s.app.runs.store.reader().await.unwrap();
+    let jobs = read::jobs(&c, id).await.unwrap();
     let step = |name: &str| {
         let st = jobs[0].steps.iter().find(|st| st.name == name);
         st.and_then(|st| st.conclusion)
     };
     assert_eq!(step("greet"), Some(Conclusion::Failure));
     assert_ne!(step("after"), Some(Conclusion::Success));
-    assert!(s.logs(id).iter().any(|l| l == "no such host"));
+    assert!(s.logs(id).await.iter().any(|l| l == "no such host"));
 }
 
 #[tokio::test]
@@ -246,11 +316,11 @@ async fn cancel_in_progress_cancels_the_older_run_and_the_newer_runs_after_it() 
     // The older run's step is running when the newer one enters the group.
     held.started.cancelled().await;
     s.app.runs.store.flush().await.unwrap();
-    assert_eq!(s.run_row(old).status, Status::InProgress);
+    assert_eq!(s.run_row(old).await.status, Status::InProgress);
     execute(&s.app, new).await;
     first.await.unwrap();
     s.app.runs.store.flush().await.unwrap();
-    let (old_row, new_row) = (s.run_row(old), s.run_row(new));
+    let (old_row, new_row) = (s.run_row(old).await, s.run_row(new).await);
     assert_eq!(
         ended(&old_row),
         (Status::Completed, Some(Conclusion::Cancelled))
@@ -264,7 +334,7 @@ async fn cancel_in_progress_cancels_the_older_run_and_the_newer_runs_after_it() 
         cmd.contains("kill -TERM")
     });
     assert!(killed, "the older run's step was signalled");
-    let waited = s.logs(new);
+    let waited = s.logs(new).await;
     assert!(
         waited.contains(&"waiting for concurrency group `deploy`".to_string()),
         "{waited:?}"
@@ -282,7 +352,7 @@ async fn a_run_whose_workflow_no_longer_matches_ends_skipped_without_starting() 
     let other = DEPLOY.replace("names: [deploy]", "names: [other]");
     std::fs::write(s.dir.path().join("hooks/deploy.yml"), other).unwrap();
     s.run_queued(Vec::new()).await;
-    let row = s.run_row(id);
+    let row = s.run_row(id).await;
     assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Skipped)));
     assert_eq!(
         row.reason.as_deref(),
@@ -303,13 +373,13 @@ async fn a_secret_the_tenant_lacks_fails_the_run_before_anything_starts() {
         panic!("one run")
     };
     s.run_queued(Vec::new()).await;
-    let row = s.run_row(id);
+    let row = s.run_row(id).await;
     assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Failure)));
     let reason = row.reason.unwrap_or_default();
     assert!(reason.contains("DEPLOY_TOKEN"), "{reason}");
     // Taken by this instance (claimed: in progress), then ended before any job started.
     assert_eq!(
-        s.history(id),
+        s.history(id).await,
         [Status::Queued, Status::InProgress, Status::Completed]
     );
     assert!(fake.calls().is_empty(), "{:?}", fake.calls());
@@ -317,8 +387,17 @@ async fn a_secret_the_tenant_lacks_fails_the_run_before_anything_starts() {
 
 #[tokio::test]
 async fn a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt() {
+    a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt_on_postgres() {
+    a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt_on(On::Postgres).await
+}
+
+async fn a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt_on(on: On) {
     let fake = Arc::new(FakeBackend::new());
-    let mut s = setup(fake.clone(), DEPLOY);
+    let mut s = setup_on(on, fake.clone(), DEPLOY).await;
     let [id] = s.accept("1", "{}").await[..] else {
         panic!("one run")
     };
@@ -335,9 +414,9 @@ async fn a_run_left_in_progress_by_a_crash_runs_again_as_its_next_attempt() {
     s.app.runs.store.flush().await.unwrap();
     let recovered = recover(&s.app).await.unwrap();
     assert_eq!(recovered, [id], "handed to the scheduler once");
-    assert_eq!(s.run_row(id).attempt, 2);
+    assert_eq!(s.run_row(id).await.attempt, 2);
     s.run_queued(recovered).await;
-    let row = s.run_row(id);
+    let row = s.run_row(id).await;
     assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Success)));
     assert_eq!(row.attempt, 2);
     let runs = fake
@@ -468,15 +547,24 @@ impl ContainerBackend for Held {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once() {
+    a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once_on_postgres() {
+    a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once_on(On::Postgres).await
+}
+
+async fn a_queued_run_whose_hand_over_was_lost_is_swept_up_and_runs_once_on(on: On) {
     let backend = Arc::new(FakeBackend::new());
-    let mut s = setup(backend.clone(), DEPLOY);
+    let mut s = setup_on(on, backend.clone(), DEPLOY).await;
     let id = s.accept("lost", "{}").await[0];
     // As when the request that recorded it was dropped before handing it over (so it was
     // never counted as waiting either).
     s.lose_queue();
     s.app.runs.metrics.queue_depth.store(0, Ordering::Relaxed);
     run_until_ended(&mut s, id, Vec::new()).await;
-    assert_succeeded_once(&s, id);
+    assert_succeeded_once(&s, id).await;
     assert_eq!(s.app.runs.metrics.queue_depth.load(Ordering::Relaxed), 0);
 }
 
@@ -493,7 +581,7 @@ async fn a_run_handed_over_twice_starts_once() {
         .fetch_add(1, Ordering::Relaxed);
     run_until_ended(&mut s, id, vec![id]).await;
     assert_eq!(
-        s.history(id),
+        s.history(id).await,
         [Status::Queued, Status::InProgress, Status::Completed]
     );
     let starts = backend
@@ -515,7 +603,7 @@ async fn a_run_no_longer_queued_is_not_claimed_again() {
         !s.app.runs.store.claim(id).await.unwrap(),
         "in progress: not again"
     );
-    assert_eq!(s.run_row(id).status, Status::InProgress);
+    assert_eq!(s.run_row(id).await.status, Status::InProgress);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -535,7 +623,7 @@ async fn queued_runs_wait_while_the_runtime_does_not_answer_and_run_when_it_does
     let id = s.accept("waits", "{}").await[0];
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(
-        s.run_row(id).status,
+        s.run_row(id).await.status,
         Status::Queued,
         "no run starts meanwhile"
     );
@@ -548,12 +636,12 @@ async fn queued_runs_wait_while_the_runtime_does_not_answer_and_run_when_it_does
         backend.calls()
     );
     backend.unreachable(false);
-    while s.run_row(id).status != Status::Completed && std::time::Instant::now() < deadline {
+    while s.run_row(id).await.status != Status::Completed && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     stop.cancel();
     sched.await.unwrap();
     watch.await.unwrap();
     s.app.runs.store.flush().await.unwrap();
-    assert_succeeded_once(&s, id);
+    assert_succeeded_once(&s, id).await;
 }

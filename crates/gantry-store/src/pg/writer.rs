@@ -1,0 +1,312 @@
+//! The PostgreSQL writer: the same contract as SQLite's (`crate::writer`) — one task owns
+//! the writes and commits in groups: every message waiting when a transaction starts goes
+//! into it, and answers are sent only after its COMMIT (which PostgreSQL makes durable
+//! before answering). It runs on a thread of its own with a one-thread Tokio runtime, so
+//! `Store::send` works from sync code and the writer outlives no caller's runtime.
+//!
+//! PostgreSQL gives up a whole transaction at the first failed statement, so each change and
+//! request runs in a savepoint: one refused change is undone alone and the rest commit. When
+//! the server cannot be reached or fails (not the statement), nothing is dropped: changes are
+//! held, in order, and written with the next transaction that commits; requests are answered
+//! "unavailable"; the writer tries again every [`RETRY`].
+
+use super::apply;
+use crate::apply::Ctx;
+use crate::error::{is_pg_fault, pg, StoreError};
+use crate::health::Health;
+use crate::write::{Msg, Op};
+use crate::writer::{refuse, Reply, BATCH, RETRY, TRANSACTION};
+use deadpool_postgres::{Pool, Transaction};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tokio_postgres::error::SqlState;
+
+struct Writer {
+    /// The writer's own connection (a pool of one, so that a lost connection is replaced).
+    pool: Pool,
+    owner: String,
+    seqs: HashMap<i64, i64>,
+    health: Arc<Health>,
+    pending: Vec<Op>,
+    retry_at: Option<Instant>,
+}
+
+/// Starts the writer thread; `pool` is its own.
+pub fn start(
+    pool: Pool,
+    rx: mpsc::Receiver<Msg>,
+    owner: &str,
+    health: Arc<Health>,
+) -> Result<(), StoreError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let w = Writer {
+        pool,
+        owner: owner.to_string(),
+        seqs: HashMap::new(),
+        health,
+        pending: Vec::new(),
+        retry_at: None,
+    };
+    std::thread::Builder::new()
+        .name("gantry-store-pg".into())
+        .spawn(move || rt.block_on(w.run(rx)))?;
+    Ok(())
+}
+
+/// Runs `work` on `t`, which holds the savepoint `op` (set at [`begin`], set again after
+/// every operation). `Ok(Err)`: the operation was refused and undone; `Err`: the server
+/// failed (the transaction is lost). One round trip per operation besides its own
+/// statements: the savepoint is released and set again in one.
+async fn savepoint<T>(
+    t: &Transaction<'_>,
+    work: impl Future<Output = Result<T, tokio_postgres::Error>>,
+) -> Result<Result<T, tokio_postgres::Error>, tokio_postgres::Error> {
+    match work.await {
+        Ok(v) => t
+            .batch_execute("RELEASE SAVEPOINT op; SAVEPOINT op")
+            .await
+            .map(|()| Ok(v)),
+        Err(e) if is_pg_fault(&e) => Err(e),
+        // The savepoint stays, for the next operation.
+        Err(e) => t
+            .batch_execute("ROLLBACK TO SAVEPOINT op")
+            .await
+            .map(|()| Err(e)),
+    }
+}
+
+/// Runs `$work` (with the transaction as `$t`) in a savepoint unless the transaction
+/// failed already. `None`: not run, or the server failed under it (`$fault` says why).
+macro_rules! scoped {
+    ($tx:expr, $fault:expr, |$t:ident| $work:expr) => {
+        match ($fault.is_none(), $tx.as_ref()) {
+            (true, Some($t)) => match savepoint($t, $work).await {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    *$fault = Some(pg("write")(e));
+                    None
+                }
+            },
+            _ => None,
+        }
+    };
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
+        loop {
+            let (batch, open) = match self.retry_at {
+                None => collect(&mut rx).await,
+                Some(at) => self.hold(&mut rx, at).await,
+            };
+            if !batch.is_empty() || self.retry_at.is_some() {
+                self.commit(batch).await;
+            }
+            if !open {
+                if !self.pending.is_empty() {
+                    tracing::error!(
+                        changes = self.pending.len(),
+                        "the run store closes with changes it could not write; runs left in progress are marked at the next start"
+                    );
+                }
+                return;
+            }
+        }
+    }
+
+    /// While down, until `at`: keeps the changes that arrive (up to the bound) and answers
+    /// requests "unavailable" at once.
+    async fn hold(&mut self, rx: &mut mpsc::Receiver<Msg>, at: Instant) -> (Vec<Msg>, bool) {
+        loop {
+            if Instant::now() >= at {
+                return (Vec::new(), true);
+            }
+            if self.pending.len() >= BATCH {
+                tokio::time::sleep_until(at.into()).await;
+                return (Vec::new(), true);
+            }
+            match tokio::time::timeout_at(at.into(), rx.recv()).await {
+                Err(_) => return (Vec::new(), true),
+                Ok(None) => return (Vec::new(), false),
+                Ok(Some(Msg::Write(op))) => {
+                    self.pending.push(op);
+                    self.health.set_held(self.pending.len());
+                }
+                Ok(Some(Msg::Flush(reply))) if self.pending.is_empty() => {
+                    Reply::Unit(reply, Some(Ok(()))).send(None);
+                }
+                Ok(Some(request)) => {
+                    let cause = self.health.cause();
+                    refuse(request).send(cause.as_deref().or(Some("the store is down")));
+                }
+            }
+        }
+    }
+
+    /// One transaction: what is held, then `batch`, in order; then every request answered.
+    async fn commit(&mut self, batch: Vec<Msg>) {
+        let mut replies = Vec::new();
+        let result = self.transaction(batch, &mut replies).await;
+        let failure = result.as_ref().err().map(ToString::to_string);
+        match &failure {
+            None => {
+                self.pending.clear();
+                self.health.set_held(0);
+                self.retry_at = None;
+                if self.health.recovered() {
+                    tracing::info!("the run store writes again; taking events again");
+                }
+            }
+            Some(cause) => {
+                self.seqs.clear();
+                self.retry_at = Some(Instant::now() + RETRY);
+                self.health.set_held(self.pending.len());
+                if self.health.failed(cause) {
+                    tracing::error!(
+                        cause = %cause,
+                        held = self.pending.len(),
+                        "the run store cannot write: events are refused until it can; its changes are kept and written then"
+                    );
+                }
+            }
+        }
+        for r in replies {
+            r.send(failure.as_deref());
+        }
+    }
+
+    async fn transaction(
+        &mut self,
+        batch: Vec<Msg>,
+        replies: &mut Vec<Reply>,
+    ) -> Result<(), StoreError> {
+        let idle = batch.is_empty() && self.pending.is_empty();
+        let Writer {
+            pool,
+            owner,
+            seqs,
+            pending,
+            ..
+        } = self;
+        let mut fault: Option<StoreError> = None;
+        let mut conn = pool.get().await.map_err(|e| fault = Some(e.into())).ok();
+        let mut tx = None;
+        if let Some(c) = conn.as_mut() {
+            tx = begin(c).await.map_err(|e| fault = Some(e)).ok();
+        }
+        let mut cx = Ctx { owner, seqs };
+        for op in pending.iter() {
+            change(&tx, &mut fault, op, &mut cx).await;
+        }
+        for msg in batch {
+            let Msg::Write(op) = msg else {
+                replies.push(request(&tx, &mut fault, cx.owner, msg).await);
+                continue;
+            };
+            change(&tx, &mut fault, &op, &mut cx).await;
+            pending.push(op);
+        }
+        if idle {
+            if let Some(Err(e)) = scoped!(tx, &mut fault, |t| apply::probe(t, cx.owner)) {
+                fault = Some(pg("probe")(e));
+            }
+        }
+        let outcome = match (tx, fault) {
+            (_, Some(e)) => Err(e),
+            (Some(tx), None) => tx.commit().await.map_err(pg("commit")),
+            (None, None) => Ok(()),
+        };
+        outcome
+    }
+}
+
+/// Any number, the same for every instance: the lock each writer's transaction takes first.
+const WRITERS: i64 = 0x6761_6e74_7277;
+
+/// Begins a writer's transaction, taking the writers' lock first: instances sharing the
+/// store write one at a time, as SQLite's `BEGIN IMMEDIATE` makes them. Without it two
+/// writers' groups inserting the same events in different orders deadlock (seen with two
+/// instances given the same 100 deliveries at once), and PostgreSQL gives one group up.
+/// Then sets the savepoint the first operation runs in (see [`savepoint`]).
+async fn begin(c: &mut deadpool_postgres::Object) -> Result<Transaction<'_>, StoreError> {
+    let tx = c.transaction().await.map_err(pg("begin"))?;
+    let lock = format!("SELECT pg_advisory_xact_lock({WRITERS}); SAVEPOINT op");
+    tx.batch_execute(&lock)
+        .await
+        .map_err(pg("take the writers' lock"))?;
+    Ok(tx)
+}
+
+/// Takes the first message (waiting for it) and whatever else waits; false when every
+/// handle is gone.
+async fn collect(rx: &mut mpsc::Receiver<Msg>) -> (Vec<Msg>, bool) {
+    let Some(first) = rx.recv().await else {
+        return (Vec::new(), false);
+    };
+    let mut batch = vec![first];
+    while batch.len() < TRANSACTION {
+        match rx.try_recv() {
+            Ok(m) => batch.push(m),
+            Err(_) => break,
+        }
+    }
+    (batch, true)
+}
+
+/// Applies a change; a refused one is said and dropped.
+async fn change(
+    tx: &Option<Transaction<'_>>,
+    fault: &mut Option<StoreError>,
+    op: &Op,
+    cx: &mut Ctx<'_>,
+) {
+    if let Some(Err(e)) = scoped!(tx, fault, |t| apply::write(t, op, cx)) {
+        tracing::error!(run = op.run(), error = %e, "the run store refused a change; it is dropped");
+    }
+}
+
+/// A request in the transaction, and its answer to send after it.
+async fn request(
+    tx: &Option<Transaction<'_>>,
+    fault: &mut Option<StoreError>,
+    owner: &str,
+    msg: Msg,
+) -> Reply {
+    match msg {
+        Msg::Accept {
+            event,
+            runs,
+            respond,
+            reply,
+        } => {
+            let id = event.id.clone();
+            let mut r = scoped!(tx, fault, |t| apply::accept(t, owner, event, runs, respond));
+            // Another instance recorded the same event meanwhile (its COMMIT came first):
+            // what it recorded is the answer, as for any redelivery.
+            if let Some(Err(e)) = &r {
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                    if let Some(Ok(Some(before))) = scoped!(tx, fault, |t| apply::recorded(t, &id))
+                    {
+                        r = Some(Ok(before));
+                    }
+                }
+            }
+            Reply::Accepted(reply, r.map(|r| r.map_err(pg("record event"))))
+        }
+        Msg::Requeue { run, reply } => {
+            let r = scoped!(tx, fault, |t| apply::requeue(t, owner, run));
+            Reply::Unit(reply, r.map(|r| r.map_err(pg("requeue run"))))
+        }
+        Msg::Claim { run, reply } => {
+            let r = scoped!(tx, fault, |t| apply::claim(t, owner, run));
+            Reply::Claimed(reply, r.map(|r| r.map_err(pg("claim run"))))
+        }
+        Msg::Flush(reply) => Reply::Unit(reply, Some(Ok(()))),
+        Msg::Write(_) => unreachable!("changes are applied by the transaction itself"),
+    }
+}

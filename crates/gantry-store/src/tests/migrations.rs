@@ -1,0 +1,78 @@
+//! PostgreSQL's schema migrations: from an empty database to the latest version, and from
+//! the version before the latest (with rows in it) to the latest; applying them again
+//! changes nothing.
+
+use super::{all_runs, Backend, Place};
+use crate::pg::migrate::{latest, migrate, version, MIGRATIONS};
+
+async fn pool_of(place: &Place) -> deadpool_postgres::Object {
+    let cfg = place
+        .config()
+        .postgres()
+        .unwrap()
+        .expect("a PostgreSQL place");
+    crate::pg::pool(&cfg, 1).unwrap().get().await.unwrap()
+}
+
+async fn applied(c: &deadpool_postgres::Object) -> Vec<i64> {
+    let rows = c
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.get(0)).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_database_is_migrated_to_the_latest_version_once() {
+    let place = Backend::Postgres.place().await;
+    let mut c = pool_of(&place).await;
+    assert_eq!(version(&c).await.unwrap(), 0, "empty: no schema yet");
+    let want: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+    assert_eq!(migrate(&mut c, latest()).await.unwrap(), latest());
+    assert_eq!(applied(&c).await, want);
+    assert_eq!(migrate(&mut c, latest()).await.unwrap(), latest());
+    assert_eq!(applied(&c).await, want, "applied once");
+    let store = place.open().await;
+    assert!(all_runs(&store).await.is_empty());
+}
+
+/// A database at the version before the latest, with an event and a run recorded then, is
+/// upgraded at open: the run is still there and reads as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_previous_version_is_migrated_to_the_latest_keeping_its_rows() {
+    let place = Backend::Postgres.place().await;
+    let mut c = pool_of(&place).await;
+    let previous = latest() - 1;
+    assert_eq!(migrate(&mut c, previous).await.unwrap(), previous);
+    c.batch_execute(
+        "INSERT INTO events (id, source, name, received_at, payload, response) VALUES ('old', 'github', 'push', 1, '{}', '');
+         INSERT INTO runs (event_id, workflow_file, workflow_name, status, created_at) VALUES ('old', 'w.yml', 'w', 'queued', 1);",
+    )
+    .await
+    .unwrap();
+    let store = place.open().await;
+    assert_eq!(version(&c).await.unwrap(), latest());
+    let runs = all_runs(&store).await;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].event_id.as_str(), runs[0].workflow_file.as_str()),
+        ("old", "w.yml")
+    );
+    // The run has no owner: this instance (any instance) may claim it.
+    assert!(store.claim(runs[0].id).await.unwrap());
+}
+
+/// Instances starting together on an empty database: each migration is applied once (the
+/// advisory lock), and both open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_apply_each_migration_once() {
+    let place = Backend::Postgres.place().await;
+    let (a, b) = tokio::join!(place.open_as("a"), place.open_as("b"));
+    let c = pool_of(&place).await;
+    let want: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+    assert_eq!(applied(&c).await, want);
+    assert!(all_runs(&a).await.is_empty() && all_runs(&b).await.is_empty());
+}

@@ -13,6 +13,7 @@ mod apply;
 pub mod config;
 mod error;
 mod health;
+mod held;
 mod pg;
 pub mod read;
 mod rows;

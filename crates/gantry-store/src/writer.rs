@@ -12,9 +12,9 @@
 use super::apply::{self, Ctx};
 use super::error::{is_store_fault, StoreError};
 use super::health::Health;
+use super::held::Held;
 use super::write::{Accepted, Msg, Op};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::runtime::Runtime;
@@ -31,13 +31,8 @@ struct Writer {
     conn: Connection,
     /// The instance recording runs (several instances of a group may share one store).
     owner: String,
-    /// Next log sequence number per run.
-    seqs: HashMap<i64, i64>,
-    health: Arc<Health>,
-    /// Changes received and not committed yet, oldest first.
-    pending: Vec<Op>,
-    /// While the store is down: when to try again.
-    retry_at: Option<Instant>,
+    /// The sequence numbers, changes not written yet and health.
+    held: Held,
 }
 
 /// An answer, sent once the transaction's fate is known. `None`: the request was not
@@ -71,10 +66,7 @@ pub fn start(
     let w = Writer {
         conn,
         owner: owner.to_string(),
-        seqs: HashMap::new(),
-        health,
-        pending: Vec::new(),
-        retry_at: None,
+        held: Held::new(health),
     };
     std::thread::Builder::new()
         .name("gantry-store".into())
@@ -85,20 +77,15 @@ pub fn start(
 impl Writer {
     fn run(mut self, mut rx: mpsc::Receiver<Msg>, rt: &Runtime) {
         loop {
-            let (batch, open) = match self.retry_at {
+            let (batch, open) = match self.held.retry_at {
                 None => collect(&mut rx, rt),
                 Some(at) => self.hold(&mut rx, rt, at),
             };
-            if !batch.is_empty() || self.retry_at.is_some() {
+            if !batch.is_empty() || self.held.retry_at.is_some() {
                 self.commit(batch);
             }
             if !open {
-                if !self.pending.is_empty() {
-                    tracing::error!(
-                        changes = self.pending.len(),
-                        "the run store closes with changes it could not write; runs left in progress are marked at the next start"
-                    );
-                }
+                self.held.close();
                 return;
             }
         }
@@ -117,7 +104,7 @@ impl Writer {
             if now >= at {
                 return (Vec::new(), true);
             }
-            if self.pending.len() >= BATCH {
+            if self.held.full() {
                 std::thread::sleep(at - now);
                 return (Vec::new(), true);
             }
@@ -125,18 +112,7 @@ impl Writer {
             match rt.block_on(next) {
                 Err(_) => return (Vec::new(), true),
                 Ok(None) => return (Vec::new(), false),
-                Ok(Some(Msg::Write(op))) => {
-                    self.pending.push(op);
-                    self.health.set_held(self.pending.len());
-                }
-                // Nothing held: everything sent before is on disk already.
-                Ok(Some(Msg::Flush(reply))) if self.pending.is_empty() => {
-                    Reply::Unit(reply, Some(Ok(()))).send(None);
-                }
-                Ok(Some(request)) => {
-                    let cause = self.health.cause();
-                    refuse(request).send(cause.as_deref().or(Some("the store is down")));
-                }
+                Ok(Some(msg)) => self.held.keep(msg),
             }
         }
     }
@@ -147,43 +123,13 @@ impl Writer {
         let mut replies = Vec::new();
         let result = self.transaction(batch, &mut replies);
         let failure = result.as_ref().err().map(ToString::to_string);
-        match &failure {
-            None => {
-                self.pending.clear();
-                self.health.set_held(0);
-                self.retry_at = None;
-                if self.health.recovered() {
-                    tracing::info!("the run store writes again; taking events again");
-                }
-            }
-            Some(cause) => {
-                // Sequence numbers may be ahead of what was committed; read them again.
-                self.seqs.clear();
-                self.retry_at = Some(Instant::now() + RETRY);
-                self.health.set_held(self.pending.len());
-                if self.health.failed(cause) {
-                    tracing::error!(
-                        cause = %cause,
-                        held = self.pending.len(),
-                        "the run store cannot write: events are refused until it can; its changes are kept and written then"
-                    );
-                }
-            }
-        }
-        for r in replies {
-            r.send(failure.as_deref());
-        }
+        self.held.settle(failure, replies);
     }
 
     fn transaction(&mut self, batch: Vec<Msg>, replies: &mut Vec<Reply>) -> rusqlite::Result<()> {
-        let idle = batch.is_empty() && self.pending.is_empty();
-        let Writer {
-            conn,
-            owner,
-            seqs,
-            pending,
-            ..
-        } = self;
+        let idle = batch.is_empty() && self.held.pending.is_empty();
+        let Writer { conn, owner, held } = self;
+        let Held { seqs, pending, .. } = held;
         let mut fault = None;
         // IMMEDIATE: the write lock is taken at BEGIN, where the busy timeout waits for
         // another instance sharing the store. A deferred transaction reads first and

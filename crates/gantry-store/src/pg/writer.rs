@@ -14,10 +14,10 @@ use super::apply;
 use crate::apply::Ctx;
 use crate::error::{is_pg_fault, pg, StoreError};
 use crate::health::Health;
+use crate::held::Held;
 use crate::write::{Msg, Op};
-use crate::writer::{refuse, Reply, BATCH, RETRY, TRANSACTION};
+use crate::writer::{Reply, TRANSACTION};
 use deadpool_postgres::{Pool, Transaction};
-use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,10 +28,7 @@ struct Writer {
     /// The writer's own connection (a pool of one, so that a lost connection is replaced).
     pool: Pool,
     owner: String,
-    seqs: HashMap<i64, i64>,
-    health: Arc<Health>,
-    pending: Vec<Op>,
-    retry_at: Option<Instant>,
+    held: Held,
 }
 
 /// Starts the writer thread; `pool` is its own.
@@ -47,10 +44,7 @@ pub fn start(
     let w = Writer {
         pool,
         owner: owner.to_string(),
-        seqs: HashMap::new(),
-        health,
-        pending: Vec::new(),
-        retry_at: None,
+        held: Held::new(health),
     };
     std::thread::Builder::new()
         .name("gantry-store-pg".into())
@@ -100,20 +94,15 @@ macro_rules! scoped {
 impl Writer {
     async fn run(mut self, mut rx: mpsc::Receiver<Msg>) {
         loop {
-            let (batch, open) = match self.retry_at {
+            let (batch, open) = match self.held.retry_at {
                 None => collect(&mut rx).await,
                 Some(at) => self.hold(&mut rx, at).await,
             };
-            if !batch.is_empty() || self.retry_at.is_some() {
+            if !batch.is_empty() || self.held.retry_at.is_some() {
                 self.commit(batch).await;
             }
             if !open {
-                if !self.pending.is_empty() {
-                    tracing::error!(
-                        changes = self.pending.len(),
-                        "the run store closes with changes it could not write; runs left in progress are marked at the next start"
-                    );
-                }
+                self.held.close();
                 return;
             }
         }
@@ -126,24 +115,14 @@ impl Writer {
             if Instant::now() >= at {
                 return (Vec::new(), true);
             }
-            if self.pending.len() >= BATCH {
+            if self.held.full() {
                 tokio::time::sleep_until(at.into()).await;
                 return (Vec::new(), true);
             }
             match tokio::time::timeout_at(at.into(), rx.recv()).await {
                 Err(_) => return (Vec::new(), true),
                 Ok(None) => return (Vec::new(), false),
-                Ok(Some(Msg::Write(op))) => {
-                    self.pending.push(op);
-                    self.health.set_held(self.pending.len());
-                }
-                Ok(Some(Msg::Flush(reply))) if self.pending.is_empty() => {
-                    Reply::Unit(reply, Some(Ok(()))).send(None);
-                }
-                Ok(Some(request)) => {
-                    let cause = self.health.cause();
-                    refuse(request).send(cause.as_deref().or(Some("the store is down")));
-                }
+                Ok(Some(msg)) => self.held.keep(msg),
             }
         }
     }
@@ -153,31 +132,7 @@ impl Writer {
         let mut replies = Vec::new();
         let result = self.transaction(batch, &mut replies).await;
         let failure = result.as_ref().err().map(ToString::to_string);
-        match &failure {
-            None => {
-                self.pending.clear();
-                self.health.set_held(0);
-                self.retry_at = None;
-                if self.health.recovered() {
-                    tracing::info!("the run store writes again; taking events again");
-                }
-            }
-            Some(cause) => {
-                self.seqs.clear();
-                self.retry_at = Some(Instant::now() + RETRY);
-                self.health.set_held(self.pending.len());
-                if self.health.failed(cause) {
-                    tracing::error!(
-                        cause = %cause,
-                        held = self.pending.len(),
-                        "the run store cannot write: events are refused until it can; its changes are kept and written then"
-                    );
-                }
-            }
-        }
-        for r in replies {
-            r.send(failure.as_deref());
-        }
+        self.held.settle(failure, replies);
     }
 
     async fn transaction(
@@ -185,14 +140,9 @@ impl Writer {
         batch: Vec<Msg>,
         replies: &mut Vec<Reply>,
     ) -> Result<(), StoreError> {
-        let idle = batch.is_empty() && self.pending.is_empty();
-        let Writer {
-            pool,
-            owner,
-            seqs,
-            pending,
-            ..
-        } = self;
+        let idle = batch.is_empty() && self.held.pending.is_empty();
+        let Writer { pool, owner, held } = self;
+        let Held { seqs, pending, .. } = held;
         let mut fault: Option<StoreError> = None;
         let mut conn = pool.get().await.map_err(|e| fault = Some(e.into())).ok();
         let mut tx = None;

@@ -213,7 +213,7 @@ async fn swept<B: ContainerBackend>(
         return;
     };
     let before = now_ms() - app.settings.sweep.as_millis() as i64;
-    let ids = match read::queued_before(c, &app.settings.instance, before, room).await {
+    let ids = match read::queued_before(c, before, room).await {
         Ok(ids) => ids,
         Err(e) => return tracing::error!(error = %e, "sweeping the store for queued runs"),
     };

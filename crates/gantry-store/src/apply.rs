@@ -110,7 +110,7 @@ fn undo_accept(c: &Connection, event_id: &str, runs: &[i64]) -> rusqlite::Result
 
 pub fn requeue(c: &Connection, owner: &str, run: i64) -> rusqlite::Result<()> {
     c.execute(
-        "UPDATE runs SET status = ?3, conclusion = NULL, started_at = NULL, finished_at = NULL, reason = NULL, attempt = attempt + 1, owner = ?2 WHERE id = ?1",
+        "UPDATE runs SET status = ?3, conclusion = NULL, started_at = NULL, finished_at = NULL, reason = NULL, attempt = attempt + 1, owner = ?2, lease_until = NULL WHERE id = ?1",
         params![run, owner, Status::Queued],
     )?;
     c.execute("DELETE FROM jobs WHERE run_id = ?1", [run])?;
@@ -118,15 +118,23 @@ pub fn requeue(c: &Connection, owner: &str, run: i64) -> rusqlite::Result<()> {
     change(c, run, (None, None), (Status::Queued, None, None), now_ms())
 }
 
-/// Takes run `run` for instance `owner` when it is queued for it (see `Msg::Claim`).
-pub fn claim(c: &Connection, owner: &str, run: i64) -> rusqlite::Result<bool> {
+/// Takes run `run` for instance `owner` when it is queued (any instance's: see
+/// `Msg::Claim`), with a lease of `lease` ms.
+pub fn claim(c: &Connection, owner: &str, run: i64, lease: i64) -> rusqlite::Result<bool> {
     let at = now_ms();
     let taken = c
         .prepare_cached(
-            "UPDATE runs SET status = ?3, started_at = ?4, owner = ?2
-             WHERE id = ?1 AND status = ?5 AND (owner = ?2 OR owner = '')",
+            "UPDATE runs SET status = ?3, started_at = ?4, owner = ?2, lease_until = ?4 + ?6
+             WHERE id = ?1 AND status = ?5",
         )?
-        .execute(params![run, owner, Status::InProgress, at, Status::Queued])?;
+        .execute(params![
+            run,
+            owner,
+            Status::InProgress,
+            at,
+            Status::Queued,
+            lease
+        ])?;
     if taken == 0 {
         return Ok(false);
     }
@@ -135,10 +143,10 @@ pub fn claim(c: &Connection, owner: &str, run: i64) -> rusqlite::Result<bool> {
 }
 
 /// A status and the conclusion and reason beside it.
-type Change<'a> = (Status, Option<&'a str>, Option<&'a str>);
+pub(crate) type Change<'a> = (Status, Option<&'a str>, Option<&'a str>);
 
 /// Appends to the status history (`changes`), at the run's current attempt.
-fn change(
+pub(crate) fn change(
     c: &Connection,
     run: i64,
     (job, step): (Option<&str>, Option<&str>),

@@ -4,6 +4,7 @@
 //! configuration itself nor shown in logs, errors or `Debug`.
 
 use super::error::StoreError;
+use super::lease::DEFAULT_LEASE;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -15,6 +16,9 @@ pub struct StoreConfig {
     pub password_env: Option<String>,
     /// The file holding the PostgreSQL password (a trailing newline is not part of it).
     pub password_file: Option<PathBuf>,
+    /// How long (seconds) a claimed run is held without a renewal before another instance
+    /// takes it over (`crate::lease`); 30 when not set.
+    pub lease_secs: Option<u64>,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -23,11 +27,18 @@ impl std::fmt::Debug for StoreConfig {
             .field("url", &self.url.as_deref().map(redact))
             .field("password_env", &self.password_env)
             .field("password_file", &self.password_file)
+            .field("lease_secs", &self.lease_secs)
             .finish()
     }
 }
 
 impl StoreConfig {
+    /// The lease of a claimed run: `lease_secs` (at least 1), else [`DEFAULT_LEASE`].
+    pub fn lease(&self) -> std::time::Duration {
+        self.lease_secs
+            .map_or(DEFAULT_LEASE, |s| std::time::Duration::from_secs(s.max(1)))
+    }
+
     /// The PostgreSQL connection settings, password included; `None`: the store is SQLite.
     pub fn postgres(&self) -> Result<Option<tokio_postgres::Config>, StoreError> {
         let Some(url) = &self.url else {
@@ -116,6 +127,7 @@ mod tests {
             url: Some("postgres://gantry:inline@127.0.0.1/db".into()),
             password_env: env.map(Into::into),
             password_file: file.map(Into::into),
+            ..Default::default()
         };
         let pw = |c: &StoreConfig| {
             c.postgres()

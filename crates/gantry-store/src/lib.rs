@@ -14,6 +14,8 @@ pub mod config;
 mod error;
 mod health;
 mod held;
+pub mod lease;
+mod lease_apply;
 mod pg;
 pub mod read;
 mod rows;
@@ -25,6 +27,7 @@ mod writer;
 
 pub use config::StoreConfig;
 pub use error::StoreError;
+pub use lease::{Lease, TakeOver, Taken, DEFAULT_LEASE};
 pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, Reader, RunRow, StepRow};
 pub use status::{Progress, Status, UnknownStatus};
 pub use write::{Accepted, Answer, NewEvent, NewRun, Op, Store};

@@ -8,6 +8,7 @@
 //! a handler (rusqlite's connection is `Send`, not `Sync`); nothing else contends for it.
 
 use super::error::StoreError;
+use super::lease::Lease;
 use super::pg;
 use super::sqlite_read;
 use super::status::Status;
@@ -114,17 +115,20 @@ pub async fn run_origin(
     }
 }
 
-/// Up to `limit` queued runs of instance `owner` (or of no instance) recorded before
-/// `before` (ms), oldest first: what a sweep hands to the scheduler.
-pub async fn queued_before(
-    r: &Reader,
-    owner: &str,
-    before: i64,
-    limit: usize,
-) -> Result<Vec<i64>, StoreError> {
+/// Up to `limit` queued runs (any instance's: any instance runs any queued run) recorded
+/// before `before` (ms), oldest first: what a sweep hands to the scheduler.
+pub async fn queued_before(r: &Reader, before: i64, limit: usize) -> Result<Vec<i64>, StoreError> {
     match r {
-        Reader::Sqlite(c) => on(c, |c| sqlite_read::queued_before(c, owner, before, limit)),
-        Reader::Postgres(c) => pg::read::queued_before(c, owner, before, limit).await,
+        Reader::Sqlite(c) => on(c, |c| sqlite_read::queued_before(c, before, limit)),
+        Reader::Postgres(c) => pg::read::queued_before(c, before, limit).await,
+    }
+}
+
+/// A run's lease (see [`crate::lease`]); `None`: no such run.
+pub async fn lease(r: &Reader, run: i64) -> Result<Option<Lease>, StoreError> {
+    match r {
+        Reader::Sqlite(c) => on(c, |c| sqlite_read::lease(c, run)),
+        Reader::Postgres(c) => pg::read::lease(c, run).await,
     }
 }
 

@@ -100,17 +100,28 @@ pub fn create(c: &Connection) -> Result<(), StoreError> {
     c.execute_batch(SCHEMA).map_err(sql("create tables"))?;
     // Added after the first release: the instance that recorded (and runs) a run, so that
     // instances sharing a store recover only their own runs after a crash.
-    let has_owner: bool = c
-        .query_row(
-            "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = 'owner'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_err(sql("inspect runs"))?
-        > 0;
-    if !has_owner {
+    if !has_column(c, "owner")? {
         c.execute_batch("ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
             .map_err(sql("add runs.owner"))?;
     }
+    // Added with leases (`crate::lease`): until when the claiming instance holds a run in
+    // progress; NULL for runs claimed before (never taken over).
+    if !has_column(c, "lease_until")? {
+        c.execute_batch(
+            "ALTER TABLE runs ADD COLUMN lease_until INTEGER;
+             CREATE INDEX IF NOT EXISTS runs_lease ON runs (lease_until) WHERE status = 'in_progress';",
+        )
+        .map_err(sql("add runs.lease_until"))?;
+    }
     Ok(())
+}
+
+fn has_column(c: &Connection, name: &str) -> Result<bool, StoreError> {
+    c.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('runs') WHERE name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
+    .map_err(sql("inspect runs"))
 }

@@ -3,6 +3,7 @@
 //! status history of a run, and where a run's event came from (its tenant).
 
 use super::error::{sql, StoreError};
+use super::lease::Lease;
 use super::rows::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow};
 use super::status::{conclusion_at, Status};
 use gantry_engine::Conclusion;
@@ -205,24 +206,16 @@ pub fn run_origin(
     .map_err(sql("read a run's origin"))
 }
 
-/// Up to `limit` queued runs of instance `owner` (or of no instance) recorded before
-/// `before` (ms), oldest first: what a sweep hands to the scheduler.
-pub fn queued_before(
-    c: &Connection,
-    owner: &str,
-    before: i64,
-    limit: usize,
-) -> Result<Vec<i64>, StoreError> {
+/// Up to `limit` queued runs (any instance's) recorded before `before` (ms), oldest first:
+/// what a sweep hands to the scheduler.
+pub fn queued_before(c: &Connection, before: i64, limit: usize) -> Result<Vec<i64>, StoreError> {
     let mut s = c
         .prepare_cached(
-            "SELECT id FROM runs WHERE status = ?1 AND (owner = ?2 OR owner = '') AND created_at < ?3
-             ORDER BY id LIMIT ?4",
+            "SELECT id FROM runs WHERE status = ?1 AND created_at < ?2 ORDER BY id LIMIT ?3",
         )
         .map_err(sql("queued runs"))?;
     let ids = s
-        .query_map(params![Status::Queued, owner, before, limit as i64], |r| {
-            r.get(0)
-        })
+        .query_map(params![Status::Queued, before, limit as i64], |r| r.get(0))
         .map_err(sql("queued runs"))?
         .collect::<Result<Vec<i64>, _>>()
         .map_err(sql("queued runs"))?;
@@ -240,4 +233,20 @@ pub fn counts(c: &Connection) -> Result<Vec<(Status, Option<Conclusion>, i64)>, 
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql("count runs"))?;
     Ok(rows)
+}
+
+/// A run's lease; `None`: no such run.
+pub fn lease(c: &Connection, run: i64) -> Result<Option<Lease>, StoreError> {
+    c.query_row(
+        "SELECT owner, lease_until FROM runs WHERE id = ?1",
+        [run],
+        |r| {
+            Ok(Lease {
+                owner: r.get(0)?,
+                until: r.get(1)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(sql("read a run's lease"))
 }

@@ -9,6 +9,7 @@
 use super::config::{redact, StoreConfig};
 use super::error::StoreError;
 use super::health::Health;
+use super::lease::{self, TakeOver, Taken, DEFAULT_LEASE};
 use super::read::Reader;
 use super::schema;
 use super::status::Status;
@@ -18,6 +19,7 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 
@@ -124,13 +126,26 @@ pub enum Msg {
         run: i64,
         reply: oneshot::Sender<Result<(), StoreError>>,
     },
-    /// Takes a queued run for this instance to execute: true when it was queued (it is in
-    /// progress now), false when it is not queued any more (run, or taken, already).
-    /// Decided in the writer, after every change sent before, so a run handed to the
-    /// scheduler twice (by its request and by a sweep) starts once.
+    /// Takes a queued run (any instance's) for this instance to execute, with a lease of
+    /// `lease` ms: true when it was queued (it is in progress now), false when it is not
+    /// queued any more (run, or taken, already). Decided in the writer, after every change
+    /// sent before, so a run handed to the scheduler twice (by its request and by a sweep,
+    /// or to two instances) starts once.
     Claim {
         run: i64,
+        lease: i64,
         reply: oneshot::Sender<Result<bool, StoreError>>,
+    },
+    /// Extends to `until` the leases this instance holds on `runs`; how many it extended.
+    Renew {
+        runs: Vec<i64>,
+        until: i64,
+        reply: oneshot::Sender<Result<u64, StoreError>>,
+    },
+    /// Takes over the runs whose lease expired (see [`crate::lease`]).
+    TakeOver {
+        spec: TakeOver,
+        reply: oneshot::Sender<Result<Vec<Taken>, StoreError>>,
     },
     /// Answers once everything sent before is committed.
     Flush(oneshot::Sender<Result<(), StoreError>>),
@@ -142,6 +157,8 @@ pub struct Store {
     tx: mpsc::Sender<Msg>,
     readers: Readers,
     health: Arc<Health>,
+    /// How long a claim or a renewal holds a run ([`DEFAULT_LEASE`] unless told).
+    lease: Duration,
 }
 
 /// Where readers come from: the SQLite file (a connection each), or PostgreSQL's pool.
@@ -178,6 +195,7 @@ impl Store {
             tx,
             readers,
             health,
+            lease: DEFAULT_LEASE,
         })
     }
 
@@ -188,8 +206,9 @@ impl Store {
         data_dir: &Path,
         owner: &str,
     ) -> Result<Store, StoreError> {
+        let lease = cfg.lease();
         let Some(pg) = cfg.postgres()? else {
-            return Self::open_as(data_dir, owner);
+            return Ok(Self::open_as(data_dir, owner)?.with_lease(lease));
         };
         if let Some(url) = &cfg.url {
             tracing::info!(url = %redact(url), "run store: PostgreSQL");
@@ -201,7 +220,19 @@ impl Store {
             tx,
             readers: Readers::Postgres(pool),
             health,
+            lease,
         })
+    }
+
+    /// The same store with leases of `lease` (tests: short ones, to see them expire).
+    pub fn with_lease(mut self, lease: Duration) -> Store {
+        self.lease = lease;
+        self
+    }
+
+    /// How long a claim or a renewal holds a run: a heartbeat renews well within it.
+    pub fn lease(&self) -> Duration {
+        self.lease
     }
 
     /// The SQLite file, when the store is SQLite.
@@ -296,7 +327,28 @@ impl Store {
     /// See [`Msg::Claim`].
     pub async fn claim(&self, run: i64) -> Result<bool, StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.push(Msg::Claim { run, reply }).await?;
+        let lease = lease::millis(self.lease);
+        self.push(Msg::Claim { run, lease, reply }).await?;
+        Answer(rx).wait().await
+    }
+
+    /// Extends, in one statement, the leases this instance holds on `runs` (the runs it
+    /// executes) to a lease from now; how many it extended (fewer: some were taken over, or
+    /// ended).
+    pub async fn renew(&self, runs: Vec<i64>) -> Result<u64, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let until = now_ms().saturating_add(lease::millis(self.lease));
+        self.push(Msg::Renew { runs, until, reply }).await?;
+        Answer(rx).wait().await
+    }
+
+    /// Takes over, for this instance, every run in progress whose lease expired before
+    /// `spec.now` (whoever held it): each is queued again as its next attempt, or concluded
+    /// past `spec.max_attempts`, in one transaction, so that of instances racing each
+    /// takes a run once at most.
+    pub async fn take_over(&self, spec: TakeOver) -> Result<Vec<Taken>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.push(Msg::TakeOver { spec, reply }).await?;
         Answer(rx).wait().await
     }
 

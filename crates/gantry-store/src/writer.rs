@@ -13,6 +13,8 @@ use super::apply::{self, Ctx};
 use super::error::{is_store_fault, StoreError};
 use super::health::Health;
 use super::held::Held;
+use super::lease::Taken;
+use super::lease_apply;
 use super::write::{Accepted, Msg, Op};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::sync::Arc;
@@ -49,6 +51,14 @@ pub(crate) enum Reply {
     Claimed(
         oneshot::Sender<Result<bool, StoreError>>,
         Option<Result<bool, StoreError>>,
+    ),
+    Renewed(
+        oneshot::Sender<Result<u64, StoreError>>,
+        Option<Result<u64, StoreError>>,
+    ),
+    Taken(
+        oneshot::Sender<Result<Vec<Taken>, StoreError>>,
+        Option<Result<Vec<Taken>, StoreError>>,
     ),
 }
 
@@ -273,9 +283,17 @@ fn request(
             let r = attempt(tx, fault, |c| apply::requeue(c, owner, run));
             Reply::Unit(reply, r.map(|r| r.map_err(named("requeue run"))))
         }
-        Msg::Claim { run, reply } => {
-            let r = attempt(tx, fault, |c| apply::claim(c, owner, run));
+        Msg::Claim { run, lease, reply } => {
+            let r = attempt(tx, fault, |c| apply::claim(c, owner, run, lease));
             Reply::Claimed(reply, r.map(|r| r.map_err(named("claim run"))))
+        }
+        Msg::Renew { runs, until, reply } => {
+            let r = attempt(tx, fault, |c| lease_apply::renew(c, owner, &runs, until));
+            Reply::Renewed(reply, r.map(|r| r.map_err(named("renew leases"))))
+        }
+        Msg::TakeOver { spec, reply } => {
+            let r = attempt(tx, fault, |c| lease_apply::take_over(c, owner, &spec));
+            Reply::Taken(reply, r.map(|r| r.map_err(named("take over runs"))))
         }
         Msg::Flush(reply) => Reply::Unit(reply, Some(Ok(()))),
         Msg::Write(_) => unreachable!("changes are applied by the transaction itself"),
@@ -288,6 +306,8 @@ pub(crate) fn refuse(msg: Msg) -> Reply {
         Msg::Accept { reply, .. } => Reply::Accepted(reply, None),
         Msg::Requeue { reply, .. } | Msg::Flush(reply) => Reply::Unit(reply, None),
         Msg::Claim { reply, .. } => Reply::Claimed(reply, None),
+        Msg::Renew { reply, .. } => Reply::Renewed(reply, None),
+        Msg::TakeOver { reply, .. } => Reply::Taken(reply, None),
         Msg::Write(_) => unreachable!("changes are held, not refused"),
     }
 }
@@ -305,6 +325,8 @@ impl Reply {
             Reply::Accepted(tx, r) => tx.send(settle(r, failure)).is_ok(),
             Reply::Unit(tx, r) => tx.send(settle(r, failure)).is_ok(),
             Reply::Claimed(tx, r) => tx.send(settle(r, failure)).is_ok(),
+            Reply::Renewed(tx, r) => tx.send(settle(r, failure)).is_ok(),
+            Reply::Taken(tx, r) => tx.send(settle(r, failure)).is_ok(),
         };
         if !delivered {
             tracing::debug!("a run store request's caller stopped waiting for its answer");

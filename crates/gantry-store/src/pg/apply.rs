@@ -14,7 +14,7 @@ use tokio_postgres::Error;
 type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// Runs one statement (prepared once per connection); the rows it changed.
-async fn exec(t: &Transaction<'_>, sql: &str, params: Params<'_>) -> Result<u64, Error> {
+pub(crate) async fn exec(t: &Transaction<'_>, sql: &str, params: Params<'_>) -> Result<u64, Error> {
     let stmt = t.prepare_cached(sql).await?;
     t.execute(&stmt, params).await
 }
@@ -98,21 +98,24 @@ pub async fn accept(
 
 pub async fn requeue(t: &Transaction<'_>, owner: &str, run: i64) -> Result<(), Error> {
     let queued = Status::Queued.as_str();
-    exec(t, "UPDATE runs SET status = $3, conclusion = NULL, started_at = NULL, finished_at = NULL, reason = NULL, attempt = attempt + 1, owner = $2 WHERE id = $1",
+    exec(t, "UPDATE runs SET status = $3, conclusion = NULL, started_at = NULL, finished_at = NULL, reason = NULL, attempt = attempt + 1, owner = $2, lease_until = NULL WHERE id = $1",
         &[&run, &owner, &queued]).await?;
     exec(t, "DELETE FROM jobs WHERE run_id = $1", &[&run]).await?;
     exec(t, "DELETE FROM steps WHERE run_id = $1", &[&run]).await?;
     change(t, run, (None, None), (Status::Queued, None, None), now_ms()).await
 }
 
-/// Takes run `run` for instance `owner` when it is queued for it (see `Msg::Claim`).
-pub async fn claim(t: &Transaction<'_>, owner: &str, run: i64) -> Result<bool, Error> {
+/// Takes run `run` for instance `owner` when it is queued (any instance's: see
+/// `Msg::Claim`), with a lease of `lease` ms; the row is locked `FOR UPDATE SKIP LOCKED`, so
+/// a run another transaction is taking is not waited for but left to it.
+pub async fn claim(t: &Transaction<'_>, owner: &str, run: i64, lease: i64) -> Result<bool, Error> {
     let at = now_ms();
     let (started, queued) = (Status::InProgress.as_str(), Status::Queued.as_str());
     let taken = exec(
         t,
-        "UPDATE runs SET status = $3, started_at = $4, owner = $2 WHERE id = $1 AND status = $5 AND (owner = $2 OR owner = '')",
-        &[&run, &owner, &started, &at, &queued],
+        "UPDATE runs SET status = $3, started_at = $4, owner = $2, lease_until = $4::bigint + $6::bigint
+         WHERE id = (SELECT id FROM runs WHERE id = $1 AND status = $5 FOR UPDATE SKIP LOCKED)",
+        &[&run, &owner, &started, &at, &queued, &lease],
     )
     .await?;
     if taken == 0 {
@@ -123,10 +126,10 @@ pub async fn claim(t: &Transaction<'_>, owner: &str, run: i64) -> Result<bool, E
 }
 
 /// A status and the conclusion and reason beside it.
-type Change<'a> = (Status, Option<&'a str>, Option<&'a str>);
+pub(crate) type Change<'a> = (Status, Option<&'a str>, Option<&'a str>);
 
 /// Appends to the status history (`changes`), at the run's current attempt.
-async fn change(
+pub(crate) async fn change(
     t: &Transaction<'_>,
     run: i64,
     (job, step): (Option<&str>, Option<&str>),

@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "runs.owner",
         sql: V2,
     },
+    Migration {
+        version: 3,
+        name: "runs.lease_until",
+        sql: V3,
+    },
 ];
 
 /// The same tables as SQLite's first release. `changes.id` and `steps.ord` keep the order
@@ -111,6 +116,11 @@ CREATE TABLE probes (
 
 /// The instance that recorded (and runs) a run, as SQLite's store grew it.
 const V2: &str = "ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''";
+
+/// Until when the claiming instance holds a run in progress (`crate::lease`); NULL for runs
+/// claimed before (never taken over).
+const V3: &str = "ALTER TABLE runs ADD COLUMN lease_until BIGINT;
+CREATE INDEX runs_lease ON runs (lease_until) WHERE status = 'in_progress';";
 
 /// Any number, the same for every instance: the lock migrations are applied under.
 const LOCK: i64 = 0x6761_6e74_7279;

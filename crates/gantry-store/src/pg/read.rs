@@ -2,6 +2,7 @@
 //! on a pooled connection (its prepared statements cached by the pool).
 
 use crate::error::{pg, StoreError};
+use crate::lease::Lease;
 use crate::rows::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow};
 use crate::status::{parse_conclusion, Progress, Status};
 use deadpool_postgres::Object;
@@ -231,19 +232,13 @@ pub async fn run_origin(
         .transpose()
 }
 
-/// Up to `limit` queued runs of instance `owner` (or of no instance) recorded before
-/// `before` (ms), oldest first.
-pub async fn queued_before(
-    c: &Object,
-    owner: &str,
-    before: i64,
-    limit: usize,
-) -> Result<Vec<i64>, StoreError> {
+/// Up to `limit` queued runs (any instance's) recorded before `before` (ms), oldest first.
+pub async fn queued_before(c: &Object, before: i64, limit: usize) -> Result<Vec<i64>, StoreError> {
     const WHAT: &str = "queued runs";
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let sql = "SELECT id FROM runs WHERE status = $1 AND (owner = $2 OR owner = '') AND created_at < $3 ORDER BY id LIMIT $4";
+    let sql = "SELECT id FROM runs WHERE status = $1 AND created_at < $2 ORDER BY id LIMIT $3";
     let queued = Status::Queued.as_str();
-    let found = rows(c, WHAT, sql, &[&queued, &owner, &before, &limit]).await?;
+    let found = rows(c, WHAT, sql, &[&queued, &before, &limit]).await?;
     found.iter().map(|r| get(r, 0, WHAT)).collect()
 }
 
@@ -262,4 +257,25 @@ pub async fn counts(c: &Object) -> Result<Vec<(Status, Option<Conclusion>, i64)>
             ))
         })
         .collect()
+}
+
+/// A run's lease; `None`: no such run.
+pub async fn lease(c: &Object, run: i64) -> Result<Option<Lease>, StoreError> {
+    const WHAT: &str = "read a run's lease";
+    let found = rows(
+        c,
+        WHAT,
+        "SELECT owner, lease_until FROM runs WHERE id = $1",
+        &[&run],
+    )
+    .await?;
+    found
+        .first()
+        .map(|r| {
+            Ok(Lease {
+                owner: get(r, 0, WHAT)?,
+                until: get(r, 1, WHAT)?,
+            })
+        })
+        .transpose()
 }

@@ -11,6 +11,7 @@
 //! "unavailable"; the writer tries again every [`RETRY`].
 
 use super::apply;
+use super::lease;
 use crate::apply::Ctx;
 use crate::error::{is_pg_fault, pg, StoreError};
 use crate::health::Health;
@@ -252,9 +253,17 @@ async fn request(
             let r = scoped!(tx, fault, |t| apply::requeue(t, owner, run));
             Reply::Unit(reply, r.map(|r| r.map_err(pg("requeue run"))))
         }
-        Msg::Claim { run, reply } => {
-            let r = scoped!(tx, fault, |t| apply::claim(t, owner, run));
+        Msg::Claim { run, lease, reply } => {
+            let r = scoped!(tx, fault, |t| apply::claim(t, owner, run, lease));
             Reply::Claimed(reply, r.map(|r| r.map_err(pg("claim run"))))
+        }
+        Msg::Renew { runs, until, reply } => {
+            let r = scoped!(tx, fault, |t| lease::renew(t, owner, &runs, until));
+            Reply::Renewed(reply, r.map(|r| r.map_err(pg("renew leases"))))
+        }
+        Msg::TakeOver { spec, reply } => {
+            let r = scoped!(tx, fault, |t| lease::take_over(t, owner, &spec));
+            Reply::Taken(reply, r.map(|r| r.map_err(pg("take over runs"))))
         }
         Msg::Flush(reply) => Reply::Unit(reply, Some(Ok(()))),
         Msg::Write(_) => unreachable!("changes are applied by the transaction itself"),

@@ -74,11 +74,11 @@ async fn runs_are_listed_filtered_counted_and_swept(b: Backend) {
     assert_eq!(counts, want);
     let later = now_ms() + 60_000;
     assert_eq!(
-        read::queued_before(&c, "", later, 10).await.unwrap(),
+        read::queued_before(&c, later, 10).await.unwrap(),
         [ci, deploy]
     );
-    assert_eq!(read::queued_before(&c, "", later, 1).await.unwrap(), [ci]);
-    assert!(read::queued_before(&c, "", 0, 10).await.unwrap().is_empty());
+    assert_eq!(read::queued_before(&c, later, 1).await.unwrap(), [ci]);
+    assert!(read::queued_before(&c, 0, 10).await.unwrap().is_empty());
     let e = read::event(&c, "h1").await.unwrap().expect("the event");
     assert_eq!((e.source.as_str(), e.name.as_str()), ("github", "webhook"));
     assert!(read::event(&c, "nope").await.unwrap().is_none());

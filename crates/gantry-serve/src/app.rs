@@ -62,6 +62,8 @@ pub(crate) struct Runs {
     /// Recorded runs for the scheduler (bounded: see [`super::scheduler::enqueue`]).
     pub(crate) queue: mpsc::Sender<i64>,
     pub(crate) metrics: Arc<Metrics>,
+    /// The runs this instance has claimed and executes: the leases its heartbeat renews.
+    pub(crate) leased: super::scheduler::Leased,
 }
 
 /// The runs executing now and what executes them.
@@ -263,6 +265,7 @@ impl<B: ContainerBackend> App<B> {
                 store,
                 queue,
                 metrics: Arc::default(),
+                leased: Default::default(),
             },
             exec: Execution::new(backend),
             intake: Intake::new(

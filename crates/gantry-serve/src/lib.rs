@@ -149,6 +149,7 @@ async fn assemble(
             store,
             queue: tx,
             metrics: Arc::new(Metrics::default()),
+            leased: Default::default(),
         },
         exec: Execution::new(backend)
             .with_services(services, services_stop)

@@ -8,7 +8,10 @@
 //! queued runs are picked up. A run is handed over by the request that recorded it and,
 //! should that hand-over be lost (the request dropped after the commit), found by a sweep of
 //! the store every few seconds; it starts only once the store's writer has claimed it
-//! (queued → in progress), so a run handed over twice starts once. On shutdown, running jobs get a grace period, then are
+//! (queued → in progress), so a run handed over twice starts once. Any instance sharing the
+//! store claims any queued run; a claim is a lease this instance's heartbeat renews while the
+//! run executes, and each sweep takes over the runs of instances that stopped renewing
+//! theirs (`leases`). On shutdown, running jobs get a grace period, then are
 //! cancelled (and cleaned up); queued runs stay queued for the next start.
 
 use super::reporter::StoreReporter;
@@ -133,6 +136,14 @@ pub async fn run<B: ContainerBackend>(
         held.admit(&tenant_of_run(&app, reader.as_ref(), id).await, id);
     }
     let mut tasks = tokio::task::JoinSet::new();
+    // Renews the leases of the runs executing here until the last of them has ended.
+    let beat = CancellationToken::new();
+    let store = app.runs.store.clone();
+    let heart = tokio::spawn(leases::heartbeat(
+        store,
+        app.runs.leased.clone(),
+        beat.clone(),
+    ));
     // No run starts while the container runtime does not answer: they wait, queued.
     let mut runtime = app.exec.runtime.subscribe();
     let every = app.settings.sweep;
@@ -171,6 +182,7 @@ pub async fn run<B: ContainerBackend>(
                 if reader.as_ref().is_none_or(gantry_store::Reader::is_broken) {
                     reader = app.runs.store.reader().await.ok();
                 }
+                leases::take_over(&app).await;
                 swept(&app, &mut held, reader.as_ref()).await
             }
             Ok(()) = runtime.changed() => {}
@@ -190,6 +202,8 @@ pub async fn run<B: ContainerBackend>(
         app.exec.cancel_all();
         while tasks.join_next().await.is_some() {}
     }
+    beat.cancel();
+    let _ = heart.await;
 }
 
 /// A run handed over by whoever recorded it ([`enqueue`] counted it); one held already
@@ -550,6 +564,8 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
     let Some((row, event_row)) = queued_run(app, id).await else {
         return;
     };
+    // Claimed: its lease is renewed until the run ends, however it ends.
+    let _lease = app.runs.leased.hold(id);
     let ready = match ready(app, id, &row, &event_row).await {
         Ok(ready) => ready,
         Err((conclusion, reason)) => return finish(app, id, conclusion, Some(reason)),
@@ -892,6 +908,9 @@ fn conclude<B: ContainerBackend>(
 }
 
 mod held;
+mod leases;
+
+pub(crate) use leases::Leased;
 #[cfg(test)]
 mod tests;
 

@@ -645,3 +645,54 @@ async fn queued_runs_wait_while_the_runtime_does_not_answer_and_run_when_it_does
     s.app.runs.store.flush().await.unwrap();
     assert_succeeded_once(&s, id).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_instance_died_is_taken_over_after_its_lease_as_the_next_attempt() {
+    a_run_whose_instance_died_is_taken_over_after_its_lease_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_instance_died_is_taken_over_after_its_lease_as_the_next_attempt_on_postgres() {
+    a_run_whose_instance_died_is_taken_over_after_its_lease_on(On::Postgres).await
+}
+
+/// Instance "dead" claims a run and never renews its lease (killed at once); this instance's
+/// sweep takes the run over once the lease has expired and runs it as its second attempt.
+async fn a_run_whose_instance_died_is_taken_over_after_its_lease_on(on: On) {
+    let fake = Arc::new(FakeBackend::new());
+    let mut s = setup_on(on, fake.clone(), DEPLOY).await;
+    let id = s.accept("dead", "{}").await[0];
+    // The run was handed to the dead instance, not to this one.
+    s.lose_queue();
+    s.app.runs.metrics.queue_depth.store(0, Ordering::Relaxed);
+    let cfg = &s.app.settings.cfg;
+    let dead = gantry_store::Store::connect(&cfg.store, &cfg.data_dir, "dead")
+        .await
+        .unwrap()
+        .with_lease(Duration::from_millis(600));
+    assert!(dead.claim(id).await.unwrap(), "the dead instance's claim");
+    drop(dead);
+    run_until_ended(&mut s, id, Vec::new()).await;
+    let row = s.run_row(id).await;
+    assert_eq!(ended(&row), (Status::Completed, Some(Conclusion::Success)));
+    assert_eq!(row.attempt, 2, "taken over as the next attempt");
+    assert_eq!(
+        s.history(id).await,
+        [
+            Status::Queued,
+            Status::InProgress,
+            Status::Queued,
+            Status::InProgress,
+            Status::Completed
+        ]
+    );
+    let c = s.app.runs.store.reader().await.unwrap();
+    let lease = read::lease(&c, id).await.unwrap().unwrap();
+    assert_eq!(lease.owner, "test", "run by the survivor");
+    let starts = fake
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, Call::CreateContainer(_)))
+        .count();
+    assert_eq!(starts, 1, "one job container, the survivor's");
+}

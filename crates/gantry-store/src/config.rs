@@ -102,6 +102,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_lease_is_30_seconds_unless_set_and_at_least_one() {
+        let table = [(None, 30), (Some(5), 5), (Some(0), 1), (Some(120), 120)];
+        for (set, secs) in table {
+            let cfg = StoreConfig {
+                lease_secs: set,
+                ..Default::default()
+            };
+            assert_eq!(cfg.lease(), std::time::Duration::from_secs(secs), "{set:?}");
+        }
+    }
+
+    #[test]
     fn a_url_is_shown_without_its_password() {
         let table = [
             ("postgres://u:secret@h/db", "postgres://u@h/db"),

@@ -3,7 +3,7 @@
 use super::error::{sql, StoreError};
 use rusqlite::Connection;
 
-const SCHEMA: &str = r#"
+pub(crate) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS events (
     id          TEXT PRIMARY KEY,     -- delivery id, idempotency key, or generated
     source      TEXT NOT NULL,        -- github, hook:<name>, kafka, cli

@@ -3,8 +3,9 @@
 //! → completed with its jobs, steps and log lines recorded; a failing step fails the run
 //! with its reason; cancel-in-progress cancels the older run of a concurrency group; a run
 //! whose workflow no longer matches, or that needs a secret its tenant lacks, ends before
-//! anything starts; a run left in progress by a crash runs again. The cases marked so run on
-//! a live PostgreSQL store as well (`gantry_store::testpg`).
+//! anything starts; a run left in progress by a crash runs again; a run claimed by an
+//! instance that died is taken over after its lease, and one executing here never is. The
+//! cases marked so run on a live PostgreSQL store as well (`gantry_store::testpg`).
 
 use super::*;
 use crate::accept;
@@ -15,6 +16,7 @@ use gantry_engine::backend::{
     RegistryAuth,
 };
 use gantry_store::read::RunRow;
+use gantry_store::TakeOver as TakeOverSpec;
 
 const DEPLOY: &str = r#"
 on:
@@ -695,4 +697,54 @@ async fn a_run_whose_instance_died_is_taken_over_after_its_lease_on(on: On) {
         .filter(|c| matches!(c, Call::CreateContainer(_)))
         .count();
     assert_eq!(starts, 1, "one job container, the survivor's");
+}
+
+/// A run executing here, with leases far shorter than it runs: its lease is renewed all
+/// along, so another instance's takeover, tried again and again, never takes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_executing_here_keeps_its_lease_and_is_never_taken_over() {
+    let held = Arc::new(Held::new("WHICH", "held"));
+    let dir = tempfile::tempdir().unwrap();
+    let (cfg, run_root) = config(&dir, CONCURRENT, None);
+    let lease = Duration::from_secs(1);
+    let store = gantry_store::Store::open_as(&cfg.data_dir, "test")
+        .unwrap()
+        .with_lease(lease);
+    let other = gantry_store::Store::open_as(&cfg.data_dir, "other").unwrap();
+    let (app, rx) = App::for_tests_on(cfg, held.clone(), run_root, store);
+    let mut s = Setup {
+        dir,
+        app,
+        rx: Some(rx),
+        _pg: None,
+    };
+    let id = s.accept("held", r#"{"which":"held"}"#).await[0];
+    let stop = CancellationToken::new();
+    let rx = s.rx.take().unwrap();
+    let sched = tokio::spawn(run(s.app.clone(), Vec::new(), rx, stop.clone()));
+    held.started.cancelled().await;
+    for _ in 0..4 {
+        tokio::time::sleep(lease).await;
+        let now = TakeOverSpec {
+            now: now_ms(),
+            max_attempts: 3,
+        };
+        let taken = other.take_over(now).await.unwrap();
+        assert!(taken.is_empty(), "a live run taken over: {taken:?}");
+    }
+    held.signalled.cancel();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while s.run_row(id).await.status != Status::Completed && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    sched.await.unwrap();
+    s.app.runs.store.flush().await.unwrap();
+    let row = s.run_row(id).await;
+    assert_eq!(row.status, Status::Completed);
+    assert_eq!(row.attempt, 1, "never taken over");
+    assert_eq!(
+        s.history(id).await,
+        [Status::Queued, Status::InProgress, Status::Completed]
+    );
 }

@@ -1,6 +1,6 @@
 //! PostgreSQL's schema migrations: from an empty database to the latest version, and from
 //! the version before the latest (with rows in it) to the latest; applying them again
-//! changes nothing.
+//! changes nothing. And SQLite's upgrade at open of a file from before leases.
 
 use super::{all_runs, Backend, Place};
 use crate::pg::migrate::{latest, migrate, version, MIGRATIONS};
@@ -75,4 +75,42 @@ async fn instances_starting_together_apply_each_migration_once() {
     let want: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
     assert_eq!(applied(&c).await, want);
     assert!(all_runs(&a).await.is_empty() && all_runs(&b).await.is_empty());
+}
+
+/// A SQLite file from before leases (runs with `owner`, without `lease_until`), with a run
+/// in progress and one queued, gains the column at open: the old run has no lease and is
+/// never taken over; the queued one is claimed with a lease. Opening again changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_from_before_leases_is_upgraded_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = rusqlite::Connection::open(dir.path().join("gantry.db")).unwrap();
+    old.execute_batch(crate::schema::SCHEMA).unwrap();
+    old.execute_batch(
+        "ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+         INSERT INTO events (id, source, name, received_at, payload, response) VALUES ('old', 'github', 'push', 1, '{}', '');
+         INSERT INTO runs (event_id, workflow_file, workflow_name, status, created_at, owner) VALUES ('old', 'w.yml', 'w', 'in_progress', 1, 'gone');
+         INSERT INTO runs (event_id, workflow_file, workflow_name, status, created_at, owner) VALUES ('old', 'w.yml', 'w', 'queued', 1, 'gone');",
+    )
+    .unwrap();
+    drop(old);
+    drop(crate::Store::open_as(dir.path(), "a").unwrap());
+    let store = crate::Store::open_as(dir.path(), "a").unwrap();
+    let c = store.reader().await.unwrap();
+    let before = crate::read::lease(&c, 1).await.unwrap().unwrap();
+    assert_eq!((before.owner.as_str(), before.until), ("gone", None));
+    let far = crate::TakeOver {
+        now: i64::MAX,
+        max_attempts: 3,
+    };
+    assert!(
+        store.take_over(far).await.unwrap().is_empty(),
+        "no lease: not taken"
+    );
+    assert!(
+        store.claim(2).await.unwrap(),
+        "another instance's queued run"
+    );
+    let claimed = crate::read::lease(&c, 2).await.unwrap().unwrap();
+    assert_eq!(claimed.owner, "a");
+    assert!(claimed.until.is_some(), "{claimed:?}");
 }

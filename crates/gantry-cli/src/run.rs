@@ -86,7 +86,7 @@ fn runner_dirs(args: &RunArgs) -> Result<(PathBuf, PathBuf)> {
     let externals = args
         .externals
         .clone()
-        .unwrap_or_else(|| user_cache("externals"));
+        .unwrap_or_else(gantry_engine::default_externals);
     let tool_cache = args
         .tool_cache
         .clone()

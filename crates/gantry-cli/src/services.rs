@@ -36,31 +36,18 @@ pub async fn start(
     let (services, _task) = HostServices::start(addr, config, shutdown.clone()).await?;
     // What earlier runs left and has expired goes first.
     services.spawn_sweeper(std::time::Duration::from_secs(3600), shutdown);
-    if let (Some(name), Some(git_dir)) = (repository, git_dir(&args.plan.workspace)) {
+    if let (Some(name), Some(git_dir)) =
+        (repository, gantry_load::git::git_dir(&args.plan.workspace))
+    {
         services.add_repository(name, git_dir)?;
     }
     for spec in &args.git_repositories {
         let (name, dir) = spec
             .split_once('=')
             .with_context(|| format!("--git-repository {spec}: expected OWNER/NAME=DIR"))?;
-        let git_dir = git_dir(Path::new(dir))
+        let git_dir = gantry_load::git::git_dir(Path::new(dir))
             .with_context(|| format!("--git-repository {spec}: {dir} is not a git repository"))?;
         services.share_repository(name, git_dir)?;
     }
     Ok((services, None))
-}
-
-/// The git directory of the repository at `dir` (`.git`, or the directory a worktree's
-/// `.git` file names, or `dir` itself when bare).
-fn git_dir(dir: &Path) -> Option<PathBuf> {
-    let out = std::process::Command::new("git")
-        .args(["rev-parse", "--absolute-git-dir"])
-        .current_dir(dir)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (!path.is_empty()).then(|| PathBuf::from(path))
 }

@@ -38,8 +38,11 @@ pub use error::{EngineError, ExprFailure, ExpressionError};
 pub use host::{hash_files, hex, RunHost};
 pub use job::services_address;
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
-pub use services::{GitAccess, JobIdentity, JobServices, NoServices, ServiceGrant};
+pub use services::{
+    run_attempt_key, GitAccess, JobIdentity, JobServices, NoServices, ServiceGrant,
+};
 pub use shell::{command as shell_command, ShellCommand};
+pub use step::default_externals;
 
 use crate::backend::ContainerBackend;
 use gantry_core::expr::Object;

@@ -24,6 +24,12 @@ pub struct JobIdentity {
     pub token: String,
 }
 
+/// [`JobIdentity::run_id`] of attempt `attempt` of run `run_id`: what the services scope a
+/// run's artifacts by, and what a listing of them must name.
+pub fn run_attempt_key(run_id: &str, attempt: impl std::fmt::Display) -> String {
+    format!("{run_id}.{attempt}")
+}
+
 /// What a job's steps get from the services.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceGrant {

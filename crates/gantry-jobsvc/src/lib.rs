@@ -127,7 +127,7 @@ impl HostServices {
         run_id: &str,
         attempt: u32,
     ) -> Result<Vec<gantry_results::ArtifactSummary>, HostServicesError> {
-        let key = numeric_run_id(&format!("{run_id}.{attempt}"));
+        let key = numeric_run_id(&gantry_engine::run_attempt_key(run_id, attempt));
         Ok(self.results.list_artifacts(key).await?)
     }
 

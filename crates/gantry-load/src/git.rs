@@ -337,6 +337,14 @@ pub fn export_tree(repo: &Path, sha: &str, dest: &Path) -> Result<(), GitError> 
         })
 }
 
+/// The git directory of the repository at `repo`: its `.git`, the directory a worktree's
+/// `.git` file names, or `repo` itself when bare (what Gantry's git server serves).
+pub fn git_dir(repo: &Path) -> Option<std::path::PathBuf> {
+    let path = git(repo, &["rev-parse", "--absolute-git-dir"]).ok()?;
+    let path = path.trim();
+    (!path.is_empty()).then(|| std::path::PathBuf::from(path))
+}
+
 /// Whether the repository has commit `sha` (in-process for a full sha).
 pub fn has_commit(repo: &Path, sha: &str) -> bool {
     match crate::objects::full_id(sha).map(|id| crate::objects::has_commit(repo, id)) {

@@ -47,7 +47,7 @@ pub async fn start<B: ContainerBackend>(
     services.spawn_sweeper(std::time::Duration::from_secs(3600), stop);
     for repo in &cfg.repositories {
         let Some(path) = &repo.path else { continue };
-        match git_dir(path) {
+        match gantry_load::git::git_dir(path) {
             Some(dir) => services.add_repository(&repo.name, dir)?,
             None => {
                 tracing::warn!(repository = %repo.name, "not served to checkout: no git directory")
@@ -57,26 +57,13 @@ pub async fn start<B: ContainerBackend>(
     Ok(Some(services))
 }
 
-/// A repository's git directory: `path/.git` for a working tree, `path` when bare.
-fn git_dir(path: &std::path::Path) -> Option<PathBuf> {
-    let dot_git = path.join(".git");
-    if dot_git.join("HEAD").is_file() {
-        return Some(dot_git);
-    }
-    path.join("HEAD").is_file().then(|| path.to_path_buf())
-}
-
-/// The Node runtimes: `[runner] externals`, else `GANTRY_EXTERNALS`, else
-/// `~/.cache/gantry/externals` (where scripts/setup-node.sh installs them).
+/// The Node runtimes: `[runner] externals`, else Gantry's default (where
+/// scripts/setup-node.sh installs them).
 pub fn externals(runner: &RunnerConfig) -> PathBuf {
     runner
         .externals
         .clone()
-        .or_else(|| std::env::var_os("GANTRY_EXTERNALS").map(PathBuf::from))
-        .unwrap_or_else(|| {
-            let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
-            home.join(".cache/gantry/externals")
-        })
+        .unwrap_or_else(gantry_engine::default_externals)
 }
 
 /// Where remote actions come from: `[runner] actions` directories first, then GitHub

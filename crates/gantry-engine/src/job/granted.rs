@@ -22,10 +22,11 @@ impl Drop for Granted {
     }
 }
 
-/// What a job was granted: the variables for its actions and the git server's address.
+/// What a job was granted: the variables for its actions and, when the git server serves
+/// it, the job's `~/.gitconfig`.
 pub struct Opened {
     pub action_env: Vec<(String, String)>,
-    pub git: Option<crate::services::GitAccess>,
+    pub git_config: Option<String>,
     pub _guard: Granted,
 }
 
@@ -56,9 +57,10 @@ pub fn open<B: ContainerBackend>(cx: &RunCtx<B>, jp: &JobPlan, host: &mut RunHos
         services: cx.services.clone(),
         id,
     };
+    let git_config = grant.git.as_ref().map(|g| git_config(g, &guard.id.token));
     Opened {
         action_env: grant.action_env,
-        git: grant.git,
+        git_config,
         _guard: guard,
     }
 }
@@ -100,7 +102,7 @@ fn identity<B: ContainerBackend>(cx: &RunCtx<B>, jp: &JobPlan, github: &Object) 
         .map(str::to_string);
     JobIdentity {
         // The run and its attempt (a run again gets artifact names of its own).
-        run_id: format!("{}.{}", text("run_id"), text("run_attempt")),
+        run_id: crate::services::run_attempt_key(&text("run_id"), text("run_attempt")),
         job_key: jp.key.clone(),
         repository: text("repository"),
         git_ref: text("ref"),

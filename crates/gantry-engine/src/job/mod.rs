@@ -213,10 +213,9 @@ async fn run_started<B: ContainerBackend>(
     let opened = granted::open(cx, jp, &mut host);
     let user_env = job_env(jp, &mut host)?;
     let (layout, secret_files) = files::job_files(cx, &names, &secrets, created).await?;
-    if let Some(git) = &opened.git {
-        let token = env::eval_text("${{ github.token }}", &host).unwrap_or_default();
+    if let Some(text) = &opened.git_config {
         layout
-            .write_home(".gitconfig", &granted::git_config(git, &token))
+            .write_home(".gitconfig", text)
             .map_err(|e| EngineError::io("writing the job's git configuration", e))?;
     }
     // Every container of the job is specified and judged by the policy before any starts.

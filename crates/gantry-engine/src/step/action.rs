@@ -5,7 +5,7 @@
 mod composite;
 mod container;
 mod node;
-pub(super) mod runtime;
+pub(crate) mod runtime;
 
 use super::{JobRunner, StepCall, StepResult};
 use crate::backend::ContainerBackend;

@@ -27,6 +27,7 @@ mod run;
 mod scope;
 mod stopped;
 
+pub use action::runtime::default_externals;
 pub use file_commands::EnvChange;
 pub use stopped::Stopped;
 
@@ -267,6 +268,17 @@ impl<B: ContainerBackend> JobRunner<B> {
         (minutes.is_finite() && minutes > 0.0).then(|| Duration::from_secs_f64(minutes * 60.0))
     }
 
+    /// The next step's number and its fresh file-command files.
+    fn new_step_files(&self) -> Result<(String, StepFiles), EngineError> {
+        let tag = self.next_tag();
+        let files = self
+            .site
+            .layout
+            .step_files(&tag)
+            .map_err(|e| EngineError::io("creating the file-command files", e))?;
+        Ok((tag, files))
+    }
+
     /// A step's number within the job: names its files and containers.
     fn next_tag(&self) -> String {
         let mut p = self.progress();
@@ -282,12 +294,7 @@ impl<B: ContainerBackend> JobRunner<B> {
         (env, host): (EnvMap, RunHost),
     ) -> Result<StepResult, EngineError> {
         let timeout = Self::timeout(step, &host);
-        let tag = self.next_tag();
-        let files = self
-            .site
-            .layout
-            .step_files(&tag)
-            .map_err(|e| EngineError::io("creating the file-command files", e))?;
+        let (tag, files) = self.new_step_files()?;
         let action_id = step.id.clone().unwrap_or_else(|| format!("__run_{tag}"));
         let call = StepCall {
             plan: step,
@@ -369,6 +376,27 @@ impl<B: ContainerBackend> JobRunner<B> {
             }
         }
         out
+    }
+
+    /// Whether an action's `pre-if`/`post-if` (`key`) holds with `host`; none is GitHub's
+    /// default, `always()`. A condition that cannot be evaluated is said on the step
+    /// `label`, and does not hold.
+    fn action_condition(
+        &self,
+        (key, condition): (&str, Option<&str>),
+        host: &RunHost,
+        label: &str,
+    ) -> bool {
+        let Some(c) = condition else {
+            return true;
+        };
+        let decided = gantry_core::expr::parse_condition(c)
+            .map_err(|e| e.to_string())
+            .and_then(|cond| cond.evaluate(host).map_err(|e| e.to_string()));
+        decided.unwrap_or_else(|e| {
+            self.log(Some(label), format!("{key} `{c}`: {e}"));
+            false
+        })
     }
 
     /// The host of the job's own scope after its steps (job outputs, post steps' `if`).

@@ -9,7 +9,6 @@ use crate::error::EngineError;
 use crate::layout::WORKSPACE;
 use crate::loaded_action::input_var;
 use crate::report::{millis, Conclusion, RunEvent};
-use gantry_core::expr::parse_condition;
 use std::time::Instant;
 
 /// What a post step runs.
@@ -65,22 +64,10 @@ impl<B: ContainerBackend> JobRunner<B> {
     }
 
     /// Whether a post step runs: its action's `post-if` (default `always()`), with the job's
-    /// status after its steps. A condition that cannot be evaluated is said, and skips it.
+    /// status after its steps.
     fn post_runs(&self, post: &Post) -> bool {
-        let Some(c) = post.condition.as_deref() else {
-            return true;
-        };
-        let host = self.root_host();
-        let decided = parse_condition(c)
-            .map_err(|e| e.to_string())
-            .and_then(|cond| cond.evaluate(&host).map_err(|e| e.to_string()));
-        match decided {
-            Ok(runs) => runs,
-            Err(e) => {
-                self.log(Some(&post.label), format!("post-if `{c}`: {e}"));
-                false
-            }
-        }
+        let condition = ("post-if", post.condition.as_deref());
+        self.action_condition(condition, &self.root_host(), &post.label)
     }
 
     fn report_post(&self, post: &Post, t0: Instant, outcome: Conclusion, reason: Option<String>) {

@@ -14,7 +14,6 @@ use crate::layout::WORKSPACE;
 use crate::loaded_action::LoadedAction;
 use crate::protocol::file_commands::parse_key_values;
 use crate::report::{millis, Conclusion, RunEvent};
-use gantry_core::expr::parse_condition;
 use gantry_plan::{ActionRuns, StepKind, StepPlan};
 use std::time::Instant;
 
@@ -81,15 +80,10 @@ impl<B: ContainerBackend> JobRunner<B> {
         let (pre, pre_if, using) = (n.pre.clone(), n.pre_if.clone(), n.using.clone());
         let scope = Scope::default();
         let (env, host) = self.step_env(step, &scope)?;
-        if !self.pre_runs(pre_if.as_deref(), &host, label) {
+        if !self.action_condition(("pre-if", pre_if.as_deref()), &host, label) {
             return Ok(None);
         }
-        let tag = self.next_tag();
-        let files = self
-            .site
-            .layout
-            .step_files(&tag)
-            .map_err(|e| EngineError::io("creating the file-command files", e))?;
+        let (tag, files) = self.new_step_files()?;
         let call = StepCall {
             plan: step,
             label,
@@ -126,20 +120,5 @@ impl<B: ContainerBackend> JobRunner<B> {
             .pre_state
             .insert(label.trim_start_matches("pre ").to_string(), state);
         Ok(Some(r))
-    }
-
-    /// `runs.pre-if` (GitHub's default: `always()`); one that cannot be evaluated is said,
-    /// and skips the pre step.
-    fn pre_runs(&self, condition: Option<&str>, host: &crate::host::RunHost, label: &str) -> bool {
-        let Some(c) = condition else {
-            return true;
-        };
-        let decided = parse_condition(c)
-            .map_err(|e| e.to_string())
-            .and_then(|cond| cond.evaluate(host).map_err(|e| e.to_string()));
-        decided.unwrap_or_else(|e| {
-            self.log(Some(label), format!("pre-if `{c}`: {e}"));
-            false
-        })
     }
 }

@@ -4,10 +4,24 @@
 //! actions on Node 20 (their runtimes are retired); any other `using` is refused.
 
 use crate::layout::EXTERNALS;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The runtimes Gantry provides, by the directory name under the externals.
 const PROVIDED: &[&str] = &["node20", "node24"];
+
+/// Where the runtimes are unless the operator says otherwise: `GANTRY_EXTERNALS`, else
+/// `$XDG_CACHE_HOME/gantry/externals`, else `~/.cache/gantry/externals` — where
+/// scripts/setup-node.sh installs them, by the same rule.
+pub fn default_externals() -> PathBuf {
+    if let Some(dir) = std::env::var_os("GANTRY_EXTERNALS") {
+        return PathBuf::from(dir);
+    }
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("gantry/externals")
+}
 
 /// The externals directory `runs.using` runs with, or why it cannot run.
 pub fn runtime_dir(using: &str) -> Result<&'static str, String> {

@@ -132,6 +132,26 @@ pub async fn lease(r: &Reader, run: i64) -> Result<Option<Lease>, StoreError> {
     }
 }
 
+/// The runs in progress on instance `owner` that someone asked to cancel (see
+/// [`crate::control`]): what its scheduler polls, one indexed query.
+pub async fn cancel_requests(r: &Reader, owner: &str) -> Result<Vec<i64>, StoreError> {
+    match r {
+        Reader::Sqlite(c) => on(c, |c| super::control_apply::cancel_requests(c, owner)),
+        Reader::Postgres(c) => pg::cancel_requests(c, owner).await,
+    }
+}
+
+/// Concurrency group `name`: the run holding it and the run waiting (`None`: nobody).
+pub async fn group(
+    r: &Reader,
+    name: &str,
+) -> Result<Option<(Option<i64>, Option<i64>)>, StoreError> {
+    match r {
+        Reader::Sqlite(c) => on(c, |c| super::control_apply::group(c, name)),
+        Reader::Postgres(c) => pg::group(c, name).await,
+    }
+}
+
 /// How many runs there are by status and conclusion.
 pub async fn counts(r: &Reader) -> Result<Vec<(Status, Option<Conclusion>, i64)>, StoreError> {
     match r {

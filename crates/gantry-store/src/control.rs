@@ -16,6 +16,9 @@
 //!   taken over) holds nothing: the group is free, so an instance that died never holds a
 //!   group longer than its lease.
 
+/// A concurrency group's row: the run holding it, the run waiting for it.
+pub type Members = (Option<i64>, Option<i64>);
+
 /// What [`crate::Store::cancel`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Cancel {

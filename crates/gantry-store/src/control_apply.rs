@@ -4,7 +4,7 @@
 //! the columns and table they need, added on open.
 
 use super::apply::{change, requeue};
-use super::control::{self, Answer, Cancel, Request, Rerun, Turn};
+use super::control::{self, Answer, Cancel, Members, Request, Rerun, Turn};
 use super::error::{sql, StoreError};
 use super::groups::{self, Decision, Row};
 use super::status::Status;
@@ -125,11 +125,7 @@ fn row(c: &Connection, group: &str) -> rusqlite::Result<Option<Row>> {
     .optional()
 }
 
-fn write_row(
-    c: &Connection,
-    group: &str,
-    (running, waiting): (Option<i64>, Option<i64>),
-) -> rusqlite::Result<()> {
+fn write_row(c: &Connection, group: &str, (running, waiting): Members) -> rusqlite::Result<()> {
     c.prepare_cached(
         "INSERT INTO concurrency_groups (name, running, waiting) VALUES (?1, ?2, ?3)
          ON CONFLICT (name) DO UPDATE SET running = ?2, waiting = ?3",
@@ -208,7 +204,7 @@ pub fn cancel_requests(c: &Connection, owner: &str) -> Result<Vec<i64>, StoreErr
 }
 
 /// A group's row: the run holding it and the one waiting (`None`: nobody is in it).
-pub fn group(c: &Connection, name: &str) -> Result<Option<(Option<i64>, Option<i64>)>, StoreError> {
+pub fn group(c: &Connection, name: &str) -> Result<Option<Members>, StoreError> {
     row(c, name)
         .map(|r| r.map(|r| (r.running, r.waiting)))
         .map_err(sql("read a concurrency group"))

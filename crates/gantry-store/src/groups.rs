@@ -3,7 +3,7 @@
 //! for a turn changes. Both backends read the row, ask here, and write what is decided, in
 //! one writer request (see `crate::control`).
 
-use crate::control::{Entered, Turn};
+use crate::control::{Entered, Members, Turn};
 
 /// A group's row as stored, with whether its holder's run is still in progress (a holder
 /// that ended, was requeued or taken over holds nothing).
@@ -18,7 +18,7 @@ pub(crate) struct Row {
 /// end as replaced, the holder to ask to cancel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Decision {
-    pub(crate) row: (Option<i64>, Option<i64>),
+    pub(crate) row: Members,
     pub(crate) replace: Option<i64>,
     pub(crate) cancel: Option<i64>,
     pub(crate) go: bool,
@@ -53,7 +53,7 @@ pub(crate) fn enter(row: Option<Row>, run: i64, cancel_in_progress: bool) -> Dec
 
 /// Where waiting run `run` stands in a group whose row is `row`, and the row to write when
 /// its turn came (it holds the group now).
-pub(crate) fn turn(row: Option<Row>, run: i64) -> (Turn, Option<(Option<i64>, Option<i64>)>) {
+pub(crate) fn turn(row: Option<Row>, run: i64) -> (Turn, Option<Members>) {
     let Some(row) = row else {
         return (Turn::Gone, None);
     };

@@ -7,6 +7,7 @@
 //! connection sits behind a mutex only so that a `&Reader` may be held across an `.await` in
 //! a handler (rusqlite's connection is `Send`, not `Sync`); nothing else contends for it.
 
+use super::control::Members;
 use super::error::StoreError;
 use super::lease::Lease;
 use super::pg;
@@ -142,10 +143,7 @@ pub async fn cancel_requests(r: &Reader, owner: &str) -> Result<Vec<i64>, StoreE
 }
 
 /// Concurrency group `name`: the run holding it and the run waiting (`None`: nobody).
-pub async fn group(
-    r: &Reader,
-    name: &str,
-) -> Result<Option<(Option<i64>, Option<i64>)>, StoreError> {
+pub async fn group(r: &Reader, name: &str) -> Result<Option<Members>, StoreError> {
     match r {
         Reader::Sqlite(c) => on(c, |c| super::control_apply::group(c, name)),
         Reader::Postgres(c) => pg::group(c, name).await,

@@ -4,7 +4,7 @@
 //! request decides on no other instance changes before it writes.
 
 use super::apply::{change, exec, requeue};
-use crate::control::{self, Answer, Cancel, Entered, Request, Rerun, Turn};
+use crate::control::{self, Answer, Cancel, Entered, Members, Request, Rerun, Turn};
 use crate::error::{pg, StoreError};
 use crate::groups::{self, Row};
 use crate::status::Status;
@@ -125,7 +125,7 @@ async fn row(t: &Transaction<'_>, group: &str) -> Result<Option<Row>, Error> {
 async fn write_row(
     t: &Transaction<'_>,
     group: &str,
-    (running, waiting): (Option<i64>, Option<i64>),
+    (running, waiting): Members,
 ) -> Result<(), Error> {
     exec(
         t,
@@ -221,10 +221,7 @@ pub async fn cancel_requests(c: &Object, owner: &str) -> Result<Vec<i64>, StoreE
 }
 
 /// A group's row: the run holding it and the one waiting (`None`: nobody is in it).
-pub async fn group(
-    c: &Object,
-    name: &str,
-) -> Result<Option<(Option<i64>, Option<i64>)>, StoreError> {
+pub async fn group(c: &Object, name: &str) -> Result<Option<Members>, StoreError> {
     let what = "read a concurrency group";
     let stmt = c
         .prepare_cached("SELECT running, waiting FROM concurrency_groups WHERE name = $1")

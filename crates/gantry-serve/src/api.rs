@@ -17,11 +17,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gantry_engine::backend::ContainerBackend;
-use gantry_engine::Conclusion;
 use gantry_store::read;
 use gantry_store::ListFilter;
-use gantry_store::Op;
-use gantry_store::Status;
+use gantry_store::{Cancel, Rerun};
 use serde::Deserialize;
 use serde_json::json;
 use std::convert::Infallible;
@@ -266,57 +264,40 @@ fn async_stream<B: ContainerBackend>(
     })
 }
 
-async fn cancel<B: ContainerBackend>(
+/// Cancels a run wherever it is: executing here, at once; queued, it ends cancelled (only
+/// if still queued: decided in the store's writer, so a claim racing it either comes first
+/// and the run gets a request, or finds it cancelled); in progress on another instance, a
+/// cancel request that instance acts on within a second (202 `cancelling` either way).
+pub(crate) async fn cancel<B: ContainerBackend>(
     State(app): State<Arc<App<B>>>,
     Path(id): Path<i64>,
 ) -> Response {
-    if app.exec.cancel(id) {
-        return (
-            StatusCode::ACCEPTED,
-            Json(json!({ "id": id, "cancelling": true })),
-        )
-            .into_response();
-    }
-    let Ok(c) = app.runs.store.reader().await else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "store",
-            "unavailable".into(),
-        );
+    let accepted = |what: &str| {
+        let body = json!({ "id": id, what: true });
+        (StatusCode::ACCEPTED, Json(body)).into_response()
     };
-    match read::run(&c, id).await {
-        Ok(Some(r)) if r.status == Status::Queued => {
-            let op = Op::Run {
-                run: id,
-                status: Status::Completed,
-                conclusion: Some(Conclusion::Cancelled),
-                reason: Some("cancelled before it started".into()),
-                at: gantry_store::write::now_ms(),
-            };
-            if let Err(e) = app.runs.store.send(op) {
-                return store_error(&app, e);
-            }
-            if let Err(e) = app.runs.store.flush().await {
-                return store_error(&app, e);
-            }
-            (
-                StatusCode::ACCEPTED,
-                Json(json!({ "id": id, "cancelled": true })),
-            )
-                .into_response()
+    if app.exec.cancel(id) {
+        return accepted("cancelling");
+    }
+    match app.runs.store.cancel(id, "cancelled through the API").await {
+        Ok(Cancel::Cancelled) => accepted("cancelled"),
+        Ok(Cancel::Requested { owner }) => {
+            tracing::info!(run = id, instance = %owner, "cancel asked of the instance executing the run");
+            accepted("cancelling")
         }
-        Ok(Some(r)) => error(
+        Ok(Cancel::Ended(status)) => error(
             StatusCode::CONFLICT,
             "not_running",
-            format!("run {id} is {}", r.status),
+            format!("run {id} is {status}"),
         ),
-        Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
+        Ok(Cancel::NotFound) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
         Err(e) => store_error(&app, e),
     }
 }
 
-/// Runs the stored event's workflow again, as a new attempt of the same run.
-async fn rerun<B: ContainerBackend>(
+/// Runs the stored event's workflow again, as a new attempt of the same run — only if it
+/// has ended, decided in the store's writer, so two instances asked at once make one.
+pub(crate) async fn rerun<B: ContainerBackend>(
     State(app): State<Arc<App<B>>>,
     Path(id): Path<i64>,
 ) -> Response {
@@ -327,31 +308,18 @@ async fn rerun<B: ContainerBackend>(
             "the service is shutting down".into(),
         );
     }
-    let Ok(c) = app.runs.store.reader().await else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "store",
-            "unavailable".into(),
-        );
-    };
-    match read::run(&c, id).await {
-        Ok(Some(r)) if matches!(r.status, Status::Queued | Status::InProgress) => error(
+    match app.runs.store.rerun(id).await {
+        Ok(Rerun::Requeued { attempt }) => {
+            enqueue(&app, id).await;
+            let body = json!({ "id": id, "attempt": attempt });
+            (StatusCode::ACCEPTED, Json(body)).into_response()
+        }
+        Ok(Rerun::Busy(status)) => error(
             StatusCode::CONFLICT,
             "busy",
-            format!("run {id} is {}", r.status),
+            format!("run {id} is {status}"),
         ),
-        Ok(Some(r)) => match app.runs.store.requeue(id).await {
-            Ok(()) => {
-                enqueue(&app, id).await;
-                (
-                    StatusCode::ACCEPTED,
-                    Json(json!({ "id": id, "attempt": r.attempt + 1 })),
-                )
-                    .into_response()
-            }
-            Err(e) => store_error(&app, e),
-        },
-        Ok(None) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
+        Ok(Rerun::NotFound) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
         Err(e) => store_error(&app, e),
     }
 }

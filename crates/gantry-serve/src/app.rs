@@ -71,7 +71,7 @@ pub(crate) struct Execution<B: ContainerBackend> {
     pub(crate) backend: Arc<B>,
     /// Cancel handles of the runs executing now, by run id.
     running: Mutex<HashMap<i64, Signals>>,
-    /// `concurrency:` groups across runs.
+    /// Wakers of the `concurrency:` groups runs wait for here (the groups are the store's).
     pub(crate) groups: concurrency::Groups,
     /// Whether the container runtime answers (see `runtime_watch`).
     pub(crate) runtime: tokio::sync::watch::Sender<bool>,
@@ -245,12 +245,24 @@ impl<B: ContainerBackend> App<B> {
         run_root: PathBuf,
         store: Store,
     ) -> (Arc<App<B>>, mpsc::Receiver<i64>) {
+        Self::for_tests_as(cfg, backend, run_root, store, "test")
+    }
+
+    /// As [`App::for_tests_on`], for instance `instance` (the store's owner too: several
+    /// instances sharing one store).
+    pub(crate) fn for_tests_as(
+        cfg: ServeConfig,
+        backend: Arc<B>,
+        run_root: PathBuf,
+        store: Store,
+        instance: &str,
+    ) -> (Arc<App<B>>, mpsc::Receiver<i64>) {
         let (queue, rx) = mpsc::channel(16);
         let api_tokens = auth::Tokens::resolve(&cfg.api).expect("the API tokens");
         let app = App {
             settings: Settings {
                 policy: Arc::new(cfg.policy.clone()),
-                instance: "test".into(),
+                instance: instance.into(),
                 run_root,
                 secrets: TenantSecrets::default(),
                 sweep: std::time::Duration::from_millis(200),

@@ -1,89 +1,65 @@
-//! `concurrency:` groups across runs, as GitHub has them: in a group at most one run runs
-//! and one waits. A new run replaces the waiting one (which ends cancelled); with
-//! `cancel-in-progress` it also cancels the running one.
+//! `concurrency:` groups across runs and instances, as GitHub has them: in a group at most
+//! one run runs and one waits; a new run replaces the waiting one (which ends cancelled) and
+//! with `cancel-in-progress` also cancels the running one. The groups themselves live in the
+//! run store, decided by its writer (`gantry_store::control`), so instances sharing a store
+//! share them; this process keeps only a waker per group, so that a run waiting here starts
+//! at once when the run holding its group ended here too (a holder elsewhere is noticed by
+//! polling the store every [`POLL`]).
 
-use gantry_engine::Signals;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use tokio::sync::oneshot;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
 
-#[derive(Default)]
-struct Group {
-    running: Option<(i64, Signals)>,
-    waiting: Option<(i64, oneshot::Sender<bool>)>,
-}
+/// How often a waiting run asks the store whether its turn came.
+pub const POLL: Duration = Duration::from_secs(1);
 
+/// The wakers of the groups runs wait for in this process.
 #[derive(Default)]
 pub struct Groups {
-    groups: Mutex<HashMap<String, Group>>,
-}
-
-/// What a run may do once it asked to enter its group.
-pub enum Entry {
-    Go,
-    /// Wait for the answer: `true` to go, `false` when replaced by a newer run.
-    Wait(oneshot::Receiver<bool>),
+    wakers: Mutex<HashMap<String, Arc<Notify>>>,
 }
 
 impl Groups {
-    /// Enters `group` with run `id`; returns the run it replaced while waiting, if any.
-    pub fn enter(
-        &self,
-        group: &str,
-        id: i64,
-        signals: Signals,
-        cancel_in_progress: bool,
-    ) -> (Entry, Option<i64>) {
-        let Ok(mut groups) = self.groups.lock() else {
-            return (Entry::Go, None);
-        };
-        let g = groups.entry(group.to_string()).or_default();
-        let mut replaced = None;
-        if let Some((old, tx)) = g.waiting.take() {
-            let _ = tx.send(false);
-            replaced = Some(old);
-        }
-        match &g.running {
-            None => {
-                g.running = Some((id, signals));
-                (Entry::Go, replaced)
-            }
-            Some((_, running)) => {
-                if cancel_in_progress {
-                    running.cancel.cancel();
-                }
-                let (tx, rx) = oneshot::channel();
-                g.waiting = Some((id, tx));
-                // Remember our signals for when we run.
-                drop(signals);
-                (Entry::Wait(rx), replaced)
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Notify>>> {
+        self.wakers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The waker of `group`, for a run about to wait for it (drop it when done waiting).
+    pub fn waker(&self, group: &str) -> Arc<Notify> {
+        self.map().entry(group.to_string()).or_default().clone()
+    }
+
+    /// Wakes the runs waiting for `group` here: its holder left, or a waiter was replaced.
+    pub fn wake(&self, group: &str) {
+        let mut map = self.map();
+        if let Some(n) = map.get(group) {
+            n.notify_waiters();
+            // Nobody but the map holds it: nobody waits here any more.
+            if Arc::strong_count(n) == 1 {
+                map.remove(group);
             }
         }
     }
+}
 
-    /// Marks `id` as running after it waited (its turn came).
-    pub fn started(&self, group: &str, id: i64, signals: Signals) {
-        if let Ok(mut groups) = self.groups.lock() {
-            groups.entry(group.to_string()).or_default().running = Some((id, signals));
-        }
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// Leaves the group; the waiting run, if any, gets its turn.
-    pub fn leave(&self, group: &str, id: i64) {
-        let Ok(mut groups) = self.groups.lock() else {
-            return;
-        };
-        let Some(g) = groups.get_mut(group) else {
-            return;
-        };
-        if g.running.as_ref().is_some_and(|(r, _)| *r == id) {
-            g.running = None;
-            if let Some((_, tx)) = g.waiting.take() {
-                let _ = tx.send(true);
-            }
+    #[tokio::test]
+    async fn a_waiter_is_woken_and_an_unused_waker_forgotten() {
+        let g = Groups::default();
+        {
+            let waker = g.waker("deploy");
+            let woken = waker.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            g.wake("deploy");
+            woken.await;
         }
-        if g.running.is_none() && g.waiting.is_none() {
-            groups.remove(group);
-        }
+        g.wake("deploy");
+        assert!(g.map().is_empty(), "forgotten once nobody waits");
+        g.wake("other");
     }
 }

@@ -11,7 +11,9 @@
 //! (queued → in progress), so a run handed over twice starts once. Any instance sharing the
 //! store claims any queued run; a claim is a lease this instance's heartbeat renews while the
 //! run executes, and each sweep takes over the runs of instances that stopped renewing
-//! theirs (`leases`). On shutdown, running jobs get a grace period, then are
+//! theirs (`leases`). A cancel asked through the store of a run executing here (by another
+//! instance's API, or `cancel-in-progress`) is found by a poll (`controls`), and
+//! `concurrency:` groups are the store's, shared by all instances (`groups`). On shutdown, running jobs get a grace period, then are
 //! cancelled (and cleaned up); queued runs stay queued for the next start.
 
 use super::reporter::StoreReporter;
@@ -144,6 +146,8 @@ pub async fn run<B: ContainerBackend>(
         app.runs.leased.clone(),
         beat.clone(),
     ));
+    // Acts on cancels asked through the store (another instance's API) until then too.
+    let controls = tokio::spawn(controls::poll(app.clone(), beat.clone()));
     // No run starts while the container runtime does not answer: they wait, queued.
     let mut runtime = app.exec.runtime.subscribe();
     let every = app.settings.sweep;
@@ -204,6 +208,7 @@ pub async fn run<B: ContainerBackend>(
     }
     beat.cancel();
     let _ = heart.await;
+    let _ = controls.await;
 }
 
 /// A run handed over by whoever recorded it ([`enqueue`] counted it); one held already
@@ -583,7 +588,7 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
         (c.group.clone(), cancel)
     });
     if let Some((g, cancel)) = &group {
-        if !enter_group(app, id, g, *cancel, &signals).await {
+        if !groups::enter(app, id, g, *cancel, &signals).await {
             return;
         }
     }
@@ -613,7 +618,7 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
     let result = run_engine(app, id, &row, ready, signals).await;
     app.exec.forget(id);
     if let Some((g, _)) = &group {
-        app.exec.groups.leave(g, id);
+        groups::leave(app, g, id).await;
     }
     let succeeded = matches!(&result, Ok(r) if r.conclusion != Conclusion::Failure);
     if !succeeded && super::runtime_watch::lost_since(app, outages).await {
@@ -776,52 +781,6 @@ async fn secrets_reachable<B: ContainerBackend>(app: &App<B>, id: i64, ready: &R
     !waited_out
 }
 
-/// Joins the run's concurrency group, cancelling the run it replaces or waiting for its
-/// turn; false when the run must not start (cancelled while waiting).
-async fn enter_group<B: ContainerBackend>(
-    app: &Arc<App<B>>,
-    id: i64,
-    g: &str,
-    cancel: bool,
-    signals: &Signals,
-) -> bool {
-    let (entry, replaced) = app.exec.groups.enter(g, id, signals.clone(), cancel);
-    if let Some(old) = replaced {
-        let reason = format!("replaced by run {id} in concurrency group `{g}`");
-        finish(app, old, Conclusion::Cancelled, Some(reason));
-    }
-    let super::concurrency::Entry::Wait(rx) = entry else {
-        return true;
-    };
-    tracing::info!(group = %g, "waiting for its concurrency group");
-    let line = format!("waiting for concurrency group `{g}`");
-    record(
-        app,
-        Op::Log {
-            run: id,
-            job: String::new(),
-            step: None,
-            stream: "system".into(),
-            line,
-            at: now_ms(),
-        },
-    );
-    let go = tokio::select! {
-        r = rx => r.unwrap_or(false),
-        _ = signals.cancel.cancelled() => false,
-    };
-    if go {
-        app.exec.groups.started(g, id, signals.clone());
-        return true;
-    }
-    app.exec.forget(id);
-    if signals.cancel.is_cancelled() {
-        let reason = "cancelled while waiting for its concurrency group".to_string();
-        finish(app, id, Conclusion::Cancelled, Some(reason));
-    }
-    false
-}
-
 /// Runs the claimed run's plan on the engine, reporting to the store.
 async fn run_engine<B: ContainerBackend>(
     app: &Arc<App<B>>,
@@ -907,6 +866,8 @@ fn conclude<B: ContainerBackend>(
     (state, description)
 }
 
+mod controls;
+mod groups;
 mod held;
 mod leases;
 

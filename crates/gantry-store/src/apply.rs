@@ -115,6 +115,7 @@ pub fn requeue(c: &Connection, owner: &str, run: i64) -> rusqlite::Result<()> {
     )?;
     c.execute("DELETE FROM jobs WHERE run_id = ?1", [run])?;
     c.execute("DELETE FROM steps WHERE run_id = ?1", [run])?;
+    super::control_apply::release(c, run)?;
     change(c, run, (None, None), (Status::Queued, None, None), now_ms())
 }
 

@@ -57,6 +57,7 @@ fn conclude(c: &Connection, t: &Taken, spec: &TakeOver) -> rusqlite::Result<()> 
          WHERE id = ?1",
     )?
     .execute(params![t.run, Status::Interrupted, why, spec.now])?;
+    super::control_apply::release(c, t.run)?;
     let now = (Status::Interrupted, Some("failure"), Some(why.as_str()));
     change(c, t.run, (None, None), now, spec.now)
 }

@@ -11,7 +11,10 @@
 
 mod apply;
 pub mod config;
+pub mod control;
+mod control_apply;
 mod error;
+mod groups;
 mod health;
 mod held;
 pub mod lease;
@@ -26,6 +29,7 @@ pub mod write;
 mod writer;
 
 pub use config::StoreConfig;
+pub use control::{Cancel, Entered, Rerun, Turn};
 pub use error::StoreError;
 pub use lease::{Lease, TakeOver, Taken, DEFAULT_LEASE};
 pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, Reader, RunRow, StepRow};

@@ -7,6 +7,7 @@
 //! connection sits behind a mutex only so that a `&Reader` may be held across an `.await` in
 //! a handler (rusqlite's connection is `Send`, not `Sync`); nothing else contends for it.
 
+use super::control::Members;
 use super::error::StoreError;
 use super::lease::Lease;
 use super::pg;
@@ -129,6 +130,23 @@ pub async fn lease(r: &Reader, run: i64) -> Result<Option<Lease>, StoreError> {
     match r {
         Reader::Sqlite(c) => on(c, |c| sqlite_read::lease(c, run)),
         Reader::Postgres(c) => pg::read::lease(c, run).await,
+    }
+}
+
+/// The runs in progress on instance `owner` that someone asked to cancel (see
+/// [`crate::control`]): what its scheduler polls, one indexed query.
+pub async fn cancel_requests(r: &Reader, owner: &str) -> Result<Vec<i64>, StoreError> {
+    match r {
+        Reader::Sqlite(c) => on(c, |c| super::control_apply::cancel_requests(c, owner)),
+        Reader::Postgres(c) => pg::cancel_requests(c, owner).await,
+    }
+}
+
+/// Concurrency group `name`: the run holding it and the run waiting (`None`: nobody).
+pub async fn group(r: &Reader, name: &str) -> Result<Option<Members>, StoreError> {
+    match r {
+        Reader::Sqlite(c) => on(c, |c| super::control_apply::group(c, name)),
+        Reader::Postgres(c) => pg::group(c, name).await,
     }
 }
 

@@ -113,7 +113,8 @@ pub fn create(c: &Connection) -> Result<(), StoreError> {
         )
         .map_err(sql("add runs.lease_until"))?;
     }
-    Ok(())
+    // Added with controls across instances (`crate::control`).
+    super::control_apply::create(c)
 }
 
 fn has_column(c: &Connection, name: &str) -> Result<bool, StoreError> {

@@ -147,6 +147,12 @@ pub enum Msg {
         spec: TakeOver,
         reply: oneshot::Sender<Result<Vec<Taken>, StoreError>>,
     },
+    /// A control of a run (cancel, rerun, concurrency groups; see [`crate::control`]),
+    /// decided in the writer's transaction so that instances asking at once never both win.
+    Control {
+        req: super::control::Request,
+        reply: oneshot::Sender<Result<super::control::Answer, StoreError>>,
+    },
     /// Answers once everything sent before is committed.
     Flush(oneshot::Sender<Result<(), StoreError>>),
 }
@@ -288,7 +294,7 @@ impl Store {
     }
 
     /// Hands a message to the writer from async code, waiting for room without a thread.
-    async fn push(&self, msg: Msg) -> Result<(), StoreError> {
+    pub(crate) async fn push(&self, msg: Msg) -> Result<(), StoreError> {
         self.tx.send(msg).await.map_err(|_| StoreError::Closed)
     }
 
@@ -368,7 +374,7 @@ impl Store {
 }
 
 /// The writer's answer to a request, once its transaction is committed (or given up).
-pub struct Answer<T>(oneshot::Receiver<Result<T, StoreError>>);
+pub struct Answer<T>(pub(crate) oneshot::Receiver<Result<T, StoreError>>);
 
 impl<T> Answer<T> {
     pub async fn wait(self) -> Result<T, StoreError> {

@@ -10,6 +10,8 @@
 //! whoever sends them waits.
 
 use super::apply::{self, Ctx};
+use super::control;
+use super::control_apply;
 use super::error::{is_store_fault, StoreError};
 use super::health::Health;
 use super::held::Held;
@@ -59,6 +61,10 @@ pub(crate) enum Reply {
     Taken(
         oneshot::Sender<Result<Vec<Taken>, StoreError>>,
         Option<Result<Vec<Taken>, StoreError>>,
+    ),
+    Controlled(
+        oneshot::Sender<Result<control::Answer, StoreError>>,
+        Option<Result<control::Answer, StoreError>>,
     ),
 }
 
@@ -295,6 +301,10 @@ fn request(
             let r = attempt(tx, fault, |c| lease_apply::take_over(c, owner, &spec));
             Reply::Taken(reply, r.map(|r| r.map_err(named("take over runs"))))
         }
+        Msg::Control { req, reply } => {
+            let r = attempt(tx, fault, |c| control_apply::apply(c, owner, &req));
+            Reply::Controlled(reply, r.map(|r| r.map_err(named("control a run"))))
+        }
         Msg::Flush(reply) => Reply::Unit(reply, Some(Ok(()))),
         Msg::Write(_) => unreachable!("changes are applied by the transaction itself"),
     }
@@ -308,6 +318,7 @@ pub(crate) fn refuse(msg: Msg) -> Reply {
         Msg::Claim { reply, .. } => Reply::Claimed(reply, None),
         Msg::Renew { reply, .. } => Reply::Renewed(reply, None),
         Msg::TakeOver { reply, .. } => Reply::Taken(reply, None),
+        Msg::Control { reply, .. } => Reply::Controlled(reply, None),
         Msg::Write(_) => unreachable!("changes are held, not refused"),
     }
 }
@@ -327,6 +338,7 @@ impl Reply {
             Reply::Claimed(tx, r) => tx.send(settle(r, failure)).is_ok(),
             Reply::Renewed(tx, r) => tx.send(settle(r, failure)).is_ok(),
             Reply::Taken(tx, r) => tx.send(settle(r, failure)).is_ok(),
+            Reply::Controlled(tx, r) => tx.send(settle(r, failure)).is_ok(),
         };
         if !delivered {
             tracing::debug!("a run store request's caller stopped waiting for its answer");

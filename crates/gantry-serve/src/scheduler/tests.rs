@@ -4,7 +4,9 @@
 //! with its reason; cancel-in-progress cancels the older run of a concurrency group; a run
 //! whose workflow no longer matches, or that needs a secret its tenant lacks, ends before
 //! anything starts; a run left in progress by a crash runs again; a run claimed by an
-//! instance that died is taken over after its lease, and one executing here never is. The
+//! instance that died is taken over after its lease, and one executing here never is; with
+//! two instances (`App`s) on one store, a run executing on one is cancelled through the
+//! other's API, and two runs of one concurrency group never run at the same time. The
 //! cases marked so run on a live PostgreSQL store as well (`gantry_store::testpg`).
 
 use super::*;
@@ -747,4 +749,164 @@ async fn a_run_executing_here_keeps_its_lease_and_is_never_taken_over() {
         s.history(id).await,
         [Status::Queued, Status::InProgress, Status::Completed]
     );
+}
+
+/// A run whose one step runs until signalled under [`Held`] (`WHICH` from the event's body).
+const SLOW: &str = r#"
+on:
+  webhook:
+    names: [deploy]
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - id: slow
+        run: sleep 600
+        env:
+          WHICH: ${{ github.event.body.which }}
+"#;
+
+/// One run at a time in group `deploy`; a newer run waits (no cancel-in-progress).
+const GROUPED: &str = r#"
+on:
+  webhook:
+    names: [deploy]
+concurrency:
+  group: deploy
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    steps:
+      - id: slow
+        run: sleep 600
+        env:
+          WHICH: ${{ github.event.body.which }}
+"#;
+
+/// A second instance, "b", on the run store of `s` with the same configuration (a run's
+/// workflow file is named by its path), its own `backend` and scratch directory.
+async fn instance_b<A: ContainerBackend, B2: ContainerBackend>(
+    s: &Setup<A>,
+    backend: Arc<B2>,
+) -> Arc<App<B2>> {
+    let a = &s.app.settings.cfg;
+    let store = gantry_store::Store::connect(&a.store, &a.data_dir, "b")
+        .await
+        .unwrap();
+    let run_root = s.dir.path().join("scratch-b");
+    let (app, _queue) = App::for_tests_as(a.clone(), backend, run_root, store, "b");
+    app
+}
+
+/// Waits (up to 20 s) until `check` holds of run `id`'s row.
+async fn until_row<B: ContainerBackend>(s: &Setup<B>, id: i64, check: impl Fn(&RunRow) -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !check(&s.run_row(id).await) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_executing_on_one_instance_is_cancelled_through_another_instances_api() {
+    a_run_executing_on_one_instance_is_cancelled_through_another_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_executing_on_one_instance_is_cancelled_through_another_instances_api_on_postgres() {
+    a_run_executing_on_one_instance_is_cancelled_through_another_on(On::Postgres).await
+}
+
+/// Instance "test" executes the run (its step held until signalled); instance "b"'s API
+/// handler is asked to cancel it: it records the request, and "test" notices it within a
+/// poll and cancels the run as a local cancel does.
+async fn a_run_executing_on_one_instance_is_cancelled_through_another_on(on: On) {
+    let held = Arc::new(Held::new("WHICH", "held"));
+    let mut s = setup_on(on, held.clone(), SLOW).await;
+    let b = instance_b(&s, Arc::new(FakeBackend::new())).await;
+    let id = s.accept("held", r#"{"which":"held"}"#).await[0];
+    let stop = CancellationToken::new();
+    let rx = s.rx.take().unwrap();
+    let sched = tokio::spawn(run(s.app.clone(), Vec::new(), rx, stop.clone()));
+    held.started.cancelled().await;
+    let answer = crate::api::cancel(axum::extract::State(b.clone()), axum::extract::Path(id)).await;
+    assert_eq!(answer.status(), axum::http::StatusCode::ACCEPTED);
+    let body = axum::body::to_bytes(answer.into_body(), 1 << 16)
+        .await
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body, serde_json::json!({ "id": id, "cancelling": true }));
+    until_row(&s, id, |r| r.status == Status::Completed).await;
+    stop.cancel();
+    sched.await.unwrap();
+    s.app.runs.store.flush().await.unwrap();
+    let row = s.run_row(id).await;
+    assert_eq!(
+        ended(&row),
+        (Status::Completed, Some(Conclusion::Cancelled))
+    );
+    assert!(held.signalled.is_cancelled(), "the step was signalled");
+    assert!(
+        held.fake.live().is_empty(),
+        "left behind: {:?}",
+        held.fake.live()
+    );
+    // Ended: asking again is harmless (409, nothing changes).
+    let again = crate::api::cancel(axum::extract::State(b), axum::extract::Path(id)).await;
+    assert_eq!(again.status(), axum::http::StatusCode::CONFLICT);
+    assert_eq!(ended(&s.run_row(id).await), ended(&row));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_of_one_group_on_two_instances_never_run_at_the_same_time() {
+    two_runs_of_one_group_on_two_instances_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_of_one_group_on_two_instances_never_run_at_the_same_time_on_postgres() {
+    two_runs_of_one_group_on_two_instances_on(On::Postgres).await
+}
+
+/// Run one holds group `deploy` on instance "test" (its step held); run two, on instance
+/// "b", waits: b starts no container until run one has ended, then runs.
+async fn two_runs_of_one_group_on_two_instances_on(on: On) {
+    let held = Arc::new(Held::new("WHICH", "one"));
+    let s = setup_on(on, held.clone(), GROUPED).await;
+    let other = Arc::new(FakeBackend::new());
+    let b = instance_b(&s, other.clone()).await;
+    let one = s.accept("one", r#"{"which":"one"}"#).await[0];
+    let two = s.accept("two", r#"{"which":"two"}"#).await[0];
+    let app = s.app.clone();
+    let first = tokio::spawn(async move { execute(&app, one).await });
+    held.started.cancelled().await;
+    let b2 = b.clone();
+    let second = tokio::spawn(async move { execute(&b2, two).await });
+    let waiting = "waiting for concurrency group `deploy`".to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !s.logs(two).await.contains(&waiting) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let r2 = s.run_row(two).await;
+    assert!(
+        s.logs(two).await.contains(&waiting),
+        "run two waits: {r2:?}"
+    );
+    let started = |calls: Vec<Call>| calls.iter().any(|c| matches!(c, Call::CreateContainer(_)));
+    assert!(!started(other.calls()), "b started run two beside run one");
+    let c = s.app.runs.store.reader().await.unwrap();
+    assert_eq!(
+        read::group(&c, "deploy").await.unwrap(),
+        Some((Some(one), Some(two)))
+    );
+    assert_eq!(s.run_row(one).await.status, Status::InProgress);
+    held.signalled.cancel();
+    first.await.unwrap();
+    second.await.unwrap();
+    s.app.runs.store.flush().await.unwrap();
+    b.runs.store.flush().await.unwrap();
+    let (r1, r2) = (s.run_row(one).await, s.run_row(two).await);
+    assert_eq!(ended(&r1), (Status::Completed, Some(Conclusion::Success)));
+    assert_eq!(ended(&r2), (Status::Completed, Some(Conclusion::Success)));
+    assert!(started(other.calls()), "b ran run two afterwards");
+    assert_eq!(read::lease(&c, two).await.unwrap().unwrap().owner, "b");
+    assert_eq!(read::group(&c, "deploy").await.unwrap(), None, "both left");
 }

@@ -102,6 +102,7 @@ pub async fn requeue(t: &Transaction<'_>, owner: &str, run: i64) -> Result<(), E
         &[&run, &owner, &queued]).await?;
     exec(t, "DELETE FROM jobs WHERE run_id = $1", &[&run]).await?;
     exec(t, "DELETE FROM steps WHERE run_id = $1", &[&run]).await?;
+    super::control::release(t, run).await?;
     change(t, run, (None, None), (Status::Queued, None, None), now_ms()).await
 }
 

@@ -70,6 +70,7 @@ async fn conclude(t: &Transaction<'_>, found: &Taken, spec: &TakeOver) -> Result
         &[&found.run, &interrupted, &why, &spec.now],
     )
     .await?;
+    super::control::release(t, found.run).await?;
     let now = (Status::Interrupted, Some("failure"), Some(why.as_str()));
     change(t, found.run, (None, None), now, spec.now).await
 }

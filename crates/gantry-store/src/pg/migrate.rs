@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "runs.lease_until",
         sql: V3,
     },
+    Migration {
+        version: 4,
+        name: "runs.cancel_requested, concurrency_groups",
+        sql: V4,
+    },
 ];
 
 /// The same tables as SQLite's first release. `changes.id` and `steps.ord` keep the order
@@ -121,6 +126,20 @@ const V2: &str = "ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT ''";
 /// claimed before (never taken over).
 const V3: &str = "ALTER TABLE runs ADD COLUMN lease_until BIGINT;
 CREATE INDEX runs_lease ON runs (lease_until) WHERE status = 'in_progress';";
+
+/// Controls across instances (`crate::control`): a cancel asked of a run in progress (the
+/// reason; NULL: none), found by the instance executing it through the partial index; and
+/// `concurrency:` groups, the run holding each and the run waiting for it.
+const V4: &str = "ALTER TABLE runs ADD COLUMN cancel_requested TEXT;
+CREATE INDEX runs_cancel_requested ON runs (owner)
+    WHERE cancel_requested IS NOT NULL AND status = 'in_progress';
+CREATE TABLE concurrency_groups (
+    name    TEXT PRIMARY KEY,
+    running BIGINT,
+    waiting BIGINT
+);
+CREATE INDEX concurrency_groups_running ON concurrency_groups (running);
+CREATE INDEX concurrency_groups_waiting ON concurrency_groups (waiting);";
 
 /// Any number, the same for every instance: the lock migrations are applied under.
 const LOCK: i64 = 0x6761_6e74_7279;

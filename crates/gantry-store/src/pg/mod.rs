@@ -6,9 +6,11 @@
 //! The client is tokio-postgres with deadpool-postgres's pool (docs/scale.md, "Run store").
 
 mod apply;
+mod control;
 mod lease;
 pub mod migrate;
 pub mod read;
+pub(crate) use control::{cancel_requests, group};
 mod writer;
 
 use crate::error::StoreError;

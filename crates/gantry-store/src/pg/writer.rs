@@ -11,6 +11,7 @@
 //! "unavailable"; the writer tries again every [`RETRY`].
 
 use super::apply;
+use super::control;
 use super::lease;
 use crate::apply::Ctx;
 use crate::error::{is_pg_fault, pg, StoreError};
@@ -264,6 +265,10 @@ async fn request(
         Msg::TakeOver { spec, reply } => {
             let r = scoped!(tx, fault, |t| lease::take_over(t, owner, &spec));
             Reply::Taken(reply, r.map(|r| r.map_err(pg("take over runs"))))
+        }
+        Msg::Control { req, reply } => {
+            let r = scoped!(tx, fault, |t| control::apply(t, owner, &req));
+            Reply::Controlled(reply, r.map(|r| r.map_err(pg("control a run"))))
         }
         Msg::Flush(reply) => Reply::Unit(reply, Some(Ok(()))),
         Msg::Write(_) => unreachable!("changes are applied by the transaction itself"),

@@ -1,6 +1,6 @@
 //! PostgreSQL's schema migrations: from an empty database to the latest version, and from
 //! the version before the latest (with rows in it) to the latest; applying them again
-//! changes nothing. And SQLite's upgrade at open of a file from before leases.
+//! changes nothing. And SQLite's upgrade at open of a file from before leases (and controls).
 
 use super::{all_runs, Backend, Place};
 use crate::pg::migrate::{latest, migrate, version, MIGRATIONS};
@@ -113,4 +113,9 @@ async fn a_sqlite_file_from_before_leases_is_upgraded_at_open() {
     let claimed = crate::read::lease(&c, 2).await.unwrap().unwrap();
     assert_eq!(claimed.owner, "a");
     assert!(claimed.until.is_some(), "{claimed:?}");
+    // The columns and table of controls were added too.
+    let asked = store.cancel(2, "asked").await.unwrap();
+    assert_eq!(asked, crate::Cancel::Requested { owner: "a".into() });
+    assert_eq!(crate::read::cancel_requests(&c, "a").await.unwrap(), [2]);
+    assert!(store.enter_group("g", 2, false).await.unwrap().go);
 }

@@ -865,6 +865,7 @@ async fn run_engine<B: ContainerBackend>(
         store: app.runs.store.clone(),
         run: id,
         metrics: app.runs.metrics.clone(),
+        budget: crate::log_budget::LogBudget::new(app.settings.cfg.logs),
     });
     let req = RunRequest {
         attempt: u32::try_from(row.attempt).unwrap_or(1),

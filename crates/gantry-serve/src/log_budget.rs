@@ -138,7 +138,10 @@ mod tests {
                     Verdict::Drop => 'd',
                 })
                 .collect();
-            assert_eq!(&got, want, "limits {lines} lines / {bytes} bytes, lines {lens:?}");
+            assert_eq!(
+                &got, want,
+                "limits {lines} lines / {bytes} bytes, lines {lens:?}"
+            );
         }
     }
 
@@ -156,6 +159,10 @@ mod tests {
             Some("gantry: 2 lines (12 bytes) of this step's output were not kept")
         );
         assert_eq!(b.finish("a", Some("2")), None, "nothing dropped");
-        assert_eq!(b.admit("a", Some("1"), 5), Verdict::Keep, "a new attempt starts afresh");
+        assert_eq!(
+            b.admit("a", Some("1"), 5),
+            Verdict::Keep,
+            "a new attempt starts afresh"
+        );
     }
 }

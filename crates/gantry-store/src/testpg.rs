@@ -188,7 +188,10 @@ impl Cluster {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
                 .expect("the TLS file's mode");
             if self.as_nobody {
-                let ok = Command::new("chown").arg("nobody:nogroup").arg(&path).status();
+                let ok = Command::new("chown")
+                    .arg("nobody:nogroup")
+                    .arg(&path)
+                    .status();
                 assert!(ok.is_ok_and(|s| s.success()), "chown of {name} to nobody");
             }
         }

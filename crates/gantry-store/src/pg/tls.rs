@@ -120,7 +120,11 @@ mod tests {
     fn sslmode_is_read_and_taken_out_of_the_url() {
         let table = [
             ("postgres://h/db", Mode::Clear, "postgres://h/db"),
-            ("postgres://h/db?sslmode=disable", Mode::Clear, "postgres://h/db"),
+            (
+                "postgres://h/db?sslmode=disable",
+                Mode::Clear,
+                "postgres://h/db",
+            ),
             (
                 "postgres://h/db?sslmode=require",
                 Mode::Verified,
@@ -145,7 +149,11 @@ mod tests {
 
     #[test]
     fn modes_that_fall_back_to_clear_text_are_refused_with_what_is_expected() {
-        for url in ["postgres://h/db?sslmode=prefer", "postgres://h/db?sslmode=allow", "postgres://h/db?sslmode=x"] {
+        for url in [
+            "postgres://h/db?sslmode=prefer",
+            "postgres://h/db?sslmode=allow",
+            "postgres://h/db?sslmode=x",
+        ] {
             let e = mode(url).unwrap_err().to_string();
             assert!(e.contains("expected disable, or require"), "{url}: {e}");
         }
@@ -156,7 +164,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let empty = d.path().join("ca.pem");
         std::fs::write(&empty, "not a certificate\n").unwrap();
-        let e = connector(Mode::Verified, Some(&empty)).err().unwrap().to_string();
+        let e = connector(Mode::Verified, Some(&empty))
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("expected at least one PEM certificate"), "{e}");
         let missing = connector(Mode::Verified, Some(&d.path().join("none.pem")))
             .err()

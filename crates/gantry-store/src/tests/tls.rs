@@ -52,7 +52,10 @@ async fn over_tls(cfg: &StoreConfig) -> bool {
     let pg = cfg.postgres().unwrap().unwrap();
     let c = crate::pg::pool(&pg, 1).unwrap().get().await.unwrap();
     let row = c
-        .query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
         .await
         .unwrap();
     row.get(0)
@@ -80,7 +83,11 @@ async fn a_verified_tls_connection_works_and_an_unverifiable_one_is_refused() {
     assert!(over_tls(&good).await, "sslmode=require is TLS");
     let store = Store::connect(&good, c.dir.path(), "tls").await.unwrap();
     let accepted = store
-        .accept(event("over-tls"), vec![super::run("ci.yml")], |_: &[i64]| "ok".to_string())
+        .accept(
+            event("over-tls"),
+            vec![super::run("ci.yml")],
+            |_: &[i64]| "ok".to_string(),
+        )
         .await
         .unwrap();
     assert_eq!(accepted.run_ids.len(), 1, "the store works over TLS");

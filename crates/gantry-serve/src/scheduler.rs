@@ -342,8 +342,9 @@ fn prepare<B: ContainerBackend>(
         })?;
         return Ok((workflows, work, true));
     }
-    let workflows = app.sources.files.at_sha(repo, &sha)?;
     let path = repo.path.as_ref().ok_or(SourceError::NoLocalPath)?;
+    super::pull_requests::rebuild_merge(repo, path, ev)?;
+    let workflows = app.sources.files.at_sha(repo, &sha)?;
     gantry_load::git::export_tree(path, &sha, &work)?;
     Ok((workflows, work, true))
 }

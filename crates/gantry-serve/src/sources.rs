@@ -38,6 +38,14 @@ pub enum SourceError {
     /// workflow then (`pull_request_target` ones still run).
     #[error("pull request #{number} has a merge conflict ({files}): no merge commit, so no pull_request workflow runs, as on GitHub")]
     MergeConflict { number: u64, files: String },
+    /// The merge commit built here for a run accepted elsewhere is not the one recorded
+    /// (the repositories of the two hosts differ).
+    #[error("pull request #{number}: the merge commit built on this host ({built}) is not the one recorded when the event was accepted ({recorded}); the hosts' repositories differ")]
+    MergeDiffers {
+        number: u64,
+        recorded: String,
+        built: String,
+    },
     /// `pull_request_target` runs the default branch, which the repository does not have.
     #[error("branch `{branch}` is not in repository `{repository}`")]
     NoBranch { repository: String, branch: String },

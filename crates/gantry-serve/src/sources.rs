@@ -89,6 +89,31 @@ pub enum SourceError {
     Task(#[from] tokio::task::JoinError),
 }
 
+impl SourceError {
+    /// Whether the workflows could not be read *for now* (the commit not in the repository
+    /// yet, GitHub not answering or rate-limiting): then nothing is decided or recorded, and
+    /// the sender is told to try again (503, Retry-After; a Kafka message is retried), since
+    /// a recorded answer would be replayed to every redelivery and the event never run.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SourceError::CommitNotYet { .. } => true,
+            SourceError::GitHub(FetchError::Network { .. }) => true,
+            SourceError::GitHub(FetchError::Unauthorized { status, .. }) => {
+                matches!(status, 403 | 429)
+            }
+            _ => false,
+        }
+    }
+
+    /// The error code of a transient failure's 503 (and its metric).
+    pub fn transient_code(&self) -> &'static str {
+        match self {
+            SourceError::CommitNotYet { .. } => "commit_not_yet",
+            _ => "source_unavailable",
+        }
+    }
+}
+
 /// Tries for the pushed commit: a push can reach the service before the local repository
 /// has its commit (a mirror that syncs on its own schedule). The remotes are fetched and the
 /// repository is looked at again for up to about two seconds; a blocking caller's thread.

@@ -24,17 +24,18 @@ fn fake_github() -> FakeGitHub {
     ])
 }
 
-#[test]
-fn a_push_to_a_github_hosted_repository_runs_its_workflows_in_the_tarball_at_the_sha() {
-    let github = fake_github();
+fn hosted_service(github: &FakeGitHub) -> Service {
     let api = &github.url;
-    let s = Service::with_github(
+    Service::with_github(
         "on: push\njobs: {}\n",
         "on: push\njobs: {}\n",
         "",
         &format!("token = \"ghp_hosted\"\napi_url = \"{api}\"\n[[repositories]]\nname = \"octo-org/hosted\""),
-    );
-    let sha = "5e3a1f0c9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f";
+    )
+}
+
+/// A signed push of `sha` to `octo-org/hosted`, as delivery `delivery`.
+fn push_hosted(s: &Service, delivery: &str, sha: &str) -> (u16, String) {
     let mut payload: Value = serde_json::from_str(&s.push_payload()).unwrap();
     payload["repository"]["full_name"] = json!("octo-org/hosted");
     payload["repository"]["name"] = json!("hosted");
@@ -42,16 +43,55 @@ fn a_push_to_a_github_hosted_repository_runs_its_workflows_in_the_tarball_at_the
     payload["head_commit"]["id"] = json!(sha);
     let body = payload.to_string();
     let sig = gantry_plan::signature::sign(SECRET.as_bytes(), body.as_bytes());
-    let (code, text) = s.post(
+    s.post(
         "/hooks/github",
         &[
             ("X-GitHub-Event", "push"),
-            ("X-GitHub-Delivery", "hosted-1"),
+            ("X-GitHub-Delivery", delivery),
             ("X-Hub-Signature-256", &sig),
             ("Content-Type", "application/json"),
         ],
         body.as_bytes(),
+    )
+}
+
+/// GitHub down while a push's workflow files are read: the delivery is not recorded and
+/// gets 503 with Retry-After, so its redelivery (GitHub's, or an operator's) is decided
+/// afresh and runs — a recorded "no workflows" answer would be replayed and never run.
+#[test]
+fn a_push_met_by_a_github_outage_is_answered_503_unrecorded_and_its_redelivery_runs() {
+    let github = fake_github();
+    let s = hosted_service(&github);
+    let sha = "6f4b2a1d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a";
+    github.set_down(true);
+    let (code, text) = push_hosted(&s, "outage-1", sha);
+    assert_eq!(code, 503, "{text}");
+    let answer: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(answer["error"], "source_unavailable", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("octo-org/hosted"),
+        "{answer}"
     );
+    let runs = s.get_json("/api/runs");
+    assert_eq!(runs["runs"].as_array().map(Vec::len), Some(0), "{runs}");
+    github.set_down(false);
+    let (code, text) = push_hosted(&s, "outage-1", sha);
+    assert_eq!(code, 202, "{text}");
+    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap();
+    s.wait_success(id, 1);
+}
+
+#[test]
+fn a_push_to_a_github_hosted_repository_runs_its_workflows_in_the_tarball_at_the_sha() {
+    let github = fake_github();
+    let s = hosted_service(&github);
+    let sha = "5e3a1f0c9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f";
+    let (code, text) = push_hosted(&s, "hosted-1", sha);
     assert_eq!(code, 202, "{text}");
     let answer: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(answer["runs"][0]["workflow"], "hosted", "{answer:#}");

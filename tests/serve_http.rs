@@ -452,3 +452,55 @@ jobs:
     s.post(&format!("/api/runs/{second}/cancel"), &[], b"");
     s.wait_run(second, 60);
 }
+
+/// `[logs]`: a step printing past its budget keeps the first lines, one notice where the
+/// rest was cut, and at its end how much was not kept; the run itself is not affected.
+#[test]
+fn a_step_printing_past_its_log_budget_is_cut_with_notices_and_still_succeeds() {
+    let noisy = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - name: noisy\n        run: for i in $(seq 1 40); do echo \"line $i\"; done\n      - name: after\n        run: echo quiet\n";
+    let s = Service::new(noisy, HOOK, "[logs]\nmax_lines_per_step = 10\n");
+    let (code, text) = s.push("noisy-1");
+    assert_eq!(code, 202, "{text}");
+    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap();
+    s.wait_success(id, 1);
+    let logs = s.get_json(&format!("/api/runs/{id}/logs"));
+    let lines: Vec<(String, String)> = logs["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["step"].as_str().is_some())
+        .map(|l| {
+            (
+                l["stream"].as_str().unwrap_or("").to_string(),
+                l["line"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let kept: Vec<&str> = lines
+        .iter()
+        .filter(|(_, l)| l.starts_with("line "))
+        .map(|(_, l)| l.as_str())
+        .collect();
+    let notices: Vec<&str> = lines
+        .iter()
+        .filter(|(stream, l)| stream == "system" && l.starts_with("gantry: "))
+        .map(|(_, l)| l.as_str())
+        .collect();
+    let first_ten: Vec<String> = (1..=10).map(|i| format!("line {i}")).collect();
+    assert_eq!(kept, first_ten, "the first 10 lines are kept: {lines:?}");
+    assert_eq!(notices.len(), 2, "{lines:?}");
+    assert!(
+        notices[0].contains("reached its limit (10 lines"),
+        "{notices:?}"
+    );
+    assert!(
+        notices[1].starts_with("gantry: 30 lines (210 bytes)"),
+        "every line not kept is counted: {notices:?}"
+    );
+    assert!(
+        lines.iter().any(|(_, l)| l == "quiet"),
+        "the next step has its own budget: {lines:?}"
+    );
+}

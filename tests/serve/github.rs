@@ -29,6 +29,8 @@ struct Fake {
     seen: Arc<Mutex<Vec<Seen>>>,
     /// What the compare API answers; `None`: 404.
     changed: Arc<Mutex<Option<Vec<String>>>>,
+    /// The contents API answers 502, as GitHub does in an outage.
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The server's base URL (for `[github] api_url`) and what it sees.
@@ -36,6 +38,7 @@ pub struct FakeGitHub {
     pub url: String,
     pub seen: Arc<Mutex<Vec<Seen>>>,
     changed: Arc<Mutex<Option<Vec<String>>>>,
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FakeGitHub {
@@ -50,8 +53,9 @@ impl FakeGitHub {
             ),
             seen: Arc::default(),
             changed: Arc::default(),
+            down: Arc::default(),
         };
-        let (seen, changed) = (fake.seen.clone(), fake.changed.clone());
+        let (seen, changed, down) = (fake.seen.clone(), fake.changed.clone(), fake.down.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Runtime::new().unwrap();
@@ -68,7 +72,17 @@ impl FakeGitHub {
             });
         });
         let url = format!("http://127.0.0.1:{}", rx.recv().unwrap());
-        FakeGitHub { url, seen, changed }
+        FakeGitHub {
+            url,
+            seen,
+            changed,
+            down,
+        }
+    }
+
+    /// From now on, the contents API answers 502 (`true`) or serves again (`false`).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The files the compare API says a pull request changed, from now on.
@@ -148,6 +162,9 @@ async fn contents(
         auth: auth(&headers),
         body: Value::Null,
     });
+    if fake.down.load(std::sync::atomic::Ordering::SeqCst) {
+        return (StatusCode::BAD_GATEWAY, "Server Error").into_response();
+    }
     if let Some((p, text)) = fake.files.iter().find(|(p, _)| *p == path) {
         return Json(item(p, "file", Some(text))).into_response();
     }

@@ -108,6 +108,9 @@ pub struct ServeConfig {
     /// Where the run store lives: no `url`, SQLite in `data_dir`; else PostgreSQL.
     #[serde(default)]
     pub store: gantry_store::StoreConfig,
+    /// How much of each step's output the store keeps.
+    #[serde(default)]
+    pub logs: crate::log_budget::LogLimits,
 }
 
 /// `[runner]`: see docs/serve.md.

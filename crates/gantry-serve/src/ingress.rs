@@ -329,13 +329,13 @@ async fn settle<B: ContainerBackend>(
     let mut decided = Vec::new();
     for (id, mut ev) in events {
         let workflows = accept::workflows_for(app, source, &mut ev).await;
-        if let Err(e @ SourceError::CommitNotYet { .. }) = &workflows {
+        if let Some(e) = workflows.as_ref().err().filter(|e| e.is_transient()) {
             // Not recorded, so a redelivery is decided afresh (a recorded answer would be
             // replayed, and the push never run).
-            app.runs.metrics.reject("commit_not_yet");
+            app.runs.metrics.reject(e.transient_code());
             let mut r = error(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "commit_not_yet",
+                e.transient_code(),
                 e.to_string(),
             );
             r.headers_mut()

@@ -16,6 +16,7 @@ pub mod config;
 mod fair;
 mod ingress;
 mod job_services;
+pub mod log_budget;
 mod metrics;
 mod pull_requests;
 mod redact;

@@ -101,6 +101,33 @@ pub fn settle_local(
     Ok(())
 }
 
+/// Makes sure the repository at `path` has the commit a settled `pull_request` event runs:
+/// the instance that executes a run need not be the one that accepted its event (another
+/// host, a takeover), and the merge commit was built only in the accepting host's repository.
+/// The merge is built again from the payload's base and head; it is the same commit (the
+/// merge takes its dates from the head and a fixed identity), which is checked.
+pub fn rebuild_merge(repo: &RepositoryConfig, path: &Path, ev: &Event) -> Result<(), SourceError> {
+    let (Some(pr), Some(sha)) = (PullRequest::of(ev), ev.meta.sha.as_deref()) else {
+        return Ok(());
+    };
+    if ev.name != "pull_request" || pr.merged || gantry_load::git::has_commit(path, sha) {
+        return Ok(());
+    }
+    let (Some(base), Some(head)) = (pr.base_sha.as_deref(), pr.head_sha.as_deref()) else {
+        return Ok(());
+    };
+    wait_for_commit(path, &repo.name, head)?;
+    let built = merged(repo, path, &pr, base, head)?;
+    if built != sha {
+        return Err(SourceError::MergeDiffers {
+            number: pr.number,
+            recorded: sha.to_string(),
+            built,
+        });
+    }
+    Ok(())
+}
+
 /// The merge commit of `head` into `base` (`refs/pull/N/merge`); a conflict is an error
 /// that becomes the event's reason for running nothing.
 fn merged(
@@ -260,5 +287,101 @@ mod tests {
             json!([{"id":1,"workflow":"ci"},{"id":2,"workflow":"t"}])
         );
         assert_eq!(both["not_matched"][0]["event"], "pull_request");
+    }
+}
+
+#[cfg(test)]
+mod rebuild_tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A repository with `main` and a branch `f` that merges cleanly: (dir, base, head).
+    fn repository(root: &Path) -> (std::path::PathBuf, String, String) {
+        let a = root.join("a");
+        std::fs::create_dir_all(&a).unwrap();
+        git(&a, &["init", "-q", "-b", "main"]);
+        std::fs::write(a.join("one"), "1\n").unwrap();
+        git(&a, &["add", "."]);
+        git(&a, &["commit", "-q", "-m", "base"]);
+        let base = git(&a, &["rev-parse", "HEAD"]);
+        git(&a, &["checkout", "-q", "-b", "f"]);
+        std::fs::write(a.join("two"), "2\n").unwrap();
+        git(&a, &["add", "."]);
+        git(&a, &["commit", "-q", "-m", "head"]);
+        let head = git(&a, &["rev-parse", "HEAD"]);
+        git(&a, &["checkout", "-q", "main"]);
+        std::fs::write(a.join("three"), "3\n").unwrap();
+        git(&a, &["add", "."]);
+        git(&a, &["commit", "-q", "-m", "base moves on"]);
+        let base_now = git(&a, &["rev-parse", "HEAD"]);
+        assert_ne!(base, base_now);
+        (a, base_now, head)
+    }
+
+    #[test]
+    fn a_host_that_did_not_accept_a_pull_request_builds_the_same_merge_commit() {
+        let d = tempfile::tempdir().unwrap();
+        let (a, base, head) = repository(d.path());
+        let b = d.path().join("b");
+        git(
+            d.path(),
+            &[
+                "clone",
+                "-q",
+                "--mirror",
+                a.to_str().unwrap(),
+                b.to_str().unwrap(),
+            ],
+        );
+        let payload = json!({"action": "opened", "number": 3,
+            "pull_request": {"number": 3, "head": {"ref": "f", "sha": head}, "base": {"ref": "main", "sha": base}},
+            "repository": {"full_name": "o/r", "default_branch": "main"}});
+        let mut ev = gantry_plan::event::from_payload("pull_request", payload).unwrap();
+        let cfg = |path: &Path| RepositoryConfig {
+            name: "o/r".into(),
+            path: Some(path.to_path_buf()),
+            tenant: None,
+        };
+        settle_local(&cfg(&a), &a, &mut ev).unwrap();
+        let sha = ev.meta.sha.clone().unwrap();
+        assert!(!gantry_load::git::has_commit(&b, &sha), "b lacks the merge");
+        rebuild_merge(&cfg(&b), &b, &ev).unwrap();
+        assert!(
+            gantry_load::git::has_commit(&b, &sha),
+            "built again, the same sha"
+        );
+        rebuild_merge(&cfg(&b), &b, &ev).unwrap();
+
+        let c = d.path().join("c");
+        git(
+            d.path(),
+            &[
+                "clone",
+                "-q",
+                "--mirror",
+                a.to_str().unwrap(),
+                c.to_str().unwrap(),
+            ],
+        );
+        ev.meta.sha = Some("1".repeat(40));
+        let e = rebuild_merge(&cfg(&c), &c, &ev).unwrap_err().to_string();
+        assert!(
+            e.contains("pull request #3") && e.contains("not the one recorded"),
+            "{e}"
+        );
     }
 }

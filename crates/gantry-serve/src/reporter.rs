@@ -1,8 +1,10 @@
 //! A run's events into the store: job and step status changes, log lines (already masked by
 //! the engine) and step durations for the metrics. Live log streams read them back. When the
 //! store is behind, `report` waits for room: a container printing faster than SQLite writes
-//! is slowed down instead of filling memory.
+//! is slowed down instead of filling memory. Each step's output is kept up to its budget
+//! (`log_budget`), so no step fills the store.
 
+use super::log_budget::{LogBudget, Verdict};
 use super::metrics::Metrics;
 use gantry_engine::{LogStream, Reporter, RunEvent};
 use gantry_store::Op;
@@ -14,6 +16,8 @@ pub struct StoreReporter {
     pub store: Store,
     pub run: i64,
     pub metrics: Arc<Metrics>,
+    /// What is kept of each step's output in this run attempt.
+    pub budget: LogBudget,
 }
 
 impl Reporter for StoreReporter {
@@ -26,12 +30,64 @@ impl Reporter for StoreReporter {
             RunEvent::JobStarted { .. }
             | RunEvent::JobFinished { .. }
             | RunEvent::StepStarted { .. }
-            | RunEvent::StepFinished { .. } => progress(self.run, at, event),
-            other => line(self.run, at, other),
+            | RunEvent::StepFinished { .. } => {
+                self.dropped_notice(&event, at);
+                progress(self.run, at, event)
+            }
+            other => line(self.run, at, other).and_then(|op| self.budgeted(op)),
         };
-        let Some(op) = op else { return };
+        if let Some(op) = op {
+            self.send(op);
+        }
+    }
+}
+
+impl StoreReporter {
+    fn send(&self, op: Op) {
         if let Err(e) = self.store.send(op) {
             tracing::error!(run = self.run, error = %e, "a run's event was not recorded");
+        }
+    }
+
+    /// The line as it is kept: itself, the notice that its step's budget ran out, or nothing.
+    fn budgeted(&self, mut op: Op) -> Option<Op> {
+        let Op::Log {
+            job,
+            step,
+            stream,
+            line,
+            ..
+        } = &mut op
+        else {
+            return Some(op);
+        };
+        match self.budget.admit(job, step.as_deref(), line.len()) {
+            Verdict::Keep => {}
+            Verdict::Cut(notice) => {
+                *stream = "system".into();
+                *line = notice;
+            }
+            Verdict::Drop => return None,
+        }
+        Some(op)
+    }
+
+    /// Before a step's (or job's) end is recorded: how much of its output was not kept.
+    fn dropped_notice(&self, event: &RunEvent, at: i64) {
+        let (job, step) = match event {
+            RunEvent::StepFinished { job, step, .. } => (job, Some(step.as_str())),
+            RunEvent::JobFinished { job, .. } => (job, None),
+            _ => return,
+        };
+        if let Some(notice) = self.budget.finish(job, step) {
+            self.send(Op::Log {
+                run: self.run,
+                job: job.clone(),
+                step: step.map(str::to_string),
+                stream: "system".into(),
+                line: notice,
+                at,
+            });
         }
     }
 }

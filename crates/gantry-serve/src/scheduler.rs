@@ -347,8 +347,9 @@ fn prepare<B: ContainerBackend>(
         })?;
         return Ok((workflows, work, true));
     }
-    let workflows = app.sources.files.at_sha(repo, &sha)?;
     let path = repo.path.as_ref().ok_or(SourceError::NoLocalPath)?;
+    super::pull_requests::rebuild_merge(repo, path, ev)?;
+    let workflows = app.sources.files.at_sha(repo, &sha)?;
     gantry_load::git::export_tree(path, &sha, &work)?;
     Ok((workflows, work, true))
 }
@@ -824,6 +825,7 @@ async fn run_engine<B: ContainerBackend>(
         store: app.runs.store.clone(),
         run: id,
         metrics: app.runs.metrics.clone(),
+        budget: crate::log_budget::LogBudget::new(app.settings.cfg.logs),
     });
     let req = RunRequest {
         attempt: u32::try_from(row.attempt).unwrap_or(1),

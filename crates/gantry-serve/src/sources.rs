@@ -38,6 +38,14 @@ pub enum SourceError {
     /// workflow then (`pull_request_target` ones still run).
     #[error("pull request #{number} has a merge conflict ({files}): no merge commit, so no pull_request workflow runs, as on GitHub")]
     MergeConflict { number: u64, files: String },
+    /// The merge commit built here for a run accepted elsewhere is not the one recorded
+    /// (the repositories of the two hosts differ).
+    #[error("pull request #{number}: the merge commit built on this host ({built}) is not the one recorded when the event was accepted ({recorded}); the hosts' repositories differ")]
+    MergeDiffers {
+        number: u64,
+        recorded: String,
+        built: String,
+    },
     /// `pull_request_target` runs the default branch, which the repository does not have.
     #[error("branch `{branch}` is not in repository `{repository}`")]
     NoBranch { repository: String, branch: String },
@@ -79,6 +87,31 @@ pub enum SourceError {
     /// The blocking task reading them panicked or was cancelled.
     #[error(transparent)]
     Task(#[from] tokio::task::JoinError),
+}
+
+impl SourceError {
+    /// Whether the workflows could not be read *for now* (the commit not in the repository
+    /// yet, GitHub not answering or rate-limiting): then nothing is decided or recorded, and
+    /// the sender is told to try again (503, Retry-After; a Kafka message is retried), since
+    /// a recorded answer would be replayed to every redelivery and the event never run.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SourceError::CommitNotYet { .. } => true,
+            SourceError::GitHub(FetchError::Network { .. }) => true,
+            SourceError::GitHub(FetchError::Unauthorized { status, .. }) => {
+                matches!(status, 403 | 429)
+            }
+            _ => false,
+        }
+    }
+
+    /// The error code of a transient failure's 503 (and its metric).
+    pub fn transient_code(&self) -> &'static str {
+        match self {
+            SourceError::CommitNotYet { .. } => "commit_not_yet",
+            _ => "source_unavailable",
+        }
+    }
 }
 
 /// Tries for the pushed commit: a push can reach the service before the local repository

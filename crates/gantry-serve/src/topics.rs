@@ -174,7 +174,7 @@ impl<B: ContainerBackend> KafkaSink<B> {
         if events_topic == Some(m.topic.as_str()) {
             let (id, source, mut ev) = forwarded(&m).map_err(|e| Verdict::Reject(e.to_string()))?;
             let wf = accept::workflows_for(app, &source, &mut ev).await;
-            if let Err(e @ super::sources::SourceError::CommitNotYet { .. }) = &wf {
+            if let Some(e) = wf.as_ref().err().filter(|e| e.is_transient()) {
                 return Err(Verdict::Retry(e.to_string()));
             }
             let d = accept::decide(&ev, &wf);

@@ -5,6 +5,8 @@
 
 use super::error::StoreError;
 use super::lease::DEFAULT_LEASE;
+use super::pg::tls;
+pub use super::pg::Postgres;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -19,6 +21,9 @@ pub struct StoreConfig {
     /// How long (seconds) a claimed run is held without a renewal before another instance
     /// takes it over (`crate::lease`); 30 when not set.
     pub lease_secs: Option<u64>,
+    /// The CA certificates (PEM) that sign the server's certificate, for `sslmode=require`
+    /// (or verify-ca, verify-full) in the URL; without it, the system's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for StoreConfig {
@@ -28,6 +33,7 @@ impl std::fmt::Debug for StoreConfig {
             .field("password_env", &self.password_env)
             .field("password_file", &self.password_file)
             .field("lease_secs", &self.lease_secs)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -39,8 +45,9 @@ impl StoreConfig {
             .map_or(DEFAULT_LEASE, |s| std::time::Duration::from_secs(s.max(1)))
     }
 
-    /// The PostgreSQL connection settings, password included; `None`: the store is SQLite.
-    pub fn postgres(&self) -> Result<Option<tokio_postgres::Config>, StoreError> {
+    /// The PostgreSQL connection settings, password and TLS included; `None`: the store is
+    /// SQLite.
+    pub fn postgres(&self) -> Result<Option<Postgres>, StoreError> {
         let Some(url) = &self.url else {
             if self.password_env.is_some() || self.password_file.is_some() {
                 return Err(StoreError::Config(
@@ -55,13 +62,26 @@ impl StoreConfig {
                 redact(url)
             )));
         }
-        let mut cfg: tokio_postgres::Config = url
+        let (mode, plain) = tls::mode(url)?;
+        let mut cfg: tokio_postgres::Config = plain
             .parse()
             .map_err(|e| StoreError::Config(format!("url {}: {e}", redact(url))))?;
+        if mode == tls::Mode::Verified {
+            cfg.ssl_mode(tokio_postgres::config::SslMode::Require);
+        } else {
+            cfg.ssl_mode(tokio_postgres::config::SslMode::Disable);
+            if self.ca_file.is_some() {
+                return Err(StoreError::Config(
+                    "ca_file: expected with sslmode=require (or verify-ca, verify-full) in url"
+                        .into(),
+                ));
+            }
+        }
         if let Some(password) = self.password()? {
             cfg.password(password);
         }
-        Ok(Some(cfg))
+        let tls = tls::connector(mode, self.ca_file.as_deref())?;
+        Ok(Some(Postgres { config: cfg, tls }))
     }
 
     fn password(&self) -> Result<Option<String>, StoreError> {
@@ -145,6 +165,7 @@ mod tests {
             c.postgres()
                 .unwrap()
                 .unwrap()
+                .config
                 .get_password()
                 .map(<[u8]>::to_vec)
         };

@@ -24,7 +24,7 @@ pub enum StoreError {
         source: tokio_postgres::Error,
     },
     /// No connection to PostgreSQL could be had (the server is down or refuses us).
-    #[error("run store (PostgreSQL): no connection: {0}")]
+    #[error("run store (PostgreSQL): no connection: {}", causes(.0))]
     Pool(#[from] deadpool_postgres::PoolError),
     /// A row holds text the store does not know (see [`UnknownStatus`]).
     #[error("run store {what}: {source}")]
@@ -139,4 +139,20 @@ mod tests {
         }
         .is_unavailable());
     }
+}
+
+/// An error with every cause under it (`a: b: c`): a TLS handshake's failure says only
+/// "error performing TLS handshake" until its cause ("invalid peer certificate: ...") is
+/// shown. The causes of a connection failure name no password.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let more = cause.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        next = cause.source();
+    }
+    text
 }

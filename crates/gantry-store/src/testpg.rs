@@ -45,6 +45,13 @@ pub fn own_database() -> (Database, Arc<Cluster>) {
     (create(cluster.clone()), cluster)
 }
 
+/// A database on a cluster of its own that takes TLS (`ssl = on`) with this certificate and
+/// key (PEM), and clear connections too (the clients' `sslmode` decides).
+pub fn tls_database(cert_pem: &str, key_pem: &str) -> (Database, Arc<Cluster>) {
+    let cluster = Arc::new(Cluster::start_with(Some((cert_pem, key_pem))));
+    (create(cluster.clone()), cluster)
+}
+
 fn create(cluster: Arc<Cluster>) -> Database {
     let name = format!(
         "t{}_{}",
@@ -118,6 +125,10 @@ fn is_root() -> bool {
 
 impl Cluster {
     fn start() -> Cluster {
+        Self::start_with(None)
+    }
+
+    fn start_with(tls: Option<(&str, &str)>) -> Cluster {
         let bin = bin_dir();
         assert!(
             bin.join("initdb").exists(),
@@ -159,8 +170,35 @@ impl Cluster {
                 data,
             ],
         );
+        if let Some((cert, key)) = tls {
+            c.take_tls(cert, key);
+        }
         c.start_server();
         c
+    }
+
+    /// Puts the server's certificate and key in its data directory (the key readable by the
+    /// server's user only, as PostgreSQL demands) and turns `ssl` on.
+    fn take_tls(&self, cert: &str, key: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let data = self.dir.path().join("data");
+        for (name, text, mode) in [("server.crt", cert, 0o644), ("server.key", key, 0o600)] {
+            let path = data.join(name);
+            std::fs::write(&path, text).expect("writing the server's TLS files");
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .expect("the TLS file's mode");
+            if self.as_nobody {
+                let ok = Command::new("chown")
+                    .arg("nobody:nogroup")
+                    .arg(&path)
+                    .status();
+                assert!(ok.is_ok_and(|s| s.success()), "chown of {name} to nobody");
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).expect("postgresql.conf");
     }
 
     /// Starts the server on the cluster's directory and port (again, after [`Cluster::stop`]).

@@ -11,6 +11,7 @@ mod lease;
 pub mod migrate;
 pub mod read;
 pub(crate) use control::{cancel_requests, group};
+pub mod tls;
 mod writer;
 
 use crate::error::StoreError;
@@ -24,15 +25,36 @@ use tokio_postgres::NoTls;
 /// Connections for reading at most (API requests, the scheduler's sweeps).
 const READERS: usize = 16;
 
-/// A pool of `size` connections to `cfg`.
-pub fn pool(cfg: &tokio_postgres::Config, size: usize) -> Result<Pool, StoreError> {
-    let manager = Manager::from_config(
-        cfg.clone(),
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+/// Where the server is and how to reach it (`[store]`: URL, password, TLS).
+#[derive(Clone)]
+pub struct Postgres {
+    pub config: tokio_postgres::Config,
+    pub tls: tls::Tls,
+}
+
+/// Shows where, never the password (tokio-postgres's `Config` hides it), and whether TLS.
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tls = match self.tls {
+            tls::Tls::Clear => "clear",
+            tls::Tls::Verified(_) => "verified",
+        };
+        f.debug_struct("Postgres")
+            .field("config", &self.config)
+            .field("tls", &tls)
+            .finish()
+    }
+}
+
+/// A pool of `size` connections to `pg`.
+pub fn pool(pg: &Postgres, size: usize) -> Result<Pool, StoreError> {
+    let how = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let manager = match &pg.tls {
+        tls::Tls::Clear => Manager::from_config(pg.config.clone(), NoTls, how),
+        tls::Tls::Verified(t) => Manager::from_config(pg.config.clone(), t.clone(), how),
+    };
     Pool::builder(manager)
         .max_size(size)
         .build()
@@ -42,7 +64,7 @@ pub fn pool(cfg: &tokio_postgres::Config, size: usize) -> Result<Pool, StoreErro
 /// Connects, migrates the schema to the latest version and starts the writer on `rx`; the
 /// readers' pool.
 pub async fn open(
-    cfg: &tokio_postgres::Config,
+    cfg: &Postgres,
     rx: mpsc::Receiver<Msg>,
     owner: &str,
     health: Arc<Health>,

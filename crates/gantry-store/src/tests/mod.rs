@@ -1,7 +1,8 @@
 //! The store's tests. `conformance`, `control`, `instances`, `leases`, `queries`: one suite of behaviour, every
 //! case run against SQLite and against a live PostgreSQL (`crate::testpg`); `migrations`: PostgreSQL's schema from
 //! empty and from the version before; `full_disk`: SQLite on a disk that fills up;
-//! `server_down`: PostgreSQL going away; `refused`: one change PostgreSQL refuses.
+//! `server_down`: PostgreSQL going away; `refused`: one change PostgreSQL refuses; `tls`:
+//! verified TLS to a server with a certificate of its own CA.
 
 use crate::read;
 use crate::testpg;
@@ -151,3 +152,4 @@ mod migrations;
 mod queries;
 mod refused;
 mod server_down;
+mod tls;

@@ -125,15 +125,12 @@ fn in_progress_of(c: &Cluster, i: usize, node: &str) -> Vec<i64> {
         .collect()
 }
 
-#[test]
-fn three_instances_one_killed_every_event_runs_once_on_a_survivor() {
-    docker::require_docker();
-    let broker = Broker::start();
+fn start_cluster(broker: &Broker) -> Cluster {
     broker.create_topic("work", 3);
     let push_wf = workflow("  push:\n    branches: [main]");
     let hook_wf = workflow("  webhook:\n    names: [deploy]");
-    let tables = kafka_table(&broker);
-    let mut c = Cluster::start(&Setup {
+    let tables = kafka_table(broker);
+    Cluster::start(&Setup {
         instances: 3,
         workflow: &push_wf,
         hook_workflow: &hook_wf,
@@ -141,7 +138,35 @@ fn three_instances_one_killed_every_event_runs_once_on_a_survivor() {
         extra: "max_attempts = 3",
         tables: &tables,
         own_server: false,
-    });
+    })
+}
+
+/// Kills node-2 with -9 once runs of its own are in progress (their containers up); its
+/// pid, and the runs it held at its death (still in progress in the store: its leases have
+/// not ended yet when this looks).
+fn kill_node_2(c: &mut Cluster) -> (u32, Vec<i64>) {
+    let victim = c.nodes[2].pid();
+    wait_or_explain(
+        60,
+        "node-2 executing runs",
+        || {
+            let ids = in_progress_of(c, 0, "node-2");
+            let up = !docker::labelled(&format!("dev.gantry.pid={victim}")).is_empty();
+            (!ids.is_empty() && up).then_some(())
+        },
+        || c.logs(),
+    );
+    c.nodes[2].kill9();
+    let orphans = in_progress_of(c, 0, "node-2");
+    assert!(!orphans.is_empty(), "node-2 had runs in flight when killed");
+    (victim, orphans)
+}
+
+#[test]
+fn three_instances_one_killed_every_event_runs_once_on_a_survivor() {
+    docker::require_docker();
+    let broker = Broker::start();
+    let mut c = start_cluster(&broker);
     let producer = broker.producer();
     let mut accepted = Accepted::new();
     let mut produced = BTreeSet::new();
@@ -151,23 +176,7 @@ fn three_instances_one_killed_every_event_runs_once_on_a_survivor() {
     for (i, s) in c.nodes.iter().enumerate() {
         send_webhooks(s, &format!("a{i}"), 3, 1, &mut accepted);
     }
-    // node-2 dies while runs of its own are in progress (their containers up).
-    let victim = c.nodes[2].pid();
-    let mine = wait_or_explain(
-        60,
-        "node-2 executing runs",
-        || {
-            let ids = in_progress_of(&c, 0, "node-2");
-            let up = !docker::labelled(&format!("dev.gantry.pid={victim}")).is_empty();
-            (!ids.is_empty() && up).then_some(())
-        },
-        || c.logs(),
-    );
-    let _ = mine;
-    c.nodes[2].kill9();
-    // What it held at its death, as the store still has it (its lease has not ended yet).
-    let orphans = in_progress_of(&c, 0, "node-2");
-    assert!(!orphans.is_empty(), "node-2 had runs in flight when killed");
+    let (victim, orphans) = kill_node_2(&mut c);
     for n in 6..9 {
         produced.insert(produce(&producer, n));
     }
@@ -175,9 +184,7 @@ fn three_instances_one_killed_every_event_runs_once_on_a_survivor() {
         send_webhooks(&c.nodes[i], &format!("b{i}"), 2, 1, &mut accepted);
     }
     follow_live_logs(&c);
-
-    let want = accepted.len() + produced.len();
-    let runs = c.wait_all_done(0, want, 150);
+    let runs = c.wait_all_done(0, accepted.len() + produced.len(), 150);
     check_each_event_once(&c, &accepted, &produced);
     for r in &runs {
         assert_eq!(r["status"], "completed", "{r}\n{}", c.logs());

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod github;
+pub mod instances;
 
 use serde_json::Value;
 use std::net::TcpListener;

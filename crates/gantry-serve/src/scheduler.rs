@@ -709,7 +709,7 @@ async fn ready<B: ContainerBackend>(
     let Some(outcome) = p
         .workflows
         .into_iter()
-        .find(|w| w.file == row.workflow_file)
+        .find(|w| same_file::same_file(&w.file, &row.workflow_file))
     else {
         return Err(failed(format!("{} is gone", row.workflow_file)));
     };
@@ -718,7 +718,7 @@ async fn ready<B: ContainerBackend>(
     }
     let model = workflows
         .iter()
-        .find(|l| l.path == row.workflow_file)
+        .find(|l| same_file::same_file(&l.path, &row.workflow_file))
         .and_then(|l| l.workflow.clone());
     let (Some(plan), Some(model)) = (outcome.run, model) else {
         let reason = "the workflow no longer matches the event".to_string();
@@ -872,6 +872,7 @@ mod controls;
 mod groups;
 mod held;
 mod leases;
+mod same_file;
 
 pub(crate) use leases::Leased;
 #[cfg(test)]

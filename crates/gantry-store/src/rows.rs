@@ -19,6 +19,9 @@ pub struct RunRow {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub reason: Option<String>,
+    /// The instance that recorded or last claimed the run (its `instance_id`): who runs or
+    /// ran it (empty for runs recorded before instances had names).
+    pub owner: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -9,7 +9,7 @@ use super::status::{conclusion_at, Status};
 use gantry_engine::Conclusion;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-const RUN_COLUMNS: &str = "r.id, r.event_id, e.name, r.workflow_file, r.workflow_name, r.status, r.conclusion, r.attempt, r.created_at, r.started_at, r.finished_at, r.reason";
+const RUN_COLUMNS: &str = "r.id, r.event_id, e.name, r.workflow_file, r.workflow_name, r.status, r.conclusion, r.attempt, r.created_at, r.started_at, r.finished_at, r.reason, r.owner";
 
 fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
     Ok(RunRow {
@@ -25,6 +25,7 @@ fn run_row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
         started_at: r.get(9)?,
         finished_at: r.get(10)?,
         reason: r.get(11)?,
+        owner: r.get(12)?,
     })
 }
 

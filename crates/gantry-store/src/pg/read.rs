@@ -10,7 +10,7 @@ use gantry_engine::Conclusion;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-const RUN_COLUMNS: &str = "r.id, r.event_id, e.name, r.workflow_file, r.workflow_name, r.status, r.conclusion, r.attempt, r.created_at, r.started_at, r.finished_at, r.reason";
+const RUN_COLUMNS: &str = "r.id, r.event_id, e.name, r.workflow_file, r.workflow_name, r.status, r.conclusion, r.attempt, r.created_at, r.started_at, r.finished_at, r.reason, r.owner";
 
 /// Runs `sql` (prepared once per connection) and returns its rows.
 async fn rows(
@@ -64,6 +64,7 @@ fn run_row(r: &Row, what: &'static str) -> Result<RunRow, StoreError> {
         started_at: get(r, 9, what)?,
         finished_at: get(r, 10, what)?,
         reason: get(r, 11, what)?,
+        owner: get(r, 12, what)?,
     })
 }
 

@@ -12,6 +12,8 @@
 mod apply;
 pub mod config;
 mod error;
+pub mod fence;
+mod fence_apply;
 mod health;
 mod held;
 pub mod lease;
@@ -27,7 +29,7 @@ mod writer;
 
 pub use config::StoreConfig;
 pub use error::StoreError;
-pub use lease::{Lease, TakeOver, Taken, DEFAULT_LEASE};
+pub use lease::{Attempt, Lease, TakeOver, Taken, DEFAULT_LEASE};
 pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, Reader, RunRow, StepRow};
 pub use status::{Progress, Status, UnknownStatus};
 pub use write::{Accepted, Answer, NewEvent, NewRun, Op, Store};

@@ -788,7 +788,7 @@ async fn setup_leased<B: ContainerBackend>(
 /// The store cut off from this instance: SQLite locked by another connection's write
 /// transaction (the writer waits for it, then fails), PostgreSQL's server stopped.
 enum Cut {
-    Sqlite(gantry_store::Reader),
+    Sqlite(Box<gantry_store::Reader>),
     Postgres(Arc<gantry_store::testpg::Cluster>),
 }
 
@@ -811,7 +811,7 @@ impl Cut {
                     panic!("a SQLite store")
                 };
                 c.lock().unwrap().execute_batch("BEGIN IMMEDIATE").unwrap();
-                Cut::Sqlite(reader)
+                Cut::Sqlite(Box::new(reader))
             }
         }
     }
@@ -823,7 +823,7 @@ impl Cut {
                 .await
                 .unwrap(),
             Cut::Sqlite(reader) => {
-                let gantry_store::Reader::Sqlite(c) = &reader else {
+                let gantry_store::Reader::Sqlite(c) = &*reader else {
                     return;
                 };
                 c.lock().unwrap().execute_batch("COMMIT").unwrap();

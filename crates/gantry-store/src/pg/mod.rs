@@ -10,7 +10,7 @@ mod fence;
 mod lease;
 pub mod migrate;
 pub mod read;
-mod writer;
+pub(crate) mod writer;
 
 use crate::error::StoreError;
 use crate::health::Health;

@@ -188,7 +188,7 @@ impl Writer {
 }
 
 /// Any number, the same for every instance: the lock each writer's transaction takes first.
-const WRITERS: i64 = 0x6761_6e74_7277;
+pub(crate) const WRITERS: i64 = 0x6761_6e74_7277;
 
 /// Begins a writer's transaction, taking the writers' lock first: instances sharing the
 /// store write one at a time, as SQLite's `BEGIN IMMEDIATE` makes them. Without it two

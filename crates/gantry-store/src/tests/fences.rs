@@ -1,7 +1,8 @@
 //! Fencing on both backends: once instance "b" took a run over, what "a" still sends for
 //! its old attempt (statuses, steps, log lines — sent while "b" logs for the new attempt) is
-//! dropped and "b"'s is kept, its log lines in order; a renewal says which runs it lost; and
-//! a requeue after a crash racing a takeover raises the attempt once.
+//! dropped and "b"'s is kept, its log lines in order; changes "a" could not get through to
+//! the store until after the takeover are dropped; a renewal says which runs it lost; and a
+//! requeue after a crash racing a takeover raises the attempt once.
 
 use super::{event, run, Backend};
 use crate::read;
@@ -14,6 +15,7 @@ both_backends!(
     changes_of_an_attempt_taken_over_are_dropped_and_the_new_attempts_kept,
     a_renewal_says_which_runs_it_lost,
     a_requeue_after_a_crash_racing_a_takeover_raises_the_attempt_once,
+    changes_that_reach_the_store_after_a_takeover_are_dropped,
 );
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -229,4 +231,63 @@ async fn a_requeue_after_a_crash_racing_a_takeover_raises_the_attempt_once(b: Ba
         let row = read::run(&c, *id).await.unwrap().unwrap();
         assert_eq!((row.status, row.attempt), (Status::Queued, 2), "run {id}");
     }
+}
+
+/// Takes the writers' turn on `gate` (SQLite's write lock, PostgreSQL's writers' lock), so
+/// that every instance's writer waits, as when the store cannot be reached.
+async fn close(gate: &Reader) {
+    match gate {
+        Reader::Sqlite(c) => c.lock().unwrap().execute_batch("BEGIN IMMEDIATE").unwrap(),
+        Reader::Postgres(c) => {
+            let lock = format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({})",
+                crate::pg::writer::WRITERS
+            );
+            c.batch_execute(&lock).await.unwrap()
+        }
+    }
+}
+
+/// Runs `sql` in the transaction `close` began, then commits it: the writers go on.
+async fn open_with(gate: &Reader, sql: &str) {
+    let sql = format!("{sql}; COMMIT");
+    match gate {
+        Reader::Sqlite(c) => c.lock().unwrap().execute_batch(&sql).unwrap(),
+        Reader::Postgres(c) => c.batch_execute(&sql).await.unwrap(),
+    }
+}
+
+async fn changes_that_reach_the_store_after_a_takeover_are_dropped(b: Backend) {
+    let place = b.place().await;
+    let a = place.open_as("a").await.with_lease(LEASE);
+    let id = queued(&a, "e").await;
+    assert!(a.claim_attempt(id, 1).await.unwrap());
+    a.send_fenced(line(id, "before"), 1).unwrap();
+    a.flush().await.unwrap();
+    let gate = a.reader().await.unwrap();
+    close(&gate).await;
+    // "a" goes on executing attempt 1; its changes cannot reach the store meanwhile.
+    send_lines(&a, id, 1, "a", 20).await;
+    let waiting = a.clone();
+    let written = tokio::spawn(async move { waiting.flush().await });
+    // Meanwhile "b" took the run over and is executing attempt 2 (as its writer does).
+    let takeover = format!(
+        "UPDATE runs SET owner = 'b', attempt = attempt + 1, lease_until = lease_until + 1 WHERE id = {id}"
+    );
+    open_with(&gate, &takeover).await;
+    written.await.unwrap().unwrap();
+    let c = a.reader().await.unwrap();
+    let logs = read::logs_after(&c, id, 0, 1000).await.unwrap();
+    let lines: Vec<&str> = logs.iter().map(|l| l.line.as_str()).collect();
+    assert_eq!(lines, ["before"]);
+    let row = read::run(&c, id).await.unwrap().unwrap();
+    assert_eq!((row.status, row.attempt), (Status::InProgress, 2));
+    assert!(read::jobs(&c, id).await.unwrap().is_empty());
+    // "b"'s lines follow "a"'s, numbered after them.
+    let other = place.open_as("b").await;
+    other.send_fenced(line(id, "b"), 2).unwrap();
+    other.flush().await.unwrap();
+    let logs = read::logs_after(&c, id, 0, 1000).await.unwrap();
+    let seqs: Vec<(i64, &str)> = logs.iter().map(|l| (l.seq, l.line.as_str())).collect();
+    assert_eq!(seqs, [(1, "before"), (2, "b")]);
 }

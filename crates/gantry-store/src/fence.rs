@@ -59,7 +59,6 @@ impl Scope {
                 Scope::Run(*run)
             }
             // A takeover, and whatever requests come later: ask again.
-            #[allow(unreachable_patterns)]
             _ => Scope::All,
         }
     }

@@ -7,7 +7,9 @@
 //!
 //! The store never drops a write: when it cannot write (a full disk), changes wait with the
 //! writer until it can, requests are answered "unavailable", and [`Store::writable`] says so
-//! until a write commits again.
+//! until a write commits again. The one exception is fencing (`fence`): a change sent for a
+//! run's attempt that is no longer this instance's (another instance took the run over) is
+//! dropped, so that a run executed twice is recorded once.
 
 mod apply;
 pub mod config;

@@ -706,7 +706,9 @@ async fn a_run_executing_here_keeps_its_lease_and_is_never_taken_over() {
     let held = Arc::new(Held::new("WHICH", "held"));
     let dir = tempfile::tempdir().unwrap();
     let (cfg, run_root) = config(&dir, CONCURRENT, None);
-    let lease = Duration::from_secs(1);
+    // Long enough that a renewal slowed down by a busy machine is not taken for a store
+    // out of reach (which would make this instance give the run up: see `leases::fence`).
+    let lease = Duration::from_secs(2);
     let store = gantry_store::Store::open_as(&cfg.data_dir, "test")
         .unwrap()
         .with_lease(lease);

@@ -15,6 +15,9 @@ use std::sync::Arc;
 pub struct StoreReporter {
     pub store: Store,
     pub run: i64,
+    /// The attempt this instance executes: its changes are fenced by it, and none is sent
+    /// once its lease is lost (the run is being cancelled here).
+    pub(crate) fenced: super::scheduler::Fenced,
     pub metrics: Arc<Metrics>,
     /// What is kept of each step's output in this run attempt.
     pub budget: LogBudget,
@@ -44,7 +47,7 @@ impl Reporter for StoreReporter {
 
 impl StoreReporter {
     fn send(&self, op: Op) {
-        if let Err(e) = self.store.send(op) {
+        if let Err(e) = self.fenced.send(&self.store, op) {
             tracing::error!(run = self.run, error = %e, "a run's event was not recorded");
         }
     }

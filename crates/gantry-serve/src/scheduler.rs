@@ -28,12 +28,13 @@ use gantry_plan::event::Event;
 use gantry_plan::PlanOptions;
 use gantry_store::read;
 use gantry_store::write::now_ms;
+use gantry_store::Attempt;
 use gantry_store::Op;
 use gantry_store::Status;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -50,7 +51,11 @@ pub async fn recover<B: ContainerBackend>(app: &Arc<App<B>>) -> anyhow::Result<V
         // The interrupted attempt's checkout may hold what its steps wrote.
         let _ = std::fs::remove_dir_all(work_dir(app, r.id));
         if r.attempt < app.settings.cfg.max_attempts {
-            app.runs.store.requeue(r.id).await?;
+            // Unless another instance took it over meanwhile: then it is that one's.
+            if !app.runs.store.requeue_own(r.id, r.attempt).await? {
+                tracing::info!(run = r.id, "taken over by another instance meanwhile");
+                continue;
+            }
             tracing::info!(
                 run = r.id,
                 attempt = r.attempt + 1,
@@ -58,7 +63,8 @@ pub async fn recover<B: ContainerBackend>(app: &Arc<App<B>>) -> anyhow::Result<V
             );
             queue.push(r.id);
         } else {
-            app.runs.store.send(Op::Run {
+            let attempt = r.attempt;
+            app.runs.store.send_fenced(Op::Run {
                 run: r.id,
                 status: Status::Interrupted,
                 conclusion: Some(Conclusion::Failure),
@@ -67,7 +73,7 @@ pub async fn recover<B: ContainerBackend>(app: &Arc<App<B>>) -> anyhow::Result<V
                     r.attempt, app.settings.cfg.max_attempts
                 )),
                 at: now_ms(),
-            })?;
+            }, attempt)?;
         }
     }
     queue.extend(queued.iter().map(|r| r.id));
@@ -140,12 +146,7 @@ pub async fn run<B: ContainerBackend>(
     let mut tasks = tokio::task::JoinSet::new();
     // Renews the leases of the runs executing here until the last of them has ended.
     let beat = CancellationToken::new();
-    let store = app.runs.store.clone();
-    let heart = tokio::spawn(leases::heartbeat(
-        store,
-        app.runs.leased.clone(),
-        beat.clone(),
-    ));
+    let heart = tokio::spawn(leases::heartbeat(app.clone(), beat.clone()));
     // Acts on cancels asked through the store (another instance's API) until then too.
     let controls = tokio::spawn(controls::poll(app.clone(), beat.clone()));
     // No run starts while the container runtime does not answer: they wait, queued.
@@ -247,17 +248,22 @@ async fn swept<B: ContainerBackend>(
     }
 }
 
-/// Records the run's end. The store keeps it until it can write it (a full disk), so the run
-/// ends recorded; only a stopped writer loses it, and then the next start marks the run.
+/// Records the run's end (fenced by the attempt this instance claimed, when it did). The
+/// store keeps it until it can write it (a full disk), so the run ends recorded; only a
+/// stopped writer loses it, and then the next start marks the run.
 fn finish<B: ContainerBackend>(
     app: &App<B>,
-    id: i64,
+    (id, fenced): (i64, Option<&Fenced>),
     conclusion: Conclusion,
     reason: Option<String>,
 ) {
+    if fenced.is_some_and(Fenced::lost) {
+        return tracing::info!(run = id, "{}: its end is not recorded", leases::TAKEN_OVER);
+    }
     tracing::info!(run = id, conclusion = conclusion.as_str(), "run finished");
     record(
         app,
+        fenced,
         Op::Run {
             run: id,
             status: Status::Completed,
@@ -268,9 +274,14 @@ fn finish<B: ContainerBackend>(
     );
 }
 
-/// Sends a change of the run to the store, saying so when the store has stopped.
-fn record<B: ContainerBackend>(app: &App<B>, op: Op) {
-    if let Err(e) = app.runs.store.send(op) {
+/// Sends a change of the run to the store (fenced by the attempt this instance claimed,
+/// when it did), saying so when the store has stopped.
+fn record<B: ContainerBackend>(app: &App<B>, fenced: Option<&Fenced>, op: Op) {
+    let sent = match fenced {
+        Some(f) => f.send(&app.runs.store, op),
+        None => app.runs.store.send(op),
+    };
+    if let Err(e) = sent {
         tracing::error!(error = %e, "a run's change was not recorded");
     }
 }
@@ -475,18 +486,20 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()
 async fn queued_run<B: ContainerBackend>(
     app: &Arc<App<B>>,
     id: i64,
-) -> Option<(read::RunRow, read::EventRow)> {
+) -> Option<(read::RunRow, read::EventRow, Instant)> {
     let mut wait = Duration::from_millis(200);
     loop {
         let error = match load(app, id).await {
             Ok(None) => return None,
-            Ok(Some(found)) => match app.runs.store.claim(id).await {
-                Ok(true) => return Some(found),
-                Ok(false) => {
+            // At the attempt read: the one this instance executes and fences its changes by.
+            // The lease runs at least a lease from before the claim was asked.
+            Ok(Some((row, ev))) => match claim(app, id, row.attempt).await {
+                (Ok(true), asked) => return Some((row, ev, asked)),
+                (Ok(false), _) => {
                     tracing::debug!("taken or run already: not run again");
                     return None;
                 }
-                Err(e) => e,
+                (Err(e), _) => e,
             },
             Err(e) => e,
         };
@@ -498,6 +511,16 @@ async fn queued_run<B: ContainerBackend>(
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(Duration::from_secs(5));
     }
+}
+
+/// Claims run `id` at `attempt`; with when the claim was asked.
+async fn claim<B: ContainerBackend>(
+    app: &App<B>,
+    id: i64,
+    attempt: i64,
+) -> (Result<bool, gantry_store::StoreError>, Instant) {
+    let asked = Instant::now();
+    (app.runs.store.claim_attempt(id, attempt).await, asked)
 }
 
 /// `None`: nothing to run (gone, no longer queued, or its event missing: then failed).
@@ -518,7 +541,7 @@ async fn load<B: ContainerBackend>(
         Some(event) => Ok(Some((row, event))),
         None => {
             let reason = "the run's event is missing".to_string();
-            finish(app, id, Conclusion::Failure, Some(reason));
+            finish(app, (id, None), Conclusion::Failure, Some(reason));
             Ok(None)
         }
     }
@@ -567,19 +590,30 @@ fn failed(reason: impl ToString) -> Stop {
 }
 
 async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
-    let Some((row, event_row)) = queued_run(app, id).await else {
+    let Some((row, event_row, asked)) = queued_run(app, id).await else {
         return;
     };
-    // Claimed: its lease is renewed until the run ends, however it ends.
-    let _lease = app.runs.leased.hold(id);
+    // Claimed: its lease is renewed until the run ends, however it ends; once lost, the
+    // run is cancelled and records nothing more.
+    let attempt = Attempt {
+        run: id,
+        attempt: row.attempt,
+    };
+    let lease = app.runs.leased.hold(attempt, asked);
+    let fenced = &lease.fenced;
     let ready = match ready(app, id, &row, &event_row).await {
         Ok(ready) => ready,
-        Err((conclusion, reason)) => return finish(app, id, conclusion, Some(reason)),
+        Err((conclusion, reason)) => {
+            return finish(app, (id, Some(fenced)), conclusion, Some(reason))
+        }
     };
-    if !secrets_reachable(app, id, &ready).await {
+    if fenced.lost() || !secrets_reachable(app, id, &ready).await {
         return remove_workspace(id, ready.temporary, &ready.workspace);
     }
-    let signals = Signals::default();
+    let signals = Signals {
+        cancel: fenced.token().child_token(),
+        ..Signals::default()
+    };
     app.exec.track(id, signals.clone());
     let group = ready.plan.concurrency.as_ref().map(|c| {
         let cancel = matches!(
@@ -589,7 +623,7 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
         (c.group.clone(), cancel)
     });
     if let Some((g, cancel)) = &group {
-        if !groups::enter(app, id, g, *cancel, &signals).await {
+        if !groups::enter(app, (id, fenced), g, *cancel, &signals).await {
             return;
         }
     }
@@ -616,18 +650,24 @@ async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
         (ready.workspace.clone(), ready.temporary, ready.name.clone());
     let model = ready.model.clone();
     let outages = app.exec.outages.load(Ordering::SeqCst);
-    let result = run_engine(app, id, &row, ready, signals).await;
+    let result = run_engine(app, (id, fenced), &row, ready, signals).await;
     app.exec.forget(id);
     if let Some((g, _)) = &group {
         groups::leave(app, g, id).await;
     }
+    if fenced.lost() {
+        // Another instance runs it (or will): nothing more here, nothing recorded.
+        gantry_engine::remove_run_leftovers(&*app.exec.backend, &id.to_string()).await;
+        tracing::warn!("{}: the run stopped here unrecorded", leases::TAKEN_OVER);
+        return remove_workspace(id, temporary, &workspace);
+    }
     let succeeded = matches!(&result, Ok(r) if r.conclusion != Conclusion::Failure);
     if !succeeded && super::runtime_watch::lost_since(app, outages).await {
-        lost_runtime(app, id, &row).await;
+        lost_runtime(app, (id, fenced), &row).await;
         remove_workspace(id, temporary, &workspace);
         return;
     }
-    let (state, description) = conclude(app, id, &row, &model, result);
+    let (state, description) = conclude(app, (id, fenced), &row, &model, result);
     if let (Some((repo, sha)), Some(s)) = (status_target, &app.outbound.statuses) {
         s.set(&repo, &sha, &name, id, state, &description).await;
     }
@@ -647,7 +687,11 @@ fn remove_workspace(id: i64, temporary: bool, workspace: &std::path::Path) {
 /// again as its next attempt while attempts last (as after a crash of the service; the
 /// sweep hands it to the scheduler), else it fails saying why. On shutdown it stays in
 /// progress, for the next start to recover.
-async fn lost_runtime<B: ContainerBackend>(app: &Arc<App<B>>, id: i64, row: &read::RunRow) {
+async fn lost_runtime<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    (id, fenced): (i64, &Fenced),
+    row: &read::RunRow,
+) {
     tracing::warn!(run = id, "the container runtime was lost during the run");
     if !super::runtime_watch::back(app).await {
         return;
@@ -659,10 +703,12 @@ async fn lost_runtime<B: ContainerBackend>(app: &Arc<App<B>>, id: i64, row: &rea
             "the container runtime was lost while the run was in progress (attempt {} of {max}); not run again",
             row.attempt
         );
-        return finish(app, id, Conclusion::Failure, Some(reason));
+        return finish(app, (id, Some(fenced)), Conclusion::Failure, Some(reason));
     }
-    match app.runs.store.requeue(id).await {
-        Ok(()) => tracing::info!(
+    // Only while the attempt is still this instance's (not taken over meanwhile).
+    match app.runs.store.requeue_own(id, row.attempt).await {
+        Ok(false) => tracing::info!(run = id, "taken over by another instance meanwhile"),
+        Ok(true) => tracing::info!(
             run = id,
             attempt = row.attempt + 1,
             removed,
@@ -785,7 +831,7 @@ async fn secrets_reachable<B: ContainerBackend>(app: &App<B>, id: i64, ready: &R
 /// Runs the claimed run's plan on the engine, reporting to the store.
 async fn run_engine<B: ContainerBackend>(
     app: &Arc<App<B>>,
-    id: i64,
+    (id, fenced): (i64, &Fenced),
     row: &read::RunRow,
     ready: Ready,
     signals: Signals,
@@ -824,6 +870,7 @@ async fn run_engine<B: ContainerBackend>(
     let reporter = Arc::new(StoreReporter {
         store: app.runs.store.clone(),
         run: id,
+        fenced: fenced.clone(),
         metrics: app.runs.metrics.clone(),
         budget: crate::log_budget::LogBudget::new(app.settings.cfg.logs),
     });
@@ -843,7 +890,7 @@ async fn run_engine<B: ContainerBackend>(
 /// Records how the run ended and publishes it; the commit status to set and its text.
 fn conclude<B: ContainerBackend>(
     app: &Arc<App<B>>,
-    id: i64,
+    (id, fenced): (i64, &Fenced),
     row: &read::RunRow,
     model: &gantry_core::model::Workflow,
     result: Result<gantry_engine::RunResult, gantry_engine::EngineError>,
@@ -857,7 +904,7 @@ fn conclude<B: ContainerBackend>(
         }
         Err(e) => (Conclusion::Failure, Some(e.to_string())),
     };
-    finish(app, id, conclusion, reason.clone());
+    finish(app, (id, Some(fenced)), conclusion, reason.clone());
     publish_result(app, id, model, row, conclusion, reason.clone());
     let state = match (&result, conclusion) {
         (Err(_), _) | (_, Conclusion::Cancelled) => State::Error,
@@ -874,7 +921,7 @@ mod held;
 mod leases;
 mod same_file;
 
-pub(crate) use leases::Leased;
+pub(crate) use leases::{Fenced, Leased};
 #[cfg(test)]
 mod tests;
 

@@ -4,6 +4,7 @@
 //! is the store's fault (the transaction is retried later) or the operation's own.
 
 use super::error::is_store_fault;
+use super::fence::Fence;
 use super::status::{conclusion_text, Status};
 use super::write::{now_ms, Accepted, NewEvent, NewRun, Op, Respond};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -15,6 +16,8 @@ pub struct Ctx<'a> {
     pub owner: &'a str,
     /// Next log sequence number per run.
     pub seqs: &'a mut HashMap<i64, i64>,
+    /// Which runs of the transaction's fenced changes are still this instance's.
+    pub fence: Fence,
 }
 
 /// The event recorded before under this id, with its runs.
@@ -120,13 +123,18 @@ pub fn requeue(c: &Connection, owner: &str, run: i64) -> rusqlite::Result<()> {
 }
 
 /// Takes run `run` for instance `owner` when it is queued (any instance's: see
-/// `Msg::Claim`), with a lease of `lease` ms.
-pub fn claim(c: &Connection, owner: &str, run: i64, lease: i64) -> rusqlite::Result<bool> {
+/// `Msg::Claim`), at `attempt` when given, with a lease of `lease` ms.
+pub fn claim(
+    c: &Connection,
+    owner: &str,
+    run: i64,
+    (lease, attempt): (i64, Option<i64>),
+) -> rusqlite::Result<bool> {
     let at = now_ms();
     let taken = c
         .prepare_cached(
             "UPDATE runs SET status = ?3, started_at = ?4, owner = ?2, lease_until = ?4 + ?6
-             WHERE id = ?1 AND status = ?5",
+             WHERE id = ?1 AND status = ?5 AND (?7 IS NULL OR attempt = ?7)",
         )?
         .execute(params![
             run,
@@ -134,7 +142,8 @@ pub fn claim(c: &Connection, owner: &str, run: i64, lease: i64) -> rusqlite::Res
             Status::InProgress,
             at,
             Status::Queued,
-            lease
+            lease,
+            attempt
         ])?;
     if taken == 0 {
         return Ok(false);

@@ -4,8 +4,9 @@
 //! is written; down: it is kept and tried again after [`RETRY`]), to a message that arrives
 //! while down, and at close.
 
+use crate::fence::Sent;
 use crate::health::Health;
-use crate::write::{Msg, Op};
+use crate::write::Msg;
 use crate::writer::{refuse, Reply, BATCH, RETRY};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +17,7 @@ pub(crate) struct Held {
     pub(crate) seqs: HashMap<i64, i64>,
     pub(crate) health: Arc<Health>,
     /// Changes received and not committed yet, oldest first.
-    pub(crate) pending: Vec<Op>,
+    pub(crate) pending: Vec<Sent>,
     /// While the store is down: when to try again.
     pub(crate) retry_at: Option<Instant>,
 }
@@ -71,8 +72,8 @@ impl Held {
     /// nothing held is answered done, any other request "unavailable" at once.
     pub(crate) fn keep(&mut self, msg: Msg) {
         match msg {
-            Msg::Write(op) => {
-                self.pending.push(op);
+            Msg::Write(sent) => {
+                self.pending.push(sent);
                 self.health.set_held(self.pending.len());
             }
             // Nothing held: everything sent before is written already.

@@ -33,6 +33,27 @@ pub struct Taken {
     pub requeued: bool,
 }
 
+/// One attempt of a run this instance executes: what its heartbeat renews, and what a change
+/// it sends is fenced with (`crate::fence`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Attempt {
+    pub run: i64,
+    pub attempt: i64,
+}
+
+/// Of the attempts a renewal asked for, those it did not renew (`renewed`: what the store
+/// extended): taken over by another instance, or ended; sorted.
+pub(crate) fn lost(asked: &[Attempt], renewed: &[Attempt]) -> Vec<Attempt> {
+    let mut lost: Vec<Attempt> = asked
+        .iter()
+        .filter(|a| !renewed.contains(a))
+        .copied()
+        .collect();
+    lost.sort_unstable();
+    lost.dedup();
+    lost
+}
+
 /// A run's lease as recorded: who claimed it and until when (`None`: no lease, the run is
 /// not in progress, or was claimed before leases).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,4 +73,28 @@ pub(crate) fn reason(t: &Taken, max_attempts: i64) -> String {
         "instance {:?} stopped renewing its lease on the run (attempt {} of {max_attempts}); not run again",
         t.owner, t.attempt
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(run: i64, attempt: i64) -> Attempt {
+        Attempt { run, attempt }
+    }
+
+    #[test]
+    fn a_renewal_loses_what_it_did_not_extend() {
+        let table: [(&[Attempt], &[Attempt], &[Attempt]); 5] = [
+            (&[], &[], &[]),
+            (&[at(1, 1), at(2, 1)], &[at(1, 1), at(2, 1)], &[]),
+            (&[at(2, 1), at(1, 1)], &[], &[at(1, 1), at(2, 1)]),
+            // Run 1 was taken over and is this instance's again at attempt 2: attempt 1 is lost.
+            (&[at(1, 1), at(1, 2)], &[at(1, 2)], &[at(1, 1)]),
+            (&[at(3, 1)], &[at(3, 2)], &[at(3, 1)]),
+        ];
+        for (asked, renewed, want) in table {
+            assert_eq!(lost(asked, renewed), want, "{asked:?} {renewed:?}");
+        }
+    }
 }

@@ -3,22 +3,35 @@
 //! an instance's leases, taking over runs whose lease expired (see `crate::lease`).
 
 use super::apply::{change, requeue};
-use super::lease::{self, TakeOver, Taken};
+use super::lease::{self, Attempt, TakeOver, Taken};
 use super::status::Status;
 use rusqlite::{params, Connection};
 
 /// Extends until `until` the leases `owner` holds on `runs` (those still in progress and
-/// still its own); how many it extended.
-pub fn renew(c: &Connection, owner: &str, runs: &[i64], until: i64) -> rusqlite::Result<u64> {
+/// still its own); the attempts it did not extend (`lease::lost`).
+pub fn renew(
+    c: &Connection,
+    owner: &str,
+    runs: &[Attempt],
+    until: i64,
+) -> rusqlite::Result<Vec<Attempt>> {
     // The ids as one JSON array parameter (SQLite's json_each): one statement for them all.
-    let ids = serde_json::to_string(runs).unwrap_or_else(|_| "[]".into());
-    let n = c
+    let ids: Vec<i64> = runs.iter().map(|a| a.run).collect();
+    let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+    let renewed = c
         .prepare_cached(
             "UPDATE runs SET lease_until = ?1
-             WHERE owner = ?2 AND status = ?3 AND id IN (SELECT value FROM json_each(?4))",
+             WHERE owner = ?2 AND status = ?3 AND id IN (SELECT value FROM json_each(?4))
+             RETURNING id, attempt",
         )?
-        .execute(params![until, owner, Status::InProgress, ids])?;
-    Ok(n as u64)
+        .query_map(params![until, owner, Status::InProgress, ids], |r| {
+            Ok(Attempt {
+                run: r.get(0)?,
+                attempt: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(lease::lost(runs, &renewed))
 }
 
 /// Takes over, for `owner`, every run in progress whose lease ended before `spec.now`.

@@ -7,13 +7,17 @@
 //!
 //! The store never drops a write: when it cannot write (a full disk), changes wait with the
 //! writer until it can, requests are answered "unavailable", and [`Store::writable`] says so
-//! until a write commits again.
+//! until a write commits again. The one exception is fencing (`fence`): a change sent for a
+//! run's attempt that is no longer this instance's (another instance took the run over) is
+//! dropped, so that a run executed twice is recorded once.
 
 mod apply;
 pub mod config;
 pub mod control;
 mod control_apply;
 mod error;
+pub mod fence;
+mod fence_apply;
 mod groups;
 mod health;
 mod held;
@@ -31,7 +35,7 @@ mod writer;
 pub use config::StoreConfig;
 pub use control::{Cancel, Entered, Rerun, Turn};
 pub use error::StoreError;
-pub use lease::{Lease, TakeOver, Taken, DEFAULT_LEASE};
+pub use lease::{Attempt, Lease, TakeOver, Taken, DEFAULT_LEASE};
 pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, Reader, RunRow, StepRow};
 pub use status::{Progress, Status, UnknownStatus};
 pub use write::{Accepted, Answer, NewEvent, NewRun, Op, Store};

@@ -8,8 +8,9 @@
 
 use super::config::{redact, StoreConfig};
 use super::error::StoreError;
+use super::fence::Sent;
 use super::health::Health;
-use super::lease::{self, TakeOver, Taken, DEFAULT_LEASE};
+use super::lease::{self, Attempt, TakeOver, Taken, DEFAULT_LEASE};
 use super::read::Reader;
 use super::schema;
 use super::status::Status;
@@ -113,7 +114,7 @@ impl Op {
 
 /// What goes to the writer: a change, or a request answered after its commit.
 pub enum Msg {
-    Write(Op),
+    Write(Sent),
     Accept {
         event: NewEvent,
         runs: Vec<NewRun>,
@@ -131,16 +132,27 @@ pub enum Msg {
     /// queued any more (run, or taken, already). Decided in the writer, after every change
     /// sent before, so a run handed to the scheduler twice (by its request and by a sweep,
     /// or to two instances) starts once.
+    /// With `attempt`, only while the run is at that attempt (the one the scheduler read).
     Claim {
         run: i64,
         lease: i64,
+        attempt: Option<i64>,
         reply: oneshot::Sender<Result<bool, StoreError>>,
     },
-    /// Extends to `until` the leases this instance holds on `runs`; how many it extended.
+    /// Extends to `until` the leases this instance holds on `runs`; the ones it did not
+    /// extend (taken over by another instance, or ended).
     Renew {
-        runs: Vec<i64>,
+        runs: Vec<Attempt>,
         until: i64,
-        reply: oneshot::Sender<Result<u64, StoreError>>,
+        reply: oneshot::Sender<Result<Vec<Attempt>, StoreError>>,
+    },
+    /// Queues this instance's run `run` again as its next attempt (after a crash, or with
+    /// its container runtime lost) only while it is in progress here at `attempt`: false
+    /// when another instance took it over first (see `crate::fence`).
+    Recover {
+        run: i64,
+        attempt: i64,
+        reply: oneshot::Sender<Result<bool, StoreError>>,
     },
     /// Takes over the runs whose lease expired (see [`crate::lease`]).
     TakeOver {
@@ -281,7 +293,19 @@ impl Store {
     /// whoever produces changes; a Tokio worker lends its thread to other tasks meanwhile).
     /// An error means the writer has stopped: the change is not recorded.
     pub fn send(&self, op: Op) -> Result<(), StoreError> {
-        let msg = match self.tx.try_send(Msg::Write(op)) {
+        self.send_sent(Sent { op, attempt: None })
+    }
+
+    /// As [`Store::send`], for a change of the run's attempt `attempt` that this instance
+    /// executes: it is written only while that attempt is still this instance's, and
+    /// dropped once another instance took the run over (see `crate::fence`).
+    pub fn send_fenced(&self, op: Op, attempt: i64) -> Result<(), StoreError> {
+        let attempt = Some(attempt);
+        self.send_sent(Sent { op, attempt })
+    }
+
+    fn send_sent(&self, sent: Sent) -> Result<(), StoreError> {
+        let msg = match self.tx.try_send(Msg::Write(sent)) {
             Ok(()) => return Ok(()),
             Err(mpsc::error::TrySendError::Closed(_)) => return Err(StoreError::Closed),
             Err(mpsc::error::TrySendError::Full(msg)) => msg,
@@ -332,16 +356,31 @@ impl Store {
 
     /// See [`Msg::Claim`].
     pub async fn claim(&self, run: i64) -> Result<bool, StoreError> {
+        self.claim_at(run, None).await
+    }
+
+    /// Claims `run` only while it is queued at attempt `attempt` (see [`Msg::Claim`]).
+    pub async fn claim_attempt(&self, run: i64, attempt: i64) -> Result<bool, StoreError> {
+        self.claim_at(run, Some(attempt)).await
+    }
+
+    async fn claim_at(&self, run: i64, attempt: Option<i64>) -> Result<bool, StoreError> {
         let (reply, rx) = oneshot::channel();
         let lease = lease::millis(self.lease);
-        self.push(Msg::Claim { run, lease, reply }).await?;
+        let msg = Msg::Claim {
+            run,
+            lease,
+            attempt,
+            reply,
+        };
+        self.push(msg).await?;
         Answer(rx).wait().await
     }
 
-    /// Extends, in one statement, the leases this instance holds on `runs` (the runs it
-    /// executes) to a lease from now; how many it extended (fewer: some were taken over, or
-    /// ended).
-    pub async fn renew(&self, runs: Vec<i64>) -> Result<u64, StoreError> {
+    /// Extends, in one statement, the leases this instance holds on `runs` (the attempts it
+    /// executes) to a lease from now; the ones it did not extend, which are no longer this
+    /// instance's (taken over by another instance, or ended): their execution must stop.
+    pub async fn renew(&self, runs: Vec<Attempt>) -> Result<Vec<Attempt>, StoreError> {
         let (reply, rx) = oneshot::channel();
         let until = now_ms().saturating_add(lease::millis(self.lease));
         self.push(Msg::Renew { runs, until, reply }).await?;
@@ -355,6 +394,18 @@ impl Store {
     pub async fn take_over(&self, spec: TakeOver) -> Result<Vec<Taken>, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.push(Msg::TakeOver { spec, reply }).await?;
+        Answer(rx).wait().await
+    }
+
+    /// See [`Msg::Recover`].
+    pub async fn requeue_own(&self, run: i64, attempt: i64) -> Result<bool, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        let msg = Msg::Recover {
+            run,
+            attempt,
+            reply,
+        };
+        self.push(msg).await?;
         Answer(rx).wait().await
     }
 

@@ -13,9 +13,11 @@ use super::apply::{self, Ctx};
 use super::control;
 use super::control_apply;
 use super::error::{is_store_fault, StoreError};
+use super::fence::{self, Scope, Sent};
+use super::fence_apply;
 use super::health::Health;
 use super::held::Held;
-use super::lease::Taken;
+use super::lease::{Attempt, Taken};
 use super::lease_apply;
 use super::write::{Accepted, Msg, Op};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -50,13 +52,14 @@ pub(crate) enum Reply {
         oneshot::Sender<Result<(), StoreError>>,
         Option<Result<(), StoreError>>,
     ),
+    /// A yes or no: a claim, a requeue of this instance's own attempt.
     Claimed(
         oneshot::Sender<Result<bool, StoreError>>,
         Option<Result<bool, StoreError>>,
     ),
     Renewed(
-        oneshot::Sender<Result<u64, StoreError>>,
-        Option<Result<u64, StoreError>>,
+        oneshot::Sender<Result<Vec<Attempt>, StoreError>>,
+        Option<Result<Vec<Attempt>, StoreError>>,
     ),
     Taken(
         oneshot::Sender<Result<Vec<Taken>, StoreError>>,
@@ -156,17 +159,23 @@ impl Writer {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| fault = Some(e))
             .ok();
-        let mut cx = Ctx { owner, seqs };
-        for op in pending.iter() {
-            change(&mut tx, &mut fault, op, &mut cx);
+        let fence = fence::Fence::default();
+        let mut cx = Ctx { owner, seqs, fence };
+        // Which runs of the fenced changes are still this instance's: one statement.
+        let runs = fence::runs(pending.iter().chain(fence::changes(&batch)));
+        learn(&mut tx, &mut fault, &runs, &mut cx);
+        for sent in pending.iter() {
+            change(&mut tx, &mut fault, sent, &mut cx);
         }
         for msg in batch {
-            let Msg::Write(op) = msg else {
+            let Msg::Write(sent) = msg else {
+                let scope = Scope::of(&msg);
                 replies.push(request(&mut tx, &mut fault, cx.owner, msg));
+                cx.fence.forget(scope, cx.seqs);
                 continue;
             };
-            change(&mut tx, &mut fault, &op, &mut cx);
-            pending.push(op);
+            change(&mut tx, &mut fault, &sent, &mut cx);
+            pending.push(sent);
         }
         if idle {
             if let Some(Err(e)) = attempt(&mut tx, &mut fault, |c| apply::probe(c, cx.owner)) {
@@ -175,7 +184,7 @@ impl Writer {
         }
         match (tx, fault) {
             (_, Some(e)) => Err(e),
-            (Some(tx), None) => tx.commit(),
+            (Some(tx), None) => tx.commit().inspect(|()| cx.fence.report()),
             (None, None) => Ok(()),
         }
     }
@@ -251,13 +260,38 @@ fn in_savepoint<T>(
     }
 }
 
-/// Applies a change; a refused one is said and dropped.
+/// Asks which of `runs` are still this instance's (`crate::fence`); a failure is the
+/// store's (the transaction is tried again).
+fn learn(
+    tx: &mut Option<Transaction<'_>>,
+    fault: &mut Option<rusqlite::Error>,
+    runs: &[i64],
+    cx: &mut Ctx<'_>,
+) {
+    let (owner, fence) = (cx.owner, &mut cx.fence);
+    let asked = attempt_in(tx, fault, false, |c| {
+        fence_apply::load(c, owner, runs, fence)
+    });
+    if let Some(Err(e)) = asked {
+        *fault = Some(e);
+    }
+}
+
+/// Applies a change, unless its attempt is no longer this instance's (dropped, see
+/// `crate::fence`); a refused one is said and dropped.
 fn change(
     tx: &mut Option<Transaction<'_>>,
     fault: &mut Option<rusqlite::Error>,
-    op: &Op,
+    sent: &Sent,
     cx: &mut Ctx<'_>,
 ) {
+    if cx.fence.verdict(sent).is_none() {
+        learn(tx, fault, &[sent.op.run()], cx);
+    }
+    if !cx.admits(sent) {
+        return;
+    }
+    let op = &sent.op;
     let one_statement = matches!(op, Op::Log { .. });
     if let Some(Err(e)) = attempt_in(tx, fault, !one_statement, |c| apply::write(c, op, cx)) {
         rejected(op, &e);
@@ -289,9 +323,22 @@ fn request(
             let r = attempt(tx, fault, |c| apply::requeue(c, owner, run));
             Reply::Unit(reply, r.map(|r| r.map_err(named("requeue run"))))
         }
-        Msg::Claim { run, lease, reply } => {
-            let r = attempt(tx, fault, |c| apply::claim(c, owner, run, lease));
+        Msg::Claim {
+            run,
+            lease,
+            attempt: at,
+            reply,
+        } => {
+            let r = attempt(tx, fault, |c| apply::claim(c, owner, run, (lease, at)));
             Reply::Claimed(reply, r.map(|r| r.map_err(named("claim run"))))
+        }
+        Msg::Recover {
+            run,
+            attempt: at,
+            reply,
+        } => {
+            let r = attempt(tx, fault, |c| fence_apply::requeue_own(c, owner, run, at));
+            Reply::Claimed(reply, r.map(|r| r.map_err(named("requeue run"))))
         }
         Msg::Renew { runs, until, reply } => {
             let r = attempt(tx, fault, |c| lease_apply::renew(c, owner, &runs, until));
@@ -315,7 +362,7 @@ pub(crate) fn refuse(msg: Msg) -> Reply {
     match msg {
         Msg::Accept { reply, .. } => Reply::Accepted(reply, None),
         Msg::Requeue { reply, .. } | Msg::Flush(reply) => Reply::Unit(reply, None),
-        Msg::Claim { reply, .. } => Reply::Claimed(reply, None),
+        Msg::Claim { reply, .. } | Msg::Recover { reply, .. } => Reply::Claimed(reply, None),
         Msg::Renew { reply, .. } => Reply::Renewed(reply, None),
         Msg::TakeOver { reply, .. } => Reply::Taken(reply, None),
         Msg::Control { reply, .. } => Reply::Controlled(reply, None),

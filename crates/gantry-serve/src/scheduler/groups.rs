@@ -3,6 +3,7 @@
 //! `cancel-in-progress`: here directly, elsewhere through its cancel request), waiting for
 //! its turn (the store polled, or woken at once by a holder ending here), and leaving it.
 
+use super::leases::Fenced;
 use super::{finish, record, App};
 use crate::concurrency::POLL;
 use gantry_engine::backend::ContainerBackend;
@@ -16,13 +17,13 @@ use std::time::Duration;
 /// false when the run must not start (replaced or cancelled while waiting).
 pub(super) async fn enter<B: ContainerBackend>(
     app: &Arc<App<B>>,
-    id: i64,
+    (id, fenced): (i64, &Fenced),
     g: &str,
     cancel: bool,
     signals: &Signals,
 ) -> bool {
     let Some(entered) = entry(app, id, g, cancel, signals).await else {
-        return stopped_waiting(app, id, g, signals).await;
+        return stopped_waiting(app, (id, fenced), g, signals).await;
     };
     if let Some(old) = entered.replaced {
         tracing::info!(group = %g, replaced = old, "replaced the run waiting in its concurrency group");
@@ -40,6 +41,7 @@ pub(super) async fn enter<B: ContainerBackend>(
     let line = format!("waiting for concurrency group `{g}`");
     record(
         app,
+        Some(fenced),
         Op::Log {
             run: id,
             job: String::new(),
@@ -49,7 +51,7 @@ pub(super) async fn enter<B: ContainerBackend>(
             at: now_ms(),
         },
     );
-    wait(app, id, g, signals).await
+    wait(app, (id, fenced), g, signals).await
 }
 
 /// The store's answer to entering, tried again while it cannot answer; `None` when the run
@@ -80,7 +82,12 @@ async fn entry<B: ContainerBackend>(
 
 /// Waits until the run's turn comes (true), it is replaced (false: the run replacing it
 /// ended it), or it is cancelled (false: it leaves the group and ends cancelled).
-async fn wait<B: ContainerBackend>(app: &Arc<App<B>>, id: i64, g: &str, signals: &Signals) -> bool {
+async fn wait<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    (id, fenced): (i64, &Fenced),
+    g: &str,
+    signals: &Signals,
+) -> bool {
     let waker = app.exec.groups.waker(g);
     loop {
         let woken = waker.notified();
@@ -105,14 +112,14 @@ async fn wait<B: ContainerBackend>(app: &Arc<App<B>>, id: i64, g: &str, signals:
         }
     }
     drop(waker);
-    stopped_waiting(app, id, g, signals).await
+    stopped_waiting(app, (id, fenced), g, signals).await
 }
 
 /// The run stops waiting without starting: it leaves the group, and ends cancelled when it
 /// was cancelled (on shutdown without a cancel it stays in progress for the next start).
 async fn stopped_waiting<B: ContainerBackend>(
     app: &Arc<App<B>>,
-    id: i64,
+    (id, fenced): (i64, &Fenced),
     g: &str,
     signals: &Signals,
 ) -> bool {
@@ -120,7 +127,7 @@ async fn stopped_waiting<B: ContainerBackend>(
     app.exec.forget(id);
     if signals.cancel.is_cancelled() {
         let reason = "cancelled while waiting for its concurrency group".to_string();
-        finish(app, id, Conclusion::Cancelled, Some(reason));
+        finish(app, (id, Some(fenced)), Conclusion::Cancelled, Some(reason));
     }
     false
 }

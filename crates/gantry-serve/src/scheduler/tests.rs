@@ -708,7 +708,9 @@ async fn a_run_executing_here_keeps_its_lease_and_is_never_taken_over() {
     let held = Arc::new(Held::new("WHICH", "held"));
     let dir = tempfile::tempdir().unwrap();
     let (cfg, run_root) = config(&dir, CONCURRENT, None);
-    let lease = Duration::from_secs(1);
+    // Long enough that a renewal slowed down by a busy machine is not taken for a store
+    // out of reach (which would make this instance give the run up: see `leases::fence`).
+    let lease = Duration::from_secs(2);
     let store = gantry_store::Store::open_as(&cfg.data_dir, "test")
         .unwrap()
         .with_lease(lease);
@@ -909,4 +911,248 @@ async fn two_runs_of_one_group_on_two_instances_on(on: On) {
     assert!(started(other.calls()), "b ran run two afterwards");
     assert_eq!(read::lease(&c, two).await.unwrap().unwrap().owner, "b");
     assert_eq!(read::group(&c, "deploy").await.unwrap(), None, "both left");
+}
+
+/// A setup on `on` whose store holds leases of `lease` and whose scheduler sweeps (takes
+/// over) only after an hour; on PostgreSQL, with a cluster of its own that the test may
+/// stop.
+async fn setup_leased<B: ContainerBackend>(
+    on: On,
+    backend: Arc<B>,
+    lease: Duration,
+) -> (Setup<B>, Option<Arc<gantry_store::testpg::Cluster>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, cluster) = match on {
+        On::Sqlite => (None, None),
+        On::Postgres => {
+            let own = tokio::task::spawn_blocking(gantry_store::testpg::own_database).await;
+            let (db, cluster) = own.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+            (Some(db), Some(cluster))
+        }
+    };
+    let (cfg, run_root) = config(&dir, CONCURRENT, db.as_ref().map(|d| d.url.as_str()));
+    let store = gantry_store::Store::connect(&cfg.store, &cfg.data_dir, "test")
+        .await
+        .unwrap()
+        .with_lease(lease);
+    let (mut app, rx) = App::for_tests_on(cfg, backend, run_root, store);
+    Arc::get_mut(&mut app)
+        .expect("not shared yet")
+        .settings
+        .sweep = Duration::from_secs(3600);
+    let s = Setup {
+        dir,
+        app,
+        rx: Some(rx),
+        _pg: db,
+    };
+    (s, cluster)
+}
+
+/// The store cut off from this instance: SQLite locked by another connection's write
+/// transaction (the writer waits for it, then fails), PostgreSQL's server stopped.
+enum Cut {
+    Sqlite(Box<gantry_store::Reader>),
+    Postgres(Arc<gantry_store::testpg::Cluster>),
+}
+
+impl Cut {
+    async fn cut(
+        store: &gantry_store::Store,
+        cluster: Option<Arc<gantry_store::testpg::Cluster>>,
+    ) -> Cut {
+        match cluster {
+            Some(c) => {
+                let stopped = c.clone();
+                tokio::task::spawn_blocking(move || stopped.stop())
+                    .await
+                    .unwrap();
+                Cut::Postgres(c)
+            }
+            None => {
+                let reader = store.reader().await.unwrap();
+                let gantry_store::Reader::Sqlite(c) = &reader else {
+                    panic!("a SQLite store")
+                };
+                c.lock().unwrap().execute_batch("BEGIN IMMEDIATE").unwrap();
+                Cut::Sqlite(Box::new(reader))
+            }
+        }
+    }
+
+    /// The store back; waits (up to 30 s) until everything sent is written.
+    async fn restore(self, store: &gantry_store::Store) {
+        match self {
+            Cut::Postgres(c) => tokio::task::spawn_blocking(move || c.start_server())
+                .await
+                .unwrap(),
+            Cut::Sqlite(reader) => {
+                let gantry_store::Reader::Sqlite(c) = &*reader else {
+                    return;
+                };
+                c.lock().unwrap().execute_batch("COMMIT").unwrap();
+            }
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while let Err(e) = store.flush().await {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the store stayed down: {e}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_cut_off_from_its_store_cancels_its_run_before_the_lease_ends() {
+    an_instance_cut_off_from_its_store_cancels_its_run_before_the_lease_ends_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_cut_off_from_its_store_cancels_its_run_before_the_lease_ends_on_postgres() {
+    an_instance_cut_off_from_its_store_cancels_its_run_before_the_lease_ends_on(On::Postgres).await
+}
+
+/// A run executes here; the store becomes unreachable (a partition) for longer than a
+/// lease. This instance cannot renew, so it gives the run up itself while it is cut off,
+/// before its lease ends (by the lease the store kept), and records nothing of it: once the
+/// store is back the run is still in progress at attempt 1, for another instance to take
+/// over as its next attempt.
+async fn an_instance_cut_off_from_its_store_cancels_its_run_before_the_lease_ends_on(on: On) {
+    let held = Arc::new(Held::new("WHICH", "held"));
+    let lease = Duration::from_secs(6);
+    let (mut s, cluster) = setup_leased(on, held.clone(), lease).await;
+    let id = s.accept("cut", r#"{"which":"held"}"#).await[0];
+    let stop = CancellationToken::new();
+    let rx = s.rx.take().unwrap();
+    let sched = tokio::spawn(run(s.app.clone(), Vec::new(), rx, stop.clone()));
+    held.started.cancelled().await;
+    s.app.runs.store.flush().await.unwrap();
+    let cut = Cut::cut(&s.app.runs.store, cluster).await;
+    let cancelled = tokio::time::timeout(lease * 3, held.signalled.cancelled()).await;
+    assert!(cancelled.is_ok(), "the run was not cancelled while cut off");
+    let cancelled_at = now_ms();
+    stop.cancel();
+    sched.await.unwrap();
+    cut.restore(&s.app.runs.store).await;
+    let c = s.app.runs.store.reader().await.unwrap();
+    let kept = read::lease(&c, id).await.unwrap().unwrap();
+    let until = kept.until.expect("a lease");
+    assert!(
+        cancelled_at < until,
+        "cancelled at {cancelled_at}, lease until {until}"
+    );
+    let row = s.run_row(id).await;
+    assert_eq!((row.status, row.attempt), (Status::InProgress, 1));
+    assert_eq!(s.history(id).await, [Status::Queued, Status::InProgress]);
+    for job in read::jobs(&c, id).await.unwrap() {
+        assert_eq!(job.conclusion, None, "nothing concluded: {job:?}");
+        assert!(
+            job.steps.iter().all(|st| st.conclusion.is_none()),
+            "{job:?}"
+        );
+    }
+    assert!(held.fake.live().is_empty(), "left: {:?}", held.fake.live());
+    // Its lease ends: another instance takes it over as attempt 2.
+    let cfg = &s.app.settings.cfg;
+    let other = gantry_store::Store::connect(&cfg.store, &cfg.data_dir, "other")
+        .await
+        .unwrap();
+    let later = TakeOverSpec {
+        now: until + 1,
+        max_attempts: 3,
+    };
+    let taken = other.take_over(later).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(
+        (taken[0].run, taken[0].attempt, taken[0].requeued),
+        (id, 1, true)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_taken_over_by_another_instance_is_cancelled_here_and_records_nothing_more() {
+    a_run_taken_over_by_another_instance_is_cancelled_here_on(On::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_taken_over_by_another_instance_is_cancelled_here_and_records_nothing_more_on_postgres(
+) {
+    a_run_taken_over_by_another_instance_is_cancelled_here_on(On::Postgres).await
+}
+
+fn system_line(run: i64, line: &str) -> Op {
+    Op::Log {
+        run,
+        job: String::new(),
+        step: None,
+        stream: "system".into(),
+        line: line.into(),
+        at: now_ms(),
+    }
+}
+
+/// A run executes here when another instance takes it over (its clock ahead, say) and runs
+/// attempt 2: this instance's next heartbeat finds its lease lost and cancels the run here,
+/// and nothing of attempt 1 is recorded any more — attempt 2's statuses and log are intact.
+async fn a_run_taken_over_by_another_instance_is_cancelled_here_on(on: On) {
+    let held = Arc::new(Held::new("WHICH", "held"));
+    let lease = Duration::from_secs(3);
+    let (mut s, _cluster) = setup_leased(on, held.clone(), lease).await;
+    let id = s.accept("taken", r#"{"which":"held"}"#).await[0];
+    let stop = CancellationToken::new();
+    let rx = s.rx.take().unwrap();
+    let sched = tokio::spawn(run(s.app.clone(), Vec::new(), rx, stop.clone()));
+    held.started.cancelled().await;
+    s.app.runs.store.flush().await.unwrap();
+    let before = s.logs(id).await;
+    let cfg = &s.app.settings.cfg;
+    let other = gantry_store::Store::connect(&cfg.store, &cfg.data_dir, "other")
+        .await
+        .unwrap();
+    let ahead = TakeOverSpec {
+        now: now_ms() + 10 * lease.as_millis() as i64,
+        max_attempts: 3,
+    };
+    assert_eq!(other.take_over(ahead).await.unwrap().len(), 1);
+    assert!(other.claim_attempt(id, 2).await.unwrap());
+    other
+        .send_fenced(system_line(id, "attempt 2 starts"), 2)
+        .unwrap();
+    other.flush().await.unwrap();
+    let cancelled = tokio::time::timeout(lease * 3, held.signalled.cancelled()).await;
+    assert!(cancelled.is_ok(), "the run was not cancelled here");
+    stop.cancel();
+    sched.await.unwrap();
+    s.app.runs.store.flush().await.unwrap();
+    other
+        .send_fenced(system_line(id, "attempt 2 goes on"), 2)
+        .unwrap();
+    other.flush().await.unwrap();
+    let row = s.run_row(id).await;
+    assert_eq!((row.status, row.attempt), (Status::InProgress, 2));
+    let c = s.app.runs.store.reader().await.unwrap();
+    assert_eq!(read::lease(&c, id).await.unwrap().unwrap().owner, "other");
+    let jobs = read::jobs(&c, id).await.unwrap();
+    assert!(
+        jobs.is_empty(),
+        "attempt 1's jobs recorded after it was taken over: {jobs:?}"
+    );
+    assert_eq!(
+        s.history(id).await,
+        [
+            Status::Queued,
+            Status::InProgress,
+            Status::Queued,
+            Status::InProgress
+        ]
+    );
+    let mut want = before;
+    want.extend([
+        "attempt 2 starts".to_string(),
+        "attempt 2 goes on".to_string(),
+    ]);
+    assert_eq!(s.logs(id).await, want);
+    assert!(held.fake.live().is_empty(), "left: {:?}", held.fake.live());
 }

@@ -109,14 +109,20 @@ pub async fn requeue(t: &Transaction<'_>, owner: &str, run: i64) -> Result<(), E
 /// Takes run `run` for instance `owner` when it is queued (any instance's: see
 /// `Msg::Claim`), with a lease of `lease` ms; the row is locked `FOR UPDATE SKIP LOCKED`, so
 /// a run another transaction is taking is not waited for but left to it.
-pub async fn claim(t: &Transaction<'_>, owner: &str, run: i64, lease: i64) -> Result<bool, Error> {
+pub async fn claim(
+    t: &Transaction<'_>,
+    owner: &str,
+    run: i64,
+    (lease, attempt): (i64, Option<i64>),
+) -> Result<bool, Error> {
     let at = now_ms();
     let (started, queued) = (Status::InProgress.as_str(), Status::Queued.as_str());
     let taken = exec(
         t,
         "UPDATE runs SET status = $3, started_at = $4, owner = $2, lease_until = $4::bigint + $6::bigint
-         WHERE id = (SELECT id FROM runs WHERE id = $1 AND status = $5 FOR UPDATE SKIP LOCKED)",
-        &[&run, &owner, &started, &at, &queued, &lease],
+         WHERE id = (SELECT id FROM runs WHERE id = $1 AND status = $5
+                     AND ($7::bigint IS NULL OR attempt = $7::bigint) FOR UPDATE SKIP LOCKED)",
+        &[&run, &owner, &started, &at, &queued, &lease, &attempt],
     )
     .await?;
     if taken == 0 {

@@ -4,26 +4,35 @@
 //! never taken twice.
 
 use super::apply::{change, exec, requeue};
-use crate::lease::{self, TakeOver, Taken};
+use crate::lease::{self, Attempt, TakeOver, Taken};
 use crate::status::Status;
 use deadpool_postgres::Transaction;
 use tokio_postgres::Error;
 
 /// Extends until `until` the leases `owner` holds on `runs` (those still in progress and
-/// still its own); how many it extended.
+/// still its own); the attempts it did not extend (`lease::lost`).
 pub async fn renew(
     t: &Transaction<'_>,
     owner: &str,
-    runs: &[i64],
+    runs: &[Attempt],
     until: i64,
-) -> Result<u64, Error> {
+) -> Result<Vec<Attempt>, Error> {
     let started = Status::InProgress.as_str();
-    exec(
-        t,
-        "UPDATE runs SET lease_until = $1 WHERE owner = $2 AND status = $3 AND id = ANY($4)",
-        &[&until, &owner, &started, &runs],
-    )
-    .await
+    let ids: Vec<i64> = runs.iter().map(|a| a.run).collect();
+    let stmt = t
+        .prepare_cached(
+            "UPDATE runs SET lease_until = $1 WHERE owner = $2 AND status = $3 AND id = ANY($4)
+             RETURNING id, attempt",
+        )
+        .await?;
+    let mut renewed = Vec::with_capacity(runs.len());
+    for r in t.query(&stmt, &[&until, &owner, &started, &ids]).await? {
+        renewed.push(Attempt {
+            run: r.try_get(0)?,
+            attempt: r.try_get(1)?,
+        });
+    }
+    Ok(lease::lost(runs, &renewed))
 }
 
 /// Takes over, for `owner`, every run in progress whose lease ended before `spec.now`.

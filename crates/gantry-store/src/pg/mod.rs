@@ -7,12 +7,13 @@
 
 mod apply;
 mod control;
+mod fence;
 mod lease;
 pub mod migrate;
 pub mod read;
 pub(crate) use control::{cancel_requests, group};
 pub mod tls;
-mod writer;
+pub(crate) mod writer;
 
 use crate::error::StoreError;
 use crate::health::Health;

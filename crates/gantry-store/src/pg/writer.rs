@@ -12,12 +12,14 @@
 
 use super::apply;
 use super::control;
+use super::fence as pg_fence;
 use super::lease;
 use crate::apply::Ctx;
 use crate::error::{is_pg_fault, pg, StoreError};
+use crate::fence::{self, Scope, Sent};
 use crate::health::Health;
 use crate::held::Held;
-use crate::write::{Msg, Op};
+use crate::write::Msg;
 use crate::writer::{Reply, TRANSACTION};
 use deadpool_postgres::{Pool, Transaction};
 use std::future::Future;
@@ -151,17 +153,23 @@ impl Writer {
         if let Some(c) = conn.as_mut() {
             tx = begin(c).await.map_err(|e| fault = Some(e)).ok();
         }
-        let mut cx = Ctx { owner, seqs };
-        for op in pending.iter() {
-            change(&tx, &mut fault, op, &mut cx).await;
+        let fence = fence::Fence::default();
+        let mut cx = Ctx { owner, seqs, fence };
+        // Which runs of the fenced changes are still this instance's: one statement.
+        let runs = fence::runs(pending.iter().chain(fence::changes(&batch)));
+        learn(&tx, &mut fault, &runs, &mut cx).await;
+        for sent in pending.iter() {
+            change(&tx, &mut fault, sent, &mut cx).await;
         }
         for msg in batch {
-            let Msg::Write(op) = msg else {
+            let Msg::Write(sent) = msg else {
+                let scope = Scope::of(&msg);
                 replies.push(request(&tx, &mut fault, cx.owner, msg).await);
+                cx.fence.forget(scope, cx.seqs);
                 continue;
             };
-            change(&tx, &mut fault, &op, &mut cx).await;
-            pending.push(op);
+            change(&tx, &mut fault, &sent, &mut cx).await;
+            pending.push(sent);
         }
         if idle {
             if let Some(Err(e)) = scoped!(tx, &mut fault, |t| apply::probe(t, cx.owner)) {
@@ -170,7 +178,10 @@ impl Writer {
         }
         let outcome = match (tx, fault) {
             (_, Some(e)) => Err(e),
-            (Some(tx), None) => tx.commit().await.map_err(pg("commit")),
+            (Some(tx), None) => {
+                let done = tx.commit().await.map_err(pg("commit"));
+                done.inspect(|()| cx.fence.report())
+            }
             (None, None) => Ok(()),
         };
         outcome
@@ -178,7 +189,7 @@ impl Writer {
 }
 
 /// Any number, the same for every instance: the lock each writer's transaction takes first.
-const WRITERS: i64 = 0x6761_6e74_7277;
+pub(crate) const WRITERS: i64 = 0x6761_6e74_7277;
 
 /// Begins a writer's transaction, taking the writers' lock first: instances sharing the
 /// store write one at a time, as SQLite's `BEGIN IMMEDIATE` makes them. Without it two
@@ -210,13 +221,37 @@ async fn collect(rx: &mut mpsc::Receiver<Msg>) -> (Vec<Msg>, bool) {
     (batch, true)
 }
 
-/// Applies a change; a refused one is said and dropped.
+/// Asks, in one statement, which of `runs` are still this instance's (`crate::fence`),
+/// unless the transaction failed already; a failure is the server's (tried again).
+async fn learn(
+    tx: &Option<Transaction<'_>>,
+    fault: &mut Option<StoreError>,
+    runs: &[i64],
+    cx: &mut Ctx<'_>,
+) {
+    let (Some(t), None, false) = (tx.as_ref(), fault.as_ref(), runs.is_empty()) else {
+        return;
+    };
+    if let Err(e) = pg_fence::load(t, cx.owner, runs, &mut cx.fence).await {
+        *fault = Some(pg("check which runs are still this instance's")(e));
+    }
+}
+
+/// Applies a change, unless its attempt is no longer this instance's (dropped, see
+/// `crate::fence`); a refused one is said and dropped.
 async fn change(
     tx: &Option<Transaction<'_>>,
     fault: &mut Option<StoreError>,
-    op: &Op,
+    sent: &Sent,
     cx: &mut Ctx<'_>,
 ) {
+    if cx.fence.verdict(sent).is_none() {
+        learn(tx, fault, &[sent.op.run()], cx).await;
+    }
+    if !cx.admits(sent) {
+        return;
+    }
+    let op = &sent.op;
     if let Some(Err(e)) = scoped!(tx, fault, |t| apply::write(t, op, cx)) {
         tracing::error!(run = op.run(), error = %e, "the run store refused a change; it is dropped");
     }
@@ -254,9 +289,22 @@ async fn request(
             let r = scoped!(tx, fault, |t| apply::requeue(t, owner, run));
             Reply::Unit(reply, r.map(|r| r.map_err(pg("requeue run"))))
         }
-        Msg::Claim { run, lease, reply } => {
-            let r = scoped!(tx, fault, |t| apply::claim(t, owner, run, lease));
+        Msg::Claim {
+            run,
+            lease,
+            attempt,
+            reply,
+        } => {
+            let r = scoped!(tx, fault, |t| apply::claim(t, owner, run, (lease, attempt)));
             Reply::Claimed(reply, r.map(|r| r.map_err(pg("claim run"))))
+        }
+        Msg::Recover {
+            run,
+            attempt,
+            reply,
+        } => {
+            let r = scoped!(tx, fault, |t| pg_fence::requeue_own(t, owner, run, attempt));
+            Reply::Claimed(reply, r.map(|r| r.map_err(pg("requeue run"))))
         }
         Msg::Renew { runs, until, reply } => {
             let r = scoped!(tx, fault, |t| lease::renew(t, owner, &runs, until));

@@ -52,11 +52,19 @@ async fn a_claim_sets_a_lease_and_a_renewal_extends_it(b: Backend) {
     let until = claimed.until.expect("a lease");
     assert!(until >= before + lease::millis(LEASE), "{until} {before}");
     let longer = a.with_lease(LEASE * 2);
-    assert_eq!(longer.renew(vec![id]).await.unwrap(), 1);
+    let mine = Attempt {
+        run: id,
+        attempt: 1,
+    };
+    assert_eq!(longer.renew(vec![mine]).await.unwrap(), [], "nothing lost");
     let renewed = lease_of(&longer, id).await.until.expect("a lease");
     assert!(renewed > until, "extended: {renewed} > {until}");
     let other = place.open_as("b").await;
-    assert_eq!(other.renew(vec![id]).await.unwrap(), 0, "not b's lease");
+    assert_eq!(
+        other.renew(vec![mine]).await.unwrap(),
+        [mine],
+        "not b's lease"
+    );
     assert_eq!(lease_of(&other, id).await.until, Some(renewed));
 }
 

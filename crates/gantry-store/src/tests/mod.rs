@@ -1,4 +1,4 @@
-//! The store's tests. `conformance`, `control`, `instances`, `leases`, `queries`: one suite of behaviour, every
+//! The store's tests. `conformance`, `control`, `fences`, `instances`, `leases`, `queries`: one suite of behaviour, every
 //! case run against SQLite and against a live PostgreSQL (`crate::testpg`); `migrations`: PostgreSQL's schema from
 //! empty and from the version before; `full_disk`: SQLite on a disk that fills up;
 //! `server_down`: PostgreSQL going away; `refused`: one change PostgreSQL refuses; `tls`:
@@ -145,6 +145,7 @@ macro_rules! both_backends {
 // After the macro: macro_rules are in scope in what follows them.
 mod conformance;
 mod control;
+mod fences;
 mod full_disk;
 mod instances;
 mod leases;

@@ -36,7 +36,7 @@ async fn act<B: ContainerBackend>(
     reader: &mut Option<Reader>,
     acted: &mut HashSet<i64>,
 ) {
-    if app.runs.leased.ids().is_empty() {
+    if app.runs.leased.is_empty() {
         acted.clear();
         return;
     }

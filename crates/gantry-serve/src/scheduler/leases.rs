@@ -85,6 +85,11 @@ impl Leased {
         }
     }
 
+    /// Whether this instance executes no run (nothing to renew, no cancel to look for).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.set().is_empty()
+    }
+
     /// The attempts whose leases are still to be renewed (not lost).
     fn live(&self) -> Vec<Attempt> {
         let set = self.set();

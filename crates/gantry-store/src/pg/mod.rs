@@ -6,6 +6,7 @@
 //! The client is tokio-postgres with deadpool-postgres's pool (docs/scale.md, "Run store").
 
 mod apply;
+mod batch;
 mod lease;
 pub mod migrate;
 pub mod read;

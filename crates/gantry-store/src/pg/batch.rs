@@ -6,8 +6,11 @@
 //! multi-row insert (`unnest`), and the run ids of new events are taken from their sequence
 //! up front, so nothing in the group waits for another statement's answer.
 //!
-//! The group is planned first ([`look`], one round trip: which events are recorded already,
-//! where each run's log lines go on); the plan (run ids, stored answers) is kept, so when
+//! A group whose events bring no runs is sent at once, BEGIN to COMMIT, in one round trip
+//! (log lines are numbered by the server); one with runs first looks up, in one round trip
+//! ([`look`]), which events are recorded already and ids for the new runs (their answers
+//! name them). A group that meets an event recorded before (a redelivery) is rolled back
+//! and sent again after the look-up. The plan (run ids, stored answers) is kept, so when
 //! the server refuses any statement the writer rolls the group back and writes the same
 //! plan again the slow way, one savepoint per message, and exactly the refused message is
 //! dropped (`pg/writer.rs`). Messages other than changes, accepts and flushes go the slow
@@ -18,8 +21,8 @@ use crate::error::StoreError;
 use crate::status::conclusion_text;
 use crate::write::{now_ms, Accepted, Msg, NewEvent, NewRun, Op, Respond};
 use crate::writer::Reply;
-use deadpool_postgres::Transaction;
-use futures_util::future::join_all;
+use deadpool_postgres::GenericClient;
+use futures_util::future::{join_all, BoxFuture};
 use std::collections::{HashMap, HashSet};
 use tokio::sync::oneshot;
 use tokio_postgres::types::ToSql;
@@ -101,42 +104,49 @@ pub(super) fn items(batch: Vec<Msg>, pending: &mut Vec<Op>) -> Result<Vec<Item>,
 
 const RECORDED: &str = "SELECT e.id, e.response, ARRAY(SELECT r.id FROM runs r WHERE r.event_id = e.id ORDER BY r.id)
      FROM events e WHERE e.id = ANY($1)";
-const SEQS: &str = "SELECT run_id, MAX(seq) FROM logs WHERE run_id = ANY($1) GROUP BY run_id";
 const IDS: &str =
     "SELECT nextval(pg_get_serial_sequence('runs', 'id')) FROM generate_series(1, $1::bigint)";
 
-/// Takes the writers' lock (`lock`, the statement) and plans the group: the events recorded before, the log sequence numbers of runs not seen
-/// yet (into `seqs`), and run ids and stored answers for the new events. Two round trips
-/// (one when no new event has runs).
-pub(super) async fn plan(
-    t: &Transaction<'_>,
-    lock: &str,
-    items: &mut [Item],
-    pending: &[Op],
-    seqs: &mut HashMap<i64, i64>,
-) -> Result<(), Error> {
-    let mut ids: Vec<String> = Vec::new();
-    let mut runs: Vec<i64> = Vec::new();
-    for item in items.iter() {
-        match item {
-            Item::Accept(a) => ids.push(a.event.id.clone()),
-            Item::Change(i) => match &pending[*i] {
-                Op::Log { run, .. } if !seqs.contains_key(run) && !runs.contains(run) => {
-                    runs.push(*run)
-                }
-                _ => {}
-            },
-            Item::Flush(_) => {}
-        }
-    }
-    let (recorded, max) = (t.prepare_cached(RECORDED).await?, t.prepare_cached(SEQS).await?);
-    let (by_id, by_run): (Params, Params) = (&[&ids], &[&runs]);
-    let (locked, recorded, max) = futures_util::join!(
-        t.batch_execute(lock),
+/// How many runs the group's events bring (each needs an id before its answer is made).
+pub(super) fn runs_wanted(items: &[Item]) -> i64 {
+    items
+        .iter()
+        .map(|i| match i {
+            Item::Accept(a) => a.runs.len() as i64,
+            _ => 0,
+        })
+        .sum()
+}
+
+/// The group's events recorded before (with their answers), and `n` run ids taken from
+/// their sequence (a redelivered event leaves its share unused), after `begin` (the
+/// transaction's start, with the writers' lock): one round trip.
+pub(super) async fn look<C: GenericClient>(
+    t: &C,
+    begin: &str,
+    items: &[Item],
+    n: i64,
+) -> Result<(HashMap<String, Accepted>, Vec<i64>), Error> {
+    let events: Vec<String> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Accept(a) => Some(a.event.id.clone()),
+            _ => None,
+        })
+        .collect();
+    let (recorded, ids) = (t.prepare_cached(RECORDED).await?, t.prepare_cached(IDS).await?);
+    let (by_id, count): (Params, Params) = (&[&events], &[&n]);
+    let (begun, recorded, ids) = futures_util::join!(
+        t.batch_execute(begin),
         t.query(&recorded, by_id),
-        t.query(&max, by_run)
+        async {
+            match n {
+                0 => Ok(Vec::new()),
+                _ => t.query(&ids, count).await,
+            }
+        }
     );
-    locked?;
+    begun?;
     let mut before = HashMap::new();
     for row in recorded? {
         let id: String = row.try_get(0)?;
@@ -148,45 +158,28 @@ pub(super) async fn plan(
         };
         before.insert(id, accepted);
     }
-    for run in runs {
-        seqs.insert(run, 0);
-    }
-    for row in max? {
-        seqs.insert(row.try_get(0)?, row.try_get(1)?);
-    }
-    decide(t, items, before).await
+    let mut fresh = ids?
+        .iter()
+        .map(|r| r.try_get::<_, i64>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+    fresh.sort_unstable();
+    Ok((before, fresh))
 }
 
-/// Gives each accept its plan: recorded before, new (with run ids taken now), or open (the
-/// same event as an earlier accept of the group, answered as its duplicate).
-async fn decide(
-    t: &Transaction<'_>,
-    items: &mut [Item],
-    before: HashMap<String, Accepted>,
-) -> Result<(), Error> {
-    let mut seen = HashSet::new();
-    let mut wanted = 0i64;
-    for item in items.iter_mut() {
-        let Item::Accept(a) = item else { continue };
-        if let Some(b) = before.get(&a.event.id) {
-            a.plan = Plan::Recorded(b.clone());
-        } else if seen.insert(a.event.id.clone()) {
-            wanted += a.runs.len() as i64;
-        }
-    }
-    let mut fresh = Vec::new();
-    if wanted > 0 {
-        let stmt = t.prepare_cached(IDS).await?;
-        for row in t.query(&stmt, &[&wanted]).await? {
-            fresh.push(row.try_get::<_, i64>(0)?);
-        }
-        fresh.sort_unstable();
-    }
+/// Gives each accept its plan: recorded before (`before`, also when an earlier try planned
+/// it new), new (kept from an earlier try, or with the next of the `fresh` run ids and its
+/// caller's stored answer), or open (the same event as an earlier accept of the group,
+/// answered as its duplicate).
+pub(super) fn decide(items: &mut [Item], before: &HashMap<String, Accepted>, fresh: Vec<i64>) {
     let mut fresh = fresh.into_iter();
     let mut planned = HashSet::new();
     for item in items.iter_mut() {
         let Item::Accept(a) = item else { continue };
-        if !matches!(a.plan, Plan::Open) || !planned.insert(a.event.id.clone()) {
+        if let Some(b) = before.get(&a.event.id) {
+            a.plan = Plan::Recorded(b.clone());
+            continue;
+        }
+        if !planned.insert(a.event.id.clone()) || matches!(a.plan, Plan::New { .. }) {
             continue;
         }
         let ids: Vec<i64> = fresh.by_ref().take(a.runs.len()).collect();
@@ -197,20 +190,26 @@ async fn decide(
         let at = now_ms();
         a.plan = Plan::New { ids, response, at };
     }
-    Ok(())
 }
 
 const EVENT: &str = "INSERT INTO events (id, source, name, received_at, payload, response) VALUES ($1, $2, $3, $4, $5, $6)";
 const NEW_RUN: &str = "INSERT INTO runs (id, event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner)
      VALUES ($1, $2, $3, $4, $5::text, $6::text, $7::bigint, CASE WHEN $5::text = 'completed' THEN $7::bigint END, $8)";
-const LOGS: &str = "INSERT INTO logs (run_id, seq, job, step, stream, line, at)
-     SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])";
+/// Log lines, numbered on from each run's last line: the last one is read once per run
+/// (`base`; read per line it would step over every line this statement inserted before),
+/// the window numbers each run's new lines in order.
+const LOGS: &str = "WITH l AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])
+                   WITH ORDINALITY AS l(run, job, step, stream, line, at, n)),
+     base AS MATERIALIZED (SELECT r.run, COALESCE((SELECT MAX(seq) FROM logs WHERE run_id = r.run), 0) AS last
+                           FROM (SELECT DISTINCT run FROM l) r)
+     INSERT INTO logs (run_id, seq, job, step, stream, line, at)
+     SELECT l.run, base.last + row_number() OVER (PARTITION BY l.run ORDER BY l.n), l.job, l.step, l.stream, l.line, l.at
+     FROM l JOIN base ON base.run = l.run";
 
 /// Consecutive log lines, as the columns of one insert.
 #[derive(Default)]
 struct Logs {
     run: Vec<i64>,
-    seq: Vec<i64>,
     job: Vec<String>,
     step: Vec<Option<String>>,
     stream: Vec<String>,
@@ -227,7 +226,6 @@ impl Logs {
         let l = std::mem::take(self);
         let params: Vec<Param> = vec![
             Box::new(l.run),
-            Box::new(l.seq),
             Box::new(l.job),
             Box::new(l.step),
             Box::new(l.stream),
@@ -238,14 +236,8 @@ impl Logs {
     }
 }
 
-/// The statements of the planned group, in its order; log lines take their sequence
-/// numbers from `seqs` (which [`plan`] filled for every run in the group).
-pub(super) fn statements(
-    items: &[Item],
-    pending: &[Op],
-    seqs: &mut HashMap<i64, i64>,
-    owner: &str,
-) -> Vec<Stmt> {
+/// The statements of the planned group, in its order (consecutive log lines in one).
+pub(super) fn statements(items: &[Item], pending: &[Op], owner: &str) -> Vec<Stmt> {
     let mut out = Vec::new();
     let mut logs = Logs::default();
     for item in items {
@@ -259,10 +251,7 @@ pub(super) fn statements(
                 at,
             } = &pending[*i]
             {
-                let seq = seqs.get(run).copied().unwrap_or(0) + 1;
-                seqs.insert(*run, seq);
                 logs.run.push(*run);
-                logs.seq.push(seq);
                 logs.job.push(job.clone());
                 logs.step.push(step.clone());
                 logs.stream.push(stream.clone());
@@ -414,10 +403,17 @@ fn accept(a: &Accept, owner: &str, out: &mut Vec<Stmt>) {
     }
 }
 
-/// Runs `stmts` as one pipeline: every statement is sent before the first answer is read
-/// (`join_all` polls them in order, and a query is sent when first polled), so the group
-/// costs one round trip. The first error, if any (the server runs nothing after it).
-pub(super) async fn pipeline(t: &Transaction<'_>, stmts: &[Stmt]) -> Result<(), Error> {
+/// Runs `stmts` as one pipeline, after `head` and before `tail` (simple statements, such as
+/// BEGIN and COMMIT, when given): every statement is sent before the first answer is read
+/// (`join_all` polls them in order, and a query is sent when first polled), so the whole
+/// costs one round trip. The first error, if any (the server runs nothing after it but a
+/// COMMIT, which then rolls back).
+pub(super) async fn pipeline<C: GenericClient>(
+    t: &C,
+    head: Option<&str>,
+    stmts: &[Stmt],
+    tail: Option<&str>,
+) -> Result<(), Error> {
     let mut prepared = Vec::with_capacity(stmts.len());
     for s in stmts {
         prepared.push(t.prepare_cached(s.sql).await?);
@@ -431,8 +427,17 @@ pub(super) async fn pipeline(t: &Transaction<'_>, stmts: &[Stmt]) -> Result<(), 
                 .collect()
         })
         .collect();
-    let runs = prepared.iter().zip(&params).map(|(s, p)| t.execute(s, p));
-    join_all(runs)
+    let simple = |sql: &str| -> BoxFuture<'_, Result<(), Error>> {
+        let sql = sql.to_string();
+        Box::pin(async move { t.batch_execute(&sql).await })
+    };
+    let mut all: Vec<BoxFuture<'_, Result<(), Error>>> = Vec::with_capacity(stmts.len() + 2);
+    all.extend(head.map(simple));
+    for (s, p) in prepared.iter().zip(&params) {
+        all.push(Box::pin(async move { t.execute(s, p).await.map(drop) }));
+    }
+    all.extend(tail.map(simple));
+    join_all(all)
         .await
         .into_iter()
         .find_map(Result::err)
@@ -440,10 +445,10 @@ pub(super) async fn pipeline(t: &Transaction<'_>, stmts: &[Stmt]) -> Result<(), 
 }
 
 /// One planned new event, the slow way (in the caller's savepoint): its statements alone.
-pub(super) async fn record(t: &Transaction<'_>, a: &Accept, owner: &str) -> Result<(), Error> {
+pub(super) async fn record<C: GenericClient>(t: &C, a: &Accept, owner: &str) -> Result<(), Error> {
     let mut stmts = Vec::new();
     accept(a, owner, &mut stmts);
-    pipeline(t, &stmts).await
+    pipeline(t, None, &stmts, None).await
 }
 
 /// What a planned accept answers when its group commits: `None` for an open one.

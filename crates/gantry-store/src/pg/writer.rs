@@ -25,6 +25,7 @@ use crate::write::Accepted;
 use crate::writer::{Reply, TRANSACTION};
 use deadpool_postgres::{Object, Pool, Transaction};
 use std::future::Future;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -168,20 +169,23 @@ impl Writer {
                 return Err(e.into());
             }
         };
-        let refused = match fast(&mut conn, &mut items, held, owner).await {
+        let done = fast(&mut conn, &mut items, &held.pending, owner).await;
+        // Log lines went in numbered by the server: the numbers kept here are read again.
+        held.seqs.clear();
+        let refused = match done {
             Ok(()) => {
                 replies.extend(batch::answers(items));
                 return Ok(());
             }
             Err(e) if is_pg_fault(&e) => {
+                // The connection may be left inside the transaction: it leaves the pool.
+                drop(Object::take(conn));
                 replies.extend(batch::answers(items));
                 return Err(pg("write")(e));
             }
             Err(e) => e,
         };
         tracing::debug!(error = %refused, "the run store refused part of a group; writing it a message at a time");
-        // The fast way's sequence numbers were rolled back with it.
-        held.seqs.clear();
         let mut fault: Option<StoreError> = None;
         let tx = begin(&mut conn).await.map_err(|e| fault = Some(e)).ok();
         let Held { seqs, pending, .. } = held;
@@ -241,27 +245,43 @@ async fn finish(tx: Option<Transaction<'_>>, fault: Option<StoreError>) -> Resul
     }
 }
 
-/// The fast way (`batch`): the writers' lock and the plan in one round trip, the group's
-/// statements in one pipeline, COMMIT. On the first error, rolled back (unless the server
-/// failed), and the error.
+/// The fast way (`batch`): a group whose events bring no runs goes BEGIN (with the
+/// writers' lock) to COMMIT in one pipeline; one with runs (or that met an event recorded
+/// before) first looks up what is recorded and takes run ids, after BEGIN, in one round
+/// trip. On an error, rolled back, and the error (the rollback's own when it fails: the
+/// server failed, see [`Writer::group`]).
 async fn fast(
     conn: &mut Object,
     items: &mut [Item],
-    held: &mut Held,
+    pending: &[Op],
     owner: &str,
 ) -> Result<(), tokio_postgres::Error> {
-    let tx = conn.transaction().await?;
-    let lock = format!("SELECT pg_advisory_xact_lock({WRITERS})");
-    let r = async {
-        batch::plan(&tx, &lock, items, &held.pending, &mut held.seqs).await?;
-        let stmts = batch::statements(items, &held.pending, &mut held.seqs, owner);
-        batch::pipeline(&tx, &stmts).await
-    }
-    .await;
-    match r {
-        Ok(()) => tx.commit().await,
-        Err(e) if is_pg_fault(&e) => Err(e),
-        Err(e) => tx.rollback().await.and(Err(e)),
+    let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({WRITERS})");
+    let c: &Object = conn;
+    let n = batch::runs_wanted(items);
+    let mut look = n > 0;
+    loop {
+        let r = async {
+            let head = if look {
+                let (before, fresh) = batch::look(c, &begin, items, n).await?;
+                batch::decide(items, &before, fresh);
+                None
+            } else {
+                batch::decide(items, &HashMap::new(), Vec::new());
+                Some(begin.as_str())
+            };
+            let stmts = batch::statements(items, pending, owner);
+            batch::pipeline(c, head, &stmts, Some("COMMIT")).await
+        }
+        .await;
+        let Err(e) = r else { return Ok(()) };
+        // After the pipeline's COMMIT there is nothing left to roll back (a warning only).
+        c.batch_execute("ROLLBACK").await?;
+        if look || e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
+            return Err(e);
+        }
+        // Most likely a redelivery: look up what is recorded, and try once more.
+        look = true;
     }
 }
 

@@ -192,7 +192,8 @@ pub(super) fn decide(items: &mut [Item], before: &HashMap<String, Accepted>, fre
     }
 }
 
-const EVENT: &str = "INSERT INTO events (id, source, name, received_at, payload, response) VALUES ($1, $2, $3, $4, $5, $6)";
+const EVENTS: &str = "INSERT INTO events (id, source, name, received_at, payload, response)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])";
 const NEW_RUN: &str = "INSERT INTO runs (id, event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner)
      VALUES ($1, $2, $3, $4, $5::text, $6::text, $7::bigint, CASE WHEN $5::text = 'completed' THEN $7::bigint END, $8)";
 /// Log lines, numbered on from each run's last line: the last one is read once per run
@@ -240,7 +241,15 @@ impl Logs {
 pub(super) fn statements(items: &[Item], pending: &[Op], owner: &str) -> Vec<Stmt> {
     let mut out = Vec::new();
     let mut logs = Logs::default();
+    let mut accepts: Vec<&Accept> = Vec::new();
     for item in items {
+        if let Item::Accept(a) = item {
+            logs.take(&mut out);
+            accepts.push(a);
+            continue;
+        }
+        new_events(&accepts, owner, &mut out);
+        accepts.clear();
         if let Item::Change(i) = item {
             if let Op::Log {
                 run,
@@ -261,91 +270,77 @@ pub(super) fn statements(items: &[Item], pending: &[Op], owner: &str) -> Vec<Stm
             }
         }
         logs.take(&mut out);
-        match item {
-            Item::Change(i) => change(&pending[*i], &mut out),
-            Item::Accept(a) => accept(a, owner, &mut out),
-            Item::Flush(_) => {}
+        if let Item::Change(i) = item {
+            change(&pending[*i], &mut out);
         }
     }
     logs.take(&mut out);
+    new_events(&accepts, owner, &mut out);
     out
 }
 
-/// A change's statements (log lines are gathered by [`statements`]).
+/// A change's line in the status history: run, job, step, status, conclusion, reason, at.
+type History = (
+    i64,
+    Option<String>,
+    Option<String>,
+    &'static str,
+    Option<&'static str>,
+    Option<String>,
+    i64,
+);
+
+/// A change's statements (log lines are gathered by [`statements`]): its row, then its line
+/// in the status history.
 fn change(op: &Op, out: &mut Vec<Stmt>) {
-    let stmt = |sql, params| Stmt { sql, params };
-    let (run, job, step, status, conclusion, reason, at): (i64, _, _, &'static str, _, _, i64) =
-        match op.clone() {
-            Op::Run {
-                run,
-                status,
-                conclusion,
-                reason,
-                at,
-            } => {
-                let c = conclusion_text(conclusion);
-                let p: Vec<Param> = vec![
-                    Box::new(run),
-                    Box::new(status.as_str()),
-                    Box::new(c),
-                    Box::new(reason.clone()),
-                    Box::new(at),
-                ];
-                out.push(stmt(RUN, p));
-                (run, None, None, status.as_str(), c, reason, at)
-            }
-            Op::Job {
-                run,
-                key,
-                name,
-                status,
-                conclusion,
-                reason,
-                at,
-            } => {
-                let c = conclusion_text(conclusion);
-                let p: Vec<Param> = vec![
-                    Box::new(run),
-                    Box::new(key.clone()),
-                    Box::new(name),
-                    Box::new(status.as_str()),
-                    Box::new(c),
-                    Box::new(at),
-                    Box::new(reason.clone()),
-                ];
-                out.push(stmt(JOB, p));
-                let s: crate::status::Status = status.into();
-                (run, Some(key), None, s.as_str(), c, reason, at)
-            }
-            Op::Step {
-                run,
-                job,
-                step,
-                name,
-                status,
-                outcome,
-                conclusion,
-                reason,
-                at,
-            } => {
-                let c = conclusion_text(conclusion);
-                let p: Vec<Param> = vec![
-                    Box::new(run),
-                    Box::new(job.clone()),
-                    Box::new(step.clone()),
-                    Box::new(name),
-                    Box::new(status.as_str()),
-                    Box::new(conclusion_text(outcome)),
-                    Box::new(c),
-                    Box::new(at),
-                    Box::new(reason.clone()),
-                ];
-                out.push(stmt(STEP, p));
-                let s: crate::status::Status = status.into();
-                (run, Some(job), Some(step), s.as_str(), c, reason, at)
-            }
-            Op::Log { .. } => return,
-        };
+    let (sql, params, history) = match op.clone() {
+        Op::Run {
+            run,
+            status,
+            conclusion,
+            reason,
+            at,
+        } => {
+            let (s, c) = (status.as_str(), conclusion_text(conclusion));
+            let p: Vec<Param> = vec![
+                Box::new(run),
+                Box::new(s),
+                Box::new(c),
+                Box::new(reason.clone()),
+                Box::new(at),
+            ];
+            (RUN, p, (run, None, None, s, c, reason, at))
+        }
+        Op::Job {
+            run,
+            key,
+            name,
+            status,
+            conclusion,
+            reason,
+            at,
+        } => {
+            let (s, c) = (status.as_str(), conclusion_text(conclusion));
+            let p: Vec<Param> = vec![
+                Box::new(run),
+                Box::new(key.clone()),
+                Box::new(name),
+                Box::new(s),
+                Box::new(c),
+                Box::new(at),
+                Box::new(reason.clone()),
+            ];
+            let s = crate::status::Status::from(status).as_str();
+            (JOB, p, (run, Some(key), None, s, c, reason, at))
+        }
+        Op::Step { .. } => match step(op) {
+            Some(row) => row,
+            None => return,
+        },
+        Op::Log { .. } => return,
+    };
+    out.push(Stmt { sql, params });
+    let (run, job, step, status, conclusion, reason, at) = history;
     let p: Vec<Param> = vec![
         Box::new(run),
         Box::new(job),
@@ -355,25 +350,81 @@ fn change(op: &Op, out: &mut Vec<Stmt>) {
         Box::new(reason),
         Box::new(at),
     ];
-    out.push(stmt(CHANGE, p));
+    out.push(Stmt {
+        sql: CHANGE,
+        params: p,
+    });
 }
 
-/// A new event's statements: the event with its stored answer, each run with its id and
-/// its first line in the status history. None for an event recorded before.
-fn accept(a: &Accept, owner: &str, out: &mut Vec<Stmt>) {
-    let Plan::New { ids, response, at } = &a.plan else {
-        return;
+/// A step's row (see [`change`]); `None` for any other change.
+fn step(op: &Op) -> Option<(&'static str, Vec<Param>, History)> {
+    let Op::Step {
+        run,
+        job,
+        step,
+        name,
+        status,
+        outcome,
+        conclusion,
+        reason,
+        at,
+    } = op.clone()
+    else {
+        return None;
     };
-    let e = &a.event;
+    let (s, c) = (status.as_str(), conclusion_text(conclusion));
     let p: Vec<Param> = vec![
-        Box::new(e.id.clone()),
-        Box::new(e.source.clone()),
-        Box::new(e.name.clone()),
-        Box::new(*at),
-        Box::new(e.payload.clone()),
-        Box::new(response.clone()),
+        Box::new(run),
+        Box::new(job.clone()),
+        Box::new(step.clone()),
+        Box::new(name),
+        Box::new(s),
+        Box::new(conclusion_text(outcome)),
+        Box::new(c),
+        Box::new(at),
+        Box::new(reason.clone()),
     ];
-    out.push(Stmt { sql: EVENT, params: p });
+    let s = crate::status::Status::from(status).as_str();
+    Some((STEP, p, (run, Some(job), Some(step), s, c, reason, at)))
+}
+
+/// The statements of consecutive accepts: the new events in one insert, with their stored
+/// answers, then each one's runs with their ids and first lines in the status history, in
+/// order. None for events recorded before.
+fn new_events(accepts: &[&Accept], owner: &str, out: &mut Vec<Stmt>) {
+    let new: Vec<(&Accept, &[i64], &str, i64)> = accepts
+        .iter()
+        .filter_map(|a| match &a.plan {
+            Plan::New { ids, response, at } => Some((*a, ids.as_slice(), response.as_str(), *at)),
+            _ => None,
+        })
+        .collect();
+    if new.is_empty() {
+        return;
+    }
+    let column = |f: &dyn Fn(&NewEvent) -> &String| -> Vec<String> {
+        new.iter().map(|(a, ..)| f(&a.event).clone()).collect()
+    };
+    let params: Vec<Param> = vec![
+        Box::new(column(&|e| &e.id)),
+        Box::new(column(&|e| &e.source)),
+        Box::new(column(&|e| &e.name)),
+        Box::new(new.iter().map(|n| n.3).collect::<Vec<i64>>()),
+        Box::new(column(&|e| &e.payload)),
+        Box::new(new.iter().map(|n| n.2.to_string()).collect::<Vec<String>>()),
+    ];
+    out.push(Stmt {
+        sql: EVENTS,
+        params,
+    });
+    for (a, ids, _, at) in new {
+        runs(a, ids, at, owner, out);
+    }
+}
+
+/// A new event's runs, each with its id and its first line in the status history.
+fn runs(a: &Accept, ids: &[i64], at: i64, owner: &str, out: &mut Vec<Stmt>) {
+    let e = &a.event;
     for (id, r) in ids.iter().zip(&a.runs) {
         let (status, conclusion) = (r.status.as_str(), conclusion_text(r.conclusion));
         let p: Vec<Param> = vec![
@@ -383,7 +434,7 @@ fn accept(a: &Accept, owner: &str, out: &mut Vec<Stmt>) {
             Box::new(r.workflow_name.clone()),
             Box::new(status),
             Box::new(conclusion),
-            Box::new(*at),
+            Box::new(at),
             Box::new(owner.to_string()),
         ];
         out.push(Stmt {
@@ -397,7 +448,7 @@ fn accept(a: &Accept, owner: &str, out: &mut Vec<Stmt>) {
             Box::new(status),
             Box::new(conclusion),
             Box::new(None::<String>),
-            Box::new(*at),
+            Box::new(at),
         ];
         out.push(Stmt { sql: CHANGE, params: p });
     }
@@ -447,7 +498,7 @@ pub(super) async fn pipeline<C: GenericClient>(
 /// One planned new event, the slow way (in the caller's savepoint): its statements alone.
 pub(super) async fn record<C: GenericClient>(t: &C, a: &Accept, owner: &str) -> Result<(), Error> {
     let mut stmts = Vec::new();
-    accept(a, owner, &mut stmts);
+    new_events(&[a], owner, &mut stmts);
     pipeline(t, None, &stmts, None).await
 }
 

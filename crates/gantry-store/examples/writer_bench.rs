@@ -69,7 +69,10 @@ async fn accepts(store: &Store) -> (f64, Vec<Duration>) {
                 for i in 0..ACCEPTS / CALLERS {
                     let t = Instant::now();
                     let e = event(format!("e-{c}-{i}"));
-                    store.accept(e, Vec::new(), |_| "{}".into()).await.expect("accepted");
+                    store
+                        .accept(e, Vec::new(), |_| "{}".into())
+                        .await
+                        .expect("accepted");
                     lat.push(t.elapsed());
                 }
                 lat
@@ -87,7 +90,8 @@ async fn accepts(store: &Store) -> (f64, Vec<Duration>) {
 async fn report(name: &str, store: &Store) {
     let l = lines(store).await;
     let (rate, lat) = accepts(store).await;
-    let pct = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1e3;
+    let pct =
+        |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1e3;
     println!(
         "{name:<11} {LINES} log lines {:>7.3} s | {ACCEPTS} accepts, {CALLERS} callers: {rate:>7.0}/s, p50 {:.2} ms, p99 {:.2} ms",
         l.as_secs_f64(),
@@ -111,14 +115,18 @@ async fn main() {
             .expect("a connection");
         tokio::spawn(conn);
         let name = db.url.rsplit('/').next().unwrap_or_default();
-        c.batch_execute(&format!("ALTER DATABASE {name} SET synchronous_commit = off"))
-            .await
-            .expect("synchronous_commit off");
+        c.batch_execute(&format!(
+            "ALTER DATABASE {name} SET synchronous_commit = off"
+        ))
+        .await
+        .expect("synchronous_commit off");
     }
     let cfg = StoreConfig {
         url: Some(db.url.clone()),
         ..Default::default()
     };
-    let pg = Store::connect(&cfg, dir.path(), "").await.expect("a PostgreSQL store");
+    let pg = Store::connect(&cfg, dir.path(), "")
+        .await
+        .expect("a PostgreSQL store");
     report("PostgreSQL", &pg).await;
 }

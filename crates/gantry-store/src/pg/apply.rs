@@ -181,8 +181,7 @@ pub async fn write(t: &Transaction<'_>, op: &Op, cx: &mut Ctx<'_>) -> Result<(),
         } => {
             let conclusion = conclusion_text(*conclusion);
             let text = status.as_str();
-            exec(t, RUN, &[run, &text, &conclusion, reason, at])
-            .await?;
+            exec(t, RUN, &[run, &text, &conclusion, reason, at]).await?;
             change(
                 t,
                 *run,
@@ -236,8 +235,7 @@ async fn job(t: &Transaction<'_>, op: &Op) -> Result<(), Error> {
     };
     let conclusion = conclusion_text(*conclusion);
     let text = status.as_str();
-    exec(t, JOB, &[run, key, name, &text, &conclusion, at, reason])
-    .await?;
+    exec(t, JOB, &[run, key, name, &text, &conclusion, at, reason]).await?;
     let now = ((*status).into(), conclusion, reason.as_deref());
     change(t, *run, (Some(key), None), now, *at).await
 }
@@ -262,7 +260,17 @@ async fn step(t: &Transaction<'_>, op: &Op) -> Result<(), Error> {
     exec(
         t,
         STEP,
-        &[run, job, step, name, &text, &outcome, &conclusion, at, reason],
+        &[
+            run,
+            job,
+            step,
+            name,
+            &text,
+            &outcome,
+            &conclusion,
+            at,
+            reason,
+        ],
     )
     .await?;
     let now = ((*status).into(), conclusion, reason.as_deref());

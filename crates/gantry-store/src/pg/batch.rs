@@ -41,7 +41,8 @@ pub(super) struct Stmt {
 pub(super) enum Item {
     /// A change: its index in the writer's held changes (`Held::pending`).
     Change(usize),
-    Accept(Accept),
+    /// Boxed: a group is mostly changes, each a small item.
+    Accept(Box<Accept>),
     Flush(oneshot::Sender<Result<(), StoreError>>),
 }
 
@@ -88,13 +89,13 @@ pub(super) fn items(batch: Vec<Msg>, pending: &mut Vec<Op>) -> Result<Vec<Item>,
                 runs,
                 respond,
                 reply,
-            } => Item::Accept(Accept {
+            } => Item::Accept(Box::new(Accept {
                 event,
                 runs,
                 respond: Some(respond),
                 reply,
                 plan: Plan::Open,
-            }),
+            })),
             Msg::Flush(reply) => Item::Flush(reply),
             _ => unreachable!("checked by `fits` above"),
         });
@@ -102,7 +103,8 @@ pub(super) fn items(batch: Vec<Msg>, pending: &mut Vec<Op>) -> Result<Vec<Item>,
     Ok(items)
 }
 
-const RECORDED: &str = "SELECT e.id, e.response, ARRAY(SELECT r.id FROM runs r WHERE r.event_id = e.id ORDER BY r.id)
+const RECORDED: &str =
+    "SELECT e.id, e.response, ARRAY(SELECT r.id FROM runs r WHERE r.event_id = e.id ORDER BY r.id)
      FROM events e WHERE e.id = ANY($1)";
 const IDS: &str =
     "SELECT nextval(pg_get_serial_sequence('runs', 'id')) FROM generate_series(1, $1::bigint)";
@@ -134,18 +136,18 @@ pub(super) async fn look<C: GenericClient>(
             _ => None,
         })
         .collect();
-    let (recorded, ids) = (t.prepare_cached(RECORDED).await?, t.prepare_cached(IDS).await?);
+    let (recorded, ids) = (
+        t.prepare_cached(RECORDED).await?,
+        t.prepare_cached(IDS).await?,
+    );
     let (by_id, count): (Params, Params) = (&[&events], &[&n]);
-    let (begun, recorded, ids) = futures_util::join!(
-        t.batch_execute(begin),
-        t.query(&recorded, by_id),
-        async {
+    let (begun, recorded, ids) =
+        futures_util::join!(t.batch_execute(begin), t.query(&recorded, by_id), async {
             match n {
                 0 => Ok(Vec::new()),
                 _ => t.query(&ids, count).await,
             }
-        }
-    );
+        });
     begun?;
     let mut before = HashMap::new();
     for row in recorded? {
@@ -450,7 +452,10 @@ fn runs(a: &Accept, ids: &[i64], at: i64, owner: &str, out: &mut Vec<Stmt>) {
             Box::new(None::<String>),
             Box::new(at),
         ];
-        out.push(Stmt { sql: CHANGE, params: p });
+        out.push(Stmt {
+            sql: CHANGE,
+            params: p,
+        });
     }
 }
 

@@ -20,12 +20,12 @@ use crate::apply::Ctx;
 use crate::error::{is_pg_fault, pg, StoreError};
 use crate::health::Health;
 use crate::held::Held;
-use crate::write::{Msg, Op};
 use crate::write::Accepted;
+use crate::write::{Msg, Op};
 use crate::writer::{Reply, TRANSACTION};
 use deadpool_postgres::{Object, Pool, Transaction};
-use std::future::Future;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
@@ -194,7 +194,7 @@ impl Writer {
             match item {
                 Item::Change(i) => change(&tx, &mut fault, &pending[i], &mut cx).await,
                 Item::Flush(reply) => replies.push(Reply::Unit(reply, Some(Ok(())))),
-                Item::Accept(a) => replies.push(accept_again(&tx, &mut fault, cx.owner, a).await),
+                Item::Accept(a) => replies.push(accept_again(&tx, &mut fault, cx.owner, *a).await),
             }
         }
         finish(tx, fault).await

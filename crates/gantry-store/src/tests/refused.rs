@@ -74,7 +74,9 @@ async fn a_refused_change_in_a_large_group_is_dropped_alone() {
         if i == 7 {
             e.payload = "{\"a\": \"\0\"}".into();
         }
-        let ans = store.submit_accept(e, vec![run("a.yml"), run("b.yml")], |ids| format!("{ids:?}"));
+        let ans = store.submit_accept(e, vec![run("a.yml"), run("b.yml")], |ids| {
+            format!("{ids:?}")
+        });
         answers.push(ans.await.unwrap());
     }
     for i in 0..500 {
@@ -99,13 +101,19 @@ async fn a_refused_change_in_a_large_group_is_dropped_alone() {
     let c = store.reader().await.unwrap();
     let lines = read::logs_after(&c, id, 0, 1000).await.unwrap();
     let want: Vec<String> = (0..500).map(|i| format!("line {i}")).collect();
-    assert_eq!(lines.iter().map(|l| l.line.clone()).collect::<Vec<_>>(), want);
+    assert_eq!(
+        lines.iter().map(|l| l.line.clone()).collect::<Vec<_>>(),
+        want
+    );
     assert_eq!(
         lines.iter().map(|l| l.seq).collect::<Vec<_>>(),
         (1..=500).collect::<Vec<i64>>()
     );
     let jobs = read::jobs(&c, id).await.unwrap();
-    assert_eq!(jobs.iter().map(|j| j.key.as_str()).collect::<Vec<_>>(), ["build"]);
+    assert_eq!(
+        jobs.iter().map(|j| j.key.as_str()).collect::<Vec<_>>(),
+        ["build"]
+    );
     let runs = super::all_runs(&store).await;
     // The first event's run, and two runs for each of the 18 other distinct events.
     assert_eq!(runs.len(), 1 + 2 * 18, "{runs:?}");

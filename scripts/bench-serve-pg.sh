@@ -71,7 +71,7 @@ pg_load() {
 }
 
 echo "payload $(wc -c <"$work/payload.json") bytes, $conns connections, $secs s per load;"
-echo "SQLite: WAL, synchronous=FULL; PostgreSQL $("$pg_bin/postgres" --version | awk '{print $NF}'): fsync on, synchronous_commit on; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "SQLite: WAL, synchronous=FULL; PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}'): fsync on, synchronous_commit on; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-14s %-11s %9s %12s %8s %8s %8s %12s\n' load store instances accepted/s "p50 ms" "p99 ms" "max ms" "not accepted"
 for load in same new run; do
     case "$load" in

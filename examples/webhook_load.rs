@@ -7,6 +7,9 @@
 //! With `SHAS_FILE` (one commit sha per line) every delivery pushes the next sha in it: each
 //! `@SHA@` in the payload is replaced and the body signed again, so no two deliveries share
 //! a sha (the service's per-sha cache never answers) until the list runs out.
+//!
+//! `ADDR` may name several instances, comma-separated (`127.0.0.1:8081,127.0.0.1:8082`):
+//! connection `c` goes to the `c % n`-th, so the load is spread evenly over them.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -53,7 +56,7 @@ async fn one(
 
 /// What every connection sends.
 struct Load {
-    addr: String,
+    addrs: Vec<String>,
     secret: String,
     body: Vec<u8>,
     /// The fixed body's signature, when no sha list is given.
@@ -82,7 +85,8 @@ impl Load {
 async fn connection(load: Arc<Load>, c: usize) -> (Vec<Duration>, u64) {
     let mut lat = Vec::new();
     let mut bad = 0u64;
-    let connect = || TcpStream::connect(load.addr.clone());
+    let addr = load.addrs[c % load.addrs.len()].clone();
+    let connect = || TcpStream::connect(addr.clone());
     let mut stream = BufReader::new(connect().await.expect("connect"));
     let _ = stream.get_ref().set_nodelay(true);
     let mut i = 0u64;
@@ -90,7 +94,7 @@ async fn connection(load: Arc<Load>, c: usize) -> (Vec<Duration>, u64) {
         let t0 = Instant::now();
         let delivery = format!("load-{}-{c}-{i}", load.run);
         let (body, sig) = load.delivery();
-        match one(&mut stream, &load.addr, &body, &sig, &delivery).await {
+        match one(&mut stream, &addr, &body, &sig, &delivery).await {
             Ok(202) => lat.push(t0.elapsed()),
             Ok(_) => bad += 1,
             Err(_) => {
@@ -123,7 +127,7 @@ async fn main() {
             .collect()
     });
     let load = Arc::new(Load {
-        addr: args[1].clone(),
+        addrs: args[1].split(',').map(str::to_string).collect(),
         sig: gantry_plan::signature::sign(args[2].as_bytes(), &body),
         secret: args[2].clone(),
         body,

@@ -10,18 +10,34 @@
 #   new sha, run  as above, plus a workflow that matches every push: each delivery also
 #                 records a run (its one job has `if: false`, so the run is planned, and
 #                 recorded as concluded `skipped` in the same write, without a container).
-# Usage: scripts/bench-serve.sh [CONNECTIONS] [SECONDS]
+# Usage: scripts/bench-serve.sh [--postgres] [CONNECTIONS] [SECONDS]
 # With GANTRY_BASE=/path/to/an/older/gantry each load first runs against that build (one
 # with `[api]` tokens), then against this one, side by side.
+# With --postgres each load runs against SQLite (one instance), then against a throw-away
+# PostgreSQL cluster (Debian's binaries, scripts/setup-postgres.sh; 127.0.0.1, a free port,
+# a temporary directory, run as `nobody` when root; synchronous_commit on, fsync on) with
+# one instance and with three (three `gantry serve` processes, own data dirs and ports, one
+# `[store] url`; the connections spread over them), a fresh database each, in one table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=""
+if [ "${1:-}" = "--postgres" ]; then mode=postgres; shift; fi
 conns="${1:-32}"
 secs="${2:-10}"
 scripts/setup-docker.sh >/dev/null
 cargo build --release --quiet --bin gantry --example webhook_load
 work="$(mktemp -d)"
 pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+pids=()
+pg_stop=""
+cleanup() {
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    [ -n "$pg_stop" ] && eval "$pg_stop" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # make_repo DIR COMMITS [MATCHING]: a repository whose first commit holds the workflows and
 # whose every later commit changes one file; its shas go to DIR.shas.
@@ -70,7 +86,7 @@ json.dump(p, open(f"{work}/payload-new.json", "w"))
 PY
 bench() { # bench BINARY API_TOML METRICS_HEADER REPO PAYLOAD [SHAS]
     local bin="$1" port
-    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    port="$(free_port)"
     rm -rf "$work/data"
     cat >"$work/gantry.toml" <<TOML
 listen = "127.0.0.1:$port"
@@ -94,6 +110,11 @@ TOML
 }
 api="$(printf '[[api.tokens]]\nname = "bench"\nscope = "read"\ntoken_env = "GANTRY_BENCH_TOKEN"\n')"
 auth="Authorization: Bearer bench-read-token-0123456789"
+if [ "$mode" = postgres ]; then
+    # shellcheck source=scripts/bench-serve-pg.sh
+    . scripts/bench-serve-pg.sh
+    exit 0
+fi
 echo "payload $(wc -c <"$work/payload.json") bytes, $conns connections, $secs s per load, store: SQLite (WAL, synchronous=FULL)"
 bins=()
 [ -n "${GANTRY_BASE:-}" ] && bins+=("$GANTRY_BASE")

@@ -120,6 +120,19 @@ impl Fence {
         }
     }
 
+    /// Whether `sent` is written, counting a dropped change for [`Fence::report`]; `false`
+    /// also when its run was not asked about (the transaction failed before it could ask).
+    pub(crate) fn keep(&mut self, sent: &Sent) -> bool {
+        match self.verdict(sent) {
+            Some(true) => true,
+            Some(false) => {
+                *self.dropped.entry(sent.op.run()).or_default() += 1;
+                false
+            }
+            None => false,
+        }
+    }
+
     /// Says, once per run, which changes were dropped.
     pub(crate) fn report(&self) {
         for (run, n) in &self.dropped {
@@ -137,16 +150,12 @@ impl Ctx<'_> {
     /// sequence number read again, as another instance may be logging for it). `false`
     /// also when its run is unknown: the transaction failed before it could ask.
     pub(crate) fn admits(&mut self, sent: &Sent) -> bool {
-        match self.fence.verdict(sent) {
-            Some(true) => true,
-            Some(false) => {
-                let run = sent.op.run();
-                *self.fence.dropped.entry(run).or_default() += 1;
-                self.seqs.remove(&run);
-                false
-            }
-            None => false,
+        let known = self.fence.verdict(sent).is_some();
+        let kept = self.fence.keep(sent);
+        if known && !kept {
+            self.seqs.remove(&sent.op.run());
         }
+        kept
     }
 }
 

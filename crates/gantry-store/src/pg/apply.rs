@@ -135,6 +135,29 @@ pub async fn claim(
 /// A status and the conclusion and reason beside it.
 pub(crate) type Change<'a> = (Status, Option<&'a str>, Option<&'a str>);
 
+/// A line in the status history, at the run's current attempt: run, job, step, status,
+/// conclusion, reason, at.
+pub(crate) const CHANGE: &str = "INSERT INTO changes (run_id, attempt, job, step, status, conclusion, reason, at)
+         SELECT $1::bigint, attempt, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint FROM runs WHERE id = $1::bigint";
+
+/// A run's new status: run, status, conclusion, reason, at.
+pub(crate) const RUN: &str = "UPDATE runs SET status = $2::text, conclusion = COALESCE($3::text, conclusion), reason = COALESCE($4::text, reason),
+                   started_at = CASE WHEN $2::text = 'in_progress' THEN $5::bigint ELSE started_at END,
+                   finished_at = CASE WHEN $2::text IN ('completed', 'interrupted') THEN $5::bigint ELSE finished_at END
+                 WHERE id = $1";
+
+/// A job's new status: run, key, name, status, conclusion, at, reason.
+pub(crate) const JOB: &str = "INSERT INTO jobs (run_id, key, name, status, conclusion, started_at, finished_at, reason)
+         VALUES ($1, $2, $3, $4::text, $5::text, CASE WHEN $4::text = 'in_progress' THEN $6::bigint END, CASE WHEN $4::text = 'completed' THEN $6::bigint END, $7::text)
+         ON CONFLICT (run_id, key) DO UPDATE SET status = $4::text, conclusion = $5::text, reason = COALESCE($7::text, jobs.reason),
+           finished_at = CASE WHEN $4::text = 'completed' THEN $6::bigint ELSE jobs.finished_at END";
+
+/// A step's new status: run, job, step, name, status, outcome, conclusion, at, reason.
+pub(crate) const STEP: &str = "INSERT INTO steps (run_id, job, step, name, status, outcome, conclusion, started_at, finished_at, reason)
+         VALUES ($1, $2, $3, $4, $5::text, $6::text, $7::text, CASE WHEN $5::text = 'in_progress' THEN $8::bigint END, CASE WHEN $5::text = 'completed' THEN $8::bigint END, $9::text)
+         ON CONFLICT (run_id, job, step) DO UPDATE SET status = $5::text, outcome = $6::text, conclusion = $7::text, reason = $9::text,
+           finished_at = CASE WHEN $5::text = 'completed' THEN $8::bigint ELSE steps.finished_at END";
+
 /// Appends to the status history (`changes`), at the run's current attempt.
 pub(crate) async fn change(
     t: &Transaction<'_>,
@@ -146,8 +169,7 @@ pub(crate) async fn change(
     let status = status.as_str();
     exec(
         t,
-        "INSERT INTO changes (run_id, attempt, job, step, status, conclusion, reason, at)
-         SELECT $1::bigint, attempt, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bigint FROM runs WHERE id = $1::bigint",
+        CHANGE,
         &[&run, &job, &step, &status, &conclusion, &reason, &at],
     )
     .await
@@ -166,15 +188,7 @@ pub async fn write(t: &Transaction<'_>, op: &Op, cx: &mut Ctx<'_>) -> Result<(),
         } => {
             let conclusion = conclusion_text(*conclusion);
             let text = status.as_str();
-            exec(
-                t,
-                "UPDATE runs SET status = $2::text, conclusion = COALESCE($3::text, conclusion), reason = COALESCE($4::text, reason),
-                   started_at = CASE WHEN $2::text = 'in_progress' THEN $5::bigint ELSE started_at END,
-                   finished_at = CASE WHEN $2::text IN ('completed', 'interrupted') THEN $5::bigint ELSE finished_at END
-                 WHERE id = $1",
-                &[run, &text, &conclusion, reason, at],
-            )
-            .await?;
+            exec(t, RUN, &[run, &text, &conclusion, reason, at]).await?;
             change(
                 t,
                 *run,
@@ -205,7 +219,7 @@ pub async fn write(t: &Transaction<'_>, op: &Op, cx: &mut Ctx<'_>) -> Result<(),
 
 /// `line` as PostgreSQL's text can hold it: a NUL byte (which a container may print) becomes
 /// U+FFFD, where SQLite keeps it; without this the line would be refused, and dropped.
-fn without_nul(line: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn without_nul(line: &str) -> std::borrow::Cow<'_, str> {
     if line.contains('\0') {
         line.replace('\0', "\u{FFFD}").into()
     } else {
@@ -228,15 +242,7 @@ async fn job(t: &Transaction<'_>, op: &Op) -> Result<(), Error> {
     };
     let conclusion = conclusion_text(*conclusion);
     let text = status.as_str();
-    exec(
-        t,
-        "INSERT INTO jobs (run_id, key, name, status, conclusion, started_at, finished_at, reason)
-         VALUES ($1, $2, $3, $4::text, $5::text, CASE WHEN $4::text = 'in_progress' THEN $6::bigint END, CASE WHEN $4::text = 'completed' THEN $6::bigint END, $7::text)
-         ON CONFLICT (run_id, key) DO UPDATE SET status = $4::text, conclusion = $5::text, reason = COALESCE($7::text, jobs.reason),
-           finished_at = CASE WHEN $4::text = 'completed' THEN $6::bigint ELSE jobs.finished_at END",
-        &[run, key, name, &text, &conclusion, at, reason],
-    )
-    .await?;
+    exec(t, JOB, &[run, key, name, &text, &conclusion, at, reason]).await?;
     let now = ((*status).into(), conclusion, reason.as_deref());
     change(t, *run, (Some(key), None), now, *at).await
 }
@@ -260,11 +266,18 @@ async fn step(t: &Transaction<'_>, op: &Op) -> Result<(), Error> {
     let text = status.as_str();
     exec(
         t,
-        "INSERT INTO steps (run_id, job, step, name, status, outcome, conclusion, started_at, finished_at, reason)
-         VALUES ($1, $2, $3, $4, $5::text, $6::text, $7::text, CASE WHEN $5::text = 'in_progress' THEN $8::bigint END, CASE WHEN $5::text = 'completed' THEN $8::bigint END, $9::text)
-         ON CONFLICT (run_id, job, step) DO UPDATE SET status = $5::text, outcome = $6::text, conclusion = $7::text, reason = $9::text,
-           finished_at = CASE WHEN $5::text = 'completed' THEN $8::bigint ELSE steps.finished_at END",
-        &[run, job, step, name, &text, &outcome, &conclusion, at, reason],
+        STEP,
+        &[
+            run,
+            job,
+            step,
+            name,
+            &text,
+            &outcome,
+            &conclusion,
+            at,
+            reason,
+        ],
     )
     .await?;
     let now = ((*status).into(), conclusion, reason.as_deref());

@@ -6,13 +6,13 @@
 use super::apply::requeue;
 use crate::fence::{Fence, Row};
 use crate::status::Status;
-use deadpool_postgres::Transaction;
+use deadpool_postgres::{GenericClient, Transaction};
 use tokio_postgres::Error;
 
 /// Asks, in one statement, whether each of `runs` is in progress and `owner`'s, at which
 /// attempt; `fence` learns the answer.
-pub async fn load(
-    t: &Transaction<'_>,
+pub async fn load<C: GenericClient>(
+    t: &C,
     owner: &str,
     runs: &[i64],
     fence: &mut Fence,

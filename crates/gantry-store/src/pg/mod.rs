@@ -6,6 +6,7 @@
 //! The client is tokio-postgres with deadpool-postgres's pool (docs/scale.md, "Run store").
 
 mod apply;
+mod batch;
 mod control;
 mod fence;
 mod lease;

@@ -4,13 +4,17 @@
 //! before answering). It runs on a thread of its own with a one-thread Tokio runtime, so
 //! `Store::send` works from sync code and the writer outlives no caller's runtime.
 //!
-//! PostgreSQL gives up a whole transaction at the first failed statement, so each change and
-//! request runs in a savepoint: one refused change is undone alone and the rest commit. When
+//! A group of changes and accepted events (nothing else) goes the fast way first (`batch`):
+//! planned, then sent as one pipeline without savepoints. PostgreSQL gives up a whole
+//! transaction at the first failed statement, so when the server refuses any of it the group
+//! is rolled back and written again the slow way, as every other group is: each change and
+//! request in a savepoint, so one refused change is undone alone and the rest commit. When
 //! the server cannot be reached or fails (not the statement), nothing is dropped: changes are
 //! held, in order, and written with the next transaction that commits; requests are answered
 //! "unavailable"; the writer tries again every [`RETRY`].
 
 use super::apply;
+use super::batch::{self, Item};
 use super::control;
 use super::fence as pg_fence;
 use super::lease;
@@ -19,9 +23,11 @@ use crate::error::{is_pg_fault, pg, StoreError};
 use crate::fence::{self, Scope, Sent};
 use crate::health::Health;
 use crate::held::Held;
+use crate::write::Accepted;
 use crate::write::Msg;
 use crate::writer::{Reply, TRANSACTION};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::{Object, Pool, Transaction};
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
@@ -139,7 +145,69 @@ impl Writer {
         self.held.settle(failure, replies);
     }
 
+    /// The fast way when the group allows it, else one message at a time.
     async fn transaction(
+        &mut self,
+        batch: Vec<Msg>,
+        replies: &mut Vec<Reply>,
+    ) -> Result<(), StoreError> {
+        match batch::items(batch, &mut self.held.pending) {
+            Ok(items) => self.group(items, replies).await,
+            Err(batch) => self.one_by_one(batch, replies).await,
+        }
+    }
+
+    /// A group of changes, accepts and flushes, the fast way; when the server refuses any
+    /// of it (not when it fails), rolled back and written again one message at a time.
+    async fn group(
+        &mut self,
+        mut items: Vec<Item>,
+        replies: &mut Vec<Reply>,
+    ) -> Result<(), StoreError> {
+        let Writer { pool, owner, held } = self;
+        let mut conn = match pool.get().await {
+            Ok(c) => c,
+            Err(e) => {
+                replies.extend(batch::answers(items));
+                return Err(e.into());
+            }
+        };
+        let mut fence = fence::Fence::default();
+        let done = fast(&mut conn, &mut items, (&held.pending, &mut fence), owner).await;
+        // Log lines went in numbered by the server: the numbers kept here are read again.
+        held.seqs.clear();
+        let refused = match done {
+            Ok(()) => {
+                fence.report();
+                replies.extend(batch::answers(items));
+                return Ok(());
+            }
+            Err(e) if is_pg_fault(&e) => {
+                // The connection may be left inside the transaction: it leaves the pool.
+                drop(Object::take(conn));
+                replies.extend(batch::answers(items));
+                return Err(pg("write")(e));
+            }
+            Err(e) => e,
+        };
+        tracing::debug!(error = %refused, "the run store refused part of a group; writing it a message at a time");
+        let mut fault: Option<StoreError> = None;
+        let tx = begin(&mut conn).await.map_err(|e| fault = Some(e)).ok();
+        let Held { seqs, pending, .. } = held;
+        let mut cx = Ctx { owner, seqs, fence };
+        learn(&tx, &mut fault, &fence::runs(pending.iter()), &mut cx).await;
+        for item in items {
+            match item {
+                Item::Change(i) => change(&tx, &mut fault, &pending[i], &mut cx).await,
+                Item::Flush(reply) => replies.push(Reply::Unit(reply, Some(Ok(())))),
+                Item::Accept(a) => replies.push(accept_again(&tx, &mut fault, cx.owner, *a).await),
+            }
+        }
+        finish(tx, fault, &cx.fence).await
+    }
+
+    /// Every message in its own savepoint.
+    async fn one_by_one(
         &mut self,
         batch: Vec<Msg>,
         replies: &mut Vec<Reply>,
@@ -176,16 +244,124 @@ impl Writer {
                 fault = Some(pg("probe")(e));
             }
         }
-        let outcome = match (tx, fault) {
-            (_, Some(e)) => Err(e),
-            (Some(tx), None) => {
-                let done = tx.commit().await.map_err(pg("commit"));
-                done.inspect(|()| cx.fence.report())
-            }
-            (None, None) => Ok(()),
-        };
-        outcome
+        finish(tx, fault, &cx.fence).await
     }
+}
+
+/// Commits `tx` unless the server failed under it; then says which fenced changes it dropped.
+async fn finish(
+    tx: Option<Transaction<'_>>,
+    fault: Option<StoreError>,
+    fence: &fence::Fence,
+) -> Result<(), StoreError> {
+    match (tx, fault) {
+        (_, Some(e)) => Err(e),
+        (Some(tx), None) => {
+            let done = tx.commit().await.map_err(pg("commit"));
+            done.inspect(|()| fence.report())
+        }
+        (None, None) => Ok(()),
+    }
+}
+
+/// The fast way (`batch`): a group whose events bring no runs goes BEGIN (with the
+/// writers' lock) to COMMIT in one pipeline; one with runs (or that met an event recorded
+/// before) first looks up what is recorded and takes run ids, after BEGIN, in one round
+/// trip. A group with fenced changes first asks, after BEGIN, which of their runs are still
+/// this instance's (`crate::fence`: one statement) and leaves out the changes of attempts
+/// that are not. On an error, rolled back, and the error (the rollback's own when it fails:
+/// the server failed, see [`Writer::group`]).
+async fn fast(
+    conn: &mut Object,
+    items: &mut Vec<Item>,
+    (pending, fence): (&[Sent], &mut fence::Fence),
+    owner: &str,
+) -> Result<(), tokio_postgres::Error> {
+    let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({WRITERS})");
+    let c: &Object = conn;
+    let n = batch::runs_wanted(items);
+    let fenced = fence::runs(pending.iter());
+    let mut look = n > 0;
+    loop {
+        let r = async {
+            let mut head = Some(begin.as_str());
+            if !fenced.is_empty() {
+                c.batch_execute(&begin).await?;
+                head = None;
+                pg_fence::load(c, owner, &fenced, fence).await?;
+                items.retain(|i| match i {
+                    Item::Change(k) => fence.keep(&pending[*k]),
+                    _ => true,
+                });
+            }
+            if look {
+                let (before, fresh) = batch::look(c, head.take(), items, n).await?;
+                batch::decide(items, &before, fresh);
+            } else {
+                batch::decide(items, &HashMap::new(), Vec::new());
+            }
+            let stmts = batch::statements(items, pending, owner);
+            batch::pipeline(c, head, &stmts, Some("COMMIT")).await
+        }
+        .await;
+        let Err(e) = r else { return Ok(()) };
+        // After the pipeline's COMMIT there is nothing left to roll back (a warning only).
+        c.batch_execute("ROLLBACK").await?;
+        if look || e.code() != Some(&SqlState::UNIQUE_VIOLATION) {
+            return Err(e);
+        }
+        // Most likely a redelivery: look up what is recorded, and try once more.
+        look = true;
+    }
+}
+
+/// An accept of a group the fast way could not write, written again: as planned there
+/// (the same run ids and stored answer), or as any accept when it had no plan.
+async fn accept_again(
+    tx: &Option<Transaction<'_>>,
+    fault: &mut Option<StoreError>,
+    owner: &str,
+    a: batch::Accept,
+) -> Reply {
+    if let Some(respond) = a.respond {
+        let (event, runs, reply) = (a.event, a.runs, a.reply);
+        let msg = Msg::Accept {
+            event,
+            runs,
+            respond,
+            reply,
+        };
+        return request(tx, fault, owner, msg).await;
+    }
+    let id = a.event.id.clone();
+    let r = match batch::answer(&a) {
+        Some(done) if matches!(a.plan, batch::Plan::New { .. }) => {
+            scoped!(tx, fault, |t| async {
+                batch::record(t, &a, owner).await.map(|()| done)
+            })
+        }
+        done => done.map(Ok),
+    };
+    Reply::Accepted(a.reply, recorded_instead(tx, fault, &id, r).await)
+}
+
+/// An accept's result; when the event's insert met the same event recorded by another
+/// instance meanwhile (its COMMIT came first), what it recorded is the answer, as for any
+/// redelivery.
+async fn recorded_instead(
+    tx: &Option<Transaction<'_>>,
+    fault: &mut Option<StoreError>,
+    id: &str,
+    mut r: Option<Result<Accepted, tokio_postgres::Error>>,
+) -> Option<Result<Accepted, StoreError>> {
+    if let Some(Err(e)) = &r {
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            if let Some(Ok(Some(before))) = scoped!(tx, fault, |t| apply::recorded(t, id)) {
+                r = Some(Ok(before));
+            }
+        }
+    }
+    r.map(|r| r.map_err(pg("record event")))
 }
 
 /// Any number, the same for every instance: the lock each writer's transaction takes first.
@@ -272,18 +448,8 @@ async fn request(
             reply,
         } => {
             let id = event.id.clone();
-            let mut r = scoped!(tx, fault, |t| apply::accept(t, owner, event, runs, respond));
-            // Another instance recorded the same event meanwhile (its COMMIT came first):
-            // what it recorded is the answer, as for any redelivery.
-            if let Some(Err(e)) = &r {
-                if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-                    if let Some(Ok(Some(before))) = scoped!(tx, fault, |t| apply::recorded(t, &id))
-                    {
-                        r = Some(Ok(before));
-                    }
-                }
-            }
-            Reply::Accepted(reply, r.map(|r| r.map_err(pg("record event"))))
+            let r = scoped!(tx, fault, |t| apply::accept(t, owner, event, runs, respond));
+            Reply::Accepted(reply, recorded_instead(tx, fault, &id, r).await)
         }
         Msg::Requeue { run, reply } => {
             let r = scoped!(tx, fault, |t| apply::requeue(t, owner, run));

@@ -41,7 +41,11 @@ fn wait_for(c: &Cluster, s: &Service, id: i64, what: &str, ok: impl Fn(&Value) -
         if ok(&v) {
             return v;
         }
-        assert!(Instant::now() < deadline, "run {id} never {what}: {v}\n{}", c.logs());
+        assert!(
+            Instant::now() < deadline,
+            "run {id} never {what}: {v}\n{}",
+            c.logs()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -71,7 +75,9 @@ fn a_run_on_one_instance_is_cancelled_by_its_group_and_by_the_api_of_another() {
     // A newer run of the group, accepted by node-1: node-0's run is cancelled through the
     // store, then the newer one gets the group.
     let second = pushed(n1, "second");
-    let v = wait_for(&c, n1, first, "ended", |v| v["run"]["status"] == "completed");
+    let v = wait_for(&c, n1, first, "ended", |v| {
+        v["run"]["status"] == "completed"
+    });
     assert_eq!(v["run"]["conclusion"], "cancelled", "{v}");
     let v = wait_for(&c, n0, second, "ticking", |v| {
         v["run"]["status"] == "in_progress" && ticking(n0, second)
@@ -82,7 +88,9 @@ fn a_run_on_one_instance_is_cancelled_by_its_group_and_by_the_api_of_another() {
     let other = if runner == "node-0" { n1 } else { n0 };
     let (code, text) = other.post(&format!("/api/runs/{second}/cancel"), &[], b"");
     assert_eq!(code, 202, "{text}");
-    let v = wait_for(&c, other, second, "ended", |v| v["run"]["status"] == "completed");
+    let v = wait_for(&c, other, second, "ended", |v| {
+        v["run"]["status"] == "completed"
+    });
     assert_eq!(v["run"]["conclusion"], "cancelled", "{v}");
     let (code, text) = other.post(&format!("/api/runs/{second}/cancel"), &[], b"");
     assert_eq!(code, 409, "an ended run: {text}");

@@ -103,6 +103,22 @@ pub fn is_pg_fault(e: &tokio_postgres::Error) -> bool {
         .any(|class| code.starts_with(class))
 }
 
+/// An error with every cause under it (`a: b: c`): a TLS handshake's failure says only
+/// "error performing TLS handshake" until its cause ("invalid peer certificate: ...") is
+/// shown. The causes of a connection failure name no password.
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let more = cause.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        next = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,20 +155,4 @@ mod tests {
         }
         .is_unavailable());
     }
-}
-
-/// An error with every cause under it (`a: b: c`): a TLS handshake's failure says only
-/// "error performing TLS handshake" until its cause ("invalid peer certificate: ...") is
-/// shown. The causes of a connection failure name no password.
-fn causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut next = e.source();
-    while let Some(cause) = next {
-        let more = cause.to_string();
-        if !text.ends_with(&more) {
-            text = format!("{text}: {more}");
-        }
-        next = cause.source();
-    }
-    text
 }

@@ -18,8 +18,8 @@
 
 use super::apply::{without_nul, CHANGE, JOB, RUN, STEP};
 use crate::error::StoreError;
-use crate::status::conclusion_text;
 use crate::fence::Sent;
+use crate::status::conclusion_text;
 use crate::write::{now_ms, Accepted, Msg, NewEvent, NewRun, Op, Respond};
 use crate::writer::Reply;
 use deadpool_postgres::GenericClient;
@@ -148,13 +148,12 @@ pub(super) async fn look<C: GenericClient>(
             None => Ok(()),
         }
     };
-    let (begun, recorded, ids) =
-        futures_util::join!(begun, t.query(&recorded, by_id), async {
-            match n {
-                0 => Ok(Vec::new()),
-                _ => t.query(&ids, count).await,
-            }
-        });
+    let (begun, recorded, ids) = futures_util::join!(begun, t.query(&recorded, by_id), async {
+        match n {
+            0 => Ok(Vec::new()),
+            _ => t.query(&ids, count).await,
+        }
+    });
     begun?;
     let mut before = HashMap::new();
     for row in recorded? {

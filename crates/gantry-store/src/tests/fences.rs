@@ -4,7 +4,7 @@
 //! the store until after the takeover are dropped; a renewal says which runs it lost; and a
 //! requeue after a crash racing a takeover raises the attempt once.
 
-use super::{event, run, Backend};
+use super::{queued, Backend, LEASE};
 use crate::read;
 use crate::write::now_ms;
 use crate::*;
@@ -18,16 +18,6 @@ both_backends!(
     changes_that_reach_the_store_after_a_takeover_are_dropped,
 );
 
-const LEASE: Duration = Duration::from_secs(30);
-
-/// A queued run recorded by `store`; its id.
-async fn queued(store: &Store, id: &str) -> i64 {
-    store
-        .accept(event(id), vec![run("w.yml")], |_| String::new())
-        .await
-        .unwrap()
-        .run_ids[0]
-}
 
 fn at(run: i64, attempt: i64) -> Attempt {
     Attempt { run, attempt }

@@ -3,7 +3,7 @@
 //! and a run taken over goes again as its next attempt, or past `max_attempts` ends as a
 //! crash ends it. Expiry is seen by asking `take_over` about a later time, not by waiting.
 
-use super::{event, run, Backend};
+use super::{queued, Backend, LEASE};
 use crate::read;
 use crate::write::now_ms;
 use crate::*;
@@ -16,16 +16,6 @@ both_backends!(
     a_run_taken_over_at_its_last_attempt_ends_interrupted,
 );
 
-const LEASE: Duration = Duration::from_secs(30);
-
-/// A queued run recorded by `store`; its id.
-async fn queued(store: &Store, id: &str) -> i64 {
-    store
-        .accept(event(id), vec![run("w.yml")], |_| String::new())
-        .await
-        .unwrap()
-        .run_ids[0]
-}
 
 async fn lease_of(store: &Store, run: i64) -> Lease {
     let c = store.reader().await.unwrap();

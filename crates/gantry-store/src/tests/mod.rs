@@ -38,6 +38,18 @@ pub fn log(run: i64, line: &str) -> Op {
     }
 }
 
+/// The lease the lease and fence cases hold runs with.
+pub const LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A queued run recorded by `store`; its id.
+pub async fn queued(store: &Store, id: &str) -> i64 {
+    store
+        .accept(event(id), vec![run("w.yml")], |_| String::new())
+        .await
+        .unwrap()
+        .run_ids[0]
+}
+
 /// Every run in the store (up to 1000), as the API lists them.
 pub async fn all_runs(store: &Store) -> Vec<RunRow> {
     let c = store.reader().await.unwrap();

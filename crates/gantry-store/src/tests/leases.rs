@@ -7,7 +7,6 @@ use super::{queued, Backend, LEASE};
 use crate::read;
 use crate::write::now_ms;
 use crate::*;
-use std::time::Duration;
 
 both_backends!(
     a_claim_sets_a_lease_and_a_renewal_extends_it,

@@ -85,4 +85,6 @@ pub struct ListFilter {
     pub workflow: Option<String>,
     pub event: Option<String>,
     pub limit: Option<i64>,
+    /// Only runs with a smaller id (the next page of a list newest first).
+    pub before: Option<i64>,
 }

@@ -35,12 +35,19 @@ pub fn list_runs(c: &Connection, f: &ListFilter) -> Result<Vec<RunRow>, StoreErr
          WHERE (?1 IS NULL OR r.status = ?1 OR r.conclusion = ?1)
            AND (?2 IS NULL OR r.workflow_name = ?2 OR r.workflow_file LIKE '%' || ?2)
            AND (?3 IS NULL OR e.name = ?3)
+           AND (?5 IS NULL OR r.id < ?5)
          ORDER BY r.id DESC LIMIT ?4"
     );
     let mut s = c.prepare(&sql_text).map_err(sql("list runs"))?;
     let rows = s
         .query_map(
-            params![f.status, f.workflow, f.event, f.limit.unwrap_or(100)],
+            params![
+                f.status,
+                f.workflow,
+                f.event,
+                f.limit.unwrap_or(100),
+                f.before
+            ],
             run_row,
         )
         .map_err(sql("list runs"))?

@@ -74,6 +74,7 @@ pub async fn list_runs(c: &Object, f: &ListFilter) -> Result<Vec<RunRow>, StoreE
          WHERE ($1::text IS NULL OR r.status = $1 OR r.conclusion = $1)
            AND ($2::text IS NULL OR r.workflow_name = $2 OR r.workflow_file LIKE '%' || $2)
            AND ($3::text IS NULL OR e.name = $3)
+           AND ($5::bigint IS NULL OR r.id < $5)
          ORDER BY r.id DESC LIMIT $4"
     );
     let limit = f.limit.unwrap_or(100);
@@ -81,7 +82,7 @@ pub async fn list_runs(c: &Object, f: &ListFilter) -> Result<Vec<RunRow>, StoreE
         c,
         "list runs",
         &sql,
-        &[&f.status, &f.workflow, &f.event, &limit],
+        &[&f.status, &f.workflow, &f.event, &limit, &f.before],
     )
     .await?;
     found.iter().map(|r| run_row(r, "list runs")).collect()

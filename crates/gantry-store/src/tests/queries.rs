@@ -19,6 +19,7 @@ fn filter(status: Option<&str>, workflow: Option<&str>, name: Option<&str>) -> L
         workflow: workflow.map(Into::into),
         event: name.map(Into::into),
         limit: None,
+        before: None,
     }
 }
 
@@ -59,6 +60,17 @@ async fn runs_are_listed_filtered_counted_and_swept(b: Backend) {
         ..Default::default()
     };
     assert_eq!(ids(first).await, [done]);
+    let next_page = ListFilter {
+        limit: Some(1),
+        before: Some(done),
+        ..Default::default()
+    };
+    assert_eq!(ids(next_page).await, [deploy], "the page after `done`");
+    let last_page = ListFilter {
+        before: Some(deploy),
+        ..Default::default()
+    };
+    assert_eq!(ids(last_page).await, [ci]);
     let finished = read::run(&c, done).await.unwrap().unwrap();
     assert_eq!(
         finished.finished_at,

@@ -1,0 +1,410 @@
+//! The pages of `gantry serve` in a real browser: Debian's headless Chromium driven through
+//! `chromedriver` (Debian's `chromium-driver`, installed by scripts/setup-browser.sh) with
+//! fantoccini. A read session sees a running run without a cancel control and is refused the
+//! confirmation; an operate session logs in, opens `/runs`, follows a run's link to its page,
+//! expands a step and finds its numbered, timestamped lines, sees `<script>` in a log line as
+//! text (no alert), watches a running step's log grow and the final state arrive without a
+//! reload, cancels a run through the confirmation page; a cross-site form posting to the
+//! page's cancel URL with that session open cancels nothing. Screenshots of the list, a
+//! running run and a finished run with a failed step go to `target/screenshots/`.
+
+mod docker;
+mod serve;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use serve::{Service, API_TOKEN, HOOK_TOKEN, READ_TOKEN};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The push workflow: a line of markup, and a step that fails.
+const CI: &str = r#"
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Say markup
+        run: echo '<script>alert(1)</script>'
+      - name: Count
+        run: for i in 1 2 3; do echo "line $i"; done
+      - name: Fail
+        run: echo 'about to fail'; exit 3
+"#;
+
+/// The hook's workflow: a step that prints a line a second for a while.
+const TICKS: &str = r#"
+on:
+  webhook:
+    names: [deploy]
+jobs:
+  tick:
+    runs-on: ubuntu-latest
+    steps:
+      - name: Tick
+        run: for i in $(seq 1 15); do echo "tick $i"; sleep 1; done
+"#;
+
+/// `chromedriver` on a free port, killed when dropped.
+struct Driver(Child, String);
+
+impl Driver {
+    fn start() -> Driver {
+        let found = Command::new("chromedriver").arg("--version").output();
+        assert!(
+            found.map(|o| o.status.success()).unwrap_or(false),
+            "this test needs Debian's `chromium-driver` (scripts/setup-browser.sh installs it)"
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Driver(child, url)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900"] }),
+    );
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&driver.1)
+        .await
+        .expect("a chromedriver session")
+}
+
+fn screenshots() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn login(c: &Client, base: &str, token: &str) {
+    c.goto(&format!("{base}/runs")).await.unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(
+        url.path(),
+        "/login",
+        "without a session /runs sends to the login form"
+    );
+    c.find(Locator::Id("token"))
+        .await
+        .unwrap()
+        .send_keys(token)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form.login button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(c, "/runs").await;
+}
+
+async fn logout(c: &Client) {
+    c.find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(c, "/login").await;
+}
+
+async fn wait_path(c: &Client, path: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let now = c.current_url().await.unwrap();
+        if now.path() == path {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still at {now}, expected {path}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text of the first element `css` finds once it equals one of `want` (up to `secs`).
+async fn wait_text(c: &Client, css: &str, want: &[&str], secs: u64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let text = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if want.contains(&text.as_str()) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} says {text:?}, expected one of {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn start_hook(s: &Service) -> i64 {
+    let auth = format!("Bearer {HOOK_TOKEN}");
+    let (code, text) = s.post(
+        "/hooks/deploy",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        b"{}",
+    );
+    assert_eq!(code, 202, "{text}");
+    serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap()
+}
+
+fn wait_started(s: &Service, id: i64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.get_json(&format!("/api/runs/{id}"))["run"]["status"] != "in_progress" {
+        assert!(Instant::now() < deadline, "run {id} never started");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A site of another origin whose page posts the run page's cancel form at once.
+fn cross_site_form(target: &str, id: i64) -> String {
+    let page = format!(
+        r#"<!doctype html><html><body><form id="f" method="POST" action="{target}/runs/{id}/cancel"><input name="csrf" value="guess"></form><script>document.getElementById("f").submit();</script></body></html>"#
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut line = String::new();
+            let _ = BufReader::new(&stream).read_line(&mut line);
+            let _ = (&stream).write_all(
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                    page.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    format!("{base}/evil.html")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_in_a_real_browser() {
+    let driver = Driver::start();
+    let s = Service::new(CI, TICKS, "");
+    let (code, text) = s.push("pages-1");
+    assert_eq!(code, 202, "{text}");
+    let ci = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let done = s.wait_run(ci, 120);
+    assert_eq!(done["run"]["conclusion"], "failure", "{done}");
+    let ticking = start_hook(&s);
+    wait_started(&s, ticking);
+    let c = browser(&driver).await;
+    let base = s.base.clone();
+
+    read_session_has_no_controls(&c, &base, ticking).await;
+    login(&c, &base, API_TOKEN).await;
+    list_and_finished_run(&c, &base, ci).await;
+    live_run(&c, &base, ticking).await;
+    let to_cancel = start_hook(&s);
+    wait_started(&s, to_cancel);
+    cross_site_form_cancels_nothing(&c, &s, to_cancel).await;
+    cancel_run(&c, &s, to_cancel).await;
+    c.goto(&format!("{base}/runs")).await.unwrap();
+    screenshot(&c, "runs-list").await;
+    c.close().await.unwrap();
+}
+
+async fn read_session_has_no_controls(c: &Client, base: &str, running: i64) {
+    login(c, base, READ_TOKEN).await;
+    c.goto(&format!("{base}/runs/{running}")).await.unwrap();
+    c.find(Locator::Id("run-state")).await.unwrap();
+    assert!(
+        c.find(Locator::Id("cancel")).await.is_err(),
+        "a read session sees no cancel control"
+    );
+    c.goto(&format!("{base}/runs/{running}/cancel"))
+        .await
+        .unwrap();
+    let text = c
+        .find(Locator::Css("p.message"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("need operate"), "{text}");
+    assert!(c.find(Locator::Id("confirm")).await.is_err());
+    logout(c).await;
+}
+
+async fn list_and_finished_run(c: &Client, base: &str, ci: i64) {
+    c.goto(&format!("{base}/runs")).await.unwrap();
+    let link = c
+        .find(Locator::Css(&format!("a.run-link[href='/runs/{ci}']")))
+        .await
+        .unwrap();
+    link.click().await.unwrap();
+    wait_path(c, &format!("/runs/{ci}")).await;
+    wait_text(c, "#run-state", &["failure"], 5).await;
+    // The failed step starts open; the first step is closed until expanded.
+    let first = c
+        .find(Locator::XPath(
+            "//details[.//span[@class='name' and text()='Say markup']]",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        first.attr("open").await.unwrap(),
+        None,
+        "a successful step starts closed"
+    );
+    first
+        .find(Locator::Css("summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let lines = first.find_all(Locator::Css("ol.log li")).await.unwrap();
+    assert!(!lines.is_empty(), "the first step has lines");
+    let line = &lines[0];
+    let number = line
+        .find(Locator::Css(".ln"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let time = line
+        .find(Locator::Css("time"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let text = line
+        .find(Locator::Css(".text"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(number, "1");
+    assert!(is_clock(&time), "a timestamp: {time:?}");
+    assert_eq!(
+        text, "<script>alert(1)</script>",
+        "markup in a log line is text"
+    );
+    assert!(c.get_alert_text().await.is_err(), "no alert opened");
+    let failed = c
+        .find(Locator::Css("details.step[open] .state-failure"))
+        .await;
+    assert!(failed.is_ok(), "the failed step is open and says failure");
+    screenshot(c, "run-finished-failed-step").await;
+}
+
+fn is_clock(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 12 && b[2] == b':' && b[5] == b':' && b[8] == b'.'
+}
+
+async fn live_run(c: &Client, base: &str, id: i64) {
+    c.goto(&format!("{base}/runs/{id}")).await.unwrap();
+    // A mark in the page's window: still there at the end, so the page was never reloaded.
+    c.execute("window.gantryMark = 42;", vec![]).await.unwrap();
+    let count = || async { c.find_all(Locator::Css("ol.log li")).await.unwrap().len() };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let first = count().await;
+    loop {
+        let now = count().await;
+        if now > first && now >= 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the log did not grow from {first} lines"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    screenshot(c, "run-live").await;
+    wait_text(c, "#run-state", &["success"], 60).await;
+    let mark = c
+        .execute("return window.gantryMark;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(mark, json!(42), "the final state arrived without a reload");
+    let ticks = c.find_all(Locator::Css("ol.log li .text")).await.unwrap();
+    let last = ticks.last().unwrap().text().await.unwrap();
+    assert_eq!(last, "tick 15", "every line arrived");
+    let step_state = c.find(Locator::Css("details.step .state")).await.unwrap();
+    assert_eq!(step_state.text().await.unwrap(), "success");
+}
+
+async fn cross_site_form_cancels_nothing(c: &Client, s: &Service, id: i64) {
+    c.goto(&cross_site_form(&s.base, id)).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let run = s.get_json(&format!("/api/runs/{id}"));
+    assert_eq!(run["run"]["status"], "in_progress", "{run}");
+}
+
+async fn cancel_run(c: &Client, s: &Service, id: i64) {
+    c.goto(&format!("{}/runs/{id}", s.base)).await.unwrap();
+    c.find(Locator::Id("cancel"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(c, &format!("/runs/{id}/cancel")).await;
+    c.find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(c, &format!("/runs/{id}")).await;
+    let done = s.wait_run(id, 60);
+    assert_eq!(done["run"]["conclusion"], "cancelled", "{done}");
+    wait_text(c, "#run-state", &["cancelled"], 30).await;
+}

@@ -246,12 +246,15 @@ async fn pages_in_a_real_browser() {
     login(&c, &base, API_TOKEN).await;
     list_and_finished_run(&c, &base, ci).await;
     live_run(&c, &base, ticking).await;
+    no_host_paths(&c, &s, ticking).await;
     let to_cancel = start_hook(&s);
     wait_started(&s, to_cancel);
     cross_site_form_cancels_nothing(&c, &s, to_cancel).await;
     cancel_run(&c, &s, to_cancel).await;
+    rerun_and_attempts(&c, &s, ci).await;
     c.goto(&format!("{base}/runs")).await.unwrap();
     screenshot(&c, "runs-list").await;
+    phone_width(&c, &base, ci).await;
     c.close().await.unwrap();
 }
 
@@ -383,9 +386,79 @@ async fn live_run(c: &Client, base: &str, id: i64) {
 
 async fn cross_site_form_cancels_nothing(c: &Client, s: &Service, id: i64) {
     c.goto(&cross_site_form(&s.base, id)).await.unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The form was posted and answered: without the session cookie (never sent
+    // cross-site), the cancel URL sends to the login form.
+    wait_path(c, "/login").await;
     let run = s.get_json(&format!("/api/runs/{id}"));
     assert_eq!(run["run"]["status"], "in_progress", "{run}");
+    // From this site's own page, with the cookie but without the session's CSRF token.
+    c.goto(&format!("{}/runs/{id}", s.base)).await.unwrap();
+    let forge = format!(
+        "const f = document.createElement('form'); f.method = 'POST'; f.action = '/runs/{id}/cancel';\
+         const i = document.createElement('input'); i.name = 'csrf'; i.value = 'guess'; f.append(i);\
+         document.body.append(f); f.submit();"
+    );
+    c.execute(&forge, vec![]).await.unwrap();
+    let text = wait_text_containing(c, "p.message", "did not come from this site").await;
+    assert!(text.contains("cancel"), "{text}");
+    let run = s.get_json(&format!("/api/runs/{id}"));
+    assert_eq!(run["run"]["status"], "in_progress", "{run}");
+}
+
+async fn wait_text_containing(c: &Client, css: &str, part: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            let text = e.text().await.unwrap_or_default();
+            if text.contains(part) {
+                return text;
+            }
+        }
+        assert!(Instant::now() < deadline, "no {css} saying {part:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Reruns the finished run from its page; each attempt's page shows its own lines only.
+async fn rerun_and_attempts(c: &Client, s: &Service, id: i64) {
+    c.goto(&format!("{}/runs/{id}", s.base)).await.unwrap();
+    c.find(Locator::Id("rerun"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(c, &format!("/runs/{id}/rerun")).await;
+    c.find(Locator::Id("confirm"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_path(c, &format!("/runs/{id}")).await;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let v = s.get_json(&format!("/api/runs/{id}"));
+        if v["run"]["attempt"] == 2 && v["run"]["status"] == "completed" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "attempt 2 did not end: {v}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for page in [format!("/runs/{id}"), format!("/runs/{id}/attempts/1")] {
+        c.goto(&format!("{}{page}", s.base)).await.unwrap();
+        let lines = c
+            .find_all(Locator::XPath(
+                "//details[.//span[@class='name' and text()='Count']]//ol/li",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(lines.len(), 3, "{page}: the lines of this attempt only");
+        let state = c.find(Locator::Id("run-state")).await.unwrap();
+        assert_eq!(state.text().await.unwrap(), "failure", "{page}");
+    }
+    let links = c.find_all(Locator::Css("nav.attempts a")).await.unwrap();
+    assert_eq!(links.len(), 1, "attempt 1's page links to attempt 2");
 }
 
 async fn cancel_run(c: &Client, s: &Service, id: i64) {
@@ -407,4 +480,137 @@ async fn cancel_run(c: &Client, s: &Service, id: i64) {
     let done = s.wait_run(id, 60);
     assert_eq!(done["run"]["conclusion"], "cancelled", "{done}");
     wait_text(c, "#run-state", &["cancelled"], 30).await;
+}
+
+/// At a phone's width (390 CSS pixels) the list and a run's page fit: only the tables and
+/// logs scroll sideways, never the page.
+async fn phone_width(c: &Client, base: &str, id: i64) {
+    c.set_window_size(390, 844).await.unwrap();
+    for page in ["/runs".to_string(), format!("/runs/{id}")] {
+        c.goto(&format!("{base}{page}")).await.unwrap();
+        let fits = c
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(fits, json!(true), "{page} scrolls sideways at phone width");
+    }
+    screenshot(c, "run-phone").await;
+}
+
+/// The pages name the hook's workflow directory by its label, never its path on this host.
+async fn no_host_paths(c: &Client, s: &Service, id: i64) {
+    let host = s.dir.path().display().to_string();
+    for page in ["/runs".to_string(), format!("/runs/{id}")] {
+        c.goto(&format!("{}{page}", s.base)).await.unwrap();
+        let html = c.source().await.unwrap();
+        assert!(!html.contains(&host), "{page} shows a host path: {html}");
+    }
+    let file = c.find(Locator::XPath(
+        "//dt[text()='Workflow file']/following-sibling::dd[1]",
+    ));
+    let file = file.await.unwrap().text().await.unwrap();
+    assert_eq!(file, "hooks/deploy/deploy.yml");
+}
+
+/// `curl -i` of one request: status, headers (lowercase names) and body.
+fn http(
+    method: &str,
+    url: &str,
+    headers: &[&str],
+    body: Option<&str>,
+) -> (u16, Vec<(String, String)>, String) {
+    let mut c = Command::new("curl");
+    c.args(["-s", "-i", "--max-time", "30", "-X", method, url]);
+    for h in headers {
+        c.args(["-H", h]);
+    }
+    if let Some(b) = body {
+        c.args(["--data-raw", b]);
+    }
+    let out = c.output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let code = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok());
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (code.unwrap_or(0), headers, body.to_string())
+}
+
+fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
+    h.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// The session rules without a browser: redirects, refusals, the cookie's attributes, the
+/// CSP, and that the cookie opens neither the JSON API nor a live stream without a session.
+#[test]
+fn sessions_over_http() {
+    let s = Service::new(CI, TICKS, "");
+    let base = &s.base;
+    let (code, h, _) = http("GET", &format!("{base}/runs?status=failure"), &[], None);
+    assert_eq!(code, 303);
+    assert_eq!(
+        header(&h, "location"),
+        "/login?next=/runs%3Fstatus%3Dfailure"
+    );
+    let form = "application/x-www-form-urlencoded";
+    let ct = format!("Content-Type: {form}");
+    let (code, _, body) = http(
+        "POST",
+        &format!("{base}/login"),
+        &[&ct],
+        Some("token=wrong-token-0123456789"),
+    );
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("not one of the configured"), "{body}");
+    let evil = ["Origin: http://evil.example", &ct];
+    let (code, h, _) = http(
+        "POST",
+        &format!("{base}/login"),
+        &evil,
+        Some(&format!("token={API_TOKEN}")),
+    );
+    assert_eq!(code, 403, "a login from another origin");
+    assert_eq!(header(&h, "set-cookie"), "");
+    let (code, h, _) = http(
+        "POST",
+        &format!("{base}/login"),
+        &[&ct],
+        Some(&format!("token={READ_TOKEN}&next=//evil.example/")),
+    );
+    assert_eq!(code, 303);
+    assert_eq!(header(&h, "location"), "/runs", "no open redirect");
+    let cookie = header(&h, "set-cookie").to_string();
+    for part in ["gantry_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+    let session = format!("Cookie: {}", cookie.split(';').next().unwrap());
+    let (code, h, body) = http("GET", &format!("{base}/runs"), &[&session], None);
+    assert_eq!(code, 200, "{body}");
+    let csp = header(&h, "content-security-policy");
+    assert!(
+        csp.contains("default-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let (code, _, _) = http("GET", &format!("{base}/api/runs"), &[&session], None);
+    assert_eq!(code, 401, "the JSON API ignores the cookie");
+    let (code, _, _) = http("GET", &format!("{base}/runs/1/live"), &[], None);
+    assert_eq!(code, 401, "no live stream without a session");
+    let (code, _, body) = http("GET", &format!("{base}/runs/1/cancel"), &[&session], None);
+    assert_eq!(code, 403, "a read session gets no confirmation: {body}");
+    let (code, h, _) = http("POST", &format!("{base}/logout"), &[&session], None);
+    assert_eq!((code, header(&h, "location")), (303, "/login"));
+    let (code, _, _) = http("GET", &format!("{base}/runs"), &[&session], None);
+    assert_eq!(code, 303, "logged out: the session is gone");
 }

@@ -80,9 +80,9 @@ async fn next<B: ContainerBackend>(
                 .iter()
                 .map(|l| json!({ "seq": l.seq, "job": l.job, "step": l.step, "time": format::clock(l.at), "line": l.line, "stream": l.stream }))
                 .collect();
-            let ev = SseEvent::default()
-                .event("logs")
-                .data(Value::from(lines).to_string());
+            let mut lines = Value::from(lines);
+            crate::redact::walk(&mut lines, &app.intake.host_paths);
+            let ev = SseEvent::default().event("logs").data(lines.to_string());
             return Some((Ok(ev), cur));
         }
         let (state, ended) = state(&c, id).await?;

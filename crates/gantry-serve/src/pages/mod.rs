@@ -101,6 +101,28 @@ pub(crate) fn render(status: StatusCode, name: &str, ctx: minijinja::Value) -> R
     }
 }
 
+/// As [`render`], with the configured host paths in every value replaced by their labels
+/// (as in the API's answers): run pages show workflow files, reasons and log lines.
+pub(crate) fn render_redacted(
+    status: StatusCode,
+    name: &str,
+    ctx: minijinja::Value,
+    host_paths: &[(String, String)],
+) -> Response {
+    let ctx = match serde_json::to_value(&ctx) {
+        Ok(mut v) => {
+            super::redact::walk(&mut v, host_paths);
+            minijinja::Value::from_serialize(&v)
+        }
+        Err(e) => {
+            tracing::error!(template = name, error = %e, "a page's values do not serialise");
+            let text = "the page could not be rendered".to_string();
+            return message(StatusCode::INTERNAL_SERVER_ERROR, None, text);
+        }
+    };
+    render(status, name, ctx)
+}
+
 /// A short page saying what went wrong (not found, store unavailable...).
 pub(crate) fn message(status: StatusCode, session: Option<&Session>, text: String) -> Response {
     let ctx = minijinja::context! {

@@ -5,7 +5,7 @@
 //! page names its live stream for `/assets/pages.js`.
 
 use super::attempt::{self, Part};
-use super::{event_fields, format, message, render, session, store_error, view, App};
+use super::{event_fields, format, message, session, store_error, view, App};
 use crate::sessions::Session;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -88,7 +88,7 @@ async fn show<B: ContainerBackend>(
         let text = format!("run {id} has attempts 1 to {}", run.attempt);
         return message(StatusCode::NOT_FOUND, Some(&s), text);
     }
-    match page(&c, &s, &run, n).await {
+    match page(&c, &s, &run, n, &app.intake.host_paths).await {
         Ok(r) => r,
         Err(e) => store_error(&s, e),
     }
@@ -99,6 +99,7 @@ async fn page(
     s: &Session,
     run: &RunRow,
     n: i64,
+    host_paths: &[(String, String)],
 ) -> Result<Response, gantry_store::StoreError> {
     let jobs = read::jobs(c, run.id).await?;
     let changes = read::changes(c, run.id).await?;
@@ -138,7 +139,12 @@ async fn page(
         jobs => views(parts, logs),
         live => live,
     };
-    Ok(render(StatusCode::OK, "run.html", ctx))
+    Ok(super::render_redacted(
+        StatusCode::OK,
+        "run.html",
+        ctx,
+        host_paths,
+    ))
 }
 
 /// Queued, started and finished times (ms) of attempt `n`.

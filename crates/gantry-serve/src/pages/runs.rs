@@ -1,7 +1,7 @@
 //! `/runs`: the runs, newest first, 50 a page (`before=<id>` is the next page), filtered by
 //! workflow (name or file), event name and status (or conclusion), each linking to its page.
 
-use super::{format, render, session, store_error, view, App};
+use super::{format, session, store_error, view, App};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
@@ -107,5 +107,5 @@ pub async fn page<B: ContainerBackend>(
         filters => q,
         next => next,
     };
-    render(StatusCode::OK, "runs.html", ctx)
+    super::render_redacted(StatusCode::OK, "runs.html", ctx, &app.intake.host_paths)
 }

@@ -282,6 +282,22 @@ async fn read_session_has_no_controls(c: &Client, base: &str, running: i64) {
 }
 
 async fn list_and_finished_run(c: &Client, base: &str, ci: i64) {
+    c.goto(&format!("{base}/runs?branch=elsewhere"))
+        .await
+        .unwrap();
+    let none = c
+        .find(Locator::Css("p.message"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(none, "No runs match these filters.");
+    c.goto(&format!("{base}/runs?branch=main&event=push"))
+        .await
+        .unwrap();
+    let shown = c.find_all(Locator::Css("a.run-link")).await.unwrap();
+    assert_eq!(shown.len(), 1, "only the push on main");
     c.goto(&format!("{base}/runs")).await.unwrap();
     let link = c
         .find(Locator::Css(&format!("a.run-link[href='/runs/{ci}']")))

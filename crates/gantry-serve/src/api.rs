@@ -116,6 +116,7 @@ async fn list<B: ContainerBackend>(
         event: q.event,
         limit: q.limit,
         before: None,
+        branch: None,
     };
     let runs = match app.runs.store.reader().await {
         Ok(c) => read::list_runs(&c, &f).await,

@@ -87,4 +87,7 @@ pub struct ListFilter {
     pub limit: Option<i64>,
     /// Only runs with a smaller id (the next page of a list newest first).
     pub before: Option<i64>,
+    /// Only runs of events on this branch: the event's ref is `refs/heads/<branch>` (or is
+    /// `<branch>` itself, given in full).
+    pub branch: Option<String>,
 }

@@ -36,6 +36,7 @@ pub fn list_runs(c: &Connection, f: &ListFilter) -> Result<Vec<RunRow>, StoreErr
            AND (?2 IS NULL OR r.workflow_name = ?2 OR r.workflow_file LIKE '%' || ?2)
            AND (?3 IS NULL OR e.name = ?3)
            AND (?5 IS NULL OR r.id < ?5)
+           AND (?6 IS NULL OR json_extract(e.payload, '$.meta.git_ref') IN ('refs/heads/' || ?6, ?6))
          ORDER BY r.id DESC LIMIT ?4"
     );
     let mut s = c.prepare(&sql_text).map_err(sql("list runs"))?;
@@ -46,7 +47,8 @@ pub fn list_runs(c: &Connection, f: &ListFilter) -> Result<Vec<RunRow>, StoreErr
                 f.workflow,
                 f.event,
                 f.limit.unwrap_or(100),
-                f.before
+                f.before,
+                f.branch
             ],
             run_row,
         )

@@ -1,5 +1,6 @@
 //! `/runs`: the runs, newest first, 50 a page (`before=<id>` is the next page), filtered by
-//! workflow (name or file), event name and status (or conclusion), each linking to its page.
+//! workflow (name or file), event name, status (or conclusion) and branch, each linking to
+//! its page.
 
 use super::{format, session, store_error, view, App};
 use axum::extract::{Query, State};
@@ -21,6 +22,8 @@ pub struct Filters {
     event: String,
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    branch: String,
     before: Option<i64>,
 }
 
@@ -80,6 +83,7 @@ pub async fn page<B: ContainerBackend>(
         event: some(&q.event),
         limit: Some(PAGE),
         before: q.before,
+        branch: some(&q.branch),
     };
     let runs = match app.runs.store.reader().await {
         Ok(c) => read::list_runs(&c, &f).await,
@@ -94,10 +98,11 @@ pub async fn page<B: ContainerBackend>(
         .flatten()
         .map(|last| {
             format!(
-                "/runs?workflow={}&event={}&status={}&before={last}",
+                "/runs?workflow={}&event={}&status={}&branch={}&before={last}",
                 view::encode_query(&q.workflow),
                 view::encode_query(&q.event),
-                view::encode_query(&q.status)
+                view::encode_query(&q.status),
+                view::encode_query(&q.branch)
             )
         });
     let ctx = context! {

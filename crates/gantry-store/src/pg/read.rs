@@ -75,6 +75,7 @@ pub async fn list_runs(c: &Object, f: &ListFilter) -> Result<Vec<RunRow>, StoreE
            AND ($2::text IS NULL OR r.workflow_name = $2 OR r.workflow_file LIKE '%' || $2)
            AND ($3::text IS NULL OR e.name = $3)
            AND ($5::bigint IS NULL OR r.id < $5)
+           AND ($6::text IS NULL OR (e.payload::jsonb -> 'meta' ->> 'git_ref') IN ('refs/heads/' || $6, $6))
          ORDER BY r.id DESC LIMIT $4"
     );
     let limit = f.limit.unwrap_or(100);
@@ -82,7 +83,14 @@ pub async fn list_runs(c: &Object, f: &ListFilter) -> Result<Vec<RunRow>, StoreE
         c,
         "list runs",
         &sql,
-        &[&f.status, &f.workflow, &f.event, &limit, &f.before],
+        &[
+            &f.status,
+            &f.workflow,
+            &f.event,
+            &limit,
+            &f.before,
+            &f.branch,
+        ],
     )
     .await?;
     found.iter().map(|r| run_row(r, "list runs")).collect()

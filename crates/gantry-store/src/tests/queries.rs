@@ -20,6 +20,7 @@ fn filter(status: Option<&str>, workflow: Option<&str>, name: Option<&str>) -> L
         event: name.map(Into::into),
         limit: None,
         before: None,
+        branch: None,
     }
 }
 
@@ -35,7 +36,9 @@ async fn runs_are_listed_filtered_counted_and_swept(b: Backend) {
                 .run_ids[0]
         }
     };
-    let ci = accept(event("p1"), run(".github/workflows/ci.yml")).await;
+    let mut on_main = event("p1");
+    on_main.payload = r#"{"meta":{"git_ref":"refs/heads/main"}}"#.into();
+    let ci = accept(on_main, run(".github/workflows/ci.yml")).await;
     let mut hook = event("h1");
     hook.name = "webhook".into();
     let deploy = accept(hook, run(".github/workflows/deploy.yml")).await;
@@ -71,6 +74,17 @@ async fn runs_are_listed_filtered_counted_and_swept(b: Backend) {
         ..Default::default()
     };
     assert_eq!(ids(last_page).await, [ci]);
+    for (branch, want) in [
+        ("main", vec![ci]),
+        ("refs/heads/main", vec![ci]),
+        ("dev", vec![]),
+    ] {
+        let f = ListFilter {
+            branch: Some(branch.into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(f).await, want, "branch {branch}");
+    }
     let finished = read::run(&c, done).await.unwrap().unwrap();
     assert_eq!(
         finished.finished_at,

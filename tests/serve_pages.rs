@@ -298,6 +298,15 @@ async fn list_and_finished_run(c: &Client, base: &str, ci: i64) {
         .unwrap();
     let shown = c.find_all(Locator::Css("a.run-link")).await.unwrap();
     assert_eq!(shown.len(), 1, "only the push on main");
+    c.goto(&format!("{base}/runs?tenant=hook:deploy"))
+        .await
+        .unwrap();
+    let shown = c.find_all(Locator::Css("a.run-link")).await.unwrap();
+    assert_eq!(shown.len(), 1, "only the hook's run");
+    assert_ne!(
+        shown[0].attr("href").await.unwrap().unwrap(),
+        format!("/runs/{ci}")
+    );
     c.goto(&format!("{base}/runs")).await.unwrap();
     let link = c
         .find(Locator::Css(&format!("a.run-link[href='/runs/{ci}']")))

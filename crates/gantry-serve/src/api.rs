@@ -117,6 +117,7 @@ async fn list<B: ContainerBackend>(
         limit: q.limit,
         before: None,
         branch: None,
+        origins: None,
     };
     let runs = match app.runs.store.reader().await {
         Ok(c) => read::list_runs(&c, &f).await,

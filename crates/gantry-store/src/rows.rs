@@ -90,4 +90,22 @@ pub struct ListFilter {
     /// Only runs of events on this branch: the event's ref is `refs/heads/<branch>` (or is
     /// `<branch>` itself, given in full).
     pub branch: Option<String>,
+    /// Only runs of events from these origins (a tenant's: see [`Origins`]).
+    pub origins: Option<Origins>,
+}
+
+/// Where events came from: any of `sources` (`hook:NAME`, `kafka`, `cli`...), or `github`
+/// for one of `repositories` (compared without case).
+#[derive(Clone, Debug, Default)]
+pub struct Origins {
+    pub sources: Vec<String>,
+    pub repositories: Vec<String>,
+}
+
+impl Origins {
+    /// The two lists as JSON arrays: the SQL of both backends reads them as such.
+    pub(crate) fn as_json(&self) -> (String, String) {
+        let text = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        (text(&self.sources), text(&self.repositories))
+    }
 }

@@ -208,7 +208,7 @@ mod tests {
                 "runs.html",
                 context! { title => "runs", session => session.clone(),
                 runs => vec![context! { id => 1, workflow => evil, event => "push", state => "success", attempt => 1, created => "t" }],
-                filters => context! { workflow => evil, event => "", status => "", branch => evil } },
+                filters => context! { workflow => evil, event => "", status => "", branch => evil, tenant => evil } },
             ),
             (
                 "run.html",

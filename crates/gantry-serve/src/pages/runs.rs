@@ -1,5 +1,6 @@
 //! `/runs`: the runs, newest first, 50 a page (`before=<id>` is the next page), filtered by
-//! workflow (name or file), event name, status (or conclusion) and branch, each linking to
+//! workflow (name or file), event name, status (or conclusion), branch and tenant (the
+//! sources and repositories configured for it: `crate::tenants::origins`), each linking to
 //! its page.
 
 use super::{format, session, store_error, view, App};
@@ -24,6 +25,8 @@ pub struct Filters {
     status: String,
     #[serde(default)]
     branch: String,
+    #[serde(default)]
+    tenant: String,
     before: Option<i64>,
 }
 
@@ -84,6 +87,7 @@ pub async fn page<B: ContainerBackend>(
         limit: Some(PAGE),
         before: q.before,
         branch: some(&q.branch),
+        origins: some(&q.tenant).map(|t| crate::tenants::origins(&app.settings.cfg, &t)),
     };
     let runs = match app.runs.store.reader().await {
         Ok(c) => read::list_runs(&c, &f).await,
@@ -98,11 +102,12 @@ pub async fn page<B: ContainerBackend>(
         .flatten()
         .map(|last| {
             format!(
-                "/runs?workflow={}&event={}&status={}&branch={}&before={last}",
+                "/runs?workflow={}&event={}&status={}&branch={}&tenant={}&before={last}",
                 view::encode_query(&q.workflow),
                 view::encode_query(&q.event),
                 view::encode_query(&q.status),
-                view::encode_query(&q.branch)
+                view::encode_query(&q.branch),
+                view::encode_query(&q.tenant)
             )
         });
     let ctx = context! {

@@ -2,7 +2,8 @@
 //! `/assets/pages.js` with an `EventSource`, which sends the session cookie). Events:
 //! `logs` (new lines after `after`, with their time as shown), `state` (the run's and every
 //! job's and step's state, whenever it changed) and `end` once the run has ended (after a
-//! last `state`). Only the latest attempt is live.
+//! last `state`). Only the latest attempt is live. A `logs` event's id is its last line's
+//! seq, so a browser that reconnects (it sends `Last-Event-ID`) gets no line twice.
 
 use super::{attempt, format, App};
 use axum::extract::{Path, Query, State};
@@ -33,7 +34,12 @@ pub async fn stream<B: ContainerBackend>(
     if app.intake.sessions.find(&headers).is_none() {
         return (StatusCode::UNAUTHORIZED, "log in first").into_response();
     }
-    let events = futures_util::stream::unfold(Cursor::new(q.after), move |cur| {
+    // A reconnecting EventSource sends the id of the last event it got: the last line's seq.
+    let after = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok()?.parse::<i64>().ok())
+        .unwrap_or(q.after);
+    let events = futures_util::stream::unfold(Cursor::new(after), move |cur| {
         let app = app.clone();
         async move { next(&app, id, cur).await }
     });
@@ -82,7 +88,10 @@ async fn next<B: ContainerBackend>(
                 .collect();
             let mut lines = Value::from(lines);
             crate::redact::walk(&mut lines, &app.intake.host_paths);
-            let ev = SseEvent::default().event("logs").data(lines.to_string());
+            let ev = SseEvent::default()
+                .event("logs")
+                .id(cur.after.to_string())
+                .data(lines.to_string());
             return Some((Ok(ev), cur));
         }
         let (state, ended) = state(&c, id).await?;

@@ -67,6 +67,12 @@ impl Cursor {
 
 type Item = Result<SseEvent, Infallible>;
 
+/// A store answer, or — said in the log — nothing: the stream ends there.
+fn logged<T>(r: Result<T, gantry_store::StoreError>) -> Option<T> {
+    r.map_err(|e| tracing::warn!(error = %e, "a run page's live stream ends: the store failed"))
+        .ok()
+}
+
 /// The next event: new lines, else a changed state, else (once ended) `end`; polls the
 /// store every 300 ms meanwhile. A store error ends the stream (the browser reconnects).
 async fn next<B: ContainerBackend>(
@@ -78,8 +84,8 @@ async fn next<B: ContainerBackend>(
         return None;
     }
     loop {
-        let c = app.runs.store.reader().await.ok()?;
-        let rows = read::logs_after(&c, id, cur.after, 500).await.ok()?;
+        let c = logged(app.runs.store.reader().await)?;
+        let rows = logged(read::logs_after(&c, id, cur.after, 500).await)?;
         if let Some(last) = rows.last() {
             cur.after = last.seq;
             let lines: Vec<Value> = rows
@@ -110,8 +116,8 @@ async fn next<B: ContainerBackend>(
 
 /// The run's state as the page shows it, and whether it has ended.
 async fn state(c: &Reader, id: i64) -> Option<(Value, bool)> {
-    let run = read::run(c, id).await.ok()??;
-    let jobs = read::jobs(c, id).await.ok()?;
+    let run = logged(read::run(c, id).await)??;
+    let jobs = logged(read::jobs(c, id).await)?;
     let parts = attempt::current(&jobs);
     let state = json!({
         "run": run.conclusion.map_or(run.status.as_str(), |c| c.as_str()),

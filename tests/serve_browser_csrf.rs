@@ -2,7 +2,9 @@
 //! the page submits a form POST to cancel a running run and sends `no-cors` fetches to cancel
 //! and rerun it, as a CSRF attack would. The API takes credentials only from the
 //! `Authorization` header, which a cross-site page cannot set, so none of it does anything:
-//! the run is neither cancelled nor rerun.
+//! the run is neither cancelled nor rerun. The pages' own cancel form (`/runs/{id}/cancel`)
+//! posted from that site does nothing either (no session cookie crosses sites; see
+//! tests/serve_pages.rs for the same with a logged-in browser).
 
 mod docker;
 mod serve;
@@ -95,6 +97,8 @@ fn a_cross_site_page_cannot_cancel_or_rerun_runs() {
         r#"<!doctype html><html><body>
 <iframe name="sink" id="sink"></iframe>
 <form id="f" method="POST" target="sink" action="{target}/api/runs/{id}/cancel"><input name="confirm" value="1"></form>
+<iframe name="sink2" id="sink2"></iframe>
+<form id="g" method="POST" target="sink2" action="{target}/runs/{id}/cancel"><input name="csrf" value="guess"></form>
 <script>
 const opts = {{ method: "POST", mode: "no-cors", credentials: "include", body: "x" }};
 fetch("{target}/api/runs/{id}/rerun", opts)
@@ -103,6 +107,8 @@ fetch("{target}/api/runs/{id}/rerun", opts)
     new Image().src = "/fetches-done";
     document.getElementById("sink").onload = () => {{ new Image().src = "/form-done"; }};
     document.getElementById("f").submit();
+    document.getElementById("sink2").onload = () => {{ new Image().src = "/page-form-done"; }};
+    document.getElementById("g").submit();
   }});
 </script></body></html>"#
     );
@@ -124,7 +130,7 @@ fetch("{target}/api/runs/{id}/rerun", opts)
     let seen = seen.lock().unwrap().clone();
     // The script ran its fetches, and the form's POST was sent and answered (the frame
     // it targets loaded Gantry's answer).
-    for done in ["/fetches-done", "/form-done"] {
+    for done in ["/fetches-done", "/form-done", "/page-form-done"] {
         assert!(
             seen.iter().any(|p| p == done),
             "{done} not seen: {seen:?}\n{}",

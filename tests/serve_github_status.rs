@@ -106,7 +106,7 @@ fn push_runs_report_pending_then_their_conclusion() {
     assert_eq!(body["context"], "gantry/ci.yml");
     assert_eq!(
         body["target_url"],
-        format!("http://gantry.example/#run-{id}")
+        format!("http://gantry.example/runs/{id}")
     );
 }
 

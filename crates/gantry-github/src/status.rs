@@ -72,7 +72,7 @@ impl StatusReporter {
                 .create_status(sha.to_string(), st)
                 .context(format!("gantry/{workflow}"))
                 .description(description.chars().take(140).collect())
-                .target(format!("{}/#run-{run}", self.public_url))
+                .target(format!("{}/runs/{run}", self.public_url))
                 .send()
                 .await;
             match r {

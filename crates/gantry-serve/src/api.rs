@@ -50,6 +50,7 @@ pub fn router<B: ContainerBackend>(app: Arc<App<B>>) -> Router {
         .route("/page.css", get(style))
         .merge(read)
         .merge(operate)
+        .merge(super::pages::router::<B>())
         .layer(DefaultBodyLimit::max(limit))
         .layer(map_response(auth::security_headers))
         .with_state(app)
@@ -114,6 +115,9 @@ async fn list<B: ContainerBackend>(
         workflow: q.workflow,
         event: q.event,
         limit: q.limit,
+        before: None,
+        branch: None,
+        origins: None,
     };
     let runs = match app.runs.store.reader().await {
         Ok(c) => read::list_runs(&c, &f).await,

@@ -76,6 +76,11 @@ impl Tokens {
         Ok(Tokens(out))
     }
 
+    /// The name and scope of the configured token `given` is (the pages' login form).
+    pub(crate) fn check(&self, given: &str) -> Option<(&str, ApiScope)> {
+        self.find(given).map(|k| (k.name.as_str(), k.scope))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -176,7 +181,7 @@ fn authorize<B: ContainerBackend>(
 
 /// Whether a request's `Origin` (when it has one) is this service's own: the origin of
 /// `public_url`, or the request's `Host` under http or https.
-fn same_origin<B: ContainerBackend>(app: &App<B>, headers: &HeaderMap) -> bool {
+pub(crate) fn same_origin<B: ContainerBackend>(app: &App<B>, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN) else {
         return true;
     };

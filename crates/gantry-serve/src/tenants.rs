@@ -52,6 +52,35 @@ pub fn of(cfg: &ServeConfig, source: &str, repository: Option<&str>) -> Tenant {
     }
 }
 
+/// Where tenant `name`'s events come from (the inverse of [`of`]): the hooks and Kafka
+/// source that name it (or are named so by default: `hook:NAME`, `kafka`), the repositories
+/// that name it (or `repo:owner/name`), and `name` itself as a source (`cli`...).
+pub fn origins(cfg: &ServeConfig, name: &str) -> gantry_store::Origins {
+    let mut o = gantry_store::Origins::default();
+    for (hook, h) in &cfg.hooks {
+        let source = format!("hook:{hook}");
+        if h.tenant.as_deref().unwrap_or(&source) == name {
+            o.sources.push(source);
+        }
+    }
+    if let Some(k) = &cfg.kafka {
+        if k.tenant.as_deref().unwrap_or("kafka") == name {
+            o.sources.push("kafka".into());
+        }
+    }
+    for r in &cfg.repositories {
+        let default = format!("repo:{}", r.name);
+        if r.tenant.as_deref().unwrap_or(&default) == name {
+            o.repositories.push(r.name.clone());
+        }
+    }
+    if let Some(repo) = name.strip_prefix("repo:") {
+        o.repositories.push(repo.to_string());
+    }
+    o.sources.push(name.to_string());
+    o
+}
+
 /// Secret names an expression text reads (`${{ secrets.DEPLOY_TOKEN }}`), upper-case.
 fn names_in(text: &str, out: &mut Vec<String>) {
     let Ok(t) = parse_template(text) else { return };
@@ -113,5 +142,36 @@ mod tests {
         let b = of(&cfg, "hook:b", Some("attacker/chosen"));
         assert_eq!((b.name.as_str(), b.repository), ("hook:b", None));
         assert_eq!(of(&cfg, "kafka", None).name, "kafka");
+    }
+
+    #[test]
+    fn a_tenant_names_its_origins() {
+        let cfg = ServeConfig::parse(
+            "[[repositories]]\nname = \"Octo/Repo\"\npath = \"r\"\ntenant = \"acme\"\n[[repositories]]\nname = \"o/plain\"\npath = \"p\"\n[hooks.a]\nworkflows = \"w\"\ntenant = \"acme\"\n[hooks.b]\nworkflows = \"w\"\n",
+        )
+        .unwrap();
+        for (name, sources, repositories) in [
+            ("acme", vec!["hook:a", "acme"], vec!["Octo/Repo"]),
+            ("hook:b", vec!["hook:b", "hook:b"], vec![]),
+            (
+                "repo:o/plain",
+                vec!["repo:o/plain"],
+                vec!["o/plain", "o/plain"],
+            ),
+            ("nobody", vec!["nobody"], vec![]),
+        ] {
+            let o = origins(&cfg, name);
+            assert_eq!(
+                (o.sources, o.repositories),
+                (
+                    sources.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                    repositories
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect::<Vec<_>>()
+                ),
+                "{name}"
+            );
+        }
     }
 }

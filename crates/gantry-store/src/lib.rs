@@ -36,7 +36,7 @@ pub use config::StoreConfig;
 pub use control::{Cancel, Entered, Rerun, Turn};
 pub use error::StoreError;
 pub use lease::{Attempt, Lease, TakeOver, Taken, DEFAULT_LEASE};
-pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, Reader, RunRow, StepRow};
+pub use read::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, Origins, Reader, RunRow, StepRow};
 pub use status::{Progress, Status, UnknownStatus};
 pub use write::{Accepted, Answer, NewEvent, NewRun, Op, Store};
 pub use writer::RETRY;

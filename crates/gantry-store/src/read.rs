@@ -17,7 +17,7 @@ use gantry_engine::Conclusion;
 use rusqlite::Connection;
 use std::sync::Mutex;
 
-pub use super::rows::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, RunRow, StepRow};
+pub use super::rows::{ChangeRow, EventRow, JobRow, ListFilter, LogRow, Origins, RunRow, StepRow};
 
 /// A connection for reading.
 pub enum Reader {

@@ -85,4 +85,27 @@ pub struct ListFilter {
     pub workflow: Option<String>,
     pub event: Option<String>,
     pub limit: Option<i64>,
+    /// Only runs with a smaller id (the next page of a list newest first).
+    pub before: Option<i64>,
+    /// Only runs of events on this branch: the event's ref is `refs/heads/<branch>` (or is
+    /// `<branch>` itself, given in full).
+    pub branch: Option<String>,
+    /// Only runs of events from these origins (a tenant's: see [`Origins`]).
+    pub origins: Option<Origins>,
+}
+
+/// Where events came from: any of `sources` (`hook:NAME`, `kafka`, `cli`...), or `github`
+/// for one of `repositories` (compared without case).
+#[derive(Clone, Debug, Default)]
+pub struct Origins {
+    pub sources: Vec<String>,
+    pub repositories: Vec<String>,
+}
+
+impl Origins {
+    /// The two lists as JSON arrays: the SQL of both backends reads them as such.
+    pub(crate) fn as_json(&self) -> (String, String) {
+        let text = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        (text(&self.sources), text(&self.repositories))
+    }
 }

@@ -35,12 +35,27 @@ pub fn list_runs(c: &Connection, f: &ListFilter) -> Result<Vec<RunRow>, StoreErr
          WHERE (?1 IS NULL OR r.status = ?1 OR r.conclusion = ?1)
            AND (?2 IS NULL OR r.workflow_name = ?2 OR r.workflow_file LIKE '%' || ?2)
            AND (?3 IS NULL OR e.name = ?3)
+           AND (?5 IS NULL OR r.id < ?5)
+           AND (?6 IS NULL OR json_extract(e.payload, '$.meta.git_ref') IN ('refs/heads/' || ?6, ?6))
+           AND (?7 IS NULL OR e.source IN (SELECT value FROM json_each(?7))
+                OR (e.source = 'github' AND lower(json_extract(e.payload, '$.meta.repository'))
+                    IN (SELECT lower(value) FROM json_each(?8))))
          ORDER BY r.id DESC LIMIT ?4"
     );
+    let origins = f.origins.as_ref().map(|o| o.as_json());
     let mut s = c.prepare(&sql_text).map_err(sql("list runs"))?;
     let rows = s
         .query_map(
-            params![f.status, f.workflow, f.event, f.limit.unwrap_or(100)],
+            params![
+                f.status,
+                f.workflow,
+                f.event,
+                f.limit.unwrap_or(100),
+                f.before,
+                f.branch,
+                origins.as_ref().map(|o| &o.0),
+                origins.as_ref().map(|o| &o.1)
+            ],
             run_row,
         )
         .map_err(sql("list runs"))?

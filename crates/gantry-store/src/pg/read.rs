@@ -74,14 +74,33 @@ pub async fn list_runs(c: &Object, f: &ListFilter) -> Result<Vec<RunRow>, StoreE
          WHERE ($1::text IS NULL OR r.status = $1 OR r.conclusion = $1)
            AND ($2::text IS NULL OR r.workflow_name = $2 OR r.workflow_file LIKE '%' || $2)
            AND ($3::text IS NULL OR e.name = $3)
+           AND ($5::bigint IS NULL OR r.id < $5)
+           AND ($6::text IS NULL OR (e.payload::jsonb -> 'meta' ->> 'git_ref') IN ('refs/heads/' || $6, $6))
+           AND ($7::text IS NULL OR e.source IN (SELECT jsonb_array_elements_text($7::text::jsonb))
+                OR (e.source = 'github' AND lower(e.payload::jsonb -> 'meta' ->> 'repository')
+                    IN (SELECT lower(jsonb_array_elements_text($8::text::jsonb)))))
          ORDER BY r.id DESC LIMIT $4"
     );
     let limit = f.limit.unwrap_or(100);
+    let origins = f.origins.as_ref().map(|o| o.as_json());
+    let (sources, repositories) = (
+        origins.as_ref().map(|o| o.0.as_str()),
+        origins.as_ref().map(|o| o.1.as_str()),
+    );
     let found = rows(
         c,
         "list runs",
         &sql,
-        &[&f.status, &f.workflow, &f.event, &limit],
+        &[
+            &f.status,
+            &f.workflow,
+            &f.event,
+            &limit,
+            &f.before,
+            &f.branch,
+            &sources,
+            &repositories,
+        ],
     )
     .await?;
     found.iter().map(|r| run_row(r, "list runs")).collect()

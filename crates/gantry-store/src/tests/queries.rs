@@ -10,6 +10,7 @@ use gantry_engine::Conclusion;
 
 both_backends!(
     runs_are_listed_filtered_counted_and_swept,
+    runs_are_listed_by_page_branch_and_origin,
     a_log_line_with_a_nul_byte_is_kept_with_the_lines_after_it,
 );
 
@@ -19,6 +20,9 @@ fn filter(status: Option<&str>, workflow: Option<&str>, name: Option<&str>) -> L
         workflow: workflow.map(Into::into),
         event: name.map(Into::into),
         limit: None,
+        before: None,
+        branch: None,
+        origins: None,
     }
 }
 
@@ -82,6 +86,79 @@ async fn runs_are_listed_filtered_counted_and_swept(b: Backend) {
     let e = read::event(&c, "h1").await.unwrap().expect("the event");
     assert_eq!((e.source.as_str(), e.name.as_str()), ("github", "webhook"));
     assert!(read::event(&c, "nope").await.unwrap().is_none());
+}
+
+/// The pages' filters: `before` (the next page), the event's branch, a tenant's origins.
+async fn runs_are_listed_by_page_branch_and_origin(b: Backend) {
+    let place = b.place().await;
+    let store = place.open().await;
+    let accept = |e: NewEvent| {
+        let s = store.clone();
+        async move {
+            let r = run("ci.yml");
+            s.accept(e, vec![r], |_| String::new())
+                .await
+                .unwrap()
+                .run_ids[0]
+        }
+    };
+    let mut on_main = event("p1");
+    on_main.payload = r#"{"meta":{"git_ref":"refs/heads/main","repository":"octo/repo"}}"#.into();
+    let ci = accept(on_main).await;
+    let mut hook = event("h1");
+    hook.source = "hook:deploy".into();
+    let deploy = accept(hook).await;
+    let mut from_kafka = event("k1");
+    from_kafka.source = "kafka".into();
+    let done = accept(from_kafka).await;
+    let c = store.reader().await.unwrap();
+    let ids = |f: ListFilter| {
+        let c = &c;
+        async move {
+            let runs = read::list_runs(c, &f).await.unwrap();
+            runs.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    let next_page = ListFilter {
+        limit: Some(1),
+        before: Some(done),
+        ..Default::default()
+    };
+    assert_eq!(ids(next_page).await, [deploy], "the page after `done`");
+    let last_page = ListFilter {
+        before: Some(deploy),
+        ..Default::default()
+    };
+    assert_eq!(ids(last_page).await, [ci]);
+    for (branch, want) in [
+        ("main", vec![ci]),
+        ("refs/heads/main", vec![ci]),
+        ("dev", vec![]),
+    ] {
+        let f = ListFilter {
+            branch: Some(branch.into()),
+            ..Default::default()
+        };
+        assert_eq!(ids(f).await, want, "branch {branch}");
+    }
+    let tenant = |sources: &[&str], repositories: &[&str]| ListFilter {
+        origins: Some(Origins {
+            sources: sources.iter().map(|s| s.to_string()).collect(),
+            repositories: repositories.iter().map(|s| s.to_string()).collect(),
+        }),
+        ..Default::default()
+    };
+    assert_eq!(ids(tenant(&["kafka"], &[])).await, [done]);
+    assert_eq!(
+        ids(tenant(&["cli"], &["Octo/Repo"])).await,
+        [ci],
+        "the repository, any case"
+    );
+    assert_eq!(
+        ids(tenant(&["cli"], &["other/repo"])).await,
+        Vec::<i64>::new()
+    );
+    assert_eq!(ids(tenant(&["hook:deploy"], &[])).await, [deploy]);
 }
 
 /// A container may print a NUL byte. SQLite keeps it; PostgreSQL's text cannot hold one, so

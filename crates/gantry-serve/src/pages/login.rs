@@ -1,0 +1,85 @@
+//! Logging in and out: `GET /login` shows the form, `POST /login` checks the token given
+//! against `[[api.tokens]]` and starts a session (cookie `HttpOnly; SameSite=Strict`, and
+//! `Secure` when `public_url` is https), `POST /logout` ends it. A login from another
+//! origin is refused (login CSRF), and the token itself is never kept or logged.
+
+use super::{render, view, App};
+use crate::sessions;
+use axum::extract::{Form, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use gantry_engine::backend::ContainerBackend;
+use minijinja::context;
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    token: String,
+    next: Option<String>,
+}
+
+pub async fn form<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Query(q): Query<Next>,
+) -> Response {
+    let next = view::safe_next(q.next.as_deref());
+    let closed = app.intake.api_tokens.is_empty();
+    page(StatusCode::OK, next, None, closed)
+}
+
+fn page(status: StatusCode, next: &str, error: Option<&str>, closed: bool) -> Response {
+    let ctx = context! { title => "log in", next => next, error => error, closed => closed };
+    render(status, "login.html", ctx)
+}
+
+pub async fn submit<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let next = view::safe_next(f.next.as_deref());
+    let closed = app.intake.api_tokens.is_empty();
+    if !super::controls::same_site(&app, &headers) {
+        let why = "a login from another site is refused";
+        return page(StatusCode::FORBIDDEN, next, Some(why), closed);
+    }
+    let Some((name, scope)) = app.intake.api_tokens.check(f.token.trim()) else {
+        tracing::info!("a page login with a token that is not configured was refused");
+        let why = "that token is not one of the configured [[api.tokens]]";
+        return page(StatusCode::UNAUTHORIZED, next, Some(why), closed);
+    };
+    let (id, _) = match app.intake.sessions.create(name, scope) {
+        Ok(made) => made,
+        Err(e) => {
+            tracing::error!(error = %e, "starting a page session");
+            let why = "the session could not be started";
+            return page(StatusCode::INTERNAL_SERVER_ERROR, next, Some(why), closed);
+        }
+    };
+    tracing::info!(token = name, "page session started");
+    let secure = app
+        .settings
+        .cfg
+        .public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let cookie = sessions::set_cookie(&id, secure);
+    ([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response()
+}
+
+pub async fn logout<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    headers: HeaderMap,
+) -> Response {
+    if super::controls::same_site(&app, &headers) {
+        app.intake.sessions.remove(&headers);
+    }
+    let cookie = sessions::clear_cookie();
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
+}

@@ -1,0 +1,258 @@
+//! A run's page: `/runs/{id}` (its latest attempt) and `/runs/{id}/attempts/{n}`. The header
+//! (workflow, event details, times, conclusion), links to the other attempts, and per job
+//! its steps as `<details>` sections with duration, conclusion and their numbered,
+//! timestamped log lines of that attempt only. While the latest attempt is not over, the
+//! page names its live stream for `/assets/pages.js`.
+
+use super::attempt::{self, Part};
+use super::{event_fields, format, message, session, store_error, view, App};
+use crate::sessions::Session;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use gantry_engine::backend::ContainerBackend;
+use gantry_store::read::{self, LogRow, Reader, RunRow};
+use minijinja::context;
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Serialize)]
+struct Line {
+    n: usize,
+    seq: i64,
+    time: String,
+    text: String,
+    stream: String,
+}
+
+#[derive(Serialize)]
+struct Section {
+    key: String,
+    name: String,
+    state: String,
+    duration: Option<String>,
+    /// The `<details>` starts open: the step failed or is running.
+    open: bool,
+    lines: Vec<Line>,
+}
+
+#[derive(Serialize)]
+struct JobView {
+    key: String,
+    name: String,
+    state: String,
+    duration: Option<String>,
+    steps: Vec<Section>,
+}
+
+pub async fn latest<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    show(&app, id, None, &headers, &uri).await
+}
+
+pub async fn attempt<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path((id, n)): Path<(i64, i64)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    show(&app, id, Some(n), &headers, &uri).await
+}
+
+async fn show<B: ContainerBackend>(
+    app: &App<B>,
+    id: i64,
+    n: Option<i64>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Response {
+    let s = match session(app, headers, uri) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let c = match app.runs.store.reader().await {
+        Ok(c) => c,
+        Err(e) => return store_error(&s, e),
+    };
+    let run = match read::run(&c, id).await {
+        Ok(Some(run)) => run,
+        Ok(None) => return message(StatusCode::NOT_FOUND, Some(&s), format!("no run {id}")),
+        Err(e) => return store_error(&s, e),
+    };
+    let n = n.unwrap_or(run.attempt);
+    if !(1..=run.attempt).contains(&n) {
+        let text = format!("run {id} has attempts 1 to {}", run.attempt);
+        return message(StatusCode::NOT_FOUND, Some(&s), text);
+    }
+    match page(&c, &s, &run, n, &app.intake.host_paths).await {
+        Ok(r) => r,
+        Err(e) => store_error(&s, e),
+    }
+}
+
+async fn page(
+    c: &Reader,
+    s: &Session,
+    run: &RunRow,
+    n: i64,
+    host_paths: &[(String, String)],
+) -> Result<Response, gantry_store::StoreError> {
+    let jobs = read::jobs(c, run.id).await?;
+    let changes = read::changes(c, run.id).await?;
+    let event = read::event(c, &run.event_id).await?;
+    let logs = read::logs_after(c, run.id, 0, i64::MAX).await?;
+    let latest = n == run.attempt;
+    let parts = if latest {
+        attempt::current(&jobs)
+    } else {
+        attempt::earlier(&changes, n, &jobs)
+    };
+    let logs = attempt::lines_in(logs, attempt::window(&changes, n));
+    let last_seq = logs.last().map_or(0, |l| l.seq);
+    let (queued, started, finished) = times(run, &changes, n, latest);
+    let state = if latest {
+        run.conclusion.map_or(run.status.as_str(), |c| c.as_str())
+    } else {
+        last_state(&changes, n)
+    };
+    let live = (latest && !run.status.is_final())
+        .then(|| format!("/runs/{}/live?after={last_seq}", run.id));
+    let ctx = context! {
+        title => format!("run {}: {}", run.id, run.workflow_name),
+        session => view::session(s),
+        run => context! {
+            id => run.id, workflow => run.workflow_name, file => run.workflow_file,
+            event => run.event, reason => if latest { run.reason.clone() } else { None },
+            attempts => (1..=run.attempt).collect::<Vec<_>>(), ended => run.status.is_final(),
+        },
+        attempt => n,
+        latest => latest,
+        state => state,
+        fields => event.map(|e| event_fields::fields(&e.payload)).unwrap_or_default(),
+        queued => queued.map(format::datetime),
+        started => started.map(format::datetime),
+        duration => started.map(|s| format::duration(s, finished.unwrap_or_else(super::runs::now_ms))),
+        jobs => views(parts, logs),
+        live => live,
+    };
+    Ok(super::render_redacted(
+        StatusCode::OK,
+        "run.html",
+        ctx,
+        host_paths,
+    ))
+}
+
+/// Queued, started and finished times (ms) of attempt `n`.
+fn times(
+    run: &RunRow,
+    changes: &[read::ChangeRow],
+    n: i64,
+    latest: bool,
+) -> (Option<i64>, Option<i64>, Option<i64>) {
+    let own = || changes.iter().filter(|c| c.attempt == n && c.job.is_none());
+    let queued = own()
+        .map(|c| c.at)
+        .min()
+        .or((n == 1).then_some(run.created_at));
+    if latest {
+        return (queued, run.started_at, run.finished_at);
+    }
+    let started = own()
+        .filter(|c| c.status == gantry_store::Status::InProgress)
+        .map(|c| c.at)
+        .min();
+    let finished = own().filter(|c| c.status.is_final()).map(|c| c.at).max();
+    (queued, started, finished)
+}
+
+/// The run's last state in attempt `n` (an earlier one: it ended).
+fn last_state(changes: &[read::ChangeRow], n: i64) -> &'static str {
+    changes
+        .iter()
+        .rfind(|c| c.attempt == n && c.job.is_none())
+        .map_or("unknown", |c| {
+            c.conclusion.map_or(c.status.as_str(), |x| x.as_str())
+        })
+}
+
+fn duration(p: &Part) -> Option<String> {
+    let from = p.started_at?;
+    Some(format::duration(
+        from,
+        p.finished_at.unwrap_or_else(super::runs::now_ms),
+    ))
+}
+
+/// The jobs with their steps and each step's lines (lines of no step: a "job" section).
+fn views(parts: Vec<Part>, logs: Vec<LogRow>) -> Vec<JobView> {
+    let mut out = Vec::new();
+    for job in parts {
+        let mine = |step: Option<&str>| {
+            logs.iter()
+                .filter(|l| l.job == job.key && l.step.as_deref() == step)
+                .enumerate()
+                .map(|(i, l)| Line {
+                    n: i + 1,
+                    seq: l.seq,
+                    time: format::clock(l.at),
+                    text: l.line.clone(),
+                    stream: l.stream.clone(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut steps = Vec::new();
+        for st in &job.steps {
+            let lines = mine(Some(&st.key));
+            steps.push(section(
+                st.key.clone(),
+                st.name.clone(),
+                st.state.clone(),
+                duration(st),
+                lines,
+            ));
+        }
+        // Lines of no step (the runner's own: set-up, why the job failed), after the steps.
+        let outside = mine(None);
+        if !outside.is_empty() {
+            let name = "Job messages".to_string();
+            steps.push(section(
+                String::new(),
+                name,
+                job.state.clone(),
+                None,
+                outside,
+            ));
+        }
+        out.push(JobView {
+            duration: duration(&job),
+            key: job.key,
+            name: job.name,
+            state: job.state,
+            steps,
+        });
+    }
+    out
+}
+
+fn section(
+    key: String,
+    name: String,
+    state: String,
+    duration: Option<String>,
+    lines: Vec<Line>,
+) -> Section {
+    let open = matches!(state.as_str(), "failure" | "in_progress");
+    Section {
+        key,
+        name,
+        state,
+        duration,
+        open,
+        lines,
+    }
+}

@@ -18,7 +18,6 @@ both_backends!(
     changes_that_reach_the_store_after_a_takeover_are_dropped,
 );
 
-
 fn at(run: i64, attempt: i64) -> Attempt {
     Attempt { run, attempt }
 }

@@ -15,7 +15,6 @@ both_backends!(
     a_run_taken_over_at_its_last_attempt_ends_interrupted,
 );
 
-
 async fn lease_of(store: &Store, run: i64) -> Lease {
     let c = store.reader().await.unwrap();
     read::lease(&c, run).await.unwrap().expect("the run")

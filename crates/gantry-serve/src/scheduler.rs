@@ -170,9 +170,15 @@ pub async fn run<B: ContainerBackend>(
             0
         };
         while let Some((t, id)) = held.next(slots, cap) {
-            app.runs.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
             let app = app.clone();
-            let run = async move { execute(&app, id).await };
+            let run = async move {
+                let claimed = queued_run(&app, id).await;
+                // Out of the queue once its claim is decided (committed, so the store says
+                // in progress too): until then the Kafka source counts it as queued, and its
+                // room (`max_queued_runs`) matches the runs queued in the store.
+                app.runs.metrics.queue_depth.fetch_sub(1, Ordering::Relaxed);
+                execute_claimed(&app, id, claimed).await
+            };
             let task = tasks.spawn(run.instrument(tracing::info_span!("run", run = id)));
             held.started(task.id(), t, id);
         }
@@ -589,8 +595,20 @@ fn failed(reason: impl ToString) -> Stop {
     (Conclusion::Failure, reason.to_string())
 }
 
+/// Claims queued run `id` and executes it (tests: the scheduler claims first, see `run`).
+#[cfg(test)]
 async fn execute<B: ContainerBackend>(app: &Arc<App<B>>, id: i64) {
-    let Some((row, event_row, asked)) = queued_run(app, id).await else {
+    let claimed = queued_run(app, id).await;
+    execute_claimed(app, id, claimed).await
+}
+
+/// Executes run `id` once claimed here (`None`: it was not, nothing to do).
+async fn execute_claimed<B: ContainerBackend>(
+    app: &Arc<App<B>>,
+    id: i64,
+    claimed: Option<(read::RunRow, read::EventRow, Instant)>,
+) {
+    let Some((row, event_row, asked)) = claimed else {
         return;
     };
     // Claimed: its lease is renewed until the run ends, however it ends; once lost, the

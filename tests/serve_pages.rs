@@ -8,16 +8,19 @@
 //! page's cancel URL with that session open cancels nothing. Screenshots of the list, a
 //! running run and a finished run with a failed step go to `target/screenshots/`.
 
+mod browser;
 mod docker;
 mod serve;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use browser::{
+    browser, header, http, login, logout, press_and_confirm, screenshot, wait_path, wait_text,
+    wait_text_containing, Driver,
+};
+use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use serve::{Service, API_TOKEN, HOOK_TOKEN, READ_TOKEN};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The push workflow: a line of markup, and a step that fails.
@@ -47,137 +50,6 @@ jobs:
       - name: Tick
         run: for i in $(seq 1 15); do echo "tick $i"; sleep 1; done
 "#;
-
-/// `chromedriver` on a free port, killed when dropped.
-struct Driver(Child, String);
-
-impl Driver {
-    fn start() -> Driver {
-        let found = Command::new("chromedriver").arg("--version").output();
-        assert!(
-            found.map(|o| o.status.success()).unwrap_or(false),
-            "this test needs Debian's `chromium-driver` (scripts/setup-browser.sh installs it)"
-        );
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Driver(child, url)
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1200,900"] }),
-    );
-    ClientBuilder::rustls()
-        .unwrap()
-        .capabilities(caps)
-        .connect(&driver.1)
-        .await
-        .expect("a chromedriver session")
-}
-
-fn screenshots() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let dir = target.join("screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn screenshot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
-}
-
-async fn login(c: &Client, base: &str, token: &str) {
-    c.goto(&format!("{base}/runs")).await.unwrap();
-    let url = c.current_url().await.unwrap();
-    assert_eq!(
-        url.path(),
-        "/login",
-        "without a session /runs sends to the login form"
-    );
-    c.find(Locator::Id("token"))
-        .await
-        .unwrap()
-        .send_keys(token)
-        .await
-        .unwrap();
-    c.find(Locator::Css("form.login button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(c, "/runs").await;
-}
-
-async fn logout(c: &Client) {
-    c.find(Locator::Css("header form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(c, "/login").await;
-}
-
-async fn wait_path(c: &Client, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let now = c.current_url().await.unwrap();
-        if now.path() == path {
-            return;
-        }
-        assert!(Instant::now() < deadline, "still at {now}, expected {path}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The text of the first element `css` finds once it equals one of `want` (up to `secs`).
-async fn wait_text(c: &Client, css: &str, want: &[&str], secs: u64) -> String {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let text = match c.find(Locator::Css(css)).await {
-            Ok(e) => e.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if want.contains(&text.as_str()) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css} says {text:?}, expected one of {want:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 fn start_hook(s: &Service) -> i64 {
     let auth = format!("Bearer {HOOK_TOKEN}");
@@ -430,37 +302,9 @@ async fn cross_site_form_cancels_nothing(c: &Client, s: &Service, id: i64) {
     assert_eq!(run["run"]["status"], "in_progress", "{run}");
 }
 
-async fn wait_text_containing(c: &Client, css: &str, part: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Ok(e) = c.find(Locator::Css(css)).await {
-            let text = e.text().await.unwrap_or_default();
-            if text.contains(part) {
-                return text;
-            }
-        }
-        assert!(Instant::now() < deadline, "no {css} saying {part:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Reruns the finished run from its page; each attempt's page shows its own lines only.
 async fn rerun_and_attempts(c: &Client, s: &Service, id: i64) {
-    c.goto(&format!("{}/runs/{id}", s.base)).await.unwrap();
-    c.find(Locator::Id("rerun"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(c, &format!("/runs/{id}/rerun")).await;
-    c.find(Locator::Id("confirm"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(c, &format!("/runs/{id}")).await;
+    press_and_confirm(c, &s.base, &format!("/runs/{id}"), "rerun").await;
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let v = s.get_json(&format!("/api/runs/{id}"));
@@ -487,21 +331,7 @@ async fn rerun_and_attempts(c: &Client, s: &Service, id: i64) {
 }
 
 async fn cancel_run(c: &Client, s: &Service, id: i64) {
-    c.goto(&format!("{}/runs/{id}", s.base)).await.unwrap();
-    c.find(Locator::Id("cancel"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(c, &format!("/runs/{id}/cancel")).await;
-    c.find(Locator::Id("confirm"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_path(c, &format!("/runs/{id}")).await;
+    press_and_confirm(c, &s.base, &format!("/runs/{id}"), "cancel").await;
     let done = s.wait_run(id, 60);
     assert_eq!(done["run"]["conclusion"], "cancelled", "{done}");
     wait_text(c, "#run-state", &["cancelled"], 30).await;
@@ -538,42 +368,6 @@ async fn no_host_paths(c: &Client, s: &Service, id: i64) {
     ));
     let file = file.await.unwrap().text().await.unwrap();
     assert_eq!(file, "hooks/deploy/deploy.yml");
-}
-
-/// `curl -i` of one request: status, headers (lowercase names) and body.
-fn http(
-    method: &str,
-    url: &str,
-    headers: &[&str],
-    body: Option<&str>,
-) -> (u16, Vec<(String, String)>, String) {
-    let mut c = Command::new("curl");
-    c.args(["-s", "-i", "--max-time", "30", "-X", method, url]);
-    for h in headers {
-        c.args(["-H", h]);
-    }
-    if let Some(b) = body {
-        c.args(["--data-raw", b]);
-    }
-    let out = c.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let code = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|c| c.parse().ok());
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (code.unwrap_or(0), headers, body.to_string())
-}
-
-fn header<'a>(h: &'a [(String, String)], name: &str) -> &'a str {
-    h.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
 }
 
 /// The session rules without a browser: redirects, refusals, the cookie's attributes, the

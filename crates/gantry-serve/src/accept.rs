@@ -139,6 +139,8 @@ pub fn decide(ev: &Event, workflows: &Result<Workflows, SourceError>) -> Decided
                 Status::Queued
             },
             conclusion: all_skipped.then_some(Conclusion::Skipped),
+            graph: super::planned::graph(w.run.as_ref()),
+            why: w.reasons,
         });
     }
     d

@@ -136,13 +136,16 @@ async fn one<B: ContainerBackend>(State(app): State<Arc<App<B>>>, Path(id): Path
     };
     let details = async {
         let jobs = read::jobs(&c, id).await?;
-        Ok::<_, gantry_store::StoreError>((jobs, read::changes(&c, id).await?))
+        let plan = read::plan(&c, id).await?;
+        Ok::<_, gantry_store::StoreError>((jobs, read::changes(&c, id).await?, plan))
     };
     match read::run(&c, id).await {
         Ok(Some(run)) => match details.await {
-            Ok((jobs, history)) => without_paths(
+            // `why` and `graph`: null for runs recorded before the store kept them.
+            Ok((jobs, history, plan)) => without_paths(
                 &app,
-                json!({ "run": run, "jobs": jobs, "history": history }),
+                json!({ "run": run, "jobs": jobs, "history": history,
+                        "why": plan.as_ref().map(|p| &p.why), "graph": plan.as_ref().map(|p| &p.graph) }),
             ),
             Err(e) => store_error(&app, e),
         },

@@ -19,6 +19,7 @@ mod job_services;
 pub mod log_budget;
 mod metrics;
 mod pages;
+mod planned;
 mod pull_requests;
 mod redact;
 mod reporter;

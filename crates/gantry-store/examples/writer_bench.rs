@@ -43,6 +43,8 @@ async fn lines(store: &Store) -> Duration {
         workflow_name: "w".into(),
         status: Status::Queued,
         conclusion: None,
+        why: Vec::new(),
+        graph: Vec::new(),
     };
     let id = store
         .accept(event("lines".into()), vec![run], |_| String::new())

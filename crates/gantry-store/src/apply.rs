@@ -5,6 +5,7 @@
 
 use super::error::is_store_fault;
 use super::fence::Fence;
+use super::run_plan::to_text;
 use super::status::{conclusion_text, Status};
 use super::write::{now_ms, Accepted, NewEvent, NewRun, Op, Respond};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -81,8 +82,9 @@ fn insert_accepted(
         .execute(params![event.id, event.source, event.name, now, event.payload])?;
     for r in runs {
         let conclusion = conclusion_text(r.conclusion);
-        c.prepare_cached("INSERT INTO runs (event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'completed' THEN ?6 END, ?7)")?
-            .execute(params![event.id, r.workflow_file, r.workflow_name, r.status, conclusion, now, owner])?;
+        let (why, graph) = (to_text(&r.why), to_text(&r.graph));
+        c.prepare_cached("INSERT INTO runs (event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner, why, graph) VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?4 = 'completed' THEN ?6 END, ?7, ?8, ?9)")?
+            .execute(params![event.id, r.workflow_file, r.workflow_name, r.status, conclusion, now, owner, why, graph])?;
         let id = c.last_insert_rowid();
         ids.push(id);
         change(c, id, (None, None), (r.status, conclusion, None), now)?;

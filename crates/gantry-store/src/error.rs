@@ -40,6 +40,13 @@ pub enum StoreError {
     Closed,
     #[error("run store: {0}")]
     Io(#[from] std::io::Error),
+    /// A JSON column (`runs.why`, `runs.graph`) holds text that does not parse.
+    #[error("run store {what}: {source}")]
+    Malformed {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 pub fn sql(what: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -55,7 +62,9 @@ impl StoreError {
             StoreError::Sqlite { source, .. } => is_store_fault(source),
             StoreError::Postgres { source, .. } => is_pg_fault(source),
             StoreError::Pool(_) => true,
-            StoreError::Unknown { .. } | StoreError::Config(_) => false,
+            StoreError::Unknown { .. } | StoreError::Config(_) | StoreError::Malformed { .. } => {
+                false
+            }
         }
     }
 }

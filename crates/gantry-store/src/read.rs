@@ -78,6 +78,15 @@ pub async fn jobs(r: &Reader, run: i64) -> Result<Vec<JobRow>, StoreError> {
     }
 }
 
+/// What the plan said about the run when it was recorded: why it matched and its job
+/// graph (`None`: no such run, or recorded before the store kept them).
+pub async fn plan(r: &Reader, run: i64) -> Result<Option<super::RunPlan>, StoreError> {
+    match r {
+        Reader::Sqlite(c) => on(c, |c| super::run_plan::read_sqlite(c, run)),
+        Reader::Postgres(c) => super::run_plan::read_postgres(c, run).await,
+    }
+}
+
 /// The run's status history, oldest first, every attempt.
 pub async fn changes(r: &Reader, run: i64) -> Result<Vec<ChangeRow>, StoreError> {
     match r {

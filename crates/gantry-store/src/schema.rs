@@ -113,6 +113,14 @@ pub fn create(c: &Connection) -> Result<(), StoreError> {
         )
         .map_err(sql("add runs.lease_until"))?;
     }
+    // Added with the run page's graph (`crate::run_plan`): why the run's workflow matched
+    // and its jobs' graph, as JSON text; NULL for runs recorded before.
+    for (column, what) in [("why", "add runs.why"), ("graph", "add runs.graph")] {
+        if !has_column(c, column)? {
+            c.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {column} TEXT"))
+                .map_err(sql(what))?;
+        }
+    }
     // Added with controls across instances (`crate::control`).
     super::control_apply::create(c)
 }

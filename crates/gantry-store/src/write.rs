@@ -44,6 +44,10 @@ pub struct NewRun {
     /// once (all their jobs skipped).
     pub status: Status,
     pub conclusion: Option<Conclusion>,
+    /// Why the workflow matched (the plan's reasons), shown on the run page.
+    pub why: Vec<String>,
+    /// The plan's jobs, for the run page's graph.
+    pub graph: Vec<super::run_plan::PlannedJob>,
 }
 
 /// What accepting an event recorded (or found recorded before).

@@ -5,6 +5,7 @@
 //! operation itself was refused (its savepoint is rolled back, the rest goes on).
 
 use crate::apply::Ctx;
+use crate::run_plan::to_text;
 use crate::status::{conclusion_text, Status};
 use crate::write::{now_ms, Accepted, NewEvent, NewRun, Op, Respond};
 use deadpool_postgres::Transaction;
@@ -58,11 +59,12 @@ pub async fn accept(
     let now = now_ms();
     exec(t, "INSERT INTO events (id, source, name, received_at, payload, response) VALUES ($1, $2, $3, $4, $5, '')",
         &[&event.id, &event.source, &event.name, &now, &event.payload]).await?;
-    let insert = t.prepare_cached("INSERT INTO runs (event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner) VALUES ($1, $2, $3, $4::text, $5, $6::bigint, CASE WHEN $4::text = 'completed' THEN $6::bigint END, $7) RETURNING id").await?;
+    let insert = t.prepare_cached("INSERT INTO runs (event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner, why, graph) VALUES ($1, $2, $3, $4::text, $5, $6::bigint, CASE WHEN $4::text = 'completed' THEN $6::bigint END, $7, $8, $9) RETURNING id").await?;
     let mut ids = Vec::with_capacity(runs.len());
     for r in runs {
         let conclusion = conclusion_text(r.conclusion);
         let status = r.status.as_str();
+        let (why, graph) = (to_text(&r.why), to_text(&r.graph));
         let row = t
             .query_one(
                 &insert,
@@ -74,6 +76,8 @@ pub async fn accept(
                     &conclusion,
                     &now,
                     &owner,
+                    &why,
+                    &graph,
                 ],
             )
             .await?;

@@ -202,8 +202,8 @@ pub(super) fn decide(items: &mut [Item], before: &HashMap<String, Accepted>, fre
 
 const EVENTS: &str = "INSERT INTO events (id, source, name, received_at, payload, response)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[])";
-const NEW_RUN: &str = "INSERT INTO runs (id, event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner)
-     VALUES ($1, $2, $3, $4, $5::text, $6::text, $7::bigint, CASE WHEN $5::text = 'completed' THEN $7::bigint END, $8)";
+const NEW_RUN: &str = "INSERT INTO runs (id, event_id, workflow_file, workflow_name, status, conclusion, created_at, finished_at, owner, why, graph)
+     VALUES ($1, $2, $3, $4, $5::text, $6::text, $7::bigint, CASE WHEN $5::text = 'completed' THEN $7::bigint END, $8, $9, $10)";
 /// Log lines, numbered on from each run's last line: the last one is read once per run
 /// (`base`; read per line it would step over every line this statement inserted before),
 /// the window numbers each run's new lines in order.
@@ -444,6 +444,8 @@ fn runs(a: &Accept, ids: &[i64], at: i64, owner: &str, out: &mut Vec<Stmt>) {
             Box::new(conclusion),
             Box::new(at),
             Box::new(owner.to_string()),
+            Box::new(crate::run_plan::to_text(&r.why)),
+            Box::new(crate::run_plan::to_text(&r.graph)),
         ];
         out.push(Stmt {
             sql: NEW_RUN,

@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "runs.cancel_requested, concurrency_groups",
         sql: V4,
     },
+    Migration {
+        version: 5,
+        name: "runs.why, runs.graph",
+        sql: V5,
+    },
 ];
 
 /// The same tables as SQLite's first release. `changes.id` and `steps.ord` keep the order
@@ -140,6 +145,11 @@ CREATE TABLE concurrency_groups (
 );
 CREATE INDEX concurrency_groups_running ON concurrency_groups (running);
 CREATE INDEX concurrency_groups_waiting ON concurrency_groups (waiting);";
+
+/// The plan's why and job graph of each run (`crate::run_plan`), as JSON text; NULL for
+/// runs recorded before.
+const V5: &str = "ALTER TABLE runs ADD COLUMN why TEXT;
+ALTER TABLE runs ADD COLUMN graph TEXT;";
 
 /// Any number, the same for every instance: the lock migrations are applied under.
 const LOCK: i64 = 0x6761_6e74_7279;

@@ -5,7 +5,7 @@
 //!
 //! The client is tokio-postgres with deadpool-postgres's pool (docs/scale.md, "Run store").
 
-mod apply;
+pub(crate) mod apply;
 mod batch;
 mod control;
 mod fence;

@@ -2,7 +2,8 @@
 //! case run against SQLite and against a live PostgreSQL (`crate::testpg`); `migrations`: PostgreSQL's schema from
 //! empty and from the version before; `full_disk`: SQLite on a disk that fills up;
 //! `server_down`: PostgreSQL going away; `refused`: one change PostgreSQL refuses; `tls`:
-//! verified TLS to a server with a certificate of its own CA.
+//! verified TLS to a server with a certificate of its own CA; `plans`: the run's why and
+//! graph on both backends, and on files and databases from before them.
 
 use crate::read;
 use crate::testpg;
@@ -24,6 +25,8 @@ pub fn run(file: &str) -> NewRun {
         workflow_name: file.into(),
         status: Status::Queued,
         conclusion: None,
+        why: Vec::new(),
+        graph: Vec::new(),
     }
 }
 
@@ -162,6 +165,7 @@ mod full_disk;
 mod instances;
 mod leases;
 mod migrations;
+mod plans;
 mod queries;
 mod refused;
 mod server_down;

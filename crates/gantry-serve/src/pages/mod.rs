@@ -16,6 +16,7 @@ mod attempt;
 mod controls;
 mod event_fields;
 mod format;
+mod graph;
 mod live;
 mod login;
 mod run;
@@ -66,6 +67,7 @@ fn env() -> &'static Environment<'static> {
             ("login.html", include_str!("templates/login.html")),
             ("runs.html", include_str!("templates/runs.html")),
             ("run.html", include_str!("templates/run.html")),
+            ("graph.html", include_str!("templates/graph.html")),
             ("confirm.html", include_str!("templates/confirm.html")),
             ("message.html", include_str!("templates/message.html")),
         ] {
@@ -213,7 +215,7 @@ mod tests {
             (
                 "run.html",
                 context! { title => "run", session => session, run => run, attempt => 2,
-                latest => true, state => "failure", jobs => vec![job],
+                latest => true, state => "failure", jobs => vec![job], why => vec![evil],
                 fields => vec![context! { label => "message", value => evil }] },
             ),
         ];

@@ -1,11 +1,12 @@
 //! A run's page: `/runs/{id}` (its latest attempt) and `/runs/{id}/attempts/{n}`. The header
-//! (workflow, event details, times, conclusion), links to the other attempts, and per job
+//! (workflow, event details, times, conclusion, why the workflow matched), the job graph
+//! (`graph`), links to the other attempts, and per job
 //! its steps as `<details>` sections with duration, conclusion and their numbered,
 //! timestamped log lines of that attempt only. While the latest attempt is not over, the
 //! page names its live stream for `/assets/pages.js`.
 
 use super::attempt::{self, Part};
-use super::{event_fields, format, message, session, store_error, view, App};
+use super::{event_fields, format, graph, message, session, store_error, view, App};
 use crate::sessions::Session;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -111,6 +112,13 @@ async fn page(
     } else {
         attempt::earlier(&changes, n, &jobs)
     };
+    let plan = read::plan(c, run.id).await?.unwrap_or_default();
+    let ended = !latest || run.status.is_final();
+    let graph = graph::layout(&graph::Spec {
+        jobs: &plan.graph,
+        parts: &parts,
+        ended,
+    });
     let logs = attempt::lines_in(logs, attempt::window(&changes, n));
     let last_seq = logs.last().map_or(0, |l| l.seq);
     let (queued, started, finished) = times(run, &changes, n, latest);
@@ -136,6 +144,8 @@ async fn page(
         queued => queued.map(format::datetime),
         started => started.map(format::datetime),
         duration => started.map(|s| format::duration(s, finished.unwrap_or_else(super::runs::now_ms))),
+        why => plan.why,
+        graph => graph,
         jobs => views(parts, logs),
         live => live,
     };

@@ -2,7 +2,8 @@
 // forbids inline script). When the page names a live stream (data-live: the run has not
 // ended), an EventSource reads it with the session cookie: new log lines are appended to
 // their step (as text, never as HTML), job and step states are updated, missing jobs and
-// steps are added, and the stream is closed once the run has ended.
+// steps are added, the job graph's nodes recoloured, and the stream is closed once the run
+// has ended.
 'use strict';
 
 function el(tag, attrs, text) {
@@ -75,6 +76,42 @@ function applyState(s) {
     const st = j.steps.find(x => x.key === rest.join(':'));
     if (st) setState(node, st.state);
   });
+  graphStates(s);
+}
+
+// The job graph's nodes (pages/graph.rs draws them): a node's state is the worst of its
+// legs' (data-legs; those in data-skipped were skipped at plan time), a leg without a job
+// yet is queued while the run goes and skipped once it has ended; a job the plan did not
+// name (a matrix planned at run time: `id (…)`, `id/…`) counts for its id's node.
+const RANK = ['skipped', 'success', 'waiting', 'queued', 'in_progress', 'cancelled', 'failure'];
+
+function rank(state) {
+  const r = RANK.indexOf({ interrupted: 'failure', completed: 'success' }[state] || state);
+  return r < 0 ? RANK.indexOf('queued') : r;
+}
+
+function graphStates(s) {
+  const nodes = [...document.querySelectorAll('svg .node[data-legs]')];
+  if (!nodes.length) return;
+  const ended = !['queued', 'in_progress'].includes(s.run);
+  const planned = new Set(nodes.flatMap(n => JSON.parse(n.dataset.legs)));
+  for (const node of nodes) {
+    const id = node.dataset.id;
+    const skipped = JSON.parse(node.dataset.skipped || '[]');
+    const states = JSON.parse(node.dataset.legs).map(key => {
+      if (skipped.includes(key)) return 'skipped';
+      const j = s.jobs.find(x => x.key === key);
+      return j ? j.state : (ended ? 'skipped' : 'queued');
+    });
+    for (const j of s.jobs) {
+      if (!planned.has(j.key) && (j.key.startsWith(id + ' (') || j.key.startsWith(id + '/'))) states.push(j.state);
+    }
+    const worst = RANK[Math.max(0, ...states.map(rank))];
+    node.setAttribute('class', 'node state-' + worst);
+    node.setAttribute('aria-label', node.dataset.label + ': ' + worst);
+    const text = node.querySelector('.node-state');
+    if (text) text.textContent = worst;
+  }
 }
 
 function live(url) {

@@ -5,7 +5,8 @@
 //! with an accessible name; "Why it ran" names the pushed branch; the JSON API answers the
 //! same why and graph; at phone width the page does not scroll sideways. A hook's run,
 //! watched while it goes, turns its nodes from queued and in progress to success without a
-//! reload (the live stream's `state` events). Screenshots: `run-graph`, `run-graph-live`.
+//! reload (the live stream's `state` events). Screenshots: `run-graph`, `run-graph-phone`,
+//! `run-graph-live`.
 
 mod browser;
 mod docker;
@@ -157,6 +158,7 @@ async fn finished_diamond(c: &Client, base: &str, id: i64) {
         .find_all(Locator::Css("svg .node[data-id='b'] .leg"))
         .await;
     assert_eq!(legs.unwrap().len(), 2);
+    screenshot(c, "run-graph").await;
     // Each node is reachable with the keyboard, and following one lands on its job.
     let focused = c
         .execute(
@@ -177,7 +179,6 @@ async fn finished_diamond(c: &Client, base: &str, id: i64) {
     let why = c.find(Locator::Css("#why li")).await.unwrap();
     let why = why.text().await.unwrap();
     assert!(why.contains("`main`"), "the reason names the branch: {why}");
-    screenshot(c, "run-graph").await;
 }
 
 /// At phone width the page does not scroll sideways (the graph's box may).
@@ -192,6 +193,10 @@ async fn phone_width(c: &Client, base: &str, id: i64) {
         .await
         .unwrap();
     assert_eq!(fits, json!(true), "the run page scrolls sideways at 390px");
+    c.execute("document.getElementById('graph').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    screenshot(c, "run-graph-phone").await;
     c.set_window_size(1200, 900).await.unwrap();
 }
 

@@ -6,17 +6,18 @@
 //! impact `serious` or `critical` (colour contrast included). Keyboard use: the first Tab
 //! stop is a "skip to content" link that moves focus into `<main>`, and pressing Tab from the
 //! top of a running run's page reaches the Cancel control and then every step's summary, in
-//! that order, each with a visible focus outline.
+//! that order, each with a visible focus outline. And the login limit over HTTP: failed
+//! logins counted per client address, read from `X-Forwarded-For` behind a trusted proxy.
 
 mod browser;
 mod docker;
 mod serve;
 
-use browser::{browser, login, logout, Driver};
+use browser::{browser, header, http, login, logout, Driver};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
-use serve::{Service, API_TOKEN, HOOK_TOKEN};
+use serve::{Service, API_TOKEN, API_TOKENS, HOOK_TOKEN};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -276,4 +277,38 @@ async fn keyboard_reaches_controls_in_order(c: &Client, base: &str, path: &str) 
     want.extend(want_steps);
     assert_eq!(order, want, "Tab stops: {stops:#?}");
     println!("Tab stops from the top of {path}: {stops:#?}");
+}
+
+/// The login limit over HTTP, behind a trusted proxy (`[api] trusted_proxies`): ten failed
+/// logins from one client address, then even the right token is answered 429 with
+/// `Retry-After` and no session; another address, and the proxy itself, still log in.
+#[test]
+fn failed_logins_are_limited_per_address() {
+    let api = format!("[api]\ntrusted_proxies = [\"127.0.0.1\"]\n{API_TOKENS}");
+    let s = Service::with_api(CI, LONG, "", "", &api);
+    let url = format!("{}/login", s.base);
+    let form = "Content-Type: application/x-www-form-urlencoded";
+    let login = |from: Option<&str>, token: &str| {
+        let xff = from.map(|a| format!("X-Forwarded-For: 198.51.100.1, {a}"));
+        let mut h = vec![form];
+        h.extend(xff.as_deref());
+        http("POST", &url, &h, Some(&format!("token={token}")))
+    };
+    for i in 0..10 {
+        let (code, _, body) = login(Some("203.0.113.5"), "wrong-token-0123456789");
+        assert_eq!(code, 401, "failure {i}: {body}");
+    }
+    let (code, h, body) = login(Some("203.0.113.5"), API_TOKEN);
+    assert_eq!(code, 429, "the 11th try is refused unchecked: {body}");
+    let wait: u64 = header(&h, "retry-after").parse().unwrap_or(0);
+    assert!((1..=600).contains(&wait), "Retry-After: {wait}");
+    assert!(body.contains("too many failed logins"), "{body}");
+    assert_eq!(header(&h, "set-cookie"), "", "no session when refused");
+    let (code, h, _) = login(Some("203.0.113.6"), API_TOKEN);
+    assert_eq!(code, 303, "another address logs in");
+    assert!(header(&h, "set-cookie").starts_with("gantry_session="));
+    let (code, _, _) = login(None, API_TOKEN);
+    assert_eq!(code, 303, "the proxy's own address is another client");
+    let (code, _, _) = login(Some("203.0.113.5"), API_TOKEN);
+    assert_eq!(code, 429, "a success elsewhere does not clear 203.0.113.5");
 }

@@ -266,7 +266,10 @@ mod tests {
     use crate::config::ApiToken;
 
     fn cfg(tokens: Vec<ApiToken>) -> ApiConfig {
-        ApiConfig { tokens }
+        ApiConfig {
+            tokens,
+            trusted_proxies: Vec::new(),
+        }
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! Logging in and out: `GET /login` shows the form, `POST /login` checks the token given
 //! against `[[api.tokens]]` and starts a session (cookie `HttpOnly; SameSite=Strict`, and
 //! `Secure` when `public_url` is https), `POST /logout` ends it. A login from another
-//! origin is refused (login CSRF), and the token itself is never kept or logged.
+//! origin is refused (login CSRF), and the token itself is never kept or logged. Too many
+//! failed logins from one address answer 429 without checking the token (`login_limit`).
 
 use super::{render, view, App};
 use crate::sessions;
-use axum::extract::{Form, Query, State};
+use axum::extract::{ConnectInfo, Extension, Form, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use gantry_engine::backend::ContainerBackend;
 use minijinja::context;
 use serde::Deserialize;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 #[derive(Deserialize)]
 pub struct Next {
@@ -40,20 +43,30 @@ fn page(status: StatusCode, next: &str, error: Option<&str>, closed: bool) -> Re
 
 pub async fn submit<B: ContainerBackend>(
     State(app): State<Arc<App<B>>>,
+    connect: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = view::safe_next(f.next.as_deref());
     let closed = app.intake.api_tokens.is_empty();
+    let trusted = &app.settings.cfg.api.trusted_proxies;
+    let client = crate::client_addr::client(connect.as_deref(), &headers, trusted);
+    let limit = &app.intake.login_limit;
+    if let Some(wait) = limit.refused(client, Instant::now()) {
+        tracing::warn!(client = ?client, "page logins refused: too many failed from this address");
+        return too_many(next, closed, wait);
+    }
     if !super::controls::same_site(&app, &headers) {
         let why = "a login from another site is refused";
         return page(StatusCode::FORBIDDEN, next, Some(why), closed);
     }
     let Some((name, scope)) = app.intake.api_tokens.check(f.token.trim()) else {
-        tracing::info!("a page login with a token that is not configured was refused");
+        limit.failed(client, Instant::now());
+        tracing::info!(client = ?client, "a page login with a token that is not configured was refused");
         let why = "that token is not one of the configured [[api.tokens]]";
         return page(StatusCode::UNAUTHORIZED, next, Some(why), closed);
     };
+    limit.succeeded(client);
     let (id, _) = match app.intake.sessions.create(name, scope) {
         Ok(made) => made,
         Err(e) => {
@@ -71,6 +84,16 @@ pub async fn submit<B: ContainerBackend>(
         .is_some_and(|u| u.starts_with("https://"));
     let cookie = sessions::set_cookie(&id, secure);
     ([(header::SET_COOKIE, cookie)], Redirect::to(next)).into_response()
+}
+
+/// 429: this address failed too often; `Retry-After` says when to try again.
+fn too_many(next: &str, closed: bool, wait: std::time::Duration) -> Response {
+    let secs = wait.as_secs().max(1);
+    let why = format!("too many failed logins from your address; try again in {secs} s");
+    let mut r = page(StatusCode::TOO_MANY_REQUESTS, next, Some(&why), closed);
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+    r
 }
 
 pub async fn logout<B: ContainerBackend>(

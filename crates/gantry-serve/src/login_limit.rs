@@ -174,93 +174,95 @@ mod tests {
         Some(s.parse().unwrap())
     }
 
+    /// Each case: its name, and steps at seconds after the start.
+    const CASES: &[(&str, &[(u64, Step)])] = &[
+        (
+            "three failures refuse the fourth try until the first leaves the window",
+            &[
+                (0, Fail("10.0.0.1")),
+                (10, Fail("10.0.0.1")),
+                (20, Check("10.0.0.1", None)),
+                (20, Fail("10.0.0.1")),
+                (21, Check("10.0.0.1", Some(39))),
+                (59, Check("10.0.0.1", Some(1))),
+                (60, Check("10.0.0.1", None)),
+            ],
+        ),
+        (
+            "one address's failures do not refuse another",
+            &[
+                (0, Fail("10.0.0.1")),
+                (0, Fail("10.0.0.1")),
+                (0, Fail("10.0.0.1")),
+                (1, Check("10.0.0.2", None)),
+                (1, Check("10.0.0.1", Some(59))),
+            ],
+        ),
+        (
+            "a success clears its own address only",
+            &[
+                (0, Fail("10.0.0.1")),
+                (0, Fail("10.0.0.1")),
+                (0, Fail("10.0.0.1")),
+                (0, Fail("10.0.0.2")),
+                (0, Fail("10.0.0.2")),
+                (0, Fail("10.0.0.2")),
+                (5, Succeed("10.0.0.2")),
+                (5, Check("10.0.0.2", None)),
+                (5, Check("10.0.0.1", Some(55))),
+            ],
+        ),
+        (
+            "failures spread wider than the window never refuse",
+            &[
+                (0, Fail("10.0.0.1")),
+                (30, Fail("10.0.0.1")),
+                (61, Fail("10.0.0.1")),
+                (62, Check("10.0.0.1", None)),
+                (80, Fail("10.0.0.1")),
+                (80, Check("10.0.0.1", Some(10))),
+            ],
+        ),
+        (
+            "an IPv6 /64 counts as one client; another /64 is another",
+            &[
+                (0, Fail("2001:db8:0:1::1")),
+                (0, Fail("2001:db8:0:1::2")),
+                (0, Fail("2001:db8:0:1:ffff::9")),
+                (1, Check("2001:db8:0:1::77", Some(59))),
+                (1, Check("2001:db8:0:2::1", None)),
+            ],
+        ),
+        (
+            "an IPv4-mapped IPv6 address is its IPv4 address",
+            &[
+                (0, Fail("::ffff:10.0.0.1")),
+                (0, Fail("10.0.0.1")),
+                (0, Fail("::ffff:10.0.0.1")),
+                (1, Check("10.0.0.1", Some(59))),
+            ],
+        ),
+        (
+            "a third client evicts the one that failed longest ago",
+            &[
+                (0, Fail("10.0.0.1")),
+                (0, Fail("10.0.0.1")),
+                (0, Fail("10.0.0.1")),
+                (1, Fail("10.0.0.2")),
+                (1, Fail("10.0.0.2")),
+                (1, Fail("10.0.0.2")),
+                (2, Fail("10.0.0.3")),
+                (2, Check("10.0.0.1", None)),
+                (2, Check("10.0.0.2", Some(59))),
+            ],
+        ),
+    ];
+
     /// A limit of 3 failures in 60 s over 2 tracked clients, driven by a fake clock
     /// (seconds after a start instant).
     #[test]
     fn the_limit_by_table() {
-        let cases: &[(&str, &[(u64, Step)])] = &[
-            (
-                "three failures refuse the fourth try until the first leaves the window",
-                &[
-                    (0, Fail("10.0.0.1")),
-                    (10, Fail("10.0.0.1")),
-                    (20, Check("10.0.0.1", None)),
-                    (20, Fail("10.0.0.1")),
-                    (21, Check("10.0.0.1", Some(39))),
-                    (59, Check("10.0.0.1", Some(1))),
-                    (60, Check("10.0.0.1", None)),
-                ],
-            ),
-            (
-                "one address's failures do not refuse another",
-                &[
-                    (0, Fail("10.0.0.1")),
-                    (0, Fail("10.0.0.1")),
-                    (0, Fail("10.0.0.1")),
-                    (1, Check("10.0.0.2", None)),
-                    (1, Check("10.0.0.1", Some(59))),
-                ],
-            ),
-            (
-                "a success clears its own address only",
-                &[
-                    (0, Fail("10.0.0.1")),
-                    (0, Fail("10.0.0.1")),
-                    (0, Fail("10.0.0.1")),
-                    (0, Fail("10.0.0.2")),
-                    (0, Fail("10.0.0.2")),
-                    (0, Fail("10.0.0.2")),
-                    (5, Succeed("10.0.0.2")),
-                    (5, Check("10.0.0.2", None)),
-                    (5, Check("10.0.0.1", Some(55))),
-                ],
-            ),
-            (
-                "failures spread wider than the window never refuse",
-                &[
-                    (0, Fail("10.0.0.1")),
-                    (30, Fail("10.0.0.1")),
-                    (61, Fail("10.0.0.1")),
-                    (62, Check("10.0.0.1", None)),
-                    (80, Fail("10.0.0.1")),
-                    (80, Check("10.0.0.1", Some(10))),
-                ],
-            ),
-            (
-                "an IPv6 /64 counts as one client; another /64 is another",
-                &[
-                    (0, Fail("2001:db8:0:1::1")),
-                    (0, Fail("2001:db8:0:1::2")),
-                    (0, Fail("2001:db8:0:1:ffff::9")),
-                    (1, Check("2001:db8:0:1::77", Some(59))),
-                    (1, Check("2001:db8:0:2::1", None)),
-                ],
-            ),
-            (
-                "an IPv4-mapped IPv6 address is its IPv4 address",
-                &[
-                    (0, Fail("::ffff:10.0.0.1")),
-                    (0, Fail("10.0.0.1")),
-                    (0, Fail("::ffff:10.0.0.1")),
-                    (1, Check("10.0.0.1", Some(59))),
-                ],
-            ),
-            (
-                "a third client evicts the one that failed longest ago",
-                &[
-                    (0, Fail("10.0.0.1")),
-                    (0, Fail("10.0.0.1")),
-                    (0, Fail("10.0.0.1")),
-                    (1, Fail("10.0.0.2")),
-                    (1, Fail("10.0.0.2")),
-                    (1, Fail("10.0.0.2")),
-                    (2, Fail("10.0.0.3")),
-                    (2, Check("10.0.0.1", None)),
-                    (2, Check("10.0.0.2", Some(59))),
-                ],
-            ),
-        ];
-        for (name, steps) in cases {
+        for (name, steps) in CASES {
             let limit = LoginLimit::new(LimitSpec {
                 max_failures: 3,
                 window: Duration::from_secs(60),

@@ -67,12 +67,21 @@ pub async fn submit<B: ContainerBackend>(
         return page(StatusCode::UNAUTHORIZED, next, Some(why), closed);
     };
     limit.succeeded(client);
-    let (id, _) = match app.intake.sessions.create(name, scope) {
+    let (id, _) = match sessions::create(&app.runs.store, name, scope).await {
         Ok(made) => made,
         Err(e) => {
             tracing::error!(error = %e, "starting a page session");
-            let why = "the session could not be started";
-            return page(StatusCode::INTERNAL_SERVER_ERROR, next, Some(why), closed);
+            let (code, why) = if e.is_unavailable() {
+                let why =
+                    "the run store, where sessions are kept, cannot be reached; try again shortly";
+                (StatusCode::SERVICE_UNAVAILABLE, why)
+            } else {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the session could not be started",
+                )
+            };
+            return page(code, next, Some(why), closed);
         }
     };
     tracing::info!(token = name, "page session started");
@@ -100,9 +109,16 @@ pub async fn logout<B: ContainerBackend>(
     State(app): State<Arc<App<B>>>,
     headers: HeaderMap,
 ) -> Response {
-    if super::controls::same_site(&app, &headers) {
-        app.intake.sessions.remove(&headers);
-    }
     let cookie = sessions::clear_cookie();
+    if super::controls::same_site(&app, &headers) {
+        if let Err(e) = sessions::remove(&app.runs.store, &headers).await {
+            // The browser forgets the cookie, but the session is still valid: say so.
+            let mut r = super::session_store_error(&e);
+            if let Ok(v) = header::HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            return r;
+        }
+    }
     ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
 }

@@ -1,7 +1,8 @@
 //! Page sessions across `gantry serve` instances on one PostgreSQL run store: a login on
 //! node-0 gives a cookie that opens `/runs` on node-1 (no sticky sessions needed), both
 //! derive the same CSRF token for it, a logout on node-1 ends it on node-0 too, and the
-//! store holds the cookie's SHA-256, never the cookie value.
+//! store holds the cookie's SHA-256, never the cookie value. While PostgreSQL is down, pages
+//! answer 503 and nobody logs in.
 
 mod browser;
 mod docker;
@@ -147,4 +148,43 @@ async fn a_session_started_on_one_instance_opens_pages_on_the_other_until_logout
     let (code, _) = get(n1, "/runs", &cookie);
     assert_eq!(code, 303, "and on node-1");
     assert!(session_rows(&c.db.url).await.is_empty(), "the row is gone");
+}
+
+/// While PostgreSQL is down, pages answer 503 (the session cannot be checked) and a login
+/// with a right token starts no session; once it is back, the session opens pages again.
+#[test]
+fn without_the_store_pages_say_so_and_nobody_logs_in() {
+    let c = Cluster::start(&Setup {
+        instances: 1,
+        workflow: "on: push\njobs: {}\n",
+        hook_workflow: "on: push\njobs: {}\n",
+        lease_secs: 10,
+        extra: "",
+        tables: &no_tables,
+        own_server: true,
+    });
+    let s = &c.nodes[0];
+    let cookie = login(s);
+    let server = c.server.as_ref().expect("a server of its own");
+    server.stop();
+    let (code, body) = get(s, "/runs", &cookie);
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("cannot be reached"), "{body}");
+    let url = format!("{}/login", s.base);
+    let (code, h, body) = http("POST", &url, &[FORM], Some(&format!("token={API_TOKEN}")));
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(header(&h, "set-cookie"), "", "no session without the store");
+    server.start_server();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (code, body) = get(s, "/runs", &cookie);
+        if code == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the store came back, the session did not: {code} {body}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -44,10 +44,21 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
+    /// A case: its name, the peer, the `X-Forwarded-For` headers, the trusted proxies and
+    /// the client expected.
+    type Case = (
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+        &'static [&'static str],
+        Option<&'static str>,
+    );
+
     #[test]
     fn client_addresses_by_table() {
-        let proxy = "10.0.0.9";
-        let cases: &[(&str, &str, &[&str], &[&str], Option<&str>)] = &[
+        const PROXY: &str = "10.0.0.9";
+        let proxy = PROXY;
+        let cases: &[Case] = &[
             (
                 "no proxy: the peer",
                 "192.0.2.1",
@@ -59,7 +70,7 @@ mod tests {
                 "a header from an untrusted peer is ignored",
                 "192.0.2.1",
                 &["203.0.113.5"],
-                &[proxy],
+                &[PROXY],
                 Some("192.0.2.1"),
             ),
             (
@@ -73,35 +84,35 @@ mod tests {
                 "behind the trusted proxy: the entry it wrote",
                 proxy,
                 &["198.51.100.7, 203.0.113.5"],
-                &[proxy],
+                &[PROXY],
                 Some("203.0.113.5"),
             ),
             (
                 "two trusted proxies: skipped from the right",
                 proxy,
                 &["203.0.113.5", "10.0.0.8"],
-                &[proxy, "10.0.0.8"],
+                &[PROXY, "10.0.0.8"],
                 Some("203.0.113.5"),
             ),
             (
                 "a malformed entry counts the proxy",
                 proxy,
                 &["203.0.113.5, junk"],
-                &[proxy],
+                &[PROXY],
                 Some(proxy),
             ),
             (
                 "the trusted proxy without the header: the proxy",
                 proxy,
                 &[],
-                &[proxy],
+                &[PROXY],
                 Some(proxy),
             ),
             (
                 "IPv6 entries",
                 proxy,
                 &["2001:db8::1"],
-                &[proxy],
+                &[PROXY],
                 Some("2001:db8::1"),
             ),
         ];

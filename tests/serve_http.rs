@@ -173,18 +173,11 @@ fn a_push_runs_its_workflow_and_everything_is_recorded_once() {
         "{metrics}"
     );
     assert!(metrics.contains("conclusion=\"success\"} 1"), "{metrics}");
-    // The page holds no data and loads its script from /page.js, which streams logs with
-    // fetch() and the token in a header (EventSource cannot send one).
-    let page = s.get("/").1;
-    assert!(
-        page.contains("src=\"/page.js\"") && !page.contains("onclick"),
-        "{page}"
-    );
-    let script = s.get("/page.js").1;
-    assert!(
-        script.contains("getReader()") && script.contains("Authorization"),
-        "{script}"
-    );
+    // `/` sends a browser on to the run pages (the old single-page view is gone).
+    let (code, _) = s.get("/");
+    assert_eq!(code, 303, "/ redirects");
+    let (code, _) = s.get("/page.js");
+    assert_eq!(code, 404, "the old page's script is gone");
 }
 
 #[test]

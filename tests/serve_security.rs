@@ -244,12 +244,20 @@ fn check_scopes(s: &Service, (method, path, extra): Route) {
     }
 }
 
-/// Open without a token: health, readiness and the page's files, with the security
-/// headers; the page allows no inline script.
+/// Open without a token: health, readiness, `/` (a redirect to the run pages), the login
+/// page and the pages' static files, with the security headers; the login page allows no
+/// inline script.
 fn open_routes_carry_security_headers(s: &Service) {
-    for path in ["/healthz", "/readyz", "/", "/page.js", "/page.css"] {
+    for (path, code) in [
+        ("/healthz", 200),
+        ("/readyz", 200),
+        ("/", 303),
+        ("/login", 200),
+        ("/assets/pages.js", 200),
+        ("/assets/pages.css", 200),
+    ] {
         let r = request(s, "GET", path, &[], b"");
-        assert_eq!(r.code, 200, "{path}: {r:?}");
+        assert_eq!(r.code, code, "{path}: {r:?}");
         assert_eq!(
             r.header("x-content-type-options"),
             Some("nosniff"),
@@ -258,7 +266,11 @@ fn open_routes_carry_security_headers(s: &Service) {
         assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{path}");
         assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
     }
-    let page = request(s, "GET", "/", &[], b"");
+    assert_eq!(
+        request(s, "GET", "/", &[], b"").header("location"),
+        Some("/runs")
+    );
+    let page = request(s, "GET", "/login", &[], b"");
     let csp = page.header("content-security-policy").unwrap_or("");
     assert!(
         csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),

@@ -17,8 +17,12 @@
 //! are closed, and the loop waits for the rest up to a bound. A request read whole is
 //! handled even when its client closes before the answer (see `half_close` below).
 
+use axum::extract::ConnectInfo;
 use axum::Router;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
+use hyper::service::{service_fn, Service as _};
+use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
@@ -62,17 +66,24 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, stop: 
         let stream = tokio::select! {
             () = stop.cancelled() => break,
             r = listener.accept() => match r {
-                Ok((stream, _peer)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(&e).await;
                     continue;
                 }
             },
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         let mut io = TimeoutStream::new(stream);
         io.set_write_timeout(Some(limits.write_timeout));
-        let service = TowerToHyperService::new(router.clone());
+        // The peer's address in every request, as axum's `ConnectInfo` (what
+        // `into_make_service_with_connect_info` would give under `axum::serve`).
+        let inner = TowerToHyperService::new(router.clone());
+        let service = service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            inner.call(req)
+        });
         let conn = http.serve_connection(TokioIo::new(Box::pin(io)), service);
         let conn = graceful.watch(conn);
         tokio::spawn(async move {

@@ -1,19 +1,20 @@
 //! The HTTP surface besides ingress: the runs API (list, one run with jobs and steps, logs
-//! as JSON or a live Server-Sent Events stream, cancel, rerun), the page at `/` (its HTML,
-//! script and style hold no data), health, readiness and Prometheus metrics.
+//! as JSON or a live Server-Sent Events stream, cancel, rerun), health, readiness and
+//! Prometheus metrics; `/` sends a browser on to the run pages (`/runs`, see `pages`).
 //!
-//! Open without a token: `/healthz`, `/readyz`, the page's three files, and the webhook
-//! ingress (authenticated by signature or hook token). Everything else needs a bearer token
-//! (src/serve/auth.rs): `read` for runs, logs and metrics, `operate` for cancel and rerun.
+//! Open without a token: `/healthz`, `/readyz`, `/` (a redirect), the pages' login and
+//! static files, and the webhook ingress (authenticated by signature or hook token).
+//! Everything else needs a bearer token (src/serve/auth.rs): `read` for runs, logs and
+//! metrics, `operate` for cancel and rerun; the pages need a session (`sessions`).
 
 use super::ingress::{self, error};
 use super::scheduler::enqueue;
 use super::{auth, App};
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use gantry_engine::backend::ContainerBackend;
@@ -45,44 +46,13 @@ pub fn router<B: ContainerBackend>(app: Arc<App<B>>) -> Router {
         .route("/hooks/{name}", post(ingress::named::<B>))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready::<B>))
-        .route("/", get(page))
-        .route("/page.js", get(script))
-        .route("/page.css", get(style))
+        .route("/", get(|| async { Redirect::to("/runs") }))
         .merge(read)
         .merge(operate)
         .merge(super::pages::router::<B>())
         .layer(DefaultBodyLimit::max(limit))
         .layer(map_response(auth::security_headers))
         .with_state(app)
-}
-
-/// The page may load only its own script and style, and fetch only from this origin.
-const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; \
-    frame-ancestors 'none'";
-
-async fn page() -> Response {
-    (
-        [(header::CONTENT_SECURITY_POLICY, PAGE_CSP)],
-        Html(include_str!("page.html")),
-    )
-        .into_response()
-}
-
-async fn script() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("page.js"),
-    )
-        .into_response()
-}
-
-async fn style() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("page.css"),
-    )
-        .into_response()
 }
 
 /// A JSON answer with the configured host paths replaced by labels.

@@ -96,8 +96,8 @@ pub(crate) struct Intake {
     stopping: CancellationToken,
     /// The API's bearer tokens (`[[api.tokens]]`), as digests.
     pub(crate) api_tokens: auth::Tokens,
-    /// The pages' browser sessions (logged in with one of those tokens).
-    pub(crate) sessions: super::sessions::Sessions,
+    /// Failed page logins by client address (`login_limit`).
+    pub(crate) login_limit: super::login_limit::LoginLimit,
     /// Bytes of webhook bodies in memory at once (`[ingress] max_buffered_bytes`).
     pub(crate) body_budget: Arc<tokio::sync::Semaphore>,
     /// Configured host paths and the labels ingress answers show instead.
@@ -202,7 +202,7 @@ impl Intake {
             accepting: AtomicBool::new(true),
             stopping: CancellationToken::new(),
             api_tokens,
-            sessions: Default::default(),
+            login_limit: Default::default(),
             body_budget,
             host_paths,
             forwarder,

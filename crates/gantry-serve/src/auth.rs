@@ -81,6 +81,12 @@ impl Tokens {
         self.find(given).map(|k| (k.name.as_str(), k.scope))
     }
 
+    /// The scope of the configured token named `name` (a page session's lookup: a session
+    /// ends when its token is no longer configured).
+    pub(crate) fn scope_of(&self, name: &str) -> Option<ApiScope> {
+        self.0.iter().find(|k| k.name == name).map(|k| k.scope)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -266,7 +272,10 @@ mod tests {
     use crate::config::ApiToken;
 
     fn cfg(tokens: Vec<ApiToken>) -> ApiConfig {
-        ApiConfig { tokens }
+        ApiConfig {
+            tokens,
+            trusted_proxies: Vec::new(),
+        }
     }
 
     #[test]

@@ -247,6 +247,10 @@ impl ServeConfig {
 pub struct ApiConfig {
     #[serde(default)]
     pub tokens: Vec<ApiToken>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for the login limit);
+    /// empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// One `[[api.tokens]]` entry: a name (in logs and 403 answers), a scope, and the secret as

@@ -1,15 +1,22 @@
 //! Browser sessions of the pages (`/login`, `/runs`...): a navigation cannot send an
 //! `Authorization` header, so a person logs in once with an `[[api.tokens]]` token and the
-//! browser keeps a random session id in a cookie instead. The map from id to the token's
-//! name and scope lives only in this instance's memory (ids are never stored or logged; a
-//! restart logs everyone out); each session has an expiry and a CSRF token that every
-//! state-changing form must carry. The JSON API does not read this cookie.
+//! browser keeps a random session id in a cookie instead. Sessions live in the run store
+//! (`gantry_store::sessions`), so every instance sharing it knows them and a logout on one
+//! ends the session on all; a restart logs nobody out. The store holds only the SHA-256 of
+//! the id (the id is a secret: never stored or logged), the token's name and scope and the
+//! expiry. Each lookup also checks that a token of that name and scope is still configured:
+//! removing a token ends its sessions. Every state-changing form carries a CSRF token,
+//! derived from the id (SHA-256 of a fixed label and the id), so it is not stored either.
+//! The JSON API does not read this cookie.
 
+use super::auth::Tokens;
 use super::config::ApiScope;
 use axum::http::{header, HeaderMap};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use gantry_store::sessions::{self as stored, SessionRow};
+use gantry_store::write::now_ms;
+use gantry_store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
 
 /// The cookie's name.
 pub const COOKIE: &str = "gantry_session";
@@ -17,9 +24,8 @@ pub const COOKIE: &str = "gantry_session";
 /// How long a session lasts after login (it is not extended by use).
 pub const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
-/// More sessions than this at once: the oldest is dropped (a flood of logins cannot grow
-/// memory without bound).
-const MAX_SESSIONS: usize = 10_000;
+/// What the CSRF token is derived with (so that it is not the id's stored hash).
+const CSRF_LABEL: &[u8] = b"gantry page csrf v1\0";
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -28,63 +34,106 @@ pub struct Session {
     pub scope: ApiScope,
     /// What the page's forms carry in their `csrf` field.
     pub csrf: String,
-    expires: Instant,
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("the system's random number source failed: {0}")]
-pub struct RandomError(String);
+pub enum SessionError {
+    #[error("the system's random number source failed: {0}")]
+    Random(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
-/// The live sessions, by id.
-#[derive(Default)]
-pub struct Sessions(Mutex<HashMap<String, Session>>);
-
-impl Sessions {
-    /// A new session for token `name`: its id (the cookie's value) and CSRF token.
-    pub fn create(&self, name: &str, scope: ApiScope) -> Result<(String, Session), RandomError> {
-        let id = random_hex()?;
-        let session = Session {
-            name: name.to_string(),
-            scope,
-            csrf: random_hex()?,
-            expires: Instant::now() + LIFETIME,
-        };
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        map.retain(|_, s| s.expires > now);
-        if map.len() >= MAX_SESSIONS {
-            let oldest = map
-                .iter()
-                .min_by_key(|(_, s)| s.expires)
-                .map(|(k, _)| k.clone());
-            if let Some(k) = oldest {
-                map.remove(&k);
-            }
-        }
-        map.insert(id.clone(), session.clone());
-        Ok((id, session))
-    }
-
-    /// The session the request's cookie names, if it exists and has not expired.
-    pub fn find(&self, headers: &HeaderMap) -> Option<Session> {
-        let id = cookie(headers)?;
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(id).filter(|s| s.expires > Instant::now()).cloned()
-    }
-
-    /// Ends the request's session (logout); no session: nothing to do.
-    pub fn remove(&self, headers: &HeaderMap) {
-        if let Some(id) = cookie(headers) {
-            self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
-        }
+impl SessionError {
+    /// The store cannot be reached (the page says so: 503).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, SessionError::Store(e) if e.is_unavailable())
     }
 }
 
+/// Starts a session for token `name`: its id (the cookie's value) and the session. Expired
+/// sessions are swept first.
+pub async fn create(
+    store: &Store,
+    name: &str,
+    scope: ApiScope,
+) -> Result<(String, Session), SessionError> {
+    let id = random_hex()?;
+    let r = store.reader().await?;
+    let now = now_ms();
+    let swept = stored::sweep(&r, now).await?;
+    if swept > 0 {
+        tracing::debug!(swept, "expired page sessions deleted");
+    }
+    let lifetime = i64::try_from(LIFETIME.as_millis()).unwrap_or(i64::MAX);
+    let row = SessionRow {
+        token_name: name.to_string(),
+        scope: scope.as_str().to_string(),
+        expires_at: now.saturating_add(lifetime),
+    };
+    stored::insert(&r, &hex_sha256(id.as_bytes()), &row).await?;
+    let session = Session {
+        name: name.to_string(),
+        scope,
+        csrf: csrf_of(&id),
+    };
+    Ok((id, session))
+}
+
+/// The session the request's cookie names, if it exists, has not expired, and its token is
+/// still configured with the same scope.
+pub async fn find(
+    store: &Store,
+    tokens: &Tokens,
+    headers: &HeaderMap,
+) -> Result<Option<Session>, StoreError> {
+    let Some(id) = cookie(headers) else {
+        return Ok(None);
+    };
+    let r = store.reader().await?;
+    let Some(row) = stored::find(&r, &hex_sha256(id.as_bytes()), now_ms()).await? else {
+        return Ok(None);
+    };
+    match tokens.scope_of(&row.token_name) {
+        Some(scope) if scope.as_str() == row.scope => Ok(Some(Session {
+            name: row.token_name,
+            scope,
+            csrf: csrf_of(id),
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// Ends the request's session (logout) on every instance; no session: nothing to do.
+pub async fn remove(store: &Store, headers: &HeaderMap) -> Result<(), StoreError> {
+    let Some(id) = cookie(headers) else {
+        return Ok(());
+    };
+    let r = store.reader().await?;
+    stored::remove(&r, &hex_sha256(id.as_bytes())).await
+}
+
+/// The CSRF token of session `id`.
+fn csrf_of(id: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(CSRF_LABEL);
+    h.update(id.as_bytes());
+    hex(&h.finalize())
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// 32 random bytes as hex.
-fn random_hex() -> Result<String, RandomError> {
+fn random_hex() -> Result<String, SessionError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| RandomError(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    getrandom::fill(&mut bytes).map_err(|e| SessionError::Random(e.to_string()))?;
+    Ok(hex(&bytes))
 }
 
 /// The session id of the request's `Cookie` headers.
@@ -141,22 +190,83 @@ mod tests {
     }
 
     #[test]
-    fn sessions_are_found_by_cookie_and_removed() {
-        let s = Sessions::default();
-        let (id, made) = s.create("op", ApiScope::Operate).unwrap();
+    fn cookies_csrf_and_hashes() {
+        let id = random_hex().unwrap();
         assert_eq!(id.len(), 64);
-        assert_ne!(id, made.csrf);
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&format!("{COOKIE}={id}")).unwrap(),
-        );
-        assert_eq!(s.find(&h).unwrap().name, "op");
-        s.remove(&h);
-        assert!(s.find(&h).is_none());
+        assert_ne!(id, random_hex().unwrap());
+        let csrf = csrf_of(&id);
+        assert_eq!(csrf.len(), 64);
+        assert_eq!(csrf, csrf_of(&id), "derived: the same for every instance");
+        assert_ne!(csrf, hex_sha256(id.as_bytes()), "not the stored hash");
+        assert_ne!(csrf, id);
         assert!(set_cookie(&id, true).ends_with("; Secure"));
         assert!(!set_cookie(&id, false).contains("Secure"));
-        assert!(csrf_matches(&made.csrf, &made.csrf.clone()));
-        assert!(!csrf_matches(&made.csrf, "x"));
+        assert!(csrf_matches(&csrf, &csrf.clone()));
+        assert!(!csrf_matches(&csrf, "x"));
+    }
+
+    fn tokens(names: &[(&str, ApiScope)]) -> Tokens {
+        use crate::config::{ApiConfig, ApiToken};
+        let tokens = names
+            .iter()
+            .map(|(name, scope)| ApiToken {
+                name: name.to_string(),
+                scope: *scope,
+                token_env: None,
+                token_sha256: Some("ab".repeat(32)),
+            })
+            .collect();
+        let cfg = ApiConfig {
+            tokens,
+            trusted_proxies: Vec::new(),
+        };
+        Tokens::resolve(&cfg).unwrap()
+    }
+
+    /// A session is found through the store by its cookie, with its CSRF token derived
+    /// again; it ends when its token is removed or changes scope, and at logout; the store's
+    /// files never hold the cookie's value.
+    #[tokio::test]
+    async fn sessions_live_in_the_store_and_end_with_their_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let (id, made) = create(&store, "op", ApiScope::Operate).await.unwrap();
+        let mut h = HeaderMap::new();
+        let value = format!("{COOKIE}={id}");
+        h.insert(header::COOKIE, HeaderValue::from_str(&value).unwrap());
+        let configured = tokens(&[("op", ApiScope::Operate)]);
+        let found = find(&store, &configured, &h).await.unwrap().unwrap();
+        assert_eq!(
+            (found.name.as_str(), found.scope),
+            ("op", ApiScope::Operate)
+        );
+        assert_eq!(found.csrf, made.csrf);
+        let read_now = tokens(&[("op", ApiScope::Read)]);
+        assert!(
+            find(&store, &read_now, &h).await.unwrap().is_none(),
+            "scope changed"
+        );
+        let gone = tokens(&[("other", ApiScope::Operate)]);
+        assert!(
+            find(&store, &gone, &h).await.unwrap().is_none(),
+            "token removed"
+        );
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(
+                !text.contains(&id) && !text.contains(&made.csrf),
+                "a secret on disk"
+            );
+        }
+        remove(&store, &h).await.unwrap();
+        assert!(
+            find(&store, &configured, &h).await.unwrap().is_none(),
+            "logged out"
+        );
+        assert!(find(&store, &configured, &HeaderMap::new())
+            .await
+            .unwrap()
+            .is_none());
     }
 }

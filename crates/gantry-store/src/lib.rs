@@ -9,7 +9,8 @@
 //! writer until it can, requests are answered "unavailable", and [`Store::writable`] says so
 //! until a write commits again. The one exception is fencing (`fence`): a change sent for a
 //! run's attempt that is no longer this instance's (another instance took the run over) is
-//! dropped, so that a run executed twice is recorded once.
+//! dropped, so that a run executed twice is recorded once. The run pages' login sessions
+//! live here too (`sessions`), so that every instance sharing the store knows them.
 
 mod apply;
 pub mod config;
@@ -28,6 +29,7 @@ pub mod read;
 mod rows;
 pub mod run_plan;
 mod schema;
+pub mod sessions;
 mod sqlite_read;
 pub mod status;
 pub mod write;

@@ -122,7 +122,10 @@ pub fn create(c: &Connection) -> Result<(), StoreError> {
         }
     }
     // Added with controls across instances (`crate::control`).
-    super::control_apply::create(c)
+    super::control_apply::create(c)?;
+    // Added with the run pages' sessions shared across instances (`crate::sessions`).
+    c.execute_batch(super::sessions::TABLE)
+        .map_err(sql("create the sessions table"))
 }
 
 fn has_column(c: &Connection, name: &str) -> Result<bool, StoreError> {

@@ -59,7 +59,7 @@ pub async fn confirm_cancel<B: ContainerBackend>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    confirm(&app, id, &headers, &uri, Action::Cancel)
+    confirm(&app, id, &headers, &uri, Action::Cancel).await
 }
 
 pub async fn confirm_rerun<B: ContainerBackend>(
@@ -68,17 +68,17 @@ pub async fn confirm_rerun<B: ContainerBackend>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    confirm(&app, id, &headers, &uri, Action::Rerun)
+    confirm(&app, id, &headers, &uri, Action::Rerun).await
 }
 
-fn confirm<B: ContainerBackend>(
+async fn confirm<B: ContainerBackend>(
     app: &App<B>,
     id: i64,
     headers: &HeaderMap,
     uri: &Uri,
     action: Action,
 ) -> Response {
-    let s = match session(app, headers, uri) {
+    let s = match session(app, headers, uri).await {
         Ok(s) => s,
         Err(r) => return *r,
     };
@@ -134,7 +134,7 @@ async fn act<B: ContainerBackend>(
     f: &ActionForm,
     action: Action,
 ) -> Response {
-    let s = match session(&app, headers, uri) {
+    let s = match session(&app, headers, uri).await {
         Ok(s) => s,
         Err(r) => return *r,
     };

@@ -31,8 +31,15 @@ pub async fn stream<B: ContainerBackend>(
     headers: HeaderMap,
 ) -> Response {
     // An EventSource cannot follow a redirect to a login form: a plain 401 instead.
-    if app.intake.sessions.find(&headers).is_none() {
-        return (StatusCode::UNAUTHORIZED, "log in first").into_response();
+    let tokens = &app.intake.api_tokens;
+    match crate::sessions::find(&app.runs.store, tokens, &headers).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return (StatusCode::UNAUTHORIZED, "log in first").into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "reading page sessions in the store");
+            let text = "the run store cannot be reached";
+            return (StatusCode::SERVICE_UNAVAILABLE, text).into_response();
+        }
     }
     // A reconnecting EventSource sends the id of the last event it got: the last line's seq.
     let after = headers

@@ -135,20 +135,31 @@ pub(crate) fn message(status: StatusCode, session: Option<&Session>, text: Strin
     render(status, "message.html", ctx)
 }
 
-/// The request's session, or the redirect to `/login` that comes back to this page.
-pub(crate) fn session<B: ContainerBackend>(
+/// The request's session, or the redirect to `/login` that comes back to this page; a 503
+/// page while the store (where sessions live) cannot be reached.
+pub(crate) async fn session<B: ContainerBackend>(
     app: &App<B>,
     headers: &HeaderMap,
     uri: &Uri,
 ) -> Result<Session, Box<Response>> {
-    match app.intake.sessions.find(headers) {
-        Some(s) => Ok(s),
-        None => {
+    let found = super::sessions::find(&app.runs.store, &app.intake.api_tokens, headers).await;
+    match found {
+        Ok(Some(s)) => Ok(s),
+        Err(e) => Err(Box::new(session_store_error(&e))),
+        Ok(None) => {
             let back = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/runs");
             let to = format!("/login?next={}", view::encode_query(back));
             Err(Box::new(Redirect::to(&to).into_response()))
         }
     }
+}
+
+/// A store error while reading or writing sessions, as a page without a session: 503 while
+/// the store cannot be reached, 500 otherwise.
+pub(crate) fn session_store_error(e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "reading or writing page sessions in the store");
+    let text = "the run store, where sessions are kept, cannot be reached; try again shortly";
+    message(StatusCode::SERVICE_UNAVAILABLE, None, text.to_string())
 }
 
 /// A store error as a page: 503 while the store cannot be reached, 500 otherwise.

@@ -71,7 +71,7 @@ async fn show<B: ContainerBackend>(
     headers: &HeaderMap,
     uri: &Uri,
 ) -> Response {
-    let s = match session(app, headers, uri) {
+    let s = match session(app, headers, uri).await {
         Ok(s) => s,
         Err(r) => return *r,
     };

@@ -76,7 +76,7 @@ pub async fn page<B: ContainerBackend>(
     uri: Uri,
     Query(q): Query<Filters>,
 ) -> Response {
-    let s = match session(&app, &headers, &uri) {
+    let s = match session(&app, &headers, &uri).await {
         Ok(s) => s,
         Err(r) => return *r,
     };

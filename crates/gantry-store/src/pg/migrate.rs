@@ -43,6 +43,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "runs.why, runs.graph",
         sql: V5,
     },
+    Migration {
+        version: 7,
+        name: "sessions",
+        sql: crate::sessions::TABLE,
+    },
 ];
 
 /// The same tables as SQLite's first release. `changes.id` and `steps.ord` keep the order

@@ -1,4 +1,4 @@
-//! The store's tests. `conformance`, `control`, `fences`, `instances`, `leases`, `queries`: one suite of behaviour, every
+//! The store's tests. `conformance`, `control`, `fences`, `instances`, `leases`, `queries`, `sessions`: one suite of behaviour, every
 //! case run against SQLite and against a live PostgreSQL (`crate::testpg`); `migrations`: PostgreSQL's schema from
 //! empty and from the version before; `full_disk`: SQLite on a disk that fills up;
 //! `server_down`: PostgreSQL going away; `refused`: one change PostgreSQL refuses; `tls`:
@@ -169,4 +169,5 @@ mod plans;
 mod queries;
 mod refused;
 mod server_down;
+mod sessions;
 mod tls;

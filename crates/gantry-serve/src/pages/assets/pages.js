@@ -28,7 +28,10 @@ function stepSection(job, step, name, state) {
   const summary = el('summary');
   summary.append(el('span', { class: 'name' }, name), ' ',
     el('span', { class: 'state state-' + state, 'data-state-of': id }, state));
-  d.append(summary, el('ol', { class: 'log', id: 'log:' + job + ':' + step }));
+  // Focusable: a log wider than the screen scrolls sideways, by keyboard too.
+  const log = el('ol', { class: 'log', id: 'log:' + job + ':' + step, tabindex: '0',
+    'aria-label': name + ' log' });
+  d.append(summary, log);
   steps.append(d);
   return d;
 }

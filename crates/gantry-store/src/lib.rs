@@ -12,6 +12,8 @@
 //! dropped, so that a run executed twice is recorded once.
 
 mod apply;
+pub mod carry;
+mod carry_apply;
 pub mod config;
 pub mod control;
 mod control_apply;
@@ -32,6 +34,7 @@ pub mod status;
 pub mod write;
 mod writer;
 
+pub use carry::Kept;
 pub use config::StoreConfig;
 pub use control::{Cancel, Entered, Rerun, Turn};
 pub use error::StoreError;

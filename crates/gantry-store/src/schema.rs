@@ -114,7 +114,9 @@ pub fn create(c: &Connection) -> Result<(), StoreError> {
         .map_err(sql("add runs.lease_until"))?;
     }
     // Added with controls across instances (`crate::control`).
-    super::control_apply::create(c)
+    super::control_apply::create(c)?;
+    // Added with "re-run failed jobs" (`crate::carry`).
+    super::carry_apply::create(c)
 }
 
 fn has_column(c: &Connection, name: &str) -> Result<bool, StoreError> {

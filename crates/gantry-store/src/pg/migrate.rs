@@ -38,6 +38,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "runs.cancel_requested, concurrency_groups",
         sql: V4,
     },
+    Migration {
+        version: 6,
+        name: "job_results",
+        sql: crate::carry::TABLE,
+    },
 ];
 
 /// The same tables as SQLite's first release. `changes.id` and `steps.ord` keep the order

@@ -7,6 +7,7 @@
 
 mod apply;
 mod batch;
+pub(crate) mod carry;
 mod control;
 mod fence;
 mod lease;

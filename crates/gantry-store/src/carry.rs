@@ -41,6 +41,11 @@ pub(crate) fn keeps(conclusion: Option<&str>) -> bool {
     matches!(conclusion, Some("success" | "skipped"))
 }
 
+/// Whether a job that ended so runs again in a "re-run failed jobs" attempt.
+pub fn runs_again(conclusion: Option<Conclusion>) -> bool {
+    !keeps(conclusion.map(Conclusion::as_str))
+}
+
 /// Outputs as stored (a JSON object of strings).
 pub(crate) fn outputs_text(outputs: &BTreeMap<String, String>) -> String {
     serde_json::to_string(outputs).unwrap_or_else(|_| "{}".into())
@@ -78,7 +83,11 @@ mod tests {
         ];
         for (conclusion, want) in table {
             assert_eq!(keeps(conclusion), want, "{conclusion:?}");
+            if let Some(c) = conclusion.and_then(|t| crate::status::parse_conclusion(t).ok()) {
+                assert_eq!(runs_again(Some(c)), !want, "{conclusion:?}");
+            }
         }
+        assert!(runs_again(None), "never concluded");
     }
 
     #[test]

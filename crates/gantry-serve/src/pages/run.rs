@@ -128,6 +128,7 @@ async fn page(
             id => run.id, workflow => run.workflow_name, file => run.workflow_file,
             event => run.event, reason => if latest { run.reason.clone() } else { None },
             attempts => (1..=run.attempt).collect::<Vec<_>>(), ended => run.status.is_final(),
+            some_failed => super::controls::some_failed(&jobs),
         },
         attempt => n,
         latest => latest,

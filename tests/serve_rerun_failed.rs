@@ -1,9 +1,9 @@
 //! "Re-run failed jobs" through the API of the real binary, with real Docker: job `a` sets
-//! an output and prints a line, job `b` needs it, prints `a`'s output and fails on attempt
-//! 1. `POST /api/runs/{id}/rerun-failed` makes attempt 2, which keeps `a` (not executed
-//! again: its line and its step rows exist once) and runs `b` again, reading `a`'s output
-//! kept from attempt 1; it succeeds. A run with nothing failed is refused (409), and a
-//! `read` token may not ask.
+//! an output and prints a line, job `b` needs it, prints `a`'s output and fails on its
+//! first attempt. `POST /api/runs/{id}/rerun-failed` makes attempt 2, which keeps `a` (not
+//! executed again: its line and its step rows exist once) and runs `b` again, reading the
+//! output of `a` kept from attempt 1; it succeeds. A run with nothing failed is refused
+//! (409), and a `read` token may not ask.
 
 mod docker;
 mod serve;

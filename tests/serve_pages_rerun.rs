@@ -2,8 +2,9 @@
 //! chromedriver and fantoccini): a `read` session does not see it and is refused its
 //! confirmation; an `operate` session sees it on a run that failed, presses it and
 //! confirms, and attempt 2 runs only the failed job (`b`, which reads the output of `a`,
-//! kept from attempt 1) and succeeds; the control is gone once nothing failed. Screenshot:
-//! `target/screenshots/rerun-failed-control.png`.
+//! kept from attempt 1, which its page says) and succeeds; the control is gone once nothing
+//! failed. Screenshots: `target/screenshots/rerun-failed-control.png`,
+//! `rerun-failed-attempt-2.png`.
 
 mod browser;
 mod docker;
@@ -113,6 +114,18 @@ async fn rerun_failed_jobs_from_the_run_page() {
     c.goto(&format!("{base}/runs/{id}")).await.unwrap();
     let state = c.find(Locator::Id("run-state")).await.unwrap();
     assert_eq!(state.text().await.unwrap(), "success");
+    let kept = c
+        .find(Locator::Css("section.job[id='job:a'] .kept"))
+        .await
+        .unwrap();
+    assert_eq!(kept.text().await.unwrap(), "kept from attempt 1");
+    assert!(
+        c.find(Locator::Css("section.job[id='job:b'] .kept"))
+            .await
+            .is_err(),
+        "b ran again"
+    );
+    screenshot(&c, "rerun-failed-attempt-2").await;
     assert!(
         c.find(Locator::Id("rerun-failed")).await.is_err(),
         "nothing failed in attempt 2: no control"

@@ -38,6 +38,7 @@ pub use error::{EngineError, ExprFailure, ExpressionError};
 pub use host::{hash_files, hex, RunHost};
 pub use job::services_address;
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
+pub use schedule::{is_kept_reason, kept_reason};
 pub use services::{
     run_attempt_key, GitAccess, JobIdentity, JobServices, NoServices, ServiceGrant,
 };

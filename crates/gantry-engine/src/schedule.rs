@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 mod kept;
+pub use kept::{is_kept_reason, kept_reason};
 
 enum State {
     Pending,

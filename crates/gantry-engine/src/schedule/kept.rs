@@ -12,6 +12,20 @@ use crate::context::RunCtx;
 use crate::report::RunEvent;
 use crate::JobResult;
 
+/// The reason a kept job is reported with (the pages show it beside the job).
+pub fn kept_reason(attempt: u32) -> String {
+    format!("{KEPT_FROM}{attempt}")
+}
+
+/// Whether `reason` is a kept job's ([`kept_reason`]).
+pub fn is_kept_reason(reason: &str) -> bool {
+    reason
+        .strip_prefix(KEPT_FROM)
+        .is_some_and(|n| n.parse::<u32>().is_ok())
+}
+
+const KEPT_FROM: &str = "kept from attempt ";
+
 impl Board {
     /// Keeps pending job `i` (its needs done) when the attempt keeps it and everything it
     /// needs was kept; true when it did.
@@ -35,7 +49,7 @@ impl Board {
         cx.reporter.report(RunEvent::JobFinished {
             job: jp.key.clone(),
             conclusion: k.conclusion,
-            reason: Some(format!("kept from attempt {}", k.attempt)),
+            reason: Some(kept_reason(k.attempt)),
             duration_ms: 0,
         });
         // No reason in the result: a run's failure is explained by a job that ran.
@@ -49,5 +63,25 @@ impl Board {
         };
         self.state[i] = State::Done(result);
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_reasons_are_recognised_and_no_other() {
+        let table = [
+            (kept_reason(1), true),
+            (kept_reason(12), true),
+            ("kept from attempt ".into(), false),
+            ("kept from attempt x".into(), false),
+            ("step 1 `kept from attempt 1` failed".into(), false),
+            ("never started".into(), false),
+        ];
+        for (reason, want) in table {
+            assert_eq!(is_kept_reason(&reason), want, "{reason}");
+        }
     }
 }

@@ -43,6 +43,8 @@ struct JobView {
     state: String,
     duration: Option<String>,
     steps: Vec<Section>,
+    /// Why a job kept from an earlier attempt was not run (see `attempt::Part::kept`).
+    kept: Option<String>,
 }
 
 pub async fn latest<B: ContainerBackend>(
@@ -230,11 +232,13 @@ fn views(parts: Vec<Part>, logs: Vec<LogRow>) -> Vec<JobView> {
             ));
         }
         out.push(JobView {
-            duration: duration(&job),
+            // A kept job did not run in this attempt: no duration of its own.
+            duration: duration(&job).filter(|_| job.kept.is_none()),
             key: job.key,
             name: job.name,
             state: job.state,
             steps,
+            kept: job.kept,
         });
     }
     out

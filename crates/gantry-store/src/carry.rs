@@ -36,6 +36,17 @@ pub(crate) const TABLE: &str = "CREATE TABLE IF NOT EXISTS job_results (
     PRIMARY KEY (run_id, attempt, key)
 );";
 
+/// After a requeue of an interrupted attempt (a crash, a takeover): the new attempt keeps
+/// what the interrupted one was to keep, so a "re-run failed jobs" attempt stays one. The
+/// run's attempt is the new one already. (A rerun asked of an ended run does not: it keeps
+/// what `rerun_failed` decides, or nothing.) `?1`/`$1`: the run.
+pub(crate) const CARRY_FORWARD: &str =
+    "INSERT INTO job_results (run_id, attempt, key, conclusion, outputs, kept_from)
+     SELECT run_id, attempt + 1, key, conclusion, outputs, kept_from FROM job_results
+     WHERE run_id = $1 AND kept_from IS NOT NULL
+       AND attempt = (SELECT attempt FROM runs WHERE id = $1) - 1
+     ON CONFLICT (run_id, attempt, key) DO NOTHING";
+
 /// The conclusions a job is kept with; any other (failure, cancelled, none) runs again.
 pub(crate) fn keeps(conclusion: Option<&str>) -> bool {
     matches!(conclusion, Some("success" | "skipped"))

@@ -42,6 +42,13 @@ pub fn write(
     .map(drop)
 }
 
+/// See [`carry::CARRY_FORWARD`] (SQLite reads `$1` as a numbered parameter too).
+pub fn carry_forward(c: &Connection, run: i64) -> rusqlite::Result<()> {
+    c.prepare_cached(carry::CARRY_FORWARD)?
+        .execute([run])
+        .map(drop)
+}
+
 /// A job of the latest attempt: its key, conclusion, stored outputs and where it came from.
 type Latest = (String, Option<String>, Option<String>, Option<i64>);
 

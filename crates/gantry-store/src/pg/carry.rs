@@ -36,6 +36,11 @@ pub async fn write(t: &Transaction<'_>, op: &crate::Op) -> Result<(), Error> {
         .map(drop)
 }
 
+/// See [`carry::CARRY_FORWARD`].
+pub async fn carry_forward(t: &Transaction<'_>, run: i64) -> Result<(), Error> {
+    exec(t, carry::CARRY_FORWARD, &[&run]).await.map(drop)
+}
+
 /// A job of the latest attempt: its key, conclusion, stored outputs and where it came from.
 type Latest = (String, Option<String>, Option<String>, Option<i64>);
 

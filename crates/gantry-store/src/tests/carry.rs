@@ -1,6 +1,6 @@
 //! "Re-run failed jobs" on both backends (`crate::carry`): which jobs the next attempt keeps
 //! (those that did not fail, with their outputs and the attempt they ran in, through a
-//! chain of attempts), what is refused (a run not ended, one with nothing failed), and two
+//! chain of attempts, and into the attempt after an interrupted one), what is refused (a run not ended, one with nothing failed), and two
 //! instances asking at once making one new attempt.
 
 use super::{event, run, Backend};
@@ -14,6 +14,7 @@ both_backends!(
     the_next_attempt_keeps_the_jobs_that_did_not_fail,
     a_run_not_ended_or_with_nothing_failed_is_refused,
     two_reruns_of_failed_jobs_at_once_make_one_new_attempt,
+    an_interrupted_attempt_requeued_keeps_what_it_was_to_keep,
 );
 
 fn outputs(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
@@ -196,4 +197,36 @@ async fn two_reruns_of_failed_jobs_at_once_make_one_new_attempt(b: Backend) {
     let kept = kept_at(&other, id, 2).await;
     assert_eq!(kept.len(), 1, "a, once: {kept:?}");
     assert_eq!((kept[0].key.as_str(), kept[0].attempt), ("a", 1));
+}
+
+async fn an_interrupted_attempt_requeued_keeps_what_it_was_to_keep(b: Backend) {
+    let place = b.place().await;
+    let store = place.open_as("a").await;
+    let id = queued_run(&store, "e").await;
+    let ops = vec![
+        job(id, "a", Conclusion::Success),
+        result(id, "a", Conclusion::Success, &[("x", "1")], None),
+        job(id, "b", Conclusion::Failure),
+        result(id, "b", Conclusion::Failure, &[], None),
+    ];
+    attempt(&store, id, ops, Conclusion::Failure).await;
+    assert_eq!(
+        store.rerun_failed(id).await.unwrap(),
+        Rerun::Requeued { attempt: 2 }
+    );
+    // Attempt 2 starts here and is interrupted (a crash): attempt 3 keeps `a` still.
+    assert!(store.claim(id).await.unwrap());
+    assert!(store.requeue_own(id, 2).await.unwrap());
+    let kept = kept_at(&store, id, 3).await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!((kept[0].key.as_str(), kept[0].attempt), ("a", 1));
+    assert_eq!(kept[0].outputs, outputs(&[("x", "1")]));
+    // A full rerun of an ended run keeps nothing, whatever its attempt was to keep.
+    store.send(ended(id, Conclusion::Failure)).unwrap();
+    store.flush().await.unwrap();
+    assert_eq!(
+        store.rerun(id).await.unwrap(),
+        Rerun::Requeued { attempt: 4 }
+    );
+    assert!(kept_at(&store, id, 4).await.is_empty());
 }

@@ -3,12 +3,13 @@
 //! first attempt. `POST /api/runs/{id}/rerun-failed` makes attempt 2, which keeps `a` (not
 //! executed again: its line and its step rows exist once) and runs `b` again, reading the
 //! output of `a` kept from attempt 1; it succeeds. A run with nothing failed is refused
-//! (409), and a `read` token may not ask.
+//! (409), and a `read` token may not ask. The same on PostgreSQL across two instances.
 
 mod docker;
 mod serve;
 
 use serde_json::Value;
+use serve::instances::{no_tables, Cluster, Setup};
 use serve::{Service, READ_TOKEN};
 
 pub const WORKFLOW: &str = r#"
@@ -63,16 +64,38 @@ fn step_attempts(run: &Value, key: &str) -> Vec<i64> {
 #[test]
 fn rerun_failed_keeps_a_and_its_output_and_runs_b_again() {
     let s = Service::new(WORKFLOW, HOOK, "");
-    let (code, text) = s.push("rerun-failed-1");
+    rerun_failed(&s, &s);
+}
+
+/// On PostgreSQL, across instances: node-0 accepts the push, node-1 is asked to rerun the
+/// failed jobs; whichever instance claims attempt 2 reads what it keeps from the store.
+#[test]
+fn rerun_failed_across_instances_on_postgresql() {
+    let c = Cluster::start(&Setup {
+        instances: 2,
+        workflow: WORKFLOW,
+        hook_workflow: HOOK,
+        lease_secs: 10,
+        extra: "",
+        tables: &no_tables,
+        own_server: false,
+    });
+    rerun_failed(&c.nodes[0], &c.nodes[1]);
+}
+
+/// Pushes to `first`, asks `other` to rerun the failed jobs; checks what attempt 2 did.
+fn rerun_failed(first: &Service, other: &Service) {
+    let (code, text) = first.push("rerun-failed-1");
     assert_eq!(code, 202, "{text}");
     let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
         .as_i64()
         .unwrap();
-    let first = s.wait_run(id, 180);
-    assert_eq!(first["run"]["conclusion"], "failure", "{first}");
-    assert_eq!(job(&first, "a")["conclusion"], "success");
-    assert_eq!(job(&first, "b")["conclusion"], "failure");
+    let run = first.wait_run(id, 180);
+    assert_eq!(run["run"]["conclusion"], "failure", "{run}");
+    assert_eq!(job(&run, "a")["conclusion"], "success");
+    assert_eq!(job(&run, "b")["conclusion"], "failure");
 
+    let s = other;
     let (code, text) = s.post(
         &format!("/api/runs/{id}/rerun-failed"),
         &[("Authorization", &format!("Bearer {READ_TOKEN}"))],

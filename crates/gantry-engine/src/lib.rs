@@ -38,6 +38,7 @@ pub use error::{EngineError, ExprFailure, ExpressionError};
 pub use host::{hash_files, hex, RunHost};
 pub use job::services_address;
 pub use report::{Collect, Conclusion, LogStream, Reporter, RunEvent};
+pub use schedule::{is_kept_reason, kept_reason};
 pub use services::{
     run_attempt_key, GitAccess, JobIdentity, JobServices, NoServices, ServiceGrant,
 };
@@ -110,6 +111,21 @@ pub struct RunRequest {
     /// The repositories of remote reusable workflows fetched before planning: a job left to
     /// run time (a matrix over `needs` outputs) that calls one is planned again from them.
     pub remote: gantry_plan::remote::RemoteRepos,
+    /// "Re-run failed jobs": the jobs of an earlier attempt that did not fail, which this
+    /// attempt keeps instead of running them again (see `schedule::kept`); empty: run all.
+    pub kept: Vec<KeptJob>,
+}
+
+/// A job an attempt keeps from an earlier one: its result and outputs as they were then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptJob {
+    /// The job's key in the plan (a matrix leg's: `test (1)`).
+    pub key: String,
+    pub conclusion: Conclusion,
+    /// Masked already: they were when the earlier attempt ended.
+    pub outputs: BTreeMap<String, String>,
+    /// The attempt it ran in.
+    pub attempt: u32,
 }
 
 impl RunRequest {
@@ -134,6 +150,7 @@ impl RunRequest {
             plan,
             event: event.clone(),
             remote: Default::default(),
+            kept: Vec::new(),
         })
     }
 }
@@ -153,6 +170,8 @@ pub struct JobResult {
     pub conclusion: Conclusion,
     pub outputs: BTreeMap<String, String>,
     pub reason: Option<String>,
+    /// The attempt the job was kept from (not executed in this one; see [`KeptJob`]).
+    pub kept_from: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -217,5 +236,7 @@ impl<B: ContainerBackend> Engine<B> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_kept;
 #[cfg(test)]
 mod tests_parallel;

@@ -51,13 +51,18 @@ impl Reporter for Masked {
     }
 }
 
-/// The jobs' results with their reasons masked (a reason quotes a step's name).
+/// The jobs' results with their reasons (a reason quotes a step's name) and outputs masked.
 pub fn results(results: Vec<JobResult>, masker: &RwLock<Masker>) -> Vec<JobResult> {
     with_masker(masker, |m| {
         results
             .into_iter()
             .map(|mut r| {
                 r.reason = r.reason.map(|t| m.mask(&t));
+                // Outputs leave the run here (the service keeps them for a later attempt):
+                // a secret in one is masked, as in a log line.
+                for v in r.outputs.values_mut() {
+                    *v = m.mask(v);
+                }
                 r
             })
             .collect()
@@ -98,11 +103,13 @@ mod tests {
                 key: "j".into(),
                 id: "j".into(),
                 conclusion: Conclusion::Failure,
-                outputs: Default::default(),
+                outputs: [("x".to_string(), "is hunter22-secret".to_string())].into(),
                 reason: Some("aGVsbG8gaHVudGVyMjItc2VjcmV0 hunter22-secret".into()),
+                kept_from: None,
             }],
             &masker,
         );
+        assert_eq!(done[0].outputs["x"], "is ***", "outputs too");
         let reason = done[0].reason.clone().unwrap();
         assert_eq!(
             reason, "aGVsbG8g*** ***",

@@ -10,7 +10,7 @@ use super::job::{run_job, JobStart};
 use super::layout::{WorkspaceMount, EVENT_PATH, WORKSPACE};
 use super::masked::Masked;
 use super::report::{millis, Conclusion, Reporter, RunEvent};
-use super::{Engine, JobResult, RunRequest, RunResult, Signals};
+use super::{Engine, JobResult, KeptJob, RunRequest, RunResult, Signals};
 use crate::backend::{ContainerBackend, LABEL_RUN};
 use crate::mask::Masker;
 use gantry_core::expr::{JobStatus, Object, Value};
@@ -21,6 +21,9 @@ use std::time::Instant;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+mod kept;
+pub use kept::{is_kept_reason, kept_reason};
 
 enum State {
     Pending,
@@ -127,7 +130,7 @@ pub async fn run<B: ContainerBackend>(
         run_id: instance.clone(),
         workflow: req.workflow_name.clone(),
     });
-    let results = schedule(&cx, req.plan.jobs.clone(), &signals).await;
+    let results = schedule(&cx, req.plan.jobs.clone(), &req.kept, &signals).await;
     let results = super::masked::results(results, &masker);
     drop(cx);
     remove_leftovers(&*backend, &format!("{LABEL_RUN}={instance}")).await;
@@ -345,6 +348,8 @@ struct Board {
     state: Vec<State>,
     /// Per job id: the token a failed leg cancels when `fail-fast` holds.
     fail_fast: HashMap<String, CancellationToken>,
+    /// Per job key: what the attempt keeps from an earlier one (see [`kept`]).
+    kept: HashMap<String, KeptJob>,
 }
 
 type Running = JoinSet<(usize, JobResult)>;
@@ -352,12 +357,14 @@ type Running = JoinSet<(usize, JobResult)>;
 async fn schedule<B: ContainerBackend>(
     cx: &Arc<RunCtx<B>>,
     jobs: Vec<JobPlan>,
+    kept: &[KeptJob],
     signals: &Signals,
 ) -> Vec<JobResult> {
     let mut board = Board {
         state: jobs.iter().map(|_| State::Pending).collect(),
         jobs,
         fail_fast: HashMap::new(),
+        kept: kept.iter().map(|k| (k.key.clone(), k.clone())).collect(),
     };
     let mut set: Running = JoinSet::new();
     loop {
@@ -394,6 +401,11 @@ impl Board {
             let Some((needs, mut status)) = needs_of(&self.jobs, &self.state, jp) else {
                 continue;
             };
+            if self.keep(cx, i) {
+                // Done at once: look at the board again (earlier jobs may need it).
+                return true;
+            }
+            let jp = &self.jobs[i];
             if jp.at_run_time.is_some() {
                 self.plan_legs(cx, i, &needs);
                 return true;
@@ -485,6 +497,7 @@ impl Board {
                     conclusion: Conclusion::Cancelled,
                     outputs: Default::default(),
                     reason: Some("never started".into()),
+                    kept_from: None,
                 },
             })
             .collect()

@@ -115,6 +115,16 @@ async fn run_with(
     jobs: Vec<JobPlan>,
     actions: Arc<dyn ActionSource>,
 ) -> Ran {
+    run_keeping(backend, jobs, actions, Vec::new()).await
+}
+
+/// As [`run`], an attempt keeping `kept` from an earlier one.
+pub(crate) async fn run_keeping(
+    backend: &Arc<FakeBackend>,
+    jobs: Vec<JobPlan>,
+    actions: Arc<dyn ActionSource>,
+    kept: Vec<KeptJob>,
+) -> Ran {
     let scratch = tempfile::tempdir().unwrap();
     let workspace = tempfile::tempdir().unwrap();
     let config = EngineConfig {
@@ -147,6 +157,7 @@ async fn run_with(
             meta: Default::default(),
         },
         remote: Default::default(),
+        kept,
     };
     let collect = Arc::new(Collect::default());
     let result = engine

@@ -40,6 +40,7 @@ pub fn router<B: ContainerBackend>(app: Arc<App<B>>) -> Router {
     let operate = Router::new()
         .route("/api/runs/{id}/cancel", post(cancel::<B>))
         .route("/api/runs/{id}/rerun", post(rerun::<B>))
+        .route("/api/runs/{id}/rerun-failed", post(rerun_failed::<B>))
         .route_layer(from_fn_with_state(app.clone(), auth::operate::<B>));
     Router::new()
         .route("/hooks/github", post(ingress::github::<B>))
@@ -278,6 +279,20 @@ pub(crate) async fn rerun<B: ContainerBackend>(
     State(app): State<Arc<App<B>>>,
     Path(id): Path<i64>,
 ) -> Response {
+    rerun_as(&app, id, false).await
+}
+
+/// As [`rerun`], running again only the jobs of the latest attempt that failed or were
+/// cancelled and the jobs that need them; the others keep their results and outputs (see
+/// `gantry_store::carry`). 409 when none failed.
+pub(crate) async fn rerun_failed<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path(id): Path<i64>,
+) -> Response {
+    rerun_as(&app, id, true).await
+}
+
+async fn rerun_as<B: ContainerBackend>(app: &Arc<App<B>>, id: i64, failed_only: bool) -> Response {
     if !app.intake.is_accepting() {
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -285,9 +300,14 @@ pub(crate) async fn rerun<B: ContainerBackend>(
             "the service is shutting down".into(),
         );
     }
-    match app.runs.store.rerun(id).await {
+    let answer = if failed_only {
+        app.runs.store.rerun_failed(id).await
+    } else {
+        app.runs.store.rerun(id).await
+    };
+    match answer {
         Ok(Rerun::Requeued { attempt }) => {
-            enqueue(&app, id).await;
+            enqueue(app, id).await;
             let body = json!({ "id": id, "attempt": attempt });
             (StatusCode::ACCEPTED, Json(body)).into_response()
         }
@@ -296,8 +316,13 @@ pub(crate) async fn rerun<B: ContainerBackend>(
             "busy",
             format!("run {id} is {status}"),
         ),
+        Ok(Rerun::NothingFailed) => error(
+            StatusCode::CONFLICT,
+            "nothing_failed",
+            format!("no job of run {id}'s latest attempt failed or was cancelled"),
+        ),
         Ok(Rerun::NotFound) => error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
-        Err(e) => store_error(&app, e),
+        Err(e) => store_error(app, e),
     }
 }
 

@@ -226,6 +226,7 @@ mod tests {
             } => ("step", status.as_str().into(), conclusion),
             Op::Log { stream, line, .. } => ("log", format!("{stream} {line}"), None),
             Op::Run { .. } => ("run", String::new(), None),
+            Op::JobResult { .. } => ("result", String::new(), None),
         })
     }
 

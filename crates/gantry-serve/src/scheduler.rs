@@ -892,6 +892,7 @@ async fn run_engine<B: ContainerBackend>(
         metrics: app.runs.metrics.clone(),
         budget: crate::log_budget::LogBudget::new(app.settings.cfg.logs),
     });
+    let kept = kept::load(app, id, row.attempt).await?;
     let req = RunRequest {
         attempt: u32::try_from(row.attempt).unwrap_or(1),
         run_id: id.to_string(),
@@ -901,6 +902,7 @@ async fn run_engine<B: ContainerBackend>(
         plan: ready.plan,
         event: ready.ev,
         remote: ready.remote,
+        kept,
     };
     engine.run(req, reporter, signals).await
 }
@@ -922,6 +924,9 @@ fn conclude<B: ContainerBackend>(
         }
         Err(e) => (Conclusion::Failure, Some(e.to_string())),
     };
+    if let Ok(r) = &result {
+        kept::record_results(app, (id, fenced), r);
+    }
     finish(app, (id, Some(fenced)), conclusion, reason.clone());
     publish_result(app, id, model, row, conclusion, reason.clone());
     let state = match (&result, conclusion) {
@@ -936,6 +941,7 @@ fn conclude<B: ContainerBackend>(
 mod controls;
 mod groups;
 mod held;
+mod kept;
 mod leases;
 mod same_file;
 

@@ -210,6 +210,13 @@ pub fn write(c: &Connection, op: &Op, cx: &mut Ctx<'_>) -> rusqlite::Result<()> 
                 .execute(params![run, seq, job, step, stream, line, at])?;
             Ok(())
         }
+        Op::JobResult {
+            run,
+            key,
+            conclusion,
+            outputs,
+            kept_from,
+        } => super::carry_apply::write(c, *run, key, (*conclusion, outputs, *kept_from)),
     }
 }
 

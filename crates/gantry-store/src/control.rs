@@ -7,7 +7,8 @@
 //!   progress gets a cancel request (`runs.cancel_requested`, the reason) that the instance
 //!   executing it finds with [`crate::read::cancel_requests`] (it polls) and acts on.
 //! - **Rerun** ([`crate::Store::rerun`]): a run that has ended is queued again as its next
-//!   attempt; one that has not is left alone (the caller answers 409).
+//!   attempt; one that has not is left alone (the caller answers 409). Its failed jobs
+//!   only: [`crate::Store::rerun_failed`] (`crate::carry`).
 //! - **Groups** ([`crate::Store::enter_group`], `turn`, `leave_group`): a group's row holds
 //!   the run holding it (`running`) and the one waiting for it (`waiting`), as GitHub has
 //!   them: a newer run replaces the waiting one (which ends `cancelled`), waits while a run
@@ -42,6 +43,9 @@ pub enum Rerun {
     },
     /// It has not ended (its status): nothing changed.
     Busy(crate::Status),
+    /// Re-run failed jobs only: no job of its latest attempt failed or was cancelled, so
+    /// there is nothing to run again (nothing changed).
+    NothingFailed,
     NotFound,
 }
 
@@ -76,6 +80,10 @@ pub enum Request {
         reason: String,
     },
     Rerun {
+        run: i64,
+    },
+    /// Rerun of the failed jobs only (see `crate::carry`).
+    RerunFailed {
         run: i64,
     },
     Enter {
@@ -153,6 +161,16 @@ impl crate::Store {
         match self.control(Request::Rerun { run }).await? {
             Answer::Rerun(r) => Ok(r),
             other => Err(mismatch("rerun", &other)),
+        }
+    }
+
+    /// Queues run `run` again as its next attempt keeping the jobs of its latest attempt
+    /// that did not fail, with their outputs (see `crate::carry`), if it has ended and a
+    /// job failed or was cancelled ([`Rerun::NothingFailed`] if none did).
+    pub async fn rerun_failed(&self, run: i64) -> Result<Rerun, crate::StoreError> {
+        match self.control(Request::RerunFailed { run }).await? {
+            Answer::Rerun(r) => Ok(r),
+            other => Err(mismatch("rerun of failed jobs", &other)),
         }
     }
 

@@ -34,6 +34,9 @@ pub fn apply(c: &Connection, owner: &str, req: &Request) -> rusqlite::Result<Ans
     Ok(match req {
         Request::Cancel { run, reason } => Answer::Cancel(cancel(c, *run, reason)?),
         Request::Rerun { run } => Answer::Rerun(rerun(c, owner, *run)?),
+        Request::RerunFailed { run } => {
+            Answer::Rerun(super::carry_apply::rerun_failed(c, owner, *run)?)
+        }
         Request::Enter {
             group,
             run,

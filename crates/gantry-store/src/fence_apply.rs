@@ -46,6 +46,7 @@ pub fn requeue_own(c: &Connection, owner: &str, run: i64, attempt: i64) -> rusql
         .is_some();
     if own {
         requeue(c, owner, run)?;
+        super::carry_apply::carry_forward(c, run)?;
     }
     Ok(own)
 }

@@ -54,6 +54,7 @@ pub fn take_over(c: &Connection, owner: &str, spec: &TakeOver) -> rusqlite::Resu
         t.requeued = t.attempt < spec.max_attempts;
         if t.requeued {
             requeue(c, owner, t.run)?;
+            super::carry_apply::carry_forward(c, t.run)?;
         } else {
             conclude(c, &t, spec)?;
         }

@@ -13,6 +13,8 @@
 //! live here too (`sessions`), so that every instance sharing the store knows them.
 
 mod apply;
+pub mod carry;
+mod carry_apply;
 pub mod config;
 pub mod control;
 mod control_apply;
@@ -35,6 +37,7 @@ pub mod status;
 pub mod write;
 mod writer;
 
+pub use carry::Kept;
 pub use config::StoreConfig;
 pub use control::{Cancel, Entered, Rerun, Turn};
 pub use error::StoreError;

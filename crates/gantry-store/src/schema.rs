@@ -123,6 +123,8 @@ pub fn create(c: &Connection) -> Result<(), StoreError> {
     }
     // Added with controls across instances (`crate::control`).
     super::control_apply::create(c)?;
+    // Added with "re-run failed jobs" (`crate::carry`).
+    super::carry_apply::create(c)?;
     // Added with the run pages' sessions shared across instances (`crate::sessions`).
     c.execute_batch(super::sessions::TABLE)
         .map_err(sql("create the sessions table"))

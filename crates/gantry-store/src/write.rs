@@ -103,6 +103,16 @@ pub enum Op {
         line: String,
         at: i64,
     },
+    /// A job's result and (masked) outputs at the run's current attempt, once the run
+    /// ended, for a later "re-run failed jobs" to keep (see `crate::carry`).
+    JobResult {
+        run: i64,
+        key: String,
+        conclusion: Conclusion,
+        outputs: std::collections::BTreeMap<String, String>,
+        /// The attempt it was kept from; `None`: executed in this one.
+        kept_from: Option<i64>,
+    },
 }
 
 impl Op {
@@ -111,7 +121,8 @@ impl Op {
             Op::Run { run, .. }
             | Op::Job { run, .. }
             | Op::Step { run, .. }
-            | Op::Log { run, .. } => *run,
+            | Op::Log { run, .. }
+            | Op::JobResult { run, .. } => *run,
         }
     }
 }

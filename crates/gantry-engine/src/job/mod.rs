@@ -107,6 +107,7 @@ pub async fn run_job<B: ContainerBackend>(cx: Arc<RunCtx<B>>, start: JobStart) -
         conclusion,
         outputs,
         reason,
+        kept_from: None,
     }
 }
 

@@ -21,6 +21,15 @@ pub struct Part {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub steps: Vec<Part>,
+    /// A job kept from an earlier attempt ("re-run failed jobs"): why, as the engine said.
+    pub kept: Option<String>,
+}
+
+/// A job's reason when it says the job was kept from an earlier attempt.
+fn kept(reason: Option<&str>) -> Option<String> {
+    reason
+        .filter(|r| gantry_engine::is_kept_reason(r))
+        .map(str::to_string)
 }
 
 /// The jobs of the latest attempt, from the `jobs` table.
@@ -35,6 +44,7 @@ pub fn current(jobs: &[JobRow]) -> Vec<Part> {
                 .into(),
             started_at: j.started_at,
             finished_at: j.finished_at,
+            kept: kept(j.reason.as_deref()),
             steps: j
                 .steps
                 .iter()
@@ -48,6 +58,7 @@ pub fn current(jobs: &[JobRow]) -> Vec<Part> {
                     started_at: s.started_at,
                     finished_at: s.finished_at,
                     steps: Vec::new(),
+                    kept: None,
                 })
                 .collect(),
         })
@@ -109,6 +120,9 @@ fn apply(part: &mut Part, c: &ChangeRow) {
     }
     if c.status.is_final() {
         part.finished_at = Some(c.at);
+    }
+    if let Some(k) = kept(c.reason.as_deref()) {
+        part.kept = Some(k);
     }
 }
 

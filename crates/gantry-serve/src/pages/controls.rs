@@ -1,5 +1,5 @@
 //! Cancel and rerun from the pages, for `operate` sessions only. `GET /runs/{id}/cancel`
-//! (or `/rerun`) is the confirmation page; its form posts back to the same URL. A post must
+//! (or `/rerun`, `/rerun-failed`) is the confirmation page; its form posts back to the same URL. A post must
 //! carry the session cookie (never sent cross-site: `SameSite=Strict`), the session's CSRF
 //! token in its `csrf` field, and come from this origin (`Origin`, `Sec-Fetch-Site`): any
 //! one of the three stops a cross-site form. The action itself is the API's.
@@ -25,15 +25,35 @@ pub struct ActionForm {
 enum Action {
     Cancel,
     Rerun,
+    /// Re-run failed jobs (and those that need them) only.
+    RerunFailed,
 }
 
 impl Action {
+    /// Its path segment and control id.
     fn verb(self) -> &'static str {
         match self {
             Action::Cancel => "cancel",
             Action::Rerun => "rerun",
+            Action::RerunFailed => "rerun-failed",
         }
     }
+
+    /// What the confirmation asks and its button says.
+    fn label(self) -> &'static str {
+        match self {
+            Action::Cancel => "Cancel",
+            Action::Rerun => "Rerun",
+            Action::RerunFailed => "Re-run failed jobs of",
+        }
+    }
+}
+
+/// Whether the run page offers "Re-run failed jobs": a job of the latest attempt failed or
+/// was cancelled (or never concluded), as the store decides it (`gantry_store::carry`).
+pub fn some_failed(jobs: &[gantry_store::JobRow]) -> bool {
+    jobs.iter()
+        .any(|j| gantry_store::carry::runs_again(j.conclusion))
 }
 
 /// Whether the request comes from a page of this origin: its `Sec-Fetch-Site` (when sent)
@@ -71,6 +91,15 @@ pub async fn confirm_rerun<B: ContainerBackend>(
     confirm(&app, id, &headers, &uri, Action::Rerun).await
 }
 
+pub async fn confirm_rerun_failed<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    confirm(&app, id, &headers, &uri, Action::RerunFailed).await
+}
+
 async fn confirm<B: ContainerBackend>(
     app: &App<B>,
     id: i64,
@@ -90,6 +119,7 @@ async fn confirm<B: ContainerBackend>(
         session => view::session(&s),
         id => id,
         action => action.verb(),
+        label => action.label(),
     };
     render(StatusCode::OK, "confirm.html", ctx)
 }
@@ -126,6 +156,16 @@ pub async fn rerun<B: ContainerBackend>(
     act(app, id, &headers, &uri, &f, Action::Rerun).await
 }
 
+pub async fn rerun_failed<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    uri: Uri,
+    Form(f): Form<ActionForm>,
+) -> Response {
+    act(app, id, &headers, &uri, &f, Action::RerunFailed).await
+}
+
 async fn act<B: ContainerBackend>(
     app: Arc<App<B>>,
     id: i64,
@@ -152,6 +192,7 @@ async fn act<B: ContainerBackend>(
     let answer = match action {
         Action::Cancel => crate::api::cancel(State(app.clone()), Path(id)).await,
         Action::Rerun => crate::api::rerun(State(app.clone()), Path(id)).await,
+        Action::RerunFailed => crate::api::rerun_failed(State(app.clone()), Path(id)).await,
     };
     if answer.status().is_success() {
         return Redirect::to(&format!("/runs/{id}")).into_response();

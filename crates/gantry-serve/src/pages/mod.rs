@@ -54,6 +54,10 @@ pub fn router<B: ContainerBackend>() -> Router<Arc<App<B>>> {
             "/runs/{id}/rerun",
             get(controls::confirm_rerun::<B>).post(controls::rerun::<B>),
         )
+        .route(
+            "/runs/{id}/rerun-failed",
+            get(controls::confirm_rerun_failed::<B>).post(controls::rerun_failed::<B>),
+        )
         .route("/assets/pages.js", get(script))
         .route("/assets/pages.css", get(style))
 }

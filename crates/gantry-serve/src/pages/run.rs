@@ -44,6 +44,8 @@ struct JobView {
     state: String,
     duration: Option<String>,
     steps: Vec<Section>,
+    /// Why a job kept from an earlier attempt was not run (see `attempt::Part::kept`).
+    kept: Option<String>,
 }
 
 pub async fn latest<B: ContainerBackend>(
@@ -136,6 +138,7 @@ async fn page(
             id => run.id, workflow => run.workflow_name, file => run.workflow_file,
             event => run.event, reason => if latest { run.reason.clone() } else { None },
             attempts => (1..=run.attempt).collect::<Vec<_>>(), ended => run.status.is_final(),
+            some_failed => super::controls::some_failed(&jobs),
         },
         attempt => n,
         latest => latest,
@@ -239,11 +242,13 @@ fn views(parts: Vec<Part>, logs: Vec<LogRow>) -> Vec<JobView> {
             ));
         }
         out.push(JobView {
-            duration: duration(&job),
+            // A kept job did not run in this attempt: no duration of its own.
+            duration: duration(&job).filter(|_| job.kept.is_none()),
             key: job.key,
             name: job.name,
             state: job.state,
             steps,
+            kept: job.kept,
         });
     }
     out

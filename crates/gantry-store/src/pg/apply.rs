@@ -218,6 +218,7 @@ pub async fn write(t: &Transaction<'_>, op: &Op, cx: &mut Ctx<'_>) -> Result<(),
             exec(t, "INSERT INTO logs (run_id, seq, job, step, stream, line, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 &[run, &seq, job, step, stream, &line, at]).await.map(drop)
         }
+        Op::JobResult { .. } => super::carry::write(t, op).await,
     }
 }
 

@@ -346,6 +346,7 @@ fn change(op: &Op, out: &mut Vec<Stmt>) {
             None => return,
         },
         Op::Log { .. } => return,
+        Op::JobResult { .. } => return job_result(op, out),
     };
     out.push(Stmt { sql, params });
     let (run, job, step, status, conclusion, reason, at) = history;
@@ -361,6 +362,31 @@ fn change(op: &Op, out: &mut Vec<Stmt>) {
     out.push(Stmt {
         sql: CHANGE,
         params: p,
+    });
+}
+
+/// A job's result (see `crate::carry`): its row alone, no line in the status history.
+fn job_result(op: &Op, out: &mut Vec<Stmt>) {
+    let Op::JobResult {
+        run,
+        key,
+        conclusion,
+        outputs,
+        kept_from,
+    } = op.clone()
+    else {
+        return;
+    };
+    let params: Vec<Param> = vec![
+        Box::new(run),
+        Box::new(key),
+        Box::new(conclusion.as_str()),
+        Box::new(crate::carry::outputs_text(&outputs)),
+        Box::new(kept_from),
+    ];
+    out.push(Stmt {
+        sql: super::carry::RESULT,
+        params,
     });
 }
 

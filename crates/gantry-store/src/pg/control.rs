@@ -17,6 +17,9 @@ pub async fn apply(t: &Transaction<'_>, owner: &str, req: &Request) -> Result<An
     Ok(match req {
         Request::Cancel { run, reason } => Answer::Cancel(cancel(t, *run, reason).await?),
         Request::Rerun { run } => Answer::Rerun(rerun(t, owner, *run).await?),
+        Request::RerunFailed { run } => {
+            Answer::Rerun(super::carry::rerun_failed(t, owner, *run).await?)
+        }
         Request::Enter {
             group,
             run,

@@ -60,6 +60,7 @@ pub async fn requeue_own(
         .is_some();
     if own {
         requeue(t, owner, run).await?;
+        super::carry::carry_forward(t, run).await?;
     }
     Ok(own)
 }

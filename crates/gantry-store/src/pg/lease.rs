@@ -60,6 +60,7 @@ pub async fn take_over(
         found.requeued = found.attempt < spec.max_attempts;
         if found.requeued {
             requeue(t, owner, found.run).await?;
+            super::carry::carry_forward(t, found.run).await?;
         } else {
             conclude(t, &found, spec).await?;
         }

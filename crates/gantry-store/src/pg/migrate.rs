@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: V5,
     },
     Migration {
+        version: 6,
+        name: "job_results",
+        sql: crate::carry::TABLE,
+    },
+    Migration {
         version: 7,
         name: "sessions",
         sql: crate::sessions::TABLE,

@@ -7,6 +7,7 @@
 
 pub(crate) mod apply;
 mod batch;
+pub(crate) mod carry;
 mod control;
 mod fence;
 mod lease;

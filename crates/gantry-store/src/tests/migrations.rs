@@ -45,7 +45,7 @@ async fn an_empty_database_is_migrated_to_the_latest_version_once() {
 async fn the_previous_version_is_migrated_to_the_latest_keeping_its_rows() {
     let place = Backend::Postgres.place().await;
     let mut c = pool_of(&place).await;
-    // The version before the latest (versions may skip numbers).
+    // The migration before the last (versions may have gaps: a number another branch took).
     let previous = MIGRATIONS[MIGRATIONS.len() - 2].version;
     assert_eq!(migrate(&mut c, previous).await.unwrap(), previous);
     c.batch_execute(

@@ -158,6 +158,7 @@ macro_rules! both_backends {
 }
 
 // After the macro: macro_rules are in scope in what follows them.
+mod carry;
 mod conformance;
 mod control;
 mod fences;

@@ -17,6 +17,7 @@ mod fair;
 mod ingress;
 mod job_services;
 pub mod log_budget;
+pub mod log_rows;
 mod metrics;
 mod pages;
 mod pull_requests;

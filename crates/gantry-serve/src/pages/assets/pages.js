@@ -1,8 +1,11 @@
 // The run page's live updates, served from /assets/pages.js (the Content-Security-Policy
 // forbids inline script). When the page names a live stream (data-live: the run has not
 // ended), an EventSource reads it with the session cookie: new log lines are appended to
-// their step (as text, never as HTML), job and step states are updated, missing jobs and
-// steps are added, and the stream is closed once the run has ended.
+// their step (as text, never as HTML: the server sends styled spans, group openings and
+// closings and annotations as data, and elements are built with textContent and class
+// names), job and step states are updated, missing jobs and steps are added, and the
+// stream is closed once the run has ended; then the steps' summaries (sanitised on the
+// server) are taken from the page as the server renders it.
 'use strict';
 
 function el(tag, attrs, text) {
@@ -26,8 +29,9 @@ function stepSection(job, step, name, state) {
   d = el('details', { class: 'step', id: id, open: '' });
   const summary = el('summary');
   summary.append(el('span', { class: 'name' }, name), ' ',
-    el('span', { class: 'state state-' + state, 'data-state-of': id }, state));
-  d.append(summary, el('ol', { class: 'log', id: 'log:' + job + ':' + step }));
+    el('span', { class: 'state state-' + state, 'data-state-of': id }, state),
+    el('span', { class: 'counts' }));
+  d.append(summary, el('ol', { class: 'log', id: 'log:' + job + ':' + step, 'data-lines': '0' }));
   steps.append(d);
   return d;
 }
@@ -41,20 +45,102 @@ function jobSection(key, name, state) {
   s = el('section', { class: 'job', id: id });
   const h = el('h2', {}, name + ' ');
   h.append(el('span', { class: 'state state-' + state, 'data-state-of': id }, state));
-  s.append(h, el('div', { class: 'steps', id: 'steps:' + key }));
+  s.append(h, el('ul', { class: 'annotations', id: 'notes:' + key, hidden: '' }),
+    el('div', { class: 'steps', id: 'steps:' + key }));
   document.getElementById('jobs').append(s);
   return s;
 }
 
+// Styled spans ({text, class}) into `parent`, as text.
+function spansInto(parent, spans) {
+  for (const s of spans || []) {
+    parent.append(s.class ? el('span', { class: s.class }, s.text) : document.createTextNode(s.text));
+  }
+  return parent;
+}
+
+// The list new lines of a step go to: its innermost group not closed yet, else its log.
+function openList(root) {
+  let ol = root;
+  for (;;) {
+    const open = ol.querySelectorAll(':scope > li.group-line > details.group.unclosed');
+    if (!open.length) return ol;
+    ol = open[open.length - 1].querySelector(':scope > ol');
+  }
+}
+
+function nextNumber(root) {
+  const n = Number(root.dataset.lines || 0) + 1;
+  root.dataset.lines = String(n);
+  return n;
+}
+
+function numbered(tag, attrs, n, time, spans) {
+  const node = el(tag, attrs);
+  node.append(el('span', { class: 'ln' }, String(n)), el('time', {}, time),
+    spansInto(el('span', { class: 'text' }), spans));
+  return node;
+}
+
+function addNote(l, root, prefix) {
+  const a = l.annotation;
+  const notes = document.getElementById('notes:' + l.job);
+  const n = Number(root.dataset.lines || 0);
+  const href = '#' + (n ? prefix + n : 'step:' + l.job + ':' + (l.step || ''));
+  const li = el('li', { class: 'annotation annotation-' + a.level });
+  li.append(el('span', { class: 'level' }, a.level), ' ');
+  if (a.place) li.append(el('span', { class: 'place' }, a.place), ' ');
+  li.append(el('a', { href: href, class: 'message' }, a.message));
+  notes.append(li);
+  notes.hidden = false;
+  const counts = root.closest('details.step').querySelector(':scope > summary .counts');
+  let c = counts.querySelector('.count-' + a.level);
+  if (!c) counts.append(' ', c = el('span', { class: 'count count-' + a.level, 'data-n': '0' }));
+  const k = Number(c.dataset.n || parseInt(c.textContent, 10) || 0) + 1;
+  c.dataset.n = String(k);
+  c.textContent = k + ' ' + a.level + (k === 1 ? '' : 's');
+}
+
+function appendRow(l) {
+  const step = l.step || '';
+  stepSection(l.job, step, l.step ? l.step : 'Job messages', '');
+  const root = document.getElementById('log:' + l.job + ':' + step);
+  const prefix = 'line:' + l.job + ':' + step + ':';
+  if (l.stream === 'summary') return; // shown once the run has ended
+  if (l.stream === 'annotation') { addNote(l, root, prefix); return; }
+  if (l.stream === 'endgroup') {
+    const ol = openList(root);
+    if (ol !== root) ol.parentElement.classList.remove('unclosed');
+    return;
+  }
+  const n = nextNumber(root);
+  if (l.stream === 'group') {
+    const li = el('li', { class: 'group-line', id: prefix + n });
+    const d = el('details', { class: 'group unclosed' });
+    d.append(numbered('summary', {}, n, l.time, l.title), el('ol', { class: 'log group-log' }));
+    li.append(d);
+    openList(root).append(li);
+    return;
+  }
+  openList(root).append(numbered('li', { class: l.stream, id: prefix + n }, n, l.time, l.spans));
+}
+
 function appendLines(lines) {
-  for (const l of lines) {
-    const step = l.step || '';
-    stepSection(l.job, step, l.step ? l.step : 'Job messages', '');
-    const ol = document.getElementById('log:' + l.job + ':' + step);
-    const li = el('li', { class: l.stream });
-    li.append(el('span', { class: 'ln' }, String(ol.children.length + 1)),
-      el('time', {}, l.time), el('span', { class: 'text' }, l.line));
-    ol.append(li);
+  for (const l of lines) appendRow(l);
+}
+
+// Once the run has ended: its steps' summaries, from the page as rendered on the server
+// (sanitised there; DOMParser runs no script), under their jobs.
+async function showSummaries() {
+  const r = await fetch(location.pathname, { credentials: 'same-origin' });
+  if (!r.ok) return;
+  const page = new DOMParser().parseFromString(await r.text(), 'text/html');
+  for (const job of page.querySelectorAll('section.job')) {
+    const mine = document.getElementById(job.id);
+    if (!mine || mine.querySelector('section.step-summary')) continue;
+    for (const s of job.querySelectorAll(':scope > section.step-summary')) {
+      mine.append(document.importNode(s, true));
+    }
   }
 }
 
@@ -86,6 +172,7 @@ function live(url) {
     const cancel = document.getElementById('cancel');
     if (cancel) cancel.remove();
     document.getElementById('run').dataset.ended = 'true';
+    showSummaries().catch(() => {});
   });
 }
 

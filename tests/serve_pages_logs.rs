@@ -93,8 +93,8 @@ async fn step_logs_in_a_real_browser() {
         let t = navigation_timing(&c).await;
         eprintln!(
             "run page with a 10,000-line step ({attempt}): responseEnd {:.0} ms, \
-             domContentLoadedEventEnd {:.0} ms, loadEventEnd {:.0} ms",
-            t[0], t[1], t[2]
+             domContentLoadedEventEnd {:.0} ms, loadEventEnd {:.0} ms, {:.0} bytes of HTML",
+            t[0], t[1], t[2], t[3]
         );
     }
     let step = open_step(&c, "Colours").await;
@@ -110,16 +110,17 @@ async fn step_logs_in_a_real_browser() {
     c.close().await.unwrap();
 }
 
-/// The page's Navigation Timing (ms from navigation start) once `load` has ended.
-async fn navigation_timing(c: &Client) -> [f64; 3] {
+/// The page's Navigation Timing (ms from navigation start) once `load` has ended, and the
+/// page's size (bytes).
+async fn navigation_timing(c: &Client) -> [f64; 4] {
     let js = "const t = performance.getEntriesByType('navigation')[0]; \
-              return [t.responseEnd, t.domContentLoadedEventEnd, t.loadEventEnd];";
+              return [t.responseEnd, t.domContentLoadedEventEnd, t.loadEventEnd, t.decodedBodySize];";
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let v = c.execute(js, vec![]).await.unwrap();
         let n = |i: usize| v[i].as_f64().unwrap_or(0.0);
         if n(2) > 0.0 {
-            return [n(0), n(1), n(2)];
+            return [n(0), n(1), n(2), n(3)];
         }
         assert!(Instant::now() < deadline, "the page never loaded: {v}");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -183,10 +184,8 @@ async fn group_folds(c: &Client, step: &Element) {
         .await
         .unwrap();
     assert!(inside[0].is_displayed().await.unwrap(), "unfolded: visible");
-    assert_eq!(
-        inside[1].text().await.unwrap().ends_with("inside two"),
-        true
-    );
+    let second = inside[1].text().await.unwrap();
+    assert!(second.ends_with("inside two"), "{second}");
     // Numbering goes on across the group: 1 red, 2 the group, 3-4 inside, 5 after it.
     let after = step
         .find(Locator::XPath(

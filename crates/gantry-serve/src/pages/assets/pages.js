@@ -59,14 +59,23 @@ function spansInto(parent, spans) {
   return parent;
 }
 
-// The list new lines of a step go to: its innermost group not closed yet, else its log.
-function openList(root) {
-  let ol = root;
+// Per step log (by id): the lists its new lines go to, innermost open group last. Read from
+// the page once (a running step may be inside a group), then kept as groups open and close:
+// no search through a long log per line.
+const openLists = new Map();
+
+function openStack(root) {
+  let stack = openLists.get(root.id);
+  if (stack) return stack;
+  stack = [root];
   for (;;) {
-    const open = ol.querySelectorAll(':scope > li.group-line > details.group.unclosed');
-    if (!open.length) return ol;
-    ol = open[open.length - 1].querySelector(':scope > ol');
+    const top = stack[stack.length - 1];
+    const open = top.querySelectorAll(':scope > li.group-line > details.group.unclosed');
+    if (!open.length) break;
+    stack.push(open[open.length - 1].querySelector(':scope > ol'));
   }
+  openLists.set(root.id, stack);
+  return stack;
 }
 
 function nextNumber(root) {
@@ -108,21 +117,24 @@ function appendRow(l) {
   const prefix = 'line:' + l.job + ':' + step + ':';
   if (l.stream === 'summary') return; // shown once the run has ended
   if (l.stream === 'annotation') { addNote(l, root, prefix); return; }
+  const stack = openStack(root);
   if (l.stream === 'endgroup') {
-    const ol = openList(root);
-    if (ol !== root) ol.parentElement.classList.remove('unclosed');
+    if (stack.length > 1) stack.pop().parentElement.classList.remove('unclosed');
     return;
   }
   const n = nextNumber(root);
+  const into = stack[stack.length - 1];
   if (l.stream === 'group') {
     const li = el('li', { class: 'group-line', id: prefix + n });
     const d = el('details', { class: 'group unclosed' });
-    d.append(numbered('summary', {}, n, l.time, l.title), el('ol', { class: 'log group-log' }));
+    const ol = el('ol', { class: 'log group-log' });
+    d.append(numbered('summary', {}, n, l.time, l.title), ol);
     li.append(d);
-    openList(root).append(li);
+    into.append(li);
+    stack.push(ol);
     return;
   }
-  openList(root).append(numbered('li', { class: l.stream, id: prefix + n }, n, l.time, l.spans));
+  into.append(numbered('li', { class: l.stream, id: prefix + n }, n, l.time, l.spans));
 }
 
 function appendLines(lines) {

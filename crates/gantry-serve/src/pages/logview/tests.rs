@@ -4,7 +4,10 @@
 use super::*;
 use crate::log_rows::Level;
 
-fn rows(spec: &[(&str, &str)]) -> Vec<LogRow> {
+/// Rows as (stream, line).
+type Spec<'a> = &'a [(&'a str, &'a str)];
+
+fn rows(spec: Spec) -> Vec<LogRow> {
     spec.iter()
         .enumerate()
         .map(|(i, (stream, line))| LogRow {
@@ -39,7 +42,7 @@ fn shape(nodes: &[Node]) -> String {
 
 #[test]
 fn groups_nest_and_numbering_continues() {
-    let table: [(&[(&str, &str)], &str, usize); 6] = [
+    let table: [(Spec, &str, usize); 6] = [
         (&[("stdout", "a"), ("stdout", "b")], "1:a 2:b", 2),
         (
             &[

@@ -85,9 +85,23 @@ function sseBlock(block, log) {
     else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
   }
   if (name === 'logs') {
-    for (const l of JSON.parse(data.join('\n'))) log.textContent += `[${l.job}] ${l.line}\n`;
+    for (const l of JSON.parse(data.join('\n'))) {
+      if (l.stream !== 'endgroup') log.textContent += `[${l.job}] ${plain(l)}\n`;
+    }
   }
   return name;
+}
+
+// A stored row as one line of text: an annotation is stored as JSON, a group as its title.
+function plain(l) {
+  if (l.stream === 'group') return `> ${l.line}`;
+  if (l.stream !== 'annotation') return l.line;
+  try {
+    const a = JSON.parse(l.line);
+    return `${a.level}${a.file ? ` (${a.file}${a.line ? ':' + a.line : ''})` : ''}: ${a.message}`;
+  } catch (e) {
+    return l.line;
+  }
 }
 
 document.addEventListener('DOMContentLoaded', () => {

@@ -194,6 +194,75 @@ fn duration(p: &Part) -> Option<String> {
 mod tests {
     use super::*;
 
+    fn row(seq: i64, step: Option<&str>, stream: &str, line: &str) -> LogRow {
+        LogRow {
+            seq,
+            job: "b".into(),
+            step: step.map(Into::into),
+            stream: stream.into(),
+            line: line.into(),
+            at: 0,
+        }
+    }
+
+    fn part(key: &str, steps: Vec<Part>) -> Part {
+        Part {
+            key: key.into(),
+            name: key.to_uppercase(),
+            state: "success".into(),
+            steps,
+            ..Part::default()
+        }
+    }
+
+    /// Interleaved rows of two steps and the job go to their own sections, in order;
+    /// annotations link to their lines and summaries come out sanitised.
+    #[test]
+    fn rows_go_to_their_steps_once() {
+        let parts = vec![part("b", vec![part("1", vec![]), part("2", vec![])])];
+        let error = r#"{"level":"error","message":"bad","file":"a.rs","line":3}"#;
+        let logs = vec![
+            row(1, Some("1"), "stdout", "one"),
+            row(2, Some("2"), "stdout", "two"),
+            row(3, Some("1"), "system", "error (a.rs:3): bad"),
+            row(4, Some("1"), "annotation", error),
+            row(5, Some("2"), "annotation", "warning: early"),
+            row(6, None, "system", "job line"),
+            row(7, Some("2"), "summary", "**s** <script>x</script>"),
+            row(8, Some("9"), "stdout", "a step the job does not have"),
+        ];
+        let jobs = views(parts, logs, &[]);
+        let job = &jobs[0];
+        let lines: Vec<(&str, usize)> = job
+            .steps
+            .iter()
+            .map(|s| (s.name.as_str(), s.lines))
+            .collect();
+        assert_eq!(lines, [("1", 2), ("2", 1), ("Job messages", 1)]);
+        let notes: Vec<(&str, Option<&str>, &str)> = job
+            .notes
+            .iter()
+            .map(|n| (n.level, n.place.as_deref(), n.href.as_str()))
+            .collect();
+        assert_eq!(
+            notes,
+            [
+                ("error", Some("a.rs:3"), "#line:b:1:2"),
+                ("warning", None, "#line:b:2:1"),
+            ]
+        );
+        let counts: Vec<&str> = job.steps[0]
+            .counts
+            .iter()
+            .map(|c| c.text.as_str())
+            .collect();
+        assert_eq!(counts, ["1 error"]);
+        assert_eq!(job.summaries.len(), 1);
+        assert_eq!(job.summaries[0].step, "2");
+        assert!(job.summaries[0].html.contains("<strong>s</strong>"));
+        assert!(!job.summaries[0].html.contains("<script"));
+    }
+
     #[test]
     fn annotation_counts() {
         let text = |t| counts(t).into_iter().map(|c| c.text).collect::<Vec<_>>();

@@ -105,6 +105,7 @@ async fn step_logs_in_a_real_browser() {
     let top = "document.getElementById('job:build').scrollIntoView();";
     c.execute(top, vec![]).await.unwrap();
     screenshot(&c, "run-logs").await;
+    annotation_link_opens_its_step(&c, &url).await;
     many_lines(&c).await;
     live(&c, &s).await;
     c.close().await.unwrap();
@@ -254,6 +255,25 @@ async fn summary(c: &Client) {
     let handlers = c.find_all(Locator::Css("img[onerror]")).await.unwrap();
     assert!(handlers.is_empty(), "no event handler survives");
     assert!(c.get_alert_text().await.is_err(), "no alert opened");
+}
+
+/// On a fresh page (the step closed), an annotation's link opens its step and shows its line.
+async fn annotation_link_opens_its_step(c: &Client, url: &str) {
+    c.goto(url).await.unwrap();
+    let link = c
+        .find(Locator::Css("ul.annotations li.annotation-error a.message"))
+        .await
+        .unwrap();
+    let href = link.attr("href").await.unwrap().unwrap_or_default();
+    let id = href.trim_start_matches('#').to_string();
+    let line = c.find(Locator::Id(&id)).await.unwrap();
+    assert!(!line.is_displayed().await.unwrap(), "in a closed step");
+    link.click().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !line.is_displayed().await.unwrap() {
+        assert!(Instant::now() < deadline, "{href} was not shown");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The 10,000-line step: every line there, numbered through.

@@ -188,7 +188,19 @@ function live(url) {
   });
 }
 
+// A link to a log line (an annotation's) opens the step and groups folding it, then shows it.
+function reveal() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  const target = id && document.getElementById(id);
+  if (!target) return;
+  for (let d = target.closest('details'); d; d = d.parentElement.closest('details')) d.open = true;
+  target.scrollIntoView({ block: 'center' });
+}
+
+window.addEventListener('hashchange', reveal);
+
 document.addEventListener('DOMContentLoaded', () => {
+  reveal();
   const run = document.getElementById('run');
   if (run && run.dataset.live) live(run.dataset.live);
 });

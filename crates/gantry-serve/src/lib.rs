@@ -18,6 +18,7 @@ mod fair;
 mod ingress;
 mod job_services;
 pub mod log_budget;
+pub mod log_rows;
 mod login_limit;
 mod metrics;
 mod pages;

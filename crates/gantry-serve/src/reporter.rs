@@ -5,6 +5,7 @@
 //! (`log_budget`), so no step fills the store.
 
 use super::log_budget::{LogBudget, Verdict};
+use super::log_rows;
 use super::metrics::Metrics;
 use gantry_engine::{LogStream, Reporter, RunEvent};
 use gantry_store::Op;
@@ -155,8 +156,9 @@ fn progress(run: i64, at: i64, event: RunEvent) -> Option<Op> {
     })
 }
 
-/// A line of the run's log: output, a step summary, an annotation. `None`: not kept (groups;
-/// the run's start and end, which the scheduler records itself).
+/// A line of the run's log: output, a step summary, an annotation, a group's opening or
+/// closing (`log_rows` says how each is written). `None`: not kept (the run's start and
+/// end, which the scheduler records itself).
 fn line(run: i64, at: i64, event: RunEvent) -> Option<Op> {
     let (job, step, stream, line) = match event {
         RunEvent::Log {
@@ -176,17 +178,29 @@ fn line(run: i64, at: i64, event: RunEvent) -> Option<Op> {
             job,
             step,
             markdown,
-        } => (job, Some(step), "summary", markdown),
+        } => (job, Some(step), log_rows::SUMMARY, markdown),
         RunEvent::Annotation {
             job,
             step,
             level,
             message,
-            ..
-        } => (job, Some(step), "annotation", format!("{level}: {message}")),
-        RunEvent::Group { .. } | RunEvent::RunStarted { .. } | RunEvent::RunFinished { .. } => {
-            return None
+            file,
+            line,
+        } => {
+            let a = log_rows::Annotation {
+                level: log_rows::Level::parse(&level),
+                message,
+                file,
+                line: line.map(u64::from),
+            };
+            (job, Some(step), log_rows::ANNOTATION, a.encode())
         }
+        // The page folds a group's lines: its opening and closing are kept as rows.
+        RunEvent::Group { job, step, title } => match title {
+            Some(t) => (job, Some(step), log_rows::GROUP, t),
+            None => (job, Some(step), log_rows::END_GROUP, String::new()),
+        },
+        RunEvent::RunStarted { .. } | RunEvent::RunFinished { .. } => return None,
         // Status changes: `progress`.
         RunEvent::JobStarted { .. }
         | RunEvent::JobFinished { .. }
@@ -280,7 +294,30 @@ mod tests {
                     file: None,
                     line: None,
                 },
-                Some(("log", s("annotation warning: careful"), None)),
+                Some(("log", s("annotation {\"level\":\"warning\",\"message\":\"careful\"}"), None)),
+            ),
+            (
+                RunEvent::Annotation {
+                    job: s("b"),
+                    step: s("1"),
+                    level: s("error"),
+                    message: s("bad: thing"),
+                    file: Some(s("src/a.rs")),
+                    line: Some(3),
+                },
+                Some((
+                    "log",
+                    s("annotation {\"level\":\"error\",\"message\":\"bad: thing\",\"file\":\"src/a.rs\",\"line\":3}"),
+                    None,
+                )),
+            ),
+            (
+                RunEvent::Group {
+                    job: s("b"),
+                    step: s("1"),
+                    title: Some(s("Setup")),
+                },
+                Some(("log", s("group Setup"), None)),
             ),
             (
                 RunEvent::Group {
@@ -288,7 +325,7 @@ mod tests {
                     step: s("1"),
                     title: None,
                 },
-                None,
+                Some(("log", s("endgroup "), None)),
             ),
             (
                 RunEvent::RunStarted {

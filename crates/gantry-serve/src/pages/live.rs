@@ -1,11 +1,12 @@
 //! `/runs/{id}/live?after=<seq>`: the run page's live stream (Server-Sent Events, read by
 //! `/assets/pages.js` with an `EventSource`, which sends the session cookie). Events:
-//! `logs` (new lines after `after`, with their time as shown), `state` (the run's and every
+//! `logs` (new rows after `after`, structured as `live_line` says: styled spans, groups,
+//! annotations, with their time as shown), `state` (the run's and every
 //! job's and step's state, whenever it changed) and `end` once the run has ended (after a
 //! last `state`). Only the latest attempt is live. A `logs` event's id is its last line's
 //! seq, so a browser that reconnects (it sends `Last-Event-ID`) gets no line twice.
 
-use super::{attempt, format, App};
+use super::{attempt, App};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -95,10 +96,7 @@ async fn next<B: ContainerBackend>(
         let rows = logged(read::logs_after(&c, id, cur.after, 500).await)?;
         if let Some(last) = rows.last() {
             cur.after = last.seq;
-            let lines: Vec<Value> = rows
-                .iter()
-                .map(|l| json!({ "seq": l.seq, "job": l.job, "step": l.step, "time": format::clock(l.at), "line": l.line, "stream": l.stream }))
-                .collect();
+            let lines: Vec<Value> = rows.iter().map(super::live_line::json).collect();
             let mut lines = Value::from(lines);
             crate::redact::walk(&mut lines, &app.intake.host_paths);
             let ev = SseEvent::default()

@@ -17,10 +17,14 @@ mod controls;
 mod event_fields;
 mod format;
 mod graph;
+mod job_view;
 mod live;
+mod live_line;
 mod login;
+mod logview;
 mod run;
 mod runs;
+mod summary;
 mod view;
 
 use super::sessions::Session;
@@ -72,6 +76,11 @@ fn env() -> &'static Environment<'static> {
             ("runs.html", include_str!("templates/runs.html")),
             ("run.html", include_str!("templates/run.html")),
             ("graph.html", include_str!("templates/graph.html")),
+            ("log.html", include_str!("templates/log.html")),
+            (
+                "annotations.html",
+                include_str!("templates/annotations.html"),
+            ),
             ("confirm.html", include_str!("templates/confirm.html")),
             ("message.html", include_str!("templates/message.html")),
         ] {
@@ -203,8 +212,14 @@ mod tests {
         let session = context! { name => evil, scope => "operate", operate => true, csrf => "c" };
         let job = context! {
             key => "build", name => evil, state => "failure", duration => "1s",
-            steps => vec![context! { key => "1", name => evil, state => "failure", open => true,
-                lines => vec![context! { n => 1, seq => 1, time => "00:00:00.000", text => evil, stream => "stdout" }] }],
+            steps => vec![context! { key => "1", name => evil, state => "failure", open => true, lines => 2,
+                counts => vec![context! { level => "error", text => evil }],
+                nodes => vec![context! { kind => "group", n => 1, time => "00:00:00.000", unclosed => true,
+                    title => vec![context! { text => evil, class => "" }],
+                    children => vec![context! { kind => "line", n => 2, time => "00:00:00.000", stream => "stdout",
+                        spans => vec![context! { text => evil, class => "ansi-red" }] }] }] }],
+            notes => vec![context! { level => "error", place => evil, message => evil, step => evil, href => "#x" }],
+            summaries => vec![context! { step => evil, html => "<p>sanitised</p>" }],
         };
         let run = context! { id => 1, workflow => evil, file => "ci.yml", event => "push",
         attempts => vec![1, 2], ended => true };
@@ -242,6 +257,16 @@ mod tests {
                 "{name} lets markup through"
             );
             assert!(html.contains("src=\"/assets/pages.js\""), "{name}");
+            if name == "run.html" {
+                for want in [
+                    "<span class=\"ansi-red\">&lt;script&gt;",
+                    "<details class=\"group unclosed\">",
+                    "id=\"line:build:1:2\"",
+                    "<p>sanitised</p>",
+                ] {
+                    assert!(html.contains(want), "{want} in {html}");
+                }
+            }
         }
     }
 }

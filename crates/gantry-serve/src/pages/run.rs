@@ -2,51 +2,20 @@
 //! (workflow, event details, times, conclusion, why the workflow matched), the job graph
 //! (`graph`), links to the other attempts, and per job
 //! its steps as `<details>` sections with duration, conclusion and their numbered,
-//! timestamped log lines of that attempt only. While the latest attempt is not over, the
+//! timestamped log lines of that attempt only (`job_view`: colours, groups, annotations,
+//! summaries). While the latest attempt is not over, the
 //! page names its live stream for `/assets/pages.js`.
 
-use super::attempt::{self, Part};
+use super::attempt;
 use super::{event_fields, format, graph, message, session, store_error, view, App};
 use crate::sessions::Session;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use gantry_engine::backend::ContainerBackend;
-use gantry_store::read::{self, LogRow, Reader, RunRow};
+use gantry_store::read::{self, Reader, RunRow};
 use minijinja::context;
-use serde::Serialize;
 use std::sync::Arc;
-
-#[derive(Serialize)]
-struct Line {
-    n: usize,
-    seq: i64,
-    time: String,
-    text: String,
-    stream: String,
-}
-
-#[derive(Serialize)]
-struct Section {
-    key: String,
-    name: String,
-    state: String,
-    duration: Option<String>,
-    /// The `<details>` starts open: the step failed or is running.
-    open: bool,
-    lines: Vec<Line>,
-}
-
-#[derive(Serialize)]
-struct JobView {
-    key: String,
-    name: String,
-    state: String,
-    duration: Option<String>,
-    steps: Vec<Section>,
-    /// Why a job kept from an earlier attempt was not run (see `attempt::Part::kept`).
-    kept: Option<String>,
-}
 
 pub async fn latest<B: ContainerBackend>(
     State(app): State<Arc<App<B>>>,
@@ -149,7 +118,7 @@ async fn page(
         duration => started.map(|s| format::duration(s, finished.unwrap_or_else(super::runs::now_ms))),
         why => plan.why,
         graph => graph,
-        jobs => views(parts, logs),
+        jobs => super::job_view::views(parts, logs, host_paths),
         live => live,
     };
     Ok(super::render_redacted(
@@ -191,83 +160,4 @@ fn last_state(changes: &[read::ChangeRow], n: i64) -> &'static str {
         .map_or("unknown", |c| {
             c.conclusion.map_or(c.status.as_str(), |x| x.as_str())
         })
-}
-
-fn duration(p: &Part) -> Option<String> {
-    let from = p.started_at?;
-    Some(format::duration(
-        from,
-        p.finished_at.unwrap_or_else(super::runs::now_ms),
-    ))
-}
-
-/// The jobs with their steps and each step's lines (lines of no step: a "job" section).
-fn views(parts: Vec<Part>, logs: Vec<LogRow>) -> Vec<JobView> {
-    let mut out = Vec::new();
-    for job in parts {
-        let mine = |step: Option<&str>| {
-            logs.iter()
-                .filter(|l| l.job == job.key && l.step.as_deref() == step)
-                .enumerate()
-                .map(|(i, l)| Line {
-                    n: i + 1,
-                    seq: l.seq,
-                    time: format::clock(l.at),
-                    text: l.line.clone(),
-                    stream: l.stream.clone(),
-                })
-                .collect::<Vec<_>>()
-        };
-        let mut steps = Vec::new();
-        for st in &job.steps {
-            let lines = mine(Some(&st.key));
-            steps.push(section(
-                st.key.clone(),
-                st.name.clone(),
-                st.state.clone(),
-                duration(st),
-                lines,
-            ));
-        }
-        // Lines of no step (the runner's own: set-up, why the job failed), after the steps.
-        let outside = mine(None);
-        if !outside.is_empty() {
-            let name = "Job messages".to_string();
-            steps.push(section(
-                String::new(),
-                name,
-                job.state.clone(),
-                None,
-                outside,
-            ));
-        }
-        out.push(JobView {
-            // A kept job did not run in this attempt: no duration of its own.
-            duration: duration(&job).filter(|_| job.kept.is_none()),
-            key: job.key,
-            name: job.name,
-            state: job.state,
-            steps,
-            kept: job.kept,
-        });
-    }
-    out
-}
-
-fn section(
-    key: String,
-    name: String,
-    state: String,
-    duration: Option<String>,
-    lines: Vec<Line>,
-) -> Section {
-    let open = matches!(state.as_str(), "failure" | "in_progress");
-    Section {
-        key,
-        name,
-        state,
-        duration,
-        open,
-        lines,
-    }
 }

@@ -1,9 +1,12 @@
 // The run page's live updates, served from /assets/pages.js (the Content-Security-Policy
 // forbids inline script). When the page names a live stream (data-live: the run has not
 // ended), an EventSource reads it with the session cookie: new log lines are appended to
-// their step (as text, never as HTML), job and step states are updated, missing jobs and
-// steps are added, the job graph's nodes recoloured, and the stream is closed once the run
-// has ended.
+// their step (as text, never as HTML: the server sends styled spans, group openings and
+// closings and annotations as data, and elements are built with textContent and class
+// names), job and step states are updated, missing jobs and steps are added, the job
+// graph's nodes recoloured, and the stream is closed once the run has ended; then the
+// steps' summaries (sanitised on the server) are taken from the page as the server
+// renders it.
 'use strict';
 
 function el(tag, attrs, text) {
@@ -27,10 +30,11 @@ function stepSection(job, step, name, state) {
   d = el('details', { class: 'step', id: id, open: '' });
   const summary = el('summary');
   summary.append(el('span', { class: 'name' }, name), ' ',
-    el('span', { class: 'state state-' + state, 'data-state-of': id }, state));
+    el('span', { class: 'state state-' + state, 'data-state-of': id }, state),
+    el('span', { class: 'counts' }));
   // Focusable: a log wider than the screen scrolls sideways, by keyboard too.
-  const log = el('ol', { class: 'log', id: 'log:' + job + ':' + step, tabindex: '0',
-    'aria-label': name + ' log' });
+  const log = el('ol', { class: 'log', id: 'log:' + job + ':' + step, 'data-lines': '0',
+    tabindex: '0', 'aria-label': name + ' log' });
   d.append(summary, log);
   steps.append(d);
   return d;
@@ -45,20 +49,114 @@ function jobSection(key, name, state) {
   s = el('section', { class: 'job', id: id });
   const h = el('h2', {}, name + ' ');
   h.append(el('span', { class: 'state state-' + state, 'data-state-of': id }, state));
-  s.append(h, el('div', { class: 'steps', id: 'steps:' + key }));
+  s.append(h, el('ul', { class: 'annotations', id: 'notes:' + key, hidden: '' }),
+    el('div', { class: 'steps', id: 'steps:' + key }));
   document.getElementById('jobs').append(s);
   return s;
 }
 
+// Styled spans ({text, class}) into `parent`, as text.
+function spansInto(parent, spans) {
+  for (const s of spans || []) {
+    parent.append(s.class ? el('span', { class: s.class }, s.text) : document.createTextNode(s.text));
+  }
+  return parent;
+}
+
+// Per step log (by id): the lists its new lines go to, innermost open group last. Read from
+// the page once (a running step may be inside a group), then kept as groups open and close:
+// no search through a long log per line.
+const openLists = new Map();
+
+function openStack(root) {
+  let stack = openLists.get(root.id);
+  if (stack) return stack;
+  stack = [root];
+  for (;;) {
+    const top = stack[stack.length - 1];
+    const open = top.querySelectorAll(':scope > li.group-line > details.group.unclosed');
+    if (!open.length) break;
+    stack.push(open[open.length - 1].querySelector(':scope > ol'));
+  }
+  openLists.set(root.id, stack);
+  return stack;
+}
+
+function nextNumber(root) {
+  const n = Number(root.dataset.lines || 0) + 1;
+  root.dataset.lines = String(n);
+  return n;
+}
+
+function numbered(tag, attrs, n, time, spans) {
+  const node = el(tag, attrs);
+  node.append(el('span', { class: 'ln' }, String(n)), el('time', {}, time),
+    spansInto(el('span', { class: 'text' }), spans));
+  return node;
+}
+
+function addNote(l, root, prefix) {
+  const a = l.annotation;
+  const notes = document.getElementById('notes:' + l.job);
+  const n = Number(root.dataset.lines || 0);
+  const href = '#' + (n ? prefix + n : 'step:' + l.job + ':' + (l.step || ''));
+  const li = el('li', { class: 'annotation annotation-' + a.level });
+  li.append(el('span', { class: 'level' }, a.level), ' ');
+  if (a.place) li.append(el('span', { class: 'place' }, a.place), ' ');
+  li.append(el('a', { href: href, class: 'message' }, a.message));
+  notes.append(li);
+  notes.hidden = false;
+  const counts = root.closest('details.step').querySelector(':scope > summary .counts');
+  let c = counts.querySelector('.count-' + a.level);
+  if (!c) counts.append(' ', c = el('span', { class: 'count count-' + a.level, 'data-n': '0' }));
+  const k = Number(c.dataset.n || parseInt(c.textContent, 10) || 0) + 1;
+  c.dataset.n = String(k);
+  c.textContent = k + ' ' + a.level + (k === 1 ? '' : 's');
+}
+
+function appendRow(l) {
+  const step = l.step || '';
+  stepSection(l.job, step, l.step ? l.step : 'Job messages', '');
+  const root = document.getElementById('log:' + l.job + ':' + step);
+  const prefix = 'line:' + l.job + ':' + step + ':';
+  if (l.stream === 'summary') return; // shown once the run has ended
+  if (l.stream === 'annotation') { addNote(l, root, prefix); return; }
+  const stack = openStack(root);
+  if (l.stream === 'endgroup') {
+    if (stack.length > 1) stack.pop().parentElement.classList.remove('unclosed');
+    return;
+  }
+  const n = nextNumber(root);
+  const into = stack[stack.length - 1];
+  if (l.stream === 'group') {
+    const li = el('li', { class: 'group-line', id: prefix + n });
+    const d = el('details', { class: 'group unclosed' });
+    const ol = el('ol', { class: 'log group-log' });
+    d.append(numbered('summary', {}, n, l.time, l.title), ol);
+    li.append(d);
+    into.append(li);
+    stack.push(ol);
+    return;
+  }
+  into.append(numbered('li', { class: l.stream, id: prefix + n }, n, l.time, l.spans));
+}
+
 function appendLines(lines) {
-  for (const l of lines) {
-    const step = l.step || '';
-    stepSection(l.job, step, l.step ? l.step : 'Job messages', '');
-    const ol = document.getElementById('log:' + l.job + ':' + step);
-    const li = el('li', { class: l.stream });
-    li.append(el('span', { class: 'ln' }, String(ol.children.length + 1)),
-      el('time', {}, l.time), el('span', { class: 'text' }, l.line));
-    ol.append(li);
+  for (const l of lines) appendRow(l);
+}
+
+// Once the run has ended: its steps' summaries, from the page as rendered on the server
+// (sanitised there; DOMParser runs no script), under their jobs.
+async function showSummaries() {
+  const r = await fetch(location.pathname, { credentials: 'same-origin' });
+  if (!r.ok) return;
+  const page = new DOMParser().parseFromString(await r.text(), 'text/html');
+  for (const job of page.querySelectorAll('section.job')) {
+    const mine = document.getElementById(job.id);
+    if (!mine || mine.querySelector('section.step-summary')) continue;
+    for (const s of job.querySelectorAll(':scope > section.step-summary')) {
+      mine.append(document.importNode(s, true));
+    }
   }
 }
 
@@ -126,10 +224,23 @@ function live(url) {
     const cancel = document.getElementById('cancel');
     if (cancel) cancel.remove();
     document.getElementById('run').dataset.ended = 'true';
+    showSummaries().catch(() => {});
   });
 }
 
+// A link to a log line (an annotation's) opens the step and groups folding it, then shows it.
+function reveal() {
+  const id = decodeURIComponent(location.hash.slice(1));
+  const target = id && document.getElementById(id);
+  if (!target) return;
+  for (let d = target.closest('details'); d; d = d.parentElement.closest('details')) d.open = true;
+  target.scrollIntoView({ block: 'center' });
+}
+
+window.addEventListener('hashchange', reveal);
+
 document.addEventListener('DOMContentLoaded', () => {
+  reveal();
   const run = document.getElementById('run');
   if (run && run.dataset.live) live(run.dataset.live);
 });

@@ -81,10 +81,13 @@ impl Tokens {
         self.find(given).map(|k| (k.name.as_str(), k.scope))
     }
 
-    /// The scope of the configured token named `name` (a page session's lookup: a session
-    /// ends when its token is no longer configured).
-    pub(crate) fn scope_of(&self, name: &str) -> Option<ApiScope> {
-        self.0.iter().find(|k| k.name == name).map(|k| k.scope)
+    /// The scope and digest of the configured token named `name` (a page session's lookup:
+    /// a session ends when its token is no longer configured, changes scope or value).
+    pub(crate) fn named(&self, name: &str) -> Option<(ApiScope, [u8; 32])> {
+        self.0
+            .iter()
+            .find(|k| k.name == name)
+            .map(|k| (k.scope, k.digest))
     }
 
     pub fn is_empty(&self) -> bool {

@@ -3,9 +3,11 @@
 //! browser keeps a random session id in a cookie instead. Sessions live in the run store
 //! (`gantry_store::sessions`), so every instance sharing it knows them and a logout on one
 //! ends the session on all; a restart logs nobody out. The store holds only the SHA-256 of
-//! the id (the id is a secret: never stored or logged), the token's name and scope and the
-//! expiry. Each lookup also checks that a token of that name and scope is still configured:
-//! removing a token ends its sessions. Every state-changing form carries a CSRF token,
+//! the id (the id is a secret: never stored or logged), the token's name and scope, a check
+//! binding the session to the token's value (SHA-256 of a label, the id and the token's
+//! digest) and the expiry. Each lookup also checks that a token of that name, scope and
+//! value is still configured: removing a token, changing its scope or giving it a new value
+//! (rotating a leaked one) ends its sessions. Every state-changing form carries a CSRF token,
 //! derived from the id (SHA-256 of a fixed label and the id), so it is not stored either.
 //! The JSON API does not read this cookie.
 
@@ -27,6 +29,9 @@ pub const LIFETIME: Duration = Duration::from_secs(12 * 3600);
 /// What the CSRF token is derived with (so that it is not the id's stored hash).
 const CSRF_LABEL: &[u8] = b"gantry page csrf v1\0";
 
+/// What a session's token check is derived with.
+const TOKEN_LABEL: &[u8] = b"gantry page session token v1\0";
+
 #[derive(Clone, Debug)]
 pub struct Session {
     /// The `[[api.tokens]]` entry logged in with.
@@ -40,6 +45,8 @@ pub struct Session {
 pub enum SessionError {
     #[error("the system's random number source failed: {0}")]
     Random(String),
+    #[error("no token named `{0}` is configured")]
+    Unknown(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -51,13 +58,16 @@ impl SessionError {
     }
 }
 
-/// Starts a session for token `name`: its id (the cookie's value) and the session. Expired
-/// sessions are swept first.
+/// Starts a session for the configured token `name`: its id (the cookie's value) and the
+/// session. Expired sessions are swept first.
 pub async fn create(
     store: &Store,
+    tokens: &Tokens,
     name: &str,
-    scope: ApiScope,
 ) -> Result<(String, Session), SessionError> {
+    let (scope, digest) = tokens
+        .named(name)
+        .ok_or_else(|| SessionError::Unknown(name.to_string()))?;
     let id = random_hex()?;
     let r = store.reader().await?;
     let now = now_ms();
@@ -69,6 +79,7 @@ pub async fn create(
     let row = SessionRow {
         token_name: name.to_string(),
         scope: scope.as_str().to_string(),
+        token_check: token_check(&id, &digest),
         expires_at: now.saturating_add(lifetime),
     };
     stored::insert(&r, &hex_sha256(id.as_bytes()), &row).await?;
@@ -94,12 +105,17 @@ pub async fn find(
     let Some(row) = stored::find(&r, &hex_sha256(id.as_bytes()), now_ms()).await? else {
         return Ok(None);
     };
-    match tokens.scope_of(&row.token_name) {
-        Some(scope) if scope.as_str() == row.scope => Ok(Some(Session {
-            name: row.token_name,
-            scope,
-            csrf: csrf_of(id),
-        })),
+    match tokens.named(&row.token_name) {
+        Some((scope, digest))
+            if scope.as_str() == row.scope
+                && csrf_matches(&token_check(id, &digest), &row.token_check) =>
+        {
+            Ok(Some(Session {
+                name: row.token_name,
+                scope,
+                csrf: csrf_of(id),
+            }))
+        }
         _ => Ok(None),
     }
 }
@@ -111,6 +127,15 @@ pub async fn remove(store: &Store, headers: &HeaderMap) -> Result<(), StoreError
     };
     let r = store.reader().await?;
     stored::remove(&r, &hex_sha256(id.as_bytes())).await
+}
+
+/// The check binding session `id` to its token's value (`digest`: the token's SHA-256).
+fn token_check(id: &str, digest: &[u8; 32]) -> String {
+    let mut h = Sha256::new();
+    h.update(TOKEN_LABEL);
+    h.update(id.as_bytes());
+    h.update(digest);
+    hex(&h.finalize())
 }
 
 /// The CSRF token of session `id`.
@@ -206,6 +231,11 @@ mod tests {
     }
 
     fn tokens(names: &[(&str, ApiScope)]) -> Tokens {
+        with_hash(names, "ab")
+    }
+
+    /// Tokens named `names` whose SHA-256 is `byte` repeated.
+    fn with_hash(names: &[(&str, ApiScope)], byte: &str) -> Tokens {
         use crate::config::{ApiConfig, ApiToken};
         let tokens = names
             .iter()
@@ -213,7 +243,7 @@ mod tests {
                 name: name.to_string(),
                 scope: *scope,
                 token_env: None,
-                token_sha256: Some("ab".repeat(32)),
+                token_sha256: Some(byte.repeat(32)),
             })
             .collect();
         let cfg = ApiConfig {
@@ -224,17 +254,17 @@ mod tests {
     }
 
     /// A session is found through the store by its cookie, with its CSRF token derived
-    /// again; it ends when its token is removed or changes scope, and at logout; the store's
+    /// again; it ends when its token is removed, changes scope or is given a new value, and at logout; the store's
     /// files never hold the cookie's value.
     #[tokio::test]
     async fn sessions_live_in_the_store_and_end_with_their_token() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let (id, made) = create(&store, "op", ApiScope::Operate).await.unwrap();
+        let configured = tokens(&[("op", ApiScope::Operate)]);
+        let (id, made) = create(&store, &configured, "op").await.unwrap();
         let mut h = HeaderMap::new();
         let value = format!("{COOKIE}={id}");
         h.insert(header::COOKIE, HeaderValue::from_str(&value).unwrap());
-        let configured = tokens(&[("op", ApiScope::Operate)]);
         let found = find(&store, &configured, &h).await.unwrap().unwrap();
         assert_eq!(
             (found.name.as_str(), found.scope),
@@ -245,6 +275,11 @@ mod tests {
         assert!(
             find(&store, &read_now, &h).await.unwrap().is_none(),
             "scope changed"
+        );
+        let rotated = with_hash(&[("op", ApiScope::Operate)], "cd");
+        assert!(
+            find(&store, &rotated, &h).await.unwrap().is_none(),
+            "the token was given a new value"
         );
         let gone = tokens(&[("other", ApiScope::Operate)]);
         assert!(

@@ -60,14 +60,14 @@ pub async fn submit<B: ContainerBackend>(
         let why = "a login from another site is refused";
         return page(StatusCode::FORBIDDEN, next, Some(why), closed);
     }
-    let Some((name, scope)) = app.intake.api_tokens.check(f.token.trim()) else {
+    let Some((name, _)) = app.intake.api_tokens.check(f.token.trim()) else {
         limit.failed(client, Instant::now());
         tracing::info!(client = ?client, "a page login with a token that is not configured was refused");
         let why = "that token is not one of the configured [[api.tokens]]";
         return page(StatusCode::UNAUTHORIZED, next, Some(why), closed);
     };
     limit.succeeded(client);
-    let (id, _) = match sessions::create(&app.runs.store, name, scope).await {
+    let (id, _) = match sessions::create(&app.runs.store, &app.intake.api_tokens, name).await {
         Ok(made) => made,
         Err(e) => {
             tracing::error!(error = %e, "starting a page session");

@@ -15,6 +15,7 @@ fn row(name: &str, expires_at: i64) -> SessionRow {
     SessionRow {
         token_name: name.into(),
         scope: "operate".into(),
+        token_check: format!("check-{name}"),
         expires_at,
     }
 }
@@ -65,7 +66,7 @@ async fn expired_sessions_are_never_found_and_are_swept(b: Backend) {
     assert_eq!(sweep(&r, now).await.unwrap(), 2);
     assert_eq!(sweep(&r, now).await.unwrap(), 0);
     assert!(find(&r, "new", now).await.unwrap().is_some());
-    // Only the hash, the token's name and scope and the expiry are columns.
+    // Only the hash, the token's name and scope, the token check and the expiry are columns.
     let columns = match &r {
         crate::Reader::Sqlite(c) => c
             .lock()
@@ -87,5 +88,6 @@ async fn expired_sessions_are_never_found_and_are_swept(b: Backend) {
             .map(|row| row.get::<_, String>(0))
             .collect(),
     };
-    assert_eq!(columns, ["id_sha256", "token_name", "scope", "expires_at"]);
+    let want = ["id_sha256", "token_name", "scope", "token_check", "expires_at"];
+    assert_eq!(columns, want);
 }

@@ -88,6 +88,12 @@ async fn expired_sessions_are_never_found_and_are_swept(b: Backend) {
             .map(|row| row.get::<_, String>(0))
             .collect(),
     };
-    let want = ["id_sha256", "token_name", "scope", "token_check", "expires_at"];
+    let want = [
+        "id_sha256",
+        "token_name",
+        "scope",
+        "token_check",
+        "expires_at",
+    ];
     assert_eq!(columns, want);
 }

@@ -13,12 +13,12 @@ mod docker;
 mod serve;
 
 use browser::{
-    browser, header, http, login, logout, press_and_confirm, screenshot, wait_path, wait_text,
-    wait_text_containing, Driver,
+    browser, header, http, login, press_and_confirm, read_session_refused, screenshot, wait_path,
+    wait_text, wait_text_containing, Driver,
 };
 use fantoccini::{Client, Locator};
-use serde_json::{json, Value};
-use serve::{Service, API_TOKEN, HOOK_TOKEN, READ_TOKEN};
+use serde_json::json;
+use serve::{Service, API_TOKEN, READ_TOKEN};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -50,22 +50,6 @@ jobs:
       - name: Tick
         run: for i in $(seq 1 15); do echo "tick $i"; sleep 1; done
 "#;
-
-fn start_hook(s: &Service) -> i64 {
-    let auth = format!("Bearer {HOOK_TOKEN}");
-    let (code, text) = s.post(
-        "/hooks/deploy",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        b"{}",
-    );
-    assert_eq!(code, 202, "{text}");
-    serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap()
-}
 
 fn wait_started(s: &Service, id: i64) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -102,24 +86,20 @@ fn cross_site_form(target: &str, id: i64) -> String {
 async fn pages_in_a_real_browser() {
     let driver = Driver::start();
     let s = Service::new(CI, TICKS, "");
-    let (code, text) = s.push("pages-1");
-    assert_eq!(code, 202, "{text}");
-    let ci = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let ci = s.push_run("pages-1");
     let done = s.wait_run(ci, 120);
     assert_eq!(done["run"]["conclusion"], "failure", "{done}");
-    let ticking = start_hook(&s);
+    let ticking = s.hook_run("deploy");
     wait_started(&s, ticking);
     let c = browser(&driver).await;
     let base = s.base.clone();
 
-    read_session_has_no_controls(&c, &base, ticking).await;
+    read_session_refused(&c, &base, READ_TOKEN, ticking, "cancel").await;
     login(&c, &base, API_TOKEN).await;
     list_and_finished_run(&c, &base, ci).await;
     live_run(&c, &base, ticking).await;
     no_host_paths(&c, &s, ticking).await;
-    let to_cancel = start_hook(&s);
+    let to_cancel = s.hook_run("deploy");
     wait_started(&s, to_cancel);
     cross_site_form_cancels_nothing(&c, &s, to_cancel).await;
     cancel_run(&c, &s, to_cancel).await;
@@ -128,29 +108,6 @@ async fn pages_in_a_real_browser() {
     screenshot(&c, "runs-list").await;
     phone_width(&c, &base, ci).await;
     c.close().await.unwrap();
-}
-
-async fn read_session_has_no_controls(c: &Client, base: &str, running: i64) {
-    login(c, base, READ_TOKEN).await;
-    c.goto(&format!("{base}/runs/{running}")).await.unwrap();
-    c.find(Locator::Id("run-state")).await.unwrap();
-    assert!(
-        c.find(Locator::Id("cancel")).await.is_err(),
-        "a read session sees no cancel control"
-    );
-    c.goto(&format!("{base}/runs/{running}/cancel"))
-        .await
-        .unwrap();
-    let text = c
-        .find(Locator::Css("p.message"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(text.contains("need operate"), "{text}");
-    assert!(c.find(Locator::Id("confirm")).await.is_err());
-    logout(c).await;
 }
 
 async fn list_and_finished_run(c: &Client, base: &str, ci: i64) {

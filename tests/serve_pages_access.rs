@@ -17,7 +17,7 @@ use browser::{browser, header, http, login, logout, Driver};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
-use serve::{Service, API_TOKEN, API_TOKENS, HOOK_TOKEN};
+use serve::{Service, API_TOKEN, API_TOKENS};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -119,22 +119,6 @@ async fn assert_accessible(c: &Client, base: &str, path: &str, ready: &str, axe:
     println!("{path}: axe-core finds no serious or critical violation");
 }
 
-fn start_hook(s: &Service) -> i64 {
-    let auth = format!("Bearer {HOOK_TOKEN}");
-    let (code, text) = s.post(
-        "/hooks/deploy",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        b"{}",
-    );
-    assert_eq!(code, 202, "{text}");
-    serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap()
-}
-
 /// Waits until run `id`'s second step (`Tick`) prints: both steps are on its page.
 fn wait_ticking(s: &Service, id: i64) {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -152,13 +136,9 @@ async fn pages_are_accessible() {
     let axe = axe_source();
     let driver = Driver::start();
     let s = Service::new(CI, LONG, "");
-    let (code, text) = s.push("access-1");
-    assert_eq!(code, 202, "{text}");
-    let ci = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let ci = s.push_run("access-1");
     assert_eq!(s.wait_run(ci, 120)["run"]["conclusion"], "failure");
-    let running = start_hook(&s);
+    let running = s.hook_run("deploy");
     wait_ticking(&s, running);
     let c = browser(&driver).await;
     let base = s.base.clone();

@@ -15,7 +15,7 @@ mod serve;
 use browser::{browser, login, screenshot, Driver};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
-use serve::{Service, API_TOKEN, HOOK_TOKEN};
+use serve::{Service, API_TOKEN};
 use std::time::{Duration, Instant};
 
 /// The push workflow: a diamond whose `b` is a matrix of two legs.
@@ -103,11 +103,7 @@ async fn wait_node(c: &Client, id: &str, state: &str, secs: u64) {
 async fn the_job_graph_and_why_in_a_real_browser() {
     let driver = Driver::start();
     let s = Service::new(DIAMOND, SLOW, "");
-    let (code, text) = s.push("graph-1");
-    assert_eq!(code, 202, "{text}");
-    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let id = s.push_run("graph-1");
     let done = s.wait_success(id, 1);
     api_has_why_and_graph(&done);
     let c = browser(&driver).await;
@@ -202,16 +198,7 @@ async fn phone_width(c: &Client, base: &str, id: i64) {
 
 /// A run watched while it goes: its nodes change state from the live stream, no reload.
 async fn live_nodes(c: &Client, s: &Service) {
-    let auth = format!("Bearer {HOOK_TOKEN}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Content-Type", "application/json"),
-    ];
-    let (code, text) = s.post("/hooks/deploy", &headers, b"{}");
-    assert_eq!(code, 202, "{text}");
-    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let id = s.hook_run("deploy");
     c.goto(&format!("{}/runs/{id}", s.base)).await.unwrap();
     c.execute("window.sameDocument = true;", vec![])
         .await

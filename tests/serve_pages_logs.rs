@@ -14,8 +14,7 @@ mod serve;
 use browser::{browser, login, screenshot, wait_text, Driver};
 use fantoccini::elements::Element;
 use fantoccini::{Client, Locator};
-use serde_json::Value;
-use serve::{Service, API_TOKEN, HOOK_TOKEN};
+use serve::{Service, API_TOKEN};
 use std::time::{Duration, Instant};
 
 /// A step with colours, a group, annotations and a summary, and a 10,000-line step.
@@ -78,11 +77,7 @@ jobs:
 async fn step_logs_in_a_real_browser() {
     let driver = Driver::start();
     let s = Service::new(CI, HOOK, "");
-    let (code, text) = s.push("logs-1");
-    assert_eq!(code, 202, "{text}");
-    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let id = s.push_run("logs-1");
     let done = s.wait_run(id, 180);
     assert_eq!(done["run"]["conclusion"], "success", "{done}");
     let c = browser(&driver).await;
@@ -306,16 +301,7 @@ async fn wait_for(c: &Client, css: &str) -> Element {
 
 /// A running run's page: lines, a group, an annotation and the summary arrive live.
 async fn live(c: &Client, s: &Service) {
-    let auth = format!("Bearer {HOOK_TOKEN}");
-    let headers = [
-        ("Authorization", auth.as_str()),
-        ("Content-Type", "application/json"),
-    ];
-    let (code, text) = s.post("/hooks/deploy", &headers, b"{}");
-    assert_eq!(code, 202, "{text}");
-    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let id = s.hook_run("deploy");
     c.goto(&format!("{}/runs/{id}", s.base)).await.unwrap();
     // A mark in the page's window: still there at the end, so the page was never reloaded.
     c.execute("window.gantryMark = 42;", vec![]).await.unwrap();

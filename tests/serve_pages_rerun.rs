@@ -10,8 +10,8 @@ mod browser;
 mod docker;
 mod serve;
 
-use browser::{browser, login, logout, press_and_confirm, screenshot, Driver};
-use fantoccini::{Client, Locator};
+use browser::{browser, login, press_and_confirm, read_session_refused, screenshot, Driver};
+use fantoccini::Locator;
 use serde_json::Value;
 use serve::{Service, API_TOKEN, READ_TOKEN};
 use std::time::{Duration, Instant};
@@ -42,29 +42,6 @@ jobs:
 
 const HOOK: &str = "on:\n  webhook:\n    names: [x]\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo x\n";
 
-async fn read_session_sees_no_control(c: &Client, base: &str, id: i64) {
-    login(c, base, READ_TOKEN).await;
-    c.goto(&format!("{base}/runs/{id}")).await.unwrap();
-    c.find(Locator::Id("run-state")).await.unwrap();
-    assert!(
-        c.find(Locator::Id("rerun-failed")).await.is_err(),
-        "a read session sees no Re-run failed jobs"
-    );
-    c.goto(&format!("{base}/runs/{id}/rerun-failed"))
-        .await
-        .unwrap();
-    let text = c
-        .find(Locator::Css("p.message"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(text.contains("need operate"), "{text}");
-    assert!(c.find(Locator::Id("confirm")).await.is_err());
-    logout(c).await;
-}
-
 /// Waits (up to 120 s) until attempt 2 of run `id` ended; the run.
 async fn attempt_2_ended(s: &Service, id: i64) -> Value {
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -82,16 +59,12 @@ async fn attempt_2_ended(s: &Service, id: i64) -> Value {
 async fn rerun_failed_jobs_from_the_run_page() {
     let driver = Driver::start();
     let s = Service::new(WORKFLOW, HOOK, "");
-    let (code, text) = s.push("pages-rerun-1");
-    assert_eq!(code, 202, "{text}");
-    let id = serde_json::from_str::<Value>(&text).unwrap()["runs"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let id = s.push_run("pages-rerun-1");
     let first = s.wait_run(id, 180);
     assert_eq!(first["run"]["conclusion"], "failure", "{first}");
     let c = browser(&driver).await;
     let base = s.base.clone();
-    read_session_sees_no_control(&c, &base, id).await;
+    read_session_refused(&c, &base, READ_TOKEN, id, "rerun-failed").await;
 
     login(&c, &base, API_TOKEN).await;
     c.goto(&format!("{base}/runs/{id}")).await.unwrap();

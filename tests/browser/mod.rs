@@ -156,6 +156,32 @@ pub async fn wait_text_containing(c: &Client, css: &str, part: &str) -> String {
     }
 }
 
+/// Logged in with `token` (a `read` one): run `id`'s page shows no `#control`, and the
+/// control's confirmation page (`/runs/{id}/{control}`) refuses it, saying it needs
+/// operate. Logs out again.
+pub async fn read_session_refused(c: &Client, base: &str, token: &str, id: i64, control: &str) {
+    login(c, base, token).await;
+    c.goto(&format!("{base}/runs/{id}")).await.unwrap();
+    c.find(Locator::Id("run-state")).await.unwrap();
+    assert!(
+        c.find(Locator::Id(control)).await.is_err(),
+        "a read session sees no {control} control"
+    );
+    c.goto(&format!("{base}/runs/{id}/{control}"))
+        .await
+        .unwrap();
+    let text = c
+        .find(Locator::Css("p.message"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("need operate"), "{text}");
+    assert!(c.find(Locator::Id("confirm")).await.is_err());
+    logout(c).await;
+}
+
 /// Clicks control `#id` on the page at `path`, then `#confirm` on its confirmation page,
 /// and waits to be back at `path`.
 pub async fn press_and_confirm(c: &Client, base: &str, path: &str, id: &str) {

@@ -273,6 +273,26 @@ impl Service {
         self.push_sha(delivery, &self.sha)
     }
 
+    /// A push that must be accepted (202); the id of the first run it queued.
+    pub fn push_run(&self, delivery: &str) -> i64 {
+        let (code, text) = self.push(delivery);
+        assert_eq!(code, 202, "{text}");
+        first_run(&text)
+    }
+
+    /// A JSON call of hook `name` with `HOOK_TOKEN` that must be accepted (202); the id of
+    /// the first run it queued.
+    pub fn hook_run(&self, name: &str) -> i64 {
+        let auth = format!("Bearer {HOOK_TOKEN}");
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Content-Type", "application/json"),
+        ];
+        let (code, text) = self.post(&format!("/hooks/{name}"), &headers, b"{}");
+        assert_eq!(code, 202, "{text}");
+        first_run(&text)
+    }
+
     /// A push of `sha` (which the repository may not have).
     pub fn push_sha(&self, delivery: &str, sha: &str) -> (u16, String) {
         let mut v: Value = serde_json::from_str(&self.push_payload()).unwrap();
@@ -340,4 +360,12 @@ impl Drop for Service {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// The id of the first run an accepted event's answer names.
+fn first_run(answer: &str) -> i64 {
+    let v: Value = serde_json::from_str(answer).unwrap_or_else(|e| panic!("{e}: {answer}"));
+    v["runs"][0]["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no run in {answer}"))
 }

@@ -2,14 +2,16 @@
 //! a local repository: checkout fetches the pushed commit from the service's git server,
 //! an artifact passes from one job to a dependent one, a cache saved by the first run is
 //! restored by the second, github-script sees the event, setup-node finds the tenant's
-//! pre-seeded tool cache, and the API lists the run's artifacts and the repository's
-//! caches; the repository the service reads is left as it was.
+//! pre-seeded tool cache, the API lists the run's artifacts and the repository's caches,
+//! and the run's page lists its artifact; the repository the service reads is left as it
+//! was.
 
+mod browser;
 mod docker;
 mod serve;
 
 use docker::{official_action, seed_tool_cache, OFFICIAL};
-use serve::{git, Service, API_TOKENS};
+use serve::{git, Service, API_TOKEN, API_TOKENS};
 
 const CI: &str = r#"name: official
 on: push
@@ -91,6 +93,14 @@ fn the_official_actions_work_in_runs_of_the_service() {
     );
     let artifacts = s.get_json(&format!("/api/runs/{id}/artifacts"));
     assert_eq!(artifacts["artifacts"][0]["name"], "made", "{artifacts}");
+    let session = browser::page_session(&s.base, API_TOKEN);
+    let url = format!("{}/runs/{id}", s.base);
+    let (code, _, page) = browser::http("GET", &url, &[&session], None);
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains(r#"<td class="artifact-name">made</td>"#),
+        "the run page lists the artifact: {page}"
+    );
     let caches = s.get_json("/api/repositories/octo-org/octo-repo/caches");
     assert_eq!(caches["caches"][0]["key"], "deps-Linux", "{caches}");
 

@@ -202,6 +202,16 @@ pub async fn press_and_confirm(c: &Client, base: &str, path: &str, id: &str) {
     wait_path(c, path).await;
 }
 
+/// Logs in at `/login` with `token` without a browser; the `Cookie:` header of the session.
+pub fn page_session(base: &str, token: &str) -> String {
+    let form = "Content-Type: application/x-www-form-urlencoded";
+    let body = format!("token={token}");
+    let (code, h, text) = http("POST", &format!("{base}/login"), &[form], Some(&body));
+    assert_eq!(code, 303, "{text}");
+    let cookie = header(&h, "set-cookie");
+    format!("Cookie: {}", cookie.split(';').next().unwrap_or(""))
+}
+
 /// `curl -i` of one request: status, headers (lowercase names) and body.
 pub fn http(
     method: &str,

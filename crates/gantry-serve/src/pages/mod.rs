@@ -12,6 +12,7 @@
 //! template by default, and it has no dependencies beyond serde: a small, well-kept part
 //! rather than a hand-written renderer. Templates are embedded with `include_str!`.
 
+mod artifacts;
 mod attempt;
 mod controls;
 mod event_fields;
@@ -246,7 +247,9 @@ mod tests {
                 "run.html",
                 context! { title => "run", session => session, run => run, attempt => 2,
                 latest => true, state => "failure", jobs => vec![job], why => vec![evil],
-                fields => vec![context! { label => "message", value => evil }] },
+                fields => vec![context! { label => "message", value => evil }],
+                artifacts => context! { kind => "listed", list => vec![context! {
+                    name => evil, size => "1 B", created => "t", expires => "t" }] } },
             ),
         ];
         for (name, ctx) in pages {

@@ -3,9 +3,10 @@
 //! (`graph`), links to the other attempts, and per job
 //! its steps as `<details>` sections with duration, conclusion and their numbered,
 //! timestamped log lines of that attempt only (`job_view`: colours, groups, annotations,
-//! summaries). While the latest attempt is not over, the
-//! page names its live stream for `/assets/pages.js`.
+//! summaries), and the artifacts the attempt uploaded (`artifacts`). While the latest
+//! attempt is not over, the page names its live stream for `/assets/pages.js`.
 
+use super::artifacts::{self, Artifacts};
 use super::attempt;
 use super::{event_fields, format, graph, message, session, store_error, view, App};
 use crate::sessions::Session;
@@ -60,7 +61,8 @@ async fn show<B: ContainerBackend>(
         let text = format!("run {id} has attempts 1 to {}", run.attempt);
         return message(StatusCode::NOT_FOUND, Some(&s), text);
     }
-    match page(&c, &s, &run, n, &app.intake.host_paths).await {
+    let artifacts = artifacts::of(app, id, n).await;
+    match page(&c, &s, &run, n, &app.intake.host_paths, artifacts).await {
         Ok(r) => r,
         Err(e) => store_error(&s, e),
     }
@@ -72,6 +74,7 @@ async fn page(
     run: &RunRow,
     n: i64,
     host_paths: &[(String, String)],
+    artifacts: Artifacts,
 ) -> Result<Response, gantry_store::StoreError> {
     let jobs = read::jobs(c, run.id).await?;
     let changes = read::changes(c, run.id).await?;
@@ -120,6 +123,7 @@ async fn page(
         graph => graph,
         jobs => super::job_view::views(parts, logs, host_paths),
         live => live,
+        artifacts => artifacts,
     };
     Ok(super::render_redacted(
         StatusCode::OK,

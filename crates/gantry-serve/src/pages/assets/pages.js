@@ -145,12 +145,15 @@ function appendLines(lines) {
   for (const l of lines) appendRow(l);
 }
 
-// Once the run has ended: its steps' summaries, from the page as rendered on the server
-// (sanitised there; DOMParser runs no script), under their jobs.
+// Once the run has ended: its steps' summaries and its artifacts, from the page as
+// rendered on the server (sanitised there; DOMParser runs no script), under their jobs.
 async function showSummaries() {
   const r = await fetch(location.pathname, { credentials: 'same-origin' });
   if (!r.ok) return;
   const page = new DOMParser().parseFromString(await r.text(), 'text/html');
+  const artifacts = page.getElementById('artifacts');
+  const shown = document.getElementById('artifacts');
+  if (artifacts && shown) shown.replaceWith(document.importNode(artifacts, true));
   for (const job of page.querySelectorAll('section.job')) {
     const mine = document.getElementById(job.id);
     if (!mine || mine.querySelector('section.step-summary')) continue;

@@ -12,7 +12,7 @@ mod browser;
 mod docker;
 mod serve;
 
-use browser::{browser, login, screenshot, Driver};
+use browser::{browser, login, screenshot, wait_path, Driver};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use serve::{Service, API_TOKEN};
@@ -109,6 +109,7 @@ async fn the_job_graph_and_why_in_a_real_browser() {
     let c = browser(&driver).await;
     login(&c, &s.base, API_TOKEN).await;
     finished_diamond(&c, &s.base, id).await;
+    job_page(&c, &s.base, id).await;
     phone_width(&c, &s.base, id).await;
     live_nodes(&c, &s).await;
     c.close().await.unwrap();
@@ -175,6 +176,43 @@ async fn finished_diamond(c: &Client, base: &str, id: i64) {
     let why = c.find(Locator::Css("#why li")).await.unwrap();
     let why = why.text().await.unwrap();
     assert!(why.contains("`main`"), "the reason names the branch: {why}");
+}
+
+/// A job's heading opens its own page, `/runs/{id}/jobs/{key}` (the key encoded: a matrix
+/// leg's has a space and parentheses): that job alone, with a way back to all; a job the run
+/// does not have is a 404 page.
+async fn job_page(c: &Client, base: &str, id: i64) {
+    c.goto(&format!("{base}/runs/{id}")).await.unwrap();
+    let mut leg = None;
+    for a in c
+        .find_all(Locator::Css("section.job h2 a.anchor"))
+        .await
+        .unwrap()
+    {
+        let text = a.text().await.unwrap();
+        if text.starts_with("b (") {
+            leg = Some((text, a));
+        }
+    }
+    let (name, link) = leg.expect("a matrix leg of b has a heading");
+    let href = link.attr("href").await.unwrap().unwrap();
+    assert!(
+        href.starts_with(&format!("/runs/{id}/jobs/b%20%28")),
+        "{href}"
+    );
+    link.click().await.unwrap();
+    wait_path(c, &href).await;
+    let headings = c.find_all(Locator::Css("section.job h2 a.anchor")).await;
+    let headings = headings.unwrap();
+    assert_eq!(headings.len(), 1, "{href} shows one job");
+    assert_eq!(headings[0].text().await.unwrap(), name);
+    c.find(Locator::Id("all-jobs")).await.unwrap();
+    c.goto(&format!("{base}/runs/{id}/jobs/nope"))
+        .await
+        .unwrap();
+    let text = c.find(Locator::Css("p.message")).await.unwrap();
+    let text = text.text().await.unwrap();
+    assert!(text.contains("no job `nope`"), "{text}");
 }
 
 /// At phone width the page does not scroll sideways (the graph's box may).

@@ -1,5 +1,5 @@
 //! The pages people open in a browser, each with its own URL: `/login`, `/runs` (the list),
-//! `/runs/{id}` and `/runs/{id}/attempts/{n}` (a run), their live stream, and the cancel and
+//! `/runs/{id}` and `/runs/{id}/attempts/{n}` (a run), `/runs/{id}/jobs/{key}` (one job), their live stream, and the cancel and
 //! rerun confirmations. Pages are rendered on the server from templates; the browser gets
 //! HTML, one static script (`/assets/pages.js`, live updates only) and one style sheet.
 //!
@@ -50,6 +50,8 @@ pub fn router<B: ContainerBackend>() -> Router<Arc<App<B>>> {
         .route("/runs", get(runs::page::<B>))
         .route("/runs/{id}", get(run::latest::<B>))
         .route("/runs/{id}/attempts/{n}", get(run::attempt::<B>))
+        // A job's key may hold a `/` (a called workflow's job: `call/inner`).
+        .route("/runs/{id}/jobs/{*key}", get(run::job::<B>))
         .route("/runs/{id}/live", get(live::stream::<B>))
         .route(
             "/runs/{id}/cancel",
@@ -90,6 +92,8 @@ fn env() -> &'static Environment<'static> {
                 tracing::error!(template = name, error = %e, "a page template does not parse");
             }
         }
+        // A job key in a URL path (`/runs/{id}/jobs/{key}`): spaces, parentheses, commas...
+        env.add_filter("urlpath", |text: String| view::encode_query(&text));
         env
     })
 }

@@ -7,7 +7,7 @@
 //! attempt is not over, the page names its live stream for `/assets/pages.js`.
 
 use super::artifacts::{self, Artifacts};
-use super::attempt;
+use super::attempt::{self, Part};
 use super::{event_fields, format, graph, message, session, store_error, view, App};
 use crate::sessions::Session;
 use axum::extract::{Path, State};
@@ -36,10 +36,41 @@ pub async fn attempt<B: ContainerBackend>(
     show(&app, id, Some(n), &headers, &uri).await
 }
 
+/// `/runs/{id}/jobs/{key}`: one job of the run's latest attempt on a page of its own (a
+/// long run's job is read without the others' logs); the header and graph are the run's.
+pub async fn job<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path((id, key)): Path<(i64, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let want = Want {
+        n: None,
+        only: Some(key),
+    };
+    show_want(&app, id, want, &headers, &uri).await
+}
+
+/// What a run's page shows: attempt `n` (the latest when `None`), all its jobs or `only` one.
+struct Want {
+    n: Option<i64>,
+    only: Option<String>,
+}
+
 async fn show<B: ContainerBackend>(
     app: &App<B>,
     id: i64,
     n: Option<i64>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Response {
+    show_want(app, id, Want { n, only: None }, headers, uri).await
+}
+
+async fn show_want<B: ContainerBackend>(
+    app: &App<B>,
+    id: i64,
+    want: Want,
     headers: &HeaderMap,
     uri: &Uri,
 ) -> Response {
@@ -56,26 +87,38 @@ async fn show<B: ContainerBackend>(
         Ok(None) => return message(StatusCode::NOT_FOUND, Some(&s), format!("no run {id}")),
         Err(e) => return store_error(&s, e),
     };
-    let n = n.unwrap_or(run.attempt);
+    let n = want.n.unwrap_or(run.attempt);
     if !(1..=run.attempt).contains(&n) {
         let text = format!("run {id} has attempts 1 to {}", run.attempt);
         return message(StatusCode::NOT_FOUND, Some(&s), text);
     }
     let artifacts = artifacts::of(app, id, n).await;
-    match page(&c, &s, &run, n, &app.intake.host_paths, artifacts).await {
+    let shown = Shown {
+        n,
+        only: want.only.as_deref(),
+        artifacts,
+    };
+    match page(&c, &s, &run, &shown, &app.intake.host_paths).await {
         Ok(r) => r,
         Err(e) => store_error(&s, e),
     }
+}
+
+/// What the page of a run found shows: attempt `n`, all jobs or `only` one, the artifacts.
+struct Shown<'a> {
+    n: i64,
+    only: Option<&'a str>,
+    artifacts: Artifacts,
 }
 
 async fn page(
     c: &Reader,
     s: &Session,
     run: &RunRow,
-    n: i64,
+    shown: &Shown<'_>,
     host_paths: &[(String, String)],
-    artifacts: Artifacts,
 ) -> Result<Response, gantry_store::StoreError> {
+    let n = shown.n;
     let jobs = read::jobs(c, run.id).await?;
     let changes = read::changes(c, run.id).await?;
     let event = read::event(c, &run.event_id).await?;
@@ -93,6 +136,14 @@ async fn page(
         parts: &parts,
         ended,
     });
+    let Some(parts) = only_job(parts, shown.only) else {
+        let text = format!(
+            "run {} has no job `{}` in attempt {n}",
+            run.id,
+            shown.only.unwrap_or("")
+        );
+        return Ok(message(StatusCode::NOT_FOUND, Some(s), text));
+    };
     let logs = attempt::lines_in(logs, attempt::window(&changes, n));
     let last_seq = logs.last().map_or(0, |l| l.seq);
     let (queued, started, finished) = times(run, &changes, n, latest);
@@ -123,7 +174,8 @@ async fn page(
         graph => graph,
         jobs => super::job_view::views(parts, logs, host_paths),
         live => live,
-        artifacts => artifacts,
+        artifacts => shown.artifacts,
+        only => shown.only,
     };
     Ok(super::render_redacted(
         StatusCode::OK,
@@ -131,6 +183,15 @@ async fn page(
         ctx,
         host_paths,
     ))
+}
+
+/// The jobs a page shows: all, or job `only` (`None` when the attempt has no such job).
+fn only_job(parts: Vec<Part>, only: Option<&str>) -> Option<Vec<Part>> {
+    let Some(key) = only else {
+        return Some(parts);
+    };
+    let one: Vec<Part> = parts.into_iter().filter(|p| p.key == key).collect();
+    (!one.is_empty()).then_some(one)
 }
 
 /// Queued, started and finished times (ms) of attempt `n`.

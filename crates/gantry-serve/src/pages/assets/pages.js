@@ -141,8 +141,15 @@ function appendRow(l) {
   into.append(numbered('li', { class: l.stream, id: prefix + n }, n, l.time, l.spans));
 }
 
+// On a job's own page (`#jobs[data-only]`: /runs/{id}/jobs/{key}) the other jobs' lines
+// and sections are left out; the run's state and graph still follow every job.
+function shownJob(key) {
+  const only = document.getElementById('jobs').dataset.only;
+  return only === undefined || only === key;
+}
+
 function appendLines(lines) {
-  for (const l of lines) appendRow(l);
+  for (const l of lines) if (shownJob(l.job)) appendRow(l);
 }
 
 // Once the run has ended: its steps' summaries and its artifacts, from the page as
@@ -166,6 +173,7 @@ async function showSummaries() {
 function applyState(s) {
   setState(document.getElementById('run-state'), s.run);
   for (const j of s.jobs) {
+    if (!shownJob(j.key)) continue;
     jobSection(j.key, j.name, j.state);
     for (const st of j.steps) {
       // A step first seen through its lines was named by its key: now its name is known.

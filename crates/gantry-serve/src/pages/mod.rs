@@ -1,6 +1,6 @@
 //! The pages people open in a browser, each with its own URL: `/login`, `/runs` (the list),
-//! `/runs/{id}` and `/runs/{id}/attempts/{n}` (a run), `/runs/{id}/jobs/{key}` (one job), their live stream, and the cancel and
-//! rerun confirmations. Pages are rendered on the server from templates; the browser gets
+//! `/runs/{id}` and `/runs/{id}/attempts/{n}` (a run), `/runs/{id}/jobs/{key}` (one job),
+//! their live stream, and the cancel and rerun confirmations. Pages are rendered on the server from templates; the browser gets
 //! HTML, one static script (`/assets/pages.js`, live updates only) and one style sheet.
 //!
 //! Pages authenticate with the session cookie of `crate::sessions` (a navigation cannot send

@@ -13,8 +13,8 @@ mod docker;
 mod serve;
 
 use browser::{
-    browser, header, http, login, press_and_confirm, read_session_refused, screenshot, wait_path,
-    wait_text, wait_text_containing, Driver,
+    browser, header, http, login, press_and_confirm, read_session_refused, screenshot, text_of,
+    wait_path, wait_text, wait_text_containing, Driver,
 };
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -114,13 +114,7 @@ async fn list_and_finished_run(c: &Client, base: &str, ci: i64) {
     c.goto(&format!("{base}/runs?branch=elsewhere"))
         .await
         .unwrap();
-    let none = c
-        .find(Locator::Css("p.message"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let none = text_of(c, "p.message").await;
     assert_eq!(none, "No runs match these filters.");
     c.goto(&format!("{base}/runs?branch=main&event=push"))
         .await

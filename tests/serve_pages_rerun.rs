@@ -17,28 +17,7 @@ use serve::{Service, API_TOKEN, READ_TOKEN};
 use std::time::{Duration, Instant};
 
 /// `a` sets an output; `b` needs it, prints it, and fails on attempt 1.
-const WORKFLOW: &str = r#"
-on: push
-jobs:
-  a:
-    runs-on: ubuntu-latest
-    outputs:
-      x: ${{ steps.s.outputs.x }}
-    steps:
-      - id: s
-        name: produce
-        run: |
-          echo "a printed this"
-          echo "x=value-from-a" >> "$GITHUB_OUTPUT"
-  b:
-    needs: a
-    runs-on: ubuntu-latest
-    steps:
-      - name: consume
-        run: |
-          echo "b got ${{ needs.a.outputs.x }} on attempt ${{ github.run_attempt }}"
-          test "${{ github.run_attempt }}" != 1
-"#;
+const WORKFLOW: &str = serve::KEEP_A_FAIL_B_ONCE;
 
 const HOOK: &str = "on:\n  webhook:\n    names: [x]\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo x\n";
 

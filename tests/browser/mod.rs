@@ -156,6 +156,13 @@ pub async fn wait_text_containing(c: &Client, css: &str, part: &str) -> String {
     }
 }
 
+/// The text of the element `css` finds (it must find one).
+pub async fn text_of(c: &Client, css: &str) -> String {
+    let found = c.find(Locator::Css(css)).await;
+    let found = found.unwrap_or_else(|e| panic!("no {css}: {e}"));
+    found.text().await.unwrap()
+}
+
 /// Logged in with `token` (a `read` one): run `id`'s page shows no `#control`, and the
 /// control's confirmation page (`/runs/{id}/{control}`) refuses it, saying it needs
 /// operate. Logs out again.
@@ -170,13 +177,7 @@ pub async fn read_session_refused(c: &Client, base: &str, token: &str, id: i64, 
     c.goto(&format!("{base}/runs/{id}/{control}"))
         .await
         .unwrap();
-    let text = c
-        .find(Locator::Css("p.message"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_of(c, "p.message").await;
     assert!(text.contains("need operate"), "{text}");
     assert!(c.find(Locator::Id("confirm")).await.is_err());
     logout(c).await;

@@ -18,6 +18,33 @@ pub const SECRET: &str = "It's a Secret to Everybody";
 pub const HOOK_TOKEN: &str = "hook-token-123";
 pub const API_TOKEN: &str = "test-operate-token-0123456789";
 pub const READ_TOKEN: &str = "test-read-token-0123456789";
+/// Re-run failed jobs: `a` succeeds and sets output `x`; `b` needs it, prints it and fails
+/// in attempt 1 only.
+pub const KEEP_A_FAIL_B_ONCE: &str = r#"
+on:
+  push:
+    branches: [main]
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    outputs:
+      x: ${{ steps.s.outputs.x }}
+    steps:
+      - id: s
+        name: produce
+        run: |
+          echo "a printed this"
+          echo "x=value-from-a" >> "$GITHUB_OUTPUT"
+  b:
+    needs: a
+    runs-on: ubuntu-latest
+    steps:
+      - name: consume
+        run: |
+          echo "b got ${{ needs.a.outputs.x }} on attempt ${{ github.run_attempt }}"
+          test "${{ github.run_attempt }}" != 1
+"#;
+
 /// The `[[api.tokens]]` every service gets unless a test gives its own.
 pub const API_TOKENS: &str = "[[api.tokens]]\nname = \"test\"\nscope = \"operate\"\ntoken_env = \"GANTRY_TEST_TOKEN\"\n[[api.tokens]]\nname = \"reader\"\nscope = \"read\"\ntoken_env = \"GANTRY_TEST_READ_TOKEN\"\n";
 

@@ -253,7 +253,8 @@ async fn cross_site_form_cancels_nothing(c: &Client, s: &Service, id: i64) {
     assert_eq!(run["run"]["status"], "in_progress", "{run}");
 }
 
-/// Reruns the finished run from its page; each attempt's page shows its own lines only.
+/// Reruns the finished run from its page; each attempt's page, and its job's own page,
+/// shows its own lines only.
 async fn rerun_and_attempts(c: &Client, s: &Service, id: i64) {
     press_and_confirm(c, &s.base, &format!("/runs/{id}"), "rerun").await;
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -265,7 +266,13 @@ async fn rerun_and_attempts(c: &Client, s: &Service, id: i64) {
         assert!(Instant::now() < deadline, "attempt 2 did not end: {v}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    for page in [format!("/runs/{id}"), format!("/runs/{id}/attempts/1")] {
+    let pages = [
+        format!("/runs/{id}"),
+        format!("/runs/{id}/jobs/build"),
+        format!("/runs/{id}/attempts/1/jobs/build"),
+        format!("/runs/{id}/attempts/1"),
+    ];
+    for page in pages {
         c.goto(&format!("{}{page}", s.base)).await.unwrap();
         let lines = c
             .find_all(Locator::XPath(
@@ -279,6 +286,13 @@ async fn rerun_and_attempts(c: &Client, s: &Service, id: i64) {
     }
     let links = c.find_all(Locator::Css("nav.attempts a")).await.unwrap();
     assert_eq!(links.len(), 1, "attempt 1's page links to attempt 2");
+    let heading = c
+        .find(Locator::Css("section.job h2 a.anchor"))
+        .await
+        .unwrap();
+    let href = heading.attr("href").await.unwrap();
+    let own = format!("/runs/{id}/attempts/1/jobs/build");
+    assert_eq!(href.as_deref(), Some(own.as_str()), "attempt 1's job page");
 }
 
 async fn cancel_run(c: &Client, s: &Service, id: i64) {

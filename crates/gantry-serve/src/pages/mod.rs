@@ -1,6 +1,7 @@
 //! The pages people open in a browser, each with its own URL: `/login`, `/runs` (the list),
-//! `/runs/{id}` and `/runs/{id}/attempts/{n}` (a run), `/runs/{id}/jobs/{key}` (one job),
-//! their live stream, and the cancel and rerun confirmations. Pages are rendered on the server from templates; the browser gets
+//! `/runs/{id}` and `/runs/{id}/attempts/{n}` (a run), `/runs/{id}/jobs/{key}` and
+//! `/runs/{id}/attempts/{n}/jobs/{key}` (one job), their live stream, and the cancel and
+//! rerun confirmations. Pages are rendered on the server from templates; the browser gets
 //! HTML, one static script (`/assets/pages.js`, live updates only) and one style sheet.
 //!
 //! Pages authenticate with the session cookie of `crate::sessions` (a navigation cannot send
@@ -52,6 +53,10 @@ pub fn router<B: ContainerBackend>() -> Router<Arc<App<B>>> {
         .route("/runs/{id}/attempts/{n}", get(run::attempt::<B>))
         // A job's key may hold a `/` (a called workflow's job: `call/inner`).
         .route("/runs/{id}/jobs/{*key}", get(run::job::<B>))
+        .route(
+            "/runs/{id}/attempts/{n}/jobs/{*key}",
+            get(run::attempt_job::<B>),
+        )
         .route("/runs/{id}/live", get(live::stream::<B>))
         .route(
             "/runs/{id}/cancel",

@@ -51,6 +51,20 @@ pub async fn job<B: ContainerBackend>(
     show_want(&app, id, want, &headers, &uri).await
 }
 
+/// `/runs/{id}/attempts/{n}/jobs/{key}`: one job of attempt `n` on a page of its own.
+pub async fn attempt_job<B: ContainerBackend>(
+    State(app): State<Arc<App<B>>>,
+    Path((id, n, key)): Path<(i64, i64, String)>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let want = Want {
+        n: Some(n),
+        only: Some(key),
+    };
+    show_want(&app, id, want, &headers, &uri).await
+}
+
 /// What a run's page shows: attempt `n` (the latest when `None`), all its jobs or `only` one.
 struct Want {
     n: Option<i64>,

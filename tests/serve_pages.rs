@@ -13,8 +13,8 @@ mod docker;
 mod serve;
 
 use browser::{
-    browser, header, http, login, press_and_confirm, read_session_refused, screenshot, text_of,
-    wait_path, wait_text, wait_text_containing, Driver,
+    browser, fits_width, header, http, login, press_and_confirm, read_session_refused, screenshot,
+    text_of, wait_path, wait_text, wait_text_containing, Driver,
 };
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -308,14 +308,7 @@ async fn phone_width(c: &Client, base: &str, id: i64) {
     c.set_window_size(390, 844).await.unwrap();
     for page in ["/runs".to_string(), format!("/runs/{id}")] {
         c.goto(&format!("{base}{page}")).await.unwrap();
-        let fits = c
-            .execute(
-                "return document.documentElement.scrollWidth <= window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(fits, json!(true), "{page} scrolls sideways at phone width");
+        fits_width(c, &page).await;
     }
     screenshot(c, "run-phone").await;
 }

@@ -12,7 +12,7 @@ mod browser;
 mod docker;
 mod serve;
 
-use browser::{browser, login, screenshot, wait_path, Driver};
+use browser::{browser, fits_width, login, screenshot, wait_path, Driver};
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 use serve::{Service, API_TOKEN};
@@ -219,14 +219,7 @@ async fn job_page(c: &Client, base: &str, id: i64) {
 async fn phone_width(c: &Client, base: &str, id: i64) {
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{base}/runs/{id}")).await.unwrap();
-    let fits = c
-        .execute(
-            "return document.documentElement.scrollWidth <= window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(fits, json!(true), "the run page scrolls sideways at 390px");
+    fits_width(c, "the run page at 390px").await;
     c.execute("document.getElementById('graph').scrollIntoView();", vec![])
         .await
         .unwrap();

@@ -156,6 +156,13 @@ pub async fn wait_text_containing(c: &Client, css: &str, part: &str) -> String {
     }
 }
 
+/// The page shown does not scroll sideways (only its own boxes may: tables, logs, graph).
+pub async fn fits_width(c: &Client, what: &str) {
+    let script = "return document.documentElement.scrollWidth <= window.innerWidth;";
+    let fits = c.execute(script, vec![]).await.unwrap();
+    assert_eq!(fits, json!(true), "{what} scrolls sideways at this width");
+}
+
 /// The text of the element `css` finds (it must find one).
 pub async fn text_of(c: &Client, css: &str) -> String {
     let found = c.find(Locator::Css(css)).await;

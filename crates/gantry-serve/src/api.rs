@@ -139,14 +139,24 @@ async fn artifacts<B: ContainerBackend>(
         Ok(None) => return error(StatusCode::NOT_FOUND, "not_found", format!("no run {id}")),
         Err(e) => return store_error(&app, e),
     };
-    let Some(services) = &app.exec.services else {
-        return Json(json!({ "artifacts": [] })).into_response();
-    };
-    let attempt = u32::try_from(run.attempt).unwrap_or(1);
-    match services.artifacts(&id.to_string(), attempt).await {
+    match attempt_artifacts(&app, id, run.attempt).await {
         Ok(list) => Json(json!({ "artifacts": list })).into_response(),
         Err(e) => results_error(e),
     }
+}
+
+/// The artifacts attempt `n` of run `id` uploaded (none when no artifact service runs):
+/// what the API answers and the run page lists.
+pub(crate) async fn attempt_artifacts<B: ContainerBackend>(
+    app: &App<B>,
+    id: i64,
+    n: i64,
+) -> Result<Vec<gantry_results::ArtifactSummary>, gantry_jobsvc::HostServicesError> {
+    let Some(services) = &app.exec.services else {
+        return Ok(Vec::new());
+    };
+    let attempt = u32::try_from(n).unwrap_or(1);
+    services.artifacts(&id.to_string(), attempt).await
 }
 
 /// A repository's caches (key, version, ref, size, last used).

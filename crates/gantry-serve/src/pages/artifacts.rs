@@ -28,11 +28,7 @@ pub enum Artifacts {
 
 /// The artifacts attempt `n` of run `id` uploaded (none when no artifact service runs).
 pub async fn of<B: ContainerBackend>(app: &App<B>, id: i64, n: i64) -> Artifacts {
-    let Some(services) = &app.exec.services else {
-        return Artifacts::Listed(Vec::new());
-    };
-    let attempt = u32::try_from(n).unwrap_or(1);
-    match services.artifacts(&id.to_string(), attempt).await {
+    match crate::api::attempt_artifacts(app, id, n).await {
         Ok(list) => Artifacts::Listed(list.iter().map(view).collect()),
         Err(e) => {
             tracing::error!(run = id, attempt = n, error = %e, "reading a run's artifacts for its page");

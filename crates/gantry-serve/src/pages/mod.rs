@@ -179,10 +179,14 @@ pub(crate) async fn session<B: ContainerBackend>(
 
 /// A store error while reading or writing sessions, as a page without a session: 503 while
 /// the store cannot be reached, 500 otherwise.
-pub(crate) fn session_store_error(e: &dyn std::fmt::Display) -> Response {
+pub(crate) fn session_store_error(e: &gantry_store::StoreError) -> Response {
     tracing::error!(error = %e, "reading or writing page sessions in the store");
-    let text = "the run store, where sessions are kept, cannot be reached; try again shortly";
-    message(StatusCode::SERVICE_UNAVAILABLE, None, text.to_string())
+    if e.is_unavailable() {
+        let text = "the run store, where sessions are kept, cannot be reached; try again shortly";
+        return message(StatusCode::SERVICE_UNAVAILABLE, None, text.to_string());
+    }
+    let text = "the run store, where sessions are kept, could not be read".to_string();
+    message(StatusCode::INTERNAL_SERVER_ERROR, None, text)
 }
 
 /// A store error as a page: 503 while the store cannot be reached, 500 otherwise.

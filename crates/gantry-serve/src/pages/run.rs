@@ -24,7 +24,11 @@ pub async fn latest<B: ContainerBackend>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    show(&app, id, None, &headers, &uri).await
+    let want = Want {
+        n: None,
+        only: None,
+    };
+    show(&app, id, want, &headers, &uri).await
 }
 
 pub async fn attempt<B: ContainerBackend>(
@@ -33,7 +37,11 @@ pub async fn attempt<B: ContainerBackend>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    show(&app, id, Some(n), &headers, &uri).await
+    let want = Want {
+        n: Some(n),
+        only: None,
+    };
+    show(&app, id, want, &headers, &uri).await
 }
 
 /// `/runs/{id}/jobs/{key}`: one job of the run's latest attempt on a page of its own (a
@@ -48,7 +56,7 @@ pub async fn job<B: ContainerBackend>(
         n: None,
         only: Some(key),
     };
-    show_want(&app, id, want, &headers, &uri).await
+    show(&app, id, want, &headers, &uri).await
 }
 
 /// `/runs/{id}/attempts/{n}/jobs/{key}`: one job of attempt `n` on a page of its own.
@@ -62,7 +70,7 @@ pub async fn attempt_job<B: ContainerBackend>(
         n: Some(n),
         only: Some(key),
     };
-    show_want(&app, id, want, &headers, &uri).await
+    show(&app, id, want, &headers, &uri).await
 }
 
 /// What a run's page shows: attempt `n` (the latest when `None`), all its jobs or `only` one.
@@ -72,16 +80,6 @@ struct Want {
 }
 
 async fn show<B: ContainerBackend>(
-    app: &App<B>,
-    id: i64,
-    n: Option<i64>,
-    headers: &HeaderMap,
-    uri: &Uri,
-) -> Response {
-    show_want(app, id, Want { n, only: None }, headers, uri).await
-}
-
-async fn show_want<B: ContainerBackend>(
     app: &App<B>,
     id: i64,
     want: Want,

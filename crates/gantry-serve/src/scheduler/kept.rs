@@ -17,6 +17,10 @@ pub(super) async fn load<B: ContainerBackend>(
     id: i64,
     attempt: i64,
 ) -> Result<Vec<KeptJob>, EngineError> {
+    // A first attempt has no earlier one to keep from: no store read on every run's start.
+    if attempt <= 1 {
+        return Ok(Vec::new());
+    }
     let what = "reading the jobs kept from an earlier attempt";
     let io = |e: gantry_store::StoreError| EngineError::io(what, std::io::Error::other(e));
     let reader = app.runs.store.reader().await.map_err(io)?;
